@@ -1,0 +1,78 @@
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { connect } from 'cloudflare:sockets';
+
+/**
+ * A TCP socket for postgres.js inside workerd. postgres.js's own polyfill closes the socket while
+ * a read is pending and then emits 'error' with no listener left, which surfaces as unhandled
+ * "This socket has been closed" rejections on every `end()`. This one treats a close we asked
+ * for as a clean end of stream.
+ */
+class WorkerdSocket extends EventEmitter {
+  readyState: 'open' | 'closed' = 'open';
+  private closing = false;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  constructor(private readonly raw: Socket) {
+    super();
+    this.writer = raw.writable.getWriter();
+    this.reader = raw.readable.getReader();
+    // Settled elsewhere; observing them keeps their rejections from being reported as unhandled.
+    raw.closed.catch(() => {});
+    this.writer.closed.catch(() => {});
+    this.reader.closed.catch(() => {});
+    void this.pump();
+  }
+
+  write(data: Uint8Array, callback?: () => void): boolean {
+    this.writer.write(data).then(() => callback?.(), (error: unknown) => this.fail(error));
+    return true;
+  }
+
+  end(data?: Uint8Array): void {
+    this.closing = true;
+    const flushed = data ? this.writer.write(data) : Promise.resolve();
+    flushed.catch(() => {}).finally(() => this.raw.close().catch(() => {}));
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.raw.close().catch(() => {});
+  }
+
+  /** Only COPY streams pause the socket; the project does not use them. */
+  pause(): void {}
+  resume(): void {}
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        const { done, value } = await this.reader.read();
+        if (done) break;
+        this.emit('data', Buffer.from(value));
+      }
+    } catch (error) {
+      if (!this.closing) this.fail(error);
+    } finally {
+      this.finish();
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private finish(): void {
+    if (this.readyState === 'closed') return;
+    this.readyState = 'closed';
+    this.emit('close');
+  }
+}
+
+/** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev). */
+export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
+  const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
+  await raw.opened;
+  return new WorkerdSocket(raw);
+}

@@ -1,0 +1,105 @@
+-- Roles, row-level security, grants and the audit chain. Applied after every migration run;
+-- every statement is idempotent, so new tenant tables are covered by simply re-running it.
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nitilens_app') THEN
+    CREATE ROLE nitilens_app NOLOGIN NOBYPASSRLS;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'nitilens_system') THEN
+    CREATE ROLE nitilens_system NOLOGIN NOBYPASSRLS;
+  END IF;
+END $$;
+
+-- The connecting (migrating) user switches into these roles inside each transaction.
+GRANT nitilens_app TO CURRENT_USER;
+GRANT nitilens_system TO CURRENT_USER;
+
+-- NULL when no tenant is set, so a query without tenant context sees zero rows.
+CREATE OR REPLACE FUNCTION app_current_org() RETURNS uuid
+  LANGUAGE sql STABLE PARALLEL SAFE
+  AS $$ SELECT nullif(current_setting('app.org_id', true), '')::uuid $$;
+
+GRANT USAGE ON SCHEMA public TO nitilens_app, nitilens_system;
+GRANT EXECUTE ON FUNCTION app_current_org() TO nitilens_app, nitilens_system;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO nitilens_app;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO nitilens_app;
+REVOKE INSERT, UPDATE, DELETE ON plans FROM nitilens_app;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM nitilens_app;
+
+-- The system role reads only what cross-organization lookups need.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM nitilens_system;
+GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_tokens, ingest_sources, scan_schedules
+  TO nitilens_system;
+
+-- Every table with an org_id column is a tenant table.
+DO $$
+DECLARE
+  tenant_table text;
+BEGIN
+  FOR tenant_table IN
+    SELECT c.table_name
+    FROM information_schema.columns c
+    JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+    WHERE c.table_schema = 'public' AND c.column_name = 'org_id' AND t.table_type = 'BASE TABLE'
+  LOOP
+    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', tenant_table);
+    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', tenant_table);
+    EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', tenant_table);
+    EXECUTE format(
+      'CREATE POLICY tenant_isolation ON %I TO nitilens_app USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org())',
+      tenant_table);
+    EXECUTE format('DROP POLICY IF EXISTS system_read ON %I', tenant_table);
+    EXECUTE format('CREATE POLICY system_read ON %I FOR SELECT TO nitilens_system USING (true)', tenant_table);
+  END LOOP;
+END $$;
+
+ALTER TABLE organizations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE organizations FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON organizations;
+CREATE POLICY tenant_isolation ON organizations TO nitilens_app
+  USING (id = app_current_org()) WITH CHECK (id = app_current_org());
+DROP POLICY IF EXISTS system_read ON organizations;
+CREATE POLICY system_read ON organizations FOR SELECT TO nitilens_system USING (true);
+
+-- Audit chain: hash = sha256(previous hash || canonical row), per organization, in insert order.
+CREATE OR REPLACE FUNCTION audit_canonical(a audit_log) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  AS $$
+    SELECT concat_ws('|', a.org_id, a.seq, coalesce(a.actor_id::text, ''), a.action,
+      coalesce(a.target_type, ''), coalesce(a.target_id, ''), coalesce(a.ip, ''), coalesce(a.user_agent, ''),
+      to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), a.details::text)
+  $$;
+
+CREATE OR REPLACE FUNCTION audit_digest(prev_hash text, a audit_log) RETURNS text
+  LANGUAGE sql IMMUTABLE
+  AS $$ SELECT encode(sha256(convert_to(prev_hash || audit_canonical(a), 'UTF8')), 'hex') $$;
+
+CREATE OR REPLACE FUNCTION audit_log_chain() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+  DECLARE
+    last_row audit_log%ROWTYPE;
+  BEGIN
+    -- Serialize appends per organization so two writers never chain onto the same row.
+    PERFORM pg_advisory_xact_lock(hashtextextended('audit:' || NEW.org_id::text, 0));
+    SELECT * INTO last_row FROM audit_log WHERE org_id = NEW.org_id ORDER BY seq DESC LIMIT 1;
+    NEW.seq := coalesce(last_row.seq, 0) + 1;
+    NEW.prev_hash := coalesce(last_row.hash, '');
+    NEW.created_at := date_trunc('microseconds', clock_timestamp());
+    NEW.hash := audit_digest(NEW.prev_hash, NEW);
+    RETURN NEW;
+  END
+  $$;
+
+DROP TRIGGER IF EXISTS audit_log_chain ON audit_log;
+CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_chain();
+
+GRANT EXECUTE ON FUNCTION audit_canonical(audit_log), audit_digest(text, audit_log) TO nitilens_app;
+
+INSERT INTO plans (id, name, max_policies, max_transactions_per_month, max_users) VALUES
+  ('basic', 'Basic', 1, 10000, 3),
+  ('pro', 'Pro', 10, 1000000, 20),
+  ('enterprise', 'Enterprise', NULL, NULL, NULL)
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, max_policies = EXCLUDED.max_policies,
+  max_transactions_per_month = EXCLUDED.max_transactions_per_month, max_users = EXCLUDED.max_users;

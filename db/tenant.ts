@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from './client';
+
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The one way to touch tenant data: a short transaction in the organization's context, under the
+ * application role, so row-level security holds even on a superuser connection.
+ */
+export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(orgId)) throw new Error('withTenant: organization id is not a uuid');
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.org_id', ${orgId}, true), set_config('role', 'nitilens_app', true)`);
+    return work(tx);
+  });
+}
+
+/** Read-only lookups that must cross organizations (login by email, token by hash, source by id). */
+export async function withSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('role', 'nitilens_system', true)`);
+    return work(tx);
+  }, { accessMode: 'read only' });
+}

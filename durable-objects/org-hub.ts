@@ -1,0 +1,73 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../worker/env';
+
+/** What the dashboard receives on its socket (contract section 9). */
+export type LiveEvent =
+  | { type: 'scan.progress'; scan_id: string; processed: number; total: number; violations_found: number }
+  | { type: 'scan.completed'; scan_id: string; status: 'completed' | 'failed'; processed: number; total: number; violations_found: number; error?: string }
+  | { type: 'violation.created'; violation: { id: string; rule_id: string; transaction_id: string; severity: string; explanation: string } }
+  | { type: 'alert'; severity: string; title: string; detail: string };
+
+type SocketAttachment = { userId: string; connectedAt: number };
+type StoredTicket = { userId: string; expiresAt: number };
+
+const TICKET_SECONDS = 60;
+
+/**
+ * One per organization (`idFromName(orgId)`): the live WebSocket hub, on the hibernation API so
+ * idle sockets cost nothing, and the home of the organization's usage counters.
+ */
+export class OrgHub extends DurableObject<Env> {
+  /** A single-use ticket for opening the organization's socket; valid for 60 seconds. */
+  async issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }> {
+    const ticket = crypto.randomUUID().replaceAll('-', '') + crypto.randomUUID().replaceAll('-', '');
+    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, { userId, expiresAt: Date.now() + TICKET_SECONDS * 1000 });
+    return { ticket, expiresIn: TICKET_SECONDS };
+  }
+
+  /** Sends an event to every socket of the organization; returns how many were reached. */
+  async broadcast(event: LiveEvent): Promise<number> {
+    const message = JSON.stringify(event);
+    let reached = 0;
+    for (const socket of this.ctx.getWebSockets()) {
+      try {
+        socket.send(message);
+        reached++;
+      } catch {
+        // A socket closing mid-send is not the sender's problem; the close handler cleans up.
+      }
+    }
+    return reached;
+  }
+
+  async connectedSockets(): Promise<number> {
+    return this.ctx.getWebSockets().length;
+  }
+
+  /** Only for the WebSocket upgrade; the worker has checked the route, the ticket is checked here. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      return new Response('Expected a WebSocket upgrade', { status: 426 });
+    }
+    const ticket = new URL(request.url).searchParams.get('ticket') ?? '';
+    const key = `ticket:${ticket.split('.')[1] ?? ''}`;
+    const stored = await this.ctx.storage.get<StoredTicket>(key);
+    await this.ctx.storage.delete(key);
+    if (!stored || stored.expiresAt < Date.now()) {
+      return new Response('The socket ticket is invalid, used or expired', { status: 401 });
+    }
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ userId: stored.userId, connectedAt: Date.now() } satisfies SocketAttachment);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // The socket is server-to-client; answer pings so clients can detect dead connections.
+    if (message === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+    socket.close(code === 1005 ? 1000 : code, 'closed');
+  }
+}

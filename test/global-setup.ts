@@ -1,0 +1,35 @@
+import type { TestProject } from 'vitest/node';
+import { applyMigrations, WORKER_ROLE } from '../db/migrate';
+import { resetDatabase, startEmbeddedPostgres } from '../scripts/embedded-postgres';
+
+const TEST_WORKER_PASSWORD = 'nitilens-test-worker';
+
+function asWorker(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = WORKER_ROLE;
+  parsed.password = TEST_WORKER_PASSWORD;
+  return parsed.toString();
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    pgUrl: string;
+  }
+}
+
+/**
+ * A real Postgres for the suite: TEST_DATABASE_URL (emptied first: it must be a database for
+ * tests only), or an in-memory PGlite served on a local port.
+ */
+export default async function setup(project: TestProject) {
+  const external = process.env.TEST_DATABASE_URL;
+  const embedded = external ? undefined : await startEmbeddedPostgres({ dataDir: undefined, port: 0 });
+  const url = external ?? embedded!.url;
+  if (external) await resetDatabase(external);
+  await applyMigrations(url, { workerPassword: external ? TEST_WORKER_PASSWORD : undefined });
+  // On a real server the Worker connects as the unprivileged login role, as in production.
+  project.provide('pgUrl', external ? asWorker(external) : url);
+  return async () => {
+    await embedded?.stop();
+  };
+}

@@ -1,0 +1,28 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+// Integration tests run inside workerd with the real bindings of wrangler.toml; the global setup
+// provides a real Postgres (TEST_DATABASE_URL, or an embedded PGlite) behind the Hyperdrive binding.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        hyperdrives: { HYPERDRIVE: inject('pgUrl') },
+        bindings: {
+          APP_ENV: 'test',
+          PASSWORD_COST: 'test',
+          JWT_SECRET: 'test-only-jwt-secret-0123456789abcdef0123456789',
+          SOURCE_SECRET_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+        },
+      },
+    })),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**'],
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});

@@ -1,0 +1,64 @@
+import { secureHeaders } from 'hono/secure-headers';
+import packageJson from '../package.json';
+import { adminRoutes } from './admin/routes';
+import { auditRoutes } from './audit/routes';
+import { authRoutes } from './auth/routes';
+import { healthRoutes } from './health/routes';
+import { ingestRoutes } from './ingest/routes';
+import { liveRoutes } from './live/routes';
+import { renderDocsPage } from './platform/docs-page';
+import { bodyLimits, corsForConfiguredOrigins, environmentGuard } from './platform/edge';
+import { ApiError, handleError, problemResponse } from './platform/errors';
+import { createRouter } from './platform/openapi';
+import { requestContext, requestDatabase } from './platform/request';
+import { policiesRoutes } from './policies/routes';
+import { rulesRoutes } from './rules/routes';
+import { scansRoutes } from './scans/routes';
+import { sourcesRoutes } from './sources/routes';
+import { transactionsRoutes } from './transactions/routes';
+import { usersRoutes } from './users/routes';
+import { violationsRoutes } from './violations/routes';
+
+const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'NitiLens',
+    version: packageJson.version,
+    description: 'Compliance monitoring: policies to cited rules, transactions checked in real time and in scans.',
+  },
+};
+
+export function createApp() {
+  const app = createRouter();
+  app.use('*', requestContext());
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
+  app.use('/api/*', corsForConfiguredOrigins());
+  app.use('*', environmentGuard());
+  app.use('*', bodyLimits());
+  app.use('*', requestDatabase());
+
+  app.route('/health', healthRoutes);
+  app.route('/api/auth', authRoutes);
+  app.route('/api/users', usersRoutes);
+  app.route('/api/audit', auditRoutes);
+  app.route('/api/admin', adminRoutes);
+  app.route('/api/rules', rulesRoutes);
+  app.route('/api/scans', scansRoutes);
+  app.route('/api/violations', violationsRoutes);
+  app.route('/api/transactions', transactionsRoutes);
+  app.route('/api/sources', sourcesRoutes);
+  app.route('/api/ingest', ingestRoutes);
+  app.route('/api/policies', policiesRoutes);
+  app.route('/api/ws', liveRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.doc31('/api/openapi.json', OPENAPI_INFO);
+  app.get('/api/docs', (c) => c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])));
+
+  app.notFound((c) => problemResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${c.req.path}.`)));
+  app.onError(handleError);
+  return app;
+}
+
+export const app = createApp();
+export type App = typeof app;

@@ -1,0 +1,148 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { organizations, refreshTokens, subscriptions, users } from '../../db/schema';
+import { withSystem, withTenant, type Tx } from '../../db/tenant';
+import type { Env } from '../env';
+import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { ApiError } from '../platform/errors';
+import type { Role } from '../platform/permissions';
+import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
+import type { SessionView } from './schemas';
+import { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, hashRefreshToken, issueAccessToken, newRefreshToken } from './tokens';
+
+type SessionUser = { id: string; orgId: string; email: string; role: string; fullName: string };
+
+const invalidCredentials = () => new ApiError('unauthorized', 'The email or password is incorrect.');
+const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is invalid, expired or revoked.');
+
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const cause = (error as { cause?: unknown })?.cause ?? error;
+  const pg = cause as { code?: string; constraint_name?: string };
+  return pg?.code === '23505' && pg.constraint_name === constraint;
+}
+
+export async function registerOrganization(
+  env: Env,
+  db: Database,
+  origin: AuditOrigin,
+  input: { org_name: string; email: string; password: string; full_name: string },
+): Promise<SessionView> {
+  const orgId = crypto.randomUUID();
+  const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
+  try {
+    return await withTenant(db, orgId, async (tx) => {
+      const [organization] = await tx.insert(organizations).values({ id: orgId, name: input.org_name }).returning();
+      await tx.insert(subscriptions).values({ orgId, planId: env.DEFAULT_PLAN });
+      const [user] = await tx
+        .insert(users)
+        .values({ orgId, email: input.email, fullName: input.full_name, role: 'compliance_admin', passwordHash })
+        .returning();
+      await recordAudit(tx, origin, {
+        orgId, actorId: user!.id, action: 'organization.registered', targetType: 'organization', targetId: orgId,
+        details: { plan: env.DEFAULT_PLAN, email: input.email },
+      });
+      return startSession(env, tx, user!, organization!.name, crypto.randomUUID());
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_unique')) {
+      throw new ApiError('conflict', 'An account with this email already exists.');
+    }
+    throw error;
+  }
+}
+
+export async function login(env: Env, db: Database, origin: AuditOrigin, email: string, password: string): Promise<SessionView> {
+  const cost = passwordCost(env.PASSWORD_COST);
+  const found = await withSystem(db, async (tx) => {
+    const [row] = await tx.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
+    return row;
+  });
+  if (!found) {
+    await verifyAgainstNothing(password, cost);
+    throw invalidCredentials();
+  }
+  const check = await verifyPassword(password, found.passwordHash, cost);
+  return withTenant(db, found.orgId, async (tx) => {
+    if (!check.valid || !found.isActive) {
+      await recordAudit(tx, origin, {
+        orgId: found.orgId, actorId: found.id, action: 'auth.login_failed', targetType: 'user', targetId: found.id,
+        details: { reason: check.valid ? 'deactivated' : 'wrong_password' },
+      });
+      return null;
+    }
+    const rehashed = check.needsRehash ? { passwordHash: await hashPassword(password, cost) } : {};
+    await tx.update(users).set({ lastLoginAt: new Date(), ...rehashed }).where(eq(users.id, found.id));
+    await recordAudit(tx, origin, { orgId: found.orgId, actorId: found.id, action: 'auth.login_succeeded', targetType: 'user', targetId: found.id });
+    return startSession(env, tx, found, await organizationName(tx, found.orgId), crypto.randomUUID());
+  }).then((session) => session ?? Promise.reject(invalidCredentials()));
+}
+
+/** Rotates a refresh token. Presenting an already-rotated token revokes its whole family. */
+export async function refreshSession(env: Env, db: Database, origin: AuditOrigin, token: string): Promise<SessionView> {
+  const stored = await findRefreshToken(db, token);
+  if (!stored) throw invalidRefresh();
+  const outcome = await withTenant(db, stored.orgId, async (tx) => {
+    if (stored.revokedAt || stored.expiresAt <= new Date()) return { error: invalidRefresh() };
+    // Conditional update: of two concurrent uses of one token, exactly one wins.
+    const claimed = await tx
+      .update(refreshTokens)
+      .set({ usedAt: new Date() })
+      .where(and(eq(refreshTokens.id, stored.id), isNull(refreshTokens.usedAt), isNull(refreshTokens.revokedAt)))
+      .returning({ id: refreshTokens.id });
+    if (claimed.length === 0) {
+      await revokeFamily(tx, stored.familyId);
+      await recordAudit(tx, origin, {
+        orgId: stored.orgId, actorId: stored.userId, action: 'auth.token_reuse_detected', targetType: 'user',
+        targetId: stored.userId, details: { family_id: stored.familyId },
+      });
+      return { error: invalidRefresh() };
+    }
+    const [user] = await tx.select().from(users).where(eq(users.id, stored.userId)).limit(1);
+    if (!user?.isActive) return { error: invalidRefresh() };
+    return { session: await startSession(env, tx, user, await organizationName(tx, user.orgId), stored.familyId) };
+  });
+  if ('error' in outcome) throw outcome.error;
+  return outcome.session;
+}
+
+export async function logout(db: Database, origin: AuditOrigin, token: string): Promise<void> {
+  const stored = await findRefreshToken(db, token);
+  if (!stored) return;
+  await withTenant(db, stored.orgId, async (tx) => {
+    await revokeFamily(tx, stored.familyId);
+    await recordAudit(tx, origin, { orgId: stored.orgId, actorId: stored.userId, action: 'auth.logout', targetType: 'user', targetId: stored.userId });
+  });
+}
+
+export async function organizationName(tx: Tx, orgId: string): Promise<string> {
+  const [row] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId));
+  return row?.name ?? '';
+}
+
+async function findRefreshToken(db: Database, token: string) {
+  return withSystem(db, async (tx) => {
+    const [row] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashRefreshToken(token))).limit(1);
+    return row;
+  });
+}
+
+async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
+  await tx.update(refreshTokens).set({ revokedAt: new Date() }).where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+async function startSession(env: Env, tx: Tx, user: SessionUser, orgName: string, familyId: string): Promise<SessionView> {
+  const refresh = newRefreshToken();
+  await tx.insert(refreshTokens).values({
+    orgId: user.orgId, userId: user.id, familyId, tokenHash: refresh.hash,
+    expiresAt: new Date(Date.now() + REFRESH_TOKEN_SECONDS * 1000),
+  });
+  const role = user.role as Role;
+  return {
+    access_token: await issueAccessToken(env, { sub: user.id, org: user.orgId, role }),
+    refresh_token: refresh.token,
+    token_type: 'Bearer',
+    expires_in: ACCESS_TOKEN_SECONDS,
+    user: { id: user.id, email: user.email, role, full_name: user.fullName },
+    organization: { id: user.orgId, name: orgName },
+  };
+}

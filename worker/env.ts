@@ -1,0 +1,58 @@
+import type { OrgHub } from '../durable-objects/org-hub';
+import type { RateLimiter } from '../durable-objects/rate-limiter';
+import type { ScanQueueMessage } from '../queues/messages';
+
+/** Bindings and variables declared in wrangler.toml, plus secrets (`wrangler secret put`). */
+export interface Env {
+  HYPERDRIVE: Hyperdrive;
+  ORG_HUB: DurableObjectNamespace<OrgHub>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  SCANS_QUEUE: Queue<ScanQueueMessage>;
+  POLICY_FILES: R2Bucket;
+  ASSETS?: Fetcher;
+  APP_ENV: string;
+  DEFAULT_PLAN: string;
+  CORS_ORIGINS: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  /** HMAC key for access tokens; JWT_PREVIOUS_SECRET keeps tokens signed before a rotation valid. */
+  JWT_SECRET: string;
+  JWT_PREVIOUS_SECRET?: string;
+  /** 32 bytes, base64: AES-GCM key for ingest source signing secrets. */
+  SOURCE_SECRET_KEY: string;
+  /** `test` lowers the password KDF cost; refused outside development and test. */
+  PASSWORD_COST?: string;
+}
+
+type NitiLensEnv = Env;
+
+// Types `env` from `cloudflare:test` and `cloudflare:workers` as the project's Env.
+declare global {
+  namespace Cloudflare {
+    interface Env extends NitiLensEnv {}
+  }
+}
+
+const REQUIRED = ['JWT_SECRET', 'SOURCE_SECRET_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE', 'DEFAULT_PLAN'] as const;
+const PLANS = ['basic', 'pro', 'enterprise'];
+
+/** Names every missing or malformed setting, so a misconfigured deploy says exactly what to fix. */
+export function environmentProblems(env: Env): string[] {
+  const problems: string[] = REQUIRED.filter((name) => !env[name]).map((name) => `${name} is not set`);
+  if (!env.HYPERDRIVE?.connectionString) problems.push('HYPERDRIVE binding is missing');
+  if (env.JWT_SECRET && env.JWT_SECRET.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (env.SOURCE_SECRET_KEY && base64Length(env.SOURCE_SECRET_KEY) !== 32) {
+    problems.push('SOURCE_SECRET_KEY must be 32 bytes, base64-encoded');
+  }
+  if (env.DEFAULT_PLAN && !PLANS.includes(env.DEFAULT_PLAN)) problems.push(`DEFAULT_PLAN must be one of ${PLANS.join(', ')}`);
+  if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production') problems.push('PASSWORD_COST=test is refused in production');
+  return problems;
+}
+
+function base64Length(value: string): number {
+  try {
+    return atob(value).length;
+  } catch {
+    return -1;
+  }
+}

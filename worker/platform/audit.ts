@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+import { auditLog } from '../../db/schema';
+import type { Tx } from '../../db/tenant';
+
+export type AuditOrigin = { ip: string | null; userAgent: string | null };
+
+export type AuditEntry = {
+  orgId: string;
+  actorId: string | null;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  details?: Record<string, unknown>;
+};
+
+export function auditOrigin(c: Context): AuditOrigin {
+  return { ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null };
+}
+
+/** Appends to the organization's hash-chained audit trail, inside the caller's tenant transaction. */
+export async function recordAudit(tx: Tx, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditLog).values({
+    orgId: entry.orgId,
+    actorId: entry.actorId,
+    action: entry.action,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    ip: origin.ip,
+    userAgent: origin.userAgent,
+    details: entry.details ?? {},
+  });
+}

@@ -1,0 +1,59 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { environmentProblems } from '../env';
+import type { AppEnv } from './context';
+import { ApiError } from './errors';
+import { log } from './log';
+
+const MB = 1024 * 1024;
+
+/** Bulk uploads get room; everything else is a small JSON body. */
+const BODY_LIMITS: { method: string; prefix: string; bytes: number }[] = [
+  { method: 'POST', prefix: '/api/transactions', bytes: 100 * MB },
+  { method: 'POST', prefix: '/api/policies', bytes: 20 * MB + 64 * 1024 },
+  { method: 'POST', prefix: '/api/ingest/', bytes: 10 * MB },
+];
+const DEFAULT_BODY_LIMIT = 1 * MB;
+
+export function bodyLimits(): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => { throw new ApiError('payload_too_large', 'The request body is too large for this endpoint.'); };
+  const limiters = new Map<number, MiddlewareHandler>();
+  const limiterFor = (bytes: number) => {
+    if (!limiters.has(bytes)) limiters.set(bytes, bodyLimit({ maxSize: bytes, onError: tooLarge }));
+    return limiters.get(bytes)!;
+  };
+  return async function bodyLimits(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const rule = BODY_LIMITS.find((r) => r.method === c.req.method && c.req.path.startsWith(r.prefix));
+    return limiterFor(rule?.bytes ?? DEFAULT_BODY_LIMIT)(c, next);
+  };
+}
+
+/** CORS for the configured dashboard origins only. */
+export function corsForConfiguredOrigins(): MiddlewareHandler<AppEnv> {
+  return async function corsForConfiguredOrigins(c, next) {
+    const allowed = c.env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+    return cors({
+      origin: (origin) => (allowed.includes(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-NitiLens-Signature'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    })(c, next);
+  };
+}
+
+let checkedEnvironment: string[] | undefined;
+
+/** Refuses to serve with a misconfigured environment, naming each missing setting. */
+export function environmentGuard(): MiddlewareHandler<AppEnv> {
+  return async function environmentGuard(c, next) {
+    checkedEnvironment ??= environmentProblems(c.env);
+    if (checkedEnvironment.length > 0) {
+      log('error', 'environment is misconfigured', { problems: checkedEnvironment });
+      throw new ApiError('internal', `The server is misconfigured: ${checkedEnvironment.join('; ')}.`);
+    }
+    await next();
+  };
+}
