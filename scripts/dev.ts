@@ -1,0 +1,114 @@
+/**
+ * `npm run dev`: the whole product on one port. Embedded Postgres (or DATABASE_URL), migrations,
+ * a demo organization, the dashboard built and rebuilt on change, and `wrangler dev` serving the
+ * API, the Durable Objects, the queue consumer and the Cron Triggers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { applyMigrations } from '../db/migrate';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+
+const port = Number(process.env.PORT ?? 8787);
+const dataDir = process.env.NITILENS_DATA_DIR ?? '.data';
+const defaultPlan = process.env.DEFAULT_PLAN ?? 'basic';
+const children: ChildProcess[] = [];
+let embedded: EmbeddedPostgres | undefined;
+
+type DevSecrets = { jwtSecret: string; sourceSecretKey: string; demoPassword: string };
+
+/** Secrets for local development live with the local data, so sessions survive restarts. */
+function devSecrets(): DevSecrets {
+  const file = `${dataDir}/dev-secrets.json`;
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  const secrets: DevSecrets = {
+    jwtSecret: randomBytes(32).toString('hex'),
+    sourceSecretKey: randomBytes(32).toString('base64'),
+    demoPassword: `demo-${randomBytes(6).toString('hex')}`,
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn(command, args, { stdio: 'inherit', env });
+  children.push(child);
+  return child;
+}
+
+function finished(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`);
+}
+
+/** Registers the demo organization through the real API the first time; later runs just print it. */
+async function seedDemo(base: string, secrets: DevSecrets): Promise<void> {
+  const email = 'demo@nitilens.local';
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: secrets.demoPassword }),
+  });
+  if (!login.ok) {
+    const registered = await fetch(`${base}/api/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ org_name: 'Demo Bank', email, password: secrets.demoPassword, full_name: 'Demo Admin' }),
+    });
+    if (!registered.ok) console.warn(`[dev] could not seed the demo organization: ${registered.status} ${await registered.text()}`);
+  }
+  console.log(`\n  NitiLens is running on ${base}\n  Demo login: ${email} / ${secrets.demoPassword}\n`);
+}
+
+async function shutdown(code: number): Promise<never> {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(children.filter((c) => c.exitCode === null).map(finished));
+  await embedded?.stop();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: `${dataDir}/pglite`, port: 0 });
+    databaseUrl = embedded.url;
+    console.log(`[dev] embedded Postgres (PGlite) with data in ${dataDir}/pglite`);
+  }
+  await applyMigrations(databaseUrl);
+  const secrets = devSecrets();
+
+  if ((await finished(run('npx', ['vite', 'build', '--logLevel', 'warn']))) !== 0) throw new Error('the dashboard build failed');
+  run('npx', ['vite', 'build', '--watch', '--logLevel', 'warn']);
+
+  const wrangler = run('npx', [
+    'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', `${dataDir}/wrangler`,
+    '--test-scheduled', '--show-interactive-dev-session=false',
+    '--var', `JWT_SECRET:${secrets.jwtSecret}`, '--var', `SOURCE_SECRET_KEY:${secrets.sourceSecretKey}`,
+    '--var', `DEFAULT_PLAN:${defaultPlan}`,
+  ], { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl });
+  wrangler.on('exit', (code) => void shutdown(code ?? 1));
+
+  const base = `http://localhost:${port}`;
+  await waitForHealth(`${base}/health`, 120_000);
+  await seedDemo(base, secrets);
+  // Local wrangler does not fire Cron Triggers by itself: drive the minute cron like production.
+  setInterval(() => void fetch(`${base}/__scheduled?cron=${encodeURIComponent('* * * * *')}`).catch(() => {}), 60_000);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+main().catch(async (error: unknown) => {
+  console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { api, apiJson } from './helpers';
+
+async function problem(response: Response) {
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  return (await response.json()) as Record<string, any>;
+}
+
+describe('happy', () => {
+  it('reports health with the database version', async () => {
+    const health = await apiJson('GET', '/health', 200);
+    expect(health.status).toBe('ok');
+    expect(health.database.reachable).toBe(true);
+    expect(health.database.version).toMatch(/PostgreSQL/);
+  });
+
+  it('propagates a caller-supplied request id and generates one otherwise', async () => {
+    const echoed = await api('GET', '/health', { headers: { 'x-request-id': 'erp-trace-42' } });
+    expect(echoed.headers.get('x-request-id')).toBe('erp-trace-42');
+    const generated = await api('GET', '/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends security headers', async () => {
+    const response = await api('GET', '/health');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('strict-transport-security')).toContain('max-age');
+    expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const allowed = await api('OPTIONS', '/api/auth/login', {
+      headers: { origin: 'http://localhost:8787', 'access-control-request-method': 'POST' },
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:8787');
+    const refused = await api('OPTIONS', '/api/auth/login', {
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves the OpenAPI 3.1 document and a readable docs page', async () => {
+    const doc = await apiJson('GET', '/api/openapi.json', 200);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.paths['/api/auth/register'].post['x-permission']).toBe('public');
+    expect(doc.paths['/api/auth/me'].get['x-permission']).toBe('data:read');
+    const page = await api('GET', '/api/docs');
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('/api/auth/register');
+  });
+});
+
+describe('errors', () => {
+  it('answers an unknown route with a problem+json 404 carrying the request id', async () => {
+    const response = await api('GET', '/api/nope', { headers: { 'x-request-id': 'trace-404' } });
+    expect(response.status).toBe(404);
+    const body = await problem(response);
+    expect(body).toMatchObject({ status: 404, title: 'Not found', request_id: 'trace-404' });
+    expect(body.type).toMatch(/^https:\/\//);
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const response = await api('POST', '/api/auth/login', { rawBody: '{"email": ', headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(400);
+    expect((await problem(response)).detail).toMatch(/JSON/i);
+  });
+
+  it('lists every offending field of a failed validation', async () => {
+    const response = await api('POST', '/api/auth/register', { body: { org_name: '', email: 'not-an-email', password: 'short' } });
+    expect(response.status).toBe(400);
+    const body = await problem(response);
+    const paths = body.errors.map((error: { path: string }) => error.path).sort();
+    expect(paths).toEqual(['email', 'full_name', 'org_name', 'password']);
+  });
+
+  it('refuses an oversized body with 413', async () => {
+    const response = await api('POST', '/api/auth/login', { body: { email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) } });
+    expect(response.status).toBe(413);
+    expect((await problem(response)).status).toBe(413);
+  });
+
+  it('never leaks internals: a missing bearer token is a plain 401 problem', async () => {
+    const response = await api('GET', '/api/auth/me');
+    expect(response.status).toBe(401);
+    const body = await problem(response);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack/i);
+  });
+});
