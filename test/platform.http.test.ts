@@ -1,4 +1,7 @@
+import { env } from 'cloudflare:workers';
+import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { app } from '../worker/app';
 import { api, apiJson } from './helpers';
 
 async function problem(response: Response) {
@@ -84,5 +87,21 @@ describe('errors', () => {
     expect(response.status).toBe(401);
     const body = await problem(response);
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack/i);
+  });
+
+  it('answers 503 on /health when the database is unreachable', async () => {
+    const unreachable = { ...env, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://nobody:secret@127.0.0.1:9/none' } };
+    const response = await app.fetch(new Request('http://nitilens.test/health'), unreachable, createExecutionContext());
+    expect(response.status).toBe(503);
+    expect((await problem(response)).detail).toMatch(/database is unreachable/);
+  });
+
+  it('refuses to serve with a misconfigured environment, naming what is missing', async () => {
+    const misconfigured = { ...env, JWT_SECRET: '', SOURCE_SECRET_KEY: 'too-short' };
+    const response = await app.fetch(new Request('http://nitilens.test/health'), misconfigured, createExecutionContext());
+    expect(response.status).toBe(500);
+    const detail = (await problem(response)).detail as string;
+    expect(detail).toContain('JWT_SECRET is not set');
+    expect(detail).toContain('SOURCE_SECRET_KEY must be 32 bytes');
   });
 });

@@ -44,15 +44,17 @@ export function corsForConfiguredOrigins(): MiddlewareHandler<AppEnv> {
   };
 }
 
-let checkedEnvironment: string[] | undefined;
+/** Checked once per environment object, i.e. once per isolate in production. */
+const checkedEnvironments = new WeakMap<object, string[]>();
 
 /** Refuses to serve with a misconfigured environment, naming each missing setting. */
 export function environmentGuard(): MiddlewareHandler<AppEnv> {
   return async function environmentGuard(c, next) {
-    checkedEnvironment ??= environmentProblems(c.env);
-    if (checkedEnvironment.length > 0) {
-      log('error', 'environment is misconfigured', { problems: checkedEnvironment });
-      throw new ApiError('internal', `The server is misconfigured: ${checkedEnvironment.join('; ')}.`);
+    let problems = checkedEnvironments.get(c.env);
+    if (!problems) checkedEnvironments.set(c.env, (problems = environmentProblems(c.env)));
+    if (problems.length > 0) {
+      log('error', 'environment is misconfigured', { problems });
+      throw new ApiError('internal', `The server is misconfigured: ${problems.join('; ')}.`);
     }
     await next();
   };
