@@ -88,7 +88,11 @@ async function main(): Promise<void> {
   await applyMigrations(databaseUrl);
   const secrets = devSecrets();
 
-  if ((await finished(run('npx', ['vite', 'build', '--logLevel', 'warn']))) !== 0) throw new Error('the dashboard build failed');
+  // A broken dashboard build must not take the API down with it: warn, keep watching for a fix.
+  if ((await finished(run('npx', ['vite', 'build', '--logLevel', 'warn']))) !== 0) {
+    console.warn('[dev] the dashboard build failed (above); the API still starts and the dashboard rebuilds on change');
+    mkdirSync('web/dist', { recursive: true });
+  }
   run('npx', ['vite', 'build', '--watch', '--logLevel', 'warn']);
 
   const wrangler = run('npx', [
