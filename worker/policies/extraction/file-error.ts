@@ -1,0 +1,12 @@
+/** Why a policy file yields no text. The upload route maps `unsupported` to 415 and the rest to 422. */
+export type PolicyFileErrorCode = 'corrupt' | 'encrypted' | 'no_text_layer' | 'unsupported';
+
+export class PolicyFileError extends Error {
+  override readonly name = 'PolicyFileError';
+  constructor(
+    readonly code: PolicyFileErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
