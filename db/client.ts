@@ -13,13 +13,15 @@ export type DatabaseClient = {
 
 /** One client per request or queue message, through Hyperdrive's pooled connection string. */
 export function createDatabaseClient(connectionString: string): DatabaseClient {
-  const client = postgres(connectionString, {
+  const options = {
     max: 5,
     // Unnamed statements: Hyperdrive pools per transaction and PGlite multiplexes one session.
     prepare: false,
     fetch_types: false,
-    socket: openWorkerdSocket as never,
     onnotice: () => {},
-  });
+    // Supported by postgres.js but missing from its type definitions.
+    socket: openWorkerdSocket,
+  };
+  const client = postgres(connectionString, options as postgres.Options<{}>);
   return { db: drizzle(client, { schema }), close: () => client.end({ timeout: 5 }) };
 }

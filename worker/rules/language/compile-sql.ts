@@ -1,0 +1,308 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { fieldsRead, isAggregateCondition, listAggregates } from './condition-tree';
+import { decimalOf, decimalToString } from './decimal';
+import { attributeKeys, fieldKind, isAttributeField, type AttributeField, type Field, type FieldKind } from './fields';
+import { formatInstant } from './instant';
+import { AVERAGE_PLACES, MAX_EVIDENCE_IDS } from './measure';
+import { portableRegex } from './regex-safety';
+import { validatedField, validatedWindowSeconds, type Aggregate, type AggregateCondition, type AggregateOp, type ComparisonOp, type Condition, type Predicate } from './schema';
+import { literalValue, type Scalar } from './values';
+
+/**
+ * Compiles a validated condition to Postgres over a transaction row aliased `t` (the
+ * transactions table). Every literal is a bound parameter with an explicit cast; identifiers come
+ * only from the fixed field list. Every predicate yields a strict true or false, never NULL, so
+ * `not` negates exactly as the contract says.
+ */
+export interface CompiledCondition {
+  /** Boolean over `t`: whether the rule holds for that transaction. */
+  holds: SQL;
+  /** Per aggregate in document order (`listAggregates`): a jsonb AggregateMeasure of t's window set. */
+  measures: SQL[];
+  /** Fields of `t` the condition reads, for evidence. */
+  fieldsRead: Field[];
+}
+
+export function compileCondition(condition: Condition): CompiledCondition {
+  return {
+    holds: conditionSql(condition, 't'),
+    measures: listAggregates(condition).map((node) => measureSql(node.aggregate)),
+    fieldsRead: fieldsRead(condition),
+  };
+}
+
+/** `t` is the evaluated transaction, `u` a member of one of its windows. */
+type Alias = 't' | 'u';
+type ValueType = 'number' | 'string' | 'boolean' | 'instant';
+
+/** A rule literal as a typed SQL value. */
+interface Literal {
+  type: ValueType;
+  value: SQL;
+}
+
+/** One reading of an operand as a typed SQL value, valid only where `guard` holds (null: always). */
+interface TypedView extends Literal {
+  guard: SQL | null;
+}
+
+const FALSE = sql`false`;
+const SQL_OPERATOR: Record<ComparisonOp, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+const COLUMN_TYPE: Record<Exclude<FieldKind, 'json'>, ValueType> = { numeric: 'number', text: 'string', instant: 'instant' };
+
+function conditionSql(condition: Condition, alias: Alias): SQL {
+  if ('all' in condition) return sql`(${sql.join(condition.all.map((member) => conditionSql(member, alias)), sql` AND `)})`;
+  if ('any' in condition) return sql`(${sql.join(condition.any.map((member) => conditionSql(member, alias)), sql` OR `)})`;
+  if ('not' in condition) return sql`(NOT ${conditionSql(condition.not, alias)})`;
+  if (isAggregateCondition(condition)) return aggregateSql(condition);
+  return predicateSql(condition, alias);
+}
+
+// Operands.
+
+function column(alias: Alias, name: string): SQL {
+  return sql.raw(`${alias}.${name}`);
+}
+
+function jsonPath(alias: Alias, field: AttributeField): SQL {
+  return attributeKeys(field).reduce((path, key) => sql`${path} -> ${key}::text`, column(alias, 'attributes'));
+}
+
+/** A column has one type; an attribute is read as each JSON type it might hold, guarded by jsonb_typeof. */
+function fieldViews(field: Field, alias: Alias): TypedView[] {
+  if (!isAttributeField(field)) return [{ type: COLUMN_TYPE[fieldKind(field) as Exclude<FieldKind, 'json'>], guard: null, value: column(alias, field) }];
+  const json = jsonPath(alias, field);
+  return [
+    { type: 'number', guard: sql`jsonb_typeof(${json}) = 'number'`, value: sql`(${json})::numeric` },
+    { type: 'string', guard: sql`jsonb_typeof(${json}) = 'string'`, value: sql`(${json} #>> '{}')` },
+    { type: 'boolean', guard: sql`jsonb_typeof(${json}) = 'boolean'`, value: sql`(${json})::boolean` },
+  ];
+}
+
+/** A rule literal as a bound, explicitly cast parameter, typed the way the JavaScript evaluator types it. */
+function literalSql(kind: FieldKind, scalar: Scalar): Literal | null {
+  const literal = literalValue(kind, scalar);
+  switch (literal?.type) {
+    case 'number':
+      return { type: 'number', value: sql`${decimalToString(literal.value)}::numeric` };
+    case 'string':
+      return { type: 'string', value: sql`${literal.value}::text` };
+    case 'boolean':
+      return { type: 'boolean', value: sql`${String(literal.value)}::boolean` };
+    case 'instant':
+      return { type: 'instant', value: sql`${formatInstant(literal.value)}::timestamptz` };
+    default:
+      return null;
+  }
+}
+
+function isOrderable(type: ValueType): boolean {
+  return type !== 'boolean';
+}
+
+/** Strings order by code point (`COLLATE "C"`), as the evaluator does, whatever the database collation. */
+function ordered(view: Literal): SQL {
+  return view.type === 'string' ? sql`(${view.value} COLLATE "C")` : view.value;
+}
+
+/**
+ * Typed branches as one expression. CASE runs a branch's cast only once its guard holds: AND
+ * promises no evaluation order, so `typeof = 'number' AND x::numeric > 1` could still fail.
+ */
+function branches(cases: { guard: SQL | null; then: SQL }[]): SQL {
+  const [only] = cases;
+  if (!only) return FALSE;
+  if (cases.length === 1 && only.guard === null) return only.then;
+  return sql`CASE ${sql.join(cases.map((branch) => sql`WHEN ${branch.guard ?? sql`true`} THEN ${branch.then}`), sql` `)} ELSE false END`;
+}
+
+function bothGuards(a: SQL | null, b: SQL | null): SQL | null {
+  if (a && b) return sql`${a} AND ${b}`;
+  return a ?? b;
+}
+
+// Predicates.
+
+function predicateSql(predicate: Predicate, alias: Alias): SQL {
+  if (predicate.op === 'exists') return existsSql(predicate.field, alias);
+  if (predicate.op === 'missing') return sql`(NOT ${existsSql(predicate.field, alias)})`;
+  // A NULL column makes the comparison NULL: absent is false, for ne and not_in too.
+  return sql`COALESCE(${valuePredicateSql(predicate, alias)}, false)`;
+}
+
+function existsSql(field: Field, alias: Alias): SQL {
+  if (!isAttributeField(field)) return sql`(${column(alias, field)} IS NOT NULL)`;
+  return sql`COALESCE(jsonb_typeof(${jsonPath(alias, field)}) <> 'null', false)`;
+}
+
+function valuePredicateSql(predicate: Predicate, alias: Alias): SQL {
+  const views = fieldViews(predicate.field, alias);
+  const kind = fieldKind(predicate.field);
+  const { op, value } = predicate;
+  if (predicate.other_field !== undefined) return fieldComparisonSql(op as ComparisonOp, views, fieldViews(predicate.other_field, alias));
+  if (value === undefined) return FALSE;
+  switch (op) {
+    case 'in':
+    case 'not_in':
+      return membershipSql(views, [value].flat().map((scalar) => literalSql(kind, scalar)), op === 'in' ? sql`IN` : sql`NOT IN`);
+    case 'between':
+      return betweenSql(views, [value].flat().map((scalar) => literalSql(kind, scalar)));
+    case 'contains':
+    case 'starts_with':
+    case 'ends_with':
+    case 'matches':
+      return typeof value === 'string' ? textOperatorSql(op, views, value) : FALSE;
+    default: {
+      const literal = Array.isArray(value) ? null : literalSql(kind, value);
+      return literal ? fieldComparisonSql(op as ComparisonOp, views, [{ ...literal, guard: null }]) : FALSE;
+    }
+  }
+}
+
+function fieldComparisonSql(op: ComparisonOp, left: TypedView[], right: TypedView[]): SQL {
+  const equality = op === 'eq' || op === 'ne';
+  const operator = sql.raw(SQL_OPERATOR[op]);
+  return branches(
+    left.flatMap((l) =>
+      right
+        .filter((r) => r.type === l.type && (equality || isOrderable(l.type)))
+        .map((r) => ({ guard: bothGuards(l.guard, r.guard), then: sql`${equality ? l.value : ordered(l)} ${operator} ${r.value}` })),
+    ),
+  );
+}
+
+/** in / not_in: each reading of the field against the literals of its type; no literal of its type is a mismatch. */
+function membershipSql(views: TypedView[], literals: (Literal | null)[], operator: SQL): SQL {
+  return branches(
+    views.flatMap((view) => {
+      const sameType = literals.flatMap((literal) => (literal?.type === view.type ? [literal.value] : []));
+      return sameType.length === 0 ? [] : [{ guard: view.guard, then: sql`${view.value} ${operator} (${sql.join(sameType, sql`, `)})` }];
+    }),
+  );
+}
+
+function betweenSql(views: TypedView[], [low, high]: (Literal | null)[]): SQL {
+  if (!low || !high || low.type !== high.type || !isOrderable(low.type)) return FALSE;
+  return branches(views.filter((view) => view.type === low.type).map((view) => ({ guard: view.guard, then: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })));
+}
+
+/** strpos/starts_with/right rather than LIKE, so % and _ in the value are plain characters. */
+function textOperatorSql(op: 'contains' | 'starts_with' | 'ends_with' | 'matches', views: TypedView[], text: string): SQL {
+  const operand = sql`${text}::text`;
+  const test = (value: SQL): SQL => {
+    switch (op) {
+      case 'contains':
+        return sql`strpos(${value}, ${operand}) > 0`;
+      case 'starts_with':
+        return sql`starts_with(${value}, ${operand})`;
+      case 'ends_with':
+        return sql`right(${value}, char_length(${operand})) = ${operand}`;
+      case 'matches':
+        return sql`${value} ~ ${portableRegex(text).source}::text`;
+    }
+  };
+  return branches(views.filter((view) => view.type === 'string').map((view) => ({ guard: view.guard, then: test(view.value) })));
+}
+
+// Aggregates: correlated subqueries over the window set, shaped for the (org_id, <group>, occurred_at) indexes.
+
+function windowFilter(aggregate: Aggregate): SQL {
+  const seconds = validatedWindowSeconds(aggregate.window);
+  return sql.join(
+    [
+      sql`u.org_id = t.org_id`,
+      ...aggregate.group_by.map(groupEquality),
+      // Seconds, not days: a day-interval would follow daylight saving in the session time zone.
+      sql`u.occurred_at > t.occurred_at - ${`${seconds} seconds`}::interval`,
+      sql`u.occurred_at <= t.occurred_at`,
+      ...(aggregate.where ? [conditionSql(aggregate.where, 'u')] : []),
+    ],
+    sql` AND `,
+  );
+}
+
+/** Equal to t's value, which must be present: an absent group value on t leaves the window set empty. */
+function groupEquality(field: Field): SQL {
+  if (!isAttributeField(field)) return sql`${column('u', field)} = ${column('t', field)}`;
+  const theirs = jsonPath('t', field);
+  return sql`${jsonPath('u', field)} = ${theirs} AND jsonb_typeof(${theirs}) <> 'null'`;
+}
+
+/** A window member's number in the field: amount, or an attribute only where it holds a JSON number. */
+function numericSource(aggregate: Aggregate): SQL {
+  const field = validatedField(aggregate);
+  if (!isAttributeField(field)) return column('u', field);
+  const json = jsonPath('u', field);
+  return sql`CASE WHEN jsonb_typeof(${json}) = 'number' THEN (${json})::numeric END`;
+}
+
+/** A window member's value in the field for count_distinct, NULL when absent (jsonb null included). */
+function distinctSource(aggregate: Aggregate): SQL {
+  const field = validatedField(aggregate);
+  if (!isAttributeField(field)) return column('u', field);
+  return sql`NULLIF(${jsonPath('u', field)}, 'null'::jsonb)`;
+}
+
+function numberParameter(value: number): SQL {
+  return sql`${decimalToString(decimalOf(value))}::numeric`;
+}
+
+function aggregateSql(condition: AggregateCondition): SQL {
+  const { aggregate } = condition;
+  const bounds = [condition.value].flat().map(numberParameter);
+  const comparison =
+    aggregate.fn === 'avg'
+      ? // avg > v exactly as sum > v x count; over nothing the sum is NULL, so the predicate is false.
+        compareAggregate(sql`sum(${numericSource(aggregate)})`, condition.op, bounds.map((bound) => sql`${bound} * count(${numericSource(aggregate)})`))
+      : compareAggregate(aggregateValue(aggregate), condition.op, bounds);
+  return sql`(SELECT COALESCE(${comparison}, false) FROM transactions u WHERE ${windowFilter(condition.aggregate)})`;
+}
+
+/** The value of every function but avg, which is compared through its sum and count. */
+function aggregateValue(aggregate: Aggregate): SQL {
+  switch (aggregate.fn) {
+    case 'count':
+      return sql`count(*)`;
+    case 'count_distinct':
+      return sql`count(DISTINCT ${distinctSource(aggregate)})`;
+    case 'sum':
+      return sql`COALESCE(sum(${numericSource(aggregate)}), 0)`;
+    case 'min':
+      return sql`min(${numericSource(aggregate)})`;
+    default:
+      return sql`max(${numericSource(aggregate)})`;
+  }
+}
+
+function compareAggregate(measured: SQL, op: AggregateOp, bounds: SQL[]): SQL {
+  if (op === 'between') return sql`${measured} BETWEEN ${bounds[0]} AND ${bounds[1]}`;
+  return sql`${measured} ${sql.raw(SQL_OPERATOR[op])} ${bounds[0]}`;
+}
+
+/** The SQL pieces of a measure: text of the value and of the exact sum, the contributing count and filter. */
+function measureParts(aggregate: Aggregate): { value: SQL; sum: SQL; count: SQL; contributes: SQL } {
+  if (aggregate.fn === 'count') return { value: sql`count(*)::text`, sum: sql`NULL::text`, count: sql`count(*)`, contributes: sql`true` };
+  const source = aggregate.fn === 'count_distinct' ? distinctSource(aggregate) : numericSource(aggregate);
+  const parts = { count: sql`count(${source})`, contributes: sql`${source} IS NOT NULL` };
+  if (aggregate.fn === 'count_distinct') return { ...parts, value: sql`${aggregateValue(aggregate)}::text`, sum: sql`NULL::text` };
+  const total = sql`trim_scale(COALESCE(sum(${source}), 0))::text`;
+  if (aggregate.fn === 'sum') return { ...parts, value: total, sum: total };
+  if (aggregate.fn !== 'avg') return { ...parts, value: sql`trim_scale(${aggregateValue(aggregate)})::text`, sum: sql`NULL::text` };
+  // Rounded half away from zero with integer division, exactly as the evaluator rounds; multiplying by 10^-places keeps it exact.
+  const scale = sql.raw(String(10 ** AVERAGE_PLACES));
+  const unit = sql.raw((1 / 10 ** AVERAGE_PLACES).toFixed(AVERAGE_PLACES));
+  const average = sql`trim_scale(div(2 * sum(${source}) * ${scale} + sign(sum(${source})) * count(${source}), 2 * count(${source})) * ${unit})::text`;
+  return { ...parts, value: average, sum: total };
+}
+
+function newestFirst(alias: string): SQL {
+  return sql.raw(`${alias}.occurred_at DESC, ${alias}.external_id COLLATE "C" DESC`);
+}
+
+function measureSql(aggregate: Aggregate): SQL {
+  const window = windowFilter(aggregate);
+  const { value, sum, count, contributes } = measureParts(aggregate);
+  const ids = sql`(SELECT COALESCE(jsonb_agg(c.external_id ORDER BY ${newestFirst('c')}), '[]'::jsonb)
+    FROM (SELECT u.external_id, u.occurred_at FROM transactions u WHERE ${window} AND ${contributes} ORDER BY ${newestFirst('u')} LIMIT ${sql.raw(String(MAX_EVIDENCE_IDS))}) c)`;
+  return sql`((SELECT jsonb_build_object('value', ${value}, 'sum', ${sum}, 'count', ${count}) FROM transactions u WHERE ${window}) || jsonb_build_object('ids', ${ids}))`;
+}

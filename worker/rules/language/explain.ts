@@ -1,0 +1,146 @@
+import { fieldsRead, listAggregates } from './condition-tree';
+import { decimalOf, formatDecimal, parseDecimal } from './decimal';
+import { evaluate, readField, type CanonicalTransaction, type Finding } from './evaluate';
+import type { Field } from './fields';
+import type { AggregateMeasure } from './measure';
+import type { AggregateCondition, AggregateFn, ComparisonOp, Condition, Predicate } from './schema';
+import type { Scalar } from './values';
+
+/** The evidence stored with a violation: the fields read, and each aggregate's value with its contributing transactions. */
+export interface Evidence {
+  fields: Record<string, unknown>;
+  aggregates: {
+    fn: AggregateFn;
+    field: Field | null;
+    group_by: Field[];
+    window: string;
+    value: string | null;
+    count: number;
+    transaction_ids: string[];
+  }[];
+}
+
+export interface Explanation {
+  holds: boolean;
+  /** One clause per predicate that held, with the actual values, joined by "; ". */
+  explanation: string;
+  evidence: Evidence;
+}
+
+/** Explains a transaction's outcome; `measures` as for `evaluate` (from the compiled SQL, in listAggregates order). */
+export function explain(condition: Condition, transaction: CanonicalTransaction, measures: readonly AggregateMeasure[] = []): Explanation {
+  const { holds, predicatesThatHeld } = evaluate(condition, transaction, measures);
+  return {
+    holds,
+    explanation: predicatesThatHeld.map((finding) => describeFinding(finding, transaction)).join('; '),
+    evidence: {
+      fields: Object.fromEntries(fieldsRead(condition).map((field) => [field, readField(transaction, field) ?? null])),
+      aggregates: listAggregates(condition).map(({ aggregate }, i) => {
+        const measure = measures[i] as AggregateMeasure;
+        return {
+          fn: aggregate.fn,
+          field: aggregate.field ?? null,
+          group_by: aggregate.group_by,
+          window: aggregate.window,
+          value: measure.value,
+          count: measure.count,
+          transaction_ids: measure.ids,
+        };
+      }),
+    },
+  };
+}
+
+const SYMBOL: Record<ComparisonOp, string> = { eq: '=', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+const AGGREGATE_SUBJECT: Record<AggregateFn, string> = {
+  count: 'count of transactions',
+  count_distinct: 'count of distinct',
+  sum: 'sum of',
+  avg: 'average of',
+  min: 'min of',
+  max: 'max of',
+};
+
+function describeFinding(finding: Finding, transaction: CanonicalTransaction): string {
+  if (finding.kind === 'aggregate') return negatable(aggregateClause(finding.condition, finding.measure, finding.groupValues, transaction), finding.negated);
+  const { predicate, negated, actual } = finding;
+  if (predicate.op === 'exists' || predicate.op === 'missing') {
+    const present = (predicate.op === 'exists') !== negated;
+    return present ? `${predicate.field} ${showActual(predicate.field, actual, transaction)} is present` : `${predicate.field} is missing`;
+  }
+  const other = predicate.other_field && `${predicate.other_field} ${showActual(predicate.other_field, finding.otherActual, transaction)}`;
+  return negatable(`${predicate.field} ${showActual(predicate.field, actual, transaction)} ${relation(predicate, other)}`, negated);
+}
+
+function negatable(clause: string, negated: boolean): string {
+  return negated ? `not (${clause})` : clause;
+}
+
+/** The operator and its operand: `> 10,000`, `in [US, CA]`, `> attributes.limit 9,000`. */
+function relation(predicate: Predicate, other: string | undefined): string {
+  const values = [predicate.value ?? []].flat();
+  const [first = '', second = ''] = values.map(showLiteral);
+  switch (predicate.op) {
+    case 'in':
+    case 'not_in':
+      return `${predicate.op === 'in' ? 'in' : 'not in'} [${values.map(showLiteral).join(', ')}]`;
+    case 'between':
+      return `between ${first} and ${second}`;
+    case 'contains':
+      return `contains "${first}"`;
+    case 'starts_with':
+      return `starts with "${first}"`;
+    case 'ends_with':
+      return `ends with "${first}"`;
+    case 'matches':
+      return `matches /${first}/`;
+    case 'exists':
+      return 'is present';
+    case 'missing':
+      return 'is missing';
+    default:
+      return `${SYMBOL[predicate.op]} ${other ?? first}`;
+  }
+}
+
+function aggregateClause(condition: AggregateCondition, measure: AggregateMeasure, groupValues: unknown[], transaction: CanonicalTransaction): string {
+  const { aggregate, op, value } = condition;
+  const subject = aggregate.field ? `${AGGREGATE_SUBJECT[aggregate.fn]} ${aggregate.field}` : AGGREGATE_SUBJECT[aggregate.fn];
+  const filter = aggregate.where ? ` matching (${describeCondition(aggregate.where)})` : '';
+  const groups = aggregate.group_by.map((field, i) => `${field} ${showActual(field, groupValues[i], transaction)}`);
+  const scope = groups.length ? ` for ${groups.join(' and ')}` : '';
+  const [low, high] = [value].flat().map(showLiteral);
+  const threshold = op === 'between' ? `between ${low} and ${high}` : `${SYMBOL[op]} ${low}`;
+  return `${subject}${filter}${scope} in ${aggregate.window} = ${showMeasured(aggregate.fn, aggregate.field, measure.value)} ${threshold}`;
+}
+
+/** A condition without actual values, as a `where` reads: `type = cash and amount between 9,000 and 9,999.99`. */
+export function describeCondition(condition: Condition): string {
+  const nested = (member: Condition) => (('all' in member && member.all.length > 1) || ('any' in member && member.any.length > 1) ? `(${describeCondition(member)})` : describeCondition(member));
+  if ('all' in condition) return condition.all.map(nested).join(' and ');
+  if ('any' in condition) return condition.any.map(nested).join(' or ');
+  if ('not' in condition) return `not (${describeCondition(condition.not)})`;
+  if ('aggregate' in condition) return `${AGGREGATE_SUBJECT[condition.aggregate.fn]} in ${condition.aggregate.window}`;
+  return `${condition.field} ${relation(condition, condition.other_field)}`;
+}
+
+/** A value found on the transaction: amounts with two decimals and the currency, `(absent)` for absence. */
+function showActual(field: Field, value: unknown, transaction: CanonicalTransaction): string {
+  if (value === undefined || value === null) return '(absent)';
+  const amount = field === 'amount' && (typeof value === 'string' || typeof value === 'number') ? parseDecimal(value) : null;
+  if (amount) return `${formatDecimal(amount, 2)} ${transaction.currency}`;
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return showLiteral(value);
+  return JSON.stringify(value);
+}
+
+function showLiteral(value: Scalar): string {
+  if (typeof value === 'number') return formatDecimal(decimalOf(value));
+  if (typeof value === 'string') return value === '' ? '""' : value;
+  return String(value);
+}
+
+function showMeasured(fn: AggregateFn, field: Field | undefined, value: string | null): string {
+  const decimal = value === null ? null : parseDecimal(value);
+  if (!decimal) return 'no value';
+  return formatDecimal(decimal, field === 'amount' && fn !== 'count_distinct' ? 2 : 0);
+}
