@@ -26,11 +26,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO nitilens_
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO nitilens_app;
 REVOKE INSERT, UPDATE, DELETE ON plans FROM nitilens_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM nitilens_app;
+-- Deleting an organization would cascade to its audit trail.
+REVOKE DELETE ON organizations FROM nitilens_app;
 
 -- The system role reads only what cross-organization lookups need.
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM nitilens_system;
-GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_tokens, ingest_sources, scan_schedules
-  TO nitilens_system;
+GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_tokens, ingest_sources, scan_schedules,
+  policies TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -14,6 +14,8 @@ function asWorker(url: string): string {
 declare module 'vitest' {
   interface ProvidedContext {
     pgUrl: string;
+    /** The owner's URL, for tests that must act as a privileged insider (e.g. tampering with the audit log). */
+    pgOwnerUrl: string;
   }
 }
 
@@ -29,6 +31,7 @@ export default async function setup(project: TestProject) {
   await applyMigrations(url, { workerPassword: external ? TEST_WORKER_PASSWORD : undefined });
   // On a real server the Worker connects as the unprivileged login role, as in production.
   project.provide('pgUrl', external ? asWorker(external) : url);
+  project.provide('pgOwnerUrl', url);
   return async () => {
     await embedded?.stop();
   };

@@ -1,5 +1,11 @@
 import { env, exports } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import { eq } from 'drizzle-orm';
 import { createDatabaseClient, type Database } from '../db/client';
+import { subscriptions } from '../db/schema';
+import { withTenant } from '../db/tenant';
+import { createSuperAdmin } from '../worker/admin/super-admin';
+import { passwordCost } from '../worker/auth/passwords';
 
 export type Session = {
   access_token: string;
@@ -19,7 +25,7 @@ export async function api(method: string, path: string, options: RequestOptions 
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  return exports.default.fetch(new Request(`http://nitilens.test${path}`, { method, headers, body }));
+  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`http://nitilens.test${path}`, { method, headers, body }));
 }
 
 /** Sends the request and parses the JSON answer, failing loudly on an unexpected status. */
@@ -47,6 +53,16 @@ export async function registerOrganization(name = 'Acme Compliance'): Promise<Se
   return { ...session, password };
 }
 
+/** As the database owner: for what only a privileged insider may do (ANALYZE, tampering). */
+export async function withOwnerDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const client = createDatabaseClient(inject('pgOwnerUrl'));
+  try {
+    return await work(client.db);
+  } finally {
+    await client.close();
+  }
+}
+
 /** A database handle for direct assertions, closed when `work` is done. */
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
@@ -55,4 +71,31 @@ export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promi
   } finally {
     await client.close();
   }
+}
+
+export type Role = 'compliance_admin' | 'compliance_analyst' | 'reviewer' | 'viewer';
+
+/** Adds a user with `role` to the admin's organization (POST /api/users) and signs them in. */
+export async function addUser(admin: Session, role: Role): Promise<Session & { password: string }> {
+  const password = 'another horse battery staple';
+  const user = await apiJson<{ email: string }>('POST', '/api/users', 201, {
+    token: admin.access_token,
+    body: { email: uniqueEmail(role), full_name: `A ${role}`, role, password },
+  });
+  const session = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email: user.email, password } });
+  return { ...session, password };
+}
+
+/** Moves an organization to another plan (basic allows only 3 users). */
+export async function setPlan(orgId: string, plan: 'basic' | 'pro' | 'enterprise'): Promise<void> {
+  await withDatabase((db) => withTenant(db, orgId, (tx) => tx.update(subscriptions).set({ planId: plan }).where(eq(subscriptions.orgId, orgId))));
+}
+
+/** A platform operator (super_admin), made as the command-line script makes one, signed in. */
+export async function signInPlatformOperator(): Promise<Session & { password: string }> {
+  const password = 'operator horse battery staple';
+  const email = uniqueEmail('operator');
+  await withDatabase((db) => createSuperAdmin(db, { email, password, fullName: 'Olga Operator' }, passwordCost('test')));
+  const session = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email, password } });
+  return { ...session, password };
 }

@@ -1,7 +1,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 
-type ScryptCost = { N: number; r: number; p: number };
+export type ScryptCost = { N: number; r: number; p: number };
 
 /** OWASP's scrypt profile that fits a 128 MB isolate: 16 MiB of memory, five passes. */
 const PRODUCTION_COST: ScryptCost = { N: 2 ** 14, r: 8, p: 5 };

@@ -8,6 +8,7 @@ import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
 import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
 import type { SessionView } from './schemas';
+import { loginThrottle } from './throttle';
 import { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, hashRefreshToken, issueAccessToken, newRefreshToken } from './tokens';
 
 type SessionUser = { id: string; orgId: string; email: string; role: string; fullName: string };
@@ -53,28 +54,45 @@ export async function registerOrganization(
 
 export async function login(env: Env, db: Database, origin: AuditOrigin, email: string, password: string): Promise<SessionView> {
   const cost = passwordCost(env.PASSWORD_COST);
-  const found = await withSystem(db, async (tx) => {
-    const [row] = await tx.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
-    return row;
-  });
+  const throttle = loginThrottle(env, email, origin.ip);
+  // Decided before the password is checked: a blocked attempt learns nothing, even with the right password.
+  const [retryAfter, found] = await Promise.all([throttle.retryAfterSeconds(), findUserByEmail(db, email)]);
+  if (retryAfter > 0) {
+    if (found) await auditUser(db, origin, found, 'auth.login_throttled', { retry_after: retryAfter });
+    throw new ApiError('too_many_requests', `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`, {}, { 'Retry-After': String(retryAfter) });
+  }
   if (!found) {
     await verifyAgainstNothing(password, cost);
+    await throttle.recordFailure();
     throw invalidCredentials();
   }
   const check = await verifyPassword(password, found.passwordHash, cost);
-  return withTenant(db, found.orgId, async (tx) => {
-    if (!check.valid || !found.isActive) {
-      await recordAudit(tx, origin, {
-        orgId: found.orgId, actorId: found.id, action: 'auth.login_failed', targetType: 'user', targetId: found.id,
-        details: { reason: check.valid ? 'deactivated' : 'wrong_password' },
-      });
-      return null;
-    }
+  if (!check.valid || !found.isActive) {
+    await auditUser(db, origin, found, 'auth.login_failed', { reason: check.valid ? 'deactivated' : 'wrong_password' });
+    await throttle.recordFailure();
+    throw invalidCredentials();
+  }
+  const session = await withTenant(db, found.orgId, async (tx) => {
     const rehashed = check.needsRehash ? { passwordHash: await hashPassword(password, cost) } : {};
     await tx.update(users).set({ lastLoginAt: new Date(), ...rehashed }).where(eq(users.id, found.id));
     await recordAudit(tx, origin, { orgId: found.orgId, actorId: found.id, action: 'auth.login_succeeded', targetType: 'user', targetId: found.id });
     return startSession(env, tx, found, await organizationName(tx, found.orgId), crypto.randomUUID());
-  }).then((session) => session ?? Promise.reject(invalidCredentials()));
+  });
+  await throttle.clearAccount();
+  return session;
+}
+
+async function findUserByEmail(db: Database, email: string) {
+  return withSystem(db, async (tx) => {
+    const [row] = await tx.select().from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
+    return row;
+  });
+}
+
+/** An audit row about a sign-in attempt on `user`, in its own transaction (nothing else changes). */
+async function auditUser(db: Database, origin: AuditOrigin, user: { id: string; orgId: string }, action: string, details: Record<string, unknown>) {
+  await withTenant(db, user.orgId, (tx) =>
+    recordAudit(tx, origin, { orgId: user.orgId, actorId: user.id, action, targetType: 'user', targetId: user.id, details }));
 }
 
 /** Rotates a refresh token. Presenting an already-rotated token revokes its whole family. */
@@ -145,4 +163,9 @@ async function startSession(env: Env, tx: Tx, user: SessionUser, orgName: string
     user: { id: user.id, email: user.email, role, full_name: user.fullName },
     organization: { id: user.orgId, name: orgName },
   };
+}
+
+/** Ends every session of a user at once (deactivation): no refresh token of theirs works again. */
+export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> {
+  await tx.update(refreshTokens).set({ revokedAt: new Date() }).where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }

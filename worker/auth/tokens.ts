@@ -14,7 +14,7 @@ export type AccessClaims = { sub: string; org: string; role: Role; jti: string }
 type SigningKey = { kid: string; key: Uint8Array };
 
 /** The key id is derived from the secret, so rotating JWT_SECRET changes it without extra config. */
-function signingKey(secret: string): SigningKey {
+export function signingKey(secret: string): SigningKey {
   const key = new TextEncoder().encode(secret);
   return { kid: bytesToHex(sha256(key)).slice(0, 16), key };
 }

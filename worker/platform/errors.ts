@@ -55,7 +55,10 @@ export class ApiError extends Error {
 }
 
 export function validationError(issues: readonly core.$ZodIssue[], prefix = ''): ApiError {
-  const errors = issues.map((issue) => ({ path: joinPath(prefix, issue.path), message: issue.message }));
+  // An unknown field is reported at its own path, so a client sees exactly which field to drop.
+  const errors = issues.flatMap((issue) => issue.code === 'unrecognized_keys'
+    ? issue.keys.map((key) => ({ path: joinPath(prefix, [...issue.path, key]), message: 'Unknown field.' }))
+    : [{ path: joinPath(prefix, issue.path), message: issue.message }]);
   return new ApiError('validation_failed', 'The request has invalid fields.', { errors });
 }
 

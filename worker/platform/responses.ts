@@ -19,6 +19,11 @@ export const problemResponses = {
   404: { description: 'Not found (also for resources of another organization)', content: problemContent },
 } as const;
 
+/** A further problem+json response for the OpenAPI document (402, 409, 429...). */
+export function problemOf(description: string) {
+  return { description, content: problemContent };
+}
+
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: true };
 }

@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, apiJson, registerOrganization, setPlan, uniqueEmail, type Session } from './helpers';
+
+type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
+
+const created = async (path: string, owner: Session, body: unknown, status = 201) =>
+  (await apiJson<{ id: string }>('POST', path, status, { token: owner.access_token, body })).id;
+
+const alwaysTrueRule = { name: 'Every transaction', severity: 'low', condition: { field: 'amount', op: 'gte', value: 0 } };
+
+async function approvedRule(owner: Session): Promise<string> {
+  const ruleId = await created('/api/rules', owner, alwaysTrueRule);
+  await apiJson('POST', `/api/rules/${ruleId}/approve`, 200, { token: owner.access_token, body: {} });
+  return ruleId;
+}
+
+/** Follows a queued scan until the queue consumer has finished it. */
+async function scanFinished(owner: Session, scanId: string): Promise<void> {
+  for (;;) {
+    const scan = await apiJson<{ status: string }>('GET', `/api/scans/${scanId}`, 200, { token: owner.access_token });
+    if (scan.status === 'completed') return;
+    if (scan.status === 'failed') throw new Error(`scan ${scanId} failed`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A policy uploaded twice (two versions), so every policy route, impact included, has something to show. */
+async function policyWithTwoVersions(owner: Session): Promise<Record<string, string>> {
+  const upload = async (text: string, policyId?: string) => {
+    const form = new FormData();
+    form.set('name', 'Cash policy');
+    form.set('file', new File([text], 'cash.md', { type: 'text/markdown' }));
+    if (policyId) form.set('policy_id', policyId);
+    return (await apiJson<{ id: string }>('POST', '/api/policies', 201, { token: owner.access_token, rawBody: form })).id;
+  };
+  const id = await upload('# Cash\n\n1. Cash deposits above 10,000 USD must be reported.\n');
+  await upload('# Cash\n\n1. Cash deposits above 5,000 USD must be reported.\n', id);
+  return { id, version: '1' };
+}
+
+const transaction = () => ({ id: `TX-${crypto.randomUUID()}`, occurred_at: '2026-03-01T09:30:00Z', amount: '10.00', currency: 'USD', account: 'ACC-1' });
+
+/**
+ * How to make organization A's resource for each GET route with path parameters: a function of
+ * A's compliance_admin session returning the path parameters. Adding such a route? Add its fixture.
+ */
+const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string>>> = {
+  '/api/users/{id}': async (owner) => ({
+    id: await created('/api/users', owner, { email: uniqueEmail('fixture'), full_name: 'Fixture User', role: 'viewer', password: 'fixture password' }),
+  }),
+  '/api/audit/{id}': async (owner) => {
+    const page = await apiJson<{ items: { id: string }[] }>('GET', '/api/audit?limit=1', 200, { token: owner.access_token });
+    return { id: page.items[0]!.id };
+  },
+  '/api/rules/{id}': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
+  '/api/rules/{id}/versions': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
+  '/api/sources/{id}': async (owner) => ({ id: await created('/api/sources', owner, { name: 'ERP' }) }),
+  '/api/scans/{id}': async (owner) => ({ id: await created('/api/scans', owner, { rule_ids: [await approvedRule(owner)] }, 202) }),
+  '/api/scans/schedules/{id}': async (owner) => ({ id: await created('/api/scans/schedules', owner, { frequency: 'daily' }) }),
+  '/api/transactions/{id}': async (owner) => {
+    const pushed = transaction();
+    await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [pushed] });
+    return { id: encodeURIComponent(pushed.id) };
+  },
+  '/api/violations/{id}': async (owner) => {
+    const ruleId = await approvedRule(owner);
+    await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
+    const scanId = await created('/api/scans', owner, { rule_ids: [ruleId] }, 202);
+    await scanFinished(owner, scanId);
+    const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, { token: owner.access_token });
+    return { id: page.items[0]!.id };
+  },
+  '/api/policies/{id}': policyWithTwoVersions,
+  '/api/policies/{id}/versions/{version}': policyWithTwoVersions,
+  '/api/policies/{id}/versions/{version}/file': policyWithTwoVersions,
+  '/api/policies/{id}/rules': policyWithTwoVersions,
+  '/api/policies/{id}/impact': policyWithTwoVersions,
+};
+
+/** Routes that read across organizations by design (platform operators). */
+const CROSS_ORGANIZATION_PERMISSIONS = new Set(['platform:admin', 'public']);
+
+const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
+const resourceRoutes = Object.entries(doc.paths)
+  .filter(([path, methods]) => path.includes('{') && methods.get && !CROSS_ORGANIZATION_PERMISSIONS.has(methods.get['x-permission'] ?? ''))
+  .map(([path]) => path);
+
+const fill = (path: string, params: Record<string, string>) => path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name] ?? '');
+
+let a: Session;
+let b: Session;
+
+beforeAll(async () => {
+  a = await registerOrganization('Cross Tenant A');
+  // The fixtures create more than the basic plan allows (users, policies).
+  await setPlan(a.organization.id, 'enterprise');
+  b = await registerOrganization('Cross Tenant B');
+});
+
+describe('security', () => {
+  it('finds resource routes to check', () => {
+    expect(resourceRoutes).toEqual(expect.arrayContaining(Object.keys(FIXTURES)));
+  });
+
+  it.each(resourceRoutes)("GET %s: organization B asking for A's resource gets 404", async (path) => {
+    const fixture = FIXTURES[path];
+    if (!fixture) throw new Error(`No cross-tenant fixture for GET ${path}: add one to FIXTURES in test/access.cross-tenant.test.ts`);
+    const url = fill(path, await fixture(a));
+    expect((await api('GET', url, { token: a.access_token })).status).toBe(200);
+    const foreign = await api('GET', url, { token: b.access_token });
+    expect(foreign.status).toBe(404);
+    expect(foreign.headers.get('content-type')).toBe('application/problem+json');
+  });
+});

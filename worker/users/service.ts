@@ -1,0 +1,123 @@
+import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { plans, subscriptions, users } from '../../db/schema';
+import { withTenant, type Tx } from '../../db/tenant';
+import { hashPassword, passwordCost } from '../auth/passwords';
+import { isUniqueViolation, revokeUserSessions } from '../auth/service';
+import type { Env } from '../env';
+import { recordAudit, type AuditOrigin } from '../platform/audit';
+import type { Caller } from '../platform/context';
+import { ApiError, notFound } from '../platform/errors';
+import { toPage, type Page } from '../platform/pagination';
+import type { Role } from '../platform/permissions';
+import type { CreateUserInput, ManagedUserView, UpdateUserInput } from './schemas';
+
+type UserRow = typeof users.$inferSelect;
+
+export function toUserView(row: UserRow): ManagedUserView {
+  return {
+    id: row.id,
+    email: row.email,
+    full_name: row.fullName,
+    role: row.role as Role,
+    is_active: row.isActive,
+    last_login_at: row.lastLoginAt?.toISOString() ?? null,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+export async function createUser(env: Env, db: Database, caller: Caller, origin: AuditOrigin, input: CreateUserInput): Promise<ManagedUserView> {
+  const { orgId } = caller;
+  const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
+  try {
+    return await withTenant(db, orgId, async (tx) => {
+      await lockOrganizationUsers(tx, orgId);
+      await assertSeatAvailable(tx, orgId);
+      const [row] = await tx.insert(users)
+        .values({ orgId, email: input.email, fullName: input.full_name, role: input.role, passwordHash })
+        .returning();
+      await recordAudit(tx, origin, {
+        orgId, actorId: caller.userId, action: 'user.created', targetType: 'user', targetId: row!.id,
+        details: { email: row!.email, role: row!.role },
+      });
+      return toUserView(row!);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_unique')) throw new ApiError('conflict', 'An account with this email already exists.');
+    throw error;
+  }
+}
+
+/** The organization's users in email order; the cursor is the last email seen. */
+export async function listUsers(db: Database, orgId: string, limit: number, after: string | undefined): Promise<Page<ManagedUserView>> {
+  const rows = await withTenant(db, orgId, (tx) =>
+    tx.select().from(users)
+      .where(and(eq(users.orgId, orgId), after === undefined ? undefined : gt(users.email, after)))
+      .orderBy(asc(users.email))
+      .limit(limit + 1));
+  return toPage(rows, limit, toUserView, (row) => [row.email]);
+}
+
+export async function getUser(db: Database, orgId: string, id: string): Promise<ManagedUserView> {
+  const row = await withTenant(db, orgId, (tx) => findUser(tx, id));
+  if (!row) throw notFound('User');
+  return toUserView(row);
+}
+
+/** Changes role and/or active flag; each change is audited, and deactivation ends every session. */
+export async function updateUser(db: Database, caller: Caller, origin: AuditOrigin, id: string, input: UpdateUserInput): Promise<ManagedUserView> {
+  const { orgId } = caller;
+  return withTenant(db, orgId, async (tx) => {
+    await lockOrganizationUsers(tx, orgId);
+    const current = await findUser(tx, id);
+    if (!current) throw notFound('User');
+    if (current.role === 'super_admin') throw new ApiError('forbidden', 'Platform operators are managed from the command line.');
+    const role = input.role ?? current.role;
+    const isActive = input.is_active ?? current.isActive;
+    const losesAdmin = current.role === 'compliance_admin' && current.isActive && (role !== 'compliance_admin' || !isActive);
+    if (losesAdmin) await assertAnotherActiveAdmin(tx, orgId, id);
+    if (isActive && !current.isActive) await assertSeatAvailable(tx, orgId);
+    const [row] = await tx.update(users).set({ role, isActive, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+    if (!isActive && current.isActive) await revokeUserSessions(tx, id);
+    const audit = (action: string, details: Record<string, unknown> = {}) =>
+      recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
+    if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });
+    if (isActive !== current.isActive) await audit(isActive ? 'user.reactivated' : 'user.deactivated');
+    return toUserView(row!);
+  });
+}
+
+/** Row-level security scopes the lookup: another organization's user is simply not found. */
+async function findUser(tx: Tx, id: string): Promise<UserRow | undefined> {
+  const [row] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
+  return row;
+}
+
+/** Serializes user changes within an organization, so the seat limit and the last-admin rule hold under concurrency. */
+async function lockOrganizationUsers(tx: Tx, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`users:${orgId}`}, 0))`);
+}
+
+/** Active users count against the plan's max_users; a deactivated user frees a seat. */
+async function assertSeatAvailable(tx: Tx, orgId: string): Promise<void> {
+  const [plan] = await tx.select({ id: plans.id, maxUsers: plans.maxUsers })
+    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(eq(subscriptions.orgId, orgId));
+  if (plan?.maxUsers === null) return;
+  const [active] = await tx.select({ used: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
+  const used = active?.used ?? 0;
+  const limit = plan?.maxUsers ?? 0;
+  if (used >= limit) {
+    throw new ApiError('payment_required', `The ${plan?.id ?? 'current'} plan allows ${limit} active users; deactivate one or upgrade the plan.`, {
+      limit, used, plan: plan?.id ?? null,
+    });
+  }
+}
+
+async function assertAnotherActiveAdmin(tx: Tx, orgId: string, userId: string): Promise<void> {
+  const [others] = await tx.select({ n: count() }).from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.role, 'compliance_admin'), eq(users.isActive, true), ne(users.id, userId)));
+  if (!others?.n) {
+    throw new ApiError('conflict', 'This is the last active compliance_admin of the organization; make another user compliance_admin first.');
+  }
+}
