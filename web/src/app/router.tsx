@@ -1,0 +1,61 @@
+import { createBrowserRouter, redirect } from 'react-router';
+import { restoreSession } from '../lib/auth';
+import { sessionStore } from '../lib/session';
+import { AuditPage } from '../pages/audit';
+import { NotFoundPage } from '../pages/not-found';
+import { OverviewPage } from '../pages/overview';
+import { PoliciesPage } from '../pages/policies';
+import { PolicyDetailPage } from '../pages/policy-detail';
+import { RuleEditorPage } from '../pages/rule-editor';
+import { RulesPage } from '../pages/rules';
+import { ScansPage } from '../pages/scans';
+import { SignInPage } from '../pages/sign-in';
+import { SignUpPage } from '../pages/sign-up';
+import { SourcesPage } from '../pages/sources';
+import { SubscriptionPage } from '../pages/subscription';
+import { TransactionDetailPage } from '../pages/transaction-detail';
+import { TransactionsPage } from '../pages/transactions';
+import { UsersPage } from '../pages/users';
+import { ViolationDetailPage } from '../pages/violation-detail';
+import { ViolationsPage } from '../pages/violations';
+import { AppLayout } from './layout';
+
+async function requireSession({ request }: { request: Request }) {
+  await restoreSession();
+  if (sessionStore.me()) return null;
+  const from = new URL(request.url).pathname;
+  return redirect(from === '/' ? '/signin' : `/signin?from=${encodeURIComponent(from)}`);
+}
+
+async function redirectSignedIn() {
+  await restoreSession();
+  return sessionStore.me() ? redirect('/') : null;
+}
+
+export const router = createBrowserRouter([
+  { path: '/signin', loader: redirectSignedIn, Component: SignInPage },
+  { path: '/signup', loader: redirectSignedIn, Component: SignUpPage },
+  {
+    path: '/',
+    loader: requireSession,
+    Component: AppLayout,
+    children: [
+      { index: true, Component: OverviewPage },
+      { path: 'policies', Component: PoliciesPage },
+      { path: 'policies/:id', Component: PolicyDetailPage },
+      { path: 'rules', Component: RulesPage },
+      { path: 'rules/new', Component: RuleEditorPage },
+      { path: 'rules/:id', Component: RuleEditorPage },
+      { path: 'transactions', Component: TransactionsPage },
+      { path: 'transactions/:id', Component: TransactionDetailPage },
+      { path: 'sources', Component: SourcesPage },
+      { path: 'scans', Component: ScansPage },
+      { path: 'violations', Component: ViolationsPage },
+      { path: 'violations/:id', Component: ViolationDetailPage },
+      { path: 'users', Component: UsersPage },
+      { path: 'audit', Component: AuditPage },
+      { path: 'subscription', Component: SubscriptionPage },
+      { path: '*', Component: NotFoundPage },
+    ],
+  },
+]);

@@ -1,0 +1,29 @@
+import { useId, type ReactElement, cloneElement } from 'react';
+import { Label } from './ui/label';
+
+/** A labelled control with its hint and error wired to aria-describedby / aria-invalid. */
+export function Field({ label, error, hint, children, className }: {
+  label: string;
+  error?: string | undefined;
+  hint?: string;
+  children: ReactElement<{ id?: string; 'aria-invalid'?: boolean; 'aria-describedby'?: string }>;
+  className?: string;
+}) {
+  const id = useId();
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className={className ?? 'grid gap-1.5'}>
+      <Label htmlFor={id}>{label}</Label>
+      {cloneElement(children, { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
+      {hint && <p id={`${id}-hint`} className="text-xs text-muted-foreground">{hint}</p>}
+      {error && <p id={`${id}-error`} className="text-xs text-red-600">{error}</p>}
+    </div>
+  );
+}
+
+/** The first message for each field path of a 400 problem. */
+export function fieldErrors(errors: { path: string; message: string }[] | undefined): Record<string, string> {
+  const byPath: Record<string, string> = {};
+  for (const error of errors ?? []) byPath[error.path] ??= error.message;
+  return byPath;
+}

@@ -1,0 +1,50 @@
+import { AlertCircle, Inbox, RefreshCw } from 'lucide-react';
+import type { ReactNode } from 'react';
+import { problemMessage } from '../lib/api';
+import { Alert, AlertDescription, AlertTitle } from './ui/alert';
+import { Button } from './ui/button';
+import { Skeleton } from './ui/skeleton';
+
+export function LoadingState({ rows = 5, label = 'Loading' }: { rows?: number; label?: string }) {
+  return (
+    <div role="status" aria-live="polite" className="grid gap-2 py-2">
+      <span className="sr-only">{label}…</span>
+      {Array.from({ length: rows }, (_, index) => <Skeleton key={index} className="h-9 w-full" />)}
+    </div>
+  );
+}
+
+export function ErrorState({ error, onRetry, title = 'Could not load this' }: { error: unknown; onRetry?: () => void; title?: string }) {
+  return (
+    <Alert variant="destructive">
+      <AlertCircle />
+      <AlertTitle>{title}</AlertTitle>
+      <AlertDescription className="flex flex-wrap items-center justify-between gap-3">
+        <span>{problemMessage(error)}</span>
+        {onRetry && <Button size="sm" variant="outline" onClick={onRetry}><RefreshCw /> Try again</Button>}
+      </AlertDescription>
+    </Alert>
+  );
+}
+
+export function EmptyState({ title, description, action }: { title: string; description?: ReactNode; action?: ReactNode }) {
+  return (
+    <div className="flex flex-col items-center gap-2 rounded-lg border border-dashed bg-white px-6 py-10 text-center">
+      <Inbox aria-hidden className="size-8 text-slate-400" />
+      <p className="font-medium">{title}</p>
+      {description && <p className="max-w-md text-sm text-muted-foreground">{description}</p>}
+      {action && <div className="mt-2">{action}</div>}
+    </div>
+  );
+}
+
+/** Shown when the server has no such endpoint yet (404 on a known route), never with made-up numbers. */
+export function NotAvailable({ what }: { what: string }) {
+  return (
+    <Alert variant="info">
+      <AlertCircle />
+      <AlertTitle>Not available yet</AlertTitle>
+      <AlertDescription>{what} is not available on this server yet.</AlertDescription>
+    </Alert>
+  );
+}

@@ -1,0 +1,39 @@
+import { useSyncExternalStore } from 'react';
+import { roleHas, type Permission } from '../../../worker/platform/permissions';
+import { api, refreshSession } from './api';
+import { sessionStore, type Me, type Session } from './session';
+
+export function useMe(): Me | null {
+  return useSyncExternalStore(sessionStore.subscribe, sessionStore.me);
+}
+
+/** Mirrors the worker's permission table so the interface offers only what the role may do. */
+export function useCan(): (permission: Permission) => boolean {
+  const me = useMe();
+  return (permission) => (me ? roleHas(me.user.role, permission) : false);
+}
+
+export type SignUpInput = { org_name: string; email: string; password: string; full_name: string };
+
+export async function signUp(input: SignUpInput): Promise<void> {
+  sessionStore.start(await api<Session>('/api/auth/register', { method: 'POST', body: input }));
+}
+
+export async function signIn(email: string, password: string): Promise<void> {
+  sessionStore.start(await api<Session>('/api/auth/login', { method: 'POST', body: { email, password } }));
+}
+
+export async function signOut(): Promise<void> {
+  const refreshToken = sessionStore.refreshToken();
+  sessionStore.end();
+  // Revoking is best effort: the local session is gone either way.
+  if (refreshToken) await api('/api/auth/logout', { method: 'POST', body: { refresh_token: refreshToken } }).catch(() => undefined);
+}
+
+let restoring: Promise<void> | null = null;
+
+/** On load, a refresh token left in this tab's storage restores the session once. */
+export function restoreSession(): Promise<void> {
+  restoring ??= sessionStore.refreshToken() ? refreshSession().then(() => undefined) : Promise.resolve();
+  return restoring;
+}

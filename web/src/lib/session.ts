@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import type { meView, sessionView } from '../../../worker/auth/schemas';
+
+export type Session = z.infer<typeof sessionView>;
+export type Me = z.infer<typeof meView>;
+export type CurrentUser = Me['user'];
+
+type Stored = { accessToken: string | null; refreshToken: string; me: Me };
+
+// The refresh token survives a reload of this tab only; the access token never leaves memory.
+const REFRESH_KEY = 'nitilens.refresh';
+
+let current: Stored | null = null;
+const listeners = new Set<() => void>();
+
+function notify() {
+  listeners.forEach((listener) => listener());
+}
+
+export const sessionStore = {
+  subscribe(listener: () => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+  me: (): Me | null => current?.me ?? null,
+  accessToken: (): string | null => current?.accessToken ?? null,
+  refreshToken: (): string | null => current?.refreshToken ?? sessionStorage.getItem(REFRESH_KEY),
+  start(session: Session) {
+    current = { accessToken: session.access_token, refreshToken: session.refresh_token, me: { user: session.user, organization: session.organization } };
+    sessionStorage.setItem(REFRESH_KEY, session.refresh_token);
+    notify();
+  },
+  end() {
+    current = null;
+    sessionStorage.removeItem(REFRESH_KEY);
+    notify();
+  },
+};

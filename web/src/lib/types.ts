@@ -1,0 +1,65 @@
+/**
+ * API types, inferred from the worker's own zod schemas (type-only imports: nothing of the worker
+ * ships in the bundle), so a renamed or removed field fails `npm run build:web`.
+ */
+import type { z } from 'zod';
+import type { organizationUsageView } from '../../../worker/admin/schemas';
+import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
+import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
+import type { clauseView, impactView, policyDetailView, policyRuleView, policyUploadView, policyView } from '../../../worker/policies/schemas';
+import type { queuedScanView, scanView } from '../../../worker/scans/schemas';
+import type { previewView, sourceView, sourceWithSecret } from '../../../worker/sources/schemas';
+import type { SourceMapping } from '../../../worker/sources/mapping';
+import type { transactionDetailView, transactionView, uploadReportView } from '../../../worker/transactions/schemas';
+import type { ASSIGNABLE_ROLES, createUserBody, managedUserView } from '../../../worker/users/schemas';
+import type { updateViolationBody, violationDetailView, violationView, VIOLATION_STATUSES } from '../../../worker/violations/schemas';
+
+/** Every list endpoint's page (worker/platform/pagination.ts). */
+export type { Page } from '../../../worker/platform/pagination';
+
+export type ManagedUser = z.infer<typeof managedUserView>;
+export type CreateUserInput = z.infer<typeof createUserBody>;
+export type AssignableRole = (typeof ASSIGNABLE_ROLES)[number];
+export type AuditEntry = z.infer<typeof auditEntryView>;
+export type ChainVerdict = z.infer<typeof chainVerdictView>;
+export type Scan = z.infer<typeof scanView>;
+export type QueuedScan = z.infer<typeof queuedScanView>;
+export type Rule = z.infer<typeof ruleView>;
+export type RuleDetail = z.infer<typeof ruleDetailView>;
+export type RuleVersion = z.infer<typeof ruleVersionView>;
+export type RuleInput = z.input<typeof ruleBody>;
+export type Backtest = z.infer<typeof backtestView>;
+export type Violation = z.infer<typeof violationView>;
+export type ViolationDetail = z.infer<typeof violationDetailView>;
+export type ViolationStatus = (typeof VIOLATION_STATUSES)[number];
+export type ViolationUpdate = z.infer<typeof updateViolationBody>;
+export type PolicySummary = z.infer<typeof policyView>;
+export type PolicyDetail = z.infer<typeof policyDetailView>;
+export type PolicyClause = z.infer<typeof clauseView>;
+export type PolicyUploadResult = z.infer<typeof policyUploadView>;
+export type PolicyImpact = z.infer<typeof impactView>;
+export type DraftRule = z.infer<typeof policyRuleView>;
+export type Transaction = z.infer<typeof transactionView>;
+export type TransactionDetail = z.infer<typeof transactionDetailView>;
+export type IngestReport = z.infer<typeof uploadReportView>;
+export type Source = z.infer<typeof sourceView>;
+export type SourceSecret = z.infer<typeof sourceWithSecret>;
+export type MappingPreview = z.infer<typeof previewView>;
+export type { SourceMapping };
+/** The caller's own organization usage: the admin usage view, scoped to the signed-in organization. */
+export type OrganizationUsage = z.infer<typeof organizationUsageView>;
+
+/**
+ * GET /api/overview: the aggregates of the overview page, specified by the dashboard (docs/dashboard.md)
+ * because no list endpoint can count them without reading every row.
+ */
+export type SeverityCounts = { low: number; medium: number; high: number; critical: number };
+export type Overview = {
+  period: string;
+  transactions: { this_month: number; limit: number | null; plan: string };
+  open_violations: SeverityCounts;
+  compliance_rate: number | null;
+  last_scan: Scan | null;
+  violations_by_day: (SeverityCounts & { date: string })[];
+  top_rules: { rule_id: string; name: string; violations: number; open: number }[];
+};

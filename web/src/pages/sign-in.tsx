@@ -1,0 +1,51 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Field } from '../components/field';
+import { Alert, AlertDescription } from '../components/ui/alert';
+import { Button } from '../components/ui/button';
+import { Input } from '../components/ui/input';
+import { ApiProblem, problemMessage } from '../lib/api';
+import { signIn } from '../lib/auth';
+import { AuthShell } from './auth-shell';
+
+/** Only same-site paths, so a crafted link cannot send a fresh session elsewhere. */
+function safeDestination(from: string | null): string {
+  return from && from.startsWith('/') && !from.startsWith('//') ? from : '/';
+}
+
+export function SignInPage() {
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setPending(true);
+    setError(null);
+    try {
+      await signIn(String(form.get('email')), String(form.get('password')));
+      navigate(safeDestination(params.get('from')), { replace: true });
+    } catch (caught) {
+      setError(caught instanceof ApiProblem && caught.status === 401 ? 'The email or password is incorrect.' : problemMessage(caught));
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <AuthShell
+      title="Sign in"
+      subtitle="Welcome back to your compliance workspace."
+      footer={<>New to NitiLens? <Link className="font-medium text-primary hover:underline" to="/signup">Create an organization</Link></>}
+    >
+      <form className="grid gap-4" onSubmit={submit} noValidate>
+        {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
+        <Field label="Email"><Input name="email" type="email" autoComplete="email" required /></Field>
+        <Field label="Password"><Input name="password" type="password" autoComplete="current-password" required /></Field>
+        <Button type="submit" disabled={pending}>{pending ? 'Signing in…' : 'Sign in'}</Button>
+      </form>
+    </AuthShell>
+  );
+}
