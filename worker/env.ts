@@ -1,6 +1,7 @@
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { ScanQueueMessage } from '../queues/messages';
+import type { AiBinding } from './policies/extraction/llm-extractor';
 
 /** Bindings and variables declared in wrangler.toml, plus secrets (`wrangler secret put`). */
 export interface Env {
@@ -9,6 +10,9 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   SCANS_QUEUE: Queue<ScanQueueMessage>;
   POLICY_FILES: R2Bucket;
+  /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
+  AI?: AiBinding;
+  POLICY_LLM_MODEL?: string;
   ASSETS?: Fetcher;
   APP_ENV: string;
   DEFAULT_PLAN: string;

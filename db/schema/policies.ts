@@ -1,5 +1,9 @@
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { rules } from './rules';
 import { organizations, users } from './tenancy';
+
+/** What a version changed against the one before it, by clause key. */
+export type PolicyVersionChanges = { previous_version: number; added: string[]; removed: string[]; changed: string[] };
 
 export const policies = pgTable('policies', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -25,6 +29,10 @@ export const policyVersions = pgTable('policy_versions', {
   sha256: text('sha256').notNull(),
   objectKey: text('object_key').notNull(),
   text: text('text').notNull(),
+  /** Null for the first version. */
+  changes: jsonb('changes').$type<PolicyVersionChanges>(),
+  /** Which extractor proposed this version's drafts: `deterministic` or `llm:<model>`. */
+  extractor: text('extractor').notNull().default('deterministic'),
   uploadedBy: uuid('uploaded_by').references(() => users.id),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
@@ -49,3 +57,15 @@ export const policyClauses = pgTable('policy_clauses', {
   uniqueIndex('policy_clauses_version_key_unique').on(t.policyVersionId, t.clauseKey),
   index('policy_clauses_policy_idx').on(t.orgId, t.policyId),
 ]);
+
+/** Where each rule extracted from a policy came from: the version and clause, and what the extractor read. */
+export const policyRuleOrigins = pgTable('policy_rule_origins', {
+  ruleId: uuid('rule_id').primaryKey().references(() => rules.id, { onDelete: 'cascade' }),
+  orgId: uuid('org_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  policyId: uuid('policy_id').notNull().references(() => policies.id, { onDelete: 'cascade' }),
+  policyVersionId: uuid('policy_version_id').notNull().references(() => policyVersions.id, { onDelete: 'cascade' }),
+  clauseKey: text('clause_key').notNull(),
+  reason: text('reason').notNull(),
+  /** Extraction order within the version: document order of the sentences. */
+  ordinal: integer('ordinal').notNull(),
+}, (t) => [index('policy_rule_origins_version_idx').on(t.orgId, t.policyVersionId)]);

@@ -54,6 +54,8 @@ export const scanChunks = pgTable('scan_chunks', {
   chunk: integer('chunk').notNull(),
   firstId: bigint('first_id', { mode: 'number' }).notNull(),
   lastId: bigint('last_id', { mode: 'number' }).notNull(),
+  /** Transactions of the scan in this id range when the scan was planned. */
+  size: integer('size').notNull().default(0),
   /** pending | done | failed */
   status: text('status').notNull().default('pending'),
   processed: integer('processed').notNull().default(0),

@@ -1,0 +1,1 @@
+ALTER TABLE "scan_chunks" ADD COLUMN "size" integer DEFAULT 0 NOT NULL;
