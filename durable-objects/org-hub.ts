@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
+import { UsageCounter } from './usage-counter';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
@@ -40,6 +41,13 @@ export class OrgHub extends DurableObject<Env> {
     return reached;
   }
 
+  /** Several events in one call: a scan chunk announces its progress and new violations together. */
+  async broadcastAll(events: LiveEvent[]): Promise<number> {
+    let reached = 0;
+    for (const event of events) reached = await this.broadcast(event);
+    return reached;
+  }
+
   async connectedSockets(): Promise<number> {
     return this.ctx.getWebSockets().length;
   }
@@ -69,5 +77,38 @@ export class OrgHub extends DurableObject<Env> {
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
     socket.close(code === 1005 ? 1000 : code, 'closed');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Usage metering (issue 5): thin RPC over UsageCounter (durable-objects/usage-counter.ts).
+
+  private usageCounter = new UsageCounter(this.ctx, this.env);
+
+  /** Grants up to `count` transactions this month without passing `limit` (null: unlimited). */
+  async reserveTransactions(orgId: string, count: number, limit: number | null): Promise<{ granted: number; used: number }> {
+    return this.usageCounter.reserve(orgId, count, limit);
+  }
+
+  /** Gives back reservations that turned out duplicate, rejected or failed. */
+  async releaseTransactions(orgId: string, count: number): Promise<{ used: number }> {
+    return this.usageCounter.release(orgId, count);
+  }
+
+  /** This month's authoritative count, for dashboards (no flush). */
+  async currentUsage(orgId: string): Promise<{ period: string; used: number }> {
+    const { period, used } = await this.usageCounter.current(orgId);
+    return { period, used };
+  }
+
+  /** The month's count, starting a new month first when one has begun (the monthly cron calls it). */
+  async rolloverUsage(orgId: string): Promise<{ period: string; used: number }> {
+    const { period, used } = await this.usageCounter.current(orgId);
+    await this.usageCounter.flush();
+    return { period, used };
+  }
+
+  /** Flushes the usage count to Postgres (scheduled by the counter within a minute of a change). */
+  override async alarm(): Promise<void> {
+    await this.usageCounter.flush();
   }
 }

@@ -6,6 +6,7 @@ import { authRoutes } from './auth/routes';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
+import { overviewRoutes } from './overview/routes';
 import { renderDocsPage } from './platform/docs-page';
 import { bodyLimits, corsForConfiguredOrigins, environmentGuard } from './platform/edge';
 import { ApiError, handleError, problemResponse } from './platform/errors';
@@ -15,6 +16,7 @@ import { policiesRoutes } from './policies/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
 import { sourcesRoutes } from './sources/routes';
+import { subscriptionRoutes } from './subscription/routes';
 import { transactionsRoutes } from './transactions/routes';
 import { usersRoutes } from './users/routes';
 import { violationsRoutes } from './violations/routes';
@@ -50,6 +52,8 @@ export function createApp() {
   app.route('/api/ingest', ingestRoutes);
   app.route('/api/policies', policiesRoutes);
   app.route('/api/ws', liveRoutes);
+  app.route('/api/overview', overviewRoutes);
+  app.route('/api/subscription', subscriptionRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   app.doc31('/api/openapi.json', OPENAPI_INFO);

@@ -1,9 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf } from '../platform/pagination';
-import { jsonResponse, problemResponses } from '../platform/responses';
-import { organizationIdParams, organizationsQuery, organizationSummaryView, organizationUsageView } from './schemas';
-import { listOrganizations, organizationUsage } from './service';
+import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { auditOrigin } from '../platform/audit';
+import { changePlanBody, organizationIdParams, organizationsQuery, organizationSummaryView, organizationUsageView } from './schemas';
+import { changePlan, listOrganizations, organizationUsage } from './service';
 
 /** Platform operators (super_admin) only; these read across organizations, read-only. */
 export const adminRoutes = createRouter();
@@ -26,3 +27,14 @@ const usage = defineRoute({ permission: 'platform:admin' }, {
   responses: { 200: jsonResponse(organizationUsageView, 'The usage'), ...problemResponses },
 });
 adminRoutes.openapi(usage, async (c) => c.json(await organizationUsage(c.var.database(), c.req.valid('param').id), 200));
+
+const plan = defineRoute({ permission: 'platform:admin' }, {
+  method: 'put', path: '/organizations/{id}/subscription', tags: ['admin'], summary: 'Move an organization to another plan',
+  request: { params: organizationIdParams, body: jsonBody(changePlanBody) },
+  responses: { 200: jsonResponse(organizationUsageView, 'The organization\'s usage on its new plan'), ...problemResponses },
+});
+adminRoutes.openapi(plan, async (c) => {
+  const { id } = c.req.valid('param');
+  await changePlan(c.var.database(), auditOrigin(c), c.var.caller.userId, id, c.req.valid('json').plan);
+  return c.json(await organizationUsage(c.var.database(), id), 200);
+});

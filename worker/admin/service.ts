@@ -1,8 +1,9 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, plans, policies, subscriptions, usage, users } from '../../db/schema';
-import { withSystem } from '../../db/tenant';
+import { withSystem, withTenant } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
+import { recordAudit, type AuditOrigin } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { toPage, type Page } from '../platform/pagination';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
@@ -57,5 +58,19 @@ export async function organizationUsage(db: Database, orgId: string): Promise<Or
       transactions: { used: history.find((month) => month.period === period)?.transactions ?? 0, limit: plan?.maxTransactions ?? null },
       history,
     };
+  });
+}
+
+/** Moves an organization to another plan; written to that organization's own audit trail. */
+export async function changePlan(db: Database, origin: AuditOrigin, operatorId: string, orgId: string, plan: string): Promise<void> {
+  const exists = await withSystem(db, async (tx) => (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId))).length > 0);
+  if (!exists) throw notFound('Organization');
+  await withTenant(db, orgId, async (tx) => {
+    const [previous] = await tx.select({ planId: subscriptions.planId }).from(subscriptions).where(eq(subscriptions.orgId, orgId));
+    await tx.update(subscriptions).set({ planId: plan, updatedAt: new Date() }).where(eq(subscriptions.orgId, orgId));
+    await recordAudit(tx, origin, {
+      orgId, actorId: operatorId, action: 'subscription.plan_changed', targetType: 'organization', targetId: orgId,
+      details: { from: previous?.planId ?? null, to: plan },
+    });
   });
 }

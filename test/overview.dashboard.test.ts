@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { addUser, apiJson, api, registerOrganization, signInPlatformOperator } from './helpers';
+import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+
+const thisMonth = new Date().toISOString().slice(0, 7);
+const today = new Date().toISOString().slice(0, 10);
+
+describe('happy', () => {
+  it('summarizes violations, compliance and the last scan from live data', async () => {
+    const admin = await registerOrganization('Overview Bank');
+    const token = admin.access_token;
+    const empty = await apiJson('GET', '/api/overview', 200, { token });
+    expect(empty).toMatchObject({
+      period: thisMonth,
+      transactions: { this_month: 0, limit: 10000, plan: 'basic' },
+      open_violations: { low: 0, medium: 0, high: 0, critical: 0 },
+      compliance_rate: null,
+      last_scan: null,
+      top_rules: [],
+    });
+    expect(empty.violations_by_day).toHaveLength(30);
+    expect(empty.violations_by_day.at(-1)).toEqual({ date: today, low: 0, medium: 0, high: 0, critical: 0 });
+
+    const rule = await approvedRule(token, {
+      name: 'Cash over 10,000', severity: 'critical',
+      condition: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'gt', value: 10000 }] },
+    });
+    const at = `${thisMonth}-01T09:00:00Z`;
+    await insertTransactions(admin.organization.id, [
+      { id: 'OV-1', occurred_at: at, amount: '12000.00', type: 'cash' },
+      { id: 'OV-2', occurred_at: at, amount: '15000.00', type: 'cash' },
+      { id: 'OV-3', occurred_at: at, amount: '50.00', type: 'cash' },
+      { id: 'OV-4', occurred_at: at, amount: '90000.00', type: 'wire' },
+    ]);
+    const scan = await apiJson('POST', '/api/scans', 202, { token, body: {} });
+    expect((await waitForScan(token, scan.id)).status).toBe('completed');
+    const [violation] = (await apiJson('GET', '/api/violations?transaction_id=OV-2', 200, { token })).items;
+    await apiJson('PATCH', `/api/violations/${violation.id}`, 200, { token, body: { status: 'false_positive', comment: 'known customer' } });
+
+    const overview = await apiJson('GET', '/api/overview', 200, { token });
+    expect(overview.open_violations).toEqual({ low: 0, medium: 0, high: 0, critical: 1 });
+    expect(overview.compliance_rate).toBe(0.75);
+    expect(overview.last_scan).toMatchObject({ id: scan.id, status: 'completed', violations_found: 2 });
+    expect(overview.violations_by_day.at(-1)).toEqual({ date: today, low: 0, medium: 0, high: 0, critical: 2 });
+    expect(overview.top_rules).toEqual([{ rule_id: rule.id, name: 'Cash over 10,000', violations: 2, open: 1 }]);
+  });
+
+  it("shows the organization's plan and usage to its admins", async () => {
+    const admin = await registerOrganization('Subscriber');
+    const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });
+    expect(subscription).toMatchObject({
+      organization: { id: admin.organization.id, name: 'Subscriber' },
+      plan: { id: 'basic' },
+      period: thisMonth,
+      users: { used: 1, limit: 3 },
+      policies: { used: 0, limit: 1 },
+      transactions: { used: 0, limit: 10000 },
+    });
+  });
+
+  it('lets a platform operator move an organization to another plan, audited in its trail', async () => {
+    const admin = await registerOrganization('Upgrader');
+    const operator = await signInPlatformOperator();
+    const moved = await apiJson('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, 200, {
+      token: operator.access_token, body: { plan: 'enterprise' },
+    });
+    expect(moved.plan.id).toBe('enterprise');
+    expect(moved.transactions.limit).toBeNull();
+    const trail = await apiJson('GET', '/api/audit?action=subscription.plan_changed', 200, { token: admin.access_token });
+    expect(trail.items).toHaveLength(1);
+    expect(trail.items[0].details).toEqual({ from: 'basic', to: 'enterprise' });
+  });
+});
+
+describe('security', () => {
+  it('keeps the subscription to admins and plan changes to platform operators', async () => {
+    const admin = await registerOrganization('Guarded Plan');
+    const viewer = await addUser(admin, 'viewer');
+    expect((await api('GET', '/api/overview', { token: viewer.access_token })).status).toBe(200);
+    expect((await api('GET', '/api/subscription', { token: viewer.access_token })).status).toBe(403);
+    const selfUpgrade = await api('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, {
+      token: admin.access_token, body: { plan: 'enterprise' },
+    });
+    expect(selfUpgrade.status).toBe(403);
+  });
+});

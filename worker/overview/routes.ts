@@ -1,0 +1,18 @@
+import { withTenant } from '../../db/tenant';
+import { createRouter, defineRoute } from '../platform/openapi';
+import { jsonResponse, problemResponses } from '../platform/responses';
+import { overviewView } from './schemas';
+import { buildOverview } from './service';
+
+export const overviewRoutes = createRouter();
+
+const overview = defineRoute({ permission: 'data:read' }, {
+  method: 'get', path: '/', tags: ['overview'], summary: 'Compliance KPIs for the dashboard\'s overview',
+  responses: { 200: jsonResponse(overviewView, 'The overview'), ...problemResponses },
+});
+overviewRoutes.openapi(overview, async (c) => {
+  const { orgId } = c.var.caller;
+  // Read before the tenant transaction: the hub may itself need the database on a new month.
+  const metered = await c.env.ORG_HUB.get(c.env.ORG_HUB.idFromName(orgId)).currentUsage(orgId);
+  return c.json(await withTenant(c.var.database(), orgId, (tx) => buildOverview(tx, orgId, metered)), 200);
+});
