@@ -37,14 +37,3 @@ export function EmptyState({ title, description, action }: { title: string; desc
     </div>
   );
 }
-
-/** Shown when the server has no such endpoint yet (404 on a known route), never with made-up numbers. */
-export function NotAvailable({ what }: { what: string }) {
-  return (
-    <Alert variant="info">
-      <AlertCircle />
-      <AlertTitle>Not available yet</AlertTitle>
-      <AlertDescription>{what} is not available on this server yet.</AlertDescription>
-    </Alert>
-  );
-}

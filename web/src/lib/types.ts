@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { organizationUsageView } from '../../../worker/admin/schemas';
+import type { overviewView } from '../../../worker/overview/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
 import type { clauseView, impactView, policyDetailView, policyRuleView, policyUploadView, policyView } from '../../../worker/policies/schemas';
@@ -49,17 +50,6 @@ export type { SourceMapping };
 /** The caller's own organization usage: the admin usage view, scoped to the signed-in organization. */
 export type OrganizationUsage = z.infer<typeof organizationUsageView>;
 
-/**
- * GET /api/overview: the aggregates of the overview page, specified by the dashboard (docs/dashboard.md)
- * because no list endpoint can count them without reading every row.
- */
-export type SeverityCounts = { low: number; medium: number; high: number; critical: number };
-export type Overview = {
-  period: string;
-  transactions: { this_month: number; limit: number | null; plan: string };
-  open_violations: SeverityCounts;
-  compliance_rate: number | null;
-  last_scan: Scan | null;
-  violations_by_day: (SeverityCounts & { date: string })[];
-  top_rules: { rule_id: string; name: string; violations: number; open: number }[];
-};
+/** GET /api/overview. */
+export type SeverityCounts = Overview['open_violations'];
+export type Overview = z.infer<typeof overviewView>;

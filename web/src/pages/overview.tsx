@@ -3,13 +3,12 @@ import { Link } from 'react-router';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { SEVERITIES, SeverityBadge, StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
-import { EmptyState, ErrorState, LoadingState, NotAvailable } from '../components/states';
+import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Progress } from '../components/ui/progress';
 import { Skeleton } from '../components/ui/skeleton';
 import { api } from '../lib/api';
 import { formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
-import { isMissingRoute } from '../lib/missing';
 import type { Overview, Page, Scan, Violation } from '../lib/types';
 
 const SEVERITY_COLORS = { low: '#94a3b8', medium: '#f59e0b', high: '#ef4444', critical: '#991b1b' } as const;
@@ -131,21 +130,6 @@ function LatestFindings() {
 }
 
 /** Without the aggregate endpoint the page still shows what list endpoints give exactly. */
-function LastScanCard() {
-  const scans = useQuery({ queryKey: ['scans', 'latest'], queryFn: () => api<Page<Scan>>('/api/scans?limit=1') });
-  const scan = scans.data?.items[0];
-  return (
-    <Card>
-      <CardHeader><CardTitle>Last scan</CardTitle></CardHeader>
-      <CardContent>
-        {scans.isPending ? <Skeleton className="h-10" /> : scans.isError ? <ErrorState error={scans.error} /> : !scan ? <p className="text-sm text-muted-foreground">No scan yet. <Link className="text-primary hover:underline" to="/scans">Run one</Link>.</p> : (
-          <p className="flex flex-wrap items-center gap-2 text-sm"><StatusBadge status={scan.status} /> {formatDateTime(scan.created_at)} · {formatCount(scan.processed)} transactions · {formatCount(scan.violations_found)} violations</p>
-        )}
-      </CardContent>
-    </Card>
-  );
-}
-
 export function OverviewPage() {
   const overview = useQuery({ queryKey: ['overview'], queryFn: () => api<Overview>('/api/overview') });
   return (
@@ -155,11 +139,11 @@ export function OverviewPage() {
         {overview.isPending ? (
           <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">{Array.from({ length: 4 }, (_, index) => <Skeleton key={index} className="h-28" />)}</div>
         ) : overview.isError ? (
-          isMissingRoute(overview.error) ? <><NotAvailable what="The overview's aggregates (monthly volume against the plan, open violations by severity, compliance rate, trends)" /><LastScanCard /></> : <ErrorState error={overview.error} onRetry={() => void overview.refetch()} />
+          <ErrorState error={overview.error} onRetry={() => void overview.refetch()} />
         ) : (
           <>
             <Kpis overview={overview.data} />
-            {overview.data.violations_by_day.length === 0 && overview.data.top_rules.length === 0 && overview.data.last_scan === null
+            {overview.data.top_rules.length === 0 && overview.data.last_scan === null
               ? <EmptyState title="No activity yet" description="Upload a policy, approve its rules and load transactions: this page fills in as violations are found." action={<Link className="text-primary hover:underline" to="/policies">Start with a policy</Link>} />
               : <Charts overview={overview.data} />}
           </>

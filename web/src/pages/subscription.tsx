@@ -1,12 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { PageHeader } from '../components/page-header';
-import { ErrorState, LoadingState, NotAvailable } from '../components/states';
+import { ErrorState, LoadingState } from '../components/states';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Progress } from '../components/ui/progress';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { api } from '../lib/api';
 import { formatCount, humanize } from '../lib/format';
-import { isMissingRoute } from '../lib/missing';
 import type { OrganizationUsage } from '../lib/types';
 
 function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {
@@ -30,7 +29,7 @@ export function SubscriptionPage() {
     <>
       <PageHeader title="Subscription" description="Your plan and what this organization uses of it." />
       {usage.isPending ? <LoadingState rows={4} /> : usage.isError ? (
-        isMissingRoute(usage.error) ? <NotAvailable what="Subscription usage for your organization" /> : <ErrorState error={usage.error} onRetry={() => void usage.refetch()} />
+        <ErrorState error={usage.error} onRetry={() => void usage.refetch()} />
       ) : (
         <div className="grid gap-4">
           <Card>
