@@ -1,3 +1,174 @@
-import { createRouter } from '../platform/openapi';
+import { z } from '@hono/zod-openapi';
+import type { Database } from '../../db/client';
+import { withTenant } from '../../db/tenant';
+import type { Env } from '../env';
+import { ApiError, type FieldError } from '../platform/errors';
+import { log } from '../platform/log';
+import { createRouter, defineRoute } from '../platform/openapi';
+import { jsonResponse, problemResponses } from '../platform/responses';
+import { detectViolations, type DetectedViolation } from '../rules/engine';
+import { amountPath, type SourceMapping } from '../sources/mapping';
+import { sourceForPush } from '../sources/service';
+import type { CanonicalTransaction } from '../transactions/canonical';
+import { parseExactJson } from '../transactions/exact-json';
+import { recordValidator } from '../transactions/intake';
+import { planAllowance, planLimitReached, planLimitRowError, usageMeter } from '../transactions/metering';
+import { existingExternalIds, insertTransactions } from '../transactions/store';
+import { parseSignatureHeader, SIGNATURE_HEADER, signatureMatches } from './signature';
 
 export const ingestRoutes = createRouter();
+
+const MAX_PUSH_ITEMS = 1000;
+
+const violationSummary = z.object({ rule_id: z.uuid(), rule_version: z.number().int(), severity: z.string(), explanation: z.string() });
+const pushResult = z.object({
+  id: z.string().nullable(),
+  status: z.enum(['accepted', 'duplicate', 'rejected']),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  violations: z.array(violationSummary),
+});
+const pushView = z.object({ results: z.array(pushResult) }).openapi('PushResults');
+type PushResult = z.infer<typeof pushResult>;
+
+const push = defineRoute({ public: true, reason: 'ERP webhook: authenticated by the HMAC signature of the source secret' }, {
+  method: 'post', path: '/{source_id}', tags: ['ingest'],
+  summary: 'Push one transaction or an array of at most 1,000, signed; each is evaluated at once',
+  description: `Header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, within 300 s of the server clock.`,
+  request: { params: z.object({ source_id: z.uuid() }) },
+  responses: {
+    200: jsonResponse(pushView, 'What happened to each transaction, with the violations it raised'),
+    ...problemResponses,
+    402: { description: 'Plan limit reached: no new transaction could be stored' },
+    413: { description: 'More than 1,000 transactions' },
+  },
+});
+ingestRoutes.openapi(push, async (c) => {
+  const header = parseSignatureHeader(c.req.header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
+  const rawBody = new Uint8Array(await c.req.arrayBuffer());
+  const source = await sourceForPush(c.var.database(), c.env.SOURCE_SECRET_KEY, c.req.valid('param').source_id);
+  // An unknown or inactive source answers exactly like a wrong signature: its existence does not leak.
+  if (!source || !(await signatureMatches(header, rawBody, source.secrets))) {
+    throw new ApiError('unauthorized', 'The signature does not match this source\'s signing secret.');
+  }
+  const mapping = source.row.mapping as SourceMapping;
+  const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
+  const results = await ingestPush(c.env, c.var.database(), { orgId: source.row.orgId, sourceId: source.row.id }, items, mapping);
+  return c.json({ results }, 200);
+});
+
+function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = parseExactJson(text, amountPathInRecords);
+  } catch (error) {
+    throw new ApiError('bad_request', `The body is not valid JSON: ${(error as Error).message}`);
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  if (items.length > MAX_PUSH_ITEMS) {
+    throw new ApiError('payload_too_large', `A push holds at most ${MAX_PUSH_ITEMS} transactions; use POST /api/transactions for files.`);
+  }
+  return items;
+}
+
+type Pending = { index: number; transaction: CanonicalTransaction };
+
+/**
+ * Stores the new transactions and evaluates them against every approved rule in the same tenant
+ * transaction (a transaction is never stored unevaluated), then announces new violations.
+ */
+async function ingestPush(env: Env, db: Database, target: { orgId: string; sourceId: string }, items: unknown[], mapping: SourceMapping): Promise<PushResult[]> {
+  const validate = recordValidator(mapping);
+  const results: PushResult[] = [];
+  const pending: Pending[] = [];
+  items.forEach((item, index) => {
+    const validated = validate(item);
+    if (validated.ok) {
+      results.push({ id: validated.transaction.id, status: 'accepted', violations: [] });
+      pending.push({ index, transaction: validated.transaction });
+    } else results.push({ id: validated.id ?? null, status: 'rejected', errors: validated.errors, violations: [] });
+  });
+  if (pending.length === 0) return results;
+
+  const { orgId } = target;
+  const { allowance, known } = await withTenant(db, orgId, async (tx) => ({
+    allowance: await planAllowance(tx, orgId),
+    known: await existingExternalIds(tx, pending.map((p) => p.transaction.id)),
+  }));
+  const fresh = firstOccurrences(pending.filter((p) => !known.has(p.transaction.id)));
+  // Reserved outside any database transaction: the hub may itself read Postgres (first use of a month).
+  const meter = usageMeter(env, orgId, allowance);
+  const reserved = await meter.reserve(fresh.length);
+  if (reserved === 0 && fresh.length > 0) throw planLimitReached(meter);
+  const allowed = new Set(fresh.slice(0, reserved));
+  let outcome: { accepted: number; detected: DetectedViolation[] };
+  try {
+    outcome = await withTenant(db, orgId, async (tx) => {
+      const stored = await insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction));
+      const acceptedIds = settle(pending, results, { known, allowed, stored }, planLimitRowError(meter));
+      const ids = acceptedIds.map((id) => stored.get(id)!);
+      const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { persist: true });
+      return { accepted: acceptedIds.length, detected };
+    });
+  } catch (error) {
+    await meter.release(reserved).catch(() => undefined);
+    throw error;
+  }
+  await meter.release(reserved - outcome.accepted);
+  attachViolations(results, outcome.detected);
+  await announce(env, orgId, outcome.detected.filter((violation): violation is Announced => violation.isNew && violation.id !== null));
+  return results;
+}
+
+/**
+ * Each pushed transaction's status: stored now (accepted), stored before or earlier in this push
+ * (duplicate), or past the plan's limit (rejected). Returns the external ids accepted.
+ */
+function settle(pending: Pending[], results: PushResult[], outcome: { known: Set<string>; allowed: Set<Pending>; stored: Map<string, number> }, limitError: FieldError): string[] {
+  const firstStatus = new Map<string, PushResult['status']>();
+  for (const entry of pending) {
+    const id = entry.transaction.id;
+    const earlier = firstStatus.get(id);
+    const status = earlier !== undefined ? (earlier === 'rejected' ? 'rejected' : 'duplicate')
+      : outcome.known.has(id) ? 'duplicate'
+      : !outcome.allowed.has(entry) ? 'rejected'
+      : outcome.stored.has(id) ? 'accepted' : 'duplicate';
+    if (earlier === undefined) firstStatus.set(id, status);
+    const result = results[entry.index]!;
+    result.status = status;
+    if (status === 'rejected') result.errors = [limitError];
+  }
+  return [...firstStatus].filter(([, status]) => status === 'accepted').map(([id]) => id);
+}
+
+/** A repeated id inside one push: the first occurrence is the transaction, later ones are duplicates. */
+function firstOccurrences(entries: Pending[]): Pending[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => !seen.has(entry.transaction.id) && seen.add(entry.transaction.id));
+}
+
+function attachViolations(results: PushResult[], detected: DetectedViolation[]): void {
+  const byExternalId = new Map(results.filter((r) => r.status === 'accepted').map((r) => [r.id, r]));
+  for (const violation of detected) {
+    byExternalId.get(violation.externalId)?.violations.push({
+      rule_id: violation.ruleId, rule_version: violation.ruleVersion, severity: violation.severity, explanation: violation.explanation,
+    });
+  }
+}
+
+/** Stored violations are the record; a socket hub that cannot be reached must not fail the push. */
+type Announced = DetectedViolation & { id: string };
+
+async function announce(env: Env, orgId: string, created: Announced[]): Promise<void> {
+  if (created.length === 0) return;
+  const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
+  try {
+    for (const violation of created) {
+      await hub.broadcast({
+        type: 'violation.created',
+        violation: { id: violation.id, rule_id: violation.ruleId, transaction_id: violation.externalId, severity: violation.severity, explanation: violation.explanation },
+      });
+    }
+  } catch (error) {
+    log('warn', 'violation announcement failed', { org_id: orgId, error: String(error) });
+  }
+}

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { environmentProblems } from '../env';
@@ -8,9 +8,9 @@ import { log } from './log';
 
 const MB = 1024 * 1024;
 
-/** Bulk uploads get room; everything else is a small JSON body. */
-const BODY_LIMITS: { method: string; prefix: string; bytes: number }[] = [
-  { method: 'POST', prefix: '/api/transactions', bytes: 100 * MB },
+/** Bulk uploads get room; everything else is a small JSON body. `streamed` bodies are counted as read, never buffered. */
+const BODY_LIMITS: { method: string; prefix: string; bytes: number; streamed?: true }[] = [
+  { method: 'POST', prefix: '/api/transactions', bytes: 100 * MB, streamed: true },
   { method: 'POST', prefix: '/api/policies', bytes: 20 * MB + 64 * 1024 },
   { method: 'POST', prefix: '/api/ingest/', bytes: 10 * MB },
 ];
@@ -26,8 +26,27 @@ export function bodyLimits(): MiddlewareHandler<AppEnv> {
   return async function bodyLimits(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const rule = BODY_LIMITS.find((r) => r.method === c.req.method && c.req.path.startsWith(r.prefix));
+    if (rule?.streamed) return countBodyAsRead(c, rule.bytes, next);
     return limiterFor(rule?.bytes ?? DEFAULT_BODY_LIMIT)(c, next);
   };
+}
+
+/** Declared lengths over the limit fail at once; chunked bodies fail (413) when reading passes the limit. */
+async function countBodyAsRead(c: Context<AppEnv>, maxBytes: number, next: Next): Promise<void> {
+  const body = c.req.raw.body;
+  const tooLarge = () => new ApiError('payload_too_large', `The request body is larger than ${maxBytes / MB} MB.`);
+  if (!body) return next();
+  if (Number(c.req.header('content-length') ?? 0) > maxBytes) throw tooLarge();
+  let size = 0;
+  const counted = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength;
+      if (size > maxBytes) controller.error(tooLarge());
+      else controller.enqueue(chunk);
+    },
+  }));
+  c.req.raw = new Request(c.req.raw, { body: counted });
+  return next();
 }
 
 /** CORS for the configured dashboard origins only. */

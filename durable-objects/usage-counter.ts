@@ -1,0 +1,103 @@
+import { and, eq } from 'drizzle-orm';
+import { createDatabaseClient } from '../db/client';
+import { usage } from '../db/schema';
+import { withTenant } from '../db/tenant';
+import type { Env } from '../worker/env';
+
+/**
+ * The organization's count of transactions ingested this calendar month (UTC), kept by its OrgHub
+ * (the authoritative copy, in Durable Object storage). Reservations happen before inserting; what
+ * turns out duplicate, rejected or failed is released. The count is flushed to the Postgres `usage`
+ * table by an alarm within a minute of any change, and when the month changes.
+ */
+type UsageState = { orgId: string; period: string; used: number; flushed: number };
+
+const USAGE_KEY = 'usage';
+const USAGE_FLUSH_MS = 60_000;
+
+/** The calendar month (UTC) an instant falls in: `2026-03`. */
+export function usagePeriod(at: Date): string {
+  return at.toISOString().slice(0, 7);
+}
+
+export class UsageCounter {
+  private state: UsageState | undefined;
+
+  constructor(private readonly ctx: DurableObjectState, private readonly env: Env) {}
+
+  /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
+  async reserve(orgId: string, count: number, limit: number | null): Promise<{ granted: number; used: number }> {
+    const state = await this.current(orgId);
+    const granted = limit === null ? count : Math.max(0, Math.min(count, limit - state.used));
+    if (granted > 0) await this.save({ ...state, used: state.used + granted });
+    return { granted, used: state.used + granted };
+  }
+
+  async release(orgId: string, count: number): Promise<{ used: number }> {
+    const state = await this.current(orgId);
+    const used = Math.max(0, state.used - count);
+    if (used !== state.used) await this.save({ ...state, used });
+    return { used };
+  }
+
+  /** Writes the count to Postgres if it changed since the last flush. */
+  async flush(): Promise<void> {
+    const state = this.state ?? (await this.ctx.storage.get<UsageState>(USAGE_KEY));
+    if (!state || state.used === state.flushed) return;
+    await writeUsage(this.env, state);
+    // Reservations may have moved on while the write was in flight; only what was written is flushed.
+    const latest = this.state ?? state;
+    this.state = { ...latest, flushed: latest.period === state.period ? state.used : latest.flushed };
+    await this.ctx.storage.put(USAGE_KEY, this.state);
+    if (this.state.used !== this.state.flushed) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_MS);
+  }
+
+  /** Starts the new month when it has begun: the old count is flushed, the new one starts from Postgres. */
+  async current(orgId: string): Promise<UsageState> {
+    const period = usagePeriod(new Date());
+    if (this.state?.period === period) return this.state;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      const stored = this.state ?? (await this.ctx.storage.get<UsageState>(USAGE_KEY));
+      if (stored?.period === period) {
+        this.state = stored;
+        return;
+      }
+      if (stored && stored.used !== stored.flushed) await writeUsage(this.env, stored);
+      // A new month, or a hub without history (first use, lost storage): Postgres knows the count so far.
+      const used = await readUsage(this.env, orgId, period);
+      this.state = { orgId, period, used, flushed: used };
+      await this.ctx.storage.put(USAGE_KEY, this.state);
+    });
+    return this.state!;
+  }
+
+  private async save(state: UsageState): Promise<void> {
+    this.state = state;
+    await this.ctx.storage.put(USAGE_KEY, state);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_MS);
+  }
+}
+
+async function readUsage(env: Env, orgId: string, period: string): Promise<number> {
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  try {
+    return await withTenant(client.db, orgId, async (tx) => {
+      const [row] = await tx.select({ transactions: usage.transactions }).from(usage)
+        .where(and(eq(usage.orgId, orgId), eq(usage.period, period)));
+      return row?.transactions ?? 0;
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+async function writeUsage(env: Env, state: UsageState): Promise<void> {
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  try {
+    await withTenant(client.db, state.orgId, (tx) =>
+      tx.insert(usage).values({ orgId: state.orgId, period: state.period, transactions: state.used })
+        .onConflictDoUpdate({ target: [usage.orgId, usage.period], set: { transactions: state.used, updatedAt: new Date() } }));
+  } finally {
+    await client.close();
+  }
+}

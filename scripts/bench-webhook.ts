@@ -1,0 +1,65 @@
+/**
+ * `npm run bench:webhook`: p50/p95/p99 latency of single-transaction signed pushes, evaluated
+ * against the 10-rule benchmark set over 1,000,000 stored transactions.
+ */
+import { createHmac } from 'node:crypto';
+import { BENCH_RULES } from './bench-rules';
+import { startBenchServer, uploadNdjson, type BenchServer } from './bench-server';
+
+const STORED = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const PUSHES = Number(process.env.BENCH_PUSHES ?? 500);
+
+async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${server.base}${path}`, {
+    method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function main(): Promise<void> {
+  const server = await startBenchServer();
+  try {
+    console.log(`bench:webhook: storing ${STORED.toLocaleString('en')} transactions ...`);
+    await uploadNdjson(server, STORED, 'HIST');
+    for (const rule of BENCH_RULES) {
+      const created = await call<{ id: string }>(server, 'POST', '/api/rules', rule);
+      await call(server, 'POST', `/api/rules/${created.id}/approve`, {});
+    }
+    const source = await call<{ id: string; signing_secret: string }>(server, 'POST', '/api/sources', { name: 'bench ERP' });
+    const latencies: number[] = [];
+    let violations = 0;
+    for (let i = 0; i < PUSHES; i++) {
+      const body = JSON.stringify({
+        id: `PUSH-${i}`, occurred_at: new Date(Date.UTC(2026, 0, 1) + (i * 60_000) % (STORED * 30_000)).toISOString(),
+        amount: `${9000 + (i % 7) * 1500}.00`, currency: 'USD', account: `ACC-${i % 1000}`, counterparty: `CP-${i % 5000}`,
+        type: ['cash', 'wire', 'card'][i % 3], country: 'US',
+      });
+      const t = Math.floor(Date.now() / 1000);
+      const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
+      const started = performance.now();
+      const response = await fetch(`${server.base}/api/ingest/${source.id}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` }, body,
+      });
+      const answer = (await response.json()) as { results: { status: string; violations: unknown[] }[] };
+      latencies.push(performance.now() - started);
+      if (answer.results?.[0]?.status !== 'accepted') throw new Error(`push ${i}: ${response.status} ${JSON.stringify(answer)}`);
+      violations += answer.results[0].violations.length;
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    console.log(`${PUSHES} pushes over ${STORED.toLocaleString('en')} stored transactions, ${BENCH_RULES.length} approved rules, ${violations} violations raised`);
+    console.log(`p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,154 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { withTenant } from '../db/tenant';
+import { api, apiJson, registerOrganization, withDatabase } from './helpers';
+
+const encoder = new TextEncoder();
+
+async function sign(secret: string, body: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
+  return `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** `payload` as a string is sent verbatim (amounts a JS number cannot hold). */
+async function pushSigned(sourceId: string, secret: string, payload: unknown, t?: number): Promise<Response> {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return api('POST', `/api/ingest/${sourceId}`, {
+    rawBody: body, headers: { 'content-type': 'application/json', 'x-nitilens-signature': await sign(secret, body, t) },
+  });
+}
+
+function tx(id: string, extra: Record<string, unknown> = {}) {
+  return { id, occurred_at: '2026-03-01T09:30:00Z', amount: '125.50', currency: 'USD', account: 'ACC-1', ...extra };
+}
+
+async function newSource(token: string, body: Record<string, unknown> = { name: 'ERP' }) {
+  return apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token, body });
+}
+
+describe('happy', () => {
+  it('accepts a signed push, then reports the replay as a duplicate that changes nothing', async () => {
+    const org = await registerOrganization('Webhook Happy');
+    const source = await newSource(org.access_token);
+    const first = await pushSigned(source.id, source.signing_secret, tx('W-1', { attributes: { po: 'PO-9' } }));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ results: [{ id: 'W-1', status: 'accepted', violations: [] }] });
+
+    const replay = await pushSigned(source.id, source.signing_secret, tx('W-1', { amount: '999' }));
+    expect(await replay.json()).toEqual({ results: [{ id: 'W-1', status: 'duplicate', violations: [] }] });
+    const stored = await apiJson('GET', '/api/transactions/W-1', 200, { token: org.access_token });
+    expect(stored).toMatchObject({ id: 'W-1', amount: '125.5', source_id: source.id, attributes: { po: 'PO-9' }, violations: [] });
+  });
+
+  it('answers per transaction for an array: accepted, rejected with errors, duplicate within the push', async () => {
+    const org = await registerOrganization('Webhook Array');
+    const source = await newSource(org.access_token);
+    const response = await pushSigned(source.id, source.signing_secret, [tx('A-1'), tx('A-2', { currency: 'usd' }), tx('A-1')]);
+    const { results } = await response.json<{ results: unknown[] }>();
+    expect(results).toEqual([
+      { id: 'A-1', status: 'accepted', violations: [] },
+      { id: 'A-2', status: 'rejected', errors: [{ path: 'currency', message: expect.stringContaining('3 upper-case letters') }], violations: [] },
+      { id: 'A-1', status: 'duplicate', violations: [] },
+    ]);
+  });
+
+  it('evaluates each accepted transaction at once: its violations come back and are stored', async () => {
+    const org = await registerOrganization('Webhook Realtime');
+    const rule = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
+      token: org.access_token,
+      body: { name: 'Large wire', severity: 'high', condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'amount', op: 'gt', value: 10000 }] } },
+    });
+    await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: org.access_token, body: {} });
+    const source = await newSource(org.access_token);
+
+    const response = await pushSigned(source.id, source.signing_secret, [tx('RT-1', { type: 'wire', amount: 12500.1 }), tx('RT-2', { type: 'wire' })]);
+    const { results } = await response.json<{ results: { id: string; violations: unknown[] }[] }>();
+    expect(results[0]!.violations).toEqual([{ rule_id: rule.id, rule_version: 1, severity: 'high', explanation: expect.any(String) }]);
+    expect(results[1]!.violations).toEqual([]);
+    const stored = await apiJson<{ amount: string; violations: { rule_id: string }[] }>('GET', '/api/transactions/RT-1', 200, { token: org.access_token });
+    expect(stored.amount).toBe('12500.1');
+    expect(stored.violations.map((v) => v.rule_id)).toEqual([rule.id]);
+  });
+
+  it('maps nested ERP payloads: dot paths, value maps, constants, time zones, unmapped keys to attributes', async () => {
+    const org = await registerOrganization('Webhook Mapping');
+    const source = await newSource(org.access_token, {
+      name: 'SAP',
+      mapping: {
+        fields: { id: 'doc.number', occurred_at: 'doc.posted', amount: 'doc.total', currency: 'doc.curr', account: 'vendor.account' },
+        values: { currency: { 'US Dollar': 'USD' } },
+        constants: { channel: 'sap' },
+        timestamp: { format: 'DD/MM/YYYY HH:mm', time_zone: 'America/New_York' },
+      },
+    });
+    const payload = '{"doc": {"number": "SAP-1", "posted": "15/07/2026 09:30", "total": 12345678901234.5678, "curr": "US Dollar"}, "vendor": {"account": "V-1"}, "plant": "P100"}';
+    const response = await pushSigned(source.id, source.signing_secret, payload);
+    expect((await response.json<{ results: { status: string }[] }>()).results[0]!.status).toBe('accepted');
+    const stored = await apiJson('GET', '/api/transactions/SAP-1', 200, { token: org.access_token });
+    expect(stored).toMatchObject({
+      id: 'SAP-1', occurred_at: '2026-07-15T13:30:00Z', amount: '12345678901234.5678', currency: 'USD', account: 'V-1', channel: 'sap', attributes: { plant: 'P100' },
+    });
+  });
+});
+
+describe('security', () => {
+  it('refuses a wrong, stale, future or missing signature with 401', async () => {
+    const org = await registerOrganization('Webhook Signatures');
+    const source = await newSource(org.access_token);
+    const now = Math.floor(Date.now() / 1000);
+    const cases = [
+      await pushSigned(source.id, 'whsec_not-the-secret', tx('S-1')),
+      await pushSigned(source.id, source.signing_secret, tx('S-1'), now - 301),
+      await pushSigned(source.id, source.signing_secret, tx('S-1'), now + 301),
+      await api('POST', `/api/ingest/${source.id}`, { body: tx('S-1') }),
+    ];
+    for (const response of cases) {
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+    // A body changed after signing no longer matches.
+    const signature = await sign(source.signing_secret, JSON.stringify(tx('S-1')));
+    const tampered = await api('POST', `/api/ingest/${source.id}`, { rawBody: JSON.stringify(tx('S-1', { amount: '1' })), headers: { 'x-nitilens-signature': signature } });
+    expect(tampered.status).toBe(401);
+    expect((await pushSigned(source.id, source.signing_secret, tx('S-1'), now - 290)).status).toBe(200);
+  });
+
+  it('answers an unknown or inactive source exactly like a bad signature', async () => {
+    const org = await registerOrganization('Webhook Unknown');
+    const source = await newSource(org.access_token);
+    const unknown = await pushSigned(crypto.randomUUID(), source.signing_secret, tx('U-1'));
+    await apiJson('PATCH', `/api/sources/${source.id}`, 200, { token: org.access_token, body: { is_active: false } });
+    const inactive = await pushSigned(source.id, source.signing_secret, tx('U-1'));
+    expect(unknown.status).toBe(401);
+    expect(inactive.status).toBe(401);
+    const [a, b] = [await unknown.json<{ detail: string }>(), await inactive.json<{ detail: string }>()];
+    expect(a.detail).toBe(b.detail);
+  });
+
+  it('keeps the previous secret valid for 24 hours after a rotation, and not after', async () => {
+    const org = await registerOrganization('Webhook Rotation');
+    const source = await newSource(org.access_token);
+    const rotated = await apiJson<{ signing_secret: string }>('POST', `/api/sources/${source.id}/rotate-secret`, 200, { token: org.access_token });
+    expect(rotated.signing_secret).not.toBe(source.signing_secret);
+    expect((await pushSigned(source.id, rotated.signing_secret, tx('R-1'))).status).toBe(200);
+    expect((await pushSigned(source.id, source.signing_secret, tx('R-2'))).status).toBe(200);
+
+    await withDatabase((db) => withTenant(db, org.organization.id, (t) =>
+      t.execute(sql`update ingest_sources set previous_secret_expires_at = now() - interval '1 second' where id = ${source.id}`)));
+    expect((await pushSigned(source.id, source.signing_secret, tx('R-3'))).status).toBe(401);
+    expect((await pushSigned(source.id, rotated.signing_secret, tx('R-3'))).status).toBe(200);
+  });
+});
+
+describe('errors', () => {
+  it('refuses malformed JSON (400) and more than 1,000 transactions (413)', async () => {
+    const org = await registerOrganization('Webhook Errors');
+    const source = await newSource(org.access_token);
+    const body = '{"id": "X"';
+    const malformed = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': await sign(source.signing_secret, body) } });
+    expect(malformed.status).toBe(400);
+    const many = Array.from({ length: 1001 }, (_, i) => tx(`M-${i}`));
+    expect((await pushSigned(source.id, source.signing_secret, many)).status).toBe(413);
+  });
+});

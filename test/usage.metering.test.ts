@@ -1,0 +1,79 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { withTenant } from '../db/tenant';
+import { api, apiJson, registerOrganization, withDatabase } from './helpers';
+
+const period = () => new Date().toISOString().slice(0, 7);
+
+const rows = (prefix: string, count: number) => Array.from({ length: count }, (_, i) =>
+  ({ id: `${prefix}-${i}`, occurred_at: '2026-03-01T09:30:00Z', amount: '1', currency: 'USD', account: 'A' }));
+
+async function usageRow(orgId: string): Promise<number | undefined> {
+  const [row] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
+    tx.execute<{ transactions: string }>(sql`select transactions from usage where org_id = ${orgId} and period = ${period()}`)));
+  return row === undefined ? undefined : Number(row.transactions);
+}
+
+/** Puts the organization near its limit before its hub first counts (the hub starts from Postgres). */
+async function alreadyUsed(orgId: string, transactions: number): Promise<void> {
+  await withDatabase((db) => withTenant(db, orgId, (tx) =>
+    tx.execute(sql`insert into usage (org_id, period, transactions) values (${orgId}, ${period()}, ${transactions})`)));
+}
+
+describe('happy', () => {
+  it('counts only new transactions and flushes the count to the usage table', async () => {
+    const org = await registerOrganization('Metered');
+    await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: rows('U', 30) });
+    await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: [...rows('U', 30), { id: 'bad' }] });
+    const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(org.organization.id));
+    expect(await runDurableObjectAlarm(hub)).toBe(true);
+    expect(await usageRow(org.organization.id)).toBe(30);
+  });
+
+  it('accepts the 10,000 transactions of the basic plan exactly', async () => {
+    const org = await registerOrganization('Exactly Ten Thousand');
+    const ndjson = rows('T', 10_000).map((row) => JSON.stringify(row)).join('\n');
+    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, rawBody: ndjson, headers: { 'content-type': 'application/x-ndjson' } });
+    expect(report).toEqual({ accepted: 10_000, duplicates: 0, rejected: 0, errors: [] });
+    const over = await api('POST', '/api/transactions', { token: org.access_token, body: rows('T2', 1) });
+    expect(over.status).toBe(402);
+    expect(await over.json()).toMatchObject({ status: 402, limit: 10_000, used: 10_000, plan: 'basic' });
+  });
+});
+
+describe('errors', () => {
+  it('accepts a batch up to the limit and rejects the rest per row; then answers 402', async () => {
+    const org = await registerOrganization('Near The Limit');
+    await alreadyUsed(org.organization.id, 9_990);
+    const report = await apiJson<{ accepted: number; rejected: number; errors: { row: number; errors: { message: string }[] }[] }>(
+      'POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 15) });
+    expect([report.accepted, report.rejected]).toEqual([10, 5]);
+    expect(report.errors.map((e) => e.row)).toEqual([11, 12, 13, 14, 15]);
+    expect(report.errors[0]!.errors[0]!.message).toContain('plan limit reached');
+
+    // Re-sending is still safe over the limit: stored rows are duplicates, not plan-limit rejections.
+    const resend = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 10) });
+    expect(resend).toEqual({ accepted: 0, duplicates: 10, rejected: 0, errors: [] });
+
+    const refused = await api('POST', '/api/transactions', { token: org.access_token, body: rows('M', 3) });
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+  });
+
+  it('applies the same limit to webhook pushes', async () => {
+    const org = await registerOrganization('Webhook Limit');
+    await alreadyUsed(org.organization.id, 10_000);
+    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+    const body = JSON.stringify(rows('W', 1)[0]);
+    const t = Math.floor(Date.now() / 1000);
+    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
+    const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const response = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
+    expect(response.status).toBe(402);
+    expect(await response.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+  });
+});

@@ -1,0 +1,92 @@
+import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { ingestSources } from '../../db/schema';
+import type { Tx } from '../../db/tenant';
+import { withSystem } from '../../db/tenant';
+import type { Database } from '../../db/client';
+import { notFound } from '../platform/errors';
+import type { SourceMapping } from './mapping';
+import { decryptSecret, encryptSecret, generateSigningSecret } from './secrets';
+
+export type SourceRow = typeof ingestSources.$inferSelect;
+
+/** How long a replaced signing secret keeps verifying after a rotation. */
+export const PREVIOUS_SECRET_HOURS = 24;
+
+export async function createSource(tx: Tx, key: string, input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping }) {
+  const id = crypto.randomUUID();
+  const secret = generateSigningSecret();
+  const [row] = await tx.insert(ingestSources).values({
+    id, orgId: input.orgId, name: input.name, mapping: input.mapping, createdBy: input.createdBy,
+    secretCiphertext: await encryptSecret(key, id, secret),
+  }).returning();
+  return { row: row!, secret };
+}
+
+export async function findSource(tx: Tx, id: string): Promise<SourceRow> {
+  const [row] = await tx.select().from(ingestSources).where(eq(ingestSources.id, id)).limit(1);
+  if (!row) throw notFound('Source');
+  return row;
+}
+
+/** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
+export async function listSources(tx: Tx, cursor: [string, string] | undefined, limit: number) {
+  const after = cursor && sql`(${ingestSources.createdAt}, ${ingestSources.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+  return tx.select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
+    .from(ingestSources).where(and(after))
+    .orderBy(desc(ingestSources.createdAt), desc(ingestSources.id)).limit(limit + 1);
+}
+
+export async function updateSource(tx: Tx, id: string, changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined }): Promise<SourceRow> {
+  await findSource(tx, id);
+  const [row] = await tx.update(ingestSources).set({
+    ...(changes.name === undefined ? {} : { name: changes.name }),
+    ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
+    ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
+    updatedAt: new Date(),
+  }).where(eq(ingestSources.id, id)).returning();
+  return row!;
+}
+
+/** Deleting a source destroys its secrets; its transactions stay, with no source. */
+export async function deleteSource(tx: Tx, id: string): Promise<SourceRow> {
+  const row = await findSource(tx, id);
+  await tx.delete(ingestSources).where(eq(ingestSources.id, id));
+  return row;
+}
+
+/** A new current secret; the one it replaces keeps verifying for 24 hours. */
+export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ row: SourceRow; secret: string }> {
+  const current = await findSource(tx, id);
+  const secret = generateSigningSecret();
+  const [row] = await tx.update(ingestSources).set({
+    secretCiphertext: await encryptSecret(key, id, secret),
+    previousSecretCiphertext: current.secretCiphertext,
+    previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_HOURS * 3600_000),
+    updatedAt: new Date(),
+  }).where(eq(ingestSources.id, id)).returning();
+  return { row: row!, secret };
+}
+
+/** For the webhook, before the organization is known: the source and the secrets that verify today. */
+export async function sourceForPush(db: Database, key: string, id: string, now = new Date()) {
+  const [row] = await withSystem(db, (tx) => tx.select().from(ingestSources).where(eq(ingestSources.id, id)).limit(1));
+  if (!row || !row.isActive) return undefined;
+  const secrets = [await decryptSecret(key, row.id, row.secretCiphertext)];
+  if (row.previousSecretCiphertext && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
+    secrets.push(await decryptSecret(key, row.id, row.previousSecretCiphertext));
+  }
+  return { row, secrets };
+}
+
+export function sourceView(row: SourceRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    mapping: row.mapping as SourceMapping,
+    is_active: row.isActive,
+    webhook_path: `/api/ingest/${row.id}`,
+    previous_secret_expires_at: row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date() ? row.previousSecretExpiresAt.toISOString() : null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}

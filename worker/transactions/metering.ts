@@ -1,0 +1,76 @@
+import { eq, sql } from 'drizzle-orm';
+import { plans, subscriptions, usage } from '../../db/schema';
+import type { Database } from '../../db/client';
+import { withSystem, type Tx } from '../../db/tenant';
+import { usagePeriod } from '../../durable-objects/usage-counter';
+import type { Env } from '../env';
+import { ApiError, type FieldError } from '../platform/errors';
+import { log } from '../platform/log';
+
+/** The organization's plan and its monthly transaction limit (null: unlimited). */
+export type PlanAllowance = { plan: string; limit: number | null };
+
+export async function planAllowance(tx: Tx, orgId: string): Promise<PlanAllowance> {
+  const [row] = await tx.select({ plan: subscriptions.planId, limit: plans.maxTransactionsPerMonth })
+    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(eq(subscriptions.orgId, orgId));
+  // An organization without a subscription row is on the most restrictive plan.
+  return row ? { plan: row.plan, limit: row.limit } : { plan: 'basic', limit: 10_000 };
+}
+
+/** Reservations against the organization's monthly allowance, held by its OrgHub. */
+export type UsageMeter = {
+  allowance: PlanAllowance;
+  /** How many of `count` rows may be stored; the rest are over the plan's limit. */
+  reserve(count: number): Promise<number>;
+  release(count: number): Promise<void>;
+  /** The month's count after the last reservation. */
+  used(): number;
+};
+
+export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance): UsageMeter {
+  const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
+  let used = 0;
+  return {
+    allowance,
+    async reserve(count) {
+      if (count === 0) return 0;
+      const result = await hub.reserveTransactions(orgId, count, allowance.limit);
+      used = result.used;
+      return result.granted;
+    },
+    async release(count) {
+      if (count > 0) used = (await hub.releaseTransactions(orgId, count)).used;
+    },
+    used: () => used,
+  };
+}
+
+export function planLimitReached(meter: UsageMeter): ApiError {
+  const { plan, limit } = meter.allowance;
+  return new ApiError('payment_required',
+    `The ${plan} plan allows ${limit} transactions per calendar month (UTC) and ${meter.used()} have been ingested; upgrade the plan or wait for next month.`,
+    { limit, used: meter.used(), plan });
+}
+
+export function planLimitRowError(meter: UsageMeter): FieldError {
+  return { path: '', message: `plan limit reached: the ${meter.allowance.plan} plan allows ${meter.allowance.limit} transactions per month` };
+}
+
+/**
+ * The monthly cron ("0 0 1 * *"): every organization that ingested last month starts the new
+ * month in its OrgHub, which flushes the final count of the old one to Postgres.
+ */
+export async function rolloverUsage(env: Env, db: Database, now = new Date()): Promise<number> {
+  const previous = usagePeriod(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)));
+  const orgIds = await withSystem(db, (tx) =>
+    tx.selectDistinct({ orgId: usage.orgId }).from(usage).where(sql`${usage.period} >= ${previous}`));
+  for (const { orgId } of orgIds) {
+    try {
+      await env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId)).rolloverUsage(orgId);
+    } catch (error) {
+      log('error', 'usage rollover failed', { org_id: orgId, error: String(error) });
+    }
+  }
+  return orgIds.length;
+}

@@ -1,0 +1,120 @@
+import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { transactions, violations } from '../../db/schema';
+import type { Tx } from '../../db/tenant';
+import type { CanonicalTransaction } from './canonical';
+import { formatInstant } from './timestamps';
+
+/**
+ * Stores a batch in one statement: the rows travel as a single JSON parameter expanded by
+ * json_to_recordset (far cheaper than thousands of bind parameters). A repeated id changes
+ * nothing. Returns the internal id of each newly stored row by its external id.
+ */
+export async function insertTransactions(tx: Tx, orgId: string, sourceId: string | null, rows: CanonicalTransaction[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  const stored = await tx.execute<{ id: string; external_id: string }>(sql`
+    insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type,
+      country, counterparty_country, channel, attributes, source_id)
+    select ${orgId}::uuid, r.id, r.occurred_at, r.amount, r.currency, r.account, r.counterparty, r.type,
+      r.country, r.counterparty_country, r.channel, r.attributes, ${sourceId}::uuid
+    from json_to_recordset(${JSON.stringify(rows)}::json) as r(id text, occurred_at timestamptz, amount numeric,
+      currency text, account text, counterparty text, type text, country text, counterparty_country text,
+      channel text, attributes jsonb)
+    on conflict (org_id, external_id) do nothing
+    returning id, external_id`);
+  return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
+}
+
+/** Which of these external ids are already stored. */
+export async function existingExternalIds(tx: Tx, externalIds: string[]): Promise<Set<string>> {
+  if (externalIds.length === 0) return new Set();
+  const rows = await tx.execute<{ external_id: string }>(sql`
+    select external_id from transactions
+    where external_id in (select json_array_elements_text(${JSON.stringify(externalIds)}::json))`);
+  return new Set(rows.map((row) => row.external_id));
+}
+
+export type TransactionFilters = {
+  account?: string | undefined;
+  type?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  minAmount?: string | undefined;
+  maxAmount?: string | undefined;
+};
+
+/** The sort key of the listing: newest first, then by id as pushed. */
+export type TransactionCursor = [occurredAt: string, externalId: string];
+
+const occurredAtText = sql<string>`to_char(${transactions.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const transactionColumns = {
+  internalId: transactions.id,
+  id: transactions.externalId,
+  occurredAt: occurredAtText,
+  amount: sql<string>`trim_scale(${transactions.amount})::text`,
+  currency: transactions.currency,
+  account: transactions.account,
+  counterparty: transactions.counterparty,
+  type: transactions.type,
+  country: transactions.country,
+  counterpartyCountry: transactions.counterpartyCountry,
+  channel: transactions.channel,
+  attributes: transactions.attributes,
+  sourceId: transactions.sourceId,
+  ingestedAt: transactions.ingestedAt,
+};
+
+export type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
+
+export async function listTransactions(tx: Tx, filters: TransactionFilters, cursor: TransactionCursor | undefined, limit: number) {
+  const conditions: (SQL | undefined)[] = [
+    filters.account === undefined ? undefined : eq(transactions.account, filters.account),
+    filters.type === undefined ? undefined : eq(transactions.type, filters.type),
+    filters.from === undefined ? undefined : gte(transactions.occurredAt, sql`${filters.from}::timestamptz`),
+    filters.to === undefined ? undefined : lt(transactions.occurredAt, sql`${filters.to}::timestamptz`),
+    filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
+    filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
+    cursor === undefined ? undefined
+      : sql`(${transactions.occurredAt}, ${transactions.externalId}) < (${cursor[0]}::timestamptz, ${cursor[1]})`,
+  ];
+  return tx.select(transactionColumns).from(transactions).where(and(...conditions))
+    .orderBy(desc(transactions.occurredAt), desc(transactions.externalId)).limit(limit + 1);
+}
+
+export async function findTransaction(tx: Tx, externalId: string) {
+  const [row] = await tx.select(transactionColumns).from(transactions).where(eq(transactions.externalId, externalId)).limit(1);
+  return row;
+}
+
+export async function violationsOf(tx: Tx, transactionId: number) {
+  return tx.select({
+    id: violations.id,
+    ruleId: violations.ruleId,
+    ruleVersion: violations.ruleVersion,
+    severity: violations.severity,
+    riskScore: violations.riskScore,
+    explanation: violations.explanation,
+    evidence: violations.evidence,
+    status: violations.status,
+    detectedAt: violations.detectedAt,
+  }).from(violations).where(eq(violations.transactionId, transactionId)).orderBy(desc(violations.detectedAt));
+}
+
+/** The canonical shape (contract section 4), as stored: amount as an exact decimal string, instants in UTC. */
+export function transactionView(row: NonNullable<TransactionRow>) {
+  return {
+    id: row.id,
+    occurred_at: formatInstant(row.occurredAt),
+    amount: row.amount,
+    currency: row.currency,
+    account: row.account,
+    counterparty: row.counterparty,
+    type: row.type,
+    country: row.country,
+    counterparty_country: row.counterpartyCountry,
+    channel: row.channel,
+    attributes: row.attributes,
+    source_id: row.sourceId,
+    ingested_at: row.ingestedAt.toISOString(),
+  };
+}
