@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { FieldError } from '../platform/errors';
 import { joinPath } from '../platform/errors';
 import { checkAmount } from './amount';
-import { ISO_COUNTRIES } from './countries';
+import { ISO_COUNTRY_CODES } from '../platform/countries';
 import { isRfc3339WithOffset } from './timestamps';
 
 export const MAX_ATTRIBUTES = 64;
@@ -13,7 +13,7 @@ const noNul = (value: string) => !value.includes('\u0000');
 const text = (max = MAX_TEXT) =>
   z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(noNul, 'must not contain NUL characters');
 const optionalText = () => text().nullish();
-const country = () => z.string().refine((code) => ISO_COUNTRIES.has(code), 'must be an ISO 3166-1 alpha-2 country code such as US').nullish();
+const country = () => z.string().refine((code) => ISO_COUNTRY_CODES.has(code), 'must be an ISO 3166-1 alpha-2 country code such as US').nullish();
 
 const amount = z.union([z.string(), z.number()], 'must be a number or a decimal string')
   .transform((value, ctx) => {

@@ -1,5 +1,5 @@
 import type { Field } from '../../rules/language';
-import { countryCodes } from './countries';
+import { countryCodes } from '../../platform/countries';
 import { wordsToNumber } from './numbers';
 import {
   countedField,
