@@ -1,20 +1,47 @@
+import { createDatabaseClient, type Database } from '../db/client';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
+import { failDeadLetteredChunk, processScanChunk, recordChunkFailure } from '../worker/scans/chunks';
 import type { ScanQueueMessage } from './messages';
 
-/** The scans queue consumer: each message is handled on its own, then acked or retried with backoff. */
+const MAX_RETRY_DELAY_SECONDS = 300;
+
+/**
+ * The scans queue consumer, and the dead-letter consumer: each message is handled on its own, then
+ * acked or retried with exponential backoff (2, 4, 8, 16 ... seconds). After the queue's
+ * max_retries the message lands on the dead-letter queue, which fails its scan.
+ */
 export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, env: Env): Promise<void> {
+  const deadLettered = batch.queue.endsWith('-dlq');
   for (const message of batch.messages) {
     try {
-      await processScanMessage(env, message.body, { deadLettered: batch.queue.endsWith('-dlq') });
+      if (deadLettered) await processDeadLetter(env, message.body);
+      else await processScanMessage(env, message.body);
       message.ack();
     } catch (error) {
-      log('warn', 'scan chunk failed; will retry', { queue: batch.queue, attempts: message.attempts, error: String(error) });
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+      log('warn', 'scan chunk failed; will retry', { queue: batch.queue, scan_id: message.body.scanId, chunk: message.body.chunk, attempts: message.attempts, error: String(error) });
+      // Best effort: the cause only improves the scan's final error; the retry must happen regardless.
+      if (!deadLettered) await withDatabase(env, (db) => recordChunkFailure(db, message.body, error)).catch(() => undefined);
+      message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
     }
   }
 }
 
-export async function processScanMessage(_env: Env, body: ScanQueueMessage, _options: { deadLettered: boolean }): Promise<void> {
-  throw new Error(`scan processing is not built yet (${body.kind})`);
+/** Evaluates one chunk of a scan; throws when it should be retried. */
+export async function processScanMessage(env: Env, body: ScanQueueMessage): Promise<void> {
+  await withDatabase(env, (db) => processScanChunk(env, db, body));
+}
+
+/** A chunk that exhausted its retries: its scan ends `failed` with the reason. */
+export async function processDeadLetter(env: Env, body: ScanQueueMessage): Promise<void> {
+  await withDatabase(env, (db) => failDeadLetteredChunk(env, db, body));
+}
+
+async function withDatabase<T>(env: Env, work: (db: Database) => Promise<T>): Promise<T> {
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  try {
+    return await work(client.db);
+  } finally {
+    await client.close();
+  }
 }

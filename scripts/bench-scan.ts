@@ -1,0 +1,234 @@
+/**
+ * `npm run bench:scan [-- --transactions N]`: scan throughput through the real queue path.
+ *
+ * Generates a synthetic organization with N transactions (default 1,000,000) in SQL, creates and
+ * approves a 10-rule set through the API, starts the real Worker in workerd (wrangler's unstable_dev: API, queue consumer and
+ * Durable Objects) against the database, POSTs /api/scans and polls it to completion. Prints
+ * transactions per second, wall time, violations found and the peak memory of the workerd process.
+ * Honours DATABASE_URL; without it, an embedded Postgres (PGlite) is started.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import postgres from 'postgres';
+import { unstable_dev, type Unstable_DevWorker } from 'wrangler';
+import { applyMigrations } from '../db/migrate';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+
+const transactionCount = Number(argument('--transactions') ?? 1_000_000);
+const port = Number(process.env.PORT ?? 8812);
+const base = `http://127.0.0.1:${port}`;
+
+/** The 10-rule set: 3 threshold/list, 2 comparison/pattern, 5 windowed (structuring included). */
+const RULES = [
+  { name: 'Large transaction', severity: 'high', condition: { field: 'amount', op: 'gt', value: 24000 } },
+  { name: 'Sanctioned counterparty country', severity: 'critical', condition: { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] } },
+  {
+    name: 'Large amount in a non-core currency', severity: 'medium',
+    condition: { all: [{ field: 'currency', op: 'not_in', value: ['USD', 'EUR', 'GBP'] }, { field: 'amount', op: 'gt', value: 10000 }] },
+  },
+  {
+    name: 'Large cross-border wire', severity: 'medium',
+    condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'country', op: 'ne', other_field: 'counterparty_country' }, { field: 'amount', op: 'gt', value: 15000 }] },
+  },
+  { name: 'Shell company counterparty', severity: 'high', condition: { field: 'counterparty', op: 'matches', value: '^SHELL-[0-9]{3,}$' } },
+  {
+    name: 'Cash structuring below the reporting threshold', severity: 'critical',
+    condition: { all: [
+      { field: 'type', op: 'eq', value: 'cash' },
+      { field: 'amount', op: 'between', value: [9000, 9999.99] },
+      { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [
+        { field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] },
+      ] } }, op: 'gte', value: 3 },
+    ] },
+  },
+  {
+    name: 'Account velocity', severity: 'medium',
+    condition: { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gte', value: 4 },
+  },
+  {
+    name: 'Daily outflow above 60,000', severity: 'high',
+    condition: { all: [
+      { field: 'amount', op: 'gt', value: 10000 },
+      { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '24h' }, op: 'gt', value: 60000 },
+    ] },
+  },
+  {
+    name: 'Wires fanning out to many counterparties', severity: 'medium',
+    condition: { all: [
+      { field: 'type', op: 'eq', value: 'wire' },
+      { aggregate: { fn: 'count_distinct', field: 'counterparty', group_by: ['account'], window: '7d' }, op: 'gte', value: 10 },
+    ] },
+  },
+  {
+    name: 'Unusually high average per counterparty', severity: 'low',
+    condition: { all: [
+      { field: 'channel', op: 'eq', value: 'api' },
+      { field: 'type', op: 'eq', value: 'wire' },
+      { aggregate: { fn: 'avg', field: 'amount', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 8000 },
+    ] },
+  },
+];
+
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+type Json = Record<string, any>;
+
+async function call(method: string, path: string, body?: unknown, token?: string): Promise<Json> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** ~N transactions over 90 days for 20,000 accounts; a few accounts structure cash, a few counterparties are shells. */
+async function generateTransactions(sql: postgres.Sql, orgId: string, count: number): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`select set_config('app.org_id', ${orgId}, true), set_config('role', 'nitilens_app', true), setseed(0.42)`;
+    await tx.unsafe(`
+      insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type, country, counterparty_country, channel, attributes)
+      select $1::uuid, 'TX-' || i,
+        timestamptz '2026-01-01T00:00:00Z' + (i::float8 / $2 * 90 * 86400) * interval '1 second',
+        case when structurer and r1 < 0.5 then round((9000 + r2 * 999.99)::numeric, 2) else round((r2 ^ 4 * 25000)::numeric, 2) end,
+        case when r3 < 0.85 then 'USD' when r3 < 0.93 then 'EUR' when r3 < 0.97 then 'GBP' else 'JPY' end,
+        'ACC-' || lpad(account::text, 5, '0'),
+        case when r4 < 0.001 then 'SHELL-' || (100 + (r5 * 900)::int) else 'VEND-' || (1 + (r5 * 4999)::int) end,
+        case when structurer and r1 < 0.5 then 'cash' when r6 < 0.15 then 'cash' when r6 < 0.35 then 'wire' when r6 < 0.85 then 'card' else 'ach' end,
+        case when r7 < 0.9 then 'US' else 'GB' end,
+        case when r8 < 0.001 then 'IR' when r8 < 0.9 then 'US' else 'AE' end,
+        case when r9 < 0.6 then 'erp' when r9 < 0.9 then 'api' else 'branch' end,
+        jsonb_build_object('department', case when r9 < 0.5 then 'procurement' else 'treasury' end)
+      from (
+        select i, account, account % 200 = 0 as structurer,
+          random() as r1, random() as r2, random() as r3, random() as r4, random() as r5, random() as r6, random() as r7, random() as r8, random() as r9
+        from (select i, 1 + (random() * 19999)::int as account from generate_series(1, $2) as i) numbered
+      ) draws`, [orgId, count]);
+  });
+  // Stored history is normally vacuumed by autovacuum: index-only window probes then skip the heap.
+  await sql`vacuum (analyze) transactions`;
+}
+
+/** The workerd process this script started (other workerd processes may run on the machine). */
+function workerdPid(parentPid: number): string | undefined {
+  const parents = new Map<string, string>();
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      parents.set(pid, readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]!);
+    } catch {
+      // the process ended while being read
+    }
+  }
+  const descendsFromParent = (pid: string): boolean => {
+    for (let current = parents.get(pid); current && current !== '0' && current !== '1'; current = parents.get(current)) {
+      if (current === String(parentPid)) return true;
+    }
+    return false;
+  };
+  return [...parents.keys()].find((pid) => descendsFromParent(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd'));
+}
+
+/** Peak resident memory (VmHWM) and current RSS of a process, in MiB. */
+function memoryOf(pid: string | undefined): { peakMiB: number; rssMiB: number } | null {
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { peakMiB: Math.round(kib('VmHWM') / 1024), rssMiB: Math.round(kib('VmRSS') / 1024) };
+  } catch {
+    return null;
+  }
+}
+
+async function waitForHealth(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error('the Worker did not become healthy');
+}
+
+/** The real Worker (API, queue consumer, Durable Objects) in workerd, without file watching: edits elsewhere in the tree must not reload it mid-scan. */
+async function startWorker(databaseUrl: string): Promise<Unstable_DevWorker> {
+  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = databaseUrl;
+  return unstable_dev('worker/index.ts', {
+    config: 'wrangler.toml', port, ip: '127.0.0.1', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'warn') as 'warn',
+    vars: { JWT_SECRET: randomBytes(32).toString('hex'), SOURCE_SECRET_KEY: randomBytes(32).toString('base64'), DEFAULT_PLAN: 'enterprise', PASSWORD_COST: 'test' },
+    experimental: { watch: false, disableExperimentalWarning: true, showInteractiveDevSession: false },
+  });
+}
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedPostgres | undefined;
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: undefined, port: 0 });
+    databaseUrl = embedded.url;
+    console.log('embedded Postgres (PGlite, in memory)');
+  }
+  await applyMigrations(databaseUrl);
+  if (await fetch(`${base}/health`).then(() => true, () => false)) throw new Error(`port ${port} is taken; set PORT to a free one`);
+  const worker = await startWorker(databaseUrl);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await waitForHealth(120_000);
+    const session = await call('POST', '/api/auth/register', {
+      org_name: 'Scan Benchmark', email: `bench-${Date.now()}@nitilens.test`, password: 'benchmark-password', full_name: 'Bench',
+    });
+    const token: string = session.access_token;
+    const orgId: string = session.organization.id;
+
+    let started = Date.now();
+    await generateTransactions(sql, orgId, transactionCount);
+    console.log(`generated ${transactionCount.toLocaleString('en-US')} transactions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const rule of RULES) {
+      const created = await call('POST', '/api/rules', rule, token);
+      await call('POST', `/api/rules/${created.id}/approve`, {}, token);
+    }
+
+    const workerd = workerdPid(process.pid);
+    const before = memoryOf(workerd);
+    started = Date.now();
+    const { id } = await call('POST', '/api/scans', {}, token);
+    let scan: Json;
+    let peakRss = 0;
+    for (;;) {
+      scan = await call('GET', `/api/scans/${id}`, undefined, token);
+      peakRss = Math.max(peakRss, memoryOf(workerd)?.rssMiB ?? 0);
+      if (scan.status === 'completed' || scan.status === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const after = memoryOf(workerd);
+    if (scan.status !== 'completed') throw new Error(`the scan ended ${scan.status}: ${scan.error}`);
+    console.log(JSON.stringify({
+      transactions: scan.processed,
+      rules: RULES.length,
+      wall_seconds: Number(seconds.toFixed(2)),
+      transactions_per_second: Math.round(scan.processed / seconds),
+      violations_found: scan.violations_found,
+      workerd_rss_mib: { before_scan: before?.rssMiB ?? null, peak_during_scan: peakRss, process_peak_vmhwm: after?.peakMiB ?? null },
+      machine: { cpus: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30), database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)' },
+    }, null, 2));
+  } finally {
+    await sql.end();
+    await worker.stop();
+    await embedded?.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+import { env } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { transactions, users } from '../db/schema';
+import { withTenant } from '../db/tenant';
+import { issueAccessToken } from '../worker/auth/tokens';
+import type { Role } from '../worker/platform/permissions';
+import { apiJson, uniqueEmail, withDatabase, type Session } from './helpers';
+
+/** A transaction row as the rules read it; `id` is the external id. */
+export type TransactionFixture = {
+  id: string;
+  occurred_at: string;
+  amount: string;
+  currency?: string;
+  account?: string;
+  counterparty?: string | null;
+  type?: string | null;
+  country?: string | null;
+  attributes?: Record<string, unknown>;
+};
+
+/** Inserts transactions straight into the organization's table (no ingest path), in order. */
+export async function insertTransactions(orgId: string, rows: TransactionFixture[]): Promise<void> {
+  await withDatabase((db) => withTenant(db, orgId, async (tx) => {
+    await tx.insert(transactions).values(rows.map((row) => ({
+      orgId,
+      externalId: row.id,
+      occurredAt: new Date(row.occurred_at),
+      amount: row.amount,
+      currency: row.currency ?? 'USD',
+      account: row.account ?? 'ACC-1',
+      counterparty: row.counterparty ?? null,
+      type: row.type ?? null,
+      country: row.country ?? null,
+      attributes: row.attributes ?? {},
+    })));
+  }));
+}
+
+/** Another member of the session's organization with `role`, signed in by a freshly issued access token. */
+export async function addMember(session: Session, role: Role): Promise<{ token: string; userId: string }> {
+  const orgId = session.organization.id;
+  const [user] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
+    tx.insert(users).values({ orgId, email: uniqueEmail(role), fullName: `A ${role}`, role, passwordHash: 'unused-in-tests' }).returning()));
+  return { token: await issueAccessToken(env, { sub: user!.id, org: orgId, role }), userId: user!.id };
+}
+
+export type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
+
+/** Creates a rule and has it approved; returns the rule as the API shows it. */
+export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {
+  const created = await apiJson('POST', '/api/rules', 201, { token, body: { name: 'A rule', severity: 'high', ...rule } });
+  await apiJson('POST', `/api/rules/${created.id}/approve`, 200, { token, body: {} });
+  return created;
+}
+
+/** Polls the scan until it finishes (the local queue delivers within seconds). */
+export async function waitForScan(token: string, scanId: string, timeoutMs = 25_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const scan = await apiJson('GET', `/api/scans/${scanId}`, 200, { token });
+    if (scan.status === 'completed' || scan.status === 'failed') return scan;
+    if (Date.now() > deadline) throw new Error(`scan ${scanId} still ${scan.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Every violation of the organization, as the API lists them (following cursors). */
+export async function allViolations(token: string, query = ''): Promise<any[]> {
+  const items: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: any[]; next_cursor: string | null } = await apiJson('GET', `/api/violations?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`, 200, { token });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+/** Rows of a tenant table, for assertions the API does not expose. */
+export async function countRows(orgId: string, table: 'violations' | 'scan_chunks' | 'rule_versions' | 'audit_log', where = sql`true`): Promise<number> {
+  const [row] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
+    tx.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`)));
+  return row!.n;
+}
+
+export function expectProblem(body: any, status: number): void {
+  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+}
