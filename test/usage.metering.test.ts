@@ -1,8 +1,9 @@
-import { runDurableObjectAlarm } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
+import worker from '../worker/index';
 import { api, apiJson, registerOrganization, withDatabase } from './helpers';
 
 const period = () => new Date().toISOString().slice(0, 7);
@@ -40,6 +41,18 @@ describe('happy', () => {
     const over = await api('POST', '/api/transactions', { token: org.access_token, body: rows('T2', 1) });
     expect(over.status).toBe(402);
     expect(await over.json()).toMatchObject({ status: 402, limit: 10_000, used: 10_000, plan: 'basic' });
+  });
+});
+
+describe('happy: the monthly cron', () => {
+  it('rolls each counting organization over on the 1st, flushing its count without waiting for the alarm', async () => {
+    const org = await registerOrganization('Rolled Over');
+    await alreadyUsed(org.organization.id, 5);
+    await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: rows('R', 7) });
+    expect(await usageRow(org.organization.id)).toBe(5);
+    const controller = createScheduledController({ cron: '0 0 1 * *', scheduledTime: new Date() });
+    await worker.scheduled(controller, env, createExecutionContext());
+    expect(await usageRow(org.organization.id)).toBe(12);
   });
 });
 
