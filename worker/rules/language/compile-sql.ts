@@ -206,14 +206,23 @@ function textOperatorSql(op: 'contains' | 'starts_with' | 'ends_with' | 'matches
 
 // Aggregates: correlated subqueries over the window set, shaped for the (org_id, <group>, occurred_at) indexes.
 
-function windowFilter(aggregate: Aggregate): SQL {
+/**
+ * The window set's rows: `transactions u` beside the window's lower bound, computed once in its
+ * own subquery. Under row-level security Postgres keeps a non-leakproof expression such as
+ * `t.occurred_at - interval` out of index conditions; a plain comparison with `w.since` is not.
+ */
+function windowSet(aggregate: Aggregate): SQL {
   const seconds = validatedWindowSeconds(aggregate.window);
+  // Seconds, not days: a day-interval would follow daylight saving in the session time zone.
+  return sql`(SELECT t.occurred_at - ${`${seconds} seconds`}::interval AS since OFFSET 0) w, transactions u`;
+}
+
+function windowFilter(aggregate: Aggregate): SQL {
   return sql.join(
     [
       sql`u.org_id = t.org_id`,
       ...aggregate.group_by.map(groupEquality),
-      // Seconds, not days: a day-interval would follow daylight saving in the session time zone.
-      sql`u.occurred_at > t.occurred_at - ${`${seconds} seconds`}::interval`,
+      sql`u.occurred_at > w.since`,
       sql`u.occurred_at <= t.occurred_at`,
       ...(aggregate.where ? [conditionSql(aggregate.where, 'u')] : []),
     ],
@@ -255,7 +264,7 @@ function aggregateSql(condition: AggregateCondition): SQL {
       ? // avg > v exactly as sum > v x count; over nothing the sum is NULL, so the predicate is false.
         compareAggregate(sql`sum(${numericSource(aggregate)})`, condition.op, bounds.map((bound) => sql`${bound} * count(${numericSource(aggregate)})`))
       : compareAggregate(aggregateValue(aggregate), condition.op, bounds);
-  return sql`(SELECT COALESCE(${comparison}, false) FROM transactions u WHERE ${windowFilter(condition.aggregate)})`;
+  return sql`(SELECT COALESCE(${comparison}, false) FROM ${windowSet(aggregate)} WHERE ${windowFilter(aggregate)})`;
 }
 
 /** The value of every function but avg, which is compared through its sum and count. */
@@ -300,9 +309,9 @@ function newestFirst(alias: string): SQL {
 }
 
 function measureSql(aggregate: Aggregate): SQL {
-  const window = windowFilter(aggregate);
+  const [rows, window] = [windowSet(aggregate), windowFilter(aggregate)];
   const { value, sum, count, contributes } = measureParts(aggregate);
   const ids = sql`(SELECT COALESCE(jsonb_agg(c.external_id ORDER BY ${newestFirst('c')}), '[]'::jsonb)
-    FROM (SELECT u.external_id, u.occurred_at FROM transactions u WHERE ${window} AND ${contributes} ORDER BY ${newestFirst('u')} LIMIT ${sql.raw(String(MAX_EVIDENCE_IDS))}) c)`;
-  return sql`((SELECT jsonb_build_object('value', ${value}, 'sum', ${sum}, 'count', ${count}) FROM transactions u WHERE ${window}) || jsonb_build_object('ids', ${ids}))`;
+    FROM (SELECT u.external_id, u.occurred_at FROM ${rows} WHERE ${window} AND ${contributes} ORDER BY ${newestFirst('u')} LIMIT ${sql.raw(String(MAX_EVIDENCE_IDS))}) c)`;
+  return sql`((SELECT jsonb_build_object('value', ${value}, 'sum', ${sum}, 'count', ${count}) FROM ${rows} WHERE ${window}) || jsonb_build_object('ids', ${ids}))`;
 }
