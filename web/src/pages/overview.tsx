@@ -57,7 +57,7 @@ function Charts({ overview }: { overview: Overview }) {
               <Tooltip labelFormatter={(date) => formatDate(String(date))} />
               <Legend />
               {SEVERITIES.map((severity) => (
-                <Area key={severity} type="monotone" dataKey={severity} name={humanize(severity)} stackId="severity" stroke={SEVERITY_COLORS[severity]} fill={SEVERITY_COLORS[severity]} fillOpacity={0.35} />
+                <Area key={severity} type="monotone" dataKey={severity} name={humanize(severity)} stackId="severity" isAnimationActive={false} stroke={SEVERITY_COLORS[severity]} fill={SEVERITY_COLORS[severity]} fillOpacity={0.35} />
               ))}
             </AreaChart>
           </ResponsiveContainer>
@@ -71,7 +71,7 @@ function Charts({ overview }: { overview: Overview }) {
               <XAxis type="number" allowDecimals={false} fontSize={12} />
               <YAxis type="category" dataKey="severity" fontSize={12} width={64} />
               <Tooltip />
-              <Bar dataKey="count" name="Open violations">
+              <Bar dataKey="count" name="Open violations" isAnimationActive={false}>
                 {breakdown.map((entry) => <Cell key={entry.key} fill={SEVERITY_COLORS[entry.key]} />)}
               </Bar>
             </BarChart>

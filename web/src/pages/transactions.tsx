@@ -94,6 +94,7 @@ function UploadCard() {
       setReport(result);
       toast.success('Transactions uploaded', { description: `${formatCount(result.accepted)} accepted, ${formatCount(result.rejected)} rejected.` });
       void queryClient.invalidateQueries({ queryKey: ['transactions'] });
+      void queryClient.invalidateQueries({ queryKey: ['overview'] });
     } catch (caught) {
       setError(problemMessage(caught));
     } finally {
