@@ -1,22 +1,53 @@
 /**
- * The 10-rule set shared by the benchmarks (scan and webhook): plain predicates, lists, a regex,
- * and windowed aggregates grouped by account and counterparty, as a real policy set mixes them.
+ * The 10-rule set of the benchmarks (scan and webhook), as issue 4 names it: 3 threshold/list,
+ * 2 comparison/pattern, 5 windowed (structuring included), grouped by account and counterparty.
  */
 export const BENCH_RULES = [
-  { name: 'Large wire', severity: 'high', condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'amount', op: 'gt', value: 15000 }] } },
-  { name: 'Cash near threshold', severity: 'medium', condition: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] } },
-  { name: 'High-risk country', severity: 'critical', condition: { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] } },
-  { name: 'Round amount', severity: 'low', condition: { all: [{ field: 'amount', op: 'gte', value: 5000 }, { field: 'attributes.memo', op: 'missing' }] } },
-  { name: 'Suspicious counterparty name', severity: 'medium', condition: { field: 'counterparty', op: 'matches', value: '^CP-49[0-9]{2}$' } },
-  { name: 'Card outside home country', severity: 'low', condition: { all: [{ field: 'type', op: 'eq', value: 'card' }, { field: 'country', op: 'ne', value: 'US' }] } },
+  { name: 'Large transaction', severity: 'high', condition: { field: 'amount', op: 'gt', value: 24000 } },
+  { name: 'Sanctioned counterparty country', severity: 'critical', condition: { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] } },
   {
-    name: 'Structuring', severity: 'high',
+    name: 'Large amount in a non-core currency', severity: 'medium',
+    condition: { all: [{ field: 'currency', op: 'not_in', value: ['USD', 'EUR', 'GBP'] }, { field: 'amount', op: 'gt', value: 10000 }] },
+  },
+  {
+    name: 'Large cross-border wire', severity: 'medium',
+    condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'country', op: 'ne', other_field: 'counterparty_country' }, { field: 'amount', op: 'gt', value: 15000 }] },
+  },
+  { name: 'Shell company counterparty', severity: 'high', condition: { field: 'counterparty', op: 'matches', value: '^SHELL-[0-9]{3,}$' } },
+  {
+    name: 'Cash structuring below the reporting threshold', severity: 'critical',
     condition: { all: [
       { field: 'type', op: 'eq', value: 'cash' },
-      { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { field: 'type', op: 'eq', value: 'cash' } }, op: 'gte', value: 3 },
+      { field: 'amount', op: 'between', value: [9000, 9999.99] },
+      { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [
+        { field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] },
+      ] } }, op: 'gte', value: 3 },
     ] },
   },
-  { name: 'Velocity', severity: 'medium', condition: { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gt', value: 20 } },
-  { name: 'Daily volume', severity: 'high', condition: { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d' }, op: 'gt', value: 250000 } },
-  { name: 'Fan-in', severity: 'medium', condition: { aggregate: { fn: 'count_distinct', field: 'account', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 50 } },
-] as const;
+  {
+    name: 'Account velocity', severity: 'medium',
+    condition: { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gte', value: 4 },
+  },
+  {
+    name: 'Daily outflow above 60,000', severity: 'high',
+    condition: { all: [
+      { field: 'amount', op: 'gt', value: 10000 },
+      { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '24h' }, op: 'gt', value: 60000 },
+    ] },
+  },
+  {
+    name: 'Wires fanning out to many counterparties', severity: 'medium',
+    condition: { all: [
+      { field: 'type', op: 'eq', value: 'wire' },
+      { aggregate: { fn: 'count_distinct', field: 'counterparty', group_by: ['account'], window: '7d' }, op: 'gte', value: 10 },
+    ] },
+  },
+  {
+    name: 'Unusually high average per counterparty', severity: 'low',
+    condition: { all: [
+      { field: 'channel', op: 'eq', value: 'api' },
+      { field: 'type', op: 'eq', value: 'wire' },
+      { aggregate: { fn: 'avg', field: 'amount', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 8000 },
+    ] },
+  },
+];

@@ -13,62 +13,12 @@ import os from 'node:os';
 import postgres from 'postgres';
 import { unstable_dev, type Unstable_DevWorker } from 'wrangler';
 import { applyMigrations } from '../db/migrate';
+import { BENCH_RULES } from './bench-rules';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 
 const transactionCount = Number(argument('--transactions') ?? 1_000_000);
 const port = Number(process.env.PORT ?? 8812);
 const base = `http://127.0.0.1:${port}`;
-
-/** The 10-rule set: 3 threshold/list, 2 comparison/pattern, 5 windowed (structuring included). */
-const RULES = [
-  { name: 'Large transaction', severity: 'high', condition: { field: 'amount', op: 'gt', value: 24000 } },
-  { name: 'Sanctioned counterparty country', severity: 'critical', condition: { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] } },
-  {
-    name: 'Large amount in a non-core currency', severity: 'medium',
-    condition: { all: [{ field: 'currency', op: 'not_in', value: ['USD', 'EUR', 'GBP'] }, { field: 'amount', op: 'gt', value: 10000 }] },
-  },
-  {
-    name: 'Large cross-border wire', severity: 'medium',
-    condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'country', op: 'ne', other_field: 'counterparty_country' }, { field: 'amount', op: 'gt', value: 15000 }] },
-  },
-  { name: 'Shell company counterparty', severity: 'high', condition: { field: 'counterparty', op: 'matches', value: '^SHELL-[0-9]{3,}$' } },
-  {
-    name: 'Cash structuring below the reporting threshold', severity: 'critical',
-    condition: { all: [
-      { field: 'type', op: 'eq', value: 'cash' },
-      { field: 'amount', op: 'between', value: [9000, 9999.99] },
-      { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [
-        { field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] },
-      ] } }, op: 'gte', value: 3 },
-    ] },
-  },
-  {
-    name: 'Account velocity', severity: 'medium',
-    condition: { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gte', value: 4 },
-  },
-  {
-    name: 'Daily outflow above 60,000', severity: 'high',
-    condition: { all: [
-      { field: 'amount', op: 'gt', value: 10000 },
-      { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '24h' }, op: 'gt', value: 60000 },
-    ] },
-  },
-  {
-    name: 'Wires fanning out to many counterparties', severity: 'medium',
-    condition: { all: [
-      { field: 'type', op: 'eq', value: 'wire' },
-      { aggregate: { fn: 'count_distinct', field: 'counterparty', group_by: ['account'], window: '7d' }, op: 'gte', value: 10 },
-    ] },
-  },
-  {
-    name: 'Unusually high average per counterparty', severity: 'low',
-    condition: { all: [
-      { field: 'channel', op: 'eq', value: 'api' },
-      { field: 'type', op: 'eq', value: 'wire' },
-      { aggregate: { fn: 'avg', field: 'amount', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 8000 },
-    ] },
-  },
-];
 
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
@@ -192,7 +142,7 @@ async function main(): Promise<void> {
     let started = Date.now();
     await generateTransactions(sql, orgId, transactionCount);
     console.log(`generated ${transactionCount.toLocaleString('en-US')} transactions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const rule of RULES) {
+    for (const rule of BENCH_RULES) {
       const created = await call('POST', '/api/rules', rule, token);
       await call('POST', `/api/rules/${created.id}/approve`, {}, token);
     }
@@ -214,7 +164,7 @@ async function main(): Promise<void> {
     if (scan.status !== 'completed') throw new Error(`the scan ended ${scan.status}: ${scan.error}`);
     console.log(JSON.stringify({
       transactions: scan.processed,
-      rules: RULES.length,
+      rules: BENCH_RULES.length,
       wall_seconds: Number(seconds.toFixed(2)),
       transactions_per_second: Math.round(scan.processed / seconds),
       violations_found: scan.violations_found,
