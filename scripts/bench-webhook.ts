@@ -37,8 +37,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < PUSHES; i++) {
       const body = JSON.stringify({
         id: `PUSH-${i}`, occurred_at: new Date(Date.UTC(2026, 0, 1) + (i * 60_000) % (STORED * 30_000)).toISOString(),
-        amount: `${9000 + (i % 7) * 1500}.00`, currency: 'USD', account: `ACC-${i % 1000}`, counterparty: `CP-${i % 5000}`,
-        type: ['cash', 'wire', 'card'][i % 3], country: 'US',
+        // Amounts up to 27,000, every 50th counterparty a shell, every 40th abroad in a sanctioned
+        // country: some pushes raise violations, as real traffic does.
+        amount: `${9000 + (i % 13) * 1500}.00`, currency: 'USD', account: `ACC-${i % 1000}`,
+        counterparty: i % 50 === 0 ? `SHELL-${100 + (i % 900)}` : `CP-${i % 5000}`,
+        type: ['cash', 'wire', 'card'][i % 3], country: 'US', counterparty_country: i % 40 === 0 ? 'IR' : 'US',
       });
       const t = Math.floor(Date.now() / 1000);
       const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');

@@ -30,10 +30,20 @@ function devSecrets(): DevSecrets {
   return secrets;
 }
 
+/** Each child leads its own process group, so stopping it also stops what it started (workerd, esbuild). */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const child = spawn(command, args, { stdio: 'inherit', env });
+  const child = spawn(command, args, { stdio: 'inherit', env, detached: true });
   children.push(child);
   return child;
+}
+
+function stop(child: ChildProcess): void {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
 }
 
 function finished(child: ChildProcess): Promise<number> {
@@ -71,8 +81,9 @@ async function seedDemo(base: string, secrets: DevSecrets): Promise<void> {
 }
 
 async function shutdown(code: number): Promise<never> {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(children.filter((c) => c.exitCode === null).map(finished));
+  const running = children.filter((child) => child.exitCode === null);
+  running.forEach(stop);
+  await Promise.all(running.map(finished));
   await embedded?.stop();
   process.exit(code);
 }

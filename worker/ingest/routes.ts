@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 import type { Database } from '../../db/client';
 import { withTenant } from '../../db/tenant';
 import type { Env } from '../env';
+import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
-import { log } from '../platform/log';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonResponse, problemResponses } from '../platform/responses';
 import { detectViolations, type DetectedViolation } from '../rules/engine';
@@ -90,10 +90,10 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
   if (pending.length === 0) return results;
 
   const { orgId } = target;
-  const { allowance, known } = await withTenant(db, orgId, async (tx) => ({
-    allowance: await planAllowance(tx, orgId),
-    known: await existingExternalIds(tx, pending.map((p) => p.transaction.id)),
-  }));
+  const [allowance, known] = await withTenant(db, orgId, (tx) => Promise.all([
+    planAllowance(tx, orgId),
+    existingExternalIds(tx, pending.map((p) => p.transaction.id)),
+  ]));
   const fresh = firstOccurrences(pending.filter((p) => !known.has(p.transaction.id)));
   // Reserved outside any database transaction: the hub may itself read Postgres (first use of a month).
   const meter = usageMeter(env, orgId, allowance);
@@ -115,7 +115,8 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
   }
   await meter.release(reserved - outcome.accepted);
   attachViolations(results, outcome.detected);
-  await announce(env, orgId, outcome.detected.filter((violation): violation is Announced => violation.isNew && violation.id !== null));
+  const created = outcome.detected.filter((violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null);
+  await announce(env, orgId, created.map(violationCreated));
   return results;
 }
 
@@ -152,23 +153,5 @@ function attachViolations(results: PushResult[], detected: DetectedViolation[]):
     byExternalId.get(violation.externalId)?.violations.push({
       rule_id: violation.ruleId, rule_version: violation.ruleVersion, severity: violation.severity, explanation: violation.explanation,
     });
-  }
-}
-
-/** Stored violations are the record; a socket hub that cannot be reached must not fail the push. */
-type Announced = DetectedViolation & { id: string };
-
-async function announce(env: Env, orgId: string, created: Announced[]): Promise<void> {
-  if (created.length === 0) return;
-  const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
-  try {
-    for (const violation of created) {
-      await hub.broadcast({
-        type: 'violation.created',
-        violation: { id: violation.id, rule_id: violation.ruleId, transaction_id: violation.externalId, severity: violation.severity, explanation: violation.explanation },
-      });
-    }
-  } catch (error) {
-    log('warn', 'violation announcement failed', { org_id: orgId, error: String(error) });
   }
 }

@@ -52,9 +52,11 @@ const HIT_PAGE = 1_000;
  * with its aggregates' measures, and the JavaScript evaluator names the predicates that held.
  */
 export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationScope, options: DetectionOptions): Promise<DetectedViolation[]> {
-  const versions = options.ruleVersions ?? (await loadActiveRuleVersions(tx));
   // Window subqueries inflate plan costs past jit_above_cost; compiling them takes longer (~0.5 s) than running them.
-  await tx.execute(sql`select set_config('jit', 'off', true)`);
+  const [, versions] = await Promise.all([
+    tx.execute(sql`select set_config('jit', 'off', true)`),
+    options.ruleVersions ?? loadActiveRuleVersions(tx),
+  ]);
   // Concurrent on one transaction's connection, postgres.js pipelines the versions' statements:
   // a webhook's ten rules then cost about one round trip instead of ten.
   const perVersion = await Promise.all(versions.map((version) => detectForVersion(tx, orgId, scope, version, options)));

@@ -2,12 +2,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
 import { withTenant, type Tx } from '../../db/tenant';
-import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { detectViolations } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
-import { advanceWatermark, announce, completionEvent, failScan, progressEvent, scanScope, type ScanRow } from './service';
+import { announce, violationCreated } from '../live/announce';
+import { advanceWatermark, completionEvent, failScan, progressEvent, scanScope, type ScanRow } from './service';
 
 const ANNOUNCED_SEVERITIES = new Set(['high', 'critical']);
 // Rule versions evaluated at once, each on its own connection: Postgres then uses more than one core.
@@ -38,10 +38,9 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
   const announced = (await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
     // Only one version's hits of one chunk are in memory per connection.
     const detected = await withTenant(db, scan.orgId, (tx) => detectViolations(tx, scan.orgId, scope, { ruleVersions: [version], scanId: scan.id, persist: true }));
-    return detected.filter((v) => v.isNew && ANNOUNCED_SEVERITIES.has(v.severity)).map((v): LiveEvent => ({
-      type: 'violation.created',
-      violation: { id: v.id!, rule_id: v.ruleId, transaction_id: v.externalId, severity: v.severity, explanation: v.explanation },
-    }));
+    return detected
+      .filter((v): v is typeof v & { id: string } => v.isNew && v.id !== null && ANNOUNCED_SEVERITIES.has(v.severity))
+      .map(violationCreated);
   })).flat();
   const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(tx, scan, chunk));
   if (!updated) return;

@@ -7,6 +7,7 @@ import type { ScanChunkMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { recordAudit, type AuditOrigin } from '../platform/audit';
 import { ApiError } from '../platform/errors';
+import { announce } from '../live/announce';
 import { log } from '../platform/log';
 import { loadActiveRuleVersions, scopeFilter, type EvaluationScope } from '../rules/engine';
 
@@ -150,16 +151,6 @@ export function completionEvent(scan: ScanRow): LiveEvent {
     processed: scan.processed, total: scan.total, violations_found: scan.violationsFound,
     ...(scan.error ? { error: scan.error } : {}),
   };
-}
-
-/** Live events reach the dashboard at most once; a hub that is briefly unreachable must not fail the scan. */
-export async function announce(env: Env, orgId: string, events: LiveEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  try {
-    await env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId)).broadcastAll(events);
-  } catch (error) {
-    log('warn', 'live events were not delivered', { org_id: orgId, events: events.length, error: String(error) });
-  }
 }
 
 export function scanView(scan: ScanRow) {
