@@ -80,7 +80,7 @@ export class OrgHub extends DurableObject<Env> {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Usage metering (issue 5): thin RPC over UsageCounter (durable-objects/usage-counter.ts).
+  // Usage metering: thin RPC over UsageCounter (durable-objects/usage-counter.ts).
 
   private usageCounter = new UsageCounter(this.ctx, this.env);
 
@@ -111,4 +111,9 @@ export class OrgHub extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.usageCounter.flush();
   }
+}
+
+/** The organization's hub, addressed by its id. */
+export function orgHub(env: Env, orgId: string): DurableObjectStub<OrgHub> {
+  return env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
 }

@@ -1,8 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
 
-export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
-export const MAX_FAILURES = 5;
+const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+const MAX_FAILURES = 5;
 
 /**
  * Login throttling counters, one object per throttled key (`email:<email>` or `ip:<ip>`). The

@@ -1,5 +1,5 @@
 /**
- * The 10-rule set of the benchmarks (scan and webhook), as issue 4 names it: 3 threshold/list,
+ * The 10-rule set of the benchmarks (scan and webhook): 3 threshold/list,
  * 2 comparison/pattern, 5 windowed (structuring included), grouped by account and counterparty.
  */
 export const BENCH_RULES = [

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, apiJson, registerOrganization, setPlan, uniqueEmail, type Session } from './helpers';
+import { approvedRule, waitForScan } from './rules-fixtures';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 
@@ -8,21 +9,7 @@ const created = async (path: string, owner: Session, body: unknown, status = 201
 
 const alwaysTrueRule = { name: 'Every transaction', severity: 'low', condition: { field: 'amount', op: 'gte', value: 0 } };
 
-async function approvedRule(owner: Session): Promise<string> {
-  const ruleId = await created('/api/rules', owner, alwaysTrueRule);
-  await apiJson('POST', `/api/rules/${ruleId}/approve`, 200, { token: owner.access_token, body: {} });
-  return ruleId;
-}
-
-/** Follows a queued scan until the queue consumer has finished it. */
-async function scanFinished(owner: Session, scanId: string): Promise<void> {
-  for (;;) {
-    const scan = await apiJson<{ status: string }>('GET', `/api/scans/${scanId}`, 200, { token: owner.access_token });
-    if (scan.status === 'completed') return;
-    if (scan.status === 'failed') throw new Error(`scan ${scanId} failed`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const approvedRuleId = async (owner: Session) => (await approvedRule(owner.access_token, alwaysTrueRule)).id;
 
 /** A policy uploaded twice (two versions), so every policy route, impact included, has something to show. */
 async function policyWithTwoVersions(owner: Session): Promise<Record<string, string>> {
@@ -55,7 +42,7 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
   '/api/rules/{id}': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/rules/{id}/versions': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/sources/{id}': async (owner) => ({ id: await created('/api/sources', owner, { name: 'ERP' }) }),
-  '/api/scans/{id}': async (owner) => ({ id: await created('/api/scans', owner, { rule_ids: [await approvedRule(owner)] }, 202) }),
+  '/api/scans/{id}': async (owner) => ({ id: await created('/api/scans', owner, { rule_ids: [await approvedRuleId(owner)] }, 202) }),
   '/api/scans/schedules/{id}': async (owner) => ({ id: await created('/api/scans/schedules', owner, { frequency: 'daily' }) }),
   '/api/transactions/{id}': async (owner) => {
     const pushed = transaction();
@@ -63,10 +50,10 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
     return { id: encodeURIComponent(pushed.id) };
   },
   '/api/violations/{id}': async (owner) => {
-    const ruleId = await approvedRule(owner);
+    const ruleId = await approvedRuleId(owner);
     await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
     const scanId = await created('/api/scans', owner, { rule_ids: [ruleId] }, 202);
-    await scanFinished(owner, scanId);
+    await waitForScan(owner.access_token, scanId);
     const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, { token: owner.access_token });
     return { id: page.items[0]!.id };
   },

@@ -1,18 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { describe, expect, inject, it } from 'vitest';
-import { createDatabaseClient } from '../db/client';
-import { apiJson, registerOrganization } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { apiJson, registerOrganization, withOwnerDatabase } from './helpers';
 
 type Row = { id: string; seq: number };
 
 /** A privileged insider (the database owner), the only one able to touch audit_log rows. */
 async function asOwner(statements: SQL[]): Promise<void> {
-  const owner = createDatabaseClient(inject('pgOwnerUrl'));
-  try {
-    for (const statement of statements) await owner.db.execute(statement);
-  } finally {
-    await owner.close();
-  }
+  await withOwnerDatabase(async (db) => {
+    for (const statement of statements) await db.execute(statement);
+  });
 }
 
 /** An organization with a five-row trail: registration and four sign-ins. */

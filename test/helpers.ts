@@ -2,10 +2,12 @@ import { env, exports } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createDatabaseClient, type Database } from '../db/client';
-import { subscriptions } from '../db/schema';
+import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
+import { issueAccessToken } from '../worker/auth/tokens';
+import type { Role } from '../worker/platform/permissions';
 
 export type Session = {
   access_token: string;
@@ -73,10 +75,11 @@ export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promi
   }
 }
 
-export type Role = 'compliance_admin' | 'compliance_analyst' | 'reviewer' | 'viewer';
+/** The roles an organization can give its users (a super_admin is made from the command line only). */
+type MemberRole = Exclude<Role, 'super_admin'>;
 
-/** Adds a user with `role` to the admin's organization (POST /api/users) and signs them in. */
-export async function addUser(admin: Session, role: Role): Promise<Session & { password: string }> {
+/** Adds a user with `role` to the admin's organization (POST /api/users: the plan's seat limit applies) and signs them in. */
+export async function addUser(admin: Session, role: MemberRole): Promise<Session & { password: string }> {
   const password = 'another horse battery staple';
   const user = await apiJson<{ email: string }>('POST', '/api/users', 201, {
     token: admin.access_token,
@@ -84,6 +87,14 @@ export async function addUser(admin: Session, role: Role): Promise<Session & { p
   });
   const session = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email: user.email, password } });
   return { ...session, password };
+}
+
+/** A member inserted straight into the organization (no seat limit, no password hashing), signed in by a freshly issued access token. */
+export async function addMember(session: Session, role: MemberRole): Promise<{ token: string; userId: string }> {
+  const orgId = session.organization.id;
+  const [user] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
+    tx.insert(users).values({ orgId, email: uniqueEmail(role), fullName: `A ${role}`, role, passwordHash: 'unused-in-tests' }).returning()));
+  return { token: await issueAccessToken(env, { sub: user!.id, org: orgId, role }), userId: user!.id };
 }
 
 /** Moves an organization to another plan (basic allows only 3 users). */

@@ -2,10 +2,10 @@ import { strToU8, zipSync } from 'fflate';
 import { PDFDocument, PDFHexString, StandardFonts } from 'pdf-lib';
 import { api, apiJson } from './helpers';
 
-export type PolicyForm = { file: string | Uint8Array; fileName: string; type?: string; name?: string; framework?: string; policy_id?: string };
+type PolicyForm = { file: string | Uint8Array; fileName: string; type?: string; name?: string; framework?: string; policy_id?: string };
 
 /** The multipart body a browser or `curl -F` sends; fetch sets the boundary content type itself. */
-export function policyForm(form: PolicyForm): FormData {
+function policyForm(form: PolicyForm): FormData {
   const data = new FormData();
   const content = typeof form.file === 'string' ? form.file : new Uint8Array(form.file);
   data.append('file', new Blob([content], { type: form.type ?? '' }), form.fileName);

@@ -5,11 +5,11 @@ import aml from '../docs/corpus/aml-cash-policy.md?raw';
 import { policies } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { uploadPolicy } from '../worker/policies/upload';
-import { api, apiJson, registerOrganization, setPlan, withDatabase, type Session } from './helpers';
+import { addMember, api, apiJson, registerOrganization, setPlan, withDatabase, type Session } from './helpers';
 import {
   docxOf, encryptedPdf, imageOnlyPdf, passwordProtectedDocx, pdfOf, postPolicy, uploadPolicyJson,
 } from './policies.api.fixtures';
-import { addMember, allViolations, countRows, expectProblem, insertTransactions, waitForScan } from './rules-fixtures';
+import { allViolations, countRows, expectProblem, insertTransactions, waitForScan } from './rules-fixtures';
 
 const MB = 1024 * 1024;
 const SHORT_POLICY = '1. Cash\n\n1.1 Any cash transaction exceeding USD 10,000 must be reported.\n\n1.2 Staff must complete training every year.';

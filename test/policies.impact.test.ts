@@ -2,9 +2,9 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import aml from '../docs/corpus/aml-cash-policy.md?raw';
-import { api, apiJson, registerOrganization, type Session } from './helpers';
+import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
 import { uploadPolicyJson } from './policies.api.fixtures';
-import { addMember, countRows, insertTransactions } from './rules-fixtures';
+import { countRows, insertTransactions } from './rules-fixtures';
 
 /** Version 2: the cash reporting threshold drops to 5,000 (3.1), the money-mule clause goes (6.3), a crypto clause comes (6.4). */
 const amlV2 = aml

@@ -1,14 +1,11 @@
-import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { transactions, users } from '../db/schema';
+import { transactions } from '../db/schema';
 import { withTenant } from '../db/tenant';
-import { issueAccessToken } from '../worker/auth/tokens';
-import type { Role } from '../worker/platform/permissions';
-import { apiJson, uniqueEmail, withDatabase, type Session } from './helpers';
+import { apiJson, withDatabase } from './helpers';
 
 /** A transaction row as the rules read it; `id` is the external id. */
-export type TransactionFixture = {
+type TransactionFixture = {
   id: string;
   occurred_at: string;
   amount: string;
@@ -38,15 +35,7 @@ export async function insertTransactions(orgId: string, rows: TransactionFixture
   }));
 }
 
-/** Another member of the session's organization with `role`, signed in by a freshly issued access token. */
-export async function addMember(session: Session, role: Role): Promise<{ token: string; userId: string }> {
-  const orgId = session.organization.id;
-  const [user] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.insert(users).values({ orgId, email: uniqueEmail(role), fullName: `A ${role}`, role, passwordHash: 'unused-in-tests' }).returning()));
-  return { token: await issueAccessToken(env, { sub: user!.id, org: orgId, role }), userId: user!.id };
-}
-
-export type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
+type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
 
 /** Creates a rule and has it approved; returns the rule as the API shows it. */
 export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, type Session } from './helpers';
-import { addMember, countRows, insertTransactions } from './rules-fixtures';
+import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
+import { countRows, insertTransactions } from './rules-fixtures';
 
 const velocity = { all: [
   { field: 'type', op: 'eq', value: 'wire' },

@@ -8,8 +8,8 @@ import { processDeadLetter, processScanMessage } from '../queues/scans';
 import type { ScanChunkMessage } from '../queues/messages';
 import worker from '../worker/index';
 import { startScan } from '../worker/scans/service';
-import { api, apiJson, registerOrganization, withDatabase, type Session } from './helpers';
-import { addMember, allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, registerOrganization, withDatabase, type Session } from './helpers';
+import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const cashBand = { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] };
 const structuring = { all: [...cashBand.all, { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cashBand }, op: 'gte', value: 3 }] };

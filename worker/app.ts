@@ -30,7 +30,7 @@ const OPENAPI_INFO = {
   },
 };
 
-export function createApp() {
+function createApp() {
   const app = createRouter();
   app.use('*', requestContext());
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
@@ -65,4 +65,3 @@ export function createApp() {
 }
 
 export const app = createApp();
-export type App = typeof app;

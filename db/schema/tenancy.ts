@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** Organization-wide settings an admin can change. */
-export type OrganizationSettings = {
+type OrganizationSettings = {
   /** Four-eyes approval: a rule version may not be approved by its author. */
   four_eyes?: boolean;
 };

@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { auditOrigin } from '../platform/audit';
-import { changePlanBody, organizationIdParams, organizationsQuery, organizationSummaryView, organizationUsageView } from './schemas';
+import { changePlanBody, organizationsQuery, organizationSummaryView, organizationUsageView } from './schemas';
 import { changePlan, listOrganizations, organizationUsage } from './service';
 
 /** Platform operators (super_admin) only; these read across organizations, read-only. */
@@ -23,14 +23,14 @@ adminRoutes.openapi(list, async (c) => {
 const usage = defineRoute({ permission: 'platform:admin' }, {
   method: 'get', path: '/organizations/{id}/usage', tags: ['admin'], summary: 'One organization\'s usage against its plan',
   description: 'Transaction counts are those flushed to the database by the organization\'s hub, at most a minute behind.',
-  request: { params: organizationIdParams },
+  request: { params: idParams },
   responses: { 200: jsonResponse(organizationUsageView, 'The usage'), ...problemResponses },
 });
 adminRoutes.openapi(usage, async (c) => c.json(await organizationUsage(c.var.database(), c.req.valid('param').id), 200));
 
 const plan = defineRoute({ permission: 'platform:admin' }, {
   method: 'put', path: '/organizations/{id}/subscription', tags: ['admin'], summary: 'Move an organization to another plan',
-  request: { params: organizationIdParams, body: jsonBody(changePlanBody) },
+  request: { params: idParams, body: jsonBody(changePlanBody) },
   responses: { 200: jsonResponse(organizationUsageView, 'The organization\'s usage on its new plan'), ...problemResponses },
 });
 adminRoutes.openapi(plan, async (c) => {

@@ -2,8 +2,6 @@ import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 
 export const organizationsQuery = pageQuery;
-export const organizationIdParams = z.object({ id: z.uuid() });
-
 export const organizationSummaryView = z.object({
   id: z.uuid(),
   name: z.string(),
@@ -21,7 +19,7 @@ const limited = (what: string) => z.object({
 
 export const organizationUsageView = z.object({
   organization: z.object({ id: z.uuid(), name: z.string(), created_at: z.string() }),
-  plan: z.object({ id: z.string(), name: z.string(), status: z.string() }).nullable(),
+  plan: z.object({ id: z.string(), name: z.string(), status: z.string().describe('`none` for an organization without a subscription, held to the basic plan') }),
   period: z.string().describe('The current calendar month (UTC), YYYY-MM'),
   users: limited('active users'),
   policies: limited('policies'),

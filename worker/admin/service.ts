@@ -1,11 +1,12 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { organizations, plans, policies, subscriptions, usage, users } from '../../db/schema';
+import { organizations, policies, subscriptions, usage, users } from '../../db/schema';
 import { withSystem, withTenant } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { recordAudit, type AuditOrigin } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { toPage, type Page } from '../platform/pagination';
+import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 
 /** Every organization by name, with its plan, active users and this month's transactions. */
@@ -43,19 +44,18 @@ export async function organizationUsage(db: Database, orgId: string): Promise<Or
   return withSystem(db, async (tx) => {
     const [organization] = await tx.select().from(organizations).where(eq(organizations.id, orgId));
     if (!organization) throw notFound('Organization');
-    const [plan] = await tx.select({ id: plans.id, name: plans.name, status: subscriptions.status, maxUsers: plans.maxUsers, maxPolicies: plans.maxPolicies, maxTransactions: plans.maxTransactionsPerMonth })
-      .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId)).where(eq(subscriptions.orgId, orgId));
+    const plan = await subscriptionPlan(tx, orgId);
     const [activeUsers] = await tx.select({ n: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
     const [policyCount] = await tx.select({ n: count() }).from(policies).where(eq(policies.orgId, orgId));
     const history = await tx.select({ period: usage.period, transactions: usage.transactions })
       .from(usage).where(eq(usage.orgId, orgId)).orderBy(desc(usage.period)).limit(12);
     return {
       organization: { id: organization.id, name: organization.name, created_at: organization.createdAt.toISOString() },
-      plan: plan ? { id: plan.id, name: plan.name, status: plan.status } : null,
+      plan: { id: plan.id, name: plan.name, status: plan.status },
       period,
-      users: { used: activeUsers?.n ?? 0, limit: plan?.maxUsers ?? null },
-      policies: { used: policyCount?.n ?? 0, limit: plan?.maxPolicies ?? null },
-      transactions: { used: history.find((month) => month.period === period)?.transactions ?? 0, limit: plan?.maxTransactions ?? null },
+      users: { used: activeUsers?.n ?? 0, limit: plan.maxUsers },
+      policies: { used: policyCount?.n ?? 0, limit: plan.maxPolicies },
+      transactions: { used: history.find((month) => month.period === period)?.transactions ?? 0, limit: plan.maxTransactionsPerMonth },
       history,
     };
   });

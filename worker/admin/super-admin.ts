@@ -5,10 +5,10 @@ import { hashPassword, type ScryptCost } from '../auth/passwords';
 import { recordAudit } from '../platform/audit';
 
 /** The platform operators' own organization: a fixed id, so no tenant can register a look-alike. */
-export const PLATFORM_ORG_ID = '00000000-0000-4000-8000-000000000001';
+const PLATFORM_ORG_ID = '00000000-0000-4000-8000-000000000001';
 export const PLATFORM_ORG_NAME = 'NitiLens Platform';
 
-export type SuperAdminInput = { email: string; password: string; fullName: string };
+type SuperAdminInput = { email: string; password: string; fullName: string };
 
 /** Only the command line calls this: a super_admin is never made through the API. */
 export async function createSuperAdmin(db: Database, input: SuperAdminInput, cost: ScryptCost): Promise<{ id: string; email: string }> {

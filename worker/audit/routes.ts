@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf } from '../platform/pagination';
-import { jsonResponse, problemResponses } from '../platform/responses';
-import { auditEntryView, auditIdParams, auditQuery, chainVerdictView } from './schemas';
+import { idParams, jsonResponse, problemResponses } from '../platform/responses';
+import { auditEntryView, auditQuery, chainVerdictView } from './schemas';
 import { getAuditEntry, listAudit, verifyAuditChain } from './service';
 
 export const auditRoutes = createRouter();
@@ -27,7 +27,7 @@ auditRoutes.openapi(verify, async (c) => c.json(await verifyAuditChain(c.var.dat
 
 const read = defineRoute({ permission: 'audit:read' }, {
   method: 'get', path: '/{id}', tags: ['audit'], summary: 'One audit entry',
-  request: { params: auditIdParams },
+  request: { params: idParams },
   responses: { 200: jsonResponse(auditEntryView, 'The entry'), ...problemResponses },
 });
 auditRoutes.openapi(read, async (c) => c.json(await getAuditEntry(c.var.database(), c.var.caller.orgId, c.req.valid('param').id), 200));

@@ -12,8 +12,6 @@ export const auditQuery = pageQuery.extend({
   to: instant.optional().describe('Entries at or before this instant'),
 });
 
-export const auditIdParams = z.object({ id: z.uuid() });
-
 export const auditEntryView = z.object({
   id: z.uuid(),
   seq: z.number().int(),
@@ -29,7 +27,7 @@ export const auditEntryView = z.object({
   hash: z.string(),
 }).openapi('AuditEntry');
 
-export const CHAIN_BREAKS = ['sequence_gap', 'prev_hash_mismatch', 'hash_mismatch'] as const;
+const CHAIN_BREAKS = ['sequence_gap', 'prev_hash_mismatch', 'hash_mismatch'] as const;
 
 export const chainVerdictView = z.object({
   valid: z.boolean(),

@@ -19,7 +19,7 @@ export async function hashPassword(password: string, cost: ScryptCost): Promise<
   return ['scrypt', cost.N, cost.r, cost.p, bytesToHex(salt), bytesToHex(hash)].join('$');
 }
 
-export type PasswordCheck = { valid: boolean; needsRehash: boolean };
+type PasswordCheck = { valid: boolean; needsRehash: boolean };
 
 export async function verifyPassword(password: string, stored: string, cost: ScryptCost): Promise<PasswordCheck> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
@@ -36,7 +36,7 @@ export async function verifyAgainstNothing(password: string, cost: ScryptCost): 
   await scryptAsync(password, new Uint8Array(16), { ...cost, dkLen: 32 });
 }
 
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;

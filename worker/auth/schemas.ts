@@ -15,14 +15,14 @@ export const loginBody = z.object({ email, password: z.string().min(1).max(256) 
 
 export const refreshBody = z.object({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshRequest');
 
-export const userView = z.object({
+const userView = z.object({
   id: z.uuid(),
   email: z.string(),
   role: z.enum(ROLES),
   full_name: z.string(),
 }).openapi('User');
 
-export const organizationView = z.object({ id: z.uuid(), name: z.string() }).openapi('Organization');
+const organizationView = z.object({ id: z.uuid(), name: z.string() }).openapi('Organization');
 
 export const sessionView = z.object({
   access_token: z.string(),

@@ -9,7 +9,7 @@ export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_SECONDS = 7 * 24 * 60 * 60;
 const ALGORITHM = 'HS256';
 
-export type AccessClaims = { sub: string; org: string; role: Role; jti: string };
+type AccessClaims = { sub: string; org: string; role: Role; jti: string };
 
 type SigningKey = { kid: string; key: Uint8Array };
 

@@ -4,7 +4,7 @@ import packageJson from '../../package.json';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { defineRoute, createRouter } from '../platform/openapi';
-import { jsonResponse } from '../platform/responses';
+import { jsonResponse, problemOf } from '../platform/responses';
 
 export const healthRoutes = createRouter();
 
@@ -18,7 +18,7 @@ const DATABASE_TIMEOUT_MS = 3000;
 
 const health = defineRoute({ public: true, reason: 'liveness probe for load balancers and uptime checks' }, {
   method: 'get', path: '/', tags: ['platform'], summary: 'Service and database health',
-  responses: { 200: jsonResponse(healthView, 'Healthy'), 503: { description: 'The database is unreachable' } },
+  responses: { 200: jsonResponse(healthView, 'Healthy'), 503: problemOf('The database is unreachable') },
 });
 
 healthRoutes.openapi(health, async (c) => {

@@ -5,7 +5,7 @@ import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { jsonResponse, problemResponses } from '../platform/responses';
+import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { detectViolations, type DetectedViolation } from '../rules/engine';
 import { amountPath, type SourceMapping } from '../sources/mapping';
 import { sourceForPush } from '../sources/service';
@@ -24,7 +24,7 @@ const violationSummary = z.object({ rule_id: z.uuid(), rule_version: z.number().
 const pushResult = z.object({
   id: z.string().nullable(),
   status: z.enum(['accepted', 'duplicate', 'rejected']),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: fieldErrors.optional(),
   violations: z.array(violationSummary),
 });
 const pushView = z.object({ results: z.array(pushResult) }).openapi('PushResults');
@@ -38,8 +38,8 @@ const push = defineRoute({ public: true, reason: 'ERP webhook: authenticated by 
   responses: {
     200: jsonResponse(pushView, 'What happened to each transaction, with the violations it raised'),
     ...problemResponses,
-    402: { description: 'Plan limit reached: no new transaction could be stored' },
-    413: { description: 'More than 1,000 transactions' },
+    402: problemOf('Plan limit reached: no new transaction could be stored'),
+    413: problemOf('More than 1,000 transactions'),
   },
 });
 ingestRoutes.openapi(push, async (c) => {

@@ -3,9 +3,9 @@ import { ApiError } from '../platform/errors';
 
 export const SIGNATURE_HEADER = 'X-NitiLens-Signature';
 /** How far a signature's timestamp may be from now, either way. */
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export type SignatureHeader = { timestamp: number; signatures: Uint8Array<ArrayBuffer>[] };
+type SignatureHeader = { timestamp: number; signatures: Uint8Array<ArrayBuffer>[] };
 
 const unauthorized = (detail: string) => new ApiError('unauthorized', detail);
 

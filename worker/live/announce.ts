@@ -1,4 +1,4 @@
-import type { LiveEvent } from '../../durable-objects/org-hub';
+import { type LiveEvent, orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
 import type { DetectedViolation } from '../rules/engine';
 import { log } from '../platform/log';
@@ -10,7 +10,7 @@ import { log } from '../platform/log';
 export async function announce(env: Env, orgId: string, events: LiveEvent[]): Promise<void> {
   if (events.length === 0) return;
   try {
-    await env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId)).broadcastAll(events);
+    await orgHub(env, orgId).broadcastAll(events);
   } catch (error) {
     log('warn', 'live events were not delivered', { org_id: orgId, events: events.length, error: String(error) });
   }

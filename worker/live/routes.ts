@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { orgHub } from '../../durable-objects/org-hub';
 import { ApiError } from '../platform/errors';
 import { defineRoute, createRouter } from '../platform/openapi';
 import { jsonResponse, problemResponses } from '../platform/responses';
@@ -13,7 +14,7 @@ const issueTicket = defineRoute({ permission: 'data:read' }, {
 });
 liveRoutes.openapi(issueTicket, async (c) => {
   const { orgId, userId } = c.var.caller;
-  const hub = c.env.ORG_HUB.get(c.env.ORG_HUB.idFromName(orgId));
+  const hub = orgHub(c.env, orgId);
   const { ticket, expiresIn } = await hub.issueTicket(userId);
   // The organization travels in the ticket so the socket request reaches the right hub.
   return c.json({ ticket: `${orgId}.${ticket}`, expires_in: expiresIn }, 200);
@@ -32,7 +33,7 @@ liveRoutes.openapi(connect, async (c) => {
   }
   const orgId = ORG_TICKET.exec(c.req.valid('query').ticket)?.[1];
   if (!orgId) throw new ApiError('unauthorized', 'The socket ticket is invalid, used or expired.');
-  const hub = c.env.ORG_HUB.get(c.env.ORG_HUB.idFromName(orgId));
+  const hub = orgHub(c.env, orgId);
   const response = await hub.fetch(c.req.raw);
   if (response.status === 401) throw new ApiError('unauthorized', 'The socket ticket is invalid, used or expired.');
   return response as never;

@@ -1,4 +1,5 @@
 import { withTenant } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonResponse, problemResponses } from '../platform/responses';
 import { overviewView } from './schemas';
@@ -13,6 +14,6 @@ const overview = defineRoute({ permission: 'data:read' }, {
 overviewRoutes.openapi(overview, async (c) => {
   const { orgId } = c.var.caller;
   // Read before the tenant transaction: the hub may itself need the database on a new month.
-  const metered = await c.env.ORG_HUB.get(c.env.ORG_HUB.idFromName(orgId)).currentUsage(orgId);
+  const metered = await orgHub(c.env, orgId).currentUsage(orgId);
   return c.json(await withTenant(c.var.database(), orgId, (tx) => buildOverview(tx, orgId, metered)), 200);
 });

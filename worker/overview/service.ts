@@ -1,7 +1,8 @@
-import { desc, eq, sql } from 'drizzle-orm';
-import { plans, scans, subscriptions } from '../../db/schema';
+import { desc, sql } from 'drizzle-orm';
+import { scans } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { scanView } from '../scans/service';
+import { subscriptionPlan } from '../subscription/plan';
 import type { OverviewView } from './schemas';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
@@ -10,12 +11,11 @@ const zeroCounts = (): SeverityCounts => ({ low: 0, medium: 0, high: 0, critical
 
 /** Everything the overview page shows, read in the organization's tenant transaction. */
 export async function buildOverview(tx: Tx, orgId: string, metered: { period: string; used: number }): Promise<OverviewView> {
-  const [plan] = await tx.select({ id: plans.id, limit: plans.maxTransactionsPerMonth })
-    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId)).where(eq(subscriptions.orgId, orgId));
+  const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
   return {
     period: metered.period,
-    transactions: { this_month: metered.used, limit: plan?.limit ?? null, plan: plan?.id ?? 'basic' },
+    transactions: { this_month: metered.used, limit: plan.maxTransactionsPerMonth, plan: plan.id },
     open_violations: await openViolations(tx),
     compliance_rate: await complianceRate(tx, metered.period),
     last_scan: lastScan ? scanView(lastScan) : null,

@@ -19,7 +19,7 @@ const STATUS = {
   service_unavailable: 503,
 } as const;
 
-export type ErrorCode = keyof typeof STATUS;
+type ErrorCode = keyof typeof STATUS;
 export type FieldError = { path: string; message: string };
 
 const TITLES: Record<ErrorCode, string> = {

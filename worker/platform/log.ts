@@ -1,4 +1,4 @@
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** The one logger: a JSON line per event, which Workers observability indexes by field. */
 export function log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {

@@ -7,7 +7,7 @@ export const pageQuery = z.object({
   cursor: z.string().max(1024).optional(),
 });
 
-export type SortKey = readonly (string | number)[];
+type SortKey = readonly (string | number)[];
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
 /** `{items, next_cursor}` for the OpenAPI document. */
@@ -16,7 +16,7 @@ export function pageOf<T extends z.ZodType>(item: T) {
 }
 
 /** The cursor is the base64url JSON of the last item's sort key: opaque to callers. */
-export function encodeCursor(key: SortKey): string {
+function encodeCursor(key: SortKey): string {
   const bytes = new TextEncoder().encode(JSON.stringify(key));
   return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }

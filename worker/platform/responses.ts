@@ -1,11 +1,14 @@
 import { z } from '@hono/zod-openapi';
 
+/** `[{path, message}]`: each offending field, in a problem or in a per-row report. */
+export const fieldErrors = z.array(z.object({ path: z.string(), message: z.string() }));
+
 export const problem = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: fieldErrors.optional(),
   request_id: z.string(),
 }).openapi('Problem');
 
@@ -23,6 +26,9 @@ export const problemResponses = {
 export function problemOf(description: string) {
   return { description, content: problemContent };
 }
+
+/** A resource id in the path: zod rejects a malformed one (400) before a lookup can miss it (404). */
+export const idParams = z.object({ id: z.uuid() });
 
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: true };

@@ -5,11 +5,9 @@ import { auditOrigin } from '../platform/audit';
 import type { AppEnv } from '../platform/context';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
-import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { idParams, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { policyImpact } from './impact';
-import {
-  idParams, impactView, policyDetailView, policyRulesQuery, policyRuleView, policyUploadForm, policyUploadView, policyVersionView, policyView, versionParams,
-} from './schemas';
+import { impactView, policyDetailView, policyRulesQuery, policyRuleView, policyUploadForm, policyUploadView, policyVersionView, policyView, versionParams } from './schemas';
 import { findPolicy, findPolicyVersion, getPolicy, getPolicyVersion, listPolicies, listPolicyRules } from './service';
 import { getPolicyFile } from './storage';
 import { uploadPolicy } from './upload';

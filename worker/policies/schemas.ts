@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { idParams } from '../platform/responses';
 import { ruleView, VERSION_STATUSES } from '../rules/schemas';
 
 /** The largest policy file accepted (the platform body limit leaves room for the multipart envelope). */
@@ -123,5 +124,4 @@ export const impactView = z.object({
   })),
 }).openapi('PolicyImpact');
 
-export const idParams = z.object({ id: z.uuid() });
 export const versionParams = idParams.extend({ version: z.coerce.number().int().min(1).max(1_000_000) });

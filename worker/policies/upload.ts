@@ -1,12 +1,13 @@
 import { count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { plans, policies, policyClauses, policyRuleOrigins, policyVersions, subscriptions, type PolicyVersionChanges } from '../../db/schema';
+import { policies, policyClauses, policyRuleOrigins, policyVersions, type PolicyVersionChanges } from '../../db/schema';
 import { withTenant, type Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { recordAudit, type AuditOrigin } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { createRule } from '../rules/service';
+import { subscriptionPlan } from '../subscription/plan';
 import { diffClauses, splitClauses, type Clause, type ClauseDiff } from './extraction/clauses';
 import { extractDraftRules } from './extraction/extract-rules';
 import { PolicyFileError } from './extraction/file-error';
@@ -151,16 +152,14 @@ async function lockPolicyAt(tx: Tx, policyId: string, expectedVersion: number): 
 /** New policies count against the plan's max_policies (null: unlimited); serialized per organization. */
 async function assertPolicyAllowed(tx: Tx, orgId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`policies:${orgId}`}, 0))`);
-  const [plan] = await tx.select({ id: plans.id, maxPolicies: plans.maxPolicies })
-    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId))
-    .where(eq(subscriptions.orgId, orgId));
-  if (plan?.maxPolicies === null) return;
+  const plan = await subscriptionPlan(tx, orgId);
+  if (plan.maxPolicies === null) return;
   const [row] = await tx.select({ used: count() }).from(policies);
   const used = row?.used ?? 0;
-  const limit = plan?.maxPolicies ?? 0;
+  const limit = plan.maxPolicies;
   if (used >= limit) {
-    throw new ApiError('payment_required', `The ${plan?.id ?? 'current'} plan allows ${limit} ${limit === 1 ? 'policy' : 'policies'}; upload a new version of an existing policy or upgrade the plan.`, {
-      limit, used, plan: plan?.id ?? null,
+    throw new ApiError('payment_required', `The ${plan.id} plan allows ${limit} ${limit === 1 ? 'policy' : 'policies'}; upload a new version of an existing policy or upgrade the plan.`, {
+      limit, used, plan: plan.id,
     });
   }
 }

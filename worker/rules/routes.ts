@@ -4,11 +4,9 @@ import { auditOrigin } from '../platform/audit';
 import type { AppEnv } from '../platform/context';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { backtestRule } from './backtest';
-import {
-  approvalSettingsBody, backtestBody, backtestView, decisionBody, idParams, ruleBody, ruleDetailView, ruleListQuery, ruleVersionView, ruleView,
-} from './schemas';
+import { approvalSettingsBody, backtestBody, backtestView, decisionBody, ruleBody, ruleDetailView, ruleListQuery, ruleVersionView, ruleView } from './schemas';
 import { createRule, createVersion, decideVersion, fourEyesRequired, getRule, listRules, listVersions, setFourEyes } from './service';
 
 export const rulesRoutes = createRouter();
@@ -90,7 +88,7 @@ rulesRoutes.openapi(update, async (c) => {
 const approve = defineRoute({ permission: 'rules:approve' }, {
   method: 'post', path: '/{id}/approve', tags: ['rules'], summary: 'Approve a draft version: it becomes the evaluated one',
   request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
-  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: { ...problemResponses[400], description: 'The version is not a draft' }, ...problemResponses },
+  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: problemOf('The version is not a draft'), ...problemResponses },
 });
 rulesRoutes.openapi(approve, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
@@ -101,7 +99,7 @@ rulesRoutes.openapi(approve, async (c) => {
 const reject = defineRoute({ permission: 'rules:approve' }, {
   method: 'post', path: '/{id}/reject', tags: ['rules'], summary: 'Reject a draft version',
   request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
-  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: { ...problemResponses[400], description: 'The version is not a draft' }, ...problemResponses },
+  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: problemOf('The version is not a draft'), ...problemResponses },
 });
 rulesRoutes.openapi(reject, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>

@@ -78,5 +78,3 @@ export const backtestView = z.object({
 export const approvalSettingsBody = z.object({
   four_eyes: z.boolean().openapi({ description: 'When on, a rule version may not be approved by its author.' }),
 }).openapi('ApprovalSettings');
-
-export const idParams = z.object({ id: z.uuid() });

@@ -13,7 +13,7 @@ type RuleRow = typeof rules.$inferSelect;
 type VersionRow = typeof ruleVersions.$inferSelect;
 
 /** Rules extracted from a policy keep the sentence they came from and the extractor's confidence. */
-export type Provenance = { sourceText: string; confidence: number };
+type Provenance = { sourceText: string; confidence: number };
 
 type Actor = { orgId: string; userId: string; origin: AuditOrigin };
 
@@ -180,7 +180,7 @@ export function ruleView(rule: RuleRow, latest: VersionRow) {
   };
 }
 
-export function versionView(version: VersionRow) {
+function versionView(version: VersionRow) {
   return {
     version: version.version,
     status: version.status as VersionStatus,

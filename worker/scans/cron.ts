@@ -3,7 +3,7 @@
  * `*`, lists `1,15`, ranges `1-5`, steps `*\/15` and `10-50/20`. Day-of-week 0 and 7 are Sunday.
  * As in Vixie cron, when both day fields are restricted a day matching either one fires.
  */
-export type CronSchedule = {
+type CronSchedule = {
   minutes: Set<number>;
   hours: Set<number>;
   daysOfMonth: Set<number>;

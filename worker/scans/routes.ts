@@ -1,15 +1,11 @@
-import { z } from '@hono/zod-openapi';
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
-import { scans } from '../../db/schema';
 import { withTenant } from '../../db/tenant';
 import { auditOrigin } from '../platform/audit';
-import { notFound } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { createScheduleBody, idParams, queuedScanView, scanListQuery, scanView as scanSchema, scheduleView as scheduleSchema, startScanBody, updateScheduleBody } from './schemas';
+import { pageOf, pageQuery } from '../platform/pagination';
+import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { createScheduleBody, queuedScanView, scanListQuery, scanView as scanSchema, scheduleView as scheduleSchema, startScanBody, updateScheduleBody } from './schemas';
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, scheduleView, updateSchedule } from './schedules';
-import { scanView, startScan } from './service';
+import { getScan, listScans, scanView, startScan } from './service';
 
 export const scansRoutes = createRouter();
 
@@ -83,35 +79,18 @@ scansRoutes.openapi(start, async (c) => {
   return c.json({ id: scan.id, status: 'queued' as const }, 202);
 });
 
-const scanCursor = z.tuple([z.string(), z.uuid()]);
-
 const list = defineRoute({ permission: 'data:read' }, {
   method: 'get', path: '/', tags: ['scans'], summary: 'List scans, newest first',
   request: { query: scanListQuery },
   responses: { 200: jsonResponse(pageOf(scanSchema), 'A page of scans'), ...problemResponses },
 });
-scansRoutes.openapi(list, async (c) => {
-  const query = c.req.valid('query');
-  const after = decodeCursor(query.cursor, scanCursor);
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    tx.select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` }).from(scans)
-      .where(and(
-        query.status ? eq(scans.status, query.status) : undefined,
-        after ? or(lt(scans.createdAt, sql`${after[0]}::timestamptz`), and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1]))) : undefined,
-      ))
-      .orderBy(desc(scans.createdAt), desc(scans.id))
-      .limit(query.limit + 1));
-  return c.json(toPage(rows, query.limit, (r) => scanView(r.scan), (r) => [r.sortAt, r.scan.id]), 200);
-});
+scansRoutes.openapi(list, async (c) =>
+  c.json(await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listScans(tx, c.req.valid('query'))), 200));
 
 const get = defineRoute({ permission: 'data:read' }, {
   method: 'get', path: '/{id}', tags: ['scans'], summary: 'A scan and its progress',
   request: { params: idParams },
   responses: { 200: jsonResponse(scanSchema, 'The scan'), ...problemResponses },
 });
-scansRoutes.openapi(get, async (c) => {
-  const [scan] = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    tx.select().from(scans).where(eq(scans.id, c.req.valid('param').id)));
-  if (!scan) throw notFound('Scan');
-  return c.json(scanView(scan), 200);
-});
+scansRoutes.openapi(get, async (c) =>
+  c.json(scanView(await withTenant(c.var.database(), c.var.caller.orgId, (tx) => getScan(tx, c.req.valid('param').id))), 200));

@@ -12,8 +12,8 @@ import { CronError, nextCronRun, parseCron } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
 
-export type Frequency = (typeof FREQUENCIES)[number];
-export type ScheduleRow = typeof scanSchedules.$inferSelect;
+type Frequency = (typeof FREQUENCIES)[number];
+type ScheduleRow = typeof scanSchedules.$inferSelect;
 type ScheduleInput = { frequency: Frequency; cron_expression?: string | null; rule_ids?: string[] | null; enabled?: boolean };
 
 /** hourly, daily and weekly as cron expressions (UTC): on the hour, at midnight, Monday at midnight. */
@@ -23,7 +23,7 @@ const DUE_BATCH = 50;
 const CRON_ORIGIN: AuditOrigin = { ip: null, userAgent: 'cron-trigger' };
 
 /** When the schedule fires next after `after`; an invalid expression is a 400 on `cron_expression`. */
-export function nextRunAfter(input: { frequency: Frequency; cron_expression?: string | null }, after: Date): Date {
+function nextRunAfter(input: { frequency: Frequency; cron_expression?: string | null }, after: Date): Date {
   if (input.frequency === 'cron' && !input.cron_expression) {
     throw invalidSchedule('cron_expression', 'A cron expression is required when frequency is cron.');
   }

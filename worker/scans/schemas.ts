@@ -12,7 +12,7 @@ export const startScanBody = z.object({
   message: '`from` must not be after `to`.', path: ['to'],
 }).openapi('StartScanRequest');
 
-export const SCAN_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+const SCAN_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
 
 export const queuedScanView = z.object({ id: z.uuid(), status: z.enum(SCAN_STATUSES) }).openapi('QueuedScan');
 
@@ -66,5 +66,3 @@ export const scheduleView = z.object({
   watermark: z.string().nullable().openapi({ description: 'The next scheduled scan covers transactions ingested after this instant.' }),
   created_at: z.string(),
 }).openapi('ScanSchedule');
-
-export const idParams = z.object({ id: z.uuid() });

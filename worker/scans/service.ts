@@ -1,4 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans, scanSchedules } from '../../db/schema';
 import { withTenant, type Tx } from '../../db/tenant';
@@ -6,9 +7,10 @@ import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { recordAudit, type AuditOrigin } from '../platform/audit';
-import { ApiError } from '../platform/errors';
+import { ApiError, notFound } from '../platform/errors';
 import { announce } from '../live/announce';
 import { log } from '../platform/log';
+import { decodeCursor, toPage } from '../platform/pagination';
 import { loadActiveRuleVersions, scopeFilter, type EvaluationScope } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
@@ -18,7 +20,28 @@ const SEND_BATCH = 100;
 
 export type ScanRow = typeof scans.$inferSelect;
 
-export type ScanRequest = {
+const scanCursor = z.tuple([z.string(), z.uuid()]);
+
+/** Newest first; the cursor holds created_at at full (microsecond) precision. */
+export async function listScans(tx: Tx, query: { limit: number; cursor?: string; status?: string }) {
+  const after = decodeCursor(query.cursor, scanCursor);
+  const rows = await tx.select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` }).from(scans)
+    .where(and(
+      query.status ? eq(scans.status, query.status) : undefined,
+      after ? or(lt(scans.createdAt, sql`${after[0]}::timestamptz`), and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1]))) : undefined,
+    ))
+    .orderBy(desc(scans.createdAt), desc(scans.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, (r) => scanView(r.scan), (r) => [r.sortAt, r.scan.id]);
+}
+
+export async function getScan(tx: Tx, id: string): Promise<ScanRow> {
+  const [scan] = await tx.select().from(scans).where(eq(scans.id, id));
+  if (!scan) throw notFound('Scan');
+  return scan;
+}
+
+type ScanRequest = {
   ruleIds?: string[];
   from?: Date;
   to?: Date;

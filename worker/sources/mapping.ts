@@ -33,7 +33,7 @@ export const sourceMapping = z.strictObject({
 
 export type SourceMapping = z.infer<typeof sourceMapping>;
 
-export type MappedRecord = { candidate: Record<string, unknown>; issues: FieldError[] };
+type MappedRecord = { candidate: Record<string, unknown>; issues: FieldError[] };
 
 /** Where the amount sits in incoming records, so JSON numbers there are read exactly. */
 export function amountPath(mapping: SourceMapping): string {
@@ -108,6 +108,6 @@ function withoutEmpty(candidate: Record<string, unknown>): Record<string, unknow
 }
 
 /** A deterministic id from the record's content: the same line sent twice is the same transaction. */
-export function contentId(record: Record<string, unknown>): string {
+function contentId(record: Record<string, unknown>): string {
   return bytesToHex(sha256(utf8ToBytes(JSON.stringify(record))));
 }

@@ -3,11 +3,11 @@ import { withTenant } from '../../db/tenant';
 import { auditOrigin, recordAudit } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { csvUploadRecords, recordValidator } from '../transactions/intake';
 import type { UploadRecord } from '../transactions/readers';
 import type { SourceMapping } from './mapping';
-import { createSourceBody, previewBody, previewView, sourceId, sourceView as sourceSchema, sourceWithSecret, updateSourceBody } from './schemas';
+import { createSourceBody, previewBody, previewView, sourceView as sourceSchema, sourceWithSecret, updateSourceBody } from './schemas';
 import { createSource, deleteSource, findSource, listSources, rotateSecret, sourceView, updateSource } from './service';
 
 export const sourcesRoutes = createRouter();
@@ -41,7 +41,7 @@ sourcesRoutes.openapi(list, async (c) => {
 
 const getOne = defineRoute({ permission: 'sources:manage' }, {
   method: 'get', path: '/{id}', tags: ['sources'], summary: 'One ingest source (never its secret)',
-  request: { params: sourceId },
+  request: { params: idParams },
   responses: { 200: jsonResponse(sourceSchema, 'The source'), ...problemResponses },
 });
 sourcesRoutes.openapi(getOne, async (c) => {
@@ -51,7 +51,7 @@ sourcesRoutes.openapi(getOne, async (c) => {
 
 const update = defineRoute({ permission: 'sources:manage' }, {
   method: 'patch', path: '/{id}', tags: ['sources'], summary: 'Rename, remap, activate or deactivate a source',
-  request: { params: sourceId, body: jsonBody(updateSourceBody) },
+  request: { params: idParams, body: jsonBody(updateSourceBody) },
   responses: { 200: jsonResponse(sourceSchema, 'The source'), ...problemResponses },
 });
 sourcesRoutes.openapi(update, async (c) => {
@@ -68,7 +68,7 @@ sourcesRoutes.openapi(update, async (c) => {
 
 const remove = defineRoute({ permission: 'sources:manage' }, {
   method: 'delete', path: '/{id}', tags: ['sources'], summary: 'Delete a source and its secrets (its transactions stay)',
-  request: { params: sourceId },
+  request: { params: idParams },
   responses: { 204: { description: 'Deleted' }, ...problemResponses },
 });
 sourcesRoutes.openapi(remove, async (c) => {
@@ -82,7 +82,7 @@ sourcesRoutes.openapi(remove, async (c) => {
 
 const rotate = defineRoute({ permission: 'sources:manage' }, {
   method: 'post', path: '/{id}/rotate-secret', tags: ['sources'], summary: 'Issue a new signing secret; the old one stays valid 24 hours',
-  request: { params: sourceId },
+  request: { params: idParams },
   responses: { 200: jsonResponse(sourceWithSecret, 'The new secret, shown once'), ...problemResponses },
 });
 sourcesRoutes.openapi(rotate, async (c) => {
@@ -99,7 +99,7 @@ sourcesRoutes.openapi(rotate, async (c) => {
 
 const preview = defineRoute({ permission: 'sources:manage' }, {
   method: 'post', path: '/{id}/preview', tags: ['sources'], summary: 'Apply a mapping to sample records without storing anything',
-  request: { params: sourceId, body: jsonBody(previewBody) },
+  request: { params: idParams, body: jsonBody(previewBody) },
   responses: { 200: jsonResponse(previewView, 'Each sample record as a canonical transaction, or its errors'), ...problemResponses },
 });
 sourcesRoutes.openapi(preview, async (c) => {

@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { fieldErrors } from '../platform/responses';
 import { CANONICAL_FIELDS, sourceMapping } from './mapping';
-
-export const sourceId = z.object({ id: z.uuid() });
 
 export const createSourceBody = z.object({
   name: z.string().trim().min(1).max(200),
@@ -46,6 +45,6 @@ export const previewView = z.object({
   rows: z.array(z.object({
     row: z.number().int(),
     transaction: canonicalRow.nullable(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })),
+    errors: fieldErrors,
   })),
 }).openapi('MappingPreview');

@@ -7,10 +7,10 @@ import { notFound } from '../platform/errors';
 import type { SourceMapping } from './mapping';
 import { decryptSecret, encryptSecret, generateSigningSecret } from './secrets';
 
-export type SourceRow = typeof ingestSources.$inferSelect;
+type SourceRow = typeof ingestSources.$inferSelect;
 
 /** How long a replaced signing secret keeps verifying after a rotation. */
-export const PREVIOUS_SECRET_HOURS = 24;
+const PREVIOUS_SECRET_HOURS = 24;
 
 export async function createSource(tx: Tx, key: string, input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping }) {
   const id = crypto.randomUUID();

@@ -1,6 +1,6 @@
 import { isRfc3339WithOffset, validDate } from '../transactions/timestamps';
 
-export type TimestampSettings = { format?: string | undefined; time_zone?: string | undefined };
+type TimestampSettings = { format?: string | undefined; time_zone?: string | undefined };
 type WallTime = { year: number; month: number; day: number; hour: number; minute: number; second: number; fraction: string };
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -1,3 +1,4 @@
+import { orgHub } from '../../durable-objects/org-hub';
 import { organizationUsageView } from '../admin/schemas';
 import { organizationUsage } from '../admin/service';
 import { createRouter, defineRoute } from '../platform/openapi';
@@ -11,7 +12,7 @@ const current = defineRoute({ permission: 'subscription:manage' }, {
 });
 subscriptionRoutes.openapi(current, async (c) => {
   const { orgId } = c.var.caller;
-  const metered = await c.env.ORG_HUB.get(c.env.ORG_HUB.idFromName(orgId)).currentUsage(orgId);
+  const metered = await orgHub(c.env, orgId).currentUsage(orgId);
   const view = await organizationUsage(c.var.database(), orgId);
   // The hub's count is authoritative; the usage table may be up to a minute behind it.
   return c.json({ ...view, transactions: { ...view.transactions, used: metered.used } }, 200);

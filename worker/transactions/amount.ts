@@ -5,7 +5,7 @@ const MAX_SCALE = 4;
 const MAX_INTEGER_DIGITS = 16;
 
 /** A number's text in plain positional notation, digit for digit (`1.25e3` -> `1250`); no float is involved. */
-export function plainDecimal(text: string): string {
+function plainDecimal(text: string): string {
   const match = JSON_NUMBER.exec(text);
   if (!match) return text;
   const [, sign, whole, fraction = '', exponentText] = match;
@@ -16,7 +16,7 @@ export function plainDecimal(text: string): string {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
-export type AmountCheck = { amount: string } | { error: string };
+type AmountCheck = { amount: string } | { error: string };
 
 /**
  * Checks an amount given as decimal text and returns it normalized (`012.50` -> `12.5`).

@@ -5,7 +5,7 @@ import { checkAmount } from './amount';
 import { ISO_COUNTRY_CODES } from '../platform/countries';
 import { isRfc3339WithOffset } from './timestamps';
 
-export const MAX_ATTRIBUTES = 64;
+const MAX_ATTRIBUTES = 64;
 const MAX_TEXT = 256;
 
 // Postgres text and jsonb cannot hold U+0000: refuse it per row instead of failing the batch.
@@ -31,7 +31,7 @@ const attributes = z.record(z.string(), z.unknown(), 'must be a JSON object')
   .refine((value) => !JSON.stringify(value).includes('\\u0000'), 'must not contain NUL characters');
 
 /** Contract section 4: a transaction as pushed or uploaded. Unknown keys are refused, never dropped. */
-export const canonicalTransaction = z.strictObject({
+const canonicalTransaction = z.strictObject({
   id: text(128),
   occurred_at: z.string().refine(isRfc3339WithOffset,
     'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z (a source mapping can supply the time zone of naive timestamps)'),

@@ -1,21 +1,20 @@
-import { eq, sql } from 'drizzle-orm';
-import { plans, subscriptions, usage } from '../../db/schema';
+import { sql } from 'drizzle-orm';
+import { usage } from '../../db/schema';
 import type { Database } from '../../db/client';
 import { withSystem, type Tx } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
+import { subscriptionPlan } from '../subscription/plan';
+import { orgHub } from '../../durable-objects/org-hub';
 
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
-export type PlanAllowance = { plan: string; limit: number | null };
+type PlanAllowance = { plan: string; limit: number | null };
 
 export async function planAllowance(tx: Tx, orgId: string): Promise<PlanAllowance> {
-  const [row] = await tx.select({ plan: subscriptions.planId, limit: plans.maxTransactionsPerMonth })
-    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId))
-    .where(eq(subscriptions.orgId, orgId));
-  // An organization without a subscription row is on the most restrictive plan.
-  return row ? { plan: row.plan, limit: row.limit } : { plan: 'basic', limit: 10_000 };
+  const plan = await subscriptionPlan(tx, orgId);
+  return { plan: plan.id, limit: plan.maxTransactionsPerMonth };
 }
 
 /** Reservations against the organization's monthly allowance, held by its OrgHub. */
@@ -29,7 +28,7 @@ export type UsageMeter = {
 };
 
 export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance): UsageMeter {
-  const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
+  const hub = orgHub(env, orgId);
   let used = 0;
   return {
     allowance,
@@ -67,7 +66,7 @@ export async function rolloverUsage(env: Env, db: Database, now = new Date()): P
     tx.selectDistinct({ orgId: usage.orgId }).from(usage).where(sql`${usage.period} >= ${previous}`));
   for (const { orgId } of orgIds) {
     try {
-      await env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId)).rolloverUsage(orgId);
+      await orgHub(env, orgId).rolloverUsage(orgId);
     } catch (error) {
       log('error', 'usage rollover failed', { org_id: orgId, error: String(error) });
     }

@@ -49,14 +49,14 @@ export async function* ndjsonRecords(chunks: AsyncIterable<string>, parse: (line
   }
 }
 
-export type CsvRecord = { fields: string[]; line: number; problem?: string };
+type CsvRecord = { fields: string[]; line: number; problem?: string };
 
 /**
  * RFC 4180 CSV, read incrementally: quoted fields may hold commas, doubled quotes and line breaks;
  * records end with `\n` or `\r\n`. A stray quote inside an unquoted field, or text after a closing
  * quote, makes that record malformed; an unterminated quote at the end of the input too.
  */
-export class CsvReader {
+class CsvReader {
   private fields: string[] = [];
   private field = '';
   private state: 'start' | 'unquoted' | 'quoted' | 'quote-in-quoted' = 'start';

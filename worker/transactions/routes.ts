@@ -2,7 +2,7 @@ import { withTenant } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, toPage } from '../platform/pagination';
-import { jsonResponse, problemResponses } from '../platform/responses';
+import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { amountPath } from '../sources/mapping';
 import { findSource } from '../sources/service';
 import type { SourceMapping } from '../sources/mapping';
@@ -35,10 +35,10 @@ const upload = defineRoute({ permission: 'transactions:ingest' }, {
   responses: {
     200: jsonResponse(uploadReportView, 'What happened to each row'),
     ...problemResponses,
-    402: { description: 'Plan limit reached before any row could be stored' },
-    413: { description: 'Body over 100 MB, or a JSON array over 10,000 rows' },
-    415: { description: 'Unsupported content type' },
-    503: { description: 'The database failed mid-file; says how many rows were committed' },
+    402: problemOf('Plan limit reached before any row could be stored'),
+    413: problemOf('Body over 100 MB, or a JSON array over 10,000 rows'),
+    415: problemOf('Unsupported content type'),
+    503: problemOf('The database failed mid-file; says how many rows were committed'),
   },
 });
 transactionsRoutes.openapi(upload, async (c) => {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { fieldErrors } from '../platform/responses';
 import { checkAmount } from './amount';
 import { isRfc3339WithOffset } from './timestamps';
 
@@ -37,7 +38,7 @@ export const transactionView = z.object({
   ingested_at: z.string(),
 }).openapi('Transaction');
 
-export const transactionViolationView = z.object({
+const transactionViolationView = z.object({
   id: z.uuid(),
   rule_id: z.uuid(),
   rule_version: z.number().int(),
@@ -52,8 +53,6 @@ export const transactionViolationView = z.object({
 export const transactionDetailView = transactionView.extend({
   violations: z.array(transactionViolationView),
 }).openapi('TransactionDetail');
-
-const fieldErrors = z.array(z.object({ path: z.string(), message: z.string() }));
 
 export const uploadReportView = z.object({
   accepted: z.number().int(),

@@ -33,7 +33,7 @@ export async function existingExternalIds(tx: Tx, externalIds: string[]): Promis
   return new Set(rows.map((row) => row.external_id));
 }
 
-export type TransactionFilters = {
+type TransactionFilters = {
   account?: string | undefined;
   type?: string | undefined;
   from?: string | undefined;
@@ -43,7 +43,7 @@ export type TransactionFilters = {
 };
 
 /** The sort key of the listing: newest first, then by id as pushed. */
-export type TransactionCursor = [occurredAt: string, externalId: string];
+type TransactionCursor = [occurredAt: string, externalId: string];
 
 const occurredAtText = sql<string>`to_char(${transactions.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -64,7 +64,7 @@ const transactionColumns = {
   ingestedAt: transactions.ingestedAt,
 };
 
-export type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
+type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
 
 export async function listTransactions(tx: Tx, filters: TransactionFilters, cursor: TransactionCursor | undefined, limit: number) {
   const conditions: (SQL | undefined)[] = [

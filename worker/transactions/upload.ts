@@ -8,15 +8,15 @@ import type { UploadRecord } from './readers';
 import { existingExternalIds, insertTransactions } from './store';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep a transaction short. */
-export const UPLOAD_BATCH_SIZE = 5000;
+const UPLOAD_BATCH_SIZE = 5000;
 const LISTED_ERRORS = 1000;
 
-export type RowError = { row: number; line?: number; errors: FieldError[] };
+type RowError = { row: number; line?: number; errors: FieldError[] };
 export type UploadReport = { accepted: number; duplicates: number; rejected: number; errors: RowError[] };
 
 type Candidate = { row: number; line: number | undefined; transaction: CanonicalTransaction };
 
-export type UploadTarget = { db: Database; orgId: string; sourceId: string | null; meter: UsageMeter };
+type UploadTarget = { db: Database; orgId: string; sourceId: string | null; meter: UsageMeter };
 
 /** Counts and the first 1,000 row errors (by row number), however many rows fail. */
 class UploadTally {

@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { auditOrigin } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, pageQuery } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
-import { createUserBody, managedUserView, updateUserBody, userIdParams } from './schemas';
+import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { createUserBody, managedUserView, updateUserBody } from './schemas';
 import { createUser, getUser, listUsers, updateUser } from './service';
 
 export const usersRoutes = createRouter();
@@ -36,7 +36,7 @@ usersRoutes.openapi(list, async (c) => {
 
 const read = defineRoute({ permission: 'users:manage' }, {
   method: 'get', path: '/{id}', tags: ['users'], summary: 'One user',
-  request: { params: userIdParams },
+  request: { params: idParams },
   responses: { 200: jsonResponse(managedUserView, 'The user'), ...problemResponses },
 });
 usersRoutes.openapi(read, async (c) => {
@@ -45,7 +45,7 @@ usersRoutes.openapi(read, async (c) => {
 
 const update = defineRoute({ permission: 'users:manage' }, {
   method: 'patch', path: '/{id}', tags: ['users'], summary: 'Change a user\'s role, deactivate or reactivate',
-  request: { params: userIdParams, body: jsonBody(updateUserBody) },
+  request: { params: idParams, body: jsonBody(updateUserBody) },
   responses: {
     200: jsonResponse(managedUserView, 'The updated user'),
     ...problemResponses,

@@ -20,8 +20,6 @@ export const updateUserBody = z.strictObject({
 }).refine((body) => body.role !== undefined || body.is_active !== undefined, { message: 'Give role, is_active or both.' })
   .openapi('UpdateUserRequest');
 
-export const userIdParams = z.object({ id: z.uuid() });
-
 export const managedUserView = z.object({
   id: z.uuid(),
   email: z.string(),

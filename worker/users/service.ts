@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { plans, subscriptions, users } from '../../db/schema';
+import { users } from '../../db/schema';
 import { withTenant, type Tx } from '../../db/tenant';
 import { hashPassword, passwordCost } from '../auth/passwords';
 import { isUniqueViolation, revokeUserSessions } from '../auth/service';
@@ -10,11 +10,12 @@ import type { Caller } from '../platform/context';
 import { ApiError, notFound } from '../platform/errors';
 import { toPage, type Page } from '../platform/pagination';
 import type { Role } from '../platform/permissions';
+import { subscriptionPlan } from '../subscription/plan';
 import type { CreateUserInput, ManagedUserView, UpdateUserInput } from './schemas';
 
 type UserRow = typeof users.$inferSelect;
 
-export function toUserView(row: UserRow): ManagedUserView {
+function toUserView(row: UserRow): ManagedUserView {
   return {
     id: row.id,
     email: row.email,
@@ -100,16 +101,14 @@ async function lockOrganizationUsers(tx: Tx, orgId: string): Promise<void> {
 
 /** Active users count against the plan's max_users; a deactivated user frees a seat. */
 async function assertSeatAvailable(tx: Tx, orgId: string): Promise<void> {
-  const [plan] = await tx.select({ id: plans.id, maxUsers: plans.maxUsers })
-    .from(subscriptions).innerJoin(plans, eq(plans.id, subscriptions.planId))
-    .where(eq(subscriptions.orgId, orgId));
-  if (plan?.maxUsers === null) return;
+  const plan = await subscriptionPlan(tx, orgId);
+  if (plan.maxUsers === null) return;
   const [active] = await tx.select({ used: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
   const used = active?.used ?? 0;
-  const limit = plan?.maxUsers ?? 0;
+  const limit = plan.maxUsers;
   if (used >= limit) {
-    throw new ApiError('payment_required', `The ${plan?.id ?? 'current'} plan allows ${limit} active users; deactivate one or upgrade the plan.`, {
-      limit, used, plan: plan?.id ?? null,
+    throw new ApiError('payment_required', `The ${plan.id} plan allows ${limit} active users; deactivate one or upgrade the plan.`, {
+      limit, used, plan: plan.id,
     });
   }
 }

@@ -2,8 +2,8 @@ import { withTenant } from '../../db/tenant';
 import { auditOrigin } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf } from '../platform/pagination';
-import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { idParams, updateViolationBody, violationDetailView, violationListQuery, violationView } from './schemas';
+import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { updateViolationBody, violationDetailView, violationListQuery, violationView } from './schemas';
 import { changeViolationStatus, getViolation, listViolations } from './service';
 
 export const violationsRoutes = createRouter();

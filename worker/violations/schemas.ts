@@ -28,7 +28,7 @@ export const violationView = z.object({
   scan_id: z.uuid().nullable(),
 }).openapi('Violation');
 
-export const violationEventView = z.object({
+const violationEventView = z.object({
   from_status: z.enum(VIOLATION_STATUSES),
   to_status: z.enum(VIOLATION_STATUSES),
   comment: z.string().nullable(),
@@ -42,5 +42,3 @@ export const updateViolationBody = z.object({
   status: z.enum(VIOLATION_STATUSES),
   comment: z.string().trim().min(1).max(2000).optional(),
 }).openapi('UpdateViolationRequest');
-
-export const idParams = z.object({ id: z.uuid() });

@@ -1,6 +1,7 @@
+import type { FieldError } from '../../../worker/platform/errors';
 import { sessionStore, type Session } from './session';
 
-export type FieldError = { path: string; message: string };
+export type { FieldError };
 
 /** An RFC 9457 problem from the API, or a network failure (status 0). */
 export class ApiProblem extends Error {

@@ -1,4 +1,6 @@
 import { useSyncExternalStore } from 'react';
+import type { z } from 'zod';
+import type { registerBody } from '../../../worker/auth/schemas';
 import { roleHas, type Permission } from '../../../worker/platform/permissions';
 import { api, refreshSession } from './api';
 import { sessionStore, type Me, type Session } from './session';
@@ -13,9 +15,7 @@ export function useCan(): (permission: Permission) => boolean {
   return (permission) => (me ? roleHas(me.user.role, permission) : false);
 }
 
-export type SignUpInput = { org_name: string; email: string; password: string; full_name: string };
-
-export async function signUp(input: SignUpInput): Promise<void> {
+export async function signUp(input: z.input<typeof registerBody>): Promise<void> {
   sessionStore.start(await api<Session>('/api/auth/register', { method: 'POST', body: input }));
 }
 

@@ -4,7 +4,7 @@ import { api } from './api';
 import { sessionStore } from './session';
 
 export type { LiveEvent };
-export type LiveStatus = 'connecting' | 'open' | 'closed';
+type LiveStatus = 'connecting' | 'open' | 'closed';
 
 type Listener = (event: LiveEvent) => void;
 

@@ -3,7 +3,6 @@ import type { meView, sessionView } from '../../../worker/auth/schemas';
 
 export type Session = z.infer<typeof sessionView>;
 export type Me = z.infer<typeof meView>;
-export type CurrentUser = Me['user'];
 
 type Stored = { accessToken: string | null; refreshToken: string; me: Me };
 

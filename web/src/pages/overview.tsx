@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { SEVERITIES, SeverityBadge, StatusBadge } from '../components/badges';
+import { SEVERITIES, SeverityBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -9,7 +9,7 @@ import { Progress } from '../components/ui/progress';
 import { Skeleton } from '../components/ui/skeleton';
 import { api } from '../lib/api';
 import { formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
-import type { Overview, Page, Scan, Violation } from '../lib/types';
+import type { Overview, Page, Violation } from '../lib/types';
 
 const SEVERITY_COLORS = { low: '#94a3b8', medium: '#f59e0b', high: '#ef4444', critical: '#991b1b' } as const;
 

@@ -34,8 +34,8 @@ export function SubscriptionPage() {
         <div className="grid gap-4">
           <Card>
             <CardHeader>
-              <CardTitle>{usage.data.plan ? `${usage.data.plan.name} plan` : 'No plan'}</CardTitle>
-              <CardDescription>{usage.data.plan ? `${humanize(usage.data.plan.status)} · period ${usage.data.period}` : 'This organization has no subscription.'}</CardDescription>
+              <CardTitle>{`${usage.data.plan.name} plan`}</CardTitle>
+              <CardDescription>{`${humanize(usage.data.plan.status)} · period ${usage.data.period}`}</CardDescription>
             </CardHeader>
           </Card>
           <div className="grid gap-4 md:grid-cols-3">

@@ -5,7 +5,7 @@ const DOCUMENT_PART = 'word/document.xml';
 const NUMBERING_PART = 'word/numbering.xml';
 
 /** The parts of a Word document this reader uses; undefined when the zip is not a Word document. */
-export interface DocxParts {
+interface DocxParts {
   document: string;
   numbering?: string;
 }

@@ -12,7 +12,7 @@ export function llmExtractorSettings(env: { AI?: AiBinding; POLICY_LLM_MODEL?: s
   return env.AI && env.POLICY_LLM_MODEL ? { ai: env.AI, model: env.POLICY_LLM_MODEL } : undefined;
 }
 
-export interface LlmExtraction {
+interface LlmExtraction {
   /** Drafts like the deterministic extractor's: they enter review like every draft, never evaluation. */
   drafts: DraftRule[];
   /** Proposals dropped: not the draft shape, citing an unknown clause, or quoting text the clause does not contain. */

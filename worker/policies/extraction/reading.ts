@@ -24,7 +24,7 @@ import {
   type Requirement,
 } from './vocabulary';
 
-export type Modality = 'prohibition' | 'obligation' | 'recommendation' | 'permission';
+type Modality = 'prohibition' | 'obligation' | 'recommendation' | 'permission';
 
 /** Everything the deterministic extractor understood in one sentence. */
 export interface SentenceReading {

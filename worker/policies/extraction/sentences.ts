@@ -1,4 +1,4 @@
-export interface Sentence {
+interface Sentence {
   text: string;
   /** Offsets into the text that was split. */
   start: number;

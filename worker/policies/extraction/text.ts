@@ -4,7 +4,7 @@ import { readPdfText } from './pdf';
 
 export type PolicyFormat = 'pdf' | 'docx' | 'markdown' | 'text';
 
-export interface PolicyText {
+interface PolicyText {
   text: string;
   format: PolicyFormat;
 }

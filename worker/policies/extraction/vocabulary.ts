@@ -22,7 +22,7 @@ export const CURRENCY_WORDS: Record<string, string> = {
   'pounds sterling': 'GBP', pounds: 'GBP', pound: 'GBP', rupees: 'INR', rupee: 'INR', yen: 'JPY',
 };
 
-export interface Term<T> {
+interface Term<T> {
   pattern: RegExp;
   value: T;
 }
