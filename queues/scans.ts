@@ -8,8 +8,8 @@ const MAX_RETRY_DELAY_SECONDS = 300;
 
 /**
  * The scans queue consumer, and the dead-letter consumer: each message is handled on its own, then
- * acked or retried with exponential backoff (2, 4, 8, 16 ... seconds). After the queue's
- * max_retries the message lands on the dead-letter queue, which fails its scan.
+ * acked or retried with exponential backoff (2, 4, 8, 16 ... seconds). After the queue's max_retries the message
+ * lands on the dead-letter queue, which fails its scan.
  */
 export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, env: Env): Promise<void> {
   const deadLettered = batch.queue.endsWith('-dlq');

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant, type Tx } from '../db/tenant';
+import { detectViolations } from '../worker/rules/engine';
 import {
   compileCondition,
   evaluate,
@@ -10,6 +11,7 @@ import {
   type CanonicalTransaction,
   type Condition,
   type Field,
+  listAggregates,
 } from '../worker/rules/language';
 import { formatInstant, parseInstant } from '../worker/rules/language/instant';
 import { compareText } from '../worker/rules/language/values';
@@ -224,6 +226,18 @@ async function sqlOutcomes(tx: Tx, orgId: string, condition: Condition): Promise
   return rows.map((row) => ({ id: String(row.id), holds: row.holds as boolean, measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure) }));
 }
 
+/**
+ * The same through set-based windows (scan chunks): every aggregate that allows it computed in one
+ * window-function pass for the probes, a range of the history whose windows reach outside it.
+ */
+async function setBasedOutcomes(tx: Tx, orgId: string, condition: Condition, probes: SQL): Promise<SqlOutcome[]> {
+  const compiled = compileCondition(condition, { orgId, probes, aggregates: listAggregates(condition) });
+  const measureColumns: SQL = sql.join(compiled.measures.map((measure, i) => sql`, ${measure} as ${sql.identifier(`m${i}`)}`), sql``);
+  const rows = await tx.execute<Record<string, unknown>>(sql`select t.external_id as id, ${compiled.holds} as holds ${measureColumns}
+    from ${compiled.from} where ${probes} order by t.external_id`);
+  return rows.map((row) => ({ id: String(row.id), holds: row.holds as boolean, measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure) }));
+}
+
 function measuresText(measures: AggregateMeasure[]): string {
   return JSON.stringify(measures.map(({ value, sum, count, ids }) => ({ value, sum, count, ids })));
 }
@@ -262,6 +276,11 @@ describe('happy', () => {
           const outcomes = await sqlOutcomes(tx, orgId, condition);
           expect(outcomes).toHaveLength(history.length);
           expect({ condition, disagreements: disagreements(condition, history, outcomes).slice(0, 5) }).toEqual({ condition, disagreements: [] });
+          for (const probes of [sql`t.org_id = ${orgId}`, sql`t.org_id = ${orgId} and t.external_id between 'T-0080' and 'T-0159'`]) {
+            const setBased = await setBasedOutcomes(tx, orgId, condition, probes);
+            expect(setBased.length).toBeGreaterThan(0);
+            expect({ condition, setBased: disagreements(condition, history, setBased).slice(0, 5) }).toEqual({ condition, setBased: [] });
+          }
           hits += outcomes.filter((outcome) => outcome.holds).length;
         }
       }),
@@ -314,6 +333,31 @@ describe('happy', () => {
     const text = plan.map((row) => row['QUERY PLAN']).join('\n');
     // Either window index may win (account, or time alone); one bound may land in a recheck filter.
     expect(text).toMatch(/SubPlan[\s\S]*Index Cond: [^\n]*org_id = t\.org_id\) AND \((account = t\.account|occurred_at [<>])/);
+  });
+
+  it('a range of transactions (a scan chunk) flags with set-based windows exactly what the evaluator flags', async () => {
+    const unguarded: Condition[] = [
+      { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gte', value: 2 },
+      { any: [{ aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '1d', where: { field: 'type', op: 'eq', value: 'cash' } }, op: 'gt', value: 9000 },
+        { not: { aggregate: { fn: 'avg', field: 'attributes.score', group_by: ['attributes.dept'], window: '7d' }, op: 'lte', value: 50 } }] },
+      { aggregate: { fn: 'max', field: 'amount', group_by: ['attributes.nested.tier', 'account'], window: '90m' }, op: 'between', value: [9000, 10000] },
+    ];
+    const detected = await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        const [range] = await tx.execute<{ first: string; last: string }>(sql`select min(id) + 80 as first, min(id) + 159 as last from transactions where org_id = ${orgId}`);
+        const scope = { kind: 'range' as const, firstId: Number(range!.first), lastId: Number(range!.last) };
+        const inScope = await tx.execute<{ id: string }>(sql`select external_id as id from transactions where org_id = ${orgId} and id between ${scope.firstId} and ${scope.lastId}`);
+        return Promise.all(unguarded.map(async (condition, i) => {
+          const version = { id: `00000000-0000-4000-8000-00000000000${i}`, ruleId: `rule-${i}`, version: 1, name: 'generated', severity: 'low' as const, condition, policyId: null, clauseRef: null };
+          const hits = await detectViolations(tx, orgId, scope, { ruleVersions: [version], persist: false });
+          const expected = inScope.map((row) => history.find((transaction) => transaction.id === row.id)!)
+            .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds);
+          return { hits: hits.map((hit) => hit.externalId).sort(), expected: expected.map((subject) => subject.id).sort() };
+        }));
+      }),
+    );
+    for (const { hits, expected } of detected) expect(hits).toEqual(expected);
+    expect(detected.some(({ hits }) => hits.length > 0)).toBe(true);
   });
 
   it.each([1, 2, 3, 4])('randomized rules agree (seed %i)', async (ruleSeed) => {

@@ -4,6 +4,8 @@ import { log } from '../platform/log';
 import {
   compileCondition, explain, riskScore, type AggregateMeasure, type CanonicalTransaction, type CompiledCondition, type Condition, type Severity,
 } from './language';
+import { setBasedCandidates, type SetBasedWindows } from './language/compile-sql';
+import { validatedWindowSeconds } from './language/schema';
 import { loadActiveRuleVersions, type ActiveRuleVersion } from './versions';
 
 export { loadActiveRuleVersions, type ActiveRuleVersion };
@@ -45,6 +47,10 @@ export type DetectionOptions = {
 
 // Hits are read, explained and inserted a page at a time, so memory is bounded by the page.
 const HIT_PAGE = 1_000;
+// Set-based windows pay for every row of the range's time span, correlated ones per probe: they
+// win on a scan chunk's few thousand rows while the span's rows are at most a few times the probes.
+const SET_BASED_MAX_PROBES = 20_000;
+const SET_BASED_MAX_SPAN_RATIO = 4;
 
 /**
  * The one evaluation entry point (scan chunks, webhook decisions, backtests). The decision runs
@@ -64,7 +70,8 @@ export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationS
 }
 
 async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion, options: DetectionOptions): Promise<DetectedViolation[]> {
-  const compiled = compileCondition(version.condition as Condition);
+  const condition = version.condition as Condition;
+  const compiled = compileCondition(condition, await setBasedWindows(tx, orgId, scope, condition));
   const limit = options.sampleLimit ?? Number.POSITIVE_INFINITY;
   const detected: DetectedViolation[] = [];
   let after = 0;
@@ -78,6 +85,29 @@ async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, v
     if (hits.length < HIT_PAGE) break;
   }
   return detected;
+}
+
+/**
+ * The aggregates to compute set-based for a range scope: the compiler's candidates whose pass
+ * (every row of the organization from the first probe's window start to the last probe) stays
+ * within a few times the probes. Counted through the time index, stopping at the cap.
+ */
+async function setBasedWindows(tx: Tx, orgId: string, scope: EvaluationScope, condition: Condition): Promise<SetBasedWindows | undefined> {
+  const candidates = setBasedCandidates(condition);
+  if (scope.kind !== 'range' || candidates.length === 0) return undefined;
+  const probes = scopeFilter(orgId, scope);
+  const windows = [...new Set(candidates.map((node) => validatedWindowSeconds(node.aggregate.window)))];
+  const cap = SET_BASED_MAX_PROBES * SET_BASED_MAX_SPAN_RATIO + 1;
+  const rows = await tx.execute<{ probes: number; seconds: number; span: number }>(sql`
+    select s.probes, d.seconds, (select count(*)::int from (
+        select 1 from (select s.first - make_interval(secs => d.seconds) as since offset 0) b, transactions u
+        where u.org_id = ${orgId} and u.occurred_at > b.since and u.occurred_at <= s.last limit ${cap}) x) as span
+    from (select count(*)::int as probes, min(p.occurred_at) as first, max(p.occurred_at) as last
+          from (select t.occurred_at from transactions t where ${probes} offset 0) p) s,
+      unnest(${`{${windows.join(',')}}`}::int[]) as d(seconds)`);
+  const fitting = new Set(rows.filter((row) => row.probes > 0 && row.probes <= SET_BASED_MAX_PROBES && row.span <= row.probes * SET_BASED_MAX_SPAN_RATIO).map((row) => row.seconds));
+  const aggregates = candidates.filter((node) => fitting.has(validatedWindowSeconds(node.aggregate.window)));
+  return aggregates.length === 0 ? undefined : { orgId, probes, aggregates };
 }
 
 /** How many transactions the scope holds and how many of them the rule version flags. */
@@ -114,7 +144,7 @@ async function selectHits(tx: Tx, orgId: string, scope: EvaluationScope, compile
       to_char(t.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
       trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
       t.counterparty_country, t.channel, t.attributes, ${measures} as measures
-    from transactions t
+    from ${compiled.from}
     where ${scopeFilter(orgId, scope)} and t.id > ${afterId} and ${compiled.holds}
     order by t.id
     limit ${limit}`);

@@ -21,14 +21,48 @@ export interface CompiledCondition {
   measures: SQL[];
   /** Fields of `t` the condition reads, for evidence. */
   fieldsRead: Field[];
+  /** The FROM clause: `transactions t`, joined to the set-based windows `holds` reads. */
+  from: SQL;
 }
 
-export function compileCondition(condition: Condition): CompiledCondition {
+/**
+ * Rows evaluated together (a scan chunk): the listed aggregates are computed for all of them in
+ * one window-function pass over their time span instead of one correlated probe per row.
+ */
+export interface SetBasedWindows {
+  orgId: string;
+  /** Filter over `t` selecting every row `holds` may be asked about. */
+  probes: SQL;
+  aggregates: AggregateCondition[];
+}
+
+export function compileCondition(condition: Condition, windows?: SetBasedWindows): CompiledCondition {
+  const setBased = windows ? windows.aggregates.filter((node) => supportsSetBasedWindow(node.aggregate)) : [];
+  const precomputed = new Map(setBased.map((node, i) => [node, precomputedComparison(node, `s${i}`)]));
+  const joins = windows ? setBased.map((node, i) => windowJoin(node.aggregate, `s${i}`, windows)) : [];
   return {
-    holds: conditionSql(condition, 't'),
+    holds: conditionSql(condition, 't', precomputed),
     measures: listAggregates(condition).map((node) => measureSql(node.aggregate)),
     fieldsRead: fieldsRead(condition),
+    from: sql.join([sql`transactions t`, ...joins], sql` `),
   };
+}
+
+/**
+ * The aggregates worth computing set-based: every function but count_distinct (DISTINCT is not
+ * allowed in a window aggregate), and only unguarded ones. An aggregate beside a plain predicate
+ * in an `all` is probed only for the few rows passing it, cheaper than a pass over all rows.
+ */
+export function setBasedCandidates(condition: Condition): AggregateCondition[] {
+  if (isAggregateCondition(condition)) return supportsSetBasedWindow(condition.aggregate) ? [condition] : [];
+  if ('all' in condition) return condition.all.some((member) => listAggregates(member).length === 0) ? [] : condition.all.flatMap(setBasedCandidates);
+  if ('any' in condition) return condition.any.flatMap(setBasedCandidates);
+  if ('not' in condition) return setBasedCandidates(condition.not);
+  return [];
+}
+
+function supportsSetBasedWindow(aggregate: Aggregate): boolean {
+  return aggregate.fn !== 'count_distinct';
 }
 
 /** `t` is the evaluated transaction, `u` a member of one of its windows. */
@@ -50,11 +84,12 @@ const FALSE = sql`false`;
 const SQL_OPERATOR: Record<ComparisonOp, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 const COLUMN_TYPE: Record<Exclude<FieldKind, 'json'>, ValueType> = { numeric: 'number', text: 'string', instant: 'instant' };
 
-function conditionSql(condition: Condition, alias: Alias): SQL {
-  if ('all' in condition) return sql`(${sql.join(condition.all.map((member) => conditionSql(member, alias)), sql` AND `)})`;
-  if ('any' in condition) return sql`(${sql.join(condition.any.map((member) => conditionSql(member, alias)), sql` OR `)})`;
-  if ('not' in condition) return sql`(NOT ${conditionSql(condition.not, alias)})`;
-  if (isAggregateCondition(condition)) return aggregateSql(condition);
+/** `precomputed`: aggregates already computed set-based, as their comparison over the joined window columns. */
+function conditionSql(condition: Condition, alias: Alias, precomputed: Map<AggregateCondition, SQL> = new Map()): SQL {
+  if ('all' in condition) return sql`(${sql.join(condition.all.map((member) => conditionSql(member, alias, precomputed)), sql` AND `)})`;
+  if ('any' in condition) return sql`(${sql.join(condition.any.map((member) => conditionSql(member, alias, precomputed)), sql` OR `)})`;
+  if ('not' in condition) return sql`(NOT ${conditionSql(condition.not, alias, precomputed)})`;
+  if (isAggregateCondition(condition)) return precomputed.get(condition) ?? aggregateSql(condition);
   return predicateSql(condition, alias);
 }
 
@@ -281,6 +316,48 @@ function aggregateValue(aggregate: Aggregate): SQL {
     default:
       return sql`max(${numericSource(aggregate)})`;
   }
+}
+
+// Set-based windows: one pass of window functions over the probes' time span.
+
+/**
+ * Joins each transaction `t` to its window's aggregate, `<name>.value` (and `<name>.count` for
+ * avg), NULL when a group value of t is absent. The pass reads every row of the organization from
+ * the earliest probe's window start to the latest probe: the probes and their windows' members.
+ * The frame is the contract's window exactly: timestamps are whole microseconds, so
+ * `u > t - D` is `u >= t - (D - 1 us)`, and RANGE takes t's peers (same instant) whatever their order.
+ */
+function windowJoin(aggregate: Aggregate, name: string, windows: SetBasedWindows): SQL {
+  const seconds = validatedWindowSeconds(aggregate.window);
+  const member = aggregate.where ? sql` FILTER (WHERE ${conditionSql(aggregate.where, 'u')})` : sql``;
+  const present = aggregate.group_by.length === 0 ? sql`true` : sql.join(aggregate.group_by.map((field) => existsSql(field, 'u')), sql` AND `);
+  const over = (fn: SQL) => sql`CASE WHEN ${present} THEN ${fn}${member} OVER win END`;
+  const source = aggregate.fn === 'count' ? sql`*` : numericSource(aggregate);
+  const columns = aggregate.fn === 'avg'
+    ? sql`${over(sql`sum(${source})`)} AS value, ${over(sql`count(${source})`)} AS count`
+    : sql`${over(sql`${sql.raw(aggregate.fn)}(${source})`)} AS value`;
+  const partition = aggregate.group_by.length === 0 ? sql`` : sql`PARTITION BY ${sql.join(aggregate.group_by.map((field) => (isAttributeField(field) ? jsonPath('u', field) : column('u', field))), sql`, `)}`;
+  const alias = sql.raw(name);
+  // The bounds come from their own subqueries: under RLS only a plain comparison with them is an index condition.
+  return sql`LEFT JOIN (
+    SELECT u.id, ${columns}
+    FROM (SELECT min(p.occurred_at) - ${`${seconds} seconds`}::interval AS since, max(p.occurred_at) AS until
+          FROM (SELECT t.occurred_at FROM transactions t WHERE ${windows.probes} OFFSET 0) p OFFSET 0) b, transactions u
+    WHERE u.org_id = ${windows.orgId} AND u.occurred_at > b.since AND u.occurred_at <= b.until
+    WINDOW win AS (${partition} ORDER BY u.occurred_at RANGE BETWEEN ${`${seconds} seconds`}::interval - '1 microsecond'::interval PRECEDING AND CURRENT ROW)
+  ) ${alias} ON ${alias}.id = t.id`;
+}
+
+/** The aggregate condition over its set-based window columns, with the correlated form's empty-set semantics. */
+function precomputedComparison(condition: AggregateCondition, name: string): SQL {
+  const { aggregate } = condition;
+  const bounds = [condition.value].flat().map(numberParameter);
+  const [value, count] = [sql.raw(`${name}.value`), sql.raw(`${name}.count`)];
+  const measured = aggregate.fn === 'count' || aggregate.fn === 'sum' ? sql`COALESCE(${value}, 0)` : value;
+  const comparison = aggregate.fn === 'avg'
+    ? compareAggregate(value, condition.op, bounds.map((bound) => sql`${bound} * ${count}`))
+    : compareAggregate(measured, condition.op, bounds);
+  return sql`COALESCE(${comparison}, false)`;
 }
 
 function compareAggregate(measured: SQL, op: AggregateOp, bounds: SQL[]): SQL {
