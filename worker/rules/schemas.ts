@@ -28,9 +28,8 @@ export const backtestBody = z.object({
   message: '`from` must not be after `to`.', path: ['to'],
 }).openapi('RuleBacktestRequest');
 
-export const ruleVersionView = z.object({
-  version: z.number().int(),
-  status: z.enum(VERSION_STATUSES),
+/** What every rule version states, shown on a version and on a rule (its latest version). */
+const ruleContent = {
   name: z.string(),
   description: z.string().nullable(),
   severity: z.enum(SEVERITIES),
@@ -39,6 +38,12 @@ export const ruleVersionView = z.object({
   clause_ref: z.string().nullable(),
   created_by: z.uuid().nullable(),
   created_at: z.string(),
+};
+
+export const ruleVersionView = z.object({
+  version: z.number().int(),
+  status: z.enum(VERSION_STATUSES),
+  ...ruleContent,
   decided_by: z.uuid().nullable(),
   decided_at: z.string().nullable(),
   decision_comment: z.string().nullable(),
@@ -50,14 +55,7 @@ export const ruleView = z.object({
   version: z.number().int(),
   status: z.enum(VERSION_STATUSES),
   active_version: z.number().int().nullable(),
-  name: z.string(),
-  description: z.string().nullable(),
-  severity: z.enum(SEVERITIES),
-  condition: z.unknown(),
-  policy_id: z.uuid().nullable(),
-  clause_ref: z.string().nullable(),
-  created_by: z.uuid().nullable(),
-  created_at: z.string(),
+  ...ruleContent,
   updated_at: z.string(),
 }).openapi('Rule');
 
