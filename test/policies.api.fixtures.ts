@@ -23,13 +23,13 @@ export function uploadPolicyJson(token: string, form: PolicyForm): Promise<any> 
   return apiJson('POST', '/api/policies', 201, { token, rawBody: policyForm(form) });
 }
 
-/** Markdown typeset as a PDF with a text layer, headings without their `#`, one line per line. */
+/** Markdown typeset as a PDF with a text layer: headings without their `#`, long lines wrapped, several pages. */
 export async function pdfOf(markdown: string): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   let page = pdf.addPage();
   let y = 800;
-  for (const line of markdown.split('\n').map((text) => text.replace(/^#+\s*/, ''))) {
+  for (const line of markdown.split('\n').flatMap((text) => wrap(text.replace(/^#+\s*/, ''), 95))) {
     if (y < 50) {
       page = pdf.addPage();
       y = 800;
@@ -38,6 +38,20 @@ export async function pdfOf(markdown: string): Promise<Uint8Array> {
     y -= line ? 12 : 6;
   }
   return pdf.save();
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
 }
 
 /** A PDF with a page and no text at all: what a scanner without OCR produces. */
@@ -73,10 +87,15 @@ export function docxOf(text: string): Uint8Array {
   });
 }
 
-/** An OLE compound file holding an EncryptionInfo stream: how Office saves a password-protected DOCX. */
-export function passwordProtectedDocx(): Uint8Array {
+/** The OLE compound-file header followed by a directory entry name in UTF-16, as Office writes it. */
+export function oleFile(streamName: string): Uint8Array {
   const bytes = new Uint8Array(1536);
   bytes.set([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], 0);
-  bytes.set(Array.from('EncryptionInfo').flatMap((char) => [char.charCodeAt(0), 0]), 1024);
+  bytes.set(Array.from(streamName).flatMap((char) => [char.charCodeAt(0), 0]), 1024);
   return bytes;
+}
+
+/** How Office saves a password-protected DOCX: an OLE file holding an EncryptionInfo stream. */
+export function passwordProtectedDocx(): Uint8Array {
+  return oleFile('EncryptionInfo');
 }

@@ -1,6 +1,7 @@
 import { strToU8, zipSync } from 'fflate';
-import { PDFDocument, PDFHexString, StandardFonts, rgb } from 'pdf-lib';
+import { PDFDocument, rgb } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
+import { encryptedPdf, oleFile, pdfOf } from './policies.api.fixtures';
 import aml from '../docs/corpus/aml-cash-policy.md?raw';
 import dataProtection from '../docs/corpus/data-protection-policy.md?raw';
 import procurement from '../docs/corpus/procurement-policy.md?raw';
@@ -481,56 +482,6 @@ async function expectFileError(promise: Promise<unknown>, code: PolicyFileErrorC
   expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
 }
 
-/** Markdown rendered as a PDF with a text layer: headings without their `#`, long lines wrapped, several pages. */
-async function pdfOf(markdown: string): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  let page = pdf.addPage();
-  let y = 800;
-  for (const line of markdown.split('\n').flatMap((text) => wrap(text.replace(/^#+\s*/, ''), 95))) {
-    if (y < 50) {
-      page = pdf.addPage();
-      y = 800;
-    }
-    if (line) page.drawText(line, { x: 40, y, size: 9, font });
-    y -= line ? 12 : 6;
-  }
-  return pdf.save();
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return [...lines, line];
-}
-
-/** A PDF whose trailer declares the standard security handler with a user password the reader does not have. */
-async function encryptedPdf(): Promise<Uint8Array> {
-  const pdf = await PDFDocument.create();
-  const font = await pdf.embedFont(StandardFonts.Helvetica);
-  pdf.addPage().drawText('Confidential policy', { x: 50, y: 700, size: 12, font });
-  const encrypt = pdf.context.obj({
-    Filter: 'Standard',
-    V: 1,
-    R: 2,
-    Length: 40,
-    P: -4,
-    O: PDFHexString.of('00'.repeat(32)),
-    U: PDFHexString.of('11'.repeat(32)),
-  });
-  pdf.context.trailerInfo.Encrypt = pdf.context.register(encrypt);
-  pdf.context.trailerInfo.ID = pdf.context.obj([PDFHexString.of('ab'.repeat(16)), PDFHexString.of('ab'.repeat(16))]);
-  return pdf.save({ useObjectStreams: false });
-}
-
 const WORD_NAMESPACE = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
 
 function paragraph(escapedText: string, list?: { numId: number; level: number }): string {
@@ -567,16 +518,6 @@ function docxOf(markdown: string): Uint8Array {
     .filter(Boolean)
     .map((block) => paragraph(escape(block)));
   return docx(wordDocument(paragraphs));
-}
-
-/** The OLE compound-file header followed by a directory entry name in UTF-16, as Office writes it. */
-function oleFile(streamName: string): Uint8Array {
-  const header = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
-  const name = Array.from(streamName).flatMap((char) => [char.charCodeAt(0), 0]);
-  const bytes = new Uint8Array(1536);
-  bytes.set(header, 0);
-  bytes.set(name, 1024);
-  return bytes;
 }
 
 /** Reproducible noise: a linear congruential generator, so a failure can be replayed. */
