@@ -146,6 +146,12 @@ describe('errors', () => {
     expect(reversed.status).toBe(400);
   });
 
+  it('a range bound is checked like a transaction's occurred_at: an offset Postgres cannot store is a 400', async () => {
+    const response = await api('POST', '/api/scans', { token: org.access_token, body: { from: '2026-03-01T00:00:00+20:00' } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['from']);
+  });
+
   it('an organization without approved rules cannot start a scan', async () => {
     const empty = await registerOrganization('Scanless Org');
     const response = await api('POST', '/api/scans', { token: empty.access_token, body: {} });

@@ -112,6 +112,13 @@ describe('errors', () => {
     expect(errorsOf(report, 9)).toEqual([{ path: 'attributes', message: 'must have at most 64 keys' }]);
   });
 
+  it('rejects per row a timestamp whose offset Postgres cannot store, and still stores the good rows', async () => {
+    const rows = [good('TZ-ok'), { ...good('TZ-far'), occurred_at: '2026-03-01T09:30:00+20:00' }, { ...good('TZ-edge'), occurred_at: '2026-03-01T09:30:00+14:00' }];
+    const report = await uploadReport('application/json', JSON.stringify(rows));
+    expect([report.accepted, report.rejected]).toEqual([2, 1]);
+    expect(report.errors.map((e) => [e.row, e.errors.map((x) => x.path)])).toEqual([[2, ['occurred_at']]]);
+  });
+
   it('refuses an unsupported content type with 415 and a CSV with unknown columns with 400', async () => {
     expect((await upload('text/plain', 'hello')).status).toBe(415);
     expect((await upload('application/x-ndjson; charset=latin1', '{}')).status).toBe(415);

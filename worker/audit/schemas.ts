@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { instant } from '../platform/timestamps';
 
-const instant = z.iso.datetime({ offset: true });
 
 export const auditQuery = pageQuery.extend({
   action: z.string().max(100).optional(),

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { instant } from '../platform/timestamps';
 import { SEVERITIES } from './language';
 
 export const VERSION_STATUSES = ['draft', 'approved', 'rejected', 'superseded'] as const;
 
-const instant = z.iso.datetime({ offset: true });
 
 /** Checked as a whole by the language module's validateRule, so every offending node is reported at once. */
 export const ruleBody = z.record(z.string(), z.unknown()).openapi('RuleRequest', {

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { instant } from '../platform/timestamps';
 
-const instant = z.iso.datetime({ offset: true });
 
 export const startScanBody = z.object({
   rule_ids: z.array(z.uuid()).min(1).max(200).optional()

@@ -1,4 +1,4 @@
-import { isRfc3339WithOffset, validDate } from '../transactions/timestamps';
+import { isRfc3339WithOffset, validDate } from '../platform/timestamps';
 
 type TimestampSettings = { format?: string | undefined; time_zone?: string | undefined };
 type WallTime = { year: number; month: number; day: number; hour: number; minute: number; second: number; fraction: string };

@@ -3,7 +3,7 @@ import type { FieldError } from '../platform/errors';
 import { joinPath } from '../platform/errors';
 import { checkAmount } from './amount';
 import { ISO_COUNTRY_CODES } from '../platform/countries';
-import { isRfc3339WithOffset } from './timestamps';
+import { isRfc3339WithOffset } from '../platform/timestamps';
 
 const MAX_ATTRIBUTES = 64;
 const MAX_TEXT = 256;

@@ -2,9 +2,8 @@ import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { fieldErrors } from '../platform/responses';
 import { checkAmount } from './amount';
-import { isRfc3339WithOffset } from './timestamps';
+import { instant } from '../platform/timestamps';
 
-const instant = z.string().refine(isRfc3339WithOffset, 'must be an RFC 3339 timestamp with an offset');
 const decimal = z.string().refine((value) => !('error' in checkAmount(value)), 'must be a non-negative decimal with at most 4 decimal places');
 
 export const listQuery = pageQuery.extend({

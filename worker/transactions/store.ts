@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { CanonicalTransaction } from './canonical';
-import { formatInstant } from './timestamps';
+import { formatInstant } from '../platform/timestamps';
 
 /**
  * Stores a batch in one statement: the rows travel as a single JSON parameter expanded by

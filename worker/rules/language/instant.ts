@@ -6,7 +6,7 @@
 // RFC 3339 with an offset, plus the `+hh` / `+hhmm` offsets Postgres prints; at most microseconds.
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
 // Postgres refuses offsets beyond 15:59, so a value it cannot cast is never accepted here.
-const MAX_OFFSET_HOURS = 15;
+export const MAX_OFFSET_HOURS = 15;
 
 export function parseInstant(text: string): bigint | null {
   const match = INSTANT.exec(text);
