@@ -146,7 +146,7 @@ describe('errors', () => {
     expect(reversed.status).toBe(400);
   });
 
-  it('a range bound is checked like a transaction's occurred_at: an offset Postgres cannot store is a 400', async () => {
+  it("a range bound is checked like a transaction's occurred_at: an offset Postgres cannot store is a 400", async () => {
     const response = await api('POST', '/api/scans', { token: org.access_token, body: { from: '2026-03-01T00:00:00+20:00' } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['from']);
