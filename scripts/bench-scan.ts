@@ -15,6 +15,7 @@ import { unstable_dev, type Unstable_DevWorker } from 'wrangler';
 import { applyMigrations } from '../db/migrate';
 import { BENCH_RULES } from './bench-rules';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { waitForHealth } from './wait-for-health';
 
 const transactionCount = Number(argument('--transactions') ?? 1_000_000);
 const port = Number(process.env.PORT ?? 8812);
@@ -96,19 +97,6 @@ function memoryOf(pid: string | undefined): { peakMiB: number; rssMiB: number } 
   }
 }
 
-async function waitForHealth(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error('the Worker did not become healthy');
-}
-
 /** The real Worker (API, queue consumer, Durable Objects) in workerd, without file watching: edits elsewhere in the tree must not reload it mid-scan. */
 async function startWorker(databaseUrl: string): Promise<Unstable_DevWorker> {
   process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = databaseUrl;
@@ -132,7 +120,7 @@ async function main(): Promise<void> {
   const worker = await startWorker(databaseUrl);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    await waitForHealth(120_000);
+    await waitForHealth(`${base}/health`, 120_000);
     const session = await call('POST', '/api/auth/register', {
       org_name: 'Scan Benchmark', email: `bench-${Date.now()}@nitilens.test`, password: 'benchmark-password', full_name: 'Bench',
     });

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { waitForHealth } from './wait-for-health';
 
 export type BenchServer = { base: string; token: string; databaseUrl: string; stop: () => Promise<void> };
 
@@ -37,7 +38,7 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
     await embedded?.stop();
   };
   try {
-    await waitForHealth(`${base}/health`);
+    await waitForHealth(`${base}/health`, 120_000);
     const registered = await fetch(`${base}/api/auth/register`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ org_name: `Bench ${Date.now()}`, email: `bench-${Date.now()}@bench.local`, password: 'benchmark-password', full_name: 'Bench' }),
@@ -49,19 +50,6 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
     await stop();
     throw error;
   }
-}
-
-async function waitForHealth(url: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`${url} did not become healthy within 120 s`);
 }
 
 /** Rows per request: ~190-byte rows keep each body under the 100 MB upload limit. */

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { waitForHealth } from './wait-for-health';
 
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.NITILENS_DATA_DIR ?? '.data';
@@ -48,19 +49,6 @@ function stop(child: ChildProcess): void {
 
 function finished(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
-}
-
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`);
 }
 
 /** Registers the demo organization through the real API the first time; later runs just print it. */

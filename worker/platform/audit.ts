@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { auditLog } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
+import type { AppEnv } from './context';
 
 export type AuditOrigin = { ip: string | null; userAgent: string | null };
 
@@ -12,6 +13,13 @@ export type AuditEntry = {
   targetId?: string;
   details?: Record<string, unknown>;
 };
+
+/** Who acts, in which organization, from where: what a service needs to act and audit it. */
+export type Actor = { orgId: string; userId: string; origin: AuditOrigin };
+
+export function actorOf(c: Context<AppEnv>): Actor {
+  return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
+}
 
 export function auditOrigin(c: Context): AuditOrigin {
   return { ip: c.req.header('cf-connecting-ip') ?? null, userAgent: c.req.header('user-agent')?.slice(0, 512) ?? null };

@@ -1,8 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
-import type { AppEnv } from '../platform/context';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonResponse, problemOf, problemResponses } from '../platform/responses';
@@ -13,10 +11,6 @@ import { getPolicyFile } from './storage';
 import { uploadPolicy } from './upload';
 
 export const policiesRoutes = createRouter();
-
-function actorOf(c: Context<AppEnv>) {
-  return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
-}
 
 const upload = defineRoute({ permission: 'policies:write' }, {
   method: 'post', path: '/', tags: ['policies'], summary: 'Upload a policy document (or, with policy_id, a new version of one)',

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { policies, policyClauses, policyRuleOrigins, policyVersions, type PolicyVersionChanges } from '../../db/schema';
 import { withTenant, type Tx } from '../../db/tenant';
 import type { Env } from '../env';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { recordAudit, type Actor } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { createRule } from '../rules/service';
@@ -18,7 +18,6 @@ import { MAX_POLICY_BYTES } from './schemas';
 import { asClause, clauseRowsOf, findPolicy, findPolicyVersion } from './service';
 import { deletePolicyFile, policyObjectKey, putPolicyFile, sha256Hex, type PolicyFile } from './storage';
 
-export type Actor = { orgId: string; userId: string; origin: AuditOrigin };
 export type PolicyUpload = { file: File; name: string; framework?: string; policy_id?: string };
 
 /** The version a new upload follows, read before the (slow) extraction and re-checked under lock. */

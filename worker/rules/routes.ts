@@ -1,7 +1,5 @@
-import type { Context } from 'hono';
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
-import type { AppEnv } from '../platform/context';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
@@ -10,10 +8,6 @@ import { approvalSettingsBody, backtestBody, backtestView, decisionBody, ruleBod
 import { createRule, createVersion, decideVersion, fourEyesRequired, getRule, listRules, listVersions, setFourEyes } from './service';
 
 export const rulesRoutes = createRouter();
-
-function actorOf(c: Context<AppEnv>) {
-  return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
-}
 
 // Settings first: `/settings` must not be taken for a rule id.
 const getSettings = defineRoute({ permission: 'data:read' }, {

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { organizations, policies, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { recordAudit, type Actor } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { validateRule, type RuleInput, type Severity } from './language';
@@ -15,7 +15,6 @@ type VersionRow = typeof ruleVersions.$inferSelect;
 /** Rules extracted from a policy keep the sentence they came from and the extractor's confidence. */
 type Provenance = { sourceText: string; confidence: number };
 
-type Actor = { orgId: string; userId: string; origin: AuditOrigin };
 
 /** Creates a rule and its first draft version; an invalid rule is a 400 naming each offending node. */
 export async function createRule(tx: Tx, actor: Actor, body: unknown, provenance?: Provenance) {
