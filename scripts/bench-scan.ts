@@ -7,7 +7,7 @@
  * transactions per second, wall time, violations found and the peak memory of the workerd process.
  * Honours DATABASE_URL; without it, an embedded Postgres (PGlite) is started.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import postgres from 'postgres';
@@ -100,6 +100,8 @@ function memoryOf(pid: string | undefined): { peakMiB: number; rssMiB: number } 
 /** The real Worker (API, queue consumer, Durable Objects) in workerd, without file watching: edits elsewhere in the tree must not reload it mid-scan. */
 async function startWorker(databaseUrl: string): Promise<Unstable_DevWorker> {
   process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = databaseUrl;
+  // No dashboard is needed, but wrangler refuses to start without its assets folder (a fresh clone has none).
+  mkdirSync('web/dist', { recursive: true });
   return unstable_dev('worker/index.ts', {
     config: 'wrangler.toml', port, ip: '127.0.0.1', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'warn') as 'warn',
     vars: { JWT_SECRET: randomBytes(32).toString('hex'), SOURCE_SECRET_KEY: randomBytes(32).toString('base64'), DEFAULT_PLAN: 'enterprise', PASSWORD_COST: 'test' },
