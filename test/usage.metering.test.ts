@@ -76,17 +76,31 @@ describe('errors', () => {
     expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 
-  it('applies the same limit to webhook pushes', async () => {
+  it('applies the same limit to webhook pushes; a replay past the limit is still a duplicate', async () => {
     const org = await registerOrganization('Webhook Limit');
-    await alreadyUsed(org.organization.id, 10_000);
+    await alreadyUsed(org.organization.id, 9_998);
     const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
-    const body = JSON.stringify(rows('W', 1)[0]);
-    const t = Math.floor(Date.now() / 1000);
-    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
-    const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-    const response = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
-    expect(response.status).toBe(402);
-    expect(await response.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+    const push = async (items: unknown) => {
+      const body = JSON.stringify(items);
+      const t = Math.floor(Date.now() / 1000);
+      const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
+      const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+      return api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
+    };
+    const [first, second, third] = rows('W', 3);
+    const statuses = async (response: Response) => {
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { results: { id: string; status: string }[] }).results
+        .map((result) => [result.id, result.status]);
+    };
+
+    expect(await statuses(await push([first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
+    // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
+    expect(await statuses(await push(first))).toEqual([['W-0', 'duplicate']]);
+    const refused = await push([first, third]);
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 });

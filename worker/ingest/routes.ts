@@ -12,7 +12,7 @@ import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
 import { parseExactJson } from '../transactions/exact-json';
 import { recordValidator } from '../transactions/intake';
-import { planAllowance, planLimitReached, planLimitRowError, usageMeter } from '../transactions/metering';
+import { planLimitReached, planLimitRowError, usageMeter, type PlanAllowance } from '../transactions/metering';
 import { existingExternalIds, insertTransactions } from '../transactions/store';
 import { parseSignatureHeader, SIGNATURE_HEADER, signatureMatches } from './signature';
 
@@ -52,7 +52,8 @@ ingestRoutes.openapi(push, async (c) => {
   }
   const mapping = source.row.mapping as SourceMapping;
   const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
-  const results = await ingestPush(c.env, c.var.database(), { orgId: source.row.orgId, sourceId: source.row.id }, items, mapping);
+  const target = { orgId: source.row.orgId, sourceId: source.row.id, allowance: source.allowance };
+  const results = await ingestPush(c.env, c.var.database(), target, items, mapping);
   return c.json({ results }, 200);
 });
 
@@ -76,7 +77,7 @@ type Pending = { index: number; transaction: CanonicalTransaction };
  * Stores the new transactions and evaluates them against every approved rule in the same tenant
  * transaction (a transaction is never stored unevaluated), then announces new violations.
  */
-async function ingestPush(env: Env, db: Database, target: { orgId: string; sourceId: string }, items: unknown[], mapping: SourceMapping): Promise<PushResult[]> {
+async function ingestPush(env: Env, db: Database, target: { orgId: string; sourceId: string; allowance: PlanAllowance }, items: unknown[], mapping: SourceMapping): Promise<PushResult[]> {
   const validate = recordValidator(mapping);
   const results: PushResult[] = [];
   const pending: Pending[] = [];
@@ -90,30 +91,29 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
   if (pending.length === 0) return results;
 
   const { orgId } = target;
-  const [allowance, known] = await withTenant(db, orgId, (tx) => Promise.all([
-    planAllowance(tx, orgId),
-    existingExternalIds(tx, pending.map((p) => p.transaction.id)),
-  ]));
-  const fresh = firstOccurrences(pending.filter((p) => !known.has(p.transaction.id)));
-  // Reserved outside any database transaction: the hub may itself read Postgres (first use of a month).
-  const meter = usageMeter(env, orgId, allowance);
+  // Reserved before the insert and outside any database transaction (the hub may itself read
+  // Postgres on a month's first use); duplicates found by the insert give their share back.
+  const fresh = firstOccurrences(pending);
+  const meter = usageMeter(env, orgId, target.allowance);
   const reserved = await meter.reserve(fresh.length);
-  if (reserved === 0 && fresh.length > 0) throw planLimitReached(meter);
   const allowed = new Set(fresh.slice(0, reserved));
-  let outcome: { accepted: number; detected: DetectedViolation[] };
+  let outcome: { accepted: number; refusedForPlan: number; detected: DetectedViolation[] };
   try {
     outcome = await withTenant(db, orgId, async (tx) => {
       const stored = await insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction));
-      const acceptedIds = settle(pending, results, { known, allowed, stored }, planLimitRowError(meter));
-      const ids = acceptedIds.map((id) => stored.get(id)!);
+      // Past the plan's limit, a transaction that is already stored is still a duplicate, not a rejection.
+      const alreadyStored = await existingExternalIds(tx, fresh.slice(reserved).map((p) => p.transaction.id));
+      const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
+      const ids = settled.accepted.map((id) => stored.get(id)!);
       const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { persist: true });
-      return { accepted: acceptedIds.length, detected };
+      return { accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected };
     });
   } catch (error) {
     await meter.release(reserved).catch(() => undefined);
     throw error;
   }
   await meter.release(reserved - outcome.accepted);
+  if (outcome.accepted === 0 && outcome.refusedForPlan > 0) throw planLimitReached(meter);
   attachViolations(results, outcome.detected);
   const created = outcome.detected.filter((violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null);
   await announce(env, orgId, created.map(violationCreated));
@@ -122,23 +122,27 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
 
 /**
  * Each pushed transaction's status: stored now (accepted), stored before or earlier in this push
- * (duplicate), or past the plan's limit (rejected). Returns the external ids accepted.
+ * (duplicate), or past the plan's limit (rejected). Returns the external ids accepted and how
+ * many transactions the plan's limit refused.
  */
-function settle(pending: Pending[], results: PushResult[], outcome: { known: Set<string>; allowed: Set<Pending>; stored: Map<string, number> }, limitError: FieldError): string[] {
+function settle(pending: Pending[], results: PushResult[], outcome: { allowed: Set<Pending>; stored: Map<string, number>; alreadyStored: Set<string> }, limitError: FieldError): { accepted: string[]; refusedForPlan: number } {
   const firstStatus = new Map<string, PushResult['status']>();
   for (const entry of pending) {
     const id = entry.transaction.id;
     const earlier = firstStatus.get(id);
     const status = earlier !== undefined ? (earlier === 'rejected' ? 'rejected' : 'duplicate')
-      : outcome.known.has(id) ? 'duplicate'
-      : !outcome.allowed.has(entry) ? 'rejected'
-      : outcome.stored.has(id) ? 'accepted' : 'duplicate';
+      : outcome.allowed.has(entry) ? (outcome.stored.has(id) ? 'accepted' : 'duplicate')
+      : outcome.alreadyStored.has(id) ? 'duplicate' : 'rejected';
     if (earlier === undefined) firstStatus.set(id, status);
     const result = results[entry.index]!;
     result.status = status;
     if (status === 'rejected') result.errors = [limitError];
   }
-  return [...firstStatus].filter(([, status]) => status === 'accepted').map(([id]) => id);
+  const statuses = [...firstStatus];
+  return {
+    accepted: statuses.filter(([, status]) => status === 'accepted').map(([id]) => id),
+    refusedForPlan: statuses.filter(([, status]) => status === 'rejected').length,
+  };
 }
 
 /** A repeated id inside one push: the first occurrence is the transaction, later ones are duplicates. */

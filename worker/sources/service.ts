@@ -4,6 +4,7 @@ import type { Tx } from '../../db/tenant';
 import { withSystem } from '../../db/tenant';
 import type { Database } from '../../db/client';
 import { notFound } from '../platform/errors';
+import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
 import { decryptSecret, encryptSecret, generateSigningSecret } from './secrets';
 
@@ -67,15 +68,20 @@ export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ r
   return { row: row!, secret };
 }
 
-/** For the webhook, before the organization is known: the source and the secrets that verify today. */
+/** For the webhook, before the organization is known: the source, its organization's plan and the secrets that verify today. */
 export async function sourceForPush(db: Database, key: string, id: string, now = new Date()) {
-  const [row] = await withSystem(db, (tx) => tx.select().from(ingestSources).where(eq(ingestSources.id, id)).limit(1));
-  if (!row || !row.isActive) return undefined;
+  // The organization's plan comes in the same read-only transaction: a push is latency-sensitive.
+  const found = await withSystem(db, async (tx) => {
+    const [source] = await tx.select().from(ingestSources).where(eq(ingestSources.id, id)).limit(1);
+    return source && { row: source, allowance: await planAllowance(tx, source.orgId) };
+  });
+  if (!found || !found.row.isActive) return undefined;
+  const { row, allowance } = found;
   const secrets = [await decryptSecret(key, row.id, row.secretCiphertext)];
   if (row.previousSecretCiphertext && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
     secrets.push(await decryptSecret(key, row.id, row.previousSecretCiphertext));
   }
-  return { row, secrets };
+  return { row, secrets, allowance };
 }
 
 export function sourceView(row: SourceRow) {

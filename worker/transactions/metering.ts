@@ -10,7 +10,7 @@ import { subscriptionPlan } from '../subscription/plan';
 import { orgHub } from '../../durable-objects/org-hub';
 
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
-type PlanAllowance = { plan: string; limit: number | null };
+export type PlanAllowance = { plan: string; limit: number | null };
 
 export async function planAllowance(tx: Tx, orgId: string): Promise<PlanAllowance> {
   const plan = await subscriptionPlan(tx, orgId);
