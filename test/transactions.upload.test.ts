@@ -86,6 +86,20 @@ describe('happy', () => {
 });
 
 describe('errors', () => {
+  it('rejects hostile exponents per row instead of expanding them (a billion zeros would take the isolate down)', async () => {
+    const body = ['1e999999999', '"1e999999999"', '1e-999999999', '0e999999999', '-1e99999999'].map((amount, i) =>
+      `{"id":"HX-${i}","occurred_at":"2026-03-01T00:00:00Z","amount":${amount},"currency":"USD","account":"A"}`).join('\n');
+    const report = await uploadReport('application/x-ndjson', body);
+    expect(report.accepted).toBe(1);
+    expect(report.errors.map((e: { row: number; errors: unknown[] }) => [e.row, e.errors])).toEqual([
+      [1, [{ path: 'amount', message: 'must have at most 16 digits before the decimal point' }]],
+      [2, [{ path: 'amount', message: 'must have at most 16 digits before the decimal point' }]],
+      [3, [{ path: 'amount', message: 'must have at most 4 decimal places' }]],
+      [5, [{ path: 'amount', message: 'must not be negative' }]],
+    ]);
+    expect((await apiJson('GET', '/api/transactions/HX-3', 200, { token: org.access_token })).amount).toBe('0');
+  });
+
   it('rejects every bad field per row, and accepted + duplicates + rejected equals the rows sent', async () => {
     const rows: unknown[] = [
       good('E-ok'),

@@ -11,6 +11,11 @@ function plainDecimal(text: string): string {
   const [, sign, whole, fraction = '', exponentText] = match;
   const digits = whole! + fraction;
   const point = whole!.length + Number(exponentText);
+  // A hostile exponent (`1e999999999`) must not build a string of a billion zeros: past these
+  // bounds a non-zero amount is already too large or too precise, so a short stand-in says so.
+  if (/^0*$/.test(digits)) return `${sign}0`;
+  if (point > digits.length + MAX_INTEGER_DIGITS) return `${sign}1${'0'.repeat(MAX_INTEGER_DIGITS)}`;
+  if (point < -MAX_SCALE) return `${sign}0.${'0'.repeat(MAX_SCALE)}1`;
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
   if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
