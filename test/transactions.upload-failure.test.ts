@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { api, apiJson, registerOrganization, withDatabase, withOwnerDatabase, type Session } from './helpers';
+import { api, apiJson, registerOrganization, setPlan, withDatabase, withOwnerDatabase, type Session } from './helpers';
 
 /** Rows per batch in worker/transactions/upload.ts: the file below spans two batches. */
 const BATCH = 5000;
@@ -12,8 +12,8 @@ const POISONED_ROW = BATCH + 5;
 type Row = { id: string; occurred_at: string; amount: string; currency: string; account: string };
 
 /** Row n (1-based) of a file whose ids are unique to this run; only the poisoned row's id has the "-B" mark. */
-function fileRows(run: string): Row[] {
-  return Array.from({ length: FILE_ROWS }, (_, i) => ({
+function fileRows(run: string, length = FILE_ROWS): Row[] {
+  return Array.from({ length }, (_, i) => ({
     id: `MIDFILE-${run}-${i + 1 === POISONED_ROW ? 'B' : 'A'}-${i + 1}`,
     occurred_at: '2026-03-01T09:30:00Z', amount: '1', currency: 'EUR', account: 'ACC-1',
   }));
@@ -85,5 +85,37 @@ describe('errors', () => {
     expect(await resent.json()).toEqual({ accepted: FILE_ROWS - BATCH, duplicates: BATCH, rejected: 0, errors: [] });
     expect(await storedCount(org)).toBe(FILE_ROWS);
     expect(await usedThisMonth(org)).toBe(FILE_ROWS);
+  }, 120_000);
+
+  it('with two batches in flight (a plan without a monthly limit): what the answer says is stored is stored', async () => {
+    const org = await registerOrganization('Midfile Failure Concurrent');
+    await setPlan(org.organization.id, 'enterprise');
+    const run = crypto.randomUUID().replaceAll('-', '').slice(0, 16);
+    // Three batches: the second fails while the first and maybe the third are being written.
+    const rows = fileRows(run, 3 * BATCH);
+    const body = rows.map((row) => JSON.stringify(row)).join('\n');
+    const send = () => api('POST', '/api/transactions', { token: org.access_token, rawBody: body, headers: { 'content-type': 'application/x-ndjson' } });
+
+    const constraint = poisonedIdConstraint(run);
+    await constraint.add();
+    let committed: number;
+    try {
+      const failed = await send();
+      const problem = await failed.json<{ committed: number; committed_through_row: number; detail: string }>();
+      expect(failed.status, JSON.stringify(problem)).toBe(503);
+      expect(problem.committed_through_row).toBe(BATCH);
+      expect(problem.detail).toContain(`rows ${BATCH + 1} to ${2 * BATCH}`);
+      committed = problem.committed;
+    } finally {
+      await constraint.drop();
+    }
+    // The third batch may have committed beside the first; the answer counted whatever did.
+    expect([BATCH, 2 * BATCH]).toContain(committed);
+    expect(await storedCount(org)).toBe(committed);
+    expect(await usedThisMonth(org)).toBe(committed);
+
+    const resent = await send();
+    expect(await resent.json()).toEqual({ accepted: rows.length - committed, duplicates: committed, rejected: 0, errors: [] });
+    expect(await storedCount(org)).toBe(rows.length);
   }, 120_000);
 });

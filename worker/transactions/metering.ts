@@ -25,23 +25,28 @@ export type UsageMeter = {
   release(count: number): Promise<void>;
   /** The month's count after the last reservation. */
   used(): number;
+  /** How many more rows the plan allows as of the last reservation (none known before the first). */
+  headroom(): number;
 };
 
 export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance): UsageMeter {
   const hub = orgHub(env, orgId);
   let used = 0;
+  let reserved = false;
   return {
     allowance,
     async reserve(count) {
       if (count === 0) return 0;
       const result = await hub.reserveTransactions(orgId, count, allowance.limit);
       used = result.used;
+      reserved = true;
       return result.granted;
     },
     async release(count) {
       if (count > 0) used = (await hub.releaseTransactions(orgId, count)).used;
     },
     used: () => used,
+    headroom: () => (allowance.limit === null ? Number.POSITIVE_INFINITY : reserved ? allowance.limit - used : 0),
   };
 }
 

@@ -9,12 +9,14 @@ import { existingExternalIds, insertTransactions } from './store';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep a transaction short. */
 const UPLOAD_BATCH_SIZE = 5000;
+const CONCURRENT_BATCHES = 2;
 const LISTED_ERRORS = 1000;
 
 type RowError = { row: number; line?: number; errors: FieldError[] };
 export type UploadReport = { accepted: number; duplicates: number; rejected: number; errors: RowError[] };
 
 type Candidate = { row: number; line: number | undefined; transaction: CanonicalTransaction };
+type BatchFailure = { firstRow: number; lastRow: number };
 
 type UploadTarget = { db: Database; orgId: string; sourceId: string | null; meter: UsageMeter };
 
@@ -26,6 +28,21 @@ class UploadTally {
   committedThroughRow = 0;
   refusedForPlan = 0;
   private errors: RowError[] = [];
+  // Batches commit out of order when two are in flight: the rows up to committedThroughRow are
+  // those of the longest run of committed batches from the first.
+  private lastRows: number[] = [];
+  private committed = new Set<number>();
+  private firstUncommitted = 0;
+
+  batchStarted(candidates: Candidate[]): number {
+    this.lastRows.push(candidates[candidates.length - 1]!.row);
+    return this.lastRows.length - 1;
+  }
+
+  batchCommitted(index: number): void {
+    this.committed.add(index);
+    while (this.committed.has(this.firstUncommitted)) this.committedThroughRow = this.lastRows[this.firstUncommitted++]!;
+  }
 
   reject(row: number, line: number | undefined, errors: FieldError[]): void {
     this.rejected++;
@@ -45,18 +62,26 @@ class UploadTally {
 
 /**
  * Validates records as they stream in and stores them in batches, each in its own tenant
- * transaction, with the next batch parsed while the previous one is being written. Usage is
+ * transaction. Two batches are written at once on their own connections while the next one is
+ * parsed: Postgres then uses both cores of a small machine while the isolate validates. Usage is
  * reserved per batch; rows past the plan's limit are rejected (or 402 when none was accepted).
  */
 export async function ingestRecords(target: UploadTarget, records: AsyncIterable<UploadRecord>, toTransaction: (value: unknown) => Validated): Promise<UploadReport> {
   const tally = new UploadTally();
   let batch: Candidate[] = [];
-  let writing: Promise<unknown> = Promise.resolve();
-  let failure: unknown;
+  const writing: Promise<void>[] = [];
+  let failure: BatchFailure | undefined;
   const write = async (candidates: Candidate[]) => {
-    await writing;
-    if (failure) throw failure;
-    writing = storeBatch(target, tally, candidates).catch((error: unknown) => { failure = error; });
+    // Near the plan's limit a batch's duplicates hold their reservation until its insert returns,
+    // which could refuse a concurrent batch's new rows: there, batches go one at a time.
+    const concurrent = target.meter.headroom() >= CONCURRENT_BATCHES * UPLOAD_BATCH_SIZE ? CONCURRENT_BATCHES : 1;
+    while (writing.length >= concurrent) await writing.shift();
+    if (failure || candidates.length === 0) return;
+    const index = tally.batchStarted(candidates);
+    writing.push(storeBatch(target, tally, candidates).then(() => tally.batchCommitted(index), (error: unknown) => {
+      log('error', 'upload batch failed', { error: String(error), first_row: candidates[0]!.row });
+      failure ??= { firstRow: candidates[0]!.row, lastRow: candidates[candidates.length - 1]!.row };
+    }));
   };
 
   for await (const record of records) {
@@ -70,11 +95,14 @@ export async function ingestRecords(target: UploadTarget, records: AsyncIterable
     if (batch.length >= UPLOAD_BATCH_SIZE) {
       await write(batch);
       batch = [];
+      // A failed batch ends the upload (503); the rest of the body is not read.
+      if (failure) break;
     }
   }
-  await write(batch);
-  await writing;
-  if (failure) throw failure;
+  if (!failure) await write(batch);
+  // Every batch in flight settles before answering, so the counts in the answer are final.
+  await Promise.all(writing);
+  if (failure) throw databaseFailure(tally, failure);
   if (tally.accepted === 0 && tally.refusedForPlan > 0) throw planLimitReached(target.meter);
   return tally.report();
 }
@@ -93,7 +121,7 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
     }));
   } catch (error) {
     await target.meter.release(granted).catch(() => undefined);
-    throw databaseFailure(tally, candidates, error);
+    throw error;
   }
 
   const claimed = new Set<string>();
@@ -111,14 +139,12 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
       tally.reject(row, line, [planLimitRowError(target.meter)]);
     }
   }
-  tally.committedThroughRow = candidates[candidates.length - 1]!.row;
 }
 
-function databaseFailure(tally: UploadTally, candidates: Candidate[], error: unknown): ApiError {
-  log('error', 'upload batch failed', { error: String(error), first_row: candidates[0]!.row });
+function databaseFailure(tally: UploadTally, failure: BatchFailure): ApiError {
   return new ApiError('service_unavailable',
-    `The database failed while storing rows ${candidates[0]!.row} to ${candidates[candidates.length - 1]!.row}. ` +
-    `${tally.accepted} new rows were committed before that (every row up to row ${tally.committedThroughRow} is stored). ` +
+    `The database failed while storing rows ${failure.firstRow} to ${failure.lastRow}. ` +
+    `${tally.accepted} new rows were committed (every row up to row ${tally.committedThroughRow} is stored). ` +
     'Re-sending the whole file is safe: stored rows are reported as duplicates.',
     { committed: tally.accepted, committed_through_row: tally.committedThroughRow },
     { 'Retry-After': '30' });
