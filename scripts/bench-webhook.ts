@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { BENCH_RULES } from './bench-rules';
-import { startBenchServer, uploadNdjson, type BenchServer } from './bench-server';
+import { cpuPerUnit, cpuSecondsByProcess, startBenchServer, uploadNdjson, type BenchServer } from './bench-server';
 
 const STORED = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 500);
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       await call(server, 'POST', `/api/rules/${created.id}/approve`, {});
     }
     const source = await call<{ id: string; signing_secret: string }>(server, 'POST', '/api/sources', { name: 'bench ERP' });
+    const cpuBefore = cpuSecondsByProcess();
     const latencies: number[] = [];
     let violations = 0;
     for (let i = 0; i < PUSHES; i++) {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
       if (answer.results?.[0]?.status !== 'accepted') throw new Error(`push ${i}: ${response.status} ${JSON.stringify(answer)}`);
       violations += answer.results[0].violations.length;
     }
+    console.log(`CPU per push: ${cpuPerUnit(cpuBefore, cpuSecondsByProcess(), PUSHES)}`);
     const sorted = [...latencies].sort((a, b) => a - b);
     console.log(`${PUSHES} pushes over ${STORED.toLocaleString('en')} stored transactions, ${BENCH_RULES.length} approved rules, ${violations} violations raised`);
     console.log(`p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms`);
