@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { applyMigrations } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
-import { startLocalPool } from './local-pool';
 import { waitForHealth } from './wait-for-health';
 
 export type BenchServer = { base: string; token: string; databaseUrl: string; stop: () => Promise<void> };
@@ -26,23 +25,18 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
   // A frozen bundle: `wrangler dev` restarts the Worker (killing the upload) whenever a source file changes.
   const bundle = mkdtempSync(`${tmpdir()}/nitilens-bench-bundle-`);
   execFileSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--outdir', bundle], { stdio: 'ignore' });
-  // Deployed, the Worker reaches Postgres through Hyperdrive's pool of warm connections; wrangler dev
-  // opens a new backend per request instead. The local pool stands in for Hyperdrive (BENCH_DIRECT=1:
-  // without it). The embedded PGlite is one warm session already.
-  const pool = embedded || process.env.BENCH_DIRECT ? undefined : await startLocalPool(databaseUrl);
   // Its own process group, so stopping it also stops workerd.
   const wrangler: ChildProcess = spawn('node_modules/.bin/wrangler', [
     'dev', `${bundle}/index.js`, '--no-bundle', '--config', 'wrangler.toml', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', mkdtempSync(`${tmpdir()}/nitilens-bench-`),
     '--show-interactive-dev-session=false', ...(process.env.BENCH_INSPECTOR ? ['--inspector-port', process.env.BENCH_INSPECTOR] : []), '--log-level', 'error',
     '--var', `JWT_SECRET:${randomBytes(32).toString('hex')}`, '--var', `SOURCE_SECRET_KEY:${randomBytes(32).toString('base64')}`,
     '--var', 'DEFAULT_PLAN:enterprise',
-  ], { detached: true, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: pool?.url ?? databaseUrl } });
+  ], { detached: true, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl } });
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     const exited = new Promise((resolve) => wrangler.once('exit', resolve));
     process.kill(-wrangler.pid!, 'SIGTERM');
     await exited;
-    await pool?.stop();
     await embedded?.stop();
   };
   try {
