@@ -12,7 +12,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   if (!UUID.test(orgId)) throw new Error('withTenant: organization id is not a uuid');
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('app.org_id', ${orgId}, true), set_config('role', 'nitilens_app', true)`);
+    // The id inline, checked above to be a uuid: a statement without parameters costs postgres.js
+    // one round trip instead of two (it asks for parameter types first), on every tenant transaction.
+    await tx.execute(sql`select set_config('app.org_id', ${sql.raw(`'${orgId}'`)}, true), set_config('role', 'nitilens_app', true)`);
     return work(tx);
   });
 }
