@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, apiJson, api, registerOrganization, signInPlatformOperator } from './helpers';
+import { sql } from 'drizzle-orm';
+import { withTenant } from '../db/tenant';
+import { addUser, apiJson, api, registerOrganization, setPlan, signInPlatformOperator, withDatabase } from './helpers';
 import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
 
 const thisMonth = new Date().toISOString().slice(0, 7);
@@ -56,6 +58,14 @@ describe('happy', () => {
       policies: { used: 0, limit: 1 },
       transactions: { used: 0, limit: 10000 },
     });
+  });
+
+  it('holds an organization without a subscription to the basic plan, status none', async () => {
+    const admin = await registerOrganization('Lapsed');
+    await setPlan(admin.organization.id, 'enterprise');
+    await withDatabase((db) => withTenant(db, admin.organization.id, (tx) => tx.execute(sql`delete from subscriptions`)));
+    const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });
+    expect(subscription).toMatchObject({ plan: { id: 'basic', status: 'none' }, users: { limit: 3 }, transactions: { limit: 10000 } });
   });
 
   it('lets a platform operator move an organization to another plan, audited in its trail', async () => {

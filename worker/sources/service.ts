@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ingestSources } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { withSystem } from '../../db/tenant';
+import { uuidLiteral, withSystem } from '../../db/tenant';
 import type { Database } from '../../db/client';
 import { notFound } from '../platform/errors';
 import { planAllowance } from '../transactions/metering';
@@ -70,9 +70,10 @@ export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ r
 
 /** For the webhook, before the organization is known: the source, its organization's plan and the secrets that verify today. */
 export async function sourceForPush(db: Database, key: string, id: string, now = new Date()) {
-  // The organization's plan comes in the same read-only transaction: a push is latency-sensitive.
+  // The organization's plan comes in the same read-only transaction, and neither statement binds a
+  // parameter (see uuidLiteral): a push is latency-sensitive.
   const found = await withSystem(db, async (tx) => {
-    const [source] = await tx.select().from(ingestSources).where(eq(ingestSources.id, id)).limit(1);
+    const [source] = await tx.select().from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`);
     return source && { row: source, allowance: await planAllowance(tx, source.orgId) };
   });
   if (!found || !found.row.isActive) return undefined;
