@@ -11,7 +11,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('app.org_id', ${uuidLiteral(orgId)}, true), set_config('role', 'nitilens_app', true)`);
+    // JIT off: tenant statements are short, or rule windows whose subqueries inflate plan costs past
+    // jit_above_cost; compiling those took longer (~0.5 s a scan statement) than running them.
+    await tx.execute(sql`select set_config('app.org_id', ${uuidLiteral(orgId)}, true), set_config('role', 'nitilens_app', true),
+      set_config('jit', 'off', true)`);
     return work(tx);
   });
 }

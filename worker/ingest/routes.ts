@@ -6,7 +6,7 @@ import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
-import { detectViolations, type DetectedViolation } from '../rules/engine';
+import { detectViolations, loadActiveRuleVersions, type DetectedViolation } from '../rules/engine';
 import { amountPath, type SourceMapping } from '../sources/mapping';
 import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
@@ -100,12 +100,17 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
   let outcome: { accepted: number; refusedForPlan: number; detected: DetectedViolation[] };
   try {
     outcome = await withTenant(db, orgId, async (tx) => {
-      const stored = await insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction));
+      // The rule versions are read beside the insert: sent first, the statement without parameters
+      // shares the insert's round trip.
+      const [versions, stored] = await Promise.all([
+        loadActiveRuleVersions(tx),
+        insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction)),
+      ]);
       // Past the plan's limit, a transaction that is already stored is still a duplicate, not a rejection.
       const alreadyStored = await existingExternalIds(tx, fresh.slice(reserved).map((p) => p.transaction.id));
       const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
       const ids = settled.accepted.map((id) => stored.get(id)!);
-      const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { persist: true });
+      const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
       return { accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected };
     });
   } catch (error) {

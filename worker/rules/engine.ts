@@ -58,11 +58,7 @@ const SET_BASED_MAX_SPAN_RATIO = 4;
  * with its aggregates' measures, and the JavaScript evaluator names the predicates that held.
  */
 export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationScope, options: DetectionOptions): Promise<DetectedViolation[]> {
-  // Window subqueries inflate plan costs past jit_above_cost; compiling them takes longer (~0.5 s) than running them.
-  const [, versions] = await Promise.all([
-    tx.execute(sql`select set_config('jit', 'off', true)`),
-    options.ruleVersions ?? loadActiveRuleVersions(tx),
-  ]);
+  const versions = options.ruleVersions ?? await loadActiveRuleVersions(tx);
   if (scope.kind === 'transactions') return detectForTransactions(tx, orgId, scope, versions, options);
   const perVersion = await Promise.all(versions.map((version) => detectForVersion(tx, orgId, scope, version, options)));
   return perVersion.flat();
@@ -138,7 +134,6 @@ async function setBasedWindows(tx: Tx, orgId: string, scope: EvaluationScope, co
 /** How many transactions the scope holds and how many of them the rule version flags. */
 export async function countHits(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion): Promise<{ scanned: number; hits: number }> {
   const { holds } = compileCondition(version.condition as Condition);
-  await tx.execute(sql`select set_config('jit', 'off', true)`);
   const [row] = await tx.execute<{ scanned: string; hits: string }>(sql`
     select count(*) as scanned, count(*) filter (where ${holds}) as hits
     from transactions t where ${scopeFilter(orgId, scope)}`);

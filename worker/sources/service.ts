@@ -70,11 +70,14 @@ export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ r
 
 /** For the webhook, before the organization is known: the source, its organization's plan and the secrets that verify today. */
 export async function sourceForPush(db: Database, key: string, id: string, now = new Date()) {
-  // The organization's plan comes in the same read-only transaction, and neither statement binds a
-  // parameter (see uuidLiteral): a push is latency-sensitive.
+  // A push is latency-sensitive: the source and its organization's plan are read by two statements
+  // sent at once (neither binds a parameter, see uuidLiteral, so postgres.js pipelines them).
   const found = await withSystem(db, async (tx) => {
-    const [source] = await tx.select().from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`);
-    return source && { row: source, allowance: await planAllowance(tx, source.orgId) };
+    const [[source], allowance] = await Promise.all([
+      tx.select().from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`),
+      planAllowance(tx, sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`),
+    ]);
+    return source && { row: source, allowance };
   });
   if (!found || !found.row.isActive) return undefined;
   const { row, allowance } = found;

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { plans, subscriptions } from '../../db/schema';
 import { uuidLiteral, type Tx } from '../../db/tenant';
 
@@ -17,8 +17,10 @@ const FALLBACK_PLAN = 'basic';
  * The organization's plan and its limits (null: unlimited). An organization without a
  * subscription (the platform operators' own) is held to the most restrictive plan, status `none`.
  * One statement without bind parameters: a round trip on every request that checks a limit.
+ * `org` is the organization's id, or a subquery that yields it.
  */
-export async function subscriptionPlan(tx: Tx, orgId: string): Promise<SubscriptionPlan> {
+export async function subscriptionPlan(tx: Tx, org: string | SQL): Promise<SubscriptionPlan> {
+  const orgId = typeof org === 'string' ? uuidLiteral(org) : org;
   const [plan] = await tx.select({
     id: plans.id,
     name: plans.name,
@@ -27,7 +29,7 @@ export async function subscriptionPlan(tx: Tx, orgId: string): Promise<Subscript
     maxPolicies: plans.maxPolicies,
     maxTransactionsPerMonth: plans.maxTransactionsPerMonth,
   }).from(plans)
-    .leftJoin(subscriptions, sql`${subscriptions.orgId} = ${uuidLiteral(orgId)}`)
+    .leftJoin(subscriptions, sql`${subscriptions.orgId} = ${orgId}`)
     .where(sql`${plans.id} = coalesce(${subscriptions.planId}, ${sql.raw(`'${FALLBACK_PLAN}'`)})`);
   return plan!;
 }

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { usage } from '../../db/schema';
 import type { Database } from '../../db/client';
 import { withSystem, type Tx } from '../../db/tenant';
@@ -12,8 +12,8 @@ import { orgHub } from '../../durable-objects/org-hub';
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
 export type PlanAllowance = { plan: string; limit: number | null };
 
-export async function planAllowance(tx: Tx, orgId: string): Promise<PlanAllowance> {
-  const plan = await subscriptionPlan(tx, orgId);
+export async function planAllowance(tx: Tx, org: string | SQL): Promise<PlanAllowance> {
+  const plan = await subscriptionPlan(tx, org);
   return { plan: plan.id, limit: plan.maxTransactionsPerMonth };
 }
 
