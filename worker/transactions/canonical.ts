@@ -54,20 +54,14 @@ const isLowSurrogate = (code: number) => (code & 0xfc00) === 0xdc00;
 
 /** Every failed check is reported, not just the first (an over-long text with a NUL gets two errors). */
 function text(max = MAX_TEXT): FieldCheck<string> {
-  const empty = 'must not be empty';
   const tooLong = `must be at most ${max} characters`;
-  return (value, path, errors) => {
-    if (typeof value === 'string') {
-      if (value.length === 0) errors.push({ path, message: empty });
-      // Counting code points is needed only when the UTF-16 length is over: a code point is 1 or 2 units.
-      if (value.length > max && codePointLength(value) > max) errors.push({ path, message: tooLong });
-      // Postgres text and jsonb cannot hold U+0000: refuse it per row instead of failing the batch.
-      if (value.includes('\u0000')) errors.push({ path, message: 'must not contain NUL characters' });
-      return value;
-    }
-    errors.push(typeError('string', value, path));
-    return value as string;
-  };
+  return string((value, path, errors) => {
+    if (value.length === 0) errors.push({ path, message: 'must not be empty' });
+    // Counting code points is needed only when the UTF-16 length is over: a code point is 1 or 2 units.
+    if (value.length > max && codePointLength(value) > max) errors.push({ path, message: tooLong });
+    // Postgres text and jsonb cannot hold U+0000: refuse it per row instead of failing the batch.
+    if (value.includes('\u0000')) errors.push({ path, message: 'must not contain NUL characters' });
+  });
 }
 
 const timestamp = string((value, path, errors) => {
