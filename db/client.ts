@@ -1,9 +1,8 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { openWorkerdSocket } from './cloudflare-socket';
-import * as schema from './schema';
 
-export type Database = PostgresJsDatabase<typeof schema>;
+export type Database = PostgresJsDatabase;
 
 export type DatabaseClient = {
   db: Database;
@@ -23,5 +22,6 @@ export function createDatabaseClient(connectionString: string): DatabaseClient {
     socket: openWorkerdSocket,
   };
   const client = postgres(connectionString, options as postgres.Options<{}>);
-  return { db: drizzle(client, { schema }), close: () => client.end({ timeout: 5 }) };
+  // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.
+  return { db: drizzle(client), close: () => client.end({ timeout: 5 }) };
 }

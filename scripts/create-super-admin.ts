@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { z } from 'zod';
-import * as schema from '../db/schema';
 import { createSuperAdmin, PLATFORM_ORG_NAME } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
 import { email, password } from '../worker/auth/schemas';
@@ -29,7 +28,7 @@ if (!input.success) {
 const client = postgres(url, { max: 1, onnotice: () => {} });
 try {
   // An operator account always gets the production KDF cost, whatever PASSWORD_COST says.
-  const user = await createSuperAdmin(drizzle(client, { schema }), { email: input.data.email, password: input.data.password, fullName: input.data.name }, passwordCost(undefined));
+  const user = await createSuperAdmin(drizzle(client), { email: input.data.email, password: input.data.password, fullName: input.data.name }, passwordCost(undefined));
   console.log(`super_admin ${user.email} created in "${PLATFORM_ORG_NAME}" (user id ${user.id})`);
 } catch (error) {
   if (!isUniqueViolation(error, 'users_email_unique')) throw error;
