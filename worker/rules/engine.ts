@@ -54,8 +54,9 @@ const SET_BASED_MAX_SPAN_RATIO = 4;
 
 /**
  * The one evaluation entry point (scan chunks, webhook decisions, backtests). The decision runs
- * in Postgres, set-based, one statement per rule version and page of hits; each hit comes back
- * with its aggregates' measures, and the JavaScript evaluator names the predicates that held.
+ * in Postgres, set-based: over a range one statement per rule version and page of hits, for given
+ * transactions one statement for every version; each hit comes back with its aggregates'
+ * measures, and the JavaScript evaluator names the predicates that held.
  */
 export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationScope, options: DetectionOptions): Promise<DetectedViolation[]> {
   const versions = options.ruleVersions ?? await loadActiveRuleVersions(tx);

@@ -15,7 +15,7 @@ const FALLBACK_PLAN = 'basic';
 
 /**
  * The organization's plan and its limits (null: unlimited). An organization without a
- * subscription (the platform operators' own) is held to the most restrictive plan, status `none`.
+ * subscription is held to the most restrictive plan, status `none`.
  * One statement without bind parameters: a round trip on every request that checks a limit.
  * `org` is the organization's id, or a subquery that yields it.
  */
