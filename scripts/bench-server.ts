@@ -132,9 +132,11 @@ export function cpuSecondsByProcess(): Map<string, number> {
     try {
       const name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       if (!MEASURED_PROCESSES.includes(name)) continue;
-      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks (1/100 s).
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      seconds.set(name, (seconds.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+      // Fields after the command's closing parenthesis: utime, stime, cutime, cstime are the 12th to
+      // 15th, in clock ticks (1/100 s). cutime and cstime hold the children that ended (the
+      // postmaster's backends, one per Worker connection), so their CPU is not lost when they exit.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 15).map(Number);
+      seconds.set(name, (seconds.get(name) ?? 0) + fields.reduce((sum, ticks) => sum + ticks, 0) / 100);
     } catch {
       // The process ended between listing and reading.
     }
