@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { transactions } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { apiJson, withDatabase } from './helpers';
+import type { Condition } from '../worker/rules/language';
 
 /** A transaction row as the rules read it; `id` is the external id. */
 type TransactionFixture = {
@@ -77,3 +78,21 @@ export async function countRows(orgId: string, table: 'violations' | 'scan_chunk
 export function expectProblem(body: any, status: number): void {
   expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
 }
+
+/** The contract's structuring example (section 6): three or more cash deposits of 9,000 to 9,999.99 from one account in seven days. */
+export const CONTRACT_STRUCTURING = {
+  all: [
+    { field: 'type', op: 'eq', value: 'cash' },
+    { field: 'amount', op: 'between', value: [9000, 9999.99] },
+    {
+      aggregate: {
+        fn: 'count',
+        group_by: ['account'],
+        window: '7d',
+        where: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] },
+      },
+      op: 'gte',
+      value: 3,
+    },
+  ],
+} satisfies Condition;

@@ -1,5 +1,6 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
+import { CONTRACT_STRUCTURING } from './rules-fixtures';
 import {
   compileCondition,
   evaluate,
@@ -45,22 +46,7 @@ function errorsOf(condition: unknown): { path: string; message: string }[] {
   return result.ok ? [] : result.errors;
 }
 
-const STRUCTURING: Condition = {
-  all: [
-    { field: 'type', op: 'eq', value: 'cash' },
-    { field: 'amount', op: 'between', value: [9000, 9999.99] },
-    {
-      aggregate: {
-        fn: 'count',
-        group_by: ['account'],
-        window: '7d',
-        where: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] },
-      },
-      op: 'gte',
-      value: 3,
-    },
-  ],
-};
+const STRUCTURING = CONTRACT_STRUCTURING;
 
 describe('happy', () => {
   it("accepts the contract's structuring example and keeps it as written", () => {

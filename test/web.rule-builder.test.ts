@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { CONTRACT_STRUCTURING } from './rules-fixtures';
 import { validateRule } from '../worker/rules/language/schema';
 import {
   errorsByNode, fromJson, newAggregate, nodePaths, toJson, UnsupportedCondition, updateNode, type ConditionNode, type GroupNode,
 } from '../web/src/features/rules/condition';
 
-// The contract's structuring example (section 6).
-const structuring = {
-  all: [
-    { field: 'type', op: 'eq', value: 'cash' },
-    { field: 'amount', op: 'between', value: [9000, 9999.99] },
-    {
-      aggregate: {
-        fn: 'count', group_by: ['account'], window: '7d',
-        where: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] },
-      },
-      op: 'gte', value: 3,
-    },
-  ],
-};
+const structuring = CONTRACT_STRUCTURING;
 
 const everyForm = {
   any: [
