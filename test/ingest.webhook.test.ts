@@ -71,6 +71,38 @@ describe('happy', () => {
     expect(stored.violations.map((v) => v.rule_id)).toEqual([rule.id]);
   });
 
+  it('stores the violations of several rules over several transactions of one push, each with its own rule and severity', async () => {
+    const org = await registerOrganization('Webhook Several Rules');
+    const rules: Record<string, { id: string }> = {};
+    for (const [name, severity, condition] of [
+      ['Large amount', 'high', { field: 'amount', op: 'gt', value: 10000 }],
+      ['Sanctioned country', 'critical', { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] }],
+      ['Busy account', 'low', { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 }],
+    ] as const) {
+      rules[name] = await apiJson<{ id: string }>('POST', '/api/rules', 201, { token: org.access_token, body: { name, severity, condition } });
+      await apiJson('POST', `/api/rules/${rules[name]!.id}/approve`, 200, { token: org.access_token, body: {} });
+    }
+    const source = await newSource(org.access_token);
+
+    const response = await pushSigned(source.id, source.signing_secret, [
+      tx('SR-1', { amount: '15000', counterparty_country: 'IR' }),
+      tx('SR-2', { account: 'ACC-2' }),
+      tx('SR-3', { counterparty_country: 'KP' }),
+    ]);
+    const { results } = await response.json<{ results: { id: string; violations: { rule_id: string; severity: string }[] }[] }>();
+    const ruleOf = (id: string) => Object.keys(rules).find((name) => rules[name]!.id === id);
+    const decided = Object.fromEntries(results.map((r) => [r.id, r.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}`).sort()]));
+    // SR-1 and SR-3 share ACC-1 on the same day: both are in each other's one-day window.
+    expect(decided).toEqual({
+      'SR-1': ['Busy account/low', 'Large amount/high', 'Sanctioned country/critical'],
+      'SR-2': [],
+      'SR-3': ['Busy account/low', 'Sanctioned country/critical'],
+    });
+    const stored = await apiJson<{ violations: { rule_id: string; severity: string; status: string }[] }>('GET', '/api/transactions/SR-1', 200, { token: org.access_token });
+    expect(stored.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}/${v.status}`).sort())
+      .toEqual(['Busy account/low/open', 'Large amount/high/open', 'Sanctioned country/critical/open']);
+  });
+
   it('maps nested ERP payloads: dot paths, value maps, constants, time zones, unmapped keys to attributes', async () => {
     const org = await registerOrganization('Webhook Mapping');
     const source = await newSource(org.access_token, {

@@ -82,13 +82,10 @@ async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationSco
     from transactions t
     where ${scopeFilter(orgId, scope)}
     order by t.id`);
-  const perVersion = versions.map(async (version, n) => {
-    const hits = rows.filter((row) => row[`hit_${n}`] !== null).map((row) => hitOf({ ...withoutDecisions(row), measures: row[`hit_${n}`]! }));
-    if (hits.length === 0) return [];
-    const explained = hits.map((hit) => explainHit(version, hit));
-    return options.persist ? persistViolations(tx, orgId, version, explained, options.scanId) : explained;
-  });
-  return (await Promise.all(perVersion)).flat();
+  const explained = versions.flatMap((version, n) => rows.filter((row) => row[`hit_${n}`] !== null)
+    .map((row) => explainHit(version, hitOf({ ...withoutDecisions(row), measures: row[`hit_${n}`]! }))));
+  // Every version's violations in one insert: each statement with parameters is two round trips.
+  return options.persist ? persistViolations(tx, orgId, explained, options.scanId) : explained;
 }
 
 async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion, options: DetectionOptions): Promise<DetectedViolation[]> {
@@ -101,7 +98,7 @@ async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, v
     const hits = await selectHits(tx, orgId, scope, compiled, after, Math.min(HIT_PAGE, limit - found));
     if (hits.length === 0) break;
     const explained = hits.map((hit) => explainHit(version, hit));
-    detected.push(...(options.persist ? await persistViolations(tx, orgId, version, explained, options.scanId) : explained));
+    detected.push(...(options.persist ? await persistViolations(tx, orgId, explained, options.scanId) : explained));
     found += hits.length;
     after = hits[hits.length - 1]!.id;
     if (hits.length < HIT_PAGE) break;
@@ -211,21 +208,33 @@ function explainHit(version: ActiveRuleVersion, hit: Hit): DetectedViolation {
   };
 }
 
-/** Inserts the page's violations; an existing one (same rule version and transaction) is kept and reported as not new. */
-async function persistViolations(tx: Tx, orgId: string, version: ActiveRuleVersion, found: DetectedViolation[], scanId?: string): Promise<DetectedViolation[]> {
-  const rows = found.map((v) => ({ transaction_id: v.transactionId, risk_score: v.riskScore, explanation: v.explanation, evidence: v.evidence }));
-  const inserted = await tx.execute<{ id: string; transaction_id: string }>(sql`
+/**
+ * Inserts violations (of one or several rule versions) in one statement; an existing one (same
+ * rule version and transaction) is kept and reported as not new.
+ */
+async function persistViolations(tx: Tx, orgId: string, found: DetectedViolation[], scanId?: string): Promise<DetectedViolation[]> {
+  if (found.length === 0) return [];
+  const rows = found.map((v) => ({
+    rule_id: v.ruleId, rule_version_id: v.ruleVersionId, rule_version: v.ruleVersion, policy_id: v.policyId, clause_ref: v.clauseRef,
+    transaction_id: v.transactionId, severity: v.severity, risk_score: v.riskScore, explanation: v.explanation, evidence: v.evidence,
+  }));
+  const inserted = await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
     insert into violations (org_id, rule_id, rule_version_id, rule_version, policy_id, clause_ref, transaction_id, scan_id, severity, risk_score, explanation, evidence)
-    select ${orgId}, ${version.ruleId}, ${version.id}, ${version.version}, ${version.policyId}, ${version.clauseRef},
-      r.transaction_id, ${scanId ?? null}, ${version.severity}, r.risk_score, r.explanation, r.evidence
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(transaction_id bigint, risk_score numeric, explanation text, evidence jsonb)
+    select ${orgId}, r.rule_id, r.rule_version_id, r.rule_version, r.policy_id, r.clause_ref, r.transaction_id, ${scanId ?? null}, r.severity, r.risk_score, r.explanation, r.evidence
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(rule_id uuid, rule_version_id uuid, rule_version integer, policy_id uuid,
+      clause_ref text, transaction_id bigint, severity text, risk_score numeric, explanation text, evidence jsonb)
     on conflict (rule_version_id, transaction_id) do nothing
-    returning id, transaction_id`);
-  const newIds = new Map(inserted.map((row) => [Number(row.transaction_id), row.id]));
-  const existing = found.filter((v) => !newIds.has(v.transactionId));
-  const existingIds = existing.length === 0 ? new Map<number, string>() : new Map((await tx.execute<{ id: string; transaction_id: string }>(sql`
-    select id, transaction_id from violations
-    where rule_version_id = ${version.id} and transaction_id = any(${`{${existing.map((v) => v.transactionId).join(',')}}`}::bigint[])`))
-    .map((row) => [Number(row.transaction_id), row.id]));
-  return found.map((v) => ({ ...v, id: newIds.get(v.transactionId) ?? existingIds.get(v.transactionId) ?? null, isNew: newIds.has(v.transactionId) }));
+    returning id, rule_version_id, transaction_id`);
+  const key = (ruleVersionId: string, transactionId: number | string) => `${ruleVersionId}/${transactionId}`;
+  const newIds = new Map(inserted.map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));
+  const existing = found.filter((v) => !newIds.has(key(v.ruleVersionId, v.transactionId)));
+  const existingIds = existing.length === 0 ? new Map<string, string>() : new Map((await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
+    select v.id, v.rule_version_id, v.transaction_id from violations v
+    join jsonb_to_recordset(${JSON.stringify(existing.map((e) => ({ rule_version_id: e.ruleVersionId, transaction_id: e.transactionId })))}::jsonb)
+      as e(rule_version_id uuid, transaction_id bigint) using (rule_version_id, transaction_id)`))
+    .map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));
+  return found.map((v) => {
+    const newId = newIds.get(key(v.ruleVersionId, v.transactionId));
+    return { ...v, id: newId ?? existingIds.get(key(v.ruleVersionId, v.transactionId)) ?? null, isNew: newId !== undefined };
+  });
 }
