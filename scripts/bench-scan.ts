@@ -1,21 +1,18 @@
 /**
  * `npm run bench:scan [-- --transactions N]`: scan throughput through the real queue path.
  *
- * Generates a synthetic organization with N transactions (default 1,000,000) in SQL, creates and
- * approves a 10-rule set through the API, starts the real Worker in workerd (wrangler's unstable_dev: API, queue consumer and
- * Durable Objects) against the database, POSTs /api/scans and polls it to completion. Prints
+ * Starts the real Worker in workerd (the benchmarks' server: API, queue consumer and Durable
+ * Objects) against the database, generates a synthetic organization with N transactions (default
+ * 1,000,000) in SQL, creates and approves a 10-rule set through the API, POSTs /api/scans and
+ * polls it to completion. Prints
  * transactions per second, wall time, violations found and the peak memory of the workerd process.
  * Honours DATABASE_URL; without it, an embedded Postgres (PGlite) is started.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import postgres from 'postgres';
-import { unstable_dev, type Unstable_DevWorker } from 'wrangler';
-import { applyMigrations } from '../db/migrate';
 import { BENCH_RULES } from './bench-rules';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
-import { waitForHealth } from './wait-for-health';
+import { startBenchServer } from './bench-server';
 
 const transactionCount = Number(argument('--transactions') ?? 1_000_000);
 const port = Number(process.env.PORT ?? 8812);
@@ -97,37 +94,14 @@ function memoryOf(pid: string | undefined): { peakMiB: number; rssMiB: number } 
   }
 }
 
-/** The real Worker (API, queue consumer, Durable Objects) in workerd, without file watching: edits elsewhere in the tree must not reload it mid-scan. */
-async function startWorker(databaseUrl: string): Promise<Unstable_DevWorker> {
-  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE = databaseUrl;
-  // No dashboard is needed, but wrangler refuses to start without its assets folder (a fresh clone has none).
-  mkdirSync('web/dist', { recursive: true });
-  return unstable_dev('worker/index.ts', {
-    config: 'wrangler.toml', port, ip: '127.0.0.1', logLevel: (process.env.BENCH_LOG_LEVEL ?? 'warn') as 'warn',
-    vars: { JWT_SECRET: randomBytes(32).toString('hex'), SOURCE_SECRET_KEY: randomBytes(32).toString('base64'), DEFAULT_PLAN: 'enterprise', PASSWORD_COST: 'test' },
-    experimental: { watch: false, disableExperimentalWarning: true, showInteractiveDevSession: false },
-  });
-}
-
 async function main(): Promise<void> {
-  let embedded: EmbeddedPostgres | undefined;
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: undefined, port: 0 });
-    databaseUrl = embedded.url;
-    console.log('embedded Postgres (PGlite, in memory)');
-  }
-  await applyMigrations(databaseUrl);
   if (await fetch(`${base}/health`).then(() => true, () => false)) throw new Error(`port ${port} is taken; set PORT to a free one`);
-  const worker = await startWorker(databaseUrl);
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const server = await startBenchServer(port);
+  const embedded = !process.env.DATABASE_URL;
+  if (embedded) console.log('embedded Postgres (PGlite, in memory)');
+  const sql = postgres(server.databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    await waitForHealth(`${base}/health`, 120_000);
-    const session = await call('POST', '/api/auth/register', {
-      org_name: 'Scan Benchmark', email: `bench-${Date.now()}@nitilens.test`, password: 'benchmark-password', full_name: 'Bench',
-    });
-    const token: string = session.access_token;
-    const orgId: string = session.organization.id;
+    const { token, orgId } = server;
 
     let started = Date.now();
     await generateTransactions(sql, orgId, transactionCount);
@@ -163,8 +137,7 @@ async function main(): Promise<void> {
     }, null, 2));
   } finally {
     await sql.end();
-    await worker.stop();
-    await embedded?.stop();
+    await server.stop();
   }
 }
 
