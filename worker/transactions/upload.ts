@@ -5,7 +5,7 @@ import { log } from '../platform/log';
 import type { CanonicalTransaction, Validated } from './canonical';
 import { planLimitReached, planLimitRowError, type UsageMeter } from './metering';
 import type { UploadRecord } from './readers';
-import { existingExternalIds, insertTransactions } from './store';
+import { existingExternalIds, storeTransactions } from './store';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep a transaction short. */
 const UPLOAD_BATCH_SIZE = 5000;
@@ -112,10 +112,10 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
   const granted = await target.meter.reserve(candidates.length);
   const allowed = candidates.slice(0, granted);
   const refused = candidates.slice(granted);
-  let outcome: { stored: Map<string, number>; alreadyStored: Set<string> };
+  let outcome: { stored: number; alreadyStored: Set<string> };
   try {
     outcome = await withTenant(target.db, target.orgId, async (tx) => ({
-      stored: await insertTransactions(tx, target.orgId, target.sourceId, allowed.map((c) => c.transaction)),
+      stored: await storeTransactions(tx, target.orgId, target.sourceId, allowed.map((c) => c.transaction)),
       // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
       alreadyStored: await existingExternalIds(tx, refused.map((c) => c.transaction.id)),
     }));
@@ -124,14 +124,9 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
     throw error;
   }
 
-  const claimed = new Set<string>();
-  for (const { transaction } of allowed) {
-    if (outcome.stored.has(transaction.id) && !claimed.has(transaction.id)) {
-      claimed.add(transaction.id);
-      tally.accepted++;
-    } else tally.duplicates++;
-  }
-  await target.meter.release(allowed.length - claimed.size);
+  tally.accepted += outcome.stored;
+  tally.duplicates += allowed.length - outcome.stored;
+  await target.meter.release(allowed.length - outcome.stored);
   for (const { row, line, transaction } of refused) {
     if (outcome.alreadyStored.has(transaction.id)) tally.duplicates++;
     else {
