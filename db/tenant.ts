@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from './client';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -11,11 +11,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    // JIT off: tenant statements are short, or rule windows whose subqueries inflate plan costs past
-    // jit_above_cost; compiling those took longer (~0.5 s a scan statement) than running them.
-    await tx.execute(sql`select set_config('app.org_id', ${uuidLiteral(orgId)}, true), set_config('role', 'nitilens_app', true),
-      set_config('jit', 'off', true)`);
+    await tx.execute(sql`select ${enterTenant(uuidLiteral(orgId))}`);
     return work(tx);
+  });
+}
+
+/**
+ * The select-list item that puts the transaction in an organization's tenant context: its id
+ * (`orgId`, a literal or a column of a row being read) and the application role.
+ * JIT off: tenant statements are short, or rule windows whose subqueries inflate plan costs past
+ * jit_above_cost; compiling those took longer (~0.5 s a scan statement) than running them.
+ */
+export function enterTenant(orgId: SQLWrapper): SQL {
+  // One expression (a select-list item of its own in a lookup); concat evaluates every argument.
+  return sql`concat(set_config('app.org_id', (${orgId})::text, true), set_config('role', 'nitilens_app', true), set_config('jit', 'off', true))`;
+}
+
+/**
+ * A tenant transaction for a request that names a resource, not an organization (a webhook names
+ * its source). `find` runs as the system role and reads that resource with `enterTenant(<its
+ * org_id column>)` in the same select list, so a row found leaves the transaction in its
+ * organization's context; `work` then runs there. One database transaction where a system lookup
+ * and a tenant transaction would cost a begin, a commit and a context switch more.
+ * If `find` returned a row without entering its tenant context, `work` would run as the system
+ * role, which can only read: it fails closed.
+ */
+export async function withTenantFoundBy<F, T>(db: Database, find: (tx: Tx) => Promise<F | undefined>, work: (tx: Tx, found: F) => Promise<T>): Promise<T | undefined> {
+  return db.transaction(async (tx) => {
+    // Awaited on its own: the role must be in place before find's statements are even parsed, and
+    // postgres.js sends concurrently issued statements in no order callers can rely on.
+    // Not read-only: `work` writes, and the system role's grants let it do nothing but select.
+    await tx.execute(sql`select ${enterSystem}`);
+    const found = await find(tx);
+    return found === undefined ? undefined : work(tx, found);
   });
 }
 
@@ -25,10 +53,13 @@ export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) 
  */
 export async function withSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('role', 'nitilens_system', true), set_config('transaction_read_only', 'on', true)`);
+    await tx.execute(sql`select ${enterSystem}, set_config('transaction_read_only', 'on', true)`);
     return work(tx);
   });
 }
+
+/** The select-list item that makes the transaction the system role (its grants: select on what cross-organization lookups need). */
+const enterSystem = sql`set_config('role', 'nitilens_system', true)`;
 
 /**
  * A uuid written into the statement instead of bound: postgres.js asks Postgres for the types of a

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
-import { UsageCounter } from './usage-counter';
+import { UsageCounter, type RecordedUsage } from './usage-counter';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
@@ -85,8 +85,8 @@ export class OrgHub extends DurableObject<Env> {
   private usageCounter = new UsageCounter(this.ctx, this.env);
 
   /** Grants up to `count` transactions this month without passing `limit` (null: unlimited). */
-  async reserveTransactions(orgId: string, count: number, limit: number | null): Promise<{ granted: number; used: number }> {
-    return this.usageCounter.reserve(orgId, count, limit);
+  async reserveTransactions(orgId: string, count: number, limit: number | null, recorded?: RecordedUsage): Promise<{ granted: number; used: number }> {
+    return this.usageCounter.reserve(orgId, count, limit, recorded);
   }
 
   /** Gives back reservations that turned out duplicate, rejected or failed. */

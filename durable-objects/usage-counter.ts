@@ -13,6 +13,8 @@ import type { Env } from '../worker/env';
 type UsageState = { orgId: string; period: string; used: number; flushed: number };
 
 const USAGE_KEY = 'usage';
+/** A month that ended with changes Postgres has not seen yet, until the alarm writes them. */
+const PREVIOUS_USAGE_KEY = 'usage:previous';
 const USAGE_FLUSH_MS = 60_000;
 
 /** The calendar month (UTC) an instant falls in: `2026-03`. */
@@ -20,14 +22,20 @@ export function usagePeriod(at: Date): string {
   return at.toISOString().slice(0, 7);
 }
 
+/**
+ * The month's count as Postgres held it when the caller read it (a webhook push reads it with its
+ * source), so that the hub does not read Postgres itself on the month's first use.
+ */
+export type RecordedUsage = { period: string; used: number };
+
 export class UsageCounter {
   private state: UsageState | undefined;
 
   constructor(private readonly ctx: DurableObjectState, private readonly env: Env) {}
 
   /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
-  async reserve(orgId: string, count: number, limit: number | null): Promise<{ granted: number; used: number }> {
-    const state = await this.current(orgId);
+  async reserve(orgId: string, count: number, limit: number | null, recorded?: RecordedUsage): Promise<{ granted: number; used: number }> {
+    const state = await this.current(orgId, recorded);
     const granted = limit === null ? count : Math.max(0, Math.min(count, limit - state.used));
     if (granted > 0) await this.save({ ...state, used: state.used + granted });
     return { granted, used: state.used + granted };
@@ -40,8 +48,13 @@ export class UsageCounter {
     return { used };
   }
 
-  /** Writes the count to Postgres if it changed since the last flush. */
+  /** Writes the count to Postgres if it changed since the last flush (and a month that ended, first). */
   async flush(): Promise<void> {
+    const previous = await this.ctx.storage.get<UsageState>(PREVIOUS_USAGE_KEY);
+    if (previous) {
+      await writeUsage(this.env, previous);
+      await this.ctx.storage.delete(PREVIOUS_USAGE_KEY);
+    }
     const state = this.state ?? (await this.ctx.storage.get<UsageState>(USAGE_KEY));
     if (!state || state.used === state.flushed) return;
     await writeUsage(this.env, state);
@@ -52,8 +65,13 @@ export class UsageCounter {
     if (this.state.used !== this.state.flushed) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_MS);
   }
 
-  /** Starts the new month when it has begun: the old count is flushed, the new one starts from Postgres. */
-  async current(orgId: string): Promise<UsageState> {
+  /**
+   * Starts the new month when it has begun: the old count is flushed, the new one starts from
+   * Postgres (`recorded`, when the caller read it for this month, or read here). Nothing here
+   * waits on Postgres when `recorded` is given: a webhook push reserves inside its database
+   * transaction, and the embedded PGlite serves one session at a time.
+   */
+  async current(orgId: string, recorded?: RecordedUsage): Promise<UsageState> {
     const period = usagePeriod(new Date());
     if (this.state?.period === period) return this.state;
     await this.ctx.blockConcurrencyWhile(async () => {
@@ -62,9 +80,13 @@ export class UsageCounter {
         this.state = stored;
         return;
       }
-      if (stored && stored.used !== stored.flushed) await writeUsage(this.env, stored);
+      if (stored && stored.used !== stored.flushed) {
+        // The ended month's last changes: written by the alarm, which runs at once, not here.
+        await this.ctx.storage.put(PREVIOUS_USAGE_KEY, stored);
+        await this.ctx.storage.setAlarm(Date.now());
+      }
       // A new month, or a hub without history (first use, lost storage): Postgres knows the count so far.
-      const used = await readUsage(this.env, orgId, period);
+      const used = recorded?.period === period ? recorded.used : await readUsage(this.env, orgId, period);
       this.state = { orgId, period, used, flushed: used };
       await this.ctx.storage.put(USAGE_KEY, this.state);
     });

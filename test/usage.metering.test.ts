@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, runDurableObjectAlarm } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -11,10 +11,20 @@ const period = () => new Date().toISOString().slice(0, 7);
 const rows = (prefix: string, count: number) => Array.from({ length: count }, (_, i) =>
   ({ id: `${prefix}-${i}`, occurred_at: '2026-03-01T09:30:00Z', amount: '1', currency: 'USD', account: 'A' }));
 
-async function usageRow(orgId: string): Promise<number | undefined> {
+async function usageRow(orgId: string, month = period()): Promise<number | undefined> {
   const [row] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.execute<{ transactions: string }>(sql`select transactions from usage where org_id = ${orgId} and period = ${period()}`)));
+    tx.execute<{ transactions: string }>(sql`select transactions from usage where org_id = ${orgId} and period = ${month}`)));
   return row === undefined ? undefined : Number(row.transactions);
+}
+
+/** A webhook push signed with the source's secret. */
+async function push(source: { id: string; signing_secret: string }, items: unknown): Promise<Response> {
+  const body = JSON.stringify(items);
+  const t = Math.floor(Date.now() / 1000);
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
+  const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
 }
 
 /** Puts the organization near its limit before its hub first counts (the hub starts from Postgres). */
@@ -56,6 +66,25 @@ describe('happy: the monthly cron', () => {
   });
 });
 
+describe('happy: a month that ended', () => {
+  it("writes the ended month's unflushed count by the alarm, and starts the new month from Postgres", async () => {
+    const org = await registerOrganization('Month Ended');
+    const orgId = org.organization.id;
+    await alreadyUsed(orgId, 4);
+    const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
+    // The hub last counted in January, and 9 of that month's transactions never reached Postgres.
+    await runInDurableObject(hub, (_, state) => state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }));
+    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+
+    const response = await push(source, rows('ME', 2));
+    expect(response.status).toBe(200);
+    // The alarm was due at once; it may already have run.
+    await runDurableObjectAlarm(hub);
+    expect(await usageRow(orgId, '2026-01')).toBe(9);
+    expect(await apiJson('GET', '/api/subscription', 200, { token: org.access_token })).toMatchObject({ period: period(), transactions: { used: 6 } });
+  });
+});
+
 describe('errors', () => {
   it('accepts a batch up to the limit and rejects the rest per row; then answers 402', async () => {
     const org = await registerOrganization('Near The Limit');
@@ -80,14 +109,6 @@ describe('errors', () => {
     const org = await registerOrganization('Webhook Limit');
     await alreadyUsed(org.organization.id, 9_998);
     const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
-    const push = async (items: unknown) => {
-      const body = JSON.stringify(items);
-      const t = Math.floor(Date.now() / 1000);
-      const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
-      const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-      return api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
-    };
     const [first, second, third] = rows('W', 3);
     const statuses = async (response: Response) => {
       expect(response.status).toBe(200);
@@ -95,10 +116,10 @@ describe('errors', () => {
         .map((result) => [result.id, result.status]);
     };
 
-    expect(await statuses(await push([first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
+    expect(await statuses(await push(source, [first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
     // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
-    expect(await statuses(await push(first))).toEqual([['W-0', 'duplicate']]);
-    const refused = await push([first, third]);
+    expect(await statuses(await push(source, first))).toEqual([['W-0', 'duplicate']]);
+    const refused = await push(source, [first, third]);
     expect(refused.status).toBe(402);
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
     expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });

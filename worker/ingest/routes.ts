@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { Database } from '../../db/client';
-import { withTenant } from '../../db/tenant';
+import { withTenantFoundBy, type Tx } from '../../db/tenant';
+import type { RecordedUsage } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
@@ -12,7 +12,7 @@ import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
 import { parseExactJson } from '../transactions/exact-json';
 import { recordValidator } from '../transactions/intake';
-import { planLimitReached, planLimitRowError, usageMeter, type PlanAllowance } from '../transactions/metering';
+import { planLimitReached, planLimitRowError, usageMeter, type PlanAllowance, type UsageMeter } from '../transactions/metering';
 import { existingExternalIds, insertTransactions } from '../transactions/store';
 import { parseSignatureHeader, SIGNATURE_HEADER, signatureMatches } from './signature';
 
@@ -45,17 +45,38 @@ const push = defineRoute({ public: true, reason: 'ERP webhook: authenticated by 
 ingestRoutes.openapi(push, async (c) => {
   const header = parseSignatureHeader(c.req.header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
   const rawBody = new Uint8Array(await c.req.arrayBuffer());
-  const source = await sourceForPush(c.var.database(), c.env.SOURCE_SECRET_KEY, c.req.valid('param').source_id);
-  // An unknown or inactive source answers exactly like a wrong signature: its existence does not leak.
-  if (!source || !(await signatureMatches(header, rawBody, source.secrets))) {
-    throw new ApiError('unauthorized', 'The signature does not match this source\'s signing secret.');
+  const key = c.env.SOURCE_SECRET_KEY;
+  const reservation: Reservation = { meter: undefined, reserved: 0 };
+  let decided: Decided | undefined;
+  try {
+    // One database transaction: the source is read as the system role, which enters its
+    // organization's tenant context; everything after runs there.
+    decided = await withTenantFoundBy(c.var.database(), (tx) => sourceForPush(tx, key, c.req.valid('param').source_id), async (tx, source) => {
+      if (!(await signatureMatches(header, rawBody, source.secrets))) throw badSignature();
+      const mapping = source.row.mapping as SourceMapping;
+      const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
+      const target = { orgId: source.row.orgId, sourceId: source.row.id, allowance: source.allowance, recorded: source.recorded };
+      return storeAndDecide(c.env, tx, target, items, mapping, reservation);
+    });
+  } catch (error) {
+    // Nothing was stored (the transaction rolled back): the reservation goes back whole.
+    await reservation.meter?.release(reservation.reserved).catch(() => undefined);
+    throw error;
   }
-  const mapping = source.row.mapping as SourceMapping;
-  const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
-  const target = { orgId: source.row.orgId, sourceId: source.row.id, allowance: source.allowance };
-  const results = await ingestPush(c.env, c.var.database(), target, items, mapping);
+  // An unknown or inactive source answers exactly like a wrong signature: its existence does not leak.
+  if (!decided) throw badSignature();
+  const { results, accepted, refusedForPlan, detected, orgId } = decided;
+  await reservation.meter?.release(reservation.reserved - accepted);
+  if (accepted === 0 && refusedForPlan > 0) throw planLimitReached(reservation.meter!);
+  attachViolations(results, detected);
+  const created = detected.filter((violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null);
+  await announce(c.env, orgId, created.map(violationCreated));
   return c.json({ results }, 200);
 });
+
+function badSignature(): ApiError {
+  return new ApiError('unauthorized', 'The signature does not match this source\'s signing secret.');
+}
 
 function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
   let parsed: unknown;
@@ -73,11 +94,17 @@ function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
 
 type Pending = { index: number; transaction: CanonicalTransaction };
 
+/** What the organization's allowance holds for this push, given back for what was not stored. */
+type Reservation = { meter: UsageMeter | undefined; reserved: number };
+
+type Decided = { results: PushResult[]; accepted: number; refusedForPlan: number; detected: DetectedViolation[]; orgId: string };
+
 /**
- * Stores the new transactions and evaluates them against every approved rule in the same tenant
- * transaction (a transaction is never stored unevaluated), then announces new violations.
+ * Stores the new transactions and evaluates them against every approved rule, in the caller's
+ * tenant transaction (a transaction is never stored unevaluated). The reservation against the plan
+ * is made here, between the source lookup and the insert; the caller gives back what was not stored.
  */
-async function ingestPush(env: Env, db: Database, target: { orgId: string; sourceId: string; allowance: PlanAllowance }, items: unknown[], mapping: SourceMapping): Promise<PushResult[]> {
+async function storeAndDecide(env: Env, tx: Tx, target: { orgId: string; sourceId: string; allowance: PlanAllowance; recorded: RecordedUsage }, items: unknown[], mapping: SourceMapping, reservation: Reservation): Promise<Decided> {
   const validate = recordValidator(mapping);
   const results: PushResult[] = [];
   const pending: Pending[] = [];
@@ -88,43 +115,29 @@ async function ingestPush(env: Env, db: Database, target: { orgId: string; sourc
       pending.push({ index, transaction: validated.transaction });
     } else results.push({ id: validated.id ?? null, status: 'rejected', errors: validated.errors, violations: [] });
   });
-  if (pending.length === 0) return results;
-
   const { orgId } = target;
-  // Reserved before the insert and outside any database transaction: on a month's first use the
-  // hub reads (and may write) Postgres itself, and the embedded PGlite serves one session at a
-  // time, so a transaction held open across this call would wait on it until the hub times out.
-  // Duplicates found by the insert give their share back.
+  if (pending.length === 0) return { results, accepted: 0, refusedForPlan: 0, detected: [], orgId };
+
+  // Duplicates found by the insert give their share back (the caller releases what was not stored).
   const fresh = firstOccurrences(pending);
-  const meter = usageMeter(env, orgId, target.allowance);
-  const reserved = await meter.reserve(fresh.length);
-  const allowed = new Set(fresh.slice(0, reserved));
-  let outcome: { accepted: number; refusedForPlan: number; detected: DetectedViolation[] };
-  try {
-    outcome = await withTenant(db, orgId, async (tx) => {
-      // The rule versions are read beside the insert: sent first, the statement without parameters
-      // shares the insert's round trip.
-      const [versions, stored] = await Promise.all([
-        loadActiveRuleVersions(tx),
-        insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction)),
-      ]);
-      // Past the plan's limit, a transaction that is already stored is still a duplicate, not a rejection.
-      const alreadyStored = await existingExternalIds(tx, fresh.slice(reserved).map((p) => p.transaction.id));
-      const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
-      const ids = settled.accepted.map((id) => stored.get(id)!);
-      const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
-      return { accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected };
-    });
-  } catch (error) {
-    await meter.release(reserved).catch(() => undefined);
-    throw error;
-  }
-  await meter.release(reserved - outcome.accepted);
-  if (outcome.accepted === 0 && outcome.refusedForPlan > 0) throw planLimitReached(meter);
-  attachViolations(results, outcome.detected);
-  const created = outcome.detected.filter((violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null);
-  await announce(env, orgId, created.map(violationCreated));
-  return results;
+  // The hub is given the month's count read with the source: on its first use this month it need
+  // not read Postgres, which on the embedded PGlite would wait for this very transaction.
+  const meter = usageMeter(env, orgId, target.allowance, target.recorded);
+  reservation.meter = meter;
+  reservation.reserved = await meter.reserve(fresh.length);
+  const allowed = new Set(fresh.slice(0, reservation.reserved));
+  // The rule versions are read beside the insert: sent first, the statement without parameters
+  // shares the insert's round trip.
+  const [versions, stored] = await Promise.all([
+    loadActiveRuleVersions(tx),
+    insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction)),
+  ]);
+  // Past the plan's limit, a transaction that is already stored is still a duplicate, not a rejection.
+  const alreadyStored = await existingExternalIds(tx, fresh.slice(reservation.reserved).map((p) => p.transaction.id));
+  const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
+  const ids = settled.accepted.map((id) => stored.get(id)!);
+  const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
+  return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ingestSources } from '../../db/schema';
+import { usagePeriod } from '../../durable-objects/usage-counter';
 import type { Tx } from '../../db/tenant';
-import { uuidLiteral, withSystem } from '../../db/tenant';
-import type { Database } from '../../db/client';
+import { enterTenant, uuidLiteral } from '../../db/tenant';
 import { notFound } from '../platform/errors';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
@@ -68,24 +68,33 @@ export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ r
   return { row: row!, secret };
 }
 
-/** For the webhook, before the organization is known: the source, its organization's plan and the secrets that verify today. */
-export async function sourceForPush(db: Database, key: string, id: string, now = new Date()) {
-  // A push is latency-sensitive: the source and its organization's plan are read by two statements
-  // sent at once (neither binds a parameter, see uuidLiteral, so postgres.js pipelines them).
-  const found = await withSystem(db, async (tx) => {
-    const [[source], allowance] = await Promise.all([
-      tx.select().from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`),
-      planAllowance(tx, sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`),
-    ]);
-    return source && { row: source, allowance };
-  });
-  if (!found || !found.row.isActive) return undefined;
-  const { row, allowance } = found;
+/**
+ * For the webhook, as the `find` of withTenantFoundBy (the system role, before the organization is
+ * known): the source, its organization's plan and the secrets that verify today. Reading the
+ * source enters its organization's tenant context.
+ */
+export async function sourceForPush(tx: Tx, key: string, id: string, now = new Date()) {
+  // Two statements sent at once: neither binds a parameter (see uuidLiteral), so postgres.js
+  // pipelines them. In whichever order they run, the plan's reads the same rows: as the system
+  // role, or in the tenant context of the source's organization.
+  const period = usagePeriod(now);
+  const [[row], allowance] = await Promise.all([
+    tx.select({
+      ...getTableColumns(ingestSources),
+      // The month's count as Postgres holds it, for the OrgHub's first use this month (RecordedUsage).
+      // Written out: drizzle leaves the columns of a one-table select unqualified. The period is our own YYYY-MM.
+      recordedUsage: sql<string | null>`(select u.transactions from usage u
+        where u.org_id = ingest_sources.org_id and u.period = ${sql.raw(`'${period}'`)})`,
+      tenant: enterTenant(ingestSources.orgId),
+    }).from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`),
+    planAllowance(tx, sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`),
+  ]);
+  if (!row || !row.isActive) return undefined;
   const secrets = [await decryptSecret(key, row.id, row.secretCiphertext)];
   if (row.previousSecretCiphertext && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
     secrets.push(await decryptSecret(key, row.id, row.previousSecretCiphertext));
   }
-  return { row, secrets, allowance };
+  return { row, secrets, allowance, recorded: { period, used: Number(row.recordedUsage ?? 0) } };
 }
 
 export function sourceView(row: SourceRow) {

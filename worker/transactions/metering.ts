@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { usage } from '../../db/schema';
 import type { Database } from '../../db/client';
 import { withSystem, type Tx } from '../../db/tenant';
-import { usagePeriod } from '../../durable-objects/usage-counter';
+import { usagePeriod, type RecordedUsage } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
@@ -29,7 +29,8 @@ export type UsageMeter = {
   headroom(): number;
 };
 
-export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance): UsageMeter {
+/** `recorded`: the month's count as the caller read it from Postgres, if it did (see RecordedUsage). */
+export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance, recorded?: RecordedUsage): UsageMeter {
   const hub = orgHub(env, orgId);
   let used = 0;
   let reserved = false;
@@ -37,7 +38,7 @@ export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance): U
     allowance,
     async reserve(count) {
       if (count === 0) return 0;
-      const result = await hub.reserveTransactions(orgId, count, allowance.limit);
+      const result = await hub.reserveTransactions(orgId, count, allowance.limit, recorded);
       used = result.used;
       reserved = true;
       return result.granted;
