@@ -69,7 +69,9 @@ async function startWorker(databaseUrl: string, port: number): Promise<Miniflare
         ...(options.bindings as Record<string, string>), DEFAULT_PLAN: 'enterprise',
         JWT_SECRET: randomBytes(32).toString('hex'), SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
       },
-      hyperdrives: { HYPERDRIVE: databaseUrl },
+      // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
+      // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.
+      hyperdrives: { HYPERDRIVE: process.env.BENCH_HYPERDRIVE_URL ?? databaseUrl },
     }],
   }));
   await worker.ready;
