@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Field } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';
@@ -16,22 +17,17 @@ function safeDestination(from: string | null): string {
 export function SignInPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
+  const session = useMutation({
+    mutationFn: ({ email, password }: { email: string; password: string }) => signIn(email, password),
+    onSuccess: () => navigate(safeDestination(params.get('from')), { replace: true }),
+  });
+  const error = session.error && (session.error instanceof ApiProblem && session.error.status === 401
+    ? 'The email or password is incorrect.' : problemMessage(session.error));
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setPending(true);
-    setError(null);
-    try {
-      await signIn(String(form.get('email')), String(form.get('password')));
-      navigate(safeDestination(params.get('from')), { replace: true });
-    } catch (caught) {
-      setError(caught instanceof ApiProblem && caught.status === 401 ? 'The email or password is incorrect.' : problemMessage(caught));
-    } finally {
-      setPending(false);
-    }
+    session.mutate({ email: String(form.get('email')), password: String(form.get('password')) });
   }
 
   return (
@@ -44,7 +40,7 @@ export function SignInPage() {
         {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
         <Field label="Email"><Input name="email" type="email" autoComplete="email" required /></Field>
         <Field label="Password"><Input name="password" type="password" autoComplete="current-password" required /></Field>
-        <Button type="submit" disabled={pending}>{pending ? 'Signing in…' : 'Sign in'}</Button>
+        <Button type="submit" disabled={session.isPending}>{session.isPending ? 'Signing in…' : 'Sign in'}</Button>
       </form>
     </AuthShell>
   );

@@ -1,4 +1,5 @@
-import { useState, type FormEvent } from 'react';
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { Field, fieldErrors } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';
@@ -10,30 +11,24 @@ import { AuthShell } from './auth-shell';
 
 export function SignUpPage() {
   const navigate = useNavigate();
-  const [error, setError] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [pending, setPending] = useState(false);
+  const registration = useMutation({
+    mutationFn: signUp,
+    onSuccess: () => navigate('/', { replace: true }),
+  });
+  // Field-level problems go beside their fields; anything else above the form.
+  const failure = registration.error;
+  const errors = failure instanceof ApiProblem && failure.errors.length > 0 ? fieldErrors(failure.errors) : {};
+  const error = failure && Object.keys(errors).length === 0 ? problemMessage(failure) : null;
 
-  async function submit(event: FormEvent<HTMLFormElement>) {
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setPending(true);
-    setError(null);
-    setErrors({});
-    try {
-      await signUp({
-        org_name: String(form.get('org_name')),
-        full_name: String(form.get('full_name')),
-        email: String(form.get('email')),
-        password: String(form.get('password')),
-      });
-      navigate('/', { replace: true });
-    } catch (caught) {
-      if (caught instanceof ApiProblem && caught.errors.length > 0) setErrors(fieldErrors(caught.errors));
-      else setError(problemMessage(caught));
-    } finally {
-      setPending(false);
-    }
+    registration.mutate({
+      org_name: String(form.get('org_name')),
+      full_name: String(form.get('full_name')),
+      email: String(form.get('email')),
+      password: String(form.get('password')),
+    });
   }
 
   return (
@@ -50,7 +45,7 @@ export function SignUpPage() {
         <Field label="Password" error={errors.password} hint="8 to 256 characters.">
           <Input name="password" type="password" autoComplete="new-password" minLength={8} maxLength={256} required />
         </Field>
-        <Button type="submit" disabled={pending}>{pending ? 'Creating…' : 'Create organization'}</Button>
+        <Button type="submit" disabled={registration.isPending}>{registration.isPending ? 'Creating…' : 'Create organization'}</Button>
       </form>
     </AuthShell>
   );
