@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { convertV4MiniflareOptions, Miniflare, type WorkerdStructuredLog } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
@@ -49,7 +49,7 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
  * queues and their consumers, Hyperdrive, R2, assets), as Miniflare runs it in workerd.
  * `BENCH_INSPECTOR=<port>` opens the V8 inspector for a CPU profile.
  */
-async function startWorker(databaseUrl: string, port: number): Promise<Miniflare> {
+async function startWorker(databaseUrl: string, port: number): Promise<{ dispose: () => Promise<void> }> {
   // The benchmarks do not need the dashboard, but the assets binding needs its folder (a fresh clone has none).
   mkdirSync('web/dist', { recursive: true });
   // A frozen bundle: nothing in the tree can reload the Worker mid-run.
@@ -75,7 +75,12 @@ async function startWorker(databaseUrl: string, port: number): Promise<Miniflare
     }],
   }));
   await worker.ready;
-  return worker;
+  return {
+    dispose: async () => {
+      await worker.dispose();
+      rmSync(bundle, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Rows per request: ~190-byte rows keep each body under the 100 MB upload limit. */
