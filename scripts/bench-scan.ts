@@ -4,9 +4,9 @@
  * Starts the real Worker in workerd (the benchmarks' server: API, queue consumer and Durable
  * Objects) against the database, generates a synthetic organization with N transactions (default
  * 1,000,000) in SQL, creates and approves a 10-rule set through the API, POSTs /api/scans and
- * polls it to completion. Prints
- * transactions per second, wall time, violations found and the peak memory of the workerd process.
- * Honours DATABASE_URL; without it, an embedded Postgres (PGlite) is started.
+ * polls it to completion. Prints transactions per second, wall time, violations found and the
+ * peak memory of the workerd process. Honours DATABASE_URL; without it, an embedded Postgres
+ * (PGlite) is started.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
