@@ -5,6 +5,7 @@ import { detectViolations } from '../worker/rules/engine';
 import {
   compileCondition,
   evaluate,
+  explain,
   measureAggregates,
   validateRule,
   type AggregateMeasure,
@@ -360,7 +361,7 @@ describe('happy', () => {
     expect(detected.some(({ hits }) => hits.length > 0)).toBe(true);
   });
 
-  it('given transactions (a webhook push), all versions decided in one statement flag exactly what the evaluator flags', async () => {
+  it('given transactions (a webhook push), all versions decided in one statement flag exactly what the evaluator flags, with the same evidence', async () => {
     const rules = seededRandom(seed * 10 + 9);
     const instants = history.map((transaction) => transaction.occurred_at);
     const versions = Array.from({ length: 40 }, (_, i) => ({
@@ -379,8 +380,15 @@ describe('happy', () => {
       const condition = version.condition as Condition;
       const expected = detected.pushed.map((id) => history.find((transaction) => transaction.id === id)!)
         .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds).map((subject) => subject.id).sort();
-      const hits = detected.hits.filter((hit) => hit.ruleVersionId === version.id).map((hit) => hit.externalId).sort();
+      const versionHits = detected.hits.filter((hit) => hit.ruleVersionId === version.id);
+      const hits = versionHits.map((hit) => hit.externalId).sort();
       expect(hits, JSON.stringify(condition)).toEqual(expected);
+      // The evidence (each aggregate's value and contributing ids, read from the decision and the
+      // evidence statement) is what the evaluator explains from its own measures.
+      for (const hit of versionHits) {
+        const subject = history.find((transaction) => transaction.id === hit.externalId)!;
+        expect(hit.evidence, JSON.stringify(condition)).toEqual(explain(condition, subject, measureAggregates(condition, subject, history)).evidence);
+      }
       agreed += hits.length;
     }
     expect(agreed).toBeGreaterThan(0);

@@ -67,25 +67,55 @@ export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationS
 
 /**
  * Given transactions (a webhook's few): every rule version decided in one statement, one
- * `hit_<n>` column per version holding its measures when it holds (null otherwise). A statement
- * with parameters costs postgres.js two round trips (it asks for the parameter types first), so
- * one statement instead of one per version is what keeps a push's latency low.
+ * `hit_<n>` column per version holding its aggregates' statistics when it holds (null otherwise).
+ * A statement with parameters costs postgres.js two round trips (it asks for the parameter types
+ * first), so one statement instead of one per version is what keeps a push's latency low. The
+ * evidence ids of windowed hits come from a second statement, run only when a windowed rule hit:
+ * planning an ids subquery per window on every push cost more than that statement does on a few.
  */
 async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationScope, versions: ActiveRuleVersion[], options: DetectionOptions): Promise<DetectedViolation[]> {
   if (versions.length === 0) return [];
-  const decisions = versions.map((version, n) => {
-    const compiled = compileCondition(version.condition as Condition);
-    return sql`case when ${compiled.holds} then ${measuresOf(compiled)} end as ${sql.raw(`hit_${n}`)}`;
-  });
+  const compiled = versions.map((version) => compileCondition(version.condition as Condition));
+  const decisions = compiled.map((condition, n) => sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`);
   const rows = await tx.execute<HitRow & Record<`hit_${number}`, AggregateMeasure[] | string | null>>(sql`
     select ${transactionColumns}, ${sql.join(decisions, sql`, `)}
     from transactions t
     where ${scopeFilter(orgId, scope)}
     order by t.id`);
-  const explained = versions.flatMap((version, n) => rows.filter((row) => row[`hit_${n}`] !== null)
-    .map((row) => explainHit(version, hitOf({ ...withoutDecisions(row), measures: row[`hit_${n}`]! }))));
+  const hits = versions.map((_, n) => rows.filter((row) => row[`hit_${n}`] !== null));
+  const evidence = await evidenceIdsOfHits(tx, orgId, compiled, hits);
+  const explained = versions.flatMap((version, n) => hits[n]!.map((row) => {
+    const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]!);
+    const ids = evidence.get(`${n}/${row.internal_id}`) ?? [];
+    const measures = statistics.map((measure, k) => ({ ...measure, ids: ids[k] ?? [] }) as AggregateMeasure);
+    return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
+  }));
   // Every version's violations in one insert: each statement with parameters is two round trips.
   return options.persist ? persistViolations(tx, orgId, explained, options.scanId) : explained;
+}
+
+/**
+ * The contributing ids of each windowed hit's aggregates, by `<version index>/<internal id>`, in
+ * one statement: an `ev_<n>` column per version that hit, for the transactions it hit.
+ */
+async function evidenceIdsOfHits(tx: Tx, orgId: string, compiled: CompiledCondition[], hits: HitRow[][]): Promise<Map<string, string[][]>> {
+  const windowed = compiled.flatMap((condition, n) => (condition.evidenceIds.length > 0 && hits[n]!.length > 0 ? [n] : []));
+  if (windowed.length === 0) return new Map();
+  const idsOf = (n: number) => hits[n]!.map((row) => Number(row.internal_id));
+  const columns = windowed.map((n) => sql`case when t.id = any(${`{${idsOf(n).join(',')}}`}::bigint[])
+    then ${jsonbArray(compiled[n]!.evidenceIds)} end as ${sql.raw(`ev_${n}`)}`);
+  const rows = await tx.execute<Record<string, unknown> & { internal_id: string }>(sql`
+    select t.id as internal_id, ${sql.join(columns, sql`, `)}
+    from transactions t
+    where ${scopeFilter(orgId, { kind: 'transactions', ids: [...new Set(windowed.flatMap(idsOf))] })}`);
+  const evidence = new Map<string, string[][]>();
+  for (const row of rows) {
+    for (const n of windowed) {
+      const ids = row[`ev_${n}`];
+      if (ids !== null && ids !== undefined) evidence.set(`${n}/${row.internal_id}`, jsonOf<string[][]>(ids));
+    }
+  }
+  return evidence;
 }
 
 async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion, options: DetectionOptions): Promise<DetectedViolation[]> {
@@ -162,8 +192,12 @@ const transactionColumns = sql`t.id as internal_id, t.external_id as id,
   t.counterparty_country, t.channel, t.attributes`;
 
 /** Each aggregate's measure for a hit, in the order of the condition's aggregates. */
-const measuresOf = (compiled: CompiledCondition) =>
-  compiled.measures.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(compiled.measures, sql`, `)})`;
+const measuresOf = (compiled: CompiledCondition) => jsonbArray(compiled.measures);
+
+const jsonbArray = (items: SQL[]) => (items.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(items, sql`, `)})`);
+
+/** A jsonb column as postgres.js hands it over: parsed, or as text. */
+const jsonOf = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 
 async function selectHits(tx: Tx, orgId: string, scope: EvaluationScope, compiled: CompiledCondition, afterId: number, limit: number): Promise<Hit[]> {
   const rows = await tx.execute<HitRow>(sql`
@@ -181,7 +215,7 @@ function hitOf({ internal_id, measures, ...transaction }: HitRow): Hit {
   return {
     id: Number(internal_id),
     transaction: transaction as CanonicalTransaction,
-    measures: (typeof measures === 'string' ? JSON.parse(measures) : measures) as AggregateMeasure[],
+    measures: jsonOf<AggregateMeasure[]>(measures),
   };
 }
 

@@ -19,6 +19,13 @@ export interface CompiledCondition {
   holds: SQL;
   /** Per aggregate in document order (`listAggregates`): a jsonb AggregateMeasure of t's window set. */
   measures: SQL[];
+  /**
+   * The same measures in two parts, for a statement that decides before it explains (a webhook
+   * push): `statistics` without the contributing ids, and `evidenceIds`, the jsonb array of those
+   * ids. Planning each window's ids subquery is paid only for hits.
+   */
+  statistics: SQL[];
+  evidenceIds: SQL[];
   /** Fields of `t` the condition reads, for evidence. */
   fieldsRead: Field[];
   /** The FROM clause: `transactions t`, joined to the set-based windows `holds` reads. */
@@ -42,7 +49,9 @@ export function compileCondition(condition: Condition, windows?: SetBasedWindows
   const joins = windows ? setBased.map((node, i) => windowJoin(node.aggregate, `s${i}`, windows)) : [];
   return {
     holds: conditionSql(condition, 't', precomputed),
-    measures: listAggregates(condition).map((node) => measureSql(node.aggregate)),
+    measures: listAggregates(condition).map((node) => sql`(${statisticsSql(node.aggregate)} || jsonb_build_object('ids', ${evidenceIdsSql(node.aggregate)}))`),
+    statistics: listAggregates(condition).map((node) => statisticsSql(node.aggregate)),
+    evidenceIds: listAggregates(condition).map((node) => evidenceIdsSql(node.aggregate)),
     fieldsRead: fieldsRead(condition),
     from: sql.join([sql`transactions t`, ...joins], sql` `),
   };
@@ -385,10 +394,15 @@ function newestFirst(alias: string): SQL {
   return sql.raw(`${alias}.occurred_at DESC, ${alias}.external_id COLLATE "C" DESC`);
 }
 
-function measureSql(aggregate: Aggregate): SQL {
-  const [rows, window] = [windowSet(aggregate), windowFilter(aggregate)];
-  const { value, sum, count, contributes } = measureParts(aggregate);
-  const ids = sql`(SELECT COALESCE(jsonb_agg(c.external_id ORDER BY ${newestFirst('c')}), '[]'::jsonb)
-    FROM (SELECT u.external_id, u.occurred_at FROM ${rows} WHERE ${window} AND ${contributes} ORDER BY ${newestFirst('u')} LIMIT ${sql.raw(String(MAX_EVIDENCE_IDS))}) c)`;
-  return sql`((SELECT jsonb_build_object('value', ${value}, 'sum', ${sum}, 'count', ${count}) FROM ${rows} WHERE ${window}) || jsonb_build_object('ids', ${ids}))`;
+/** A window set's value, exact sum and contributing count, as a jsonb object (AggregateMeasure without its ids). */
+function statisticsSql(aggregate: Aggregate): SQL {
+  const { value, sum, count } = measureParts(aggregate);
+  return sql`(SELECT jsonb_build_object('value', ${value}, 'sum', ${sum}, 'count', ${count}) FROM ${windowSet(aggregate)} WHERE ${windowFilter(aggregate)})`;
+}
+
+/** The newest contributing members' ids (at most MAX_EVIDENCE_IDS), as a jsonb array. */
+function evidenceIdsSql(aggregate: Aggregate): SQL {
+  const { contributes } = measureParts(aggregate);
+  return sql`(SELECT COALESCE(jsonb_agg(c.external_id ORDER BY ${newestFirst('c')}), '[]'::jsonb)
+    FROM (SELECT u.external_id, u.occurred_at FROM ${windowSet(aggregate)} WHERE ${windowFilter(aggregate)} AND ${contributes} ORDER BY ${newestFirst('u')} LIMIT ${sql.raw(String(MAX_EVIDENCE_IDS))}) c)`;
 }
