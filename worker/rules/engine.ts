@@ -77,7 +77,7 @@ async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationSco
   if (versions.length === 0) return [];
   const compiled = versions.map((version) => compileCondition(version.condition as Condition));
   const decisions = compiled.map((condition, n) => sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`);
-  const rows = await tx.execute<HitRow & Record<`hit_${number}`, AggregateMeasure[] | string | null>>(sql`
+  const rows = await tx.execute<HitRow & Record<`hit_${number}`, unknown>>(sql`
     select ${transactionColumns}, ${sql.join(decisions, sql`, `)}
     from transactions t
     where ${scopeFilter(orgId, scope)}
@@ -85,7 +85,7 @@ async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationSco
   const hits = versions.map((_, n) => rows.filter((row) => row[`hit_${n}`] !== null));
   const evidence = await evidenceIdsOfHits(tx, orgId, compiled, hits);
   const explained = versions.flatMap((version, n) => hits[n]!.map((row) => {
-    const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]!);
+    const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]);
     const ids = evidence.get(`${n}/${row.internal_id}`) ?? [];
     const measures = statistics.map((measure, k) => ({ ...measure, ids: ids[k] ?? [] }) as AggregateMeasure);
     return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
