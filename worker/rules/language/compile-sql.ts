@@ -47,11 +47,14 @@ export function compileCondition(condition: Condition, windows?: SetBasedWindows
   const setBased = windows ? windows.aggregates.filter((node) => supportsSetBasedWindow(node.aggregate)) : [];
   const precomputed = new Map(setBased.map((node, i) => [node, precomputedComparison(node, `s${i}`)]));
   const joins = windows ? setBased.map((node, i) => windowJoin(node.aggregate, `s${i}`, windows)) : [];
+  const aggregates = listAggregates(condition);
+  const statistics = aggregates.map((node) => statisticsSql(node.aggregate));
+  const evidenceIds = aggregates.map((node) => evidenceIdsSql(node.aggregate));
   return {
     holds: conditionSql(condition, 't', precomputed),
-    measures: listAggregates(condition).map((node) => sql`(${statisticsSql(node.aggregate)} || jsonb_build_object('ids', ${evidenceIdsSql(node.aggregate)}))`),
-    statistics: listAggregates(condition).map((node) => statisticsSql(node.aggregate)),
-    evidenceIds: listAggregates(condition).map((node) => evidenceIdsSql(node.aggregate)),
+    measures: statistics.map((measured, i) => sql`(${measured} || jsonb_build_object('ids', ${evidenceIds[i]}))`),
+    statistics,
+    evidenceIds,
     fieldsRead: fieldsRead(condition),
     from: sql.join([sql`transactions t`, ...joins], sql` `),
   };
