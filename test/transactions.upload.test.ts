@@ -86,6 +86,14 @@ describe('happy', () => {
 });
 
 describe('errors', () => {
+  it('takes a leap day only in a leap year of the Gregorian calendar', async () => {
+    const days = ['2024-02-29', '2023-02-29', '2000-02-29', '1900-02-29', '2026-04-31', '0001-01-01'];
+    const rows = days.map((day, i) => good(`LEAP-${i}`, { occurred_at: `${day}T12:00:00Z` }));
+    const report = await uploadReport('application/json', JSON.stringify(rows));
+    expect([report.accepted, report.rejected]).toEqual([3, 3]);
+    expect(report.errors.map((e) => [e.row, e.errors[0]!.path])).toEqual([[2, 'occurred_at'], [4, 'occurred_at'], [5, 'occurred_at']]);
+  });
+
   it('rejects hostile exponents per row instead of expanding them (a billion zeros would take the isolate down)', async () => {
     const body = ['1e999999999', '"1e999999999"', '1e-999999999', '0e999999999', '-1e99999999'].map((amount, i) =>
       `{"id":"HX-${i}","occurred_at":"2026-03-01T00:00:00Z","amount":${amount},"currency":"USD","account":"A"}`).join('\n');

@@ -14,7 +14,7 @@ export function isRfc3339WithOffset(text: string): boolean {
   const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
   const month = twoDigits(text, 5);
   const day = twoDigits(text, 8);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > lastDayOfMonth(year, month)) return false;
+  if (year < 1 || !validDate(year, month, day)) return false;
   if (twoDigits(text, 11) > 23 || twoDigits(text, 14) > 59 || twoDigits(text, 17) > 59) return false;
   const end = text.length;
   if (text[end - 1] === 'Z' || text[end - 1] === 'z') return true;
@@ -24,23 +24,16 @@ export function isRfc3339WithOffset(text: string): boolean {
 /** The number written by the two ASCII digits at `at` (the pattern has already matched them). */
 const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + (text.charCodeAt(at + 1) - 48);
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/**
- * The Gregorian calendar's last day of a month, for years 1 to 9999: what `validDate` finds with a
- * Date, without allocating one per row (`validDate` stays for callers whose years can be out of range).
- */
-function lastDayOfMonth(year: number, month: number): number {
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
-}
-
 /** An instant in a request (filters, ranges): the same check as a transaction's occurred_at. */
 export const instant = z.string().refine(isRfc3339WithOffset, 'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z');
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A day of the (proleptic) Gregorian calendar, computed without a Date: this runs once per ingested row. */
 export function validDate(year: number, month: number, day: number): boolean {
   if (month < 1 || month > 12 || day < 1) return false;
-  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 /** A UTC instant as RFC 3339, without fractional seconds when they are zero. */
