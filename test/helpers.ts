@@ -110,3 +110,19 @@ export async function signInPlatformOperator(): Promise<Session & { password: st
   const session = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email, password } });
   return { ...session, password };
 }
+
+/** The `X-NitiLens-Signature` header (contract section 5) for `body`, signed at `t` (now unless given). */
+export async function webhookSignature(secret: string, body: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
+  return `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** A signed webhook push; `payload` as a string is sent verbatim (amounts a JS number cannot hold). */
+export async function pushSigned(sourceId: string, secret: string, payload: unknown, t?: number): Promise<Response> {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return api('POST', `/api/ingest/${sourceId}`, {
+    rawBody: body, headers: { 'content-type': 'application/json', 'x-nitilens-signature': await webhookSignature(secret, body, t) },
+  });
+}

@@ -1,23 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { api, apiJson, registerOrganization, withDatabase } from './helpers';
-
-const encoder = new TextEncoder();
-
-async function sign(secret: string, body: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
-  return `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/** `payload` as a string is sent verbatim (amounts a JS number cannot hold). */
-async function pushSigned(sourceId: string, secret: string, payload: unknown, t?: number): Promise<Response> {
-  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return api('POST', `/api/ingest/${sourceId}`, {
-    rawBody: body, headers: { 'content-type': 'application/json', 'x-nitilens-signature': await sign(secret, body, t) },
-  });
-}
+import { api, apiJson, pushSigned, registerOrganization, webhookSignature, withDatabase } from './helpers';
 
 function tx(id: string, extra: Record<string, unknown> = {}) {
   return { id, occurred_at: '2026-03-01T09:30:00Z', amount: '125.50', currency: 'USD', account: 'ACC-1', ...extra };
@@ -140,7 +124,7 @@ describe('security', () => {
       expect(response.headers.get('content-type')).toBe('application/problem+json');
     }
     // A body changed after signing no longer matches.
-    const signature = await sign(source.signing_secret, JSON.stringify(tx('S-1')));
+    const signature = await webhookSignature(source.signing_secret, JSON.stringify(tx('S-1')));
     const tampered = await api('POST', `/api/ingest/${source.id}`, { rawBody: JSON.stringify(tx('S-1', { amount: '1' })), headers: { 'x-nitilens-signature': signature } });
     expect(tampered.status).toBe(401);
     expect((await pushSigned(source.id, source.signing_secret, tx('S-1'), now - 290)).status).toBe(200);
@@ -178,7 +162,7 @@ describe('errors', () => {
     const org = await registerOrganization('Webhook Errors');
     const source = await newSource(org.access_token);
     const body = '{"id": "X"';
-    const malformed = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': await sign(source.signing_secret, body) } });
+    const malformed = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': await webhookSignature(source.signing_secret, body) } });
     expect(malformed.status).toBe(400);
     const many = Array.from({ length: 1001 }, (_, i) => tx(`M-${i}`));
     expect((await pushSigned(source.id, source.signing_secret, many)).status).toBe(413);

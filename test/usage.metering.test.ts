@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
-import { api, apiJson, registerOrganization, withDatabase } from './helpers';
+import { api, apiJson, pushSigned, registerOrganization, withDatabase } from './helpers';
 
 const period = () => new Date().toISOString().slice(0, 7);
 
@@ -25,16 +25,6 @@ async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 5_0
     if (value !== undefined || Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** A webhook push signed with the source's secret. */
-async function push(source: { id: string; signing_secret: string }, items: unknown): Promise<Response> {
-  const body = JSON.stringify(items);
-  const t = Math.floor(Date.now() / 1000);
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(source.signing_secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${t}.${body}`)));
-  const signature = `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
-  return api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': signature } });
 }
 
 /** Puts the organization near its limit before its hub first counts (the hub starts from Postgres). */
@@ -86,7 +76,7 @@ describe('happy: a month that ended', () => {
     await runInDurableObject(hub, (_, state) => state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }));
     const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
 
-    const response = await push(source, rows('ME', 2));
+    const response = await pushSigned(source.id, source.signing_secret, rows('ME', 2));
     expect(response.status).toBe(200);
     // The alarm is due at once, so the runtime may already be running it: run it if it is still
     // pending, and give one in flight a moment to finish its write.
@@ -127,10 +117,10 @@ describe('errors', () => {
         .map((result) => [result.id, result.status]);
     };
 
-    expect(await statuses(await push(source, [first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
+    expect(await statuses(await pushSigned(source.id, source.signing_secret, [first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
     // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
-    expect(await statuses(await push(source, first))).toEqual([['W-0', 'duplicate']]);
-    const refused = await push(source, [first, third]);
+    expect(await statuses(await pushSigned(source.id, source.signing_secret, first))).toEqual([['W-0', 'duplicate']]);
+    const refused = await pushSigned(source.id, source.signing_secret, [first, third]);
     expect(refused.status).toBe(402);
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
     expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
