@@ -1,6 +1,6 @@
+import { connect } from 'cloudflare:sockets';
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { connect } from 'cloudflare:sockets';
 
 /**
  * A TCP socket for postgres.js inside workerd. postgres.js's own polyfill closes the socket while
@@ -26,7 +26,10 @@ class WorkerdSocket extends EventEmitter {
   }
 
   write(data: Uint8Array, callback?: () => void): boolean {
-    this.writer.write(data).then(() => callback?.(), (error: unknown) => this.fail(error));
+    this.writer.write(data).then(
+      () => callback?.(),
+      (error: unknown) => this.fail(error),
+    );
     return true;
   }
 

@@ -30,6 +30,8 @@ async function ensureWorkerRole(client: postgres.Sql, password: string): Promise
   const verb = existing ? 'ALTER' : 'CREATE';
   // Role DDL takes no bind parameters; the password is quoted by Postgres' own quote_literal.
   const [row] = await client<{ literal: string }[]>`select quote_literal(${password}) as literal`;
-  await client.unsafe(`${verb} ROLE ${WORKER_ROLE} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD ${row!.literal}`);
+  await client.unsafe(
+    `${verb} ROLE ${WORKER_ROLE} LOGIN NOINHERIT NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB PASSWORD ${row!.literal}`,
+  );
   await client.unsafe(`GRANT nitilens_app, nitilens_system TO ${WORKER_ROLE}`);
 }

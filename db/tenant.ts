@@ -1,4 +1,4 @@
-import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Database } from './client';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -36,7 +36,11 @@ export function enterTenant(orgId: SQLWrapper): SQL {
  * If `find` returned a row without entering its tenant context, `work` would run as the system
  * role, which can only read: it fails closed.
  */
-export async function withTenantFoundBy<F, T>(db: Database, find: (tx: Tx) => Promise<F | undefined>, work: (tx: Tx, found: F) => Promise<T>): Promise<T | undefined> {
+export async function withTenantFoundBy<F, T>(
+  db: Database,
+  find: (tx: Tx) => Promise<F | undefined>,
+  work: (tx: Tx, found: F) => Promise<T>,
+): Promise<T | undefined> {
   return db.transaction(async (tx) => {
     // Awaited on its own: the role must be in place before find's statements are even parsed, and
     // postgres.js sends concurrently issued statements in no order callers can rely on.

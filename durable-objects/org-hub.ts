@@ -1,12 +1,23 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
-import { UsageCounter, type RecordedUsage } from './usage-counter';
+import { type RecordedUsage, UsageCounter } from './usage-counter';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
   | { type: 'scan.progress'; scan_id: string; processed: number; total: number; violations_found: number }
-  | { type: 'scan.completed'; scan_id: string; status: 'completed' | 'failed'; processed: number; total: number; violations_found: number; error?: string }
-  | { type: 'violation.created'; violation: { id: string; rule_id: string; transaction_id: string; severity: string; explanation: string } }
+  | {
+      type: 'scan.completed';
+      scan_id: string;
+      status: 'completed' | 'failed';
+      processed: number;
+      total: number;
+      violations_found: number;
+      error?: string;
+    }
+  | {
+      type: 'violation.created';
+      violation: { id: string; rule_id: string; transaction_id: string; severity: string; explanation: string };
+    }
   | { type: 'alert'; severity: string; title: string; detail: string };
 
 type SocketAttachment = { userId: string; connectedAt: number };
@@ -22,7 +33,10 @@ export class OrgHub extends DurableObject<Env> {
   /** A single-use ticket for opening the organization's socket; valid for 60 seconds. */
   async issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }> {
     const ticket = crypto.randomUUID().replaceAll('-', '') + crypto.randomUUID().replaceAll('-', '');
-    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, { userId, expiresAt: Date.now() + TICKET_SECONDS * 1000 });
+    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, {
+      userId,
+      expiresAt: Date.now() + TICKET_SECONDS * 1000,
+    });
     return { ticket, expiresIn: TICKET_SECONDS };
   }
 
@@ -85,7 +99,12 @@ export class OrgHub extends DurableObject<Env> {
   private usageCounter = new UsageCounter(this.ctx, this.env);
 
   /** Grants up to `count` transactions this month without passing `limit` (null: unlimited). */
-  async reserveTransactions(orgId: string, count: number, limit: number | null, recorded?: RecordedUsage): Promise<{ granted: number; used: number }> {
+  async reserveTransactions(
+    orgId: string,
+    count: number,
+    limit: number | null,
+    recorded?: RecordedUsage,
+  ): Promise<{ granted: number; used: number }> {
     return this.usageCounter.reserve(orgId, count, limit, recorded);
   }
 

@@ -31,10 +31,18 @@ export type RecordedUsage = { period: string; used: number };
 export class UsageCounter {
   private state: UsageState | undefined;
 
-  constructor(private readonly ctx: DurableObjectState, private readonly env: Env) {}
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+  ) {}
 
   /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
-  async reserve(orgId: string, count: number, limit: number | null, recorded?: RecordedUsage): Promise<{ granted: number; used: number }> {
+  async reserve(
+    orgId: string,
+    count: number,
+    limit: number | null,
+    recorded?: RecordedUsage,
+  ): Promise<{ granted: number; used: number }> {
     const state = await this.current(orgId, recorded);
     const granted = limit === null ? count : Math.max(0, Math.min(count, limit - state.used));
     if (granted > 0) await this.save({ ...state, used: state.used + granted });
@@ -104,7 +112,9 @@ async function readUsage(env: Env, orgId: string, period: string): Promise<numbe
   const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
   try {
     return await withTenant(client.db, orgId, async (tx) => {
-      const [row] = await tx.select({ transactions: usage.transactions }).from(usage)
+      const [row] = await tx
+        .select({ transactions: usage.transactions })
+        .from(usage)
         .where(and(eq(usage.orgId, orgId), eq(usage.period, period)));
       return row?.transactions ?? 0;
     });
@@ -117,8 +127,14 @@ async function writeUsage(env: Env, state: UsageState): Promise<void> {
   const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
   try {
     await withTenant(client.db, state.orgId, (tx) =>
-      tx.insert(usage).values({ orgId: state.orgId, period: state.period, transactions: state.used })
-        .onConflictDoUpdate({ target: [usage.orgId, usage.period], set: { transactions: state.used, updatedAt: new Date() } }));
+      tx
+        .insert(usage)
+        .values({ orgId: state.orgId, period: state.period, transactions: state.used })
+        .onConflictDoUpdate({
+          target: [usage.orgId, usage.period],
+          set: { transactions: state.used, updatedAt: new Date() },
+        }),
+    );
   } finally {
     await client.close();
   }

@@ -19,9 +19,16 @@ export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, en
       else await processScanMessage(env, message.body);
       message.ack();
     } catch (error) {
-      log('warn', 'scan chunk failed; will retry', { queue: batch.queue, scan_id: message.body.scanId, chunk: message.body.chunk, attempts: message.attempts, error: String(error) });
+      log('warn', 'scan chunk failed; will retry', {
+        queue: batch.queue,
+        scan_id: message.body.scanId,
+        chunk: message.body.chunk,
+        attempts: message.attempts,
+        error: String(error),
+      });
       // Best effort: the cause only improves the scan's final error; the retry must happen regardless.
-      if (!deadLettered) await withDatabase(env, (db) => recordChunkFailure(db, message.body, error)).catch(() => undefined);
+      if (!deadLettered)
+        await withDatabase(env, (db) => recordChunkFailure(db, message.body, error)).catch(() => undefined);
       message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
     }
   }

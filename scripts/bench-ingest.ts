@@ -4,7 +4,7 @@
  * 250,000-row bodies (1M of them are ~190 MB, over the 100 MB body limit); with `--one-file`,
  * compact rows (the required fields, ~100 bytes) go as a single 1,000,000-row file.
  */
-import { cpuPerUnit, cpuSecondsByProcess, startBenchServer, uploadNdjson, type RowShape } from './bench-server';
+import { cpuPerUnit, cpuSecondsByProcess, type RowShape, startBenchServer, uploadNdjson } from './bench-server';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SHAPE: RowShape = process.argv.includes('--one-file') ? 'compact' : 'full';
@@ -13,11 +13,15 @@ async function main(): Promise<void> {
   const server = await startBenchServer();
   try {
     const layout = SHAPE === 'compact' ? 'one file of compact rows' : 'realistic rows, 250,000 to a body';
-    console.log(`bench:ingest: ${ROWS.toLocaleString('en')} NDJSON rows (${layout}) -> ${server.base}/api/transactions (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'})`);
+    console.log(
+      `bench:ingest: ${ROWS.toLocaleString('en')} NDJSON rows (${layout}) -> ${server.base}/api/transactions (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'})`,
+    );
     const cpuBefore = cpuSecondsByProcess();
     const { seconds, report } = await uploadNdjson(server, ROWS, `ING-${Date.now()}`, SHAPE);
     console.log(JSON.stringify(report));
-    console.log(`${ROWS.toLocaleString('en')} rows in ${seconds.toFixed(1)} s: ${Math.round(ROWS / seconds).toLocaleString('en')} rows/s`);
+    console.log(
+      `${ROWS.toLocaleString('en')} rows in ${seconds.toFixed(1)} s: ${Math.round(ROWS / seconds).toLocaleString('en')} rows/s`,
+    );
     console.log(`CPU per 1,000 rows: ${cpuPerUnit(cpuBefore, cpuSecondsByProcess(), ROWS / 1000)}`);
   } finally {
     await server.stop();

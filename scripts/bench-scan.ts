@@ -40,7 +40,8 @@ async function call(method: string, path: string, body?: unknown, token?: string
 async function generateTransactions(sql: postgres.Sql, orgId: string, count: number): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`select set_config('app.org_id', ${orgId}, true), set_config('role', 'nitilens_app', true), setseed(0.42)`;
-    await tx.unsafe(`
+    await tx.unsafe(
+      `
       insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type, country, counterparty_country, channel, attributes)
       select $1::uuid, 'TX-' || i,
         timestamptz '2026-01-01T00:00:00Z' + (i::float8 / $2 * 90 * 86400) * interval '1 second',
@@ -57,7 +58,9 @@ async function generateTransactions(sql: postgres.Sql, orgId: string, count: num
         select i, account, account % 200 = 0 as structurer,
           random() as r1, random() as r2, random() as r3, random() as r4, random() as r5, random() as r6, random() as r7, random() as r8, random() as r9
         from (select i, 1 + (random() * 19999)::int as account from generate_series(1, $2) as i) numbered
-      ) draws`, [orgId, count]);
+      ) draws`,
+      [orgId, count],
+    );
   });
   // Stored history is normally vacuumed by autovacuum: index-only window probes then skip the heap.
   await sql`vacuum (analyze) transactions`;
@@ -74,12 +77,18 @@ function workerdPid(parentPid: number): string | undefined {
     }
   }
   const descendsFromParent = (pid: string): boolean => {
-    for (let current = parents.get(pid); current && current !== '0' && current !== '1'; current = parents.get(current)) {
+    for (
+      let current = parents.get(pid);
+      current && current !== '0' && current !== '1';
+      current = parents.get(current)
+    ) {
       if (current === String(parentPid)) return true;
     }
     return false;
   };
-  return [...parents.keys()].find((pid) => descendsFromParent(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd'));
+  return [...parents.keys()].find(
+    (pid) => descendsFromParent(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('workerd'),
+  );
 }
 
 /** Peak resident memory (VmHWM) and current RSS of a process, in MiB. */
@@ -95,7 +104,13 @@ function memoryOf(pid: string | undefined): { peakMiB: number; rssMiB: number } 
 }
 
 async function main(): Promise<void> {
-  if (await fetch(`${base}/health`).then(() => true, () => false)) throw new Error(`port ${port} is taken; set PORT to a free one`);
+  if (
+    await fetch(`${base}/health`).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`port ${port} is taken; set PORT to a free one`);
   const server = await startBenchServer(port);
   const embedded = !process.env.DATABASE_URL;
   if (embedded) console.log('embedded Postgres (PGlite, in memory)');
@@ -105,7 +120,9 @@ async function main(): Promise<void> {
 
     let started = Date.now();
     await generateTransactions(sql, orgId, transactionCount);
-    console.log(`generated ${transactionCount.toLocaleString('en-US')} transactions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `generated ${transactionCount.toLocaleString('en-US')} transactions in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     for (const rule of BENCH_RULES) {
       const created = await call('POST', '/api/rules', rule, token);
       await call('POST', `/api/rules/${created.id}/approve`, {}, token);
@@ -126,15 +143,29 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     const after = memoryOf(workerd);
     if (scan.status !== 'completed') throw new Error(`the scan ended ${scan.status}: ${scan.error}`);
-    console.log(JSON.stringify({
-      transactions: scan.processed,
-      rules: BENCH_RULES.length,
-      wall_seconds: Number(seconds.toFixed(2)),
-      transactions_per_second: Math.round(scan.processed / seconds),
-      violations_found: scan.violations_found,
-      workerd_rss_mib: { before_scan: before?.rssMiB ?? null, peak_during_scan: peakRss, process_peak_vmhwm: after?.peakMiB ?? null },
-      machine: { cpus: os.cpus().length, memory_gib: Math.round(os.totalmem() / 2 ** 30), database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)' },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          transactions: scan.processed,
+          rules: BENCH_RULES.length,
+          wall_seconds: Number(seconds.toFixed(2)),
+          transactions_per_second: Math.round(scan.processed / seconds),
+          violations_found: scan.violations_found,
+          workerd_rss_mib: {
+            before_scan: before?.rssMiB ?? null,
+            peak_during_scan: peakRss,
+            process_peak_vmhwm: after?.peakMiB ?? null,
+          },
+          machine: {
+            cpus: os.cpus().length,
+            memory_gib: Math.round(os.totalmem() / 2 ** 30),
+            database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)',
+          },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await sql.end();
     await server.stop();

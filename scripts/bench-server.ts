@@ -12,9 +12,15 @@ import { tmpdir } from 'node:os';
 import { convertV4MiniflareOptions, Miniflare, type WorkerdStructuredLog } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { applyMigrations } from '../db/migrate';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
-export type BenchServer = { base: string; token: string; orgId: string; databaseUrl: string; stop: () => Promise<void> };
+export type BenchServer = {
+  base: string;
+  token: string;
+  orgId: string;
+  databaseUrl: string;
+  stop: () => Promise<void>;
+};
 
 export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8799)): Promise<BenchServer> {
   let embedded: EmbeddedPostgres | undefined;
@@ -32,8 +38,14 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
   };
   try {
     const registered = await fetch(`${base}/api/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ org_name: `Bench ${Date.now()}`, email: `bench-${Date.now()}@bench.local`, password: 'benchmark-password', full_name: 'Bench' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        org_name: `Bench ${Date.now()}`,
+        email: `bench-${Date.now()}@bench.local`,
+        password: 'benchmark-password',
+        full_name: 'Bench',
+      }),
     });
     if (!registered.ok) throw new Error(`register: ${registered.status} ${await registered.text()}`);
     const session = (await registered.json()) as { access_token: string; organization: { id: string } };
@@ -58,22 +70,33 @@ async function startWorker(databaseUrl: string, port: number): Promise<{ dispose
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
   // The bundle is one module, so wrangler's module rules are not needed (Miniflare 5 refuses to convert them).
   const { modulesRules: _, ...options } = workerOptions;
-  const worker = new Miniflare(convertV4MiniflareOptions({
-    host: '127.0.0.1', port,
-    ...(process.env.BENCH_INSPECTOR ? { inspectorPort: Number(process.env.BENCH_INSPECTOR) } : {}),
-    // The Worker still writes its log line per request; only errors are shown.
-    handleStructuredLogs: (entry: WorkerdStructuredLog) => entry.level === 'error' && console.error(entry.message),
-    workers: [{
-      ...options, name: 'nitilens', modules: true, modulesRoot: bundle, scriptPath: `${bundle}/index.js`,
-      bindings: {
-        ...(options.bindings as Record<string, string>), DEFAULT_PLAN: 'enterprise',
-        JWT_SECRET: randomBytes(32).toString('hex'), SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
-      },
-      // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
-      // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.
-      hyperdrives: { HYPERDRIVE: process.env.BENCH_HYPERDRIVE_URL ?? databaseUrl },
-    }],
-  }));
+  const worker = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port,
+      ...(process.env.BENCH_INSPECTOR ? { inspectorPort: Number(process.env.BENCH_INSPECTOR) } : {}),
+      // The Worker still writes its log line per request; only errors are shown.
+      handleStructuredLogs: (entry: WorkerdStructuredLog) => entry.level === 'error' && console.error(entry.message),
+      workers: [
+        {
+          ...options,
+          name: 'nitilens',
+          modules: true,
+          modulesRoot: bundle,
+          scriptPath: `${bundle}/index.js`,
+          bindings: {
+            ...(options.bindings as Record<string, string>),
+            DEFAULT_PLAN: 'enterprise',
+            JWT_SECRET: randomBytes(32).toString('hex'),
+            SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
+          },
+          // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
+          // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.
+          hyperdrives: { HYPERDRIVE: process.env.BENCH_HYPERDRIVE_URL ?? databaseUrl },
+        },
+      ],
+    }),
+  );
   await worker.ready;
   return {
     dispose: async () => {
@@ -97,16 +120,36 @@ function generatedRow(n: number, prefix: string, start: number, shape: RowShape)
   const occurredAt = new Date(start + n * 30_000).toISOString().replace('.000Z', 'Z');
   const amount = `${(n * 7919) % 20000}.${String(n % 100).padStart(2, '0')}`;
   // Short ids and accounts: the organization is new, so ids need only be unique within this file.
-  if (shape === 'compact') return JSON.stringify({ id: n.toString(36), occurred_at: occurredAt, amount, currency: 'USD', account: `A${n % 1000}` });
+  if (shape === 'compact')
+    return JSON.stringify({
+      id: n.toString(36),
+      occurred_at: occurredAt,
+      amount,
+      currency: 'USD',
+      account: `A${n % 1000}`,
+    });
   const types = ['wire', 'cash', 'card', 'ach'];
   return JSON.stringify({
-    id: `${prefix}-${n}`, occurred_at: occurredAt, amount, currency: 'USD', account: `ACC-${n % 1000}`,
-    counterparty: `CP-${n % 5000}`, type: types[n % types.length], country: 'US', channel: 'bench',
+    id: `${prefix}-${n}`,
+    occurred_at: occurredAt,
+    amount,
+    currency: 'USD',
+    account: `ACC-${n % 1000}`,
+    counterparty: `CP-${n % 5000}`,
+    type: types[n % types.length],
+    country: 'US',
+    channel: 'bench',
   });
 }
 
 /** `count` NDJSON rows from row `first`, generated as the request body is read: 1,000 accounts, amounts with cents. */
-export function ndjsonBody(first: number, count: number, prefix: string, shape: RowShape = 'full', start = Date.UTC(2026, 0, 1)): ReadableStream<Uint8Array> {
+export function ndjsonBody(
+  first: number,
+  count: number,
+  prefix: string,
+  shape: RowShape = 'full',
+  start = Date.UTC(2026, 0, 1),
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const perChunk = 2000;
   let sent = first;
@@ -115,7 +158,8 @@ export function ndjsonBody(first: number, count: number, prefix: string, shape: 
     pull(controller) {
       if (sent >= last) return controller.close();
       const lines: string[] = [];
-      for (const end = Math.min(last, sent + perChunk); sent < end; sent++) lines.push(generatedRow(sent, prefix, start, shape));
+      for (const end = Math.min(last, sent + perChunk); sent < end; sent++)
+        lines.push(generatedRow(sent, prefix, start, shape));
       controller.enqueue(encoder.encode(`${lines.join('\n')}\n`));
     },
   });
@@ -127,7 +171,12 @@ type UploadReport = { accepted: number; duplicates: number; rejected: number };
  * `count` rows in consecutive uploads (`full` rows 250,000 to a body, `compact` rows all in one
  * body); the summed report and the wall time.
  */
-export async function uploadNdjson(server: BenchServer, count: number, prefix: string, shape: RowShape = 'full'): Promise<{ seconds: number; report: UploadReport }> {
+export async function uploadNdjson(
+  server: BenchServer,
+  count: number,
+  prefix: string,
+  shape: RowShape = 'full',
+): Promise<{ seconds: number; report: UploadReport }> {
   const perUpload = shape === 'compact' ? count : ROWS_PER_UPLOAD;
   const started = performance.now();
   const total: UploadReport = { accepted: 0, duplicates: 0, rejected: 0 };
@@ -176,5 +225,6 @@ export function cpuSecondsByProcess(): Map<string, number> {
 /** "workerd 23.1 ms, postgres 8.3 ms, node 9.0 ms" per unit of work between two readings. */
 export function cpuPerUnit(before: Map<string, number>, after: Map<string, number>, units: number): string {
   return MEASURED_PROCESSES.filter((name) => after.has(name))
-    .map((name) => `${name} ${((1000 * ((after.get(name) ?? 0) - (before.get(name) ?? 0))) / units).toFixed(1)} ms`).join(', ');
+    .map((name) => `${name} ${((1000 * ((after.get(name) ?? 0) - (before.get(name) ?? 0))) / units).toFixed(1)} ms`)
+    .join(', ');
 }

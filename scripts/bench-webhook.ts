@@ -4,14 +4,15 @@
  */
 import { createHmac } from 'node:crypto';
 import { BENCH_RULES } from './bench-rules';
-import { cpuPerUnit, cpuSecondsByProcess, startBenchServer, uploadNdjson, type BenchServer } from './bench-server';
+import { type BenchServer, cpuPerUnit, cpuSecondsByProcess, startBenchServer, uploadNdjson } from './bench-server';
 
 const STORED = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 500);
 
 async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${server.base}${path}`, {
-    method, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    method,
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
@@ -31,34 +32,48 @@ async function main(): Promise<void> {
       const created = await call<{ id: string }>(server, 'POST', '/api/rules', rule);
       await call(server, 'POST', `/api/rules/${created.id}/approve`, {});
     }
-    const source = await call<{ id: string; signing_secret: string }>(server, 'POST', '/api/sources', { name: 'bench ERP' });
+    const source = await call<{ id: string; signing_secret: string }>(server, 'POST', '/api/sources', {
+      name: 'bench ERP',
+    });
     const cpuBefore = cpuSecondsByProcess();
     const latencies: number[] = [];
     let violations = 0;
     for (let i = 0; i < PUSHES; i++) {
       const body = JSON.stringify({
-        id: `PUSH-${i}`, occurred_at: new Date(Date.UTC(2026, 0, 1) + (i * 60_000) % (STORED * 30_000)).toISOString(),
+        id: `PUSH-${i}`,
+        occurred_at: new Date(Date.UTC(2026, 0, 1) + ((i * 60_000) % (STORED * 30_000))).toISOString(),
         // Amounts up to 27,000, every 50th counterparty a shell, every 40th abroad in a sanctioned
         // country: some pushes raise violations, as real traffic does.
-        amount: `${9000 + (i % 13) * 1500}.00`, currency: 'USD', account: `ACC-${i % 1000}`,
+        amount: `${9000 + (i % 13) * 1500}.00`,
+        currency: 'USD',
+        account: `ACC-${i % 1000}`,
         counterparty: i % 50 === 0 ? `SHELL-${100 + (i % 900)}` : `CP-${i % 5000}`,
-        type: ['cash', 'wire', 'card'][i % 3], country: 'US', counterparty_country: i % 40 === 0 ? 'IR' : 'US',
+        type: ['cash', 'wire', 'card'][i % 3],
+        country: 'US',
+        counterparty_country: i % 40 === 0 ? 'IR' : 'US',
       });
       const t = Math.floor(Date.now() / 1000);
       const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
       const started = performance.now();
       const response = await fetch(`${server.base}/api/ingest/${source.id}`, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` }, body,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+        body,
       });
       const answer = (await response.json()) as { results: { status: string; violations: unknown[] }[] };
       latencies.push(performance.now() - started);
-      if (answer.results?.[0]?.status !== 'accepted') throw new Error(`push ${i}: ${response.status} ${JSON.stringify(answer)}`);
+      if (answer.results?.[0]?.status !== 'accepted')
+        throw new Error(`push ${i}: ${response.status} ${JSON.stringify(answer)}`);
       violations += answer.results[0].violations.length;
     }
     console.log(`CPU per push: ${cpuPerUnit(cpuBefore, cpuSecondsByProcess(), PUSHES)}`);
     const sorted = [...latencies].sort((a, b) => a - b);
-    console.log(`${PUSHES} pushes over ${STORED.toLocaleString('en')} stored transactions, ${BENCH_RULES.length} approved rules, ${violations} violations raised`);
-    console.log(`p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+    console.log(
+      `${PUSHES} pushes over ${STORED.toLocaleString('en')} stored transactions, ${BENCH_RULES.length} approved rules, ${violations} violations raised`,
+    );
+    console.log(
+      `p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+    );
   } finally {
     await server.stop();
   }

@@ -17,18 +17,26 @@ if (!url) {
   process.exit(1);
 }
 
-const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+});
 const input = z.object({ email, password, name: z.string().trim().min(1).max(200) }).safeParse(values);
 if (!input.success) {
   for (const issue of input.error.issues) console.error(`--${issue.path.join('.')}: ${issue.message}`);
-  console.error('Usage: npm run create-super-admin -- --email <email> --password <8-256 characters> --name <full name>');
+  console.error(
+    'Usage: npm run create-super-admin -- --email <email> --password <8-256 characters> --name <full name>',
+  );
   process.exit(1);
 }
 
 const client = postgres(url, { max: 1, onnotice: () => {} });
 try {
   // An operator account always gets the production KDF cost, whatever PASSWORD_COST says.
-  const user = await createSuperAdmin(drizzle(client), { email: input.data.email, password: input.data.password, fullName: input.data.name }, passwordCost(undefined));
+  const user = await createSuperAdmin(
+    drizzle(client),
+    { email: input.data.email, password: input.data.password, fullName: input.data.name },
+    passwordCost(undefined),
+  );
   console.log(`super_admin ${user.email} created in "${PLATFORM_ORG_NAME}" (user id ${user.id})`);
 } catch (error) {
   if (!isUniqueViolation(error, 'users_email_unique')) throw error;

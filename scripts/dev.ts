@@ -3,11 +3,11 @@
  * a demo organization, the dashboard built and rebuilt on change, and `wrangler dev` serving the
  * API, the Durable Objects, the queue consumer and the Cron Triggers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { applyMigrations } from '../db/migrate';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { waitForHealth } from './wait-for-health';
 
 const port = Number(process.env.PORT ?? 8787);
@@ -55,15 +55,18 @@ function finished(child: ChildProcess): Promise<number> {
 async function seedDemo(base: string, secrets: DevSecrets): Promise<void> {
   const email = 'demo@nitilens.local';
   const login = await fetch(`${base}/api/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: secrets.demoPassword }),
   });
   if (!login.ok) {
     const registered = await fetch(`${base}/api/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ org_name: 'Demo Bank', email, password: secrets.demoPassword, full_name: 'Demo Admin' }),
     });
-    if (!registered.ok) console.warn(`[dev] could not seed the demo organization: ${registered.status} ${await registered.text()}`);
+    if (!registered.ok)
+      console.warn(`[dev] could not seed the demo organization: ${registered.status} ${await registered.text()}`);
   }
   console.log(`\n  NitiLens is running on ${base}\n  Demo login: ${email} / ${secrets.demoPassword}\n`);
 }
@@ -94,12 +97,28 @@ async function main(): Promise<void> {
   }
   run('npx', ['vite', 'build', '--watch', '--logLevel', 'warn']);
 
-  const wrangler = run('npx', [
-    'wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', `${dataDir}/wrangler`,
-    '--test-scheduled', '--show-interactive-dev-session=false',
-    '--var', `JWT_SECRET:${secrets.jwtSecret}`, '--var', `SOURCE_SECRET_KEY:${secrets.sourceSecretKey}`,
-    '--var', `DEFAULT_PLAN:${defaultPlan}`,
-  ], { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl });
+  const wrangler = run(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      `${dataDir}/wrangler`,
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+      '--var',
+      `JWT_SECRET:${secrets.jwtSecret}`,
+      '--var',
+      `SOURCE_SECRET_KEY:${secrets.sourceSecretKey}`,
+      '--var',
+      `DEFAULT_PLAN:${defaultPlan}`,
+    ],
+    { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl },
+  );
   wrangler.on('exit', (code) => void shutdown(code ?? 1));
 
   const base = `http://localhost:${port}`;

@@ -9,7 +9,10 @@ export type EmbeddedPostgres = { url: string; stop: () => Promise<void> };
  * so wrangler's Hyperdrive binding and every Postgres client can reach it. `dataDir` undefined
  * keeps it in memory.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string | undefined; port: number }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string | undefined;
+  port: number;
+}): Promise<EmbeddedPostgres> {
   const db = await PGlite.create(options.dataDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 32 });
   await server.start();

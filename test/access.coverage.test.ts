@@ -27,9 +27,15 @@ const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, 
 
 const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
 const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
-  Object.entries(operations).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, permission: operation['x-permission'] })));
+  Object.entries(operations).map(([method, operation]) => ({
+    route: `${method.toUpperCase()} ${path}`,
+    permission: operation['x-permission'],
+  })),
+);
 // Hono lists each handler and middleware of a route separately, and `app.use` middleware as ALL.
-const registered = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${openApiPath(r.path)}`))];
+const registered = [
+  ...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${openApiPath(r.path)}`)),
+];
 
 describe('security', () => {
   it.each(registered.filter((route) => !UNDOCUMENTED.has(route)))('%s is in the OpenAPI document', (route) => {
@@ -40,9 +46,12 @@ describe('security', () => {
     expect(permission === 'public' || (permission !== undefined && permission in PERMISSIONS)).toBe(true);
   });
 
-  it.each(documented.filter((operation) => operation.permission === 'public'))('public $route is on the reviewed list', ({ route }) => {
-    expect([...PUBLIC]).toContain(anyParams(route));
-  });
+  it.each(documented.filter((operation) => operation.permission === 'public'))(
+    'public $route is on the reviewed list',
+    ({ route }) => {
+      expect([...PUBLIC]).toContain(anyParams(route));
+    },
+  );
 
   it('finds the routes it checks (the tables above are not empty)', () => {
     expect(registered.length).toBeGreaterThanOrEqual(15);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, setPlan, uniqueEmail, type Session } from './helpers';
+import { api, apiJson, registerOrganization, type Session, setPlan, uniqueEmail } from './helpers';
 import { approvedRule, waitForScan } from './rules-fixtures';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
@@ -7,7 +7,11 @@ type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?:
 const created = async (path: string, owner: Session, body: unknown, status = 201) =>
   (await apiJson<{ id: string }>('POST', path, status, { token: owner.access_token, body })).id;
 
-const alwaysTrueRule = { name: 'Every transaction', severity: 'low', condition: { field: 'amount', op: 'gte', value: 0 } };
+const alwaysTrueRule = {
+  name: 'Every transaction',
+  severity: 'low',
+  condition: { field: 'amount', op: 'gte', value: 0 },
+};
 
 const approvedRuleId = async (owner: Session) => (await approvedRule(owner.access_token, alwaysTrueRule)).id;
 
@@ -18,14 +22,21 @@ async function policyWithTwoVersions(owner: Session): Promise<Record<string, str
     form.set('name', 'Cash policy');
     form.set('file', new File([text], 'cash.md', { type: 'text/markdown' }));
     if (policyId) form.set('policy_id', policyId);
-    return (await apiJson<{ id: string }>('POST', '/api/policies', 201, { token: owner.access_token, rawBody: form })).id;
+    return (await apiJson<{ id: string }>('POST', '/api/policies', 201, { token: owner.access_token, rawBody: form }))
+      .id;
   };
   const id = await upload('# Cash\n\n1. Cash deposits above 10,000 USD must be reported.\n');
   await upload('# Cash\n\n1. Cash deposits above 5,000 USD must be reported.\n', id);
   return { id, version: '1' };
 }
 
-const transaction = () => ({ id: `TX-${crypto.randomUUID()}`, occurred_at: '2026-03-01T09:30:00Z', amount: '10.00', currency: 'USD', account: 'ACC-1' });
+const transaction = () => ({
+  id: `TX-${crypto.randomUUID()}`,
+  occurred_at: '2026-03-01T09:30:00Z',
+  amount: '10.00',
+  currency: 'USD',
+  account: 'ACC-1',
+});
 
 /**
  * How to make organization A's resource for each GET route with path parameters: a function of
@@ -33,17 +44,28 @@ const transaction = () => ({ id: `TX-${crypto.randomUUID()}`, occurred_at: '2026
  */
 const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string>>> = {
   '/api/users/{id}': async (owner) => ({
-    id: await created('/api/users', owner, { email: uniqueEmail('fixture'), full_name: 'Fixture User', role: 'viewer', password: 'fixture password' }),
+    id: await created('/api/users', owner, {
+      email: uniqueEmail('fixture'),
+      full_name: 'Fixture User',
+      role: 'viewer',
+      password: 'fixture password',
+    }),
   }),
   '/api/audit/{id}': async (owner) => {
-    const page = await apiJson<{ items: { id: string }[] }>('GET', '/api/audit?limit=1', 200, { token: owner.access_token });
+    const page = await apiJson<{ items: { id: string }[] }>('GET', '/api/audit?limit=1', 200, {
+      token: owner.access_token,
+    });
     return { id: page.items[0]!.id };
   },
   '/api/rules/{id}': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/rules/{id}/versions': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/sources/{id}': async (owner) => ({ id: await created('/api/sources', owner, { name: 'ERP' }) }),
-  '/api/scans/{id}': async (owner) => ({ id: await created('/api/scans', owner, { rule_ids: [await approvedRuleId(owner)] }, 202) }),
-  '/api/scans/schedules/{id}': async (owner) => ({ id: await created('/api/scans/schedules', owner, { frequency: 'daily' }) }),
+  '/api/scans/{id}': async (owner) => ({
+    id: await created('/api/scans', owner, { rule_ids: [await approvedRuleId(owner)] }, 202),
+  }),
+  '/api/scans/schedules/{id}': async (owner) => ({
+    id: await created('/api/scans/schedules', owner, { frequency: 'daily' }),
+  }),
   '/api/transactions/{id}': async (owner) => {
     const pushed = transaction();
     await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [pushed] });
@@ -54,7 +76,9 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
     await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
     const scanId = await created('/api/scans', owner, { rule_ids: [ruleId] }, 202);
     await waitForScan(owner.access_token, scanId);
-    const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, { token: owner.access_token });
+    const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, {
+      token: owner.access_token,
+    });
     return { id: page.items[0]!.id };
   },
   '/api/policies/{id}': policyWithTwoVersions,
@@ -69,10 +93,14 @@ const CROSS_ORGANIZATION_PERMISSIONS = new Set(['platform:admin', 'public']);
 
 const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
 const resourceRoutes = Object.entries(doc.paths)
-  .filter(([path, methods]) => path.includes('{') && methods.get && !CROSS_ORGANIZATION_PERMISSIONS.has(methods.get['x-permission'] ?? ''))
+  .filter(
+    ([path, methods]) =>
+      path.includes('{') && methods.get && !CROSS_ORGANIZATION_PERMISSIONS.has(methods.get['x-permission'] ?? ''),
+  )
   .map(([path]) => path);
 
-const fill = (path: string, params: Record<string, string>) => path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name] ?? '');
+const fill = (path: string, params: Record<string, string>) =>
+  path.replace(/\{([^}]+)\}/g, (_, name: string) => params[name] ?? '');
 
 let a: Session;
 let b: Session;
@@ -91,7 +119,10 @@ describe('security', () => {
 
   it.each(resourceRoutes)("GET %s: organization B asking for A's resource gets 404", async (path) => {
     const fixture = FIXTURES[path];
-    if (!fixture) throw new Error(`No cross-tenant fixture for GET ${path}: add one to FIXTURES in test/access.cross-tenant.test.ts`);
+    if (!fixture)
+      throw new Error(
+        `No cross-tenant fixture for GET ${path}: add one to FIXTURES in test/access.cross-tenant.test.ts`,
+      );
     const url = fill(path, await fixture(a));
     expect((await api('GET', url, { token: a.access_token })).status).toBe(200);
     const foreign = await api('GET', url, { token: b.access_token });

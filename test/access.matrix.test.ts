@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSIONS, ROLES, roleHas, type Permission, type Role } from '../worker/platform/permissions';
-import { addUser, api, apiJson, registerOrganization, setPlan, signInPlatformOperator, type Session } from './helpers';
+import { PERMISSIONS, type Permission, ROLES, type Role, roleHas } from '../worker/platform/permissions';
+import { addUser, api, apiJson, registerOrganization, type Session, setPlan, signInPlatformOperator } from './helpers';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 type Operation = { method: string; path: string; permission: Permission };
@@ -10,8 +10,15 @@ const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
 const operations: Operation[] = Object.entries(doc.paths).flatMap(([path, methods]) =>
   Object.entries(methods)
     .filter(([, operation]) => operation['x-permission'] !== 'public')
-    .map(([method, operation]) => ({ method: method.toUpperCase(), path, permission: operation['x-permission'] as Permission })));
-const matrix = operations.flatMap((operation) => ROLES.map((role) => ({ ...operation, role, allowed: roleHas(role, operation.permission) })));
+    .map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      permission: operation['x-permission'] as Permission,
+    })),
+);
+const matrix = operations.flatMap((operation) =>
+  ROLES.map((role) => ({ ...operation, role, allowed: roleHas(role, operation.permission) })),
+);
 
 /** The smallest request that reaches the route: unknown ids, an empty JSON body. */
 function minimalRequest(operation: Operation, token?: string) {
@@ -42,15 +49,18 @@ describe('security', () => {
     expect((await minimalRequest(operation)).status).toBe(401);
   });
 
-  it.each(matrix)('$method $path as $role (needs $permission, allowed: $allowed)', async ({ role, allowed, ...operation }) => {
-    const response = await minimalRequest(operation, sessions[role].access_token);
-    if (allowed) {
-      // Validation (400), an unknown id (404) and the like are fine: the role got past the permission check.
-      expect([401, 403]).not.toContain(response.status);
-      expect(response.status).toBeLessThan(500);
-    } else {
-      expect(response.status).toBe(403);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
-    }
-  });
+  it.each(matrix)(
+    '$method $path as $role (needs $permission, allowed: $allowed)',
+    async ({ role, allowed, ...operation }) => {
+      const response = await minimalRequest(operation, sessions[role].access_token);
+      if (allowed) {
+        // Validation (400), an unknown id (404) and the like are fine: the role got past the permission check.
+        expect([401, 403]).not.toContain(response.status);
+        expect(response.status).toBeLessThan(500);
+      } else {
+        expect(response.status).toBe(403);
+        expect(response.headers.get('content-type')).toBe('application/problem+json');
+      }
+    },
+  );
 });

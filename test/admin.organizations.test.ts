@@ -2,9 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { usagePeriod } from '../durable-objects/usage-counter';
-import { addUser, api, apiJson, registerOrganization, signInPlatformOperator, uniqueEmail, withDatabase, type Session } from './helpers';
+import {
+  addUser,
+  api,
+  apiJson,
+  registerOrganization,
+  type Session,
+  signInPlatformOperator,
+  uniqueEmail,
+  withDatabase,
+} from './helpers';
 
-type Summary = { id: string; name: string; plan: string | null; subscription_status: string | null; active_users: number; transactions_this_month: number };
+type Summary = {
+  id: string;
+  name: string;
+  plan: string | null;
+  subscription_status: string | null;
+  active_users: number;
+  transactions_this_month: number;
+};
 type Page = { items: Summary[]; next_cursor: string | null };
 
 /** Every organization, following the cursor to the end. */
@@ -12,7 +28,12 @@ async function allOrganizations(operator: Session, limit: number): Promise<Summa
   const all: Summary[] = [];
   let cursor: string | null = null;
   do {
-    const page: Page = await apiJson('GET', `/api/admin/organizations?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, 200, { token: operator.access_token });
+    const page: Page = await apiJson(
+      'GET',
+      `/api/admin/organizations?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+      200,
+      { token: operator.access_token },
+    );
     all.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor);
@@ -20,19 +41,26 @@ async function allOrganizations(operator: Session, limit: number): Promise<Summa
 }
 
 async function recordUsage(orgId: string, transactions: number) {
-  await withDatabase((db) => withTenant(db, orgId, (tx) => tx.insert(usage).values({ orgId, period: usagePeriod(new Date()), transactions })));
+  await withDatabase((db) =>
+    withTenant(db, orgId, (tx) => tx.insert(usage).values({ orgId, period: usagePeriod(new Date()), transactions })),
+  );
 }
 
 describe('happy', () => {
-  it('a platform operator lists every organization with its plan, active users and this month\'s transactions', async () => {
+  it("a platform operator lists every organization with its plan, active users and this month's transactions", async () => {
     const operator = await signInPlatformOperator();
     const tenant = await registerOrganization(`Admin Listed ${crypto.randomUUID()}`);
     await addUser(tenant, 'viewer');
     await recordUsage(tenant.organization.id, 42);
     const organizations = await allOrganizations(operator, 200);
     expect(organizations.find((org) => org.id === tenant.organization.id)).toEqual({
-      id: tenant.organization.id, name: tenant.organization.name, created_at: expect.any(String),
-      plan: 'basic', subscription_status: 'active', active_users: 2, transactions_this_month: 42,
+      id: tenant.organization.id,
+      name: tenant.organization.name,
+      created_at: expect.any(String),
+      plan: 'basic',
+      subscription_status: 'active',
+      active_users: 2,
+      transactions_this_month: 42,
     });
     expect(organizations.find((org) => org.name === 'NitiLens Platform')).toMatchObject({ plan: 'enterprise' });
   });
@@ -51,7 +79,9 @@ describe('happy', () => {
     const operator = await signInPlatformOperator();
     const tenant = await registerOrganization('Admin Usage');
     await recordUsage(tenant.organization.id, 1234);
-    const report = await apiJson('GET', `/api/admin/organizations/${tenant.organization.id}/usage`, 200, { token: operator.access_token });
+    const report = await apiJson('GET', `/api/admin/organizations/${tenant.organization.id}/usage`, 200, {
+      token: operator.access_token,
+    });
     expect(report).toEqual({
       organization: { id: tenant.organization.id, name: 'Admin Usage', created_at: expect.any(String) },
       plan: { id: 'basic', name: 'Basic', status: 'active' },
@@ -67,8 +97,13 @@ describe('happy', () => {
 describe('errors', () => {
   it('an unknown organization is 404, a malformed id 400', async () => {
     const operator = await signInPlatformOperator();
-    expect((await api('GET', `/api/admin/organizations/${crypto.randomUUID()}/usage`, { token: operator.access_token })).status).toBe(404);
-    expect((await api('GET', '/api/admin/organizations/nope/usage', { token: operator.access_token })).status).toBe(400);
+    expect(
+      (await api('GET', `/api/admin/organizations/${crypto.randomUUID()}/usage`, { token: operator.access_token }))
+        .status,
+    ).toBe(404);
+    expect((await api('GET', '/api/admin/organizations/nope/usage', { token: operator.access_token })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -76,12 +111,21 @@ describe('security', () => {
   it('tenant roles, compliance_admin included, get 403 on /api/admin', async () => {
     const tenant = await registerOrganization('Admin Forbidden');
     expect((await api('GET', '/api/admin/organizations', { token: tenant.access_token })).status).toBe(403);
-    expect((await api('GET', `/api/admin/organizations/${tenant.organization.id}/usage`, { token: tenant.access_token })).status).toBe(403);
+    expect(
+      (await api('GET', `/api/admin/organizations/${tenant.organization.id}/usage`, { token: tenant.access_token }))
+        .status,
+    ).toBe(403);
   });
 
   it('registration never makes a super_admin, whatever the body says', async () => {
     const response = await apiJson<Session>('POST', '/api/auth/register', 201, {
-      body: { org_name: 'Admin Sneaky', email: uniqueEmail(), password: 'long enough password', full_name: 'S', role: 'super_admin' },
+      body: {
+        org_name: 'Admin Sneaky',
+        email: uniqueEmail(),
+        password: 'long enough password',
+        full_name: 'S',
+        role: 'super_admin',
+      },
     });
     expect(response.user.role).toBe('compliance_admin');
     expect((await api('GET', '/api/admin/organizations', { token: response.access_token })).status).toBe(403);

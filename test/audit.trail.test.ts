@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { addUser, api, apiJson, registerOrganization, type Session } from './helpers';
 
-type Entry = { id: string; seq: number; actor_id: string | null; action: string; target_type: string | null; target_id: string | null; ip: string | null; user_agent: string | null; created_at: string; prev_hash: string; hash: string };
+type Entry = {
+  id: string;
+  seq: number;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  prev_hash: string;
+  hash: string;
+};
 type Page = { items: Entry[]; next_cursor: string | null };
 
 async function signInTimes(session: Session & { password: string }, times: number) {
@@ -19,31 +31,51 @@ describe('happy', () => {
     await signInTimes(admin, 4);
     const first = await apiJson<Page>('GET', '/api/audit?limit=3', 200, { token: admin.access_token });
     expect(first.items.map((e) => e.seq)).toEqual([5, 4, 3]);
-    const second = await apiJson<Page>('GET', `/api/audit?limit=3&cursor=${first.next_cursor}`, 200, { token: admin.access_token });
+    const second = await apiJson<Page>('GET', `/api/audit?limit=3&cursor=${first.next_cursor}`, 200, {
+      token: admin.access_token,
+    });
     expect(second.items.map((e) => e.seq)).toEqual([2, 1]);
     expect(second.next_cursor).toBeNull();
-    expect(first.items[0]).toMatchObject({ action: 'auth.login_succeeded', actor_id: admin.user.id, target_type: 'user', target_id: admin.user.id, ip: '203.0.113.7', user_agent: 'audit-test/1.0' });
+    expect(first.items[0]).toMatchObject({
+      action: 'auth.login_succeeded',
+      actor_id: admin.user.id,
+      target_type: 'user',
+      target_id: admin.user.id,
+      ip: '203.0.113.7',
+      user_agent: 'audit-test/1.0',
+    });
     expect(first.items[0]!.prev_hash).toBe(first.items[1]!.hash);
     expect(second.items[1]).toMatchObject({ seq: 1, action: 'organization.registered', prev_hash: '' });
-    expect(await apiJson<Entry>('GET', `/api/audit/${first.items[0]!.id}`, 200, { token: admin.access_token })).toEqual(first.items[0]);
+    expect(await apiJson<Entry>('GET', `/api/audit/${first.items[0]!.id}`, 200, { token: admin.access_token })).toEqual(
+      first.items[0],
+    );
   });
 
   it('filters by action, actor, target and time range', async () => {
     const admin = await registerOrganization('Audit Filters');
     const viewer = await addUser(admin, 'viewer');
     const token = admin.access_token;
-    const actions = async (query: string) => (await apiJson<Page>('GET', `/api/audit?${query}`, 200, { token })).items.map((e) => e.action);
+    const actions = async (query: string) =>
+      (await apiJson<Page>('GET', `/api/audit?${query}`, 200, { token })).items.map((e) => e.action);
     expect(await actions('action=user.created')).toEqual(['user.created']);
     expect(await actions(`actor_id=${viewer.user.id}`)).toEqual(['auth.login_succeeded']);
-    expect(await actions(`target_type=user&target_id=${viewer.user.id}`)).toEqual(['auth.login_succeeded', 'user.created']);
+    expect(await actions(`target_type=user&target_id=${viewer.user.id}`)).toEqual([
+      'auth.login_succeeded',
+      'user.created',
+    ]);
     expect(await actions(`to=${encodeURIComponent('2000-01-01T00:00:00Z')}`)).toEqual([]);
-    expect(await actions(`from=${encodeURIComponent('2000-01-01T00:00:00+00:00')}&action=organization.registered`)).toEqual(['organization.registered']);
+    expect(
+      await actions(`from=${encodeURIComponent('2000-01-01T00:00:00+00:00')}&action=organization.registered`),
+    ).toEqual(['organization.registered']);
   });
 
   it('verifies an intact chain', async () => {
     const admin = await registerOrganization('Audit Verify');
     await signInTimes(admin, 2);
-    expect(await apiJson('GET', '/api/audit/verify', 200, { token: admin.access_token })).toEqual({ valid: true, rows: 3 });
+    expect(await apiJson('GET', '/api/audit/verify', 200, { token: admin.access_token })).toEqual({
+      valid: true,
+      rows: 3,
+    });
   });
 });
 

@@ -35,7 +35,11 @@ describe('security', () => {
     await expectThrottled(await login(admin.user.email, admin.password));
     await expectThrottled(await login(admin.user.email.toUpperCase(), admin.password));
     const audit = await apiJson<{ items: { action: string; details: { retry_after?: number } }[] }>(
-      'GET', '/api/audit?action=auth.login_throttled', 200, { token: admin.access_token });
+      'GET',
+      '/api/audit?action=auth.login_throttled',
+      200,
+      { token: admin.access_token },
+    );
     expect(audit.items.length).toBeGreaterThanOrEqual(1);
     expect(audit.items[0]!.details.retry_after).toBeGreaterThanOrEqual(1);
   });
@@ -49,7 +53,8 @@ describe('security', () => {
   it('5 failures from one address, across accounts: 429 for that address only', async () => {
     const admin = await registerOrganization('Throttle Address');
     const attacker = freshIp();
-    for (let i = 0; i < 5; i++) expect((await login(uniqueEmail('spray'), 'password spray', attacker)).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await login(uniqueEmail('spray'), 'password spray', attacker)).status).toBe(401);
     await expectThrottled(await login(admin.user.email, admin.password, attacker));
     expect((await login(admin.user.email, admin.password)).status).toBe(200);
   });

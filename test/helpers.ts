@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
-import { inject } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { inject } from 'vitest';
 import { createDatabaseClient, type Database } from '../db/client';
 import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
@@ -27,11 +27,18 @@ export async function api(method: string, path: string, options: RequestOptions 
     body = JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  return (exports as unknown as { default: Fetcher }).default.fetch(new Request(`http://nitilens.test${path}`, { method, headers, body }));
+  return (exports as unknown as { default: Fetcher }).default.fetch(
+    new Request(`http://nitilens.test${path}`, { method, headers, body }),
+  );
 }
 
 /** Sends the request and parses the JSON answer, failing loudly on an unexpected status. */
-export async function apiJson<T = any>(method: string, path: string, expectedStatus: number, options: RequestOptions = {}): Promise<T> {
+export async function apiJson<T = any>(
+  method: string,
+  path: string,
+  expectedStatus: number,
+  options: RequestOptions = {},
+): Promise<T> {
   const response = await api(method, path, options);
   const text = await response.text();
   if (response.status !== expectedStatus) {
@@ -92,29 +99,45 @@ export async function addUser(admin: Session, role: MemberRole): Promise<Session
 /** A member inserted straight into the organization (no seat limit, no password hashing), signed in by a freshly issued access token. */
 export async function addMember(session: Session, role: MemberRole): Promise<{ token: string; userId: string }> {
   const orgId = session.organization.id;
-  const [user] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.insert(users).values({ orgId, email: uniqueEmail(role), fullName: `A ${role}`, role, passwordHash: 'unused-in-tests' }).returning()));
+  const [user] = await withDatabase((db) =>
+    withTenant(db, orgId, (tx) =>
+      tx
+        .insert(users)
+        .values({ orgId, email: uniqueEmail(role), fullName: `A ${role}`, role, passwordHash: 'unused-in-tests' })
+        .returning(),
+    ),
+  );
   return { token: await issueAccessToken(env, { sub: user!.id, org: orgId, role }), userId: user!.id };
 }
 
 /** Moves an organization to another plan (basic allows only 3 users). */
 export async function setPlan(orgId: string, plan: 'basic' | 'pro' | 'enterprise'): Promise<void> {
-  await withDatabase((db) => withTenant(db, orgId, (tx) => tx.update(subscriptions).set({ planId: plan }).where(eq(subscriptions.orgId, orgId))));
+  await withDatabase((db) =>
+    withTenant(db, orgId, (tx) => tx.update(subscriptions).set({ planId: plan }).where(eq(subscriptions.orgId, orgId))),
+  );
 }
 
 /** A platform operator (super_admin), made as the command-line script makes one, signed in. */
 export async function signInPlatformOperator(): Promise<Session & { password: string }> {
   const password = 'operator horse battery staple';
   const email = uniqueEmail('operator');
-  await withDatabase((db) => createSuperAdmin(db, { email, password, fullName: 'Olga Operator' }, passwordCost('test')));
+  await withDatabase((db) =>
+    createSuperAdmin(db, { email, password, fullName: 'Olga Operator' }, passwordCost('test')),
+  );
   const session = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email, password } });
   return { ...session, password };
 }
 
 /** The `X-NitiLens-Signature` header (contract section 5) for `body`, signed at `t` (now unless given). */
-export async function webhookSignature(secret: string, body: string, t = Math.floor(Date.now() / 1000)): Promise<string> {
+export async function webhookSignature(
+  secret: string,
+  body: string,
+  t = Math.floor(Date.now() / 1000),
+): Promise<string> {
   const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
   return `t=${t},v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
@@ -123,6 +146,7 @@ export async function webhookSignature(secret: string, body: string, t = Math.fl
 export async function pushSigned(sourceId: string, secret: string, payload: unknown, t?: number): Promise<Response> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return api('POST', `/api/ingest/${sourceId}`, {
-    rawBody: body, headers: { 'content-type': 'application/json', 'x-nitilens-signature': await webhookSignature(secret, body, t) },
+    rawBody: body,
+    headers: { 'content-type': 'application/json', 'x-nitilens-signature': await webhookSignature(secret, body, t) },
   });
 }

@@ -22,17 +22,32 @@ describe('happy', () => {
     const replay = await pushSigned(source.id, source.signing_secret, tx('W-1', { amount: '999' }));
     expect(await replay.json()).toEqual({ results: [{ id: 'W-1', status: 'duplicate', violations: [] }] });
     const stored = await apiJson('GET', '/api/transactions/W-1', 200, { token: org.access_token });
-    expect(stored).toMatchObject({ id: 'W-1', amount: '125.5', source_id: source.id, attributes: { po: 'PO-9' }, violations: [] });
+    expect(stored).toMatchObject({
+      id: 'W-1',
+      amount: '125.5',
+      source_id: source.id,
+      attributes: { po: 'PO-9' },
+      violations: [],
+    });
   });
 
   it('answers per transaction for an array: accepted, rejected with errors, duplicate within the push', async () => {
     const org = await registerOrganization('Webhook Array');
     const source = await newSource(org.access_token);
-    const response = await pushSigned(source.id, source.signing_secret, [tx('A-1'), tx('A-2', { currency: 'usd' }), tx('A-1')]);
+    const response = await pushSigned(source.id, source.signing_secret, [
+      tx('A-1'),
+      tx('A-2', { currency: 'usd' }),
+      tx('A-1'),
+    ]);
     const { results } = await response.json<{ results: unknown[] }>();
     expect(results).toEqual([
       { id: 'A-1', status: 'accepted', violations: [] },
-      { id: 'A-2', status: 'rejected', errors: [{ path: 'currency', message: expect.stringContaining('3 upper-case letters') }], violations: [] },
+      {
+        id: 'A-2',
+        status: 'rejected',
+        errors: [{ path: 'currency', message: expect.stringContaining('3 upper-case letters') }],
+        violations: [],
+      },
       { id: 'A-1', status: 'duplicate', violations: [] },
     ]);
   });
@@ -41,16 +56,35 @@ describe('happy', () => {
     const org = await registerOrganization('Webhook Realtime');
     const rule = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
       token: org.access_token,
-      body: { name: 'Large wire', severity: 'high', condition: { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'amount', op: 'gt', value: 10000 }] } },
+      body: {
+        name: 'Large wire',
+        severity: 'high',
+        condition: {
+          all: [
+            { field: 'type', op: 'eq', value: 'wire' },
+            { field: 'amount', op: 'gt', value: 10000 },
+          ],
+        },
+      },
     });
     await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: org.access_token, body: {} });
     const source = await newSource(org.access_token);
 
-    const response = await pushSigned(source.id, source.signing_secret, [tx('RT-1', { type: 'wire', amount: 12500.1 }), tx('RT-2', { type: 'wire' })]);
+    const response = await pushSigned(source.id, source.signing_secret, [
+      tx('RT-1', { type: 'wire', amount: 12500.1 }),
+      tx('RT-2', { type: 'wire' }),
+    ]);
     const { results } = await response.json<{ results: { id: string; violations: unknown[] }[] }>();
-    expect(results[0]!.violations).toEqual([{ rule_id: rule.id, rule_version: 1, severity: 'high', explanation: expect.any(String) }]);
+    expect(results[0]!.violations).toEqual([
+      { rule_id: rule.id, rule_version: 1, severity: 'high', explanation: expect.any(String) },
+    ]);
     expect(results[1]!.violations).toEqual([]);
-    const stored = await apiJson<{ amount: string; violations: { rule_id: string }[] }>('GET', '/api/transactions/RT-1', 200, { token: org.access_token });
+    const stored = await apiJson<{ amount: string; violations: { rule_id: string }[] }>(
+      'GET',
+      '/api/transactions/RT-1',
+      200,
+      { token: org.access_token },
+    );
     expect(stored.amount).toBe('12500.1');
     expect(stored.violations.map((v) => v.rule_id)).toEqual([rule.id]);
   });
@@ -63,7 +97,10 @@ describe('happy', () => {
       ['Sanctioned country', 'critical', { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] }],
       ['Busy account', 'low', { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 }],
     ] as const) {
-      rules[name] = await apiJson<{ id: string }>('POST', '/api/rules', 201, { token: org.access_token, body: { name, severity, condition } });
+      rules[name] = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
+        token: org.access_token,
+        body: { name, severity, condition },
+      });
       await apiJson('POST', `/api/rules/${rules[name]!.id}/approve`, 200, { token: org.access_token, body: {} });
     }
     const source = await newSource(org.access_token);
@@ -73,18 +110,30 @@ describe('happy', () => {
       tx('SR-2', { account: 'ACC-2' }),
       tx('SR-3', { counterparty_country: 'KP' }),
     ]);
-    const { results } = await response.json<{ results: { id: string; violations: { rule_id: string; severity: string }[] }[] }>();
+    const { results } = await response.json<{
+      results: { id: string; violations: { rule_id: string; severity: string }[] }[];
+    }>();
     const ruleOf = (id: string) => Object.keys(rules).find((name) => rules[name]!.id === id);
-    const decided = Object.fromEntries(results.map((r) => [r.id, r.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}`).sort()]));
+    const decided = Object.fromEntries(
+      results.map((r) => [r.id, r.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}`).sort()]),
+    );
     // SR-1 and SR-3 share ACC-1 on the same day: both are in each other's one-day window.
     expect(decided).toEqual({
       'SR-1': ['Busy account/low', 'Large amount/high', 'Sanctioned country/critical'],
       'SR-2': [],
       'SR-3': ['Busy account/low', 'Sanctioned country/critical'],
     });
-    const stored = await apiJson<{ violations: { rule_id: string; severity: string; status: string }[] }>('GET', '/api/transactions/SR-1', 200, { token: org.access_token });
-    expect(stored.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}/${v.status}`).sort())
-      .toEqual(['Busy account/low/open', 'Large amount/high/open', 'Sanctioned country/critical/open']);
+    const stored = await apiJson<{ violations: { rule_id: string; severity: string; status: string }[] }>(
+      'GET',
+      '/api/transactions/SR-1',
+      200,
+      { token: org.access_token },
+    );
+    expect(stored.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}/${v.status}`).sort()).toEqual([
+      'Busy account/low/open',
+      'Large amount/high/open',
+      'Sanctioned country/critical/open',
+    ]);
   });
 
   it('maps nested ERP payloads: dot paths, value maps, constants, time zones, unmapped keys to attributes', async () => {
@@ -92,18 +141,31 @@ describe('happy', () => {
     const source = await newSource(org.access_token, {
       name: 'SAP',
       mapping: {
-        fields: { id: 'doc.number', occurred_at: 'doc.posted', amount: 'doc.total', currency: 'doc.curr', account: 'vendor.account' },
+        fields: {
+          id: 'doc.number',
+          occurred_at: 'doc.posted',
+          amount: 'doc.total',
+          currency: 'doc.curr',
+          account: 'vendor.account',
+        },
         values: { currency: { 'US Dollar': 'USD' } },
         constants: { channel: 'sap' },
         timestamp: { format: 'DD/MM/YYYY HH:mm', time_zone: 'America/New_York' },
       },
     });
-    const payload = '{"doc": {"number": "SAP-1", "posted": "15/07/2026 09:30", "total": 12345678901234.5678, "curr": "US Dollar"}, "vendor": {"account": "V-1"}, "plant": "P100"}';
+    const payload =
+      '{"doc": {"number": "SAP-1", "posted": "15/07/2026 09:30", "total": 12345678901234.5678, "curr": "US Dollar"}, "vendor": {"account": "V-1"}, "plant": "P100"}';
     const response = await pushSigned(source.id, source.signing_secret, payload);
     expect((await response.json<{ results: { status: string }[] }>()).results[0]!.status).toBe('accepted');
     const stored = await apiJson('GET', '/api/transactions/SAP-1', 200, { token: org.access_token });
     expect(stored).toMatchObject({
-      id: 'SAP-1', occurred_at: '2026-07-15T13:30:00Z', amount: '12345678901234.5678', currency: 'USD', account: 'V-1', channel: 'sap', attributes: { plant: 'P100' },
+      id: 'SAP-1',
+      occurred_at: '2026-07-15T13:30:00Z',
+      amount: '12345678901234.5678',
+      currency: 'USD',
+      account: 'V-1',
+      channel: 'sap',
+      attributes: { plant: 'P100' },
     });
   });
 });
@@ -125,7 +187,10 @@ describe('security', () => {
     }
     // A body changed after signing no longer matches.
     const signature = await webhookSignature(source.signing_secret, JSON.stringify(tx('S-1')));
-    const tampered = await api('POST', `/api/ingest/${source.id}`, { rawBody: JSON.stringify(tx('S-1', { amount: '1' })), headers: { 'x-nitilens-signature': signature } });
+    const tampered = await api('POST', `/api/ingest/${source.id}`, {
+      rawBody: JSON.stringify(tx('S-1', { amount: '1' })),
+      headers: { 'x-nitilens-signature': signature },
+    });
     expect(tampered.status).toBe(401);
     expect((await pushSigned(source.id, source.signing_secret, tx('S-1'), now - 290)).status).toBe(200);
   });
@@ -145,13 +210,20 @@ describe('security', () => {
   it('keeps the previous secret valid for 24 hours after a rotation, and not after', async () => {
     const org = await registerOrganization('Webhook Rotation');
     const source = await newSource(org.access_token);
-    const rotated = await apiJson<{ signing_secret: string }>('POST', `/api/sources/${source.id}/rotate-secret`, 200, { token: org.access_token });
+    const rotated = await apiJson<{ signing_secret: string }>('POST', `/api/sources/${source.id}/rotate-secret`, 200, {
+      token: org.access_token,
+    });
     expect(rotated.signing_secret).not.toBe(source.signing_secret);
     expect((await pushSigned(source.id, rotated.signing_secret, tx('R-1'))).status).toBe(200);
     expect((await pushSigned(source.id, source.signing_secret, tx('R-2'))).status).toBe(200);
 
-    await withDatabase((db) => withTenant(db, org.organization.id, (t) =>
-      t.execute(sql`update ingest_sources set previous_secret_expires_at = now() - interval '1 second' where id = ${source.id}`)));
+    await withDatabase((db) =>
+      withTenant(db, org.organization.id, (t) =>
+        t.execute(
+          sql`update ingest_sources set previous_secret_expires_at = now() - interval '1 second' where id = ${source.id}`,
+        ),
+      ),
+    );
     expect((await pushSigned(source.id, source.signing_secret, tx('R-3'))).status).toBe(401);
     expect((await pushSigned(source.id, rotated.signing_secret, tx('R-3'))).status).toBe(200);
   });
@@ -162,7 +234,10 @@ describe('errors', () => {
     const org = await registerOrganization('Webhook Errors');
     const source = await newSource(org.access_token);
     const body = '{"id": "X"';
-    const malformed = await api('POST', `/api/ingest/${source.id}`, { rawBody: body, headers: { 'x-nitilens-signature': await webhookSignature(source.signing_secret, body) } });
+    const malformed = await api('POST', `/api/ingest/${source.id}`, {
+      rawBody: body,
+      headers: { 'x-nitilens-signature': await webhookSignature(source.signing_secret, body) },
+    });
     expect(malformed.status).toBe(400);
     const many = Array.from({ length: 1001 }, (_, i) => tx(`M-${i}`));
     expect((await pushSigned(source.id, source.signing_secret, many)).status).toBe(413);

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { addUser, apiJson, api, registerOrganization, setPlan, signInPlatformOperator, withDatabase } from './helpers';
+import { addUser, api, apiJson, registerOrganization, setPlan, signInPlatformOperator, withDatabase } from './helpers';
 import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
 
 const thisMonth = new Date().toISOString().slice(0, 7);
@@ -24,8 +24,14 @@ describe('happy', () => {
     expect(empty.violations_by_day.at(-1)).toEqual({ date: today, low: 0, medium: 0, high: 0, critical: 0 });
 
     const rule = await approvedRule(token, {
-      name: 'Cash over 10,000', severity: 'critical',
-      condition: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'gt', value: 10000 }] },
+      name: 'Cash over 10,000',
+      severity: 'critical',
+      condition: {
+        all: [
+          { field: 'type', op: 'eq', value: 'cash' },
+          { field: 'amount', op: 'gt', value: 10000 },
+        ],
+      },
     });
     const at = `${thisMonth}-01T09:00:00Z`;
     await insertTransactions(admin.organization.id, [
@@ -37,7 +43,10 @@ describe('happy', () => {
     const scan = await apiJson('POST', '/api/scans', 202, { token, body: {} });
     expect((await waitForScan(token, scan.id)).status).toBe('completed');
     const [violation] = (await apiJson('GET', '/api/violations?transaction_id=OV-2', 200, { token })).items;
-    await apiJson('PATCH', `/api/violations/${violation.id}`, 200, { token, body: { status: 'false_positive', comment: 'known customer' } });
+    await apiJson('PATCH', `/api/violations/${violation.id}`, 200, {
+      token,
+      body: { status: 'false_positive', comment: 'known customer' },
+    });
 
     const overview = await apiJson('GET', '/api/overview', 200, { token });
     expect(overview.open_violations).toEqual({ low: 0, medium: 0, high: 0, critical: 1 });
@@ -63,20 +72,29 @@ describe('happy', () => {
   it('holds an organization without a subscription to the basic plan, status none', async () => {
     const admin = await registerOrganization('Lapsed');
     await setPlan(admin.organization.id, 'enterprise');
-    await withDatabase((db) => withTenant(db, admin.organization.id, (tx) => tx.execute(sql`delete from subscriptions`)));
+    await withDatabase((db) =>
+      withTenant(db, admin.organization.id, (tx) => tx.execute(sql`delete from subscriptions`)),
+    );
     const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });
-    expect(subscription).toMatchObject({ plan: { id: 'basic', status: 'none' }, users: { limit: 3 }, transactions: { limit: 10000 } });
+    expect(subscription).toMatchObject({
+      plan: { id: 'basic', status: 'none' },
+      users: { limit: 3 },
+      transactions: { limit: 10000 },
+    });
   });
 
   it('lets a platform operator move an organization to another plan, audited in its trail', async () => {
     const admin = await registerOrganization('Upgrader');
     const operator = await signInPlatformOperator();
     const moved = await apiJson('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, 200, {
-      token: operator.access_token, body: { plan: 'enterprise' },
+      token: operator.access_token,
+      body: { plan: 'enterprise' },
     });
     expect(moved.plan.id).toBe('enterprise');
     expect(moved.transactions.limit).toBeNull();
-    const trail = await apiJson('GET', '/api/audit?action=subscription.plan_changed', 200, { token: admin.access_token });
+    const trail = await apiJson('GET', '/api/audit?action=subscription.plan_changed', 200, {
+      token: admin.access_token,
+    });
     expect(trail.items).toHaveLength(1);
     expect(trail.items[0].details).toEqual({ from: 'basic', to: 'enterprise' });
   });
@@ -89,7 +107,8 @@ describe('security', () => {
     expect((await api('GET', '/api/overview', { token: viewer.access_token })).status).toBe(200);
     expect((await api('GET', '/api/subscription', { token: viewer.access_token })).status).toBe(403);
     const selfUpgrade = await api('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, {
-      token: admin.access_token, body: { plan: 'enterprise' },
+      token: admin.access_token,
+      body: { plan: 'enterprise' },
     });
     expect(selfUpgrade.status).toBe(403);
   });

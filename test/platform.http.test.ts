@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { api, apiJson } from './helpers';
@@ -63,13 +63,18 @@ describe('errors', () => {
   });
 
   it('answers malformed JSON with 400', async () => {
-    const response = await api('POST', '/api/auth/login', { rawBody: '{"email": ', headers: { 'content-type': 'application/json' } });
+    const response = await api('POST', '/api/auth/login', {
+      rawBody: '{"email": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect((await problem(response)).detail).toMatch(/JSON/i);
   });
 
   it('lists every offending field of a failed validation', async () => {
-    const response = await api('POST', '/api/auth/register', { body: { org_name: '', email: 'not-an-email', password: 'short' } });
+    const response = await api('POST', '/api/auth/register', {
+      body: { org_name: '', email: 'not-an-email', password: 'short' },
+    });
     expect(response.status).toBe(400);
     const body = await problem(response);
     const paths = body.errors.map((error: { path: string }) => error.path).sort();
@@ -77,7 +82,9 @@ describe('errors', () => {
   });
 
   it('refuses an oversized body with 413', async () => {
-    const response = await api('POST', '/api/auth/login', { body: { email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) } });
+    const response = await api('POST', '/api/auth/login', {
+      body: { email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) },
+    });
     expect(response.status).toBe(413);
     expect((await problem(response)).status).toBe(413);
   });
@@ -90,7 +97,10 @@ describe('errors', () => {
   });
 
   it('answers 503 on /health when the database is unreachable', async () => {
-    const unreachable = { ...env, HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://nobody:secret@127.0.0.1:9/none' } };
+    const unreachable = {
+      ...env,
+      HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://nobody:secret@127.0.0.1:9/none' },
+    };
     const response = await app.fetch(new Request('http://nitilens.test/health'), unreachable, createExecutionContext());
     expect(response.status).toBe(503);
     expect((await problem(response)).detail).toMatch(/database is unreachable/);
@@ -98,7 +108,11 @@ describe('errors', () => {
 
   it('refuses to serve with a misconfigured environment, naming what is missing', async () => {
     const misconfigured = { ...env, JWT_SECRET: '', SOURCE_SECRET_KEY: 'too-short' };
-    const response = await app.fetch(new Request('http://nitilens.test/health'), misconfigured, createExecutionContext());
+    const response = await app.fetch(
+      new Request('http://nitilens.test/health'),
+      misconfigured,
+      createExecutionContext(),
+    );
     expect(response.status).toBe(500);
     const detail = (await problem(response)).detail as string;
     expect(detail).toContain('JWT_SECRET is not set');

@@ -11,7 +11,9 @@ describe('security', () => {
     const counts = await withDatabase((db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select set_config('role', 'nitilens_app', true)`);
-        return tx.execute<{ users: number; orgs: number }>(sql`select (select count(*) from users)::int as users, (select count(*) from organizations)::int as orgs`);
+        return tx.execute<{ users: number; orgs: number }>(
+          sql`select (select count(*) from users)::int as users, (select count(*) from organizations)::int as orgs`,
+        );
       }),
     );
     expect(counts[0]).toEqual({ users: 0, orgs: 0 });
@@ -58,7 +60,11 @@ describe('security', () => {
     ];
     // Returning to the session user only escapes when that user is privileged: the embedded
     // PGlite connects everyone as a superuser; a real server (CI) uses the unprivileged worker role.
-    const [session] = await withDatabase((db) => db.execute<{ privileged: boolean }>(sql`select rolsuper or rolbypassrls as privileged from pg_roles where rolname = session_user`));
+    const [session] = await withDatabase((db) =>
+      db.execute<{ privileged: boolean }>(
+        sql`select rolsuper or rolbypassrls as privileged from pg_roles where rolname = session_user`,
+      ),
+    );
     if (!session!.privileged) attempts.push(sql`reset role`, sql`select set_config('role', session_user, true)`);
     for (const attempt of attempts) {
       const outcome = await withDatabase((db) =>
@@ -75,9 +81,15 @@ describe('security', () => {
 
   it('the application role can neither update nor delete the audit log', async () => {
     const a = await registerOrganization('Org Audit');
-    for (const statement of [sql`update audit_log set action = 'forged'`, sql`delete from audit_log`, sql`truncate audit_log`]) {
+    for (const statement of [
+      sql`update audit_log set action = 'forged'`,
+      sql`delete from audit_log`,
+      sql`truncate audit_log`,
+    ]) {
       const attempt = withDatabase((db) => withTenant(db, a.organization.id, (tx) => tx.execute(statement)));
-      await expect(attempt.catch((error: Error) => Promise.reject(error.cause ?? error))).rejects.toThrow(/permission denied/);
+      await expect(attempt.catch((error: Error) => Promise.reject(error.cause ?? error))).rejects.toThrow(
+        /permission denied/,
+      );
     }
   });
 
@@ -91,6 +103,11 @@ describe('security', () => {
                or c.relname = 'organizations')`),
     );
     expect(tables.length).toBeGreaterThanOrEqual(15);
-    for (const table of tables) expect({ table: table.table_name, enabled: table.enabled, forced: table.forced }).toEqual({ table: table.table_name, enabled: true, forced: true });
+    for (const table of tables)
+      expect({ table: table.table_name, enabled: table.enabled, forced: table.forced }).toEqual({
+        table: table.table_name,
+        enabled: true,
+        forced: true,
+      });
   });
 });

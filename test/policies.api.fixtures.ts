@@ -2,7 +2,14 @@ import { strToU8, zipSync } from 'fflate';
 import { PDFDocument, PDFHexString, StandardFonts } from 'pdf-lib';
 import { api, apiJson } from './helpers';
 
-type PolicyForm = { file: string | Uint8Array; fileName: string; type?: string; name?: string; framework?: string; policy_id?: string };
+type PolicyForm = {
+  file: string | Uint8Array;
+  fileName: string;
+  type?: string;
+  name?: string;
+  framework?: string;
+  policy_id?: string;
+};
 
 /** The multipart body a browser or `curl -F` sends; fetch sets the boundary content type itself. */
 function policyForm(form: PolicyForm): FormData {
@@ -66,9 +73,17 @@ export async function encryptedPdf(): Promise<Uint8Array> {
   const pdf = await PDFDocument.create();
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   pdf.addPage().drawText('Confidential policy', { x: 50, y: 700, size: 12, font });
-  pdf.context.trailerInfo.Encrypt = pdf.context.register(pdf.context.obj({
-    Filter: 'Standard', V: 1, R: 2, Length: 40, P: -4, O: PDFHexString.of('00'.repeat(32)), U: PDFHexString.of('11'.repeat(32)),
-  }));
+  pdf.context.trailerInfo.Encrypt = pdf.context.register(
+    pdf.context.obj({
+      Filter: 'Standard',
+      V: 1,
+      R: 2,
+      Length: 40,
+      P: -4,
+      O: PDFHexString.of('00'.repeat(32)),
+      U: PDFHexString.of('11'.repeat(32)),
+    }),
+  );
   pdf.context.trailerInfo.ID = pdf.context.obj([PDFHexString.of('ab'.repeat(16)), PDFHexString.of('ab'.repeat(16))]);
   return pdf.save({ useObjectStreams: false });
 }
@@ -76,14 +91,21 @@ export async function encryptedPdf(): Promise<Uint8Array> {
 /** A minimal DOCX package: one paragraph per line of `text`. */
 export function docxOf(text: string): Uint8Array {
   const escape = (line: string) => line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const paragraphs = text.split('\n').map((line) => `<w:p><w:r><w:t xml:space="preserve">${escape(line)}</w:t></w:r></w:p>`).join('');
+  const paragraphs = text
+    .split('\n')
+    .map((line) => `<w:p><w:r><w:t xml:space="preserve">${escape(line)}</w:t></w:r></w:p>`)
+    .join('');
   return zipSync({
-    '[Content_Types].xml': strToU8(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+    '[Content_Types].xml':
+      strToU8(`<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
       <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>
       <Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`),
-    '_rels/.rels': strToU8(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+    '_rels/.rels':
+      strToU8(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
       <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`),
-    'word/document.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`),
+    'word/document.xml': strToU8(
+      `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${paragraphs}</w:body></w:document>`,
+    ),
   });
 }
 
@@ -91,7 +113,10 @@ export function docxOf(text: string): Uint8Array {
 export function oleFile(streamName: string): Uint8Array {
   const bytes = new Uint8Array(1536);
   bytes.set([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], 0);
-  bytes.set(Array.from(streamName).flatMap((char) => [char.charCodeAt(0), 0]), 1024);
+  bytes.set(
+    Array.from(streamName).flatMap((char) => [char.charCodeAt(0), 0]),
+    1024,
+  );
   return bytes;
 }
 

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { splitClauses } from '../worker/policies/extraction/clauses';
-import { extractDraftRulesWithLlm, llmExtractorSettings, type AiBinding } from '../worker/policies/extraction/llm-extractor';
+import {
+  type AiBinding,
+  extractDraftRulesWithLlm,
+  llmExtractorSettings,
+} from '../worker/policies/extraction/llm-extractor';
 
 const MODEL = '@cf/meta/llama-3.3-70b-instruct-fp8-fast';
 const clauses = splitClauses(
@@ -11,7 +15,12 @@ const cashRule = {
   name: 'Cash over USD 10,000',
   description: 'Cash transactions above the reporting threshold.',
   severity: 'high',
-  condition: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'gt', value: 10000 }] },
+  condition: {
+    all: [
+      { field: 'type', op: 'eq', value: 'cash' },
+      { field: 'amount', op: 'gt', value: 10000 },
+    ],
+  },
   clause_ref: '3.1',
   source_text: 'Any cash transaction exceeding USD 10,000 must be reported.',
   confidence: 0.9,
@@ -42,7 +51,10 @@ describe('happy', () => {
   it('returns the validated drafts the model proposes, citing their clauses and naming the model', async () => {
     const ai = fakeAi(JSON.stringify({ rules: [cashRule] }));
     const result = await extractDraftRulesWithLlm(ai, MODEL, clauses);
-    expect(result).toEqual({ drafts: [{ ...cashRule, reason: `Proposed by ${MODEL}: threshold in the sentence` }], rejected: 0 });
+    expect(result).toEqual({
+      drafts: [{ ...cashRule, reason: `Proposed by ${MODEL}: threshold in the sentence` }],
+      rejected: 0,
+    });
     expect(ai.calls).toHaveLength(1);
     expect(ai.calls[0]).toMatchObject({ model: MODEL, inputs: { response_format: { type: 'json_object' } } });
   });
@@ -59,7 +71,10 @@ describe('errors', () => {
     const proposals = [
       { ...cashRule, condition: { field: 'amount', op: 'bigger', value: 1 } },
       { ...cashRule, condition: { field: 'salary', op: 'gt', value: 1 } },
-      { ...cashRule, condition: { aggregate: { fn: 'count', group_by: ['account'], window: '400d' }, op: 'gt', value: 1 } },
+      {
+        ...cashRule,
+        condition: { aggregate: { fn: 'count', group_by: ['account'], window: '400d' }, op: 'gt', value: 1 },
+      },
       { ...cashRule, severity: 'urgent' },
       { ...cashRule, confidence: 1.5 },
       { ...cashRule, clause_ref: '9.9' },
@@ -73,6 +88,9 @@ describe('errors', () => {
   });
 
   it('counts an unparseable answer as rejected rather than failing the upload', async () => {
-    expect(await extractDraftRulesWithLlm(fakeAi('Sure! Here are the rules:'), MODEL, clauses)).toEqual({ drafts: [], rejected: 1 });
+    expect(await extractDraftRulesWithLlm(fakeAi('Sure! Here are the rules:'), MODEL, clauses)).toEqual({
+      drafts: [],
+      rejected: 1,
+    });
   });
 });

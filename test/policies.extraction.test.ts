@@ -1,8 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { PDFDocument, rgb } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
-import { encryptedPdf, oleFile, pdfOf } from './policies.api.fixtures';
-import { CONTRACT_STRUCTURING } from './rules-fixtures';
 import aml from '../docs/corpus/aml-cash-policy.md?raw';
 import dataProtection from '../docs/corpus/data-protection-policy.md?raw';
 import procurement from '../docs/corpus/procurement-policy.md?raw';
@@ -11,9 +9,11 @@ import { diffClauses, splitClauses } from '../worker/policies/extraction/clauses
 import { extractDraftRules } from '../worker/policies/extraction/extract-rules';
 import { PolicyFileError, type PolicyFileErrorCode } from '../worker/policies/extraction/file-error';
 import { parseNumeral, wordsToNumber } from '../worker/policies/extraction/numbers';
-import { draftRuleSchema, type DraftRule } from '../worker/policies/extraction/schemas';
+import { type DraftRule, draftRuleSchema } from '../worker/policies/extraction/schemas';
 import { extractPolicyText } from '../worker/policies/extraction/text';
 import type { Condition } from '../worker/rules/language';
+import { encryptedPdf, oleFile, pdfOf } from './policies.api.fixtures';
+import { CONTRACT_STRUCTURING } from './rules-fixtures';
 
 const cash = { field: 'type', op: 'eq', value: 'cash' };
 const wire = { field: 'type', op: 'eq', value: 'wire' };
@@ -30,14 +30,29 @@ describe('happy', () => {
         all: [
           cash,
           usd,
-          { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d', where: { all: [cash, usd] } }, op: 'gt', value: 10000 },
+          {
+            aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d', where: { all: [cash, usd] } },
+            op: 'gt',
+            value: 10000,
+          },
         ],
       });
       const band = { field: 'amount', op: 'between', value: [9000, 9999.99] };
       expect(conditionOf(drafts, '4.1')).toEqual({
-        all: [cash, usd, band, { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [cash, usd, band] } }, op: 'gte', value: 3 }],
+        all: [
+          cash,
+          usd,
+          band,
+          {
+            aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [cash, usd, band] } },
+            op: 'gte',
+            value: 3,
+          },
+        ],
       });
-      expect(conditionOf(drafts, '5.1')).toEqual({ all: [wire, { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] }] });
+      expect(conditionOf(drafts, '5.1')).toEqual({
+        all: [wire, { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] }],
+      });
       expect(conditionOf(drafts, '5.2')).toEqual({
         all: [
           { field: 'counterparty_country', op: 'in', value: ['MM', 'RU', 'VE', 'YE', 'SS'] },
@@ -46,9 +61,27 @@ describe('happy', () => {
           { any: [approvalMissing, { field: 'attributes.due_diligence', op: 'missing' }] },
         ],
       });
-      expect(conditionOf(drafts, '6.1')).toEqual({ aggregate: { fn: 'count', group_by: ['account'], window: '24h' }, op: 'gt', value: 10 });
+      expect(conditionOf(drafts, '6.1')).toEqual({
+        aggregate: { fn: 'count', group_by: ['account'], window: '24h' },
+        op: 'gt',
+        value: 10,
+      });
       expect(conditionOf(drafts, '6.2')).toEqual({
-        all: [wire, usd, { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '30d', where: { all: [wire, usd] } }, op: 'gt', value: 50000 }],
+        all: [
+          wire,
+          usd,
+          {
+            aggregate: {
+              fn: 'sum',
+              field: 'amount',
+              group_by: ['account'],
+              window: '30d',
+              where: { all: [wire, usd] },
+            },
+            op: 'gt',
+            value: 50000,
+          },
+        ],
       });
       expect(conditionOf(drafts, '6.3')).toEqual({
         aggregate: { fn: 'count_distinct', field: 'account', group_by: ['counterparty'], window: '48h' },
@@ -58,7 +91,8 @@ describe('happy', () => {
       expect(draftOf(drafts, '3.1')).toMatchObject({
         name: 'Cash transactions over USD 10,000',
         severity: 'high',
-        source_text: 'Any cash transaction exceeding USD 10,000 must be reported to the Financial Intelligence Unit through a Currency Transaction Report within 15 days.',
+        source_text:
+          'Any cash transaction exceeding USD 10,000 must be reported to the Financial Intelligence Unit through a Currency Transaction Report within 15 days.',
       });
       expect(draftOf(drafts, '5.1').severity).toBe('critical');
     });
@@ -66,16 +100,41 @@ describe('happy', () => {
     it('reads the travel policy: approval above a threshold, self-approval, receipts, caps, daily meal limit, sanctioned countries', () => {
       const drafts = draftsOf(travel);
       expect(drafts.map((draft) => draft.clause_ref)).toEqual(['2.1', '2.2', '3.2', '4.1', '4.2', '5.1', '5.3']);
-      expect(conditionOf(drafts, '2.1')).toEqual({ all: [usd, { field: 'amount', op: 'gt', value: 500 }, approvalMissing] });
-      expect(conditionOf(drafts, '2.2')).toEqual({ field: 'attributes.approved_by', op: 'eq', other_field: 'attributes.requested_by' });
+      expect(conditionOf(drafts, '2.1')).toEqual({
+        all: [usd, { field: 'amount', op: 'gt', value: 500 }, approvalMissing],
+      });
+      expect(conditionOf(drafts, '2.2')).toEqual({
+        field: 'attributes.approved_by',
+        op: 'eq',
+        other_field: 'attributes.requested_by',
+      });
       expect(conditionOf(drafts, '3.2')).toEqual({
-        all: [{ field: 'attributes.category', op: 'eq', value: 'taxi' }, usd, { field: 'amount', op: 'gt', value: 100 }, { field: 'attributes.receipt', op: 'missing' }],
+        all: [
+          { field: 'attributes.category', op: 'eq', value: 'taxi' },
+          usd,
+          { field: 'amount', op: 'gt', value: 100 },
+          { field: 'attributes.receipt', op: 'missing' },
+        ],
       });
       const lodging = { field: 'attributes.category', op: 'eq', value: 'lodging' };
       expect(conditionOf(drafts, '4.1')).toEqual({ all: [lodging, usd, { field: 'amount', op: 'gt', value: 250 }] });
       const meals = { field: 'attributes.category', op: 'eq', value: 'meals' };
       expect(conditionOf(drafts, '4.2')).toEqual({
-        all: [meals, usd, { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d', where: { all: [meals, usd] } }, op: 'gt', value: 75 }],
+        all: [
+          meals,
+          usd,
+          {
+            aggregate: {
+              fn: 'sum',
+              field: 'amount',
+              group_by: ['account'],
+              window: '1d',
+              where: { all: [meals, usd] },
+            },
+            op: 'gt',
+            value: 75,
+          },
+        ],
       });
       expect(conditionOf(drafts, '5.3')).toEqual({ field: 'country', op: 'in', value: ['IR', 'KP', 'SY', 'CU'] });
       expect(draftOf(drafts, '4.1').confidence).toBeLessThan(draftOf(drafts, '4.2').confidence);
@@ -85,27 +144,62 @@ describe('happy', () => {
     it('reads the procurement policy: approvals, quotations, vendor spend, split purchases, segregation of duties', () => {
       const drafts = draftsOf(procurement);
       expect(drafts.map((draft) => draft.clause_ref)).toEqual(['2.2', '2.3', '3.1', '3.2', '4.1', '5.1', '5.2', '6.1']);
-      expect(conditionOf(drafts, '2.2')).toEqual({ all: [usd, { field: 'amount', op: 'gt', value: 5000 }, approvalMissing] });
+      expect(conditionOf(drafts, '2.2')).toEqual({
+        all: [usd, { field: 'amount', op: 'gt', value: 5000 }, approvalMissing],
+      });
       expect(conditionOf(drafts, '2.3')).toEqual({
         all: [
           usd,
           { field: 'amount', op: 'gt', value: 25000 },
-          { any: [{ field: 'attributes.quotes', op: 'missing' }, { field: 'attributes.quotes', op: 'lt', value: 3 }] },
+          {
+            any: [
+              { field: 'attributes.quotes', op: 'missing' },
+              { field: 'attributes.quotes', op: 'lt', value: 3 },
+            ],
+          },
         ],
       });
-      expect(conditionOf(drafts, '3.1')).toEqual({ aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 25000 });
-      expect(conditionOf(drafts, '3.2')).toEqual({ aggregate: { fn: 'count', group_by: ['counterparty'], window: '7d' }, op: 'gt', value: 20 });
+      expect(conditionOf(drafts, '3.1')).toEqual({
+        aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '30d' },
+        op: 'gt',
+        value: 25000,
+      });
+      expect(conditionOf(drafts, '3.2')).toEqual({
+        aggregate: { fn: 'count', group_by: ['counterparty'], window: '7d' },
+        op: 'gt',
+        value: 20,
+      });
       const below = [usd, { field: 'amount', op: 'lt', value: 5000 }];
       expect(conditionOf(drafts, '4.1')).toEqual({
         all: [
           ...below,
-          { aggregate: { fn: 'count', group_by: ['counterparty'], window: '14d', where: { all: below } }, op: 'gte', value: 2 },
-          { aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '14d', where: { all: below } }, op: 'gt', value: 5000 },
+          {
+            aggregate: { fn: 'count', group_by: ['counterparty'], window: '14d', where: { all: below } },
+            op: 'gte',
+            value: 2,
+          },
+          {
+            aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '14d', where: { all: below } },
+            op: 'gt',
+            value: 5000,
+          },
         ],
       });
-      expect(conditionOf(drafts, '5.1')).toEqual({ field: 'attributes.approved_by', op: 'eq', other_field: 'attributes.requested_by' });
-      expect(conditionOf(drafts, '5.2')).toEqual({ field: 'counterparty', op: 'eq', other_field: 'attributes.approved_by' });
-      expect(conditionOf(drafts, '6.1')).toEqual({ field: 'counterparty_country', op: 'in', value: ['RU', 'BY', 'IR'] });
+      expect(conditionOf(drafts, '5.1')).toEqual({
+        field: 'attributes.approved_by',
+        op: 'eq',
+        other_field: 'attributes.requested_by',
+      });
+      expect(conditionOf(drafts, '5.2')).toEqual({
+        field: 'counterparty',
+        op: 'eq',
+        other_field: 'attributes.approved_by',
+      });
+      expect(conditionOf(drafts, '6.1')).toEqual({
+        field: 'counterparty_country',
+        op: 'in',
+        value: ['RU', 'BY', 'IR'],
+      });
     });
 
     it('reads the data protection policy: only the two transfer rules are enforceable on transactions', () => {
@@ -119,7 +213,9 @@ describe('happy', () => {
           { any: [approvalMissing, { field: 'attributes.scc', op: 'missing' }] },
         ],
       });
-      expect(conditionOf(drafts, '4.3')).toEqual({ all: [personalData, { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY'] }] });
+      expect(conditionOf(drafts, '4.3')).toEqual({
+        all: [personalData, { field: 'counterparty_country', op: 'in', value: ['IR', 'KP', 'SY'] }],
+      });
       expect(draftOf(drafts, '4.3').severity).toBe('critical');
     });
 
@@ -178,7 +274,12 @@ describe('happy', () => {
       ['Any payment over USD 10k must be reported.', 'USD', 10000],
       ['Any payment over USD 1.5 million must be reported.', 'USD', 1500000],
     ])('reads the amount in "%s"', (sentence, currency, amount) => {
-      expect(onlyRule(sentence).condition).toEqual({ all: [{ field: 'currency', op: 'eq', value: currency }, { field: 'amount', op: 'gt', value: amount }] });
+      expect(onlyRule(sentence).condition).toEqual({
+        all: [
+          { field: 'currency', op: 'eq', value: currency },
+          { field: 'amount', op: 'gt', value: amount },
+        ],
+      });
     });
 
     it.each([
@@ -207,14 +308,19 @@ describe('happy', () => {
     it('reads counts with their comparison: at least 3 is gte 3, more than 10 is gt 10, no more than three is gt 3', () => {
       const atLeast = onlyRule('At least 3 cash deposits into one account within 7 days must be escalated.');
       expect(atLeast.condition).toEqual({
-        all: [cash, { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cash }, op: 'gte', value: 3 }],
+        all: [
+          cash,
+          { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cash }, op: 'gte', value: 3 },
+        ],
       });
       expect(onlyRule('More than 10 transactions within 24 hours must be reviewed.').condition).toEqual({
         aggregate: { fn: 'count', group_by: ['account'], window: '24h' },
         op: 'gt',
         value: 10,
       });
-      expect(onlyRule('No more than three cash withdrawals per day are allowed from one account.').condition).toMatchObject({
+      expect(
+        onlyRule('No more than three cash withdrawals per day are allowed from one account.').condition,
+      ).toMatchObject({
         all: [cash, { aggregate: { fn: 'count', window: '1d' }, op: 'gt', value: 3 }],
       });
     });
@@ -227,15 +333,27 @@ describe('happy', () => {
     });
 
     it('reads the structuring example shape, with "multiple" as two or more', () => {
-      const rule = onlyRule('Multiple cash deposits just below the reporting threshold of 10,000 within 7 days must be escalated.');
+      const rule = onlyRule(
+        'Multiple cash deposits just below the reporting threshold of 10,000 within 7 days must be escalated.',
+      );
       const band = { field: 'amount', op: 'between', value: [9000, 9999.99] };
       expect(rule.condition).toEqual({
-        all: [cash, band, { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [cash, band] } }, op: 'gte', value: 2 }],
+        all: [
+          cash,
+          band,
+          {
+            aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [cash, band] } },
+            op: 'gte',
+            value: 2,
+          },
+        ],
       });
     });
 
-    it('turns the contract\'s structuring sentence into the contract\'s structuring rule', () => {
-      const rule = onlyRule('Three or more cash deposits between 9,000 and 9,999.99 from one account in seven days must be escalated.');
+    it("turns the contract's structuring sentence into the contract's structuring rule", () => {
+      const rule = onlyRule(
+        'Three or more cash deposits between 9,000 and 9,999.99 from one account in seven days must be escalated.',
+      );
       expect(rule.condition).toEqual(CONTRACT_STRUCTURING);
     });
 
@@ -314,7 +432,10 @@ describe('happy', () => {
     it('keeps clause keys stable across an edited version, so versions diff clause by clause', () => {
       const edited = aml
         .replace('exceeding USD 10,000 must be reported', 'exceeding USD 15,000 must be reported')
-        .replace('3.3 Branch staff', '3.4 Cash deposited by a third party must be recorded with the depositor identity.\n\n3.3 Branch staff')
+        .replace(
+          '3.3 Branch staff',
+          '3.4 Cash deposited by a third party must be recorded with the depositor identity.\n\n3.3 Branch staff',
+        )
         .replace(/\n7\.2 [^\n]*\n/, '\n');
       const before = splitClauses(aml);
       const after = splitClauses(edited);
@@ -330,7 +451,10 @@ describe('happy', () => {
   describe('files', () => {
     it('reads Markdown and plain text as they are', async () => {
       expect(await extractPolicyText(strToU8(aml), 'aml.md')).toEqual({ text: aml.trim(), format: 'markdown' });
-      expect(await extractPolicyText(strToU8('1. Hello\r\n'), 'policy', 'text/plain; charset=utf-8')).toEqual({ text: '1. Hello', format: 'text' });
+      expect(await extractPolicyText(strToU8('1. Hello\r\n'), 'policy', 'text/plain; charset=utf-8')).toEqual({
+        text: '1. Hello',
+        format: 'text',
+      });
     });
 
     it('decodes UTF-16 with a byte-order mark and legacy Windows-1252 text', async () => {
@@ -393,8 +517,16 @@ describe('errors', () => {
   });
 
   it('refuses a password-protected DOCX (an OLE compound file) as encrypted', async () => {
-    await expectFileError(extractPolicyText(oleFile('EncryptionInfo'), 'secret.docx'), 'encrypted', /password-protected/);
-    await expectFileError(extractPolicyText(oleFile('EncryptionInfo'), 'upload.bin'), 'encrypted', /password-protected/);
+    await expectFileError(
+      extractPolicyText(oleFile('EncryptionInfo'), 'secret.docx'),
+      'encrypted',
+      /password-protected/,
+    );
+    await expectFileError(
+      extractPolicyText(oleFile('EncryptionInfo'), 'upload.bin'),
+      'encrypted',
+      /password-protected/,
+    );
   });
 
   it.each([
@@ -466,7 +598,9 @@ async function expectFileError(promise: Promise<unknown>, code: PolicyFileErrorC
 const WORD_NAMESPACE = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
 
 function paragraph(escapedText: string, list?: { numId: number; level: number }): string {
-  const properties = list ? `<w:pPr><w:numPr><w:ilvl w:val="${list.level}"/><w:numId w:val="${list.numId}"/></w:numPr></w:pPr>` : '';
+  const properties = list
+    ? `<w:pPr><w:numPr><w:ilvl w:val="${list.level}"/><w:numId w:val="${list.numId}"/></w:numPr></w:pPr>`
+    : '';
   return `<w:p>${properties}<w:r><w:t xml:space="preserve">${escapedText}</w:t></w:r></w:p>`;
 }
 

@@ -10,7 +10,10 @@ import { countRows, insertTransactions } from './rules-fixtures';
 const amlV2 = aml
   .replace('exceeding USD 10,000 must be reported', 'exceeding USD 5,000 must be reported')
   .replace(/6\.3 Payments to the same counterparty[^\n]*\n\n/, '')
-  .replace('## 7. Record', '6.4 Any crypto transaction exceeding USD 1,000 must be reviewed by the AML Officer.\n\n## 7. Record');
+  .replace(
+    '## 7. Record',
+    '6.4 Any crypto transaction exceeding USD 1,000 must be reviewed by the AML Officer.\n\n## 7. Record',
+  );
 
 let org: Session;
 let policyId: string;
@@ -29,7 +32,14 @@ beforeAll(async () => {
     { id: 'CASH-7000-B', occurred_at: '2026-03-03T10:00:00Z', amount: '7000.00', type: 'cash', account: 'ACC-3' },
     { id: 'CASH-4000', occurred_at: '2026-03-04T10:00:00Z', amount: '4000.00', type: 'cash', account: 'ACC-4' },
     // Five accounts paying one counterparty within 48 hours: the fifth payment is what 6.3 flags.
-    ...[1, 2, 3, 4, 5].map((n) => ({ id: `MULE-${n}`, occurred_at: `2026-03-10T0${n}:00:00Z`, amount: '150.00', type: 'wire', account: `A-${n}`, counterparty: 'MULE' })),
+    ...[1, 2, 3, 4, 5].map((n) => ({
+      id: `MULE-${n}`,
+      occurred_at: `2026-03-10T0${n}:00:00Z`,
+      amount: '150.00',
+      type: 'wire',
+      account: `A-${n}`,
+      counterparty: 'MULE',
+    })),
     { id: 'CRYPTO-2500', occurred_at: '2026-03-12T10:00:00Z', amount: '2500.00', type: 'crypto', account: 'ACC-5' },
   ]);
 });
@@ -37,7 +47,12 @@ beforeAll(async () => {
 describe('happy', () => {
   let upload: any;
   beforeAll(async () => {
-    upload = await uploadPolicyJson(org.access_token, { file: amlV2, fileName: 'aml-v2.md', name: 'AML', policy_id: policyId });
+    upload = await uploadPolicyJson(org.access_token, {
+      file: amlV2,
+      fileName: 'aml-v2.md',
+      name: 'AML',
+      policy_id: policyId,
+    });
   });
 
   it('a new version re-extracts drafts only from its added and changed clauses, and records the diff', async () => {
@@ -52,47 +67,97 @@ describe('happy', () => {
     ]);
     const v1 = await apiJson('GET', `/api/policies/${policyId}/versions/1`, 200, { token: org.access_token });
     expect(v1.clauses.map((clause: any) => clause.key)).toContain('6.3');
-    const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token })).items;
-    expect(rules.filter((rule: any) => rule.policy_version === 2).map((rule: any) => [rule.clause_ref, rule.name])).toEqual([
+    const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token }))
+      .items;
+    expect(
+      rules.filter((rule: any) => rule.policy_version === 2).map((rule: any) => [rule.clause_ref, rule.name]),
+    ).toEqual([
       ['3.1', 'Cash transactions over USD 5,000'],
       ['6.4', 'Crypto transactions over USD 1,000'],
     ]);
-    expect(await countRows(org.organization.id, 'audit_log', sql`action = 'policy.version_created' and target_id = ${policyId}`)).toBe(1);
-    expect((await env.POLICY_FILES.list({ prefix: `orgs/${org.organization.id}/policies/${policyId}/` })).objects).toHaveLength(2);
+    expect(
+      await countRows(
+        org.organization.id,
+        'audit_log',
+        sql`action = 'policy.version_created' and target_id = ${policyId}`,
+      ),
+    ).toBe(1);
+    expect(
+      (await env.POLICY_FILES.list({ prefix: `orgs/${org.organization.id}/policies/${policyId}/` })).objects,
+    ).toHaveLength(2);
   });
 
-  it('reports each affected rule\'s violations on stored history before and after the change', async () => {
+  it("reports each affected rule's violations on stored history before and after the change", async () => {
     const report = await apiJson('GET', `/api/policies/${policyId}/impact`, 200, { token: org.access_token });
     expect(report).toMatchObject({ policy_id: policyId, version: 2, previous_version: 1, transactions_scanned: 10 });
-    expect(report.clauses.added).toEqual([{ key: '6.4', number: '6.4', heading: null, text: 'Any crypto transaction exceeding USD 1,000 must be reviewed by the AML Officer.' }]);
-    expect(report.clauses.removed).toEqual([expect.objectContaining({ key: '6.3', text: expect.stringMatching(/^Payments to the same counterparty/) })]);
-    expect(report.clauses.changed).toEqual([{
-      key: '3.1', number: '3.1',
-      before: expect.stringContaining('exceeding USD 10,000'),
-      after: expect.stringContaining('exceeding USD 5,000'),
-    }]);
+    expect(report.clauses.added).toEqual([
+      {
+        key: '6.4',
+        number: '6.4',
+        heading: null,
+        text: 'Any crypto transaction exceeding USD 1,000 must be reviewed by the AML Officer.',
+      },
+    ]);
+    expect(report.clauses.removed).toEqual([
+      expect.objectContaining({ key: '6.3', text: expect.stringMatching(/^Payments to the same counterparty/) }),
+    ]);
+    expect(report.clauses.changed).toEqual([
+      {
+        key: '3.1',
+        number: '3.1',
+        before: expect.stringContaining('exceeding USD 10,000'),
+        after: expect.stringContaining('exceeding USD 5,000'),
+      },
+    ]);
     expect(report.rules).toEqual([
       {
-        clause_key: '3.1', change: 'changed',
-        before: expect.objectContaining({ rule_id: rulesV1['3.1'], version: 1, status: 'approved', name: 'Cash transactions over USD 10,000', hits: 1, sample_transaction_ids: ['CASH-12000'] }),
-        after: expect.objectContaining({ name: 'Cash transactions over USD 5,000', hits: 3, sample_transaction_ids: ['CASH-12000', 'CASH-7000-A', 'CASH-7000-B'] }),
+        clause_key: '3.1',
+        change: 'changed',
+        before: expect.objectContaining({
+          rule_id: rulesV1['3.1'],
+          version: 1,
+          status: 'approved',
+          name: 'Cash transactions over USD 10,000',
+          hits: 1,
+          sample_transaction_ids: ['CASH-12000'],
+        }),
+        after: expect.objectContaining({
+          name: 'Cash transactions over USD 5,000',
+          hits: 3,
+          sample_transaction_ids: ['CASH-12000', 'CASH-7000-A', 'CASH-7000-B'],
+        }),
       },
       {
-        clause_key: '6.3', change: 'removed',
-        before: expect.objectContaining({ rule_id: rulesV1['6.3'], status: 'draft', hits: 1, sample_transaction_ids: ['MULE-5'] }),
+        clause_key: '6.3',
+        change: 'removed',
+        before: expect.objectContaining({
+          rule_id: rulesV1['6.3'],
+          status: 'draft',
+          hits: 1,
+          sample_transaction_ids: ['MULE-5'],
+        }),
         after: null,
       },
       {
-        clause_key: '6.4', change: 'added',
+        clause_key: '6.4',
+        change: 'added',
         before: null,
-        after: expect.objectContaining({ name: 'Crypto transactions over USD 1,000', hits: 1, sample_transaction_ids: ['CRYPTO-2500'] }),
+        after: expect.objectContaining({
+          name: 'Crypto transactions over USD 1,000',
+          hits: 1,
+          sample_transaction_ids: ['CRYPTO-2500'],
+        }),
       },
     ]);
     expect(report.rules[0].after).toMatchObject({ status: 'draft', version: 1 });
     expect(report.rules[0].after.rule_id).not.toBe(rulesV1['3.1']);
-    expect(report.rules[0].after.condition).toEqual({ all: [
-      { field: 'type', op: 'eq', value: 'cash' }, { field: 'currency', op: 'eq', value: 'USD' }, { field: 'amount', op: 'gt', value: 5000 },
-    ] });
+    expect(report.rules[0].after.condition).toEqual({
+      all: [
+        { field: 'type', op: 'eq', value: 'cash' },
+        { field: 'currency', op: 'eq', value: 'USD' },
+        { field: 'amount', op: 'gt', value: 5000 },
+      ],
+    });
   });
 
   it('the report is a backtest: it stores no violation', async () => {
@@ -100,9 +165,13 @@ describe('happy', () => {
   });
 
   it('a rejected draft enforces nothing, so it drops out of the report', async () => {
-    const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token })).items;
+    const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token }))
+      .items;
     const crypto64 = rules.find((rule: any) => rule.clause_ref === '6.4');
-    await apiJson('POST', `/api/rules/${crypto64.id}/reject`, 200, { token: org.access_token, body: { comment: 'crypto is out of scope' } });
+    await apiJson('POST', `/api/rules/${crypto64.id}/reject`, 200, {
+      token: org.access_token,
+      body: { comment: 'crypto is out of scope' },
+    });
     const report = await apiJson('GET', `/api/policies/${policyId}/impact`, 200, { token: org.access_token });
     expect(report.rules.map((entry: any) => entry.clause_key)).toEqual(['3.1', '6.3']);
     expect(report.clauses.added).toHaveLength(1);
@@ -111,7 +180,9 @@ describe('happy', () => {
 
 describe('errors', () => {
   it('an unknown policy has no impact report (404), a malformed id is a 400', async () => {
-    expect((await api('GET', `/api/policies/${crypto.randomUUID()}/impact`, { token: org.access_token })).status).toBe(404);
+    expect((await api('GET', `/api/policies/${crypto.randomUUID()}/impact`, { token: org.access_token })).status).toBe(
+      404,
+    );
     expect((await api('GET', '/api/policies/nope/impact', { token: org.access_token })).status).toBe(400);
   });
 });

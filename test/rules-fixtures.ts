@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { transactions } from '../db/schema';
 import { withTenant } from '../db/tenant';
-import { apiJson, withDatabase } from './helpers';
 import type { Condition } from '../worker/rules/language';
+import { apiJson, withDatabase } from './helpers';
 
 /** A transaction row as the rules read it; `id` is the external id. */
 type TransactionFixture = {
@@ -20,27 +20,34 @@ type TransactionFixture = {
 
 /** Inserts transactions straight into the organization's table (no ingest path), in order. */
 export async function insertTransactions(orgId: string, rows: TransactionFixture[]): Promise<void> {
-  await withDatabase((db) => withTenant(db, orgId, async (tx) => {
-    await tx.insert(transactions).values(rows.map((row) => ({
-      orgId,
-      externalId: row.id,
-      occurredAt: new Date(row.occurred_at),
-      amount: row.amount,
-      currency: row.currency ?? 'USD',
-      account: row.account ?? 'ACC-1',
-      counterparty: row.counterparty ?? null,
-      type: row.type ?? null,
-      country: row.country ?? null,
-      attributes: row.attributes ?? {},
-    })));
-  }));
+  await withDatabase((db) =>
+    withTenant(db, orgId, async (tx) => {
+      await tx.insert(transactions).values(
+        rows.map((row) => ({
+          orgId,
+          externalId: row.id,
+          occurredAt: new Date(row.occurred_at),
+          amount: row.amount,
+          currency: row.currency ?? 'USD',
+          account: row.account ?? 'ACC-1',
+          counterparty: row.counterparty ?? null,
+          type: row.type ?? null,
+          country: row.country ?? null,
+          attributes: row.attributes ?? {},
+        })),
+      );
+    }),
+  );
 }
 
 type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
 
 /** Creates a rule and has it approved; returns the rule as the API shows it. */
 export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {
-  const created = await apiJson('POST', '/api/rules', 201, { token, body: { name: 'A rule', severity: 'high', ...rule } });
+  const created = await apiJson('POST', '/api/rules', 201, {
+    token,
+    body: { name: 'A rule', severity: 'high', ...rule },
+  });
   await apiJson('POST', `/api/rules/${created.id}/approve`, 200, { token, body: {} });
   return created;
 }
@@ -61,7 +68,12 @@ export async function allViolations(token: string, query = ''): Promise<any[]> {
   const items: any[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: any[]; next_cursor: string | null } = await apiJson('GET', `/api/violations?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`, 200, { token });
+    const page: { items: any[]; next_cursor: string | null } = await apiJson(
+      'GET',
+      `/api/violations?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`,
+      200,
+      { token },
+    );
     items.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor);
@@ -69,14 +81,26 @@ export async function allViolations(token: string, query = ''): Promise<any[]> {
 }
 
 /** Rows of a tenant table, for assertions the API does not expose. */
-export async function countRows(orgId: string, table: 'violations' | 'scan_chunks' | 'rule_versions' | 'audit_log', where = sql`true`): Promise<number> {
-  const [row] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`)));
+export async function countRows(
+  orgId: string,
+  table: 'violations' | 'scan_chunks' | 'rule_versions' | 'audit_log',
+  where = sql`true`,
+): Promise<number> {
+  const [row] = await withDatabase((db) =>
+    withTenant(db, orgId, (tx) =>
+      tx.execute<{ n: number }>(sql`select count(*)::int as n from ${sql.identifier(table)} where ${where}`),
+    ),
+  );
   return row!.n;
 }
 
 export function expectProblem(body: any, status: number): void {
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
 }
 
 /** The contract's structuring example (section 6): three or more cash deposits of 9,000 to 9,999.99 from one account in seven days. */
@@ -89,7 +113,12 @@ export const CONTRACT_STRUCTURING = {
         fn: 'count',
         group_by: ['account'],
         window: '7d',
-        where: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] },
+        where: {
+          all: [
+            { field: 'type', op: 'eq', value: 'cash' },
+            { field: 'amount', op: 'between', value: [9000, 9999.99] },
+          ],
+        },
       },
       op: 'gte',
       value: 3,

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate, type CanonicalTransaction } from '../worker/rules/language';
+import { type CanonicalTransaction, evaluate } from '../worker/rules/language';
 import { checkRegexSafety, portableRegex } from '../worker/rules/language/regex-safety';
 
 function matches(pattern: string, text: string): boolean {
-  const subject: CanonicalTransaction = { id: 'T-1', occurred_at: '2026-03-01T00:00:00Z', amount: '1', currency: 'USD', account: 'ACC-1', counterparty: text };
+  const subject: CanonicalTransaction = {
+    id: 'T-1',
+    occurred_at: '2026-03-01T00:00:00Z',
+    amount: '1',
+    currency: 'USD',
+    account: 'ACC-1',
+    counterparty: text,
+  };
   return evaluate({ field: 'counterparty', op: 'matches', value: pattern }, subject).holds;
 }
 

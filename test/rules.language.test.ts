@@ -1,7 +1,8 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_STRUCTURING } from './rules-fixtures';
 import {
+  type CanonicalTransaction,
+  type Condition,
   compileCondition,
   evaluate,
   explain,
@@ -10,9 +11,8 @@ import {
   measureAggregates,
   riskScore,
   validateRule,
-  type CanonicalTransaction,
-  type Condition,
 } from '../worker/rules/language';
+import { CONTRACT_STRUCTURING } from './rules-fixtures';
 
 function transaction(overrides: Partial<CanonicalTransaction> = {}): CanonicalTransaction {
   return {
@@ -26,7 +26,14 @@ function transaction(overrides: Partial<CanonicalTransaction> = {}): CanonicalTr
     country: 'US',
     counterparty_country: 'AE',
     channel: 'erp',
-    attributes: { department: 'procurement', score: 87, flag: true, nested: { tier: 'gold' }, blank: null, tags: ['a'] },
+    attributes: {
+      department: 'procurement',
+      score: 87,
+      flag: true,
+      nested: { tier: 'gold' },
+      blank: null,
+      tags: ['a'],
+    },
     ...overrides,
   };
 }
@@ -50,8 +57,16 @@ const STRUCTURING = CONTRACT_STRUCTURING;
 
 describe('happy', () => {
   it("accepts the contract's structuring example and keeps it as written", () => {
-    const result = validateRule({ name: 'Cash structuring', severity: 'high', condition: STRUCTURING, clause_ref: '4.2' });
-    expect(result).toEqual({ ok: true, rule: { name: 'Cash structuring', severity: 'high', condition: STRUCTURING, clause_ref: '4.2' } });
+    const result = validateRule({
+      name: 'Cash structuring',
+      severity: 'high',
+      condition: STRUCTURING,
+      clause_ref: '4.2',
+    });
+    expect(result).toEqual({
+      ok: true,
+      rule: { name: 'Cash structuring', severity: 'high', condition: STRUCTURING, clause_ref: '4.2' },
+    });
   });
 
   it.each<[string, Condition, boolean]>([
@@ -66,7 +81,11 @@ describe('happy', () => {
     ['lte on amount, equal', { field: 'amount', op: 'lte', value: 12500 }, true],
     ['lt on text, code point order', { field: 'account', op: 'lt', value: 'ACC-2' }, true],
     ['gt on occurred_at, other offset', { field: 'occurred_at', op: 'gt', value: '2026-03-08T17:29:59+05:30' }, true],
-    ['eq on occurred_at, same instant in another offset', { field: 'occurred_at', op: 'eq', value: '2026-03-08T17:30:00+05:30' }, true],
+    [
+      'eq on occurred_at, same instant in another offset',
+      { field: 'occurred_at', op: 'eq', value: '2026-03-08T17:30:00+05:30' },
+      true,
+    ],
     ['in', { field: 'counterparty_country', op: 'in', value: ['AE', 'IR'] }, true],
     ['in, absent from the list', { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] }, false],
     ['not_in', { field: 'country', op: 'not_in', value: ['IN', 'GB'] }, true],
@@ -74,7 +93,11 @@ describe('happy', () => {
     ['between, inclusive low', { field: 'amount', op: 'between', value: [12500, 20000] }, true],
     ['between, inclusive high', { field: 'amount', op: 'between', value: [100, 12500] }, true],
     ['between, outside', { field: 'amount', op: 'between', value: [0, 12499.9999] }, false],
-    ['between on instants', { field: 'occurred_at', op: 'between', value: ['2026-03-08T00:00:00Z', '2026-03-09T00:00:00Z'] }, true],
+    [
+      'between on instants',
+      { field: 'occurred_at', op: 'between', value: ['2026-03-08T00:00:00Z', '2026-03-09T00:00:00Z'] },
+      true,
+    ],
     ['contains', { field: 'counterparty', op: 'contains', value: 'ND-7' }, true],
     ['contains is case-sensitive', { field: 'counterparty', op: 'contains', value: 'vend' }, false],
     ['starts_with', { field: 'account', op: 'starts_with', value: 'ACC-' }, true],
@@ -91,8 +114,26 @@ describe('happy', () => {
     ['attribute list with mixed types', { field: 'attributes.score', op: 'in', value: ['87', 87] }, true],
     ['other_field, number against attribute', { field: 'amount', op: 'gt', other_field: 'attributes.score' }, true],
     ['other_field, text columns', { field: 'country', op: 'ne', other_field: 'counterparty_country' }, true],
-    ['all', { all: [{ field: 'type', op: 'eq', value: 'wire' }, { field: 'amount', op: 'gt', value: 1 }] }, true],
-    ['any', { any: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'gt', value: 1 }] }, true],
+    [
+      'all',
+      {
+        all: [
+          { field: 'type', op: 'eq', value: 'wire' },
+          { field: 'amount', op: 'gt', value: 1 },
+        ],
+      },
+      true,
+    ],
+    [
+      'any',
+      {
+        any: [
+          { field: 'type', op: 'eq', value: 'cash' },
+          { field: 'amount', op: 'gt', value: 1 },
+        ],
+      },
+      true,
+    ],
     ['not', { not: { field: 'type', op: 'eq', value: 'cash' } }, true],
   ])('%s', (_intent, condition, expected) => {
     expect(errorsOf(condition)).toEqual([]);
@@ -102,27 +143,63 @@ describe('happy', () => {
   it('compares amounts as exact decimals, never floats', () => {
     const cents = transaction({ amount: '0.3' });
     expect(holds({ field: 'amount', op: 'eq', value: 0.3 }, cents)).toBe(true);
-    expect(holds({ field: 'amount', op: 'gt', value: 0.29999999999999998 }, transaction({ amount: '0.3000' }))).toBe(false);
+    expect(holds({ field: 'amount', op: 'gt', value: 0.29999999999999998 }, transaction({ amount: '0.3000' }))).toBe(
+      false,
+    );
     expect(holds({ field: 'amount', op: 'lt', value: 12500.0001 }, transaction({ amount: 12500 }))).toBe(true);
   });
 
   it('sums 0.1 + 0.2 to exactly 0.3', () => {
-    const sum: Condition = { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d' }, op: 'eq', value: 0.3 };
-    const history = [transaction({ id: 'a', amount: '0.1', occurred_at: '2026-03-08T10:00:00Z' }), transaction({ id: 'b', amount: '0.2' })];
-    expect(measureAggregates(sum, history[1]!, history)).toEqual([{ value: '0.3', sum: '0.3', count: 2, ids: ['b', 'a'] }]);
+    const sum: Condition = {
+      aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d' },
+      op: 'eq',
+      value: 0.3,
+    };
+    const history = [
+      transaction({ id: 'a', amount: '0.1', occurred_at: '2026-03-08T10:00:00Z' }),
+      transaction({ id: 'b', amount: '0.2' }),
+    ];
+    expect(measureAggregates(sum, history[1]!, history)).toEqual([
+      { value: '0.3', sum: '0.3', count: 2, ids: ['b', 'a'] },
+    ]);
     expect(holdsOver(sum, history[1]!, history)).toBe(true);
   });
 
   describe('aggregate functions', () => {
     const history = [
-      transaction({ id: 'a', amount: '100', counterparty: 'V-1', occurred_at: '2026-03-08T09:00:00Z', attributes: { units: 2 } }),
-      transaction({ id: 'b', amount: '200.50', counterparty: 'V-2', occurred_at: '2026-03-08T10:00:00Z', attributes: { units: '3' } }),
-      transaction({ id: 'c', amount: '300', counterparty: 'V-1', occurred_at: '2026-03-08T11:00:00Z', attributes: { units: 5 } }),
+      transaction({
+        id: 'a',
+        amount: '100',
+        counterparty: 'V-1',
+        occurred_at: '2026-03-08T09:00:00Z',
+        attributes: { units: 2 },
+      }),
+      transaction({
+        id: 'b',
+        amount: '200.50',
+        counterparty: 'V-2',
+        occurred_at: '2026-03-08T10:00:00Z',
+        attributes: { units: '3' },
+      }),
+      transaction({
+        id: 'c',
+        amount: '300',
+        counterparty: 'V-1',
+        occurred_at: '2026-03-08T11:00:00Z',
+        attributes: { units: 5 },
+      }),
       transaction({ id: 'other-account', account: 'ACC-2', amount: '5000', occurred_at: '2026-03-08T11:00:00Z' }),
     ];
     const subject = history[2]!;
-    const measure = (fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct', field?: 'amount' | 'counterparty' | 'attributes.units') =>
-      measureAggregates({ aggregate: { fn, field, group_by: ['account'], window: '1d' }, op: 'gt', value: 0 }, subject, history)[0];
+    const measure = (
+      fn: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct',
+      field?: 'amount' | 'counterparty' | 'attributes.units',
+    ) =>
+      measureAggregates(
+        { aggregate: { fn, field, group_by: ['account'], window: '1d' }, op: 'gt', value: 0 },
+        subject,
+        history,
+      )[0];
 
     it.each([
       ['count', undefined, { value: '3', sum: null, count: 3, ids: ['c', 'b', 'a'] }],
@@ -131,33 +208,58 @@ describe('happy', () => {
       ['min', 'amount', { value: '100', sum: null, count: 3, ids: ['c', 'b', 'a'] }],
       ['max', 'amount', { value: '300', sum: null, count: 3, ids: ['c', 'b', 'a'] }],
       ['count_distinct', 'counterparty', { value: '2', sum: null, count: 3, ids: ['c', 'b', 'a'] }],
-      ['sum of an attribute skips non-numbers', 'attributes.units', { value: '7', sum: '7', count: 2, ids: ['c', 'a'] }],
+      [
+        'sum of an attribute skips non-numbers',
+        'attributes.units',
+        { value: '7', sum: '7', count: 2, ids: ['c', 'a'] },
+      ],
     ] as const)('%s', (fn, field, expected) => {
       expect(measure(fn.split(' ')[0] as 'count', field)).toEqual(expected);
     });
 
     it('compares avg exactly: 4/3 is above 1.3333 and not equal to it', () => {
-      const thirds = [transaction({ id: 'x', amount: '1', occurred_at: '2026-03-08T01:00:00Z' }), transaction({ id: 'y', amount: '1', occurred_at: '2026-03-08T02:00:00Z' }), transaction({ id: 'z', amount: '2' })];
-      const avg = (op: 'gt' | 'eq', value: number): Condition => ({ aggregate: { fn: 'avg', field: 'amount', group_by: [], window: '1d' }, op, value });
+      const thirds = [
+        transaction({ id: 'x', amount: '1', occurred_at: '2026-03-08T01:00:00Z' }),
+        transaction({ id: 'y', amount: '1', occurred_at: '2026-03-08T02:00:00Z' }),
+        transaction({ id: 'z', amount: '2' }),
+      ];
+      const avg = (op: 'gt' | 'eq', value: number): Condition => ({
+        aggregate: { fn: 'avg', field: 'amount', group_by: [], window: '1d' },
+        op,
+        value,
+      });
       expect(measureAggregates(avg('gt', 0), thirds[2]!, thirds)[0]?.value).toBe('1.3333');
       expect(holdsOver(avg('gt', 1.3333), thirds[2]!, thirds)).toBe(true);
       expect(holdsOver(avg('eq', 1.3333), thirds[2]!, thirds)).toBe(false);
     });
 
     it('between on an aggregate is inclusive', () => {
-      const count = (value: [number, number]): Condition => ({ aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'between', value });
+      const count = (value: [number, number]): Condition => ({
+        aggregate: { fn: 'count', group_by: ['account'], window: '1d' },
+        op: 'between',
+        value,
+      });
       expect(holdsOver(count([3, 3]), subject, history)).toBe(true);
       expect(holdsOver(count([4, 9]), subject, history)).toBe(false);
     });
   });
 
   describe('window edges', () => {
-    const countInDay = (where?: Condition): Condition => ({ aggregate: { fn: 'count', group_by: ['account'], window: '1d', where }, op: 'gte', value: 0 });
+    const countInDay = (where?: Condition): Condition => ({
+      aggregate: { fn: 'count', group_by: ['account'], window: '1d', where },
+      op: 'gte',
+      value: 0,
+    });
     const subject = transaction({ id: 't', occurred_at: '2026-03-08T12:00:00Z' });
-    const countOf = (condition: Condition, history: CanonicalTransaction[]) => measureAggregates(condition, subject, history)[0]?.count;
+    const countOf = (condition: Condition, history: CanonicalTransaction[]) =>
+      measureAggregates(condition, subject, history)[0]?.count;
 
     it('excludes a transaction exactly one window before and includes one a microsecond later', () => {
-      const history = [subject, transaction({ id: 'edge', occurred_at: '2026-03-07T12:00:00Z' }), transaction({ id: 'inside', occurred_at: '2026-03-07T12:00:00.000001Z' })];
+      const history = [
+        subject,
+        transaction({ id: 'edge', occurred_at: '2026-03-07T12:00:00Z' }),
+        transaction({ id: 'inside', occurred_at: '2026-03-07T12:00:00.000001Z' }),
+      ];
       expect(measureAggregates(countInDay(), subject, history)[0]?.ids).toEqual(['t', 'inside']);
     });
 
@@ -167,7 +269,11 @@ describe('happy', () => {
     });
 
     it('excludes later transactions and other groups', () => {
-      const history = [subject, transaction({ id: 'later', occurred_at: '2026-03-08T12:00:00.000001Z' }), transaction({ id: 'other', account: 'ACC-9' })];
+      const history = [
+        subject,
+        transaction({ id: 'later', occurred_at: '2026-03-08T12:00:00.000001Z' }),
+        transaction({ id: 'other', account: 'ACC-9' }),
+      ];
       expect(countOf(countInDay(), history)).toBe(1);
     });
 
@@ -179,18 +285,37 @@ describe('happy', () => {
     });
 
     it('gives an empty window when t lacks a group_by field', () => {
-      const byCounterparty: Condition = { aggregate: { fn: 'count', group_by: ['counterparty'], window: '7d' }, op: 'eq', value: 0 };
+      const byCounterparty: Condition = {
+        aggregate: { fn: 'count', group_by: ['counterparty'], window: '7d' },
+        op: 'eq',
+        value: 0,
+      };
       const anonymous = transaction({ counterparty: null });
-      expect(measureAggregates(byCounterparty, anonymous, [anonymous, transaction({ counterparty: null, id: 'also-absent' })])[0]?.count).toBe(0);
+      expect(
+        measureAggregates(byCounterparty, anonymous, [
+          anonymous,
+          transaction({ counterparty: null, id: 'also-absent' }),
+        ])[0]?.count,
+      ).toBe(0);
     });
 
     it('over an empty window: count and sum are 0, avg, min and max have no value, so their predicates are false', () => {
-      const empty = { group_by: ['account' as const], window: '1h' as const, where: { field: 'type' as const, op: 'eq' as const, value: 'cash' } };
+      const empty = {
+        group_by: ['account' as const],
+        window: '1h' as const,
+        where: { field: 'type' as const, op: 'eq' as const, value: 'cash' },
+      };
       expect(holdsOver({ aggregate: { fn: 'count', ...empty }, op: 'eq', value: 0 }, subject, [subject])).toBe(true);
-      expect(holdsOver({ aggregate: { fn: 'sum', field: 'amount', ...empty }, op: 'eq', value: 0 }, subject, [subject])).toBe(true);
+      expect(
+        holdsOver({ aggregate: { fn: 'sum', field: 'amount', ...empty }, op: 'eq', value: 0 }, subject, [subject]),
+      ).toBe(true);
       for (const fn of ['avg', 'min', 'max'] as const) {
-        expect(holdsOver({ aggregate: { fn, field: 'amount', ...empty }, op: 'ne', value: 5 }, subject, [subject])).toBe(false);
-        expect(holdsOver({ not: { aggregate: { fn, field: 'amount', ...empty }, op: 'eq', value: 5 } }, subject, [subject])).toBe(true);
+        expect(
+          holdsOver({ aggregate: { fn, field: 'amount', ...empty }, op: 'ne', value: 5 }, subject, [subject]),
+        ).toBe(false);
+        expect(
+          holdsOver({ not: { aggregate: { fn, field: 'amount', ...empty }, op: 'eq', value: 5 } }, subject, [subject]),
+        ).toBe(true);
       }
     });
   });
@@ -231,7 +356,12 @@ describe('happy', () => {
 
     it('orders strings by code point, as Postgres COLLATE "C" does', () => {
       expect(holds({ field: 'attributes.department', op: 'gt', value: 'Zulu' })).toBe(true);
-      expect(holds({ field: 'attributes.department', op: 'gt', value: '\u{1F600}' }, transaction({ attributes: { department: '\uFFFD' } }))).toBe(false);
+      expect(
+        holds(
+          { field: 'attributes.department', op: 'gt', value: '\u{1F600}' },
+          transaction({ attributes: { department: '\uFFFD' } }),
+        ),
+      ).toBe(false);
     });
 
     it('treats % and _ in text operators as plain characters', () => {
@@ -243,12 +373,27 @@ describe('happy', () => {
 
   describe('explanations', () => {
     it('names each predicate that held with its actual values', () => {
-      const condition: Condition = { all: [{ field: 'amount', op: 'gt', value: 10000 }, { any: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'country', op: 'in', value: ['US', 'CA'] }] }] };
-      expect(explain(condition, transaction()).explanation).toBe('amount 12,500.00 USD > 10,000; country US in [US, CA]');
+      const condition: Condition = {
+        all: [
+          { field: 'amount', op: 'gt', value: 10000 },
+          {
+            any: [
+              { field: 'type', op: 'eq', value: 'cash' },
+              { field: 'country', op: 'in', value: ['US', 'CA'] },
+            ],
+          },
+        ],
+      };
+      expect(explain(condition, transaction()).explanation).toBe(
+        'amount 12,500.00 USD > 10,000; country US in [US, CA]',
+      );
     });
 
     it('describes aggregates with their measured value, and negations', () => {
-      const history = [transaction({ id: 'a', occurred_at: '2026-03-07T09:00:00Z', type: 'cash', amount: '9500' }), transaction({ id: 'b', type: 'cash', amount: '9900' })];
+      const history = [
+        transaction({ id: 'a', occurred_at: '2026-03-07T09:00:00Z', type: 'cash', amount: '9500' }),
+        transaction({ id: 'b', type: 'cash', amount: '9900' }),
+      ];
       const condition: Condition = {
         all: [
           { aggregate: { fn: 'count', group_by: ['account'], window: '7d' }, op: 'gte', value: 2 },
@@ -259,15 +404,29 @@ describe('happy', () => {
       const subject = transaction({ id: 'b', type: 'cash', amount: '9900', counterparty: null });
       const measures = measureAggregates(condition, subject, history);
       const explained = explain(condition, subject, measures);
-      expect(explained.explanation).toBe('count of transactions for account ACC-1 in 7d = 2 >= 2; counterparty is missing; not (channel erp = pos)');
+      expect(explained.explanation).toBe(
+        'count of transactions for account ACC-1 in 7d = 2 >= 2; counterparty is missing; not (channel erp = pos)',
+      );
       expect(explained.evidence).toEqual({
         fields: { account: 'ACC-1', counterparty: null, channel: 'erp' },
-        aggregates: [{ fn: 'count', field: null, group_by: ['account'], window: '7d', value: '2', count: 2, transaction_ids: ['b', 'a'] }],
+        aggregates: [
+          {
+            fn: 'count',
+            field: null,
+            group_by: ['account'],
+            window: '7d',
+            value: '2',
+            count: 2,
+            transaction_ids: ['b', 'a'],
+          },
+        ],
       });
     });
 
     it('describes a filtered aggregate, its where included', () => {
-      const history = ['a', 'b', 'c'].map((id, i) => transaction({ id, type: 'cash', amount: '9500', occurred_at: `2026-03-0${i + 5}T12:00:00Z` }));
+      const history = ['a', 'b', 'c'].map((id, i) =>
+        transaction({ id, type: 'cash', amount: '9500', occurred_at: `2026-03-0${i + 5}T12:00:00Z` }),
+      );
       const subject = history[2]!;
       const explained = explain(STRUCTURING, subject, measureAggregates(STRUCTURING, subject, history));
       expect(explained.explanation).toBe(
@@ -277,7 +436,9 @@ describe('happy', () => {
 
     it('lists the aggregates in document order and the fields read', () => {
       expect(listAggregates(STRUCTURING)).toEqual([STRUCTURING.all[2]]);
-      expect(fieldsRead({ all: [{ field: 'amount', op: 'gt', other_field: 'attributes.limit' }, ...STRUCTURING.all] })).toEqual(['amount', 'attributes.limit', 'type', 'account']);
+      expect(
+        fieldsRead({ all: [{ field: 'amount', op: 'gt', other_field: 'attributes.limit' }, ...STRUCTURING.all] }),
+      ).toEqual(['amount', 'attributes.limit', 'type', 'account']);
     });
   });
 
@@ -304,23 +465,58 @@ describe('errors', () => {
     ['unknown operator', { field: 'amount', op: 'like', value: 1 }, 'condition.op', /./],
     ['amount against a string', { field: 'amount', op: 'gt', value: '10000' }, 'condition.value', /numbers/],
     ['text column against a number', { field: 'country', op: 'eq', value: 1 }, 'condition.value', /strings/],
-    ['occurred_at without offset', { field: 'occurred_at', op: 'gt', value: '2026-03-01T09:30:00' }, 'condition.value', /RFC 3339/],
-    ['occurred_at on a day that does not exist', { field: 'occurred_at', op: 'gt', value: '2026-02-30T09:30:00Z' }, 'condition.value', /RFC 3339/],
-    ['occurred_at below microseconds', { field: 'occurred_at', op: 'gt', value: '2026-03-01T09:30:00.1234567Z' }, 'condition.value', /microseconds/],
+    [
+      'occurred_at without offset',
+      { field: 'occurred_at', op: 'gt', value: '2026-03-01T09:30:00' },
+      'condition.value',
+      /RFC 3339/,
+    ],
+    [
+      'occurred_at on a day that does not exist',
+      { field: 'occurred_at', op: 'gt', value: '2026-02-30T09:30:00Z' },
+      'condition.value',
+      /RFC 3339/,
+    ],
+    [
+      'occurred_at below microseconds',
+      { field: 'occurred_at', op: 'gt', value: '2026-03-01T09:30:00.1234567Z' },
+      'condition.value',
+      /microseconds/,
+    ],
     ['in without a list', { field: 'type', op: 'in', value: 'cash' }, 'condition.value', /list/],
     ['in with an empty list', { field: 'type', op: 'in', value: [] }, 'condition.value', /./],
     ['a wrong type inside in', { field: 'type', op: 'in', value: ['cash', 3] }, 'condition.value.1', /strings/],
     ['between with one bound', { field: 'amount', op: 'between', value: [1] }, 'condition.value', /low, high/],
     ['between out of order', { field: 'amount', op: 'between', value: [10, 1] }, 'condition.value', /greater/],
-    ['between of mixed types', { field: 'attributes.x', op: 'between', value: [1, 'z'] }, 'condition.value', /same type/],
+    [
+      'between of mixed types',
+      { field: 'attributes.x', op: 'between', value: [1, 'z'] },
+      'condition.value',
+      /same type/,
+    ],
     ['exists with a value', { field: 'type', op: 'exists', value: 'x' }, 'condition.value', /no value/],
-    ['value and other_field', { field: 'amount', op: 'gt', value: 1, other_field: 'attributes.x' }, 'condition.value', /not both/],
+    [
+      'value and other_field',
+      { field: 'amount', op: 'gt', value: 1, other_field: 'attributes.x' },
+      'condition.value',
+      /not both/,
+    ],
     ['no value', { field: 'amount', op: 'gt' }, 'condition.value', /needs a value/],
     ['null value', { field: 'type', op: 'eq', value: null }, 'condition.value', /string, a number/],
     ['a boolean ordered', { field: 'attributes.flag', op: 'gt', value: true }, 'condition.value', /booleans/],
     ['contains on amount', { field: 'amount', op: 'contains', value: '12' }, 'condition.op', /text/],
-    ['other_field with occurred_at', { field: 'occurred_at', op: 'gt', other_field: 'attributes.due' }, 'condition.other_field', /occurred_at/],
-    ['other_field across column types', { field: 'amount', op: 'eq', other_field: 'currency' }, 'condition.other_field', /different types/],
+    [
+      'other_field with occurred_at',
+      { field: 'occurred_at', op: 'gt', other_field: 'attributes.due' },
+      'condition.other_field',
+      /occurred_at/,
+    ],
+    [
+      'other_field across column types',
+      { field: 'amount', op: 'eq', other_field: 'currency' },
+      'condition.other_field',
+      /different types/,
+    ],
     ['other_field with in', { field: 'type', op: 'in', other_field: 'channel' }, 'condition.op', /other_field/],
     ['an unknown key', { field: 'type', op: 'eq', value: 'cash', severity: 'x' }, 'condition', /severity/],
     ['not a condition', 'type = cash', 'condition', /a condition is/],
@@ -341,18 +537,43 @@ describe('errors', () => {
     ['count_distinct without field', { fn: 'count_distinct', group_by: [], window: '1d' }, 'field', /needs a field/],
     ['no group_by', { fn: 'count', window: '1d' }, 'group_by', /./],
     ['a group_by field twice', { fn: 'count', group_by: ['account', 'account'], window: '1d' }, 'group_by.1', /twice/],
-    ['an aggregate inside where', { fn: 'count', group_by: [], window: '1d', where: { all: [{ aggregate: { fn: 'count', group_by: [], window: '1d' }, op: 'gt', value: 1 }] } }, 'where.all.0', /another aggregate/],
+    [
+      'an aggregate inside where',
+      {
+        fn: 'count',
+        group_by: [],
+        window: '1d',
+        where: { all: [{ aggregate: { fn: 'count', group_by: [], window: '1d' }, op: 'gt', value: 1 }] },
+      },
+      'where.all.0',
+      /another aggregate/,
+    ],
   ])('aggregate: %s', (_intent, aggregate, path, message) => {
     const errors = errorsOf({ all: [{ field: 'type', op: 'exists' }, { not: { aggregate, op: 'gt', value: 1 } }] });
-    expect(errors).toContainEqual({ path: `condition.all.1.not.aggregate.${path}`, message: expect.stringMatching(message) });
+    expect(errors).toContainEqual({
+      path: `condition.all.1.not.aggregate.${path}`,
+      message: expect.stringMatching(message),
+    });
   });
 
   it('the aggregate comparison takes eq..lte or between with numbers', () => {
     const aggregate = { fn: 'count', group_by: [], window: '1d' };
-    expect(errorsOf({ aggregate, op: 'in', value: [1] })).toContainEqual({ path: 'condition.op', message: expect.any(String) });
-    expect(errorsOf({ aggregate, op: 'between', value: 3 })).toContainEqual({ path: 'condition.value', message: 'between takes [low, high]' });
-    expect(errorsOf({ aggregate, op: 'gt', value: '3' })).toContainEqual({ path: 'condition.value', message: expect.stringMatching(/number/) });
-    expect(errorsOf({ aggregate, op: 'between', value: [5, 2] })).toContainEqual({ path: 'condition.value', message: 'low must not be greater than high' });
+    expect(errorsOf({ aggregate, op: 'in', value: [1] })).toContainEqual({
+      path: 'condition.op',
+      message: expect.any(String),
+    });
+    expect(errorsOf({ aggregate, op: 'between', value: 3 })).toContainEqual({
+      path: 'condition.value',
+      message: 'between takes [low, high]',
+    });
+    expect(errorsOf({ aggregate, op: 'gt', value: '3' })).toContainEqual({
+      path: 'condition.value',
+      message: expect.stringMatching(/number/),
+    });
+    expect(errorsOf({ aggregate, op: 'between', value: [5, 2] })).toContainEqual({
+      path: 'condition.value',
+      message: 'low must not be greater than high',
+    });
   });
 
   it('refuses a ninth aggregate at its own path', () => {
@@ -365,18 +586,36 @@ describe('errors', () => {
   });
 
   it('accepts 16 levels of nesting and refuses 17 at the offending node', () => {
-    const nest = (levels: number): unknown => (levels === 1 ? { field: 'type', op: 'exists' } : { not: nest(levels - 1) });
+    const nest = (levels: number): unknown =>
+      levels === 1 ? { field: 'type', op: 'exists' } : { not: nest(levels - 1) };
     expect(errorsOf(nest(16))).toEqual([]);
-    expect(errorsOf(nest(17))).toEqual([{ path: `condition${'.not'.repeat(16)}`, message: 'conditions nest at most 16 levels deep' }]);
+    expect(errorsOf(nest(17))).toEqual([
+      { path: `condition${'.not'.repeat(16)}`, message: 'conditions nest at most 16 levels deep' },
+    ]);
   });
 
   it('reports every offending node of one rule at once', () => {
-    const errors = errorsOf({ all: [{ field: 'amount', op: 'gt', value: '1' }, { field: 'nope', op: 'exists' }, { aggregate: { fn: 'count', group_by: [], window: '9y' }, op: 'gt', value: 1 }] });
-    expect(errors.map((error) => error.path)).toEqual(['condition.all.0.value', 'condition.all.1.field', 'condition.all.2.aggregate.window']);
+    const errors = errorsOf({
+      all: [
+        { field: 'amount', op: 'gt', value: '1' },
+        { field: 'nope', op: 'exists' },
+        { aggregate: { fn: 'count', group_by: [], window: '9y' }, op: 'gt', value: 1 },
+      ],
+    });
+    expect(errors.map((error) => error.path)).toEqual([
+      'condition.all.0.value',
+      'condition.all.1.field',
+      'condition.all.2.aggregate.window',
+    ]);
   });
 
   it('validates the rule envelope', () => {
-    const result = validateRule({ name: ' ', severity: 'urgent', condition: { field: 'type', op: 'exists' }, policy_id: 'not-a-uuid' });
+    const result = validateRule({
+      name: ' ',
+      severity: 'urgent',
+      condition: { field: 'type', op: 'exists' },
+      policy_id: 'not-a-uuid',
+    });
     expect(result.ok ? [] : result.errors.map((error) => error.path)).toEqual(['name', 'severity', 'policy_id']);
   });
 });
@@ -385,11 +624,17 @@ describe('security', () => {
   it('refuses a deeply nested condition without recursing into it', () => {
     let deep: unknown = { field: 'type', op: 'exists' };
     for (let i = 0; i < 100_000; i++) deep = { not: deep };
-    expect(errorsOf(deep)).toEqual([{ path: `condition${'.not'.repeat(16)}`, message: 'conditions nest at most 16 levels deep' }]);
+    expect(errorsOf(deep)).toEqual([
+      { path: `condition${'.not'.repeat(16)}`, message: 'conditions nest at most 16 levels deep' },
+    ]);
   });
 
   it('refuses an oversized rule before parsing it', () => {
-    const wide = { any: Array.from({ length: 100 }, () => ({ any: Array.from({ length: 10 }, () => ({ field: 'type', op: 'exists' })) })) };
+    const wide = {
+      any: Array.from({ length: 100 }, () => ({
+        any: Array.from({ length: 10 }, () => ({ field: 'type', op: 'exists' })),
+      })),
+    };
     expect(errorsOf(wide)).toEqual([{ path: 'condition', message: 'a rule holds at most 500 conditions' }]);
   });
 
@@ -400,8 +645,14 @@ describe('security', () => {
   });
 
   it('refuses strings Postgres could not store as they are', () => {
-    expect(errorsOf({ field: 'type', op: 'eq', value: 'ca\u0000sh' })).toContainEqual({ path: 'condition.value', message: expect.stringMatching(/NUL/) });
-    expect(errorsOf({ field: 'type', op: 'eq', value: 'ca\uD800sh' })).toContainEqual({ path: 'condition.value', message: expect.stringMatching(/surrogate/) });
+    expect(errorsOf({ field: 'type', op: 'eq', value: 'ca\u0000sh' })).toContainEqual({
+      path: 'condition.value',
+      message: expect.stringMatching(/NUL/),
+    });
+    expect(errorsOf({ field: 'type', op: 'eq', value: 'ca\uD800sh' })).toContainEqual({
+      path: 'condition.value',
+      message: expect.stringMatching(/surrogate/),
+    });
   });
 
   it('binds every literal and attribute key as a parameter, never as SQL text', () => {
@@ -411,7 +662,17 @@ describe('security', () => {
         { field: 'counterparty', op: 'in', value: [hostile, 'b'] },
         { field: 'attributes.po-ref', op: 'contains', value: hostile },
         { field: 'attributes.note', op: 'matches', value: "^O'Brien$" },
-        { aggregate: { fn: 'sum', field: 'attributes.units', group_by: ['attributes.cost-center'], window: '30d', where: { field: 'type', op: 'eq', value: hostile } }, op: 'gt', value: 10 },
+        {
+          aggregate: {
+            fn: 'sum',
+            field: 'attributes.units',
+            group_by: ['attributes.cost-center'],
+            window: '30d',
+            where: { field: 'type', op: 'eq', value: hostile },
+          },
+          op: 'gt',
+          value: 10,
+        },
       ],
     };
     expect(errorsOf(condition)).toEqual([]);

@@ -1,18 +1,18 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withTenant, type Tx } from '../db/tenant';
+import { type Tx, withTenant } from '../db/tenant';
 import { detectViolations } from '../worker/rules/engine';
 import {
-  compileCondition,
-  evaluate,
-  explain,
-  measureAggregates,
-  validateRule,
   type AggregateMeasure,
   type CanonicalTransaction,
   type Condition,
+  compileCondition,
+  evaluate,
+  explain,
   type Field,
   listAggregates,
+  measureAggregates,
+  validateRule,
 } from '../worker/rules/language';
 import { formatInstant, parseInstant } from '../worker/rules/language/instant';
 import { compareText } from '../worker/rules/language/values';
@@ -56,13 +56,33 @@ function writeInstant(micros: bigint, offsetMinutes: number): string {
   return `${local}${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
 }
 
-const WINDOW_SECONDS = { '90m': 5_400, '1h': 3_600, '1d': 86_400, '86400s': 86_400, '7d': 604_800, '30d': 2_592_000 } as const;
+const WINDOW_SECONDS = {
+  '90m': 5_400,
+  '1h': 3_600,
+  '1d': 86_400,
+  '86400s': 86_400,
+  '7d': 604_800,
+  '30d': 2_592_000,
+} as const;
 const WINDOWS = Object.keys(WINDOW_SECONDS) as (keyof typeof WINDOW_SECONDS)[];
 const OFFSETS = [0, 330, -300, 60];
 const START = parseInstant('2026-03-01T00:00:00Z') as bigint;
 
 const POOLS = {
-  amount: ['0.1', '0.2', '0.3', '0', '0.0001', '9000', '9500.5', '9999.99', '10000', '12500.00', '250.25', '1000000.1234'],
+  amount: [
+    '0.1',
+    '0.2',
+    '0.3',
+    '0',
+    '0.0001',
+    '9000',
+    '9500.5',
+    '9999.99',
+    '10000',
+    '12500.00',
+    '250.25',
+    '1000000.1234',
+  ],
   currency: ['USD', 'EUR', 'INR'],
   account: ['ACC-1', 'ACC-2', 'ACC-3', 'ACC-10'],
   counterparty: ['V-1', 'V-2', 'V-%_', 'é-vend', '\u{1F600}', '\uFFFD', null],
@@ -88,7 +108,10 @@ function randomAttributes(random: Random): Record<string, unknown> {
 
 /** An instant, often derived from an earlier one: the same instant, or exactly one window (± 1 µs) before it. */
 function randomInstant(random: Random, earlier: bigint[]): bigint {
-  const base = earlier.length > 0 && chance(random, 0.35) ? pick(random, earlier) : START + BigInt(Math.floor(random() * 20 * 86_400)) * 1_000_000n;
+  const base =
+    earlier.length > 0 && chance(random, 0.35)
+      ? pick(random, earlier)
+      : START + BigInt(Math.floor(random() * 20 * 86_400)) * 1_000_000n;
   if (base === START || !chance(random, 0.7)) return base;
   const shift = BigInt(WINDOW_SECONDS[pick(random, WINDOWS)]) * 1_000_000n + BigInt(pick(random, [-1, 0, 0, 1]));
   return pick(random, [base, base - shift, base + shift]);
@@ -117,11 +140,40 @@ function randomTransactions(random: Random, count: number): CanonicalTransaction
 
 // Rules.
 
-const TEXT_FIELDS = ['currency', 'account', 'counterparty', 'type', 'country', 'counterparty_country', 'channel'] as const;
-const ATTRIBUTE_FIELDS = ['attributes.score', 'attributes.dept', 'attributes.limit', 'attributes.code', 'attributes.nested', 'attributes.nested.tier', 'attributes.absent'] as const;
+const TEXT_FIELDS = [
+  'currency',
+  'account',
+  'counterparty',
+  'type',
+  'country',
+  'counterparty_country',
+  'channel',
+] as const;
+const ATTRIBUTE_FIELDS = [
+  'attributes.score',
+  'attributes.dept',
+  'attributes.limit',
+  'attributes.code',
+  'attributes.nested',
+  'attributes.nested.tier',
+  'attributes.absent',
+] as const;
 const ATTRIBUTE_LITERALS = [87, '87', true, 0.3, 'ops', 'gold', 10000, 3, '', 'é', 'INV-2026-000123', -5] as const;
 const AMOUNT_LITERALS = [0, 0.1, 0.3, 9000, 9999.99, 10000, 12500, 0.0001, 250.25];
-const PATTERNS = ['^INV-\\d{4}-\\d{6}$', 'a\\sb', '^[^\\d]+$', '[\\]\\-]', '^V-', 'é', '^.$', '[%_]', 'ps$', 'a.b', '^[A-Z]{2}\\d+', 'ops|gold'];
+const PATTERNS = [
+  '^INV-\\d{4}-\\d{6}$',
+  'a\\sb',
+  '^[^\\d]+$',
+  '[\\]\\-]',
+  '^V-',
+  'é',
+  '^.$',
+  '[%_]',
+  'ps$',
+  'a.b',
+  '^[A-Z]{2}\\d+',
+  'ops|gold',
+];
 const COMPARABLE_PAIRS: [Field, Field][] = [
   ['amount', 'attributes.score'],
   ['amount', 'attributes.limit'],
@@ -138,12 +190,19 @@ function literalFor(random: Random, field: Field, instants: string[]): Literal {
   if (field === 'amount') return pick(random, AMOUNT_LITERALS);
   if (field === 'occurred_at') return pick(random, instants);
   if (field.startsWith('attributes.')) return pick(random, ATTRIBUTE_LITERALS);
-  const pool = POOLS[(field === 'counterparty_country' ? 'country' : field) as keyof typeof POOLS] as readonly unknown[];
+  const pool = POOLS[
+    (field === 'counterparty_country' ? 'country' : field) as keyof typeof POOLS
+  ] as readonly unknown[];
   return pick(random, [...pool.filter((value): value is string => typeof value === 'string'), 'zzz']);
 }
 
 function orderedPair(field: Field, a: Literal, b: Literal): [Literal, Literal] {
-  const order = typeof a === 'number' && typeof b === 'number' ? a - b : field === 'occurred_at' ? Number((parseInstant(String(a)) as bigint) - (parseInstant(String(b)) as bigint)) : compareText(String(a), String(b));
+  const order =
+    typeof a === 'number' && typeof b === 'number'
+      ? a - b
+      : field === 'occurred_at'
+        ? Number((parseInstant(String(a)) as bigint) - (parseInstant(String(b)) as bigint))
+        : compareText(String(a), String(b));
   return order <= 0 ? [a, b] : [b, a];
 }
 
@@ -152,9 +211,28 @@ function randomPredicate(random: Random, instants: string[]): Condition {
     const [field, otherField] = pick(random, COMPARABLE_PAIRS);
     return { field, op: pick(random, ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'] as const), other_field: otherField };
   }
-  const field: Field = pick(random, ['amount', 'occurred_at', ...TEXT_FIELDS, ...ATTRIBUTE_FIELDS, ...ATTRIBUTE_FIELDS]);
+  const field: Field = pick(random, [
+    'amount',
+    'occurred_at',
+    ...TEXT_FIELDS,
+    ...ATTRIBUTE_FIELDS,
+    ...ATTRIBUTE_FIELDS,
+  ]);
   const isText = field !== 'amount' && field !== 'occurred_at';
-  const ops = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'between', 'exists', 'missing', ...(isText ? (['contains', 'starts_with', 'ends_with', 'matches'] as const) : [])] as const;
+  const ops = [
+    'eq',
+    'ne',
+    'gt',
+    'gte',
+    'lt',
+    'lte',
+    'in',
+    'not_in',
+    'between',
+    'exists',
+    'missing',
+    ...(isText ? (['contains', 'starts_with', 'ends_with', 'matches'] as const) : []),
+  ] as const;
   const op = pick(random, ops);
   const literal = () => literalFor(random, field, instants);
   switch (op) {
@@ -186,19 +264,58 @@ function randomPredicate(random: Random, instants: string[]): Condition {
 function randomAggregate(random: Random, instants: string[]): Condition {
   const fn = pick(random, ['count', 'count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const);
   const numericField: Field = pick(random, ['amount', 'amount', 'attributes.score', 'attributes.limit']);
-  const field: Field | undefined = fn === 'count' ? undefined : fn === 'count_distinct' ? pick(random, ['counterparty', 'type', 'amount', 'occurred_at', 'attributes.score', 'attributes.nested', 'attributes.dept']) : numericField;
-  const groupBy = [...new Set(Array.from({ length: Math.floor(random() * 3) }, () => pick(random, ['account', 'counterparty', 'type', 'attributes.dept', 'attributes.nested', 'attributes.nested.tier'] as Field[])))];
+  const field: Field | undefined =
+    fn === 'count'
+      ? undefined
+      : fn === 'count_distinct'
+        ? pick(random, [
+            'counterparty',
+            'type',
+            'amount',
+            'occurred_at',
+            'attributes.score',
+            'attributes.nested',
+            'attributes.dept',
+          ])
+        : numericField;
+  const groupBy = [
+    ...new Set(
+      Array.from({ length: Math.floor(random() * 3) }, () =>
+        pick(random, [
+          'account',
+          'counterparty',
+          'type',
+          'attributes.dept',
+          'attributes.nested',
+          'attributes.nested.tier',
+        ] as Field[]),
+      ),
+    ),
+  ];
   const where = chance(random, 0.5) ? randomCondition(random, instants, 2, false) : undefined;
-  const threshold = () => (fn === 'count' || fn === 'count_distinct' ? Math.floor(random() * 5) : pick(random, AMOUNT_LITERALS));
+  const threshold = () =>
+    fn === 'count' || fn === 'count_distinct' ? Math.floor(random() * 5) : pick(random, AMOUNT_LITERALS);
   const op = pick(random, ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const);
   const value = op === 'between' ? ([threshold(), threshold()].sort((a, b) => a - b) as [number, number]) : threshold();
-  return { aggregate: { fn, ...(field ? { field } : {}), group_by: groupBy, window: pick(random, WINDOWS), ...(where ? { where } : {}) }, op, value };
+  return {
+    aggregate: {
+      fn,
+      ...(field ? { field } : {}),
+      group_by: groupBy,
+      window: pick(random, WINDOWS),
+      ...(where ? { where } : {}),
+    },
+    op,
+    value,
+  };
 }
 
 function randomCondition(random: Random, instants: string[], depth: number, allowAggregates: boolean): Condition {
   const roll = random();
   if (depth > 0 && roll < 0.3) {
-    const members = Array.from({ length: 1 + Math.floor(random() * 3) }, () => randomCondition(random, instants, depth - 1, allowAggregates));
+    const members = Array.from({ length: 1 + Math.floor(random() * 3) }, () =>
+      randomCondition(random, instants, depth - 1, allowAggregates),
+    );
     return roll < 0.15 ? { all: members } : { any: members };
   }
   if (depth > 0 && roll < 0.42) return { not: randomCondition(random, instants, depth - 1, allowAggregates) };
@@ -221,10 +338,19 @@ type SqlOutcome = { id: string; holds: boolean; measures: AggregateMeasure[] };
 
 async function sqlOutcomes(tx: Tx, orgId: string, condition: Condition): Promise<SqlOutcome[]> {
   const compiled = compileCondition(condition);
-  const measureColumns: SQL = sql.join(compiled.measures.map((measure, i) => sql`, ${measure} as ${sql.identifier(`m${i}`)}`), sql``);
-  const rows = await tx.execute<Record<string, unknown>>(sql`select t.external_id as id, ${compiled.holds} as holds ${measureColumns}
+  const measureColumns: SQL = sql.join(
+    compiled.measures.map((measure, i) => sql`, ${measure} as ${sql.identifier(`m${i}`)}`),
+    sql``,
+  );
+  const rows = await tx.execute<
+    Record<string, unknown>
+  >(sql`select t.external_id as id, ${compiled.holds} as holds ${measureColumns}
     from transactions t where t.org_id = ${orgId} order by t.external_id`);
-  return rows.map((row) => ({ id: String(row.id), holds: row.holds as boolean, measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure) }));
+  return rows.map((row) => ({
+    id: String(row.id),
+    holds: row.holds as boolean,
+    measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure),
+  }));
 }
 
 /**
@@ -233,10 +359,19 @@ async function sqlOutcomes(tx: Tx, orgId: string, condition: Condition): Promise
  */
 async function setBasedOutcomes(tx: Tx, orgId: string, condition: Condition, probes: SQL): Promise<SqlOutcome[]> {
   const compiled = compileCondition(condition, { orgId, probes, aggregates: listAggregates(condition) });
-  const measureColumns: SQL = sql.join(compiled.measures.map((measure, i) => sql`, ${measure} as ${sql.identifier(`m${i}`)}`), sql``);
-  const rows = await tx.execute<Record<string, unknown>>(sql`select t.external_id as id, ${compiled.holds} as holds ${measureColumns}
+  const measureColumns: SQL = sql.join(
+    compiled.measures.map((measure, i) => sql`, ${measure} as ${sql.identifier(`m${i}`)}`),
+    sql``,
+  );
+  const rows = await tx.execute<
+    Record<string, unknown>
+  >(sql`select t.external_id as id, ${compiled.holds} as holds ${measureColumns}
     from ${compiled.from} where ${probes} order by t.external_id`);
-  return rows.map((row) => ({ id: String(row.id), holds: row.holds as boolean, measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure) }));
+  return rows.map((row) => ({
+    id: String(row.id),
+    holds: row.holds as boolean,
+    measures: compiled.measures.map((_, i) => row[`m${i}`] as AggregateMeasure),
+  }));
 }
 
 function measuresText(measures: AggregateMeasure[]): string {
@@ -251,8 +386,10 @@ function disagreements(condition: Condition, history: CanonicalTransaction[], ou
     const expected = measureAggregates(condition, subject, history);
     const problems: string[] = [];
     if (evaluate(condition, subject, expected).holds !== holds) problems.push(`${id}: SQL says ${holds}`);
-    if (measuresText(measures) !== measuresText(expected)) problems.push(`${id}: SQL measured ${measuresText(measures)}, JS ${measuresText(expected)}`);
-    if (evaluate(condition, subject, measures).holds !== holds) problems.push(`${id}: JS with the SQL measures disagrees`);
+    if (measuresText(measures) !== measuresText(expected))
+      problems.push(`${id}: SQL measured ${measuresText(measures)}, JS ${measuresText(expected)}`);
+    if (evaluate(condition, subject, measures).holds !== holds)
+      problems.push(`${id}: JS with the SQL measures disagrees`);
     return problems;
   });
 }
@@ -276,11 +413,20 @@ describe('happy', () => {
           expect(validateRule({ name: 'generated', severity: 'low', condition })).toMatchObject({ ok: true });
           const outcomes = await sqlOutcomes(tx, orgId, condition);
           expect(outcomes).toHaveLength(history.length);
-          expect({ condition, disagreements: disagreements(condition, history, outcomes).slice(0, 5) }).toEqual({ condition, disagreements: [] });
-          for (const probes of [sql`t.org_id = ${orgId}`, sql`t.org_id = ${orgId} and t.external_id between 'T-0080' and 'T-0159'`]) {
+          expect({ condition, disagreements: disagreements(condition, history, outcomes).slice(0, 5) }).toEqual({
+            condition,
+            disagreements: [],
+          });
+          for (const probes of [
+            sql`t.org_id = ${orgId}`,
+            sql`t.org_id = ${orgId} and t.external_id between 'T-0080' and 'T-0159'`,
+          ]) {
             const setBased = await setBasedOutcomes(tx, orgId, condition, probes);
             expect(setBased.length).toBeGreaterThan(0);
-            expect({ condition, setBased: disagreements(condition, history, setBased).slice(0, 5) }).toEqual({ condition, setBased: [] });
+            expect({ condition, setBased: disagreements(condition, history, setBased).slice(0, 5) }).toEqual({
+              condition,
+              setBased: [],
+            });
           }
           hits += outcomes.filter((outcome) => outcome.holds).length;
         }
@@ -296,7 +442,17 @@ describe('happy', () => {
       { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d' }, op: 'eq', value: 0.3 },
       { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 },
       { aggregate: { fn: 'avg', field: 'amount', group_by: [], window: '7d' }, op: 'gt', value: 5000 },
-      { aggregate: { fn: 'min', field: 'attributes.score', group_by: ['counterparty'], window: '30d', where: { field: 'type', op: 'eq', value: 'cash' } }, op: 'lt', value: 1 },
+      {
+        aggregate: {
+          fn: 'min',
+          field: 'attributes.score',
+          group_by: ['counterparty'],
+          window: '30d',
+          where: { field: 'type', op: 'eq', value: 'cash' },
+        },
+        op: 'lt',
+        value: 1,
+      },
       { not: { field: 'counterparty', op: 'eq', value: 'V-1' } },
       { not: { field: 'attributes.score', op: 'ne', value: 87 } },
       { field: 'attributes.score', op: 'not_in', value: [87, 'x'] },
@@ -306,14 +462,20 @@ describe('happy', () => {
       { field: 'attributes.code', op: 'matches', value: 'a.b' },
       { field: 'counterparty', op: 'contains', value: '%_' },
       { field: 'amount', op: 'gt', other_field: 'attributes.limit' },
-      { aggregate: { fn: 'count_distinct', field: 'attributes.nested', group_by: ['attributes.dept'], window: '7d' }, op: 'gte', value: 2 },
+      {
+        aggregate: { fn: 'count_distinct', field: 'attributes.nested', group_by: ['attributes.dept'], window: '7d' },
+        op: 'gte',
+        value: 2,
+      },
     ];
     expect(await expectAgreement(corners)).toBeGreaterThan(0);
   });
 
   it('orders text by code point in SQL even where the column collation would not', async () => {
     const rows = await withDatabase((db) =>
-      db.execute<{ holds: boolean }>(sql`select ${compileCondition({ field: 'account', op: 'lt', value: 'B' }).holds} as holds
+      db.execute<{
+        holds: boolean;
+      }>(sql`select ${compileCondition({ field: 'account', op: 'lt', value: 'B' }).holds} as holds
         from (select 'a' collate "und-x-icu" as account) t`),
     );
     expect(rows[0]?.holds).toBe(false);
@@ -321,40 +483,91 @@ describe('happy', () => {
   });
 
   it('a windowed aggregate reads its window as an index range, not by scanning the organization', async () => {
-    const condition: Condition = { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '7d' }, op: 'gt', value: 10000 };
+    const condition: Condition = {
+      aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '7d' },
+      op: 'gt',
+      value: 10000,
+    };
     // Statistics are the owner's business: the Worker's role may not ANALYZE.
     await withOwnerDatabase((db) => db.execute(sql`analyze transactions`));
     const plan = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
         // With so few rows a sequential scan is cheaper; forbidding it shows whether the index is usable at all.
         await tx.execute(sql`set local enable_seqscan = off`);
-        return tx.execute<{ 'QUERY PLAN': string }>(sql`explain select t.external_id from transactions t where t.org_id = ${orgId} and ${compileCondition(condition).holds}`);
+        return tx.execute<{ 'QUERY PLAN': string }>(
+          sql`explain select t.external_id from transactions t where t.org_id = ${orgId} and ${compileCondition(condition).holds}`,
+        );
       }),
     );
     const text = plan.map((row) => row['QUERY PLAN']).join('\n');
     // Either window index may win (account, or time alone); one bound may land in a recheck filter.
-    expect(text).toMatch(/SubPlan[\s\S]*Index Cond: [^\n]*org_id = t\.org_id\) AND \((account = t\.account|occurred_at [<>])/);
+    expect(text).toMatch(
+      /SubPlan[\s\S]*Index Cond: [^\n]*org_id = t\.org_id\) AND \((account = t\.account|occurred_at [<>])/,
+    );
   });
 
   it('a range of transactions (a scan chunk) flags with set-based windows exactly what the evaluator flags', async () => {
     const unguarded: Condition[] = [
       { aggregate: { fn: 'count', group_by: ['account'], window: '1h' }, op: 'gte', value: 2 },
-      { any: [{ aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '1d', where: { field: 'type', op: 'eq', value: 'cash' } }, op: 'gt', value: 9000 },
-        { not: { aggregate: { fn: 'avg', field: 'attributes.score', group_by: ['attributes.dept'], window: '7d' }, op: 'lte', value: 50 } }] },
-      { aggregate: { fn: 'max', field: 'amount', group_by: ['attributes.nested.tier', 'account'], window: '90m' }, op: 'between', value: [9000, 10000] },
+      {
+        any: [
+          {
+            aggregate: {
+              fn: 'sum',
+              field: 'amount',
+              group_by: ['counterparty'],
+              window: '1d',
+              where: { field: 'type', op: 'eq', value: 'cash' },
+            },
+            op: 'gt',
+            value: 9000,
+          },
+          {
+            not: {
+              aggregate: { fn: 'avg', field: 'attributes.score', group_by: ['attributes.dept'], window: '7d' },
+              op: 'lte',
+              value: 50,
+            },
+          },
+        ],
+      },
+      {
+        aggregate: { fn: 'max', field: 'amount', group_by: ['attributes.nested.tier', 'account'], window: '90m' },
+        op: 'between',
+        value: [9000, 10000],
+      },
     ];
     const detected = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
-        const [range] = await tx.execute<{ first: string; last: string }>(sql`select min(id) + 80 as first, min(id) + 159 as last from transactions where org_id = ${orgId}`);
+        const [range] = await tx.execute<{ first: string; last: string }>(
+          sql`select min(id) + 80 as first, min(id) + 159 as last from transactions where org_id = ${orgId}`,
+        );
         const scope = { kind: 'range' as const, firstId: Number(range!.first), lastId: Number(range!.last) };
-        const inScope = await tx.execute<{ id: string }>(sql`select external_id as id from transactions where org_id = ${orgId} and id between ${scope.firstId} and ${scope.lastId}`);
-        return Promise.all(unguarded.map(async (condition, i) => {
-          const version = { id: `00000000-0000-4000-8000-00000000000${i}`, ruleId: `rule-${i}`, version: 1, name: 'generated', severity: 'low' as const, condition, policyId: null, clauseRef: null };
-          const hits = await detectViolations(tx, orgId, scope, { ruleVersions: [version], persist: false });
-          const expected = inScope.map((row) => history.find((transaction) => transaction.id === row.id)!)
-            .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds);
-          return { hits: hits.map((hit) => hit.externalId).sort(), expected: expected.map((subject) => subject.id).sort() };
-        }));
+        const inScope = await tx.execute<{ id: string }>(
+          sql`select external_id as id from transactions where org_id = ${orgId} and id between ${scope.firstId} and ${scope.lastId}`,
+        );
+        return Promise.all(
+          unguarded.map(async (condition, i) => {
+            const version = {
+              id: `00000000-0000-4000-8000-00000000000${i}`,
+              ruleId: `rule-${i}`,
+              version: 1,
+              name: 'generated',
+              severity: 'low' as const,
+              condition,
+              policyId: null,
+              clauseRef: null,
+            };
+            const hits = await detectViolations(tx, orgId, scope, { ruleVersions: [version], persist: false });
+            const expected = inScope
+              .map((row) => history.find((transaction) => transaction.id === row.id)!)
+              .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds);
+            return {
+              hits: hits.map((hit) => hit.externalId).sort(),
+              expected: expected.map((subject) => subject.id).sort(),
+            };
+          }),
+        );
       }),
     );
     for (const { hits, expected } of detected) expect(hits).toEqual(expected);
@@ -365,21 +578,37 @@ describe('happy', () => {
     const rules = seededRandom(seed * 10 + 9);
     const instants = history.map((transaction) => transaction.occurred_at);
     const versions = Array.from({ length: 40 }, (_, i) => ({
-      id: `00000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`, ruleId: `rule-${i}`, version: 1, name: 'generated',
-      severity: 'low' as const, condition: randomCondition(rules, instants, 3, true), policyId: null, clauseRef: null,
+      id: `00000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`,
+      ruleId: `rule-${i}`,
+      version: 1,
+      name: 'generated',
+      severity: 'low' as const,
+      condition: randomCondition(rules, instants, 3, true),
+      policyId: null,
+      clauseRef: null,
     }));
     const detected = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
-        const pushed = await tx.execute<{ id: string; external_id: string }>(sql`select id, external_id from transactions where org_id = ${orgId} and id % 7 = 0 limit 25`);
-        const hits = await detectViolations(tx, orgId, { kind: 'transactions', ids: pushed.map((row) => Number(row.id)) }, { ruleVersions: versions, persist: false });
+        const pushed = await tx.execute<{ id: string; external_id: string }>(
+          sql`select id, external_id from transactions where org_id = ${orgId} and id % 7 = 0 limit 25`,
+        );
+        const hits = await detectViolations(
+          tx,
+          orgId,
+          { kind: 'transactions', ids: pushed.map((row) => Number(row.id)) },
+          { ruleVersions: versions, persist: false },
+        );
         return { hits, pushed: pushed.map((row) => row.external_id) };
       }),
     );
     let agreed = 0;
     for (const version of versions) {
       const condition = version.condition as Condition;
-      const expected = detected.pushed.map((id) => history.find((transaction) => transaction.id === id)!)
-        .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds).map((subject) => subject.id).sort();
+      const expected = detected.pushed
+        .map((id) => history.find((transaction) => transaction.id === id)!)
+        .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds)
+        .map((subject) => subject.id)
+        .sort();
       const versionHits = detected.hits.filter((hit) => hit.ruleVersionId === version.id);
       const hits = versionHits.map((hit) => hit.externalId).sort();
       expect(hits, JSON.stringify(condition)).toEqual(expected);
@@ -387,7 +616,9 @@ describe('happy', () => {
       // evidence statement) is what the evaluator explains from its own measures.
       for (const hit of versionHits) {
         const subject = history.find((transaction) => transaction.id === hit.externalId)!;
-        expect(hit.evidence, JSON.stringify(condition)).toEqual(explain(condition, subject, measureAggregates(condition, subject, history)).evidence);
+        expect(hit.evidence, JSON.stringify(condition)).toEqual(
+          explain(condition, subject, measureAggregates(condition, subject, history)).evidence,
+        );
       }
       agreed += hits.length;
     }

@@ -27,8 +27,16 @@ async function until(condition: () => boolean, timeoutMs = 25_000): Promise<void
 describe('happy', () => {
   it('a scan announces its progress, its new high-severity violations and its completion on the socket', async () => {
     const org = await registerOrganization('Live Scan Org');
-    await approvedRule(org.access_token, { name: 'Large', severity: 'critical', condition: { field: 'amount', op: 'gt', value: 1000 } });
-    await approvedRule(org.access_token, { name: 'Small', severity: 'low', condition: { field: 'amount', op: 'lt', value: 100 } });
+    await approvedRule(org.access_token, {
+      name: 'Large',
+      severity: 'critical',
+      condition: { field: 'amount', op: 'gt', value: 1000 },
+    });
+    await approvedRule(org.access_token, {
+      name: 'Small',
+      severity: 'low',
+      condition: { field: 'amount', op: 'lt', value: 100 },
+    });
     await insertTransactions(org.organization.id, [
       { id: 'L1', occurred_at: '2026-07-01T09:00:00Z', amount: '5000.00' },
       { id: 'L2', occurred_at: '2026-07-01T10:00:00Z', amount: '50.00' },
@@ -39,10 +47,32 @@ describe('happy', () => {
     await until(() => events.some((event) => event.type === 'scan.completed'));
     socket.close();
 
-    expect(events.filter((e) => e.type === 'scan.progress').at(-1)).toEqual({ type: 'scan.progress', scan_id: id, processed: 3, total: 3, violations_found: 2 });
-    expect(events.find((e) => e.type === 'scan.completed')).toEqual({ type: 'scan.completed', scan_id: id, status: 'completed', processed: 3, total: 3, violations_found: 2 });
+    expect(events.filter((e) => e.type === 'scan.progress').at(-1)).toEqual({
+      type: 'scan.progress',
+      scan_id: id,
+      processed: 3,
+      total: 3,
+      violations_found: 2,
+    });
+    expect(events.find((e) => e.type === 'scan.completed')).toEqual({
+      type: 'scan.completed',
+      scan_id: id,
+      status: 'completed',
+      processed: 3,
+      total: 3,
+      violations_found: 2,
+    });
     const announced = events.filter((e) => e.type === 'violation.created');
-    expect(announced).toEqual([{ type: 'violation.created', violation: expect.objectContaining({ transaction_id: 'L1', severity: 'critical', explanation: expect.stringContaining('5,000.00') }) }]);
+    expect(announced).toEqual([
+      {
+        type: 'violation.created',
+        violation: expect.objectContaining({
+          transaction_id: 'L1',
+          severity: 'critical',
+          explanation: expect.stringContaining('5,000.00'),
+        }),
+      },
+    ]);
   });
 });
 
@@ -50,8 +80,14 @@ describe('security', () => {
   it("one organization's scan events never reach another organization's socket", async () => {
     const watched = await registerOrganization('Live Watched Org');
     const bystander = await registerOrganization('Live Bystander Org');
-    await approvedRule(watched.access_token, { name: 'Large', severity: 'high', condition: { field: 'amount', op: 'gt', value: 1 } });
-    await insertTransactions(watched.organization.id, [{ id: 'B1', occurred_at: '2026-07-02T09:00:00Z', amount: '5000.00' }]);
+    await approvedRule(watched.access_token, {
+      name: 'Large',
+      severity: 'high',
+      condition: { field: 'amount', op: 'gt', value: 1 },
+    });
+    await insertTransactions(watched.organization.id, [
+      { id: 'B1', occurred_at: '2026-07-02T09:00:00Z', amount: '5000.00' },
+    ]);
     const theirs = await openSocket(watched);
     const mine = await openSocket(bystander);
     await apiJson('POST', '/api/scans', 202, { token: watched.access_token, body: {} });

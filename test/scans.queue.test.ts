@@ -1,18 +1,28 @@
-import { createMessageBatch, createExecutionContext, getQueueResult } from 'cloudflare:test';
+import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ruleVersions, scanChunks, scans } from '../db/schema';
 import { withTenant } from '../db/tenant';
-import { processDeadLetter, processScanMessage } from '../queues/scans';
 import type { ScanChunkMessage } from '../queues/messages';
+import { processDeadLetter, processScanMessage } from '../queues/scans';
 import worker from '../worker/index';
 import { startScan } from '../worker/scans/service';
-import { addMember, api, apiJson, registerOrganization, withDatabase, type Session } from './helpers';
+import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
 import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
-const cashBand = { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'between', value: [9000, 9999.99] }] };
-const structuring = { all: [...cashBand.all, { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cashBand }, op: 'gte', value: 3 }] };
+const cashBand = {
+  all: [
+    { field: 'type', op: 'eq', value: 'cash' },
+    { field: 'amount', op: 'between', value: [9000, 9999.99] },
+  ],
+};
+const structuring = {
+  all: [
+    ...cashBand.all,
+    { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cashBand }, op: 'gte', value: 3 },
+  ],
+};
 const largeAmount = { field: 'amount', op: 'gt', value: 10000 };
 
 const origin = { ip: null, userAgent: 'test' };
@@ -24,7 +34,11 @@ let largeRule: { id: string };
 beforeAll(async () => {
   org = await registerOrganization('Scan Queue Org');
   largeRule = await approvedRule(org.access_token, { name: 'Large amount', severity: 'high', condition: largeAmount });
-  structuringRule = await approvedRule(org.access_token, { name: 'Structuring', severity: 'critical', condition: structuring });
+  structuringRule = await approvedRule(org.access_token, {
+    name: 'Structuring',
+    severity: 'critical',
+    condition: structuring,
+  });
   // Inserted in this order, so with two transactions per chunk S3's window reaches back into the previous chunk.
   await insertTransactions(org.organization.id, [
     { id: 'S1', occurred_at: '2026-03-01T10:00:00Z', amount: '9500.00', type: 'cash', account: 'ACC-2' },
@@ -42,23 +56,46 @@ describe('happy', () => {
     const queued = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: {} });
     expect(queued).toEqual({ id: expect.any(String), status: 'queued' });
     const scan = await waitForScan(org.access_token, queued.id);
-    expect(scan).toMatchObject({ id: queued.id, status: 'completed', total: 6, processed: 6, violations_found: 2, started_at: expect.any(String), finished_at: expect.any(String) });
+    expect(scan).toMatchObject({
+      id: queued.id,
+      status: 'completed',
+      total: 6,
+      processed: 6,
+      violations_found: 2,
+      started_at: expect.any(String),
+      finished_at: expect.any(String),
+    });
     expect(scan.error).toBeUndefined();
 
     const found = await allViolations(org.access_token, `&scan_id=${queued.id}`);
-    expect(found.map((v) => [v.transaction_id, v.rule_id]).sort()).toEqual([['S3', structuringRule.id], ['T1', largeRule.id]]);
+    expect(found.map((v) => [v.transaction_id, v.rule_id]).sort()).toEqual([
+      ['S3', structuringRule.id],
+      ['T1', largeRule.id],
+    ]);
     const large = found.find((v) => v.transaction_id === 'T1');
-    expect(large).toMatchObject({ rule_version: 1, severity: 'high', risk_score: 52.5, status: 'open', scan_id: queued.id });
+    expect(large).toMatchObject({
+      rule_version: 1,
+      severity: 'high',
+      risk_score: 52.5,
+      status: 'open',
+      scan_id: queued.id,
+    });
     expect(large.explanation).toContain('amount 12,500.00 USD > 10,000');
     expect(large.evidence).toMatchObject({ fields: { amount: '12500' } });
     const structured = found.find((v) => v.transaction_id === 'S3');
     expect(structured).toMatchObject({ severity: 'critical', risk_score: 70 });
-    expect(structured.evidence.aggregates).toEqual([expect.objectContaining({ fn: 'count', value: '3', transaction_ids: ['S3', 'S2', 'S1'] })]);
-    expect(await countRows(org.organization.id, 'audit_log', sql`action = 'scan.started' and target_id = ${queued.id}`)).toBe(1);
+    expect(structured.evidence.aggregates).toEqual([
+      expect.objectContaining({ fn: 'count', value: '3', transaction_ids: ['S3', 'S2', 'S1'] }),
+    ]);
+    expect(
+      await countRows(org.organization.id, 'audit_log', sql`action = 'scan.started' and target_id = ${queued.id}`),
+    ).toBe(1);
   });
 
   it('a window spanning two chunks sees the earlier chunk, and a rerun never duplicates a violation', async () => {
-    const scan = await withDatabase((db) => startScan(env, db, origin, org.organization.id, { trigger: 'manual', actorId: org.user.id }, 2));
+    const scan = await withDatabase((db) =>
+      startScan(env, db, origin, org.organization.id, { trigger: 'manual', actorId: org.user.id }, 2),
+    );
     expect(await countRows(org.organization.id, 'scan_chunks', sql`scan_id = ${scan.id}`)).toBe(3);
     const finished = await waitForScan(org.access_token, scan.id);
     expect(finished).toMatchObject({ status: 'completed', total: 6, processed: 6, violations_found: 0 });
@@ -68,18 +105,34 @@ describe('happy', () => {
 
   it('only the listed rules and the given time range are scanned', async () => {
     const queued = await apiJson('POST', '/api/scans', 202, {
-      token: org.access_token, body: { rule_ids: [largeRule.id], from: '2026-03-05T00:00:00Z', to: '2026-03-06T00:00:00Z' },
+      token: org.access_token,
+      body: { rule_ids: [largeRule.id], from: '2026-03-05T00:00:00Z', to: '2026-03-06T00:00:00Z' },
     });
     const scan = await waitForScan(org.access_token, queued.id);
-    expect(scan).toMatchObject({ status: 'completed', total: 2, processed: 2, from: '2026-03-05T00:00:00.000Z', to: '2026-03-06T00:00:00.000Z' });
+    expect(scan).toMatchObject({
+      status: 'completed',
+      total: 2,
+      processed: 2,
+      from: '2026-03-05T00:00:00.000Z',
+      to: '2026-03-06T00:00:00.000Z',
+    });
     expect(scan.rule_version_ids).toHaveLength(1);
   });
 
   it('a redelivered chunk changes nothing', async () => {
     const queued = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: {} });
     const scan = await waitForScan(org.access_token, queued.id);
-    const [chunk] = await withDatabase((db) => withTenant(db, org.organization.id, (tx) => tx.select().from(scanChunks).where(eq(scanChunks.scanId, queued.id))));
-    const message: ScanChunkMessage = { kind: 'scan.chunk', orgId: org.organization.id, scanId: queued.id, chunk: 0, firstId: chunk!.firstId, lastId: chunk!.lastId };
+    const [chunk] = await withDatabase((db) =>
+      withTenant(db, org.organization.id, (tx) => tx.select().from(scanChunks).where(eq(scanChunks.scanId, queued.id))),
+    );
+    const message: ScanChunkMessage = {
+      kind: 'scan.chunk',
+      orgId: org.organization.id,
+      scanId: queued.id,
+      chunk: 0,
+      firstId: chunk!.firstId,
+      lastId: chunk!.lastId,
+    };
     await processScanMessage(env, message);
     expect(await apiJson('GET', `/api/scans/${queued.id}`, 200, { token: org.access_token })).toEqual(scan);
   });
@@ -87,7 +140,9 @@ describe('happy', () => {
   it('lists scans newest first with a cursor', async () => {
     const first = await apiJson('GET', '/api/scans?limit=2', 200, { token: org.access_token });
     expect(first.items).toHaveLength(2);
-    const rest = await apiJson('GET', `/api/scans?limit=200&cursor=${first.next_cursor}`, 200, { token: org.access_token });
+    const rest = await apiJson('GET', `/api/scans?limit=200&cursor=${first.next_cursor}`, 200, {
+      token: org.access_token,
+    });
     const ids = [...first.items, ...rest.items].map((s: any) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBeGreaterThanOrEqual(4);
@@ -95,34 +150,70 @@ describe('happy', () => {
   });
 
   it('with nothing to scan, the scan is completed at once', async () => {
-    const queued = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: { from: '2030-01-01T00:00:00Z' } });
-    expect(await apiJson('GET', `/api/scans/${queued.id}`, 200, { token: org.access_token })).toMatchObject({ status: 'completed', total: 0, processed: 0 });
+    const queued = await apiJson('POST', '/api/scans', 202, {
+      token: org.access_token,
+      body: { from: '2030-01-01T00:00:00Z' },
+    });
+    expect(await apiJson('GET', `/api/scans/${queued.id}`, 200, { token: org.access_token })).toMatchObject({
+      status: 'completed',
+      total: 0,
+      processed: 0,
+    });
   });
 });
 
 describe('errors', () => {
   it('a chunk that keeps failing is retried, then dead-lettered, and the scan ends failed with the reason', async () => {
     const orgId = org.organization.id;
-    const { scanId, message } = await withDatabase((db) => withTenant(db, orgId, async (tx) => {
-      // A version whose stored condition cannot compile: every attempt fails the same way.
-      const [broken] = await tx.insert(ruleVersions).values({
-        orgId, ruleId: largeRule.id, version: 99, name: 'broken', severity: 'high', condition: { field: 'account', op: 'matches', value: '(a+)+$' }, status: 'approved',
-      }).returning();
-      const [scan] = await tx.insert(scans).values({ orgId, ruleVersionIds: [broken!.id], total: 6, chunksTotal: 1 }).returning();
-      await tx.insert(scanChunks).values({ orgId, scanId: scan!.id, chunk: 0, firstId: 0, lastId: Number.MAX_SAFE_INTEGER, size: 6 });
-      const body: ScanChunkMessage = { kind: 'scan.chunk', orgId, scanId: scan!.id, chunk: 0, firstId: 0, lastId: Number.MAX_SAFE_INTEGER };
-      return { scanId: scan!.id, message: body };
-    }));
+    const { scanId, message } = await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        // A version whose stored condition cannot compile: every attempt fails the same way.
+        const [broken] = await tx
+          .insert(ruleVersions)
+          .values({
+            orgId,
+            ruleId: largeRule.id,
+            version: 99,
+            name: 'broken',
+            severity: 'high',
+            condition: { field: 'account', op: 'matches', value: '(a+)+$' },
+            status: 'approved',
+          })
+          .returning();
+        const [scan] = await tx
+          .insert(scans)
+          .values({ orgId, ruleVersionIds: [broken!.id], total: 6, chunksTotal: 1 })
+          .returning();
+        await tx
+          .insert(scanChunks)
+          .values({ orgId, scanId: scan!.id, chunk: 0, firstId: 0, lastId: Number.MAX_SAFE_INTEGER, size: 6 });
+        const body: ScanChunkMessage = {
+          kind: 'scan.chunk',
+          orgId,
+          scanId: scan!.id,
+          chunk: 0,
+          firstId: 0,
+          lastId: Number.MAX_SAFE_INTEGER,
+        };
+        return { scanId: scan!.id, message: body };
+      }),
+    );
 
-    const batch = createMessageBatch('nitilens-scans', [{ id: 'm1', timestamp: new Date(), attempts: 1, body: message }]);
+    const batch = createMessageBatch('nitilens-scans', [
+      { id: 'm1', timestamp: new Date(), attempts: 1, body: message },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toEqual([expect.objectContaining({ msgId: 'm1' })]);
-    expect(await apiJson('GET', `/api/scans/${scanId}`, 200, { token: org.access_token })).toMatchObject({ status: 'running' });
+    expect(await apiJson('GET', `/api/scans/${scanId}`, 200, { token: org.access_token })).toMatchObject({
+      status: 'running',
+    });
 
-    const dead = createMessageBatch('nitilens-scans-dlq', [{ id: 'm1', timestamp: new Date(), attempts: 1, body: message }]);
+    const dead = createMessageBatch('nitilens-scans-dlq', [
+      { id: 'm1', timestamp: new Date(), attempts: 1, body: message },
+    ]);
     const deadCtx = createExecutionContext();
     await worker.queue(dead, env);
     expect((await getQueueResult(dead, deadCtx)).explicitAcks).toEqual(['m1']);
@@ -132,22 +223,41 @@ describe('errors', () => {
   });
 
   it('a chunk of a scan that no longer exists fails, and its dead letter changes nothing', async () => {
-    const message: ScanChunkMessage = { kind: 'scan.chunk', orgId: org.organization.id, scanId: crypto.randomUUID(), chunk: 0, firstId: 1, lastId: 2 };
+    const message: ScanChunkMessage = {
+      kind: 'scan.chunk',
+      orgId: org.organization.id,
+      scanId: crypto.randomUUID(),
+      chunk: 0,
+      firstId: 1,
+      lastId: 2,
+    };
     await expect(processScanMessage(env, message)).rejects.toThrow(/has no chunk/);
     await processDeadLetter(env, message);
   });
 
   it('unknown or unapproved rules and a reversed range are 400s', async () => {
-    const draft = await apiJson('POST', '/api/rules', 201, { token: org.access_token, body: { name: 'Draft', severity: 'low', condition: largeAmount } });
-    const response = await api('POST', '/api/scans', { token: org.access_token, body: { rule_ids: [largeRule.id, draft.id, crypto.randomUUID()] } });
+    const draft = await apiJson('POST', '/api/rules', 201, {
+      token: org.access_token,
+      body: { name: 'Draft', severity: 'low', condition: largeAmount },
+    });
+    const response = await api('POST', '/api/scans', {
+      token: org.access_token,
+      body: { rule_ids: [largeRule.id, draft.id, crypto.randomUUID()] },
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['rule_ids.1', 'rule_ids.2']);
-    const reversed = await api('POST', '/api/scans', { token: org.access_token, body: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' } });
+    const reversed = await api('POST', '/api/scans', {
+      token: org.access_token,
+      body: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' },
+    });
     expect(reversed.status).toBe(400);
   });
 
   it("a range bound is checked like a transaction's occurred_at: an offset Postgres cannot store is a 400", async () => {
-    const response = await api('POST', '/api/scans', { token: org.access_token, body: { from: '2026-03-01T00:00:00+20:00' } });
+    const response = await api('POST', '/api/scans', {
+      token: org.access_token,
+      body: { from: '2026-03-01T00:00:00+20:00' },
+    });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['from']);
   });

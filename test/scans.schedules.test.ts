@@ -6,19 +6,29 @@ import { scanSchedules } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
 import { nextCronRun, parseCron } from '../worker/scans/cron';
-import { addMember, api, apiJson, registerOrganization, withDatabase, type Session } from './helpers';
+import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
 import { approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
 
 beforeAll(async () => {
   org = await registerOrganization('Schedules Org');
-  await approvedRule(org.access_token, { name: 'Large', severity: 'medium', condition: { field: 'amount', op: 'gt', value: 1000 } });
+  await approvedRule(org.access_token, {
+    name: 'Large',
+    severity: 'medium',
+    condition: { field: 'amount', op: 'gt', value: 1000 },
+  });
 });
 
 async function makeDue(scheduleId: string): Promise<void> {
-  await withDatabase((db) => withTenant(db, org.organization.id, (tx) =>
-    tx.update(scanSchedules).set({ nextRunAt: sql`now() - interval '1 minute'` }).where(eq(scanSchedules.id, scheduleId))));
+  await withDatabase((db) =>
+    withTenant(db, org.organization.id, (tx) =>
+      tx
+        .update(scanSchedules)
+        .set({ nextRunAt: sql`now() - interval '1 minute'` })
+        .where(eq(scanSchedules.id, scheduleId)),
+    ),
+  );
 }
 
 async function fireCron(): Promise<void> {
@@ -45,22 +55,41 @@ describe('happy', () => {
   });
 
   it('creates, reads, lists, changes and deletes a schedule, computing the next run', async () => {
-    const created = await apiJson('POST', '/api/scans/schedules', 201, { token: org.access_token, body: { frequency: 'daily' } });
-    expect(created).toMatchObject({ frequency: 'daily', cron_expression: null, rule_ids: null, enabled: true, watermark: null, last_run_at: null });
+    const created = await apiJson('POST', '/api/scans/schedules', 201, {
+      token: org.access_token,
+      body: { frequency: 'daily' },
+    });
+    expect(created).toMatchObject({
+      frequency: 'daily',
+      cron_expression: null,
+      rule_ids: null,
+      enabled: true,
+      watermark: null,
+      last_run_at: null,
+    });
     expect(created.next_run_at).toMatch(/T00:00:00\.000Z$/);
     expect(Date.parse(created.next_run_at) - Date.now()).toBeLessThanOrEqual(86_400_000);
 
-    const changed = await apiJson('PATCH', `/api/scans/schedules/${created.id}`, 200, { token: org.access_token, body: { frequency: 'cron', cron_expression: '*/30 * * * *' } });
+    const changed = await apiJson('PATCH', `/api/scans/schedules/${created.id}`, 200, {
+      token: org.access_token,
+      body: { frequency: 'cron', cron_expression: '*/30 * * * *' },
+    });
     expect(changed).toMatchObject({ frequency: 'cron', cron_expression: '*/30 * * * *' });
     expect(new Date(changed.next_run_at).getUTCMinutes() % 30).toBe(0);
-    expect(await apiJson('GET', `/api/scans/schedules/${created.id}`, 200, { token: org.access_token })).toEqual(changed);
+    expect(await apiJson('GET', `/api/scans/schedules/${created.id}`, 200, { token: org.access_token })).toEqual(
+      changed,
+    );
 
     const listed = await apiJson('GET', '/api/scans/schedules?limit=1', 200, { token: org.access_token });
     expect(listed.items.map((s: any) => s.id)).toEqual([created.id]);
 
     expect((await api('DELETE', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(204);
     expect((await api('GET', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(404);
-    const audited = await countRows(org.organization.id, 'audit_log', sql`target_id = ${created.id} and action in ('schedule.created', 'schedule.updated', 'schedule.deleted')`);
+    const audited = await countRows(
+      org.organization.id,
+      'audit_log',
+      sql`target_id = ${created.id} and action in ('schedule.created', 'schedule.updated', 'schedule.deleted')`,
+    );
     expect(audited).toBe(3);
   });
 
@@ -69,7 +98,10 @@ describe('happy', () => {
       { id: 'H1', occurred_at: '2026-06-01T09:00:00Z', amount: '5000.00' },
       { id: 'H2', occurred_at: '2026-06-01T10:00:00Z', amount: '10.00' },
     ]);
-    const schedule = await apiJson('POST', '/api/scans/schedules', 201, { token: org.access_token, body: { frequency: 'hourly' } });
+    const schedule = await apiJson('POST', '/api/scans/schedules', 201, {
+      token: org.access_token,
+      body: { frequency: 'hourly' },
+    });
     await fireCron();
     expect(await scansOf(schedule.id)).toEqual([]);
 
@@ -77,19 +109,32 @@ describe('happy', () => {
     await fireCron();
     const [first] = await scansOf(schedule.id);
     expect(first).toMatchObject({ trigger: 'schedule', ingested_after: null });
-    expect(await waitForScan(org.access_token, first.id)).toMatchObject({ status: 'completed', total: 2, violations_found: 1 });
+    expect(await waitForScan(org.access_token, first.id)).toMatchObject({
+      status: 'completed',
+      total: 2,
+      violations_found: 1,
+    });
     const afterFirst = await apiJson('GET', `/api/scans/schedules/${schedule.id}`, 200, { token: org.access_token });
     expect(afterFirst.watermark).toBe(first.created_at);
     expect(Date.parse(afterFirst.next_run_at)).toBeGreaterThan(Date.now());
     expect(afterFirst.last_run_at).not.toBeNull();
 
-    await insertTransactions(org.organization.id, [{ id: 'H3', occurred_at: '2026-05-01T09:00:00Z', amount: '9000.00' }]);
+    await insertTransactions(org.organization.id, [
+      { id: 'H3', occurred_at: '2026-05-01T09:00:00Z', amount: '9000.00' },
+    ]);
     await makeDue(schedule.id);
     await fireCron();
     const [second] = await scansOf(schedule.id);
     expect(second.id).not.toBe(first.id);
-    expect(await waitForScan(org.access_token, second.id)).toMatchObject({ status: 'completed', total: 1, processed: 1, violations_found: 1 });
-    expect(await countRows(org.organization.id, 'audit_log', sql`action = 'scan.started' and actor_id is null`)).toBe(2);
+    expect(await waitForScan(org.access_token, second.id)).toMatchObject({
+      status: 'completed',
+      total: 1,
+      processed: 1,
+      violations_found: 1,
+    });
+    expect(await countRows(org.organization.id, 'audit_log', sql`action = 'scan.started' and actor_id is null`)).toBe(
+      2,
+    );
   });
 });
 
@@ -106,21 +151,35 @@ describe('errors', () => {
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(((await response.json()) as any).errors[0].path).toBe('cron_expression');
     }
-    const unknownRule = await api('POST', '/api/scans/schedules', { token: org.access_token, body: { frequency: 'daily', rule_ids: [crypto.randomUUID()] } });
+    const unknownRule = await api('POST', '/api/scans/schedules', {
+      token: org.access_token,
+      body: { frequency: 'daily', rule_ids: [crypto.randomUUID()] },
+    });
     expect(unknownRule.status).toBe(400);
     expect(((await unknownRule.json()) as any).errors[0].path).toBe('rule_ids.0');
-    expect((await api('POST', '/api/scans/schedules', { token: org.access_token, body: { frequency: 'monthly' } })).status).toBe(400);
+    expect(
+      (await api('POST', '/api/scans/schedules', { token: org.access_token, body: { frequency: 'monthly' } })).status,
+    ).toBe(400);
   });
 });
 
 describe('security', () => {
   it("a viewer cannot manage schedules; another organization's schedule is a 404", async () => {
-    const schedule = await apiJson('POST', '/api/scans/schedules', 201, { token: org.access_token, body: { frequency: 'weekly' } });
+    const schedule = await apiJson('POST', '/api/scans/schedules', 201, {
+      token: org.access_token,
+      body: { frequency: 'weekly' },
+    });
     const viewer = await addMember(org, 'viewer');
     expect((await api('GET', '/api/scans/schedules', { token: viewer.token })).status).toBe(403);
     const other = await registerOrganization('Schedule Intruder Org');
-    for (const [method, body] of [['GET', undefined], ['PATCH', { enabled: false }], ['DELETE', undefined]] as const) {
-      expect((await api(method, `/api/scans/schedules/${schedule.id}`, { token: other.access_token, body })).status).toBe(404);
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { enabled: false }],
+      ['DELETE', undefined],
+    ] as const) {
+      expect(
+        (await api(method, `/api/scans/schedules/${schedule.id}`, { token: other.access_token, body })).status,
+      ).toBe(404);
     }
     expect((await apiJson('GET', '/api/scans/schedules', 200, { token: other.access_token })).items).toEqual([]);
   });

@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, apiJson, registerOrganization, type Session } from './helpers';
 
-type Report = { accepted: number; duplicates: number; rejected: number; errors: { row: number; line?: number; errors: { path: string; message: string }[] }[] };
+type Report = {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  errors: { row: number; line?: number; errors: { path: string; message: string }[] }[];
+};
 
 let org: Session;
 beforeAll(async () => {
@@ -9,7 +14,11 @@ beforeAll(async () => {
 });
 
 const upload = (contentType: string, body: BodyInit, query = '') =>
-  api('POST', `/api/transactions${query}`, { token: org.access_token, rawBody: body, headers: { 'content-type': contentType } });
+  api('POST', `/api/transactions${query}`, {
+    token: org.access_token,
+    rawBody: body,
+    headers: { 'content-type': contentType },
+  });
 
 async function uploadReport(contentType: string, body: BodyInit): Promise<Report> {
   const response = await upload(contentType, body);
@@ -17,41 +26,81 @@ async function uploadReport(contentType: string, body: BodyInit): Promise<Report
   return response.json<Report>();
 }
 
-const good = (id: string, extra: Record<string, unknown> = {}) =>
-  ({ id, occurred_at: '2026-03-01T09:30:00+04:00', amount: '10.00', currency: 'EUR', account: 'ACC-9', ...extra });
+const good = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  occurred_at: '2026-03-01T09:30:00+04:00',
+  amount: '10.00',
+  currency: 'EUR',
+  account: 'ACC-9',
+  ...extra,
+});
 
 const errorsOf = (report: Report, row: number) => report.errors.find((e) => e.row === row)?.errors;
 
 describe('happy', () => {
   it('stores a JSON array and reports a re-sent file as duplicates', async () => {
-    const rows = [good('J-1'), good('J-2', { amount: 99.5, country: 'DE', counterparty_country: 'AE', attributes: { dept: 'ops', n: 3 } })];
-    expect(await uploadReport('application/json', JSON.stringify(rows))).toEqual({ accepted: 2, duplicates: 0, rejected: 0, errors: [] });
-    expect(await uploadReport('application/json', JSON.stringify(rows))).toEqual({ accepted: 0, duplicates: 2, rejected: 0, errors: [] });
+    const rows = [
+      good('J-1'),
+      good('J-2', { amount: 99.5, country: 'DE', counterparty_country: 'AE', attributes: { dept: 'ops', n: 3 } }),
+    ];
+    expect(await uploadReport('application/json', JSON.stringify(rows))).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      rejected: 0,
+      errors: [],
+    });
+    expect(await uploadReport('application/json', JSON.stringify(rows))).toEqual({
+      accepted: 0,
+      duplicates: 2,
+      rejected: 0,
+      errors: [],
+    });
     const stored = await apiJson('GET', '/api/transactions/J-2', 200, { token: org.access_token });
-    expect(stored).toMatchObject({ id: 'J-2', occurred_at: '2026-03-01T05:30:00Z', amount: '99.5', country: 'DE', attributes: { dept: 'ops', n: 3 } });
+    expect(stored).toMatchObject({
+      id: 'J-2',
+      occurred_at: '2026-03-01T05:30:00Z',
+      amount: '99.5',
+      country: 'DE',
+      attributes: { dept: 'ops', n: 3 },
+    });
   });
 
   it('reads amounts exactly, never through a float', async () => {
-    const body = '[{"id":"EX-1","occurred_at":"2026-03-01T00:00:00Z","amount":1234567890123456.7891,"currency":"USD","account":"A"},' +
+    const body =
+      '[{"id":"EX-1","occurred_at":"2026-03-01T00:00:00Z","amount":1234567890123456.7891,"currency":"USD","account":"A"},' +
       '{"id":"EX-2","occurred_at":"2026-03-01T00:00:00Z","amount":0.10000000000000001,"currency":"USD","account":"A"},' +
       '{"id":"EX-3","occurred_at":"2026-03-01T00:00:00Z","amount":1.5e3,"currency":"USD","account":"A"}]';
     const report = await uploadReport('application/json', body);
     expect(report.accepted).toBe(2);
     expect(errorsOf(report, 2)).toEqual([{ path: 'amount', message: 'must have at most 4 decimal places' }]);
-    expect((await apiJson('GET', '/api/transactions/EX-1', 200, { token: org.access_token })).amount).toBe('1234567890123456.7891');
+    expect((await apiJson('GET', '/api/transactions/EX-1', 200, { token: org.access_token })).amount).toBe(
+      '1234567890123456.7891',
+    );
     expect((await apiJson('GET', '/api/transactions/EX-3', 200, { token: org.access_token })).amount).toBe('1500');
   });
 
   it('streams NDJSON and reports each malformed line with its line number', async () => {
-    const lines = [JSON.stringify(good('N-1')), '', '{"id": "N-2", oops}', JSON.stringify(good('N-3')), '[1,2]', JSON.stringify(good('N-1'))];
+    const lines = [
+      JSON.stringify(good('N-1')),
+      '',
+      '{"id": "N-2", oops}',
+      JSON.stringify(good('N-3')),
+      '[1,2]',
+      JSON.stringify(good('N-1')),
+    ];
     const report = await uploadReport('application/x-ndjson', lines.join('\r\n') + '\n');
     expect({ ...report, errors: undefined }).toEqual({ accepted: 2, duplicates: 1, rejected: 2, errors: undefined });
-    expect(report.errors[0]).toMatchObject({ row: 2, line: 3, errors: [{ path: '', message: expect.stringMatching(/^line 3 is not valid JSON/) }] });
+    expect(report.errors[0]).toMatchObject({
+      row: 2,
+      line: 3,
+      errors: [{ path: '', message: expect.stringMatching(/^line 3 is not valid JSON/) }],
+    });
     expect(report.errors[1]).toMatchObject({ row: 4, line: 5 });
   });
 
   it('reads CSV with quotes, escaped quotes, embedded newlines, CRLF and attributes.x columns', async () => {
-    const csv = 'id,occurred_at,amount,currency,account,counterparty,attributes.memo,attributes.cost_center\r\n' +
+    const csv =
+      'id,occurred_at,amount,currency,account,counterparty,attributes.memo,attributes.cost_center\r\n' +
       'C-1,2026-03-01T09:30:00Z,"1,000.00",USD,A-1,,x,\r\n' +
       'C-2,2026-03-01T09:30:00Z,1000.00,USD,A-1,"Smith, ""Bob""","two\r\nlines",CC-1\r\n' +
       'C-3,2026-03-01T09:30:00Z,5,USD,A-1,bad"quote,,\r\n' +
@@ -59,28 +108,56 @@ describe('happy', () => {
     const report = await uploadReport('text/csv; charset=utf-8', csv);
     expect([report.accepted, report.duplicates, report.rejected]).toEqual([1, 0, 3]);
     expect(errorsOf(report, 1)).toEqual([{ path: 'amount', message: 'must be a decimal number such as 12500.00' }]);
-    expect(report.errors.find((e) => e.row === 3)).toMatchObject({ line: 5, errors: [{ message: expect.stringContaining('quote inside an unquoted field') }] });
+    expect(report.errors.find((e) => e.row === 3)).toMatchObject({
+      line: 5,
+      errors: [{ message: expect.stringContaining('quote inside an unquoted field') }],
+    });
     expect(errorsOf(report, 4)![0]!.message).toContain('has 4 fields; the header has 8');
     const stored = await apiJson('GET', '/api/transactions/C-2', 200, { token: org.access_token });
-    expect(stored).toMatchObject({ counterparty: 'Smith, "Bob"', attributes: { memo: 'two\r\nlines', cost_center: 'CC-1' } });
+    expect(stored).toMatchObject({
+      counterparty: 'Smith, "Bob"',
+      attributes: { memo: 'two\r\nlines', cost_center: 'CC-1' },
+    });
   });
 
   it('browses with filters and cursor pagination, newest first', async () => {
     const browser = await registerOrganization('Browsing');
-    const rows = Array.from({ length: 5 }, (_, i) => good(`B-${i}`, { occurred_at: `2026-04-0${i + 1}T00:00:00Z`, amount: `${(i + 1) * 100}`, type: i % 2 ? 'card' : 'wire' }));
+    const rows = Array.from({ length: 5 }, (_, i) =>
+      good(`B-${i}`, {
+        occurred_at: `2026-04-0${i + 1}T00:00:00Z`,
+        amount: `${(i + 1) * 100}`,
+        type: i % 2 ? 'card' : 'wire',
+      }),
+    );
     await apiJson('POST', '/api/transactions', 200, { token: browser.access_token, body: rows });
-    const first = await apiJson<{ items: { id: string }[]; next_cursor: string }>('GET', '/api/transactions?limit=2', 200, { token: browser.access_token });
+    const first = await apiJson<{ items: { id: string }[]; next_cursor: string }>(
+      'GET',
+      '/api/transactions?limit=2',
+      200,
+      { token: browser.access_token },
+    );
     expect(first.items.map((t) => t.id)).toEqual(['B-4', 'B-3']);
-    const second = await apiJson<{ items: { id: string }[] }>('GET', `/api/transactions?limit=2&cursor=${first.next_cursor}`, 200, { token: browser.access_token });
+    const second = await apiJson<{ items: { id: string }[] }>(
+      'GET',
+      `/api/transactions?limit=2&cursor=${first.next_cursor}`,
+      200,
+      { token: browser.access_token },
+    );
     expect(second.items.map((t) => t.id)).toEqual(['B-2', 'B-1']);
-    const filtered = await apiJson<{ items: { id: string; amount: string }[] }>('GET',
-      '/api/transactions?type=wire&min_amount=150&max_amount=500&from=2026-04-01T00:00:00Z&to=2026-04-05T00:00:00Z', 200, { token: browser.access_token });
+    const filtered = await apiJson<{ items: { id: string; amount: string }[] }>(
+      'GET',
+      '/api/transactions?type=wire&min_amount=150&max_amount=500&from=2026-04-01T00:00:00Z&to=2026-04-05T00:00:00Z',
+      200,
+      { token: browser.access_token },
+    );
     expect(filtered.items.map((t) => [t.id, t.amount])).toEqual([['B-2', '300']]);
   });
 
   it('finds a transaction by a URL-encoded id', async () => {
     await uploadReport('application/json', JSON.stringify([good('INV/2026 #7')]));
-    const found = await apiJson('GET', `/api/transactions/${encodeURIComponent('INV/2026 #7')}`, 200, { token: org.access_token });
+    const found = await apiJson('GET', `/api/transactions/${encodeURIComponent('INV/2026 #7')}`, 200, {
+      token: org.access_token,
+    });
     expect(found.id).toBe('INV/2026 #7');
   });
 });
@@ -91,12 +168,20 @@ describe('errors', () => {
     const rows = days.map((day, i) => good(`LEAP-${i}`, { occurred_at: `${day}T12:00:00Z` }));
     const report = await uploadReport('application/json', JSON.stringify(rows));
     expect([report.accepted, report.rejected]).toEqual([3, 3]);
-    expect(report.errors.map((e) => [e.row, e.errors[0]!.path])).toEqual([[2, 'occurred_at'], [4, 'occurred_at'], [5, 'occurred_at']]);
+    expect(report.errors.map((e) => [e.row, e.errors[0]!.path])).toEqual([
+      [2, 'occurred_at'],
+      [4, 'occurred_at'],
+      [5, 'occurred_at'],
+    ]);
   });
 
   it('rejects hostile exponents per row instead of expanding them (a billion zeros would take the isolate down)', async () => {
-    const body = ['1e999999999', '"1e999999999"', '1e-999999999', '0e999999999', '-1e99999999'].map((amount, i) =>
-      `{"id":"HX-${i}","occurred_at":"2026-03-01T00:00:00Z","amount":${amount},"currency":"USD","account":"A"}`).join('\n');
+    const body = ['1e999999999', '"1e999999999"', '1e-999999999', '0e999999999', '-1e99999999']
+      .map(
+        (amount, i) =>
+          `{"id":"HX-${i}","occurred_at":"2026-03-01T00:00:00Z","amount":${amount},"currency":"USD","account":"A"}`,
+      )
+      .join('\n');
     const report = await uploadReport('application/x-ndjson', body);
     expect(report.accepted).toBe(1);
     expect(report.errors.map((e: { row: number; errors: unknown[] }) => [e.row, e.errors])).toEqual([
@@ -129,13 +214,30 @@ describe('errors', () => {
     expect(report.accepted + report.duplicates + report.rejected).toBe(rows.length);
     expect([report.accepted, report.duplicates, report.rejected]).toEqual([1, 1, 12]);
     const paths = report.errors.map((e) => e.errors.map((x) => x.path).join());
-    expect(paths).toEqual(['amount', 'amount', 'amount', 'currency', 'country', 'occurred_at', 'occurred_at', 'attributes', 'account', 'id', '', '']);
+    expect(paths).toEqual([
+      'amount',
+      'amount',
+      'amount',
+      'currency',
+      'country',
+      'occurred_at',
+      'occurred_at',
+      'attributes',
+      'account',
+      'id',
+      '',
+      '',
+    ]);
     expect(errorsOf(report, 2)).toEqual([{ path: 'amount', message: 'must not be negative' }]);
     expect(errorsOf(report, 9)).toEqual([{ path: 'attributes', message: 'must have at most 64 keys' }]);
   });
 
   it('rejects per row a timestamp whose offset Postgres cannot store, and still stores the good rows', async () => {
-    const rows = [good('TZ-ok'), { ...good('TZ-far'), occurred_at: '2026-03-01T09:30:00+20:00' }, { ...good('TZ-edge'), occurred_at: '2026-03-01T09:30:00+14:00' }];
+    const rows = [
+      good('TZ-ok'),
+      { ...good('TZ-far'), occurred_at: '2026-03-01T09:30:00+20:00' },
+      { ...good('TZ-edge'), occurred_at: '2026-03-01T09:30:00+14:00' },
+    ];
     const report = await uploadReport('application/json', JSON.stringify(rows));
     expect([report.accepted, report.rejected]).toEqual([2, 1]);
     expect(report.errors.map((e) => [e.row, e.errors.map((x) => x.path)])).toEqual([[2, ['occurred_at']]]);
@@ -146,7 +248,9 @@ describe('errors', () => {
     expect((await upload('application/x-ndjson; charset=latin1', '{}')).status).toBe(415);
     const unknown = await upload('text/csv', 'id,occurred_at,amount,currency,account,colour\n');
     expect(unknown.status).toBe(400);
-    expect((await unknown.json<{ errors: { path: string }[] }>()).errors).toEqual([{ path: 'header.5', message: expect.stringContaining('colour') }]);
+    expect((await unknown.json<{ errors: { path: string }[] }>()).errors).toEqual([
+      { path: 'header.5', message: expect.stringContaining('colour') },
+    ]);
   });
 
   it('refuses a JSON array over 10,000 rows with 413', async () => {
@@ -156,7 +260,9 @@ describe('errors', () => {
 
   it('refuses a body over 100 MB with 413, declared or discovered while streaming', async () => {
     const declared = await api('POST', '/api/transactions', {
-      token: org.access_token, rawBody: '[]', headers: { 'content-type': 'application/json', 'content-length': String(100 * 1024 * 1024 + 1) },
+      token: org.access_token,
+      rawBody: '[]',
+      headers: { 'content-type': 'application/json', 'content-length': String(100 * 1024 * 1024 + 1) },
     });
     expect(declared.status).toBe(413);
     // Blank lines are no records, so this streams quickly; the same 1 MiB chunk is enqueued 101 times.
@@ -185,9 +291,17 @@ describe('security', () => {
 
   it('requires a role that may ingest', async () => {
     const viewer = await apiJson('POST', '/api/users', 201, {
-      token: org.access_token, body: { email: `viewer-${crypto.randomUUID()}@example.test`, full_name: 'Vi Ewer', role: 'viewer', password: 'correct horse battery staple' },
+      token: org.access_token,
+      body: {
+        email: `viewer-${crypto.randomUUID()}@example.test`,
+        full_name: 'Vi Ewer',
+        role: 'viewer',
+        password: 'correct horse battery staple',
+      },
     });
-    const login = await apiJson<Session>('POST', '/api/auth/login', 200, { body: { email: viewer.email, password: 'correct horse battery staple' } });
+    const login = await apiJson<Session>('POST', '/api/auth/login', 200, {
+      body: { email: viewer.email, password: 'correct horse battery staple' },
+    });
     const response = await api('POST', '/api/transactions', { token: login.access_token, body: [good('V-1')] });
     expect(response.status).toBe(403);
     expect((await api('GET', '/api/transactions', { token: login.access_token })).status).toBe(200);

@@ -1,4 +1,9 @@
-import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createScheduledController,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +13,23 @@ import { api, apiJson, pushSigned, registerOrganization, withDatabase } from './
 
 const period = () => new Date().toISOString().slice(0, 7);
 
-const rows = (prefix: string, count: number) => Array.from({ length: count }, (_, i) =>
-  ({ id: `${prefix}-${i}`, occurred_at: '2026-03-01T09:30:00Z', amount: '1', currency: 'USD', account: 'A' }));
+const rows = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    occurred_at: '2026-03-01T09:30:00Z',
+    amount: '1',
+    currency: 'USD',
+    account: 'A',
+  }));
 
 async function usageRow(orgId: string, month = period()): Promise<number | undefined> {
-  const [row] = await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.execute<{ transactions: string }>(sql`select transactions from usage where org_id = ${orgId} and period = ${month}`)));
+  const [row] = await withDatabase((db) =>
+    withTenant(db, orgId, (tx) =>
+      tx.execute<{ transactions: string }>(
+        sql`select transactions from usage where org_id = ${orgId} and period = ${month}`,
+      ),
+    ),
+  );
   return row === undefined ? undefined : Number(row.transactions);
 }
 
@@ -29,15 +45,21 @@ async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 5_0
 
 /** Puts the organization near its limit before its hub first counts (the hub starts from Postgres). */
 async function alreadyUsed(orgId: string, transactions: number): Promise<void> {
-  await withDatabase((db) => withTenant(db, orgId, (tx) =>
-    tx.execute(sql`insert into usage (org_id, period, transactions) values (${orgId}, ${period()}, ${transactions})`)));
+  await withDatabase((db) =>
+    withTenant(db, orgId, (tx) =>
+      tx.execute(sql`insert into usage (org_id, period, transactions) values (${orgId}, ${period()}, ${transactions})`),
+    ),
+  );
 }
 
 describe('happy', () => {
   it('counts only new transactions and flushes the count to the usage table', async () => {
     const org = await registerOrganization('Metered');
     await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: rows('U', 30) });
-    await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: [...rows('U', 30), { id: 'bad' }] });
+    await apiJson('POST', '/api/transactions', 200, {
+      token: org.access_token,
+      body: [...rows('U', 30), { id: 'bad' }],
+    });
     const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(org.organization.id));
     expect(await runDurableObjectAlarm(hub)).toBe(true);
     expect(await usageRow(org.organization.id)).toBe(30);
@@ -45,8 +67,14 @@ describe('happy', () => {
 
   it('accepts the 10,000 transactions of the basic plan exactly', async () => {
     const org = await registerOrganization('Exactly Ten Thousand');
-    const ndjson = rows('T', 10_000).map((row) => JSON.stringify(row)).join('\n');
-    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, rawBody: ndjson, headers: { 'content-type': 'application/x-ndjson' } });
+    const ndjson = rows('T', 10_000)
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    const report = await apiJson('POST', '/api/transactions', 200, {
+      token: org.access_token,
+      rawBody: ndjson,
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(report).toEqual({ accepted: 10_000, duplicates: 0, rejected: 0, errors: [] });
     const over = await api('POST', '/api/transactions', { token: org.access_token, body: rows('T2', 1) });
     expect(over.status).toBe(402);
@@ -73,8 +101,13 @@ describe('happy: a month that ended', () => {
     await alreadyUsed(orgId, 4);
     const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
     // The hub last counted in January, and 9 of that month's transactions never reached Postgres.
-    await runInDurableObject(hub, (_, state) => state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }));
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+    await runInDurableObject(hub, (_, state) =>
+      state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }),
+    );
+    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
+      token: org.access_token,
+      body: { name: 'ERP' },
+    });
 
     const response = await pushSigned(source.id, source.signing_secret, rows('ME', 2));
     expect(response.status).toBe(200);
@@ -82,7 +115,10 @@ describe('happy: a month that ended', () => {
     // pending, and give one in flight a moment to finish its write.
     await runDurableObjectAlarm(hub);
     expect(await eventually(() => usageRow(orgId, '2026-01'))).toBe(9);
-    expect(await apiJson('GET', '/api/subscription', 200, { token: org.access_token })).toMatchObject({ period: period(), transactions: { used: 6 } });
+    expect(await apiJson('GET', '/api/subscription', 200, { token: org.access_token })).toMatchObject({
+      period: period(),
+      transactions: { used: 6 },
+    });
   });
 });
 
@@ -90,8 +126,11 @@ describe('errors', () => {
   it('accepts a batch up to the limit and rejects the rest per row; then answers 402', async () => {
     const org = await registerOrganization('Near The Limit');
     await alreadyUsed(org.organization.id, 9_990);
-    const report = await apiJson<{ accepted: number; rejected: number; errors: { row: number; errors: { message: string }[] }[] }>(
-      'POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 15) });
+    const report = await apiJson<{
+      accepted: number;
+      rejected: number;
+      errors: { row: number; errors: { message: string }[] }[];
+    }>('POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 15) });
     expect([report.accepted, report.rejected]).toEqual([10, 5]);
     expect(report.errors.map((e) => e.row)).toEqual([11, 12, 13, 14, 15]);
     expect(report.errors[0]!.errors[0]!.message).toContain('plan limit reached');
@@ -109,15 +148,24 @@ describe('errors', () => {
   it('applies the same limit to webhook pushes; a replay past the limit is still a duplicate', async () => {
     const org = await registerOrganization('Webhook Limit');
     await alreadyUsed(org.organization.id, 9_998);
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
+      token: org.access_token,
+      body: { name: 'ERP' },
+    });
     const [first, second, third] = rows('W', 3);
     const statuses = async (response: Response) => {
       expect(response.status).toBe(200);
-      return ((await response.json()) as { results: { id: string; status: string }[] }).results
-        .map((result) => [result.id, result.status]);
+      return ((await response.json()) as { results: { id: string; status: string }[] }).results.map((result) => [
+        result.id,
+        result.status,
+      ]);
     };
 
-    expect(await statuses(await pushSigned(source.id, source.signing_secret, [first, second, third]))).toEqual([['W-0', 'accepted'], ['W-1', 'accepted'], ['W-2', 'rejected']]);
+    expect(await statuses(await pushSigned(source.id, source.signing_secret, [first, second, third]))).toEqual([
+      ['W-0', 'accepted'],
+      ['W-1', 'accepted'],
+      ['W-2', 'rejected'],
+    ]);
     // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
     expect(await statuses(await pushSigned(source.id, source.signing_secret, first))).toEqual([['W-0', 'duplicate']]);
     const refused = await pushSigned(source.id, source.signing_secret, [first, third]);

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_STRUCTURING } from './rules-fixtures';
-import { validateRule } from '../worker/rules/language/schema';
 import {
-  errorsByNode, fromJson, newAggregate, nodePaths, toJson, UnsupportedCondition, updateNode, type ConditionNode, type GroupNode,
+  type ConditionNode,
+  errorsByNode,
+  fromJson,
+  type GroupNode,
+  newAggregate,
+  nodePaths,
+  toJson,
+  UnsupportedCondition,
+  updateNode,
 } from '../web/src/features/rules/condition';
+import { validateRule } from '../worker/rules/language/schema';
+import { CONTRACT_STRUCTURING } from './rules-fixtures';
 
 const structuring = CONTRACT_STRUCTURING;
 
@@ -14,7 +22,12 @@ const everyForm = {
     { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] },
     { field: 'account', op: 'matches', value: '^ACC-[0-9]+$' },
     { aggregate: { fn: 'sum', field: 'amount', group_by: ['counterparty'], window: '30d' }, op: 'gt', value: 25000 },
-    { all: [{ field: 'attributes.tier', op: 'eq', value: 2 }, { field: 'attributes.vip', op: 'eq', value: true }] },
+    {
+      all: [
+        { field: 'attributes.tier', op: 'eq', value: 2 },
+        { field: 'attributes.vip', op: 'eq', value: true },
+      ],
+    },
   ],
 };
 
@@ -34,7 +47,7 @@ describe('happy', () => {
   it('edits one node and leaves the rest of the rule as it was', () => {
     const tree = fromJson(structuring) as GroupNode;
     const amount = tree.children[1]!;
-    const edited = updateNode(tree, amount.id, (node) => ({ ...node, value: [10000, 19999.99] } as ConditionNode))!;
+    const edited = updateNode(tree, amount.id, (node) => ({ ...node, value: [10000, 19999.99] }) as ConditionNode)!;
     const json = toJson(edited) as { all: unknown[] };
     expect(json.all[1]).toEqual({ field: 'amount', op: 'between', value: [10000, 19999.99] });
     expect(json.all[2]).toEqual(structuring.all[2]);
@@ -46,7 +59,11 @@ describe('happy', () => {
     const extended: GroupNode = { ...withoutType, children: [...withoutType.children, newAggregate()] };
     const json = toJson(extended) as { all: unknown[] };
     expect(json.all).toHaveLength(3);
-    expect(json.all[2]).toEqual({ aggregate: { fn: 'count', group_by: ['account'], window: '7d' }, op: 'gte', value: 3 });
+    expect(json.all[2]).toEqual({
+      aggregate: { fn: 'count', group_by: ['account'], window: '7d' },
+      op: 'gte',
+      value: 3,
+    });
     expect(validateRule({ name: 'r', severity: 'high', condition: json }).ok).toBe(true);
   });
 
@@ -66,11 +83,20 @@ describe('happy', () => {
 });
 
 describe('errors', () => {
-  it('places the validator\'s errors on the nodes they name', () => {
+  it("places the validator's errors on the nodes they name", () => {
     const broken = {
       all: [
         { field: 'amount', op: 'gt', value: 'lots' },
-        { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: { all: [{ field: 'colour', op: 'eq', value: 'red' }] } }, op: 'gte', value: 3 },
+        {
+          aggregate: {
+            fn: 'count',
+            group_by: ['account'],
+            window: '7d',
+            where: { all: [{ field: 'colour', op: 'eq', value: 'red' }] },
+          },
+          op: 'gte',
+          value: 3,
+        },
       ],
     };
     const tree = fromJson(broken) as GroupNode;
@@ -81,15 +107,18 @@ describe('errors', () => {
 
     const amount = tree.children[0]!;
     const aggregate = tree.children[1]!;
-    const colour = aggregate.kind === 'aggregate' && aggregate.where?.kind === 'group' ? aggregate.where.children[0]! : undefined;
+    const colour =
+      aggregate.kind === 'aggregate' && aggregate.where?.kind === 'group' ? aggregate.where.children[0]! : undefined;
     expect(byNode.get(amount.id)?.some((message) => message.startsWith('value'))).toBe(true);
     expect(colour && byNode.get(colour.id)?.some((message) => message.startsWith('field'))).toBe(true);
     expect(byNode.get(tree.id)).toBeUndefined();
     expect(byNode.get(aggregate.id)).toBeUndefined();
   });
 
-  it('places an aggregate\'s own error (a window over 366 days) on the aggregate', () => {
-    const tooLong = { all: [{ aggregate: { fn: 'count', group_by: ['account'], window: '400d' }, op: 'gte', value: 3 }] };
+  it("places an aggregate's own error (a window over 366 days) on the aggregate", () => {
+    const tooLong = {
+      all: [{ aggregate: { fn: 'count', group_by: ['account'], window: '400d' }, op: 'gte', value: 3 }],
+    };
     const tree = fromJson(tooLong) as GroupNode;
     const validation = validateRule({ name: 'Long', severity: 'low', condition: tooLong });
     const byNode = errorsByNode(tree, validation.ok ? [] : validation.errors);

@@ -48,8 +48,10 @@ export function environmentProblems(env: Env): string[] {
   if (env.SOURCE_SECRET_KEY && base64Length(env.SOURCE_SECRET_KEY) !== 32) {
     problems.push('SOURCE_SECRET_KEY must be 32 bytes, base64-encoded');
   }
-  if (env.DEFAULT_PLAN && !PLANS.includes(env.DEFAULT_PLAN)) problems.push(`DEFAULT_PLAN must be one of ${PLANS.join(', ')}`);
-  if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production') problems.push('PASSWORD_COST=test is refused in production');
+  if (env.DEFAULT_PLAN && !PLANS.includes(env.DEFAULT_PLAN))
+    problems.push(`DEFAULT_PLAN must be one of ${PLANS.join(', ')}`);
+  if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production')
+    problems.push('PASSWORD_COST=test is refused in production');
   return problems;
 }
 

@@ -1,6 +1,6 @@
 import { createDatabaseClient } from '../db/client';
-import { consumeScanQueue } from '../queues/scans';
 import type { ScanQueueMessage } from '../queues/messages';
+import { consumeScanQueue } from '../queues/scans';
 import { app } from './app';
 import type { Env } from './env';
 import { log } from './platform/log';
@@ -11,7 +11,10 @@ export { OrgHub } from '../durable-objects/org-hub';
 export { RateLimiter } from '../durable-objects/rate-limiter';
 
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
-const CRON_JOBS: Record<string, (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at: Date) => Promise<number>> = {
+const CRON_JOBS: Record<
+  string,
+  (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at: Date) => Promise<number>
+> = {
   '* * * * *': runDueSchedules,
   '0 0 1 * *': rolloverUsage,
 };

@@ -1,5 +1,5 @@
-export * from './tenancy';
 export * from './policies';
 export * from './rules';
-export * from './transactions';
 export * from './scans';
+export * from './tenancy';
+export * from './transactions';

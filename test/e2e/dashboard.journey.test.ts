@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, launchBrowser, screenshot, startDevServer, type DevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-cash-policy.md';
 const INLINE_POLICY = `# Cash policy\n\n## 1. Reporting\n\n1.1 Any cash transaction exceeding USD 10,000 must be reported within 15 days.\n`;
@@ -20,7 +20,12 @@ const TRANSACTIONS_CSV = [
   'E2E-7,2026-03-06T09:00:00Z,120.00,USD,ACC-4,CP-4,card,US,US,online',
 ].join('\n');
 
-const ADMIN = { org: 'E2E Payments', name: 'Ada Admin', email: `ada-${Date.now()}@e2e.test`, password: 'correct horse battery staple' };
+const ADMIN = {
+  org: 'E2E Payments',
+  name: 'Ada Admin',
+  email: `ada-${Date.now()}@e2e.test`,
+  password: 'correct horse battery staple',
+};
 const VIEWER = { name: 'Vic Viewer', email: `vic-${Date.now()}@e2e.test`, password: 'viewer password 123' };
 
 let server: DevServer;
@@ -42,7 +47,7 @@ beforeAll(async () => {
   server = await startDevServer();
   const { context, close } = await launchBrowser(server.baseUrl);
   closeBrowser = close;
-  page = context.pages()[0] ?? await context.newPage();
+  page = context.pages()[0] ?? (await context.newPage());
   consoleErrors = collectConsoleErrors(page);
   files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-files-'));
 });
@@ -161,7 +166,9 @@ describe('happy', () => {
     await screenshot(page, '14-source-secret-once');
     await page.getByRole('button', { name: 'I have stored it' }).click();
     await page.getByRole('button', { name: 'Edit mapping' }).click();
-    await page.getByLabel('Sample to preview').fill('{"id":"S-1","occurred_at":"2026-03-01T09:30:00Z","amount":"12.50","currency":"USD","account":"A-1"}');
+    await page
+      .getByLabel('Sample to preview')
+      .fill('{"id":"S-1","occurred_at":"2026-03-01T09:30:00Z","amount":"12.50","currency":"USD","account":"A-1"}');
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.getByRole('cell', { name: 'OK' }).waitFor();
     await screenshot(page, '15-source-mapping-preview');

@@ -3,39 +3,54 @@ import type { Database } from '../../db/client';
 import { organizations, policies, subscriptions, usage, users } from '../../db/schema';
 import { withSystem, withTenant } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
-import { toPage, type Page } from '../platform/pagination';
+import { type Page, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 
 /** Every organization by name, with its plan, active users and this month's transactions. */
-export async function listOrganizations(db: Database, limit: number, after: readonly [string, string] | undefined): Promise<Page<OrganizationSummaryView>> {
+export async function listOrganizations(
+  db: Database,
+  limit: number,
+  after: readonly [string, string] | undefined,
+): Promise<Page<OrganizationSummaryView>> {
   const period = usagePeriod(new Date());
   const rows = await withSystem(db, (tx) =>
-    tx.select({
-      id: organizations.id,
-      name: organizations.name,
-      createdAt: organizations.createdAt,
-      plan: subscriptions.planId,
-      status: subscriptions.status,
-      activeUsers: sql<number>`(select count(*) from ${users} where ${users.orgId} = ${organizations.id} and ${users.isActive})::int`,
-      transactions: sql<number>`coalesce((select ${usage.transactions} from ${usage} where ${usage.orgId} = ${organizations.id} and ${usage.period} = ${period}), 0)::float8`,
-    })
+    tx
+      .select({
+        id: organizations.id,
+        name: organizations.name,
+        createdAt: organizations.createdAt,
+        plan: subscriptions.planId,
+        status: subscriptions.status,
+        activeUsers: sql<number>`(select count(*) from ${users} where ${users.orgId} = ${organizations.id} and ${users.isActive})::int`,
+        transactions: sql<number>`coalesce((select ${usage.transactions} from ${usage} where ${usage.orgId} = ${organizations.id} and ${usage.period} = ${period}), 0)::float8`,
+      })
       .from(organizations)
       .leftJoin(subscriptions, eq(subscriptions.orgId, organizations.id))
-      .where(after === undefined ? undefined : sql`(${organizations.name}, ${organizations.id}) > (${after[0]}, ${after[1]}::uuid)`)
+      .where(
+        after === undefined
+          ? undefined
+          : sql`(${organizations.name}, ${organizations.id}) > (${after[0]}, ${after[1]}::uuid)`,
+      )
       .orderBy(asc(organizations.name), asc(organizations.id))
-      .limit(limit + 1));
-  return toPage(rows, limit, (row) => ({
-    id: row.id,
-    name: row.name,
-    created_at: row.createdAt.toISOString(),
-    plan: row.plan,
-    subscription_status: row.status,
-    active_users: row.activeUsers,
-    transactions_this_month: Number(row.transactions),
-  }), (row) => [row.name, row.id]);
+      .limit(limit + 1),
+  );
+  return toPage(
+    rows,
+    limit,
+    (row) => ({
+      id: row.id,
+      name: row.name,
+      created_at: row.createdAt.toISOString(),
+      plan: row.plan,
+      subscription_status: row.status,
+      active_users: row.activeUsers,
+      transactions_this_month: Number(row.transactions),
+    }),
+    (row) => [row.name, row.id],
+  );
 }
 
 /** One organization's consumption against its plan's limits. */
@@ -45,31 +60,58 @@ export async function organizationUsage(db: Database, orgId: string): Promise<Or
     const [organization] = await tx.select().from(organizations).where(eq(organizations.id, orgId));
     if (!organization) throw notFound('Organization');
     const plan = await subscriptionPlan(tx, orgId);
-    const [activeUsers] = await tx.select({ n: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
+    const [activeUsers] = await tx
+      .select({ n: count() })
+      .from(users)
+      .where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
     const [policyCount] = await tx.select({ n: count() }).from(policies).where(eq(policies.orgId, orgId));
-    const history = await tx.select({ period: usage.period, transactions: usage.transactions })
-      .from(usage).where(eq(usage.orgId, orgId)).orderBy(desc(usage.period)).limit(12);
+    const history = await tx
+      .select({ period: usage.period, transactions: usage.transactions })
+      .from(usage)
+      .where(eq(usage.orgId, orgId))
+      .orderBy(desc(usage.period))
+      .limit(12);
     return {
       organization: { id: organization.id, name: organization.name, created_at: organization.createdAt.toISOString() },
       plan: { id: plan.id, name: plan.name, status: plan.status },
       period,
       users: { used: activeUsers?.n ?? 0, limit: plan.maxUsers },
       policies: { used: policyCount?.n ?? 0, limit: plan.maxPolicies },
-      transactions: { used: history.find((month) => month.period === period)?.transactions ?? 0, limit: plan.maxTransactionsPerMonth },
+      transactions: {
+        used: history.find((month) => month.period === period)?.transactions ?? 0,
+        limit: plan.maxTransactionsPerMonth,
+      },
       history,
     };
   });
 }
 
 /** Moves an organization to another plan; written to that organization's own audit trail. */
-export async function changePlan(db: Database, origin: AuditOrigin, operatorId: string, orgId: string, plan: string): Promise<void> {
-  const exists = await withSystem(db, async (tx) => (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId))).length > 0);
+export async function changePlan(
+  db: Database,
+  origin: AuditOrigin,
+  operatorId: string,
+  orgId: string,
+  plan: string,
+): Promise<void> {
+  const exists = await withSystem(
+    db,
+    async (tx) =>
+      (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId))).length > 0,
+  );
   if (!exists) throw notFound('Organization');
   await withTenant(db, orgId, async (tx) => {
-    const [previous] = await tx.select({ planId: subscriptions.planId }).from(subscriptions).where(eq(subscriptions.orgId, orgId));
+    const [previous] = await tx
+      .select({ planId: subscriptions.planId })
+      .from(subscriptions)
+      .where(eq(subscriptions.orgId, orgId));
     await tx.update(subscriptions).set({ planId: plan, updatedAt: new Date() }).where(eq(subscriptions.orgId, orgId));
     await recordAudit(tx, origin, {
-      orgId, actorId: operatorId, action: 'subscription.plan_changed', targetType: 'organization', targetId: orgId,
+      orgId,
+      actorId: operatorId,
+      action: 'subscription.plan_changed',
+      targetType: 'organization',
+      targetId: orgId,
       details: { from: previous?.planId ?? null, to: plan },
     });
   });

@@ -7,11 +7,20 @@ import { getAuditEntry, listAudit, verifyAuditChain } from './service';
 
 export const auditRoutes = createRouter();
 
-const list = defineRoute({ permission: 'audit:read' }, {
-  method: 'get', path: '/', tags: ['audit'], summary: 'The organization\'s audit trail, newest first',
-  request: { query: auditQuery },
-  responses: { 200: jsonResponse(pageOf(auditEntryView).openapi('AuditPage'), 'A page of audit entries'), ...problemResponses },
-});
+const list = defineRoute(
+  { permission: 'audit:read' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['audit'],
+    summary: "The organization's audit trail, newest first",
+    request: { query: auditQuery },
+    responses: {
+      200: jsonResponse(pageOf(auditEntryView).openapi('AuditPage'), 'A page of audit entries'),
+      ...problemResponses,
+    },
+  },
+);
 auditRoutes.openapi(list, async (c) => {
   const query = c.req.valid('query');
   const beforeSeq = decodeCursor(query.cursor, z.tuple([z.number().int()]))?.[0];
@@ -19,15 +28,29 @@ auditRoutes.openapi(list, async (c) => {
 });
 
 // Declared before /{id} so "verify" is never taken for an entry id.
-const verify = defineRoute({ permission: 'audit:read' }, {
-  method: 'get', path: '/verify', tags: ['audit'], summary: 'Recompute the hash chain and report the first broken row',
-  responses: { 200: jsonResponse(chainVerdictView, 'Whether the chain is intact'), ...problemResponses },
-});
+const verify = defineRoute(
+  { permission: 'audit:read' },
+  {
+    method: 'get',
+    path: '/verify',
+    tags: ['audit'],
+    summary: 'Recompute the hash chain and report the first broken row',
+    responses: { 200: jsonResponse(chainVerdictView, 'Whether the chain is intact'), ...problemResponses },
+  },
+);
 auditRoutes.openapi(verify, async (c) => c.json(await verifyAuditChain(c.var.database(), c.var.caller.orgId), 200));
 
-const read = defineRoute({ permission: 'audit:read' }, {
-  method: 'get', path: '/{id}', tags: ['audit'], summary: 'One audit entry',
-  request: { params: idParams },
-  responses: { 200: jsonResponse(auditEntryView, 'The entry'), ...problemResponses },
-});
-auditRoutes.openapi(read, async (c) => c.json(await getAuditEntry(c.var.database(), c.var.caller.orgId, c.req.valid('param').id), 200));
+const read = defineRoute(
+  { permission: 'audit:read' },
+  {
+    method: 'get',
+    path: '/{id}',
+    tags: ['audit'],
+    summary: 'One audit entry',
+    request: { params: idParams },
+    responses: { 200: jsonResponse(auditEntryView, 'The entry'), ...problemResponses },
+  },
+);
+auditRoutes.openapi(read, async (c) =>
+  c.json(await getAuditEntry(c.var.database(), c.var.caller.orgId, c.req.valid('param').id), 200),
+);

@@ -2,7 +2,6 @@ import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { instant } from '../platform/timestamps';
 
-
 export const auditQuery = pageQuery.extend({
   action: z.string().max(100).optional(),
   actor_id: z.uuid().optional(),
@@ -12,32 +11,42 @@ export const auditQuery = pageQuery.extend({
   to: instant.optional().describe('Entries at or before this instant'),
 });
 
-export const auditEntryView = z.object({
-  id: z.uuid(),
-  seq: z.number().int(),
-  actor_id: z.uuid().nullable(),
-  action: z.string(),
-  target_type: z.string().nullable(),
-  target_id: z.string().nullable(),
-  ip: z.string().nullable(),
-  user_agent: z.string().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  created_at: z.string(),
-  prev_hash: z.string(),
-  hash: z.string(),
-}).openapi('AuditEntry');
+export const auditEntryView = z
+  .object({
+    id: z.uuid(),
+    seq: z.number().int(),
+    actor_id: z.uuid().nullable(),
+    action: z.string(),
+    target_type: z.string().nullable(),
+    target_id: z.string().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+    prev_hash: z.string(),
+    hash: z.string(),
+  })
+  .openapi('AuditEntry');
 
 const CHAIN_BREAKS = ['sequence_gap', 'prev_hash_mismatch', 'hash_mismatch'] as const;
 
-export const chainVerdictView = z.object({
-  valid: z.boolean(),
-  rows: z.number().int(),
-  first_broken: z.object({
-    seq: z.number().int(),
-    id: z.uuid(),
-    reason: z.enum(CHAIN_BREAKS).describe('sequence_gap: a row is missing; prev_hash_mismatch: the link to the previous row is broken; hash_mismatch: the row was altered'),
-  }).optional(),
-}).openapi('AuditChainVerdict');
+export const chainVerdictView = z
+  .object({
+    valid: z.boolean(),
+    rows: z.number().int(),
+    first_broken: z
+      .object({
+        seq: z.number().int(),
+        id: z.uuid(),
+        reason: z
+          .enum(CHAIN_BREAKS)
+          .describe(
+            'sequence_gap: a row is missing; prev_hash_mismatch: the link to the previous row is broken; hash_mismatch: the row was altered',
+          ),
+      })
+      .optional(),
+  })
+  .openapi('AuditChainVerdict');
 
 export type AuditQuery = z.infer<typeof auditQuery>;
 export type AuditEntryView = z.infer<typeof auditEntryView>;

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client';
 import { auditLog } from '../../db/schema';
 import { withTenant } from '../../db/tenant';
 import { notFound } from '../platform/errors';
-import { toPage, type Page } from '../platform/pagination';
+import { type Page, toPage } from '../platform/pagination';
 import type { AuditEntryView, AuditQuery, ChainBreak, ChainVerdict } from './schemas';
 
 type AuditRow = typeof auditLog.$inferSelect;
@@ -26,21 +26,31 @@ function toAuditView(row: AuditRow): AuditEntryView {
 }
 
 /** Newest first; the cursor is the last sequence number seen. */
-export async function listAudit(db: Database, orgId: string, query: AuditQuery, beforeSeq: number | undefined): Promise<Page<AuditEntryView>> {
+export async function listAudit(
+  db: Database,
+  orgId: string,
+  query: AuditQuery,
+  beforeSeq: number | undefined,
+): Promise<Page<AuditEntryView>> {
   const rows = await withTenant(db, orgId, (tx) =>
-    tx.select().from(auditLog)
-      .where(and(
-        eq(auditLog.orgId, orgId),
-        beforeSeq === undefined ? undefined : lt(auditLog.seq, beforeSeq),
-        query.action === undefined ? undefined : eq(auditLog.action, query.action),
-        query.actor_id === undefined ? undefined : eq(auditLog.actorId, query.actor_id),
-        query.target_type === undefined ? undefined : eq(auditLog.targetType, query.target_type),
-        query.target_id === undefined ? undefined : eq(auditLog.targetId, query.target_id),
-        query.from === undefined ? undefined : gte(auditLog.createdAt, new Date(query.from)),
-        query.to === undefined ? undefined : lte(auditLog.createdAt, new Date(query.to)),
-      ))
+    tx
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.orgId, orgId),
+          beforeSeq === undefined ? undefined : lt(auditLog.seq, beforeSeq),
+          query.action === undefined ? undefined : eq(auditLog.action, query.action),
+          query.actor_id === undefined ? undefined : eq(auditLog.actorId, query.actor_id),
+          query.target_type === undefined ? undefined : eq(auditLog.targetType, query.target_type),
+          query.target_id === undefined ? undefined : eq(auditLog.targetId, query.target_id),
+          query.from === undefined ? undefined : gte(auditLog.createdAt, new Date(query.from)),
+          query.to === undefined ? undefined : lte(auditLog.createdAt, new Date(query.to)),
+        ),
+      )
       .orderBy(desc(auditLog.seq))
-      .limit(query.limit + 1));
+      .limit(query.limit + 1),
+  );
   return toPage(rows, query.limit, toAuditView, (row) => [row.seq]);
 }
 
@@ -57,7 +67,8 @@ type ChainCheck = { rows: number; id: string | null; seq: string | null; reason:
  * the previous one (no gap), link to its stored hash, and hash to what `audit_digest` gives now.
  */
 export async function verifyAuditChain(db: Database, orgId: string): Promise<ChainVerdict> {
-  const [check] = await withTenant(db, orgId, (tx) => tx.execute<ChainCheck>(sql`
+  const [check] = await withTenant(db, orgId, (tx) =>
+    tx.execute<ChainCheck>(sql`
     with chain as (
       select a.id, a.seq,
         case
@@ -71,7 +82,8 @@ export async function verifyAuditChain(db: Database, orgId: string): Promise<Cha
     )
     select (select count(*) from chain)::int as rows, broken.id, broken.seq::text as seq, broken.reason
     from (select 1) as one
-    left join lateral (select id, seq, reason from chain where reason is not null order by seq limit 1) as broken on true`));
+    left join lateral (select id, seq, reason from chain where reason is not null order by seq limit 1) as broken on true`),
+  );
   const rows = check?.rows ?? 0;
   if (!check?.id || !check.seq || !check.reason) return { valid: true, rows };
   return { valid: false, rows, first_broken: { seq: Number(check.seq), id: check.id, reason: check.reason } };

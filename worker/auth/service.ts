@@ -1,15 +1,21 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, refreshTokens, subscriptions, users } from '../../db/schema';
-import { withSystem, withTenant, type Tx } from '../../db/tenant';
+import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
 import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
 import type { SessionView } from './schemas';
 import { loginThrottle } from './throttle';
-import { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, hashRefreshToken, issueAccessToken, newRefreshToken } from './tokens';
+import {
+  ACCESS_TOKEN_SECONDS,
+  hashRefreshToken,
+  issueAccessToken,
+  newRefreshToken,
+  REFRESH_TOKEN_SECONDS,
+} from './tokens';
 
 type SessionUser = { id: string; orgId: string; email: string; role: string; fullName: string };
 
@@ -39,7 +45,11 @@ export async function registerOrganization(
         .values({ orgId, email: input.email, fullName: input.full_name, role: 'compliance_admin', passwordHash })
         .returning();
       await recordAudit(tx, origin, {
-        orgId, actorId: user!.id, action: 'organization.registered', targetType: 'organization', targetId: orgId,
+        orgId,
+        actorId: user!.id,
+        action: 'organization.registered',
+        targetType: 'organization',
+        targetId: orgId,
         details: { plan: env.DEFAULT_PLAN, email: input.email },
       });
       return startSession(env, tx, user!, organization!.name, crypto.randomUUID());
@@ -52,14 +62,25 @@ export async function registerOrganization(
   }
 }
 
-export async function login(env: Env, db: Database, origin: AuditOrigin, email: string, password: string): Promise<SessionView> {
+export async function login(
+  env: Env,
+  db: Database,
+  origin: AuditOrigin,
+  email: string,
+  password: string,
+): Promise<SessionView> {
   const cost = passwordCost(env.PASSWORD_COST);
   const throttle = loginThrottle(env, email, origin.ip);
   // Decided before the password is checked: a blocked attempt learns nothing, even with the right password.
   const [retryAfter, found] = await Promise.all([throttle.retryAfterSeconds(), findUserByEmail(db, email)]);
   if (retryAfter > 0) {
     if (found) await auditUser(db, origin, found, 'auth.login_throttled', { retry_after: retryAfter });
-    throw new ApiError('too_many_requests', `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`, {}, { 'Retry-After': String(retryAfter) });
+    throw new ApiError(
+      'too_many_requests',
+      `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`,
+      {},
+      { 'Retry-After': String(retryAfter) },
+    );
   }
   if (!found) {
     await verifyAgainstNothing(password, cost);
@@ -74,8 +95,17 @@ export async function login(env: Env, db: Database, origin: AuditOrigin, email: 
   }
   const session = await withTenant(db, found.orgId, async (tx) => {
     const rehashed = check.needsRehash ? { passwordHash: await hashPassword(password, cost) } : {};
-    await tx.update(users).set({ lastLoginAt: new Date(), ...rehashed }).where(eq(users.id, found.id));
-    await recordAudit(tx, origin, { orgId: found.orgId, actorId: found.id, action: 'auth.login_succeeded', targetType: 'user', targetId: found.id });
+    await tx
+      .update(users)
+      .set({ lastLoginAt: new Date(), ...rehashed })
+      .where(eq(users.id, found.id));
+    await recordAudit(tx, origin, {
+      orgId: found.orgId,
+      actorId: found.id,
+      action: 'auth.login_succeeded',
+      targetType: 'user',
+      targetId: found.id,
+    });
     return startSession(env, tx, found, await organizationName(tx, found.orgId), crypto.randomUUID());
   });
   await throttle.clearAccount();
@@ -90,9 +120,23 @@ async function findUserByEmail(db: Database, email: string) {
 }
 
 /** An audit row about a sign-in attempt on `user`, in its own transaction (nothing else changes). */
-async function auditUser(db: Database, origin: AuditOrigin, user: { id: string; orgId: string }, action: string, details: Record<string, unknown>) {
+async function auditUser(
+  db: Database,
+  origin: AuditOrigin,
+  user: { id: string; orgId: string },
+  action: string,
+  details: Record<string, unknown>,
+) {
   await withTenant(db, user.orgId, (tx) =>
-    recordAudit(tx, origin, { orgId: user.orgId, actorId: user.id, action, targetType: 'user', targetId: user.id, details }));
+    recordAudit(tx, origin, {
+      orgId: user.orgId,
+      actorId: user.id,
+      action,
+      targetType: 'user',
+      targetId: user.id,
+      details,
+    }),
+  );
 }
 
 /** Rotates a refresh token. Presenting an already-rotated token revokes its whole family. */
@@ -110,8 +154,12 @@ export async function refreshSession(env: Env, db: Database, origin: AuditOrigin
     if (claimed.length === 0) {
       await revokeFamily(tx, stored.familyId);
       await recordAudit(tx, origin, {
-        orgId: stored.orgId, actorId: stored.userId, action: 'auth.token_reuse_detected', targetType: 'user',
-        targetId: stored.userId, details: { family_id: stored.familyId },
+        orgId: stored.orgId,
+        actorId: stored.userId,
+        action: 'auth.token_reuse_detected',
+        targetType: 'user',
+        targetId: stored.userId,
+        details: { family_id: stored.familyId },
       });
       return { error: invalidRefresh() };
     }
@@ -128,7 +176,13 @@ export async function logout(db: Database, origin: AuditOrigin, token: string): 
   if (!stored) return;
   await withTenant(db, stored.orgId, async (tx) => {
     await revokeFamily(tx, stored.familyId);
-    await recordAudit(tx, origin, { orgId: stored.orgId, actorId: stored.userId, action: 'auth.logout', targetType: 'user', targetId: stored.userId });
+    await recordAudit(tx, origin, {
+      orgId: stored.orgId,
+      actorId: stored.userId,
+      action: 'auth.logout',
+      targetType: 'user',
+      targetId: stored.userId,
+    });
   });
 }
 
@@ -139,19 +193,35 @@ export async function organizationName(tx: Tx, orgId: string): Promise<string> {
 
 async function findRefreshToken(db: Database, token: string) {
   return withSystem(db, async (tx) => {
-    const [row] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashRefreshToken(token))).limit(1);
+    const [row] = await tx
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, hashRefreshToken(token)))
+      .limit(1);
     return row;
   });
 }
 
 async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
-  await tx.update(refreshTokens).set({ revokedAt: new Date() }).where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  await tx
+    .update(refreshTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 }
 
-async function startSession(env: Env, tx: Tx, user: SessionUser, orgName: string, familyId: string): Promise<SessionView> {
+async function startSession(
+  env: Env,
+  tx: Tx,
+  user: SessionUser,
+  orgName: string,
+  familyId: string,
+): Promise<SessionView> {
   const refresh = newRefreshToken();
   await tx.insert(refreshTokens).values({
-    orgId: user.orgId, userId: user.id, familyId, tokenHash: refresh.hash,
+    orgId: user.orgId,
+    userId: user.id,
+    familyId,
+    tokenHash: refresh.hash,
     expiresAt: new Date(Date.now() + REFRESH_TOKEN_SECONDS * 1000),
   });
   const role = user.role as Role;
@@ -167,5 +237,8 @@ async function startSession(env: Env, tx: Tx, user: SessionUser, orgName: string
 
 /** Ends every session of a user at once (deactivation): no refresh token of theirs works again. */
 export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> {
-  await tx.update(refreshTokens).set({ revokedAt: new Date() }).where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+  await tx
+    .update(refreshTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }

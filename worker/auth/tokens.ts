@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
-import { jwtVerify, SignJWT, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Env } from '../env';
 import { ApiError } from '../platform/errors';
 import { ROLES, type Role } from '../platform/permissions';

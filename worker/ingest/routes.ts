@@ -1,18 +1,24 @@
 import { z } from '@hono/zod-openapi';
-import { withTenantFoundBy, type Tx } from '../../db/tenant';
+import { type Tx, withTenantFoundBy } from '../../db/tenant';
 import type { RecordedUsage } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
-import { detectViolations, loadActiveRuleVersions, type DetectedViolation } from '../rules/engine';
+import { type DetectedViolation, detectViolations, loadActiveRuleVersions } from '../rules/engine';
 import { amountPath, type SourceMapping } from '../sources/mapping';
 import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
 import { parseExactJson } from '../transactions/exact-json';
 import { recordValidator } from '../transactions/intake';
-import { planLimitReached, planLimitRowError, usageMeter, type PlanAllowance, type UsageMeter } from '../transactions/metering';
+import {
+  type PlanAllowance,
+  planLimitReached,
+  planLimitRowError,
+  type UsageMeter,
+  usageMeter,
+} from '../transactions/metering';
 import { existingExternalIds, insertTransactions } from '../transactions/store';
 import { parseSignatureHeader, SIGNATURE_HEADER, signatureMatches } from './signature';
 
@@ -20,7 +26,12 @@ export const ingestRoutes = createRouter();
 
 const MAX_PUSH_ITEMS = 1000;
 
-const violationSummary = z.object({ rule_id: z.uuid(), rule_version: z.number().int(), severity: z.string(), explanation: z.string() });
+const violationSummary = z.object({
+  rule_id: z.uuid(),
+  rule_version: z.number().int(),
+  severity: z.string(),
+  explanation: z.string(),
+});
 const pushResult = z.object({
   id: z.string().nullable(),
   status: z.enum(['accepted', 'duplicate', 'rejected']),
@@ -30,18 +41,23 @@ const pushResult = z.object({
 const pushView = z.object({ results: z.array(pushResult) }).openapi('PushResults');
 type PushResult = z.infer<typeof pushResult>;
 
-const push = defineRoute({ public: true, reason: 'ERP webhook: authenticated by the HMAC signature of the source secret' }, {
-  method: 'post', path: '/{source_id}', tags: ['ingest'],
-  summary: 'Push one transaction or an array of at most 1,000, signed; each is evaluated at once',
-  description: `Header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, within 300 s of the server clock.`,
-  request: { params: z.object({ source_id: z.uuid() }) },
-  responses: {
-    200: jsonResponse(pushView, 'What happened to each transaction, with the violations it raised'),
-    ...problemResponses,
-    402: problemOf('Plan limit reached: no new transaction could be stored'),
-    413: problemOf('More than 1,000 transactions'),
+const push = defineRoute(
+  { public: true, reason: 'ERP webhook: authenticated by the HMAC signature of the source secret' },
+  {
+    method: 'post',
+    path: '/{source_id}',
+    tags: ['ingest'],
+    summary: 'Push one transaction or an array of at most 1,000, signed; each is evaluated at once',
+    description: `Header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, within 300 s of the server clock.`,
+    request: { params: z.object({ source_id: z.uuid() }) },
+    responses: {
+      200: jsonResponse(pushView, 'What happened to each transaction, with the violations it raised'),
+      ...problemResponses,
+      402: problemOf('Plan limit reached: no new transaction could be stored'),
+      413: problemOf('More than 1,000 transactions'),
+    },
   },
-});
+);
 ingestRoutes.openapi(push, async (c) => {
   const header = parseSignatureHeader(c.req.header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
   const rawBody = new Uint8Array(await c.req.arrayBuffer());
@@ -51,13 +67,22 @@ ingestRoutes.openapi(push, async (c) => {
   try {
     // One database transaction: the source is read as the system role, which enters its
     // organization's tenant context; everything after runs there.
-    decided = await withTenantFoundBy(c.var.database(), (tx) => sourceForPush(tx, key, c.req.valid('param').source_id), async (tx, source) => {
-      if (!(await signatureMatches(header, rawBody, source.secrets))) throw badSignature();
-      const mapping = source.row.mapping as SourceMapping;
-      const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
-      const target = { orgId: source.row.orgId, sourceId: source.row.id, allowance: source.allowance, recorded: source.recorded };
-      return storeAndDecide(c.env, tx, target, items, mapping, reservation);
-    });
+    decided = await withTenantFoundBy(
+      c.var.database(),
+      (tx) => sourceForPush(tx, key, c.req.valid('param').source_id),
+      async (tx, source) => {
+        if (!(await signatureMatches(header, rawBody, source.secrets))) throw badSignature();
+        const mapping = source.row.mapping as SourceMapping;
+        const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
+        const target = {
+          orgId: source.row.orgId,
+          sourceId: source.row.id,
+          allowance: source.allowance,
+          recorded: source.recorded,
+        };
+        return storeAndDecide(c.env, tx, target, items, mapping, reservation);
+      },
+    );
   } catch (error) {
     // Nothing was stored (the transaction rolled back): the reservation goes back whole.
     await reservation.meter?.release(reservation.reserved).catch(() => undefined);
@@ -69,13 +94,15 @@ ingestRoutes.openapi(push, async (c) => {
   await reservation.meter?.release(reservation.reserved - accepted);
   if (accepted === 0 && refusedForPlan > 0) throw planLimitReached(reservation.meter!);
   attachViolations(results, detected);
-  const created = detected.filter((violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null);
+  const created = detected.filter(
+    (violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null,
+  );
   await announce(c.env, orgId, created.map(violationCreated));
   return c.json({ results }, 200);
 });
 
 function badSignature(): ApiError {
-  return new ApiError('unauthorized', 'The signature does not match this source\'s signing secret.');
+  return new ApiError('unauthorized', "The signature does not match this source's signing secret.");
 }
 
 function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
@@ -87,7 +114,10 @@ function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
   }
   const items = Array.isArray(parsed) ? parsed : [parsed];
   if (items.length > MAX_PUSH_ITEMS) {
-    throw new ApiError('payload_too_large', `A push holds at most ${MAX_PUSH_ITEMS} transactions; use POST /api/transactions for files.`);
+    throw new ApiError(
+      'payload_too_large',
+      `A push holds at most ${MAX_PUSH_ITEMS} transactions; use POST /api/transactions for files.`,
+    );
   }
   return items;
 }
@@ -97,14 +127,27 @@ type Pending = { index: number; transaction: CanonicalTransaction };
 /** What the organization's allowance holds for this push, given back for what was not stored. */
 type Reservation = { meter: UsageMeter | undefined; reserved: number };
 
-type Decided = { results: PushResult[]; accepted: number; refusedForPlan: number; detected: DetectedViolation[]; orgId: string };
+type Decided = {
+  results: PushResult[];
+  accepted: number;
+  refusedForPlan: number;
+  detected: DetectedViolation[];
+  orgId: string;
+};
 
 /**
  * Stores the new transactions and evaluates them against every approved rule, in the caller's
  * tenant transaction (a transaction is never stored unevaluated). The reservation against the plan
  * is made here, between the source lookup and the insert; the caller gives back what was not stored.
  */
-async function storeAndDecide(env: Env, tx: Tx, target: { orgId: string; sourceId: string; allowance: PlanAllowance; recorded: RecordedUsage }, items: unknown[], mapping: SourceMapping, reservation: Reservation): Promise<Decided> {
+async function storeAndDecide(
+  env: Env,
+  tx: Tx,
+  target: { orgId: string; sourceId: string; allowance: PlanAllowance; recorded: RecordedUsage },
+  items: unknown[],
+  mapping: SourceMapping,
+  reservation: Reservation,
+): Promise<Decided> {
   const validate = recordValidator(mapping);
   const results: PushResult[] = [];
   const pending: Pending[] = [];
@@ -130,13 +173,24 @@ async function storeAndDecide(env: Env, tx: Tx, target: { orgId: string; sourceI
   // shares the insert's round trip.
   const [versions, stored] = await Promise.all([
     loadActiveRuleVersions(tx),
-    insertTransactions(tx, orgId, target.sourceId, [...allowed].map((p) => p.transaction)),
+    insertTransactions(
+      tx,
+      orgId,
+      target.sourceId,
+      [...allowed].map((p) => p.transaction),
+    ),
   ]);
   // Past the plan's limit, a transaction that is already stored is still a duplicate, not a rejection.
-  const alreadyStored = await existingExternalIds(tx, fresh.slice(reservation.reserved).map((p) => p.transaction.id));
+  const alreadyStored = await existingExternalIds(
+    tx,
+    fresh.slice(reservation.reserved).map((p) => p.transaction.id),
+  );
   const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
   const ids = settled.accepted.map((id) => stored.get(id)!);
-  const detected = ids.length === 0 ? [] : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
+  const detected =
+    ids.length === 0
+      ? []
+      : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
   return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId };
 }
 
@@ -145,14 +199,28 @@ async function storeAndDecide(env: Env, tx: Tx, target: { orgId: string; sourceI
  * (duplicate), or past the plan's limit (rejected). Returns the external ids accepted and how
  * many transactions the plan's limit refused.
  */
-function settle(pending: Pending[], results: PushResult[], outcome: { allowed: Set<Pending>; stored: Map<string, number>; alreadyStored: Set<string> }, limitError: FieldError): { accepted: string[]; refusedForPlan: number } {
+function settle(
+  pending: Pending[],
+  results: PushResult[],
+  outcome: { allowed: Set<Pending>; stored: Map<string, number>; alreadyStored: Set<string> },
+  limitError: FieldError,
+): { accepted: string[]; refusedForPlan: number } {
   const firstStatus = new Map<string, PushResult['status']>();
   for (const entry of pending) {
     const id = entry.transaction.id;
     const earlier = firstStatus.get(id);
-    const status = earlier !== undefined ? (earlier === 'rejected' ? 'rejected' : 'duplicate')
-      : outcome.allowed.has(entry) ? (outcome.stored.has(id) ? 'accepted' : 'duplicate')
-      : outcome.alreadyStored.has(id) ? 'duplicate' : 'rejected';
+    const status =
+      earlier !== undefined
+        ? earlier === 'rejected'
+          ? 'rejected'
+          : 'duplicate'
+        : outcome.allowed.has(entry)
+          ? outcome.stored.has(id)
+            ? 'accepted'
+            : 'duplicate'
+          : outcome.alreadyStored.has(id)
+            ? 'duplicate'
+            : 'rejected';
     if (earlier === undefined) firstStatus.set(id, status);
     const result = results[entry.index]!;
     result.status = status;
@@ -175,7 +243,10 @@ function attachViolations(results: PushResult[], detected: DetectedViolation[]):
   const byExternalId = new Map(results.filter((r) => r.status === 'accepted').map((r) => [r.id, r]));
   for (const violation of detected) {
     byExternalId.get(violation.externalId)?.violations.push({
-      rule_id: violation.ruleId, rule_version: violation.ruleVersion, severity: violation.severity, explanation: violation.explanation,
+      rule_id: violation.ruleId,
+      rule_version: violation.ruleVersion,
+      severity: violation.severity,
+      explanation: violation.explanation,
     });
   }
 }

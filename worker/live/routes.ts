@@ -1,17 +1,23 @@
 import { z } from '@hono/zod-openapi';
 import { orgHub } from '../../durable-objects/org-hub';
 import { ApiError } from '../platform/errors';
-import { defineRoute, createRouter } from '../platform/openapi';
+import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonResponse, problemResponses } from '../platform/responses';
 
 export const liveRoutes = createRouter();
 
 const ticketView = z.object({ ticket: z.string(), expires_in: z.number().int() }).openapi('SocketTicket');
 
-const issueTicket = defineRoute({ permission: 'data:read' }, {
-  method: 'post', path: '/ticket', tags: ['live'], summary: 'A single-use, 60-second ticket for the live socket',
-  responses: { 200: jsonResponse(ticketView, 'The ticket'), ...problemResponses },
-});
+const issueTicket = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'post',
+    path: '/ticket',
+    tags: ['live'],
+    summary: 'A single-use, 60-second ticket for the live socket',
+    responses: { 200: jsonResponse(ticketView, 'The ticket'), ...problemResponses },
+  },
+);
 liveRoutes.openapi(issueTicket, async (c) => {
   const { orgId, userId } = c.var.caller;
   const hub = orgHub(c.env, orgId);
@@ -22,11 +28,17 @@ liveRoutes.openapi(issueTicket, async (c) => {
 
 const ORG_TICKET = /^([0-9a-f-]{36})\.[0-9a-f]{64}$/;
 
-const connect = defineRoute({ public: true, reason: 'authenticated by the single-use ticket' }, {
-  method: 'get', path: '/', tags: ['live'], summary: 'The organization\'s live event socket (WebSocket upgrade)',
-  request: { query: z.object({ ticket: z.string().max(200) }) },
-  responses: { 101: { description: 'Switching protocols' }, ...problemResponses },
-});
+const connect = defineRoute(
+  { public: true, reason: 'authenticated by the single-use ticket' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['live'],
+    summary: "The organization's live event socket (WebSocket upgrade)",
+    request: { query: z.object({ ticket: z.string().max(200) }) },
+    responses: { 101: { description: 'Switching protocols' }, ...problemResponses },
+  },
+);
 liveRoutes.openapi(connect, async (c) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
     throw new ApiError('bad_request', 'This endpoint expects a WebSocket upgrade.');

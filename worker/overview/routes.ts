@@ -7,10 +7,16 @@ import { buildOverview } from './service';
 
 export const overviewRoutes = createRouter();
 
-const overview = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/', tags: ['overview'], summary: 'Compliance KPIs for the dashboard\'s overview',
-  responses: { 200: jsonResponse(overviewView, 'The overview'), ...problemResponses },
-});
+const overview = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['overview'],
+    summary: "Compliance KPIs for the dashboard's overview",
+    responses: { 200: jsonResponse(overviewView, 'The overview'), ...problemResponses },
+  },
+);
 overviewRoutes.openapi(overview, async (c) => {
   const { orgId } = c.var.caller;
   // Read before the tenant transaction: the hub may itself need the database on a new month.

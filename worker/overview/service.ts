@@ -10,7 +10,11 @@ type SeverityCounts = Record<(typeof SEVERITIES)[number], number>;
 const zeroCounts = (): SeverityCounts => ({ low: 0, medium: 0, high: 0, critical: 0 });
 
 /** Everything the overview page shows, read in the organization's tenant transaction. */
-export async function buildOverview(tx: Tx, orgId: string, metered: { period: string; used: number }): Promise<OverviewView> {
+export async function buildOverview(
+  tx: Tx,
+  orgId: string,
+  metered: { period: string; used: number },
+): Promise<OverviewView> {
   const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
   return {

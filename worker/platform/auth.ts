@@ -5,7 +5,7 @@ import { withTenant } from '../../db/tenant';
 import { verifyAccessToken } from '../auth/tokens';
 import type { AppEnv, Caller } from './context';
 import { ApiError } from './errors';
-import { roleHas, type Permission, type Role } from './permissions';
+import { type Permission, type Role, roleHas } from './permissions';
 
 /** Authenticates the bearer token, reloads the user, and checks the role holds `permission`. */
 export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {

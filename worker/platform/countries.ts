@@ -255,16 +255,26 @@ ZW zimbabwe
 `;
 
 /** Abbreviations that are also English words, matched only as written in capitals. */
-const CASE_SENSITIVE_ALIASES: [string, string][] = [['US', 'US'], ['CAR', 'CF']];
+const CASE_SENSITIVE_ALIASES: [string, string][] = [
+  ['US', 'US'],
+  ['CAR', 'CF'],
+];
 
 /** The 249 officially assigned ISO 3166-1 alpha-2 codes (user-assigned ones such as XK are not). */
-export const ISO_COUNTRY_CODES: ReadonlySet<string> = new Set(COUNTRY_TABLE.trim().split('\n').map((line) => line.slice(0, 2)));
+export const ISO_COUNTRY_CODES: ReadonlySet<string> = new Set(
+  COUNTRY_TABLE.trim()
+    .split('\n')
+    .map((line) => line.slice(0, 2)),
+);
 
 const ALIASES: [string, string][] = COUNTRY_TABLE.trim()
   .split('\n')
   .flatMap((line) => {
     const code = line.slice(0, 2);
-    return line.slice(3).split('|').map((alias): [string, string] => [alias, code]);
+    return line
+      .slice(3)
+      .split('|')
+      .map((alias): [string, string] => [alias, code]);
   })
   // Longest first, so `south sudan` wins over `sudan` and `guinea-bissau` over `guinea`.
   .sort(([a], [b]) => b.length - a.length);

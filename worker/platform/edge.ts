@@ -17,7 +17,9 @@ const BODY_LIMITS: { method: string; prefix: string; bytes: number; streamed?: t
 const DEFAULT_BODY_LIMIT = 1 * MB;
 
 export function bodyLimits(): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => { throw new ApiError('payload_too_large', 'The request body is too large for this endpoint.'); };
+  const tooLarge = () => {
+    throw new ApiError('payload_too_large', 'The request body is too large for this endpoint.');
+  };
   const limiters = new Map<number, MiddlewareHandler>();
   const limiterFor = (bytes: number) => {
     if (!limiters.has(bytes)) limiters.set(bytes, bodyLimit({ maxSize: bytes, onError: tooLarge }));
@@ -38,13 +40,15 @@ async function countBodyAsRead(c: Context<AppEnv>, maxBytes: number, next: Next)
   if (!body) return next();
   if (Number(c.req.header('content-length') ?? 0) > maxBytes) throw tooLarge();
   let size = 0;
-  const counted = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      size += chunk.byteLength;
-      if (size > maxBytes) controller.error(tooLarge());
-      else controller.enqueue(chunk);
-    },
-  }));
+  const counted = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        size += chunk.byteLength;
+        if (size > maxBytes) controller.error(tooLarge());
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
   c.req.raw = new Request(c.req.raw, { body: counted });
   return next();
 }
@@ -52,7 +56,9 @@ async function countBodyAsRead(c: Context<AppEnv>, maxBytes: number, next: Next)
 /** CORS for the configured dashboard origins only. */
 export function corsForConfiguredOrigins(): MiddlewareHandler<AppEnv> {
   return async function corsForConfiguredOrigins(c, next) {
-    const allowed = c.env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+    const allowed = c.env.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
     return cors({
       origin: (origin) => (allowed.includes(origin) ? origin : null),
       allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'X-NitiLens-Signature'],

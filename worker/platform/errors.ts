@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ZodError, type core } from 'zod';
+import { type core, ZodError } from 'zod';
 import { log } from './log';
 
 const STATUS = {
@@ -56,9 +56,11 @@ export class ApiError extends Error {
 
 export function validationError(issues: readonly core.$ZodIssue[], prefix = ''): ApiError {
   // An unknown field is reported at its own path, so a client sees exactly which field to drop.
-  const errors = issues.flatMap((issue) => issue.code === 'unrecognized_keys'
-    ? issue.keys.map((key) => ({ path: joinPath(prefix, [...issue.path, key]), message: 'Unknown field.' }))
-    : [{ path: joinPath(prefix, issue.path), message: issue.message }]);
+  const errors = issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: joinPath(prefix, [...issue.path, key]), message: 'Unknown field.' }))
+      : [{ path: joinPath(prefix, issue.path), message: issue.message }],
+  );
   return new ApiError('validation_failed', 'The request has invalid fields.', { errors });
 }
 

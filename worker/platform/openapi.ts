@@ -22,8 +22,7 @@ type Access = { permission: Permission } | { public: true; reason: string };
  * The rule is also published in the OpenAPI document as `x-permission`, which a test checks.
  */
 export function defineRoute<R extends Omit<RouteConfig, 'middleware'>>(access: Access, config: R) {
-  const middleware: MiddlewareHandler<AppEnv>[] =
-    'permission' in access ? [requirePermission(access.permission)] : [];
+  const middleware: MiddlewareHandler<AppEnv>[] = 'permission' in access ? [requirePermission(access.permission)] : [];
   return createRoute({
     ...config,
     middleware,

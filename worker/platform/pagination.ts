@@ -18,15 +18,23 @@ export function pageOf<T extends z.ZodType>(item: T) {
 /** The cursor is the base64url JSON of the last item's sort key: opaque to callers. */
 function encodeCursor(key: SortKey): string {
   const bytes = new TextEncoder().encode(JSON.stringify(key));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
 }
 
 /** The sort key inside `cursor`, checked against `shape`; a forged or stale cursor is a 400. */
-export function decodeCursor<T extends z.ZodType<SortKey>>(cursor: string | undefined, shape: T): z.infer<T> | undefined {
+export function decodeCursor<T extends z.ZodType<SortKey>>(
+  cursor: string | undefined,
+  shape: T,
+): z.infer<T> | undefined {
   if (cursor === undefined) return undefined;
   const parsed = shape.safeParse(parseCursorJson(cursor));
   if (!parsed.success) {
-    throw new ApiError('validation_failed', 'The request has invalid fields.', { errors: [{ path: 'cursor', message: 'Invalid cursor.' }] });
+    throw new ApiError('validation_failed', 'The request has invalid fields.', {
+      errors: [{ path: 'cursor', message: 'Invalid cursor.' }],
+    });
   }
   return parsed.data;
 }
@@ -41,7 +49,12 @@ function parseCursorJson(cursor: string): unknown {
 }
 
 /** Turns `limit + 1` fetched rows into a page: the extra row only says that a next page exists. */
-export function toPage<Row, Item>(rows: Row[], limit: number, view: (row: Row) => Item, sortKey: (row: Row) => SortKey): Page<Item> {
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  view: (row: Row) => Item,
+  sortKey: (row: Row) => SortKey,
+): Page<Item> {
   const pageRows = rows.slice(0, limit);
   const last = pageRows[pageRows.length - 1];
   return {

@@ -3,14 +3,16 @@ import { z } from '@hono/zod-openapi';
 /** `[{path, message}]`: each offending field, in a problem or in a per-row report. */
 export const fieldErrors = z.array(z.object({ path: z.string(), message: z.string() }));
 
-export const problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  errors: fieldErrors.optional(),
-  request_id: z.string(),
-}).openapi('Problem');
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: fieldErrors.optional(),
+    request_id: z.string(),
+  })
+  .openapi('Problem');
 
 const problemContent = { 'application/problem+json': { schema: problem } };
 

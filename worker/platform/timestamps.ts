@@ -25,7 +25,9 @@ export function isRfc3339WithOffset(text: string): boolean {
 const twoDigits = (text: string, at: number) => (text.charCodeAt(at) - 48) * 10 + (text.charCodeAt(at + 1) - 48);
 
 /** An instant in a request (filters, ranges): the same check as a transaction's occurred_at. */
-export const instant = z.string().refine(isRfc3339WithOffset, 'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z');
+export const instant = z
+  .string()
+  .refine(isRfc3339WithOffset, 'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z');
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

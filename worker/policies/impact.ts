@@ -3,7 +3,7 @@ import { policyRuleOrigins, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { backtestRule } from '../rules/backtest';
-import { diffClauses, type Clause } from './extraction/clauses';
+import { type Clause, diffClauses } from './extraction/clauses';
 import { asClause, clauseRowsOf, findPolicy, findPolicyVersion } from './service';
 
 /** A rule citing the policy, at the version that represents it: the approved one if any, else its latest. */
@@ -31,11 +31,17 @@ const SAMPLE_IDS = 10;
 export async function policyImpact(tx: Tx, orgId: string, policyId: string) {
   const policy = await findPolicy(tx, policyId);
   if (policy.currentVersion < 2) {
-    throw new ApiError('conflict', 'The policy has a single version; upload a new version (`policy_id` in the upload) to see the impact of a change.');
+    throw new ApiError(
+      'conflict',
+      'The policy has a single version; upload a new version (`policy_id` in the upload) to see the impact of a change.',
+    );
   }
   const current = await findPolicyVersion(tx, policyId, policy.currentVersion);
   const previous = await findPolicyVersion(tx, policyId, policy.currentVersion - 1);
-  const diff = diffClauses((await clauseRowsOf(tx, previous.id)).map(asClause), (await clauseRowsOf(tx, current.id)).map(asClause));
+  const diff = diffClauses(
+    (await clauseRowsOf(tx, previous.id)).map(asClause),
+    (await clauseRowsOf(tx, current.id)).map(asClause),
+  );
   const citing = await rulesCitingPolicy(tx, policyId);
   const fromCurrent = citing.filter((rule) => rule.originVersionId === current.id);
   const fromBefore = citing.filter((rule) => rule.originVersionId !== current.id);
@@ -53,7 +59,9 @@ export async function policyImpact(tx: Tx, orgId: string, policyId: string) {
       after: pairing.after ? await backtest(tx, orgId, pairing.after) : null,
     });
   }
-  const [scanned] = await tx.execute<{ n: number }>(sql`select count(*)::int as n from transactions where org_id = ${orgId}`);
+  const [scanned] = await tx.execute<{ n: number }>(
+    sql`select count(*)::int as n from transactions where org_id = ${orgId}`,
+  );
   return {
     policy_id: policyId,
     version: current.version,
@@ -62,7 +70,12 @@ export async function policyImpact(tx: Tx, orgId: string, policyId: string) {
     clauses: {
       added: diff.added.map(clauseText),
       removed: diff.removed.map(clauseText),
-      changed: diff.changed.map(({ before, after }) => ({ key: after.key, number: after.number, before: before.text, after: after.text })),
+      changed: diff.changed.map(({ before, after }) => ({
+        key: after.key,
+        number: after.number,
+        before: before.text,
+        after: after.text,
+      })),
     },
     rules: affected,
   };
@@ -70,11 +83,24 @@ export async function policyImpact(tx: Tx, orgId: string, policyId: string) {
 
 /** Rejected rules enforce nothing and are left out; so is a rule whose only version is a rejected draft. */
 async function rulesCitingPolicy(tx: Tx, policyId: string): Promise<CitingRule[]> {
-  const rows = await tx.select({
-    ruleId: rules.id, version: ruleVersions.version, status: ruleVersions.status, name: ruleVersions.name,
-    condition: ruleVersions.condition, clauseRef: ruleVersions.clauseRef, originVersionId: policyRuleOrigins.policyVersionId,
-  }).from(rules)
-    .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, sql`coalesce(${rules.activeVersion}, ${rules.latestVersion})`)))
+  const rows = await tx
+    .select({
+      ruleId: rules.id,
+      version: ruleVersions.version,
+      status: ruleVersions.status,
+      name: ruleVersions.name,
+      condition: ruleVersions.condition,
+      clauseRef: ruleVersions.clauseRef,
+      originVersionId: policyRuleOrigins.policyVersionId,
+    })
+    .from(rules)
+    .innerJoin(
+      ruleVersions,
+      and(
+        eq(ruleVersions.ruleId, rules.id),
+        eq(ruleVersions.version, sql`coalesce(${rules.activeVersion}, ${rules.latestVersion})`),
+      ),
+    )
     .leftJoin(policyRuleOrigins, eq(policyRuleOrigins.ruleId, rules.id))
     .where(and(eq(rules.policyId, policyId), inArray(ruleVersions.status, ['approved', 'draft'])))
     .orderBy(rules.createdAt, sql`coalesce(${policyRuleOrigins.ordinal}, -1)`, rules.id);

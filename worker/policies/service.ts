@@ -22,18 +22,32 @@ export async function findPolicy(tx: Tx, policyId: string): Promise<PolicyRow> {
 }
 
 export async function findPolicyVersion(tx: Tx, policyId: string, version: number): Promise<VersionRow> {
-  const [row] = await tx.select().from(policyVersions).where(and(eq(policyVersions.policyId, policyId), eq(policyVersions.version, version)));
+  const [row] = await tx
+    .select()
+    .from(policyVersions)
+    .where(and(eq(policyVersions.policyId, policyId), eq(policyVersions.version, version)));
   if (!row) throw notFound(`Version ${version} of the policy`);
   return row;
 }
 
 export async function clauseRowsOf(tx: Tx, policyVersionId: string): Promise<ClauseRow[]> {
-  return tx.select().from(policyClauses).where(eq(policyClauses.policyVersionId, policyVersionId)).orderBy(asc(policyClauses.ordinal));
+  return tx
+    .select()
+    .from(policyClauses)
+    .where(eq(policyClauses.policyVersionId, policyVersionId))
+    .orderBy(asc(policyClauses.ordinal));
 }
 
 /** Stored clauses in the extraction module's shape, for diffing against a new version. */
 export function asClause(row: ClauseRow): Clause {
-  return { key: row.clauseKey, number: row.number, ...(row.heading ? { heading: row.heading } : {}), text: row.text, start: row.spanStart, end: row.spanEnd };
+  return {
+    key: row.clauseKey,
+    number: row.number,
+    ...(row.heading ? { heading: row.heading } : {}),
+    text: row.text,
+    start: row.spanStart,
+    end: row.spanEnd,
+  };
 }
 
 // Counted per policy row, so a page of policies is one statement. Columns are written qualified: drizzle leaves them bare.
@@ -49,18 +63,39 @@ const policyCursor = z.tuple([z.string(), z.uuid()]);
 
 export async function listPolicies(tx: Tx, query: { limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor, policyCursor);
-  const rows = await tx.select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` }).from(policies)
-    .where(after ? or(lt(policies.createdAt, sql`${after[0]}::timestamptz`), and(eq(policies.createdAt, sql`${after[0]}::timestamptz`), lt(policies.id, after[1]))) : undefined)
+  const rows = await tx
+    .select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` })
+    .from(policies)
+    .where(
+      after
+        ? or(
+            lt(policies.createdAt, sql`${after[0]}::timestamptz`),
+            and(eq(policies.createdAt, sql`${after[0]}::timestamptz`), lt(policies.id, after[1])),
+          )
+        : undefined,
+    )
     .orderBy(desc(policies.createdAt), desc(policies.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (row) => policyView(row.policy, row), (row) => [row.sortAt, row.policy.id]);
+  return toPage(
+    rows,
+    query.limit,
+    (row) => policyView(row.policy, row),
+    (row) => [row.sortAt, row.policy.id],
+  );
 }
 
 /** A policy with the clauses of its current version and every version, newest first. */
 export async function getPolicy(tx: Tx, policyId: string) {
-  const [row] = await tx.select({ policy: policies, ...countColumns }).from(policies).where(eq(policies.id, policyId));
+  const [row] = await tx
+    .select({ policy: policies, ...countColumns })
+    .from(policies)
+    .where(eq(policies.id, policyId));
   if (!row) throw notFound('Policy');
-  const versions = await tx.select().from(policyVersions).where(eq(policyVersions.policyId, policyId)).orderBy(desc(policyVersions.version));
+  const versions = await tx
+    .select()
+    .from(policyVersions)
+    .where(eq(policyVersions.policyId, policyId))
+    .orderBy(desc(policyVersions.version));
   const current = versions.find((version) => version.version === row.policy.currentVersion)!;
   return {
     ...policyView(row.policy, row),
@@ -72,7 +107,12 @@ export async function getPolicy(tx: Tx, policyId: string) {
 export async function getPolicyVersion(tx: Tx, policyId: string, version: number) {
   await findPolicy(tx, policyId);
   const row = await findPolicyVersion(tx, policyId, version);
-  return { ...versionSummaryView(row), policy_id: policyId, text: row.text, clauses: (await clauseRowsOf(tx, row.id)).map(clauseView) };
+  return {
+    ...versionSummaryView(row),
+    policy_id: policyId,
+    text: row.text,
+    clauses: (await clauseRowsOf(tx, row.id)).map(clauseView),
+  };
 }
 
 type VersionStatus = (typeof VERSION_STATUSES)[number];
@@ -82,31 +122,50 @@ const policyRuleCursor = z.tuple([z.string(), z.number().int(), z.uuid()]);
  * The rules citing the policy, each at its latest version with the sentence it came from, oldest
  * upload first and in document order within an upload (hand-written rules citing it come first).
  */
-export async function listPolicyRules(tx: Tx, policyId: string, query: { limit: number; cursor?: string; status?: VersionStatus }) {
+export async function listPolicyRules(
+  tx: Tx,
+  policyId: string,
+  query: { limit: number; cursor?: string; status?: VersionStatus },
+) {
   await findPolicy(tx, policyId);
   const after = decodeCursor(query.cursor, policyRuleCursor);
   const ordinal = sql<number>`coalesce(${policyRuleOrigins.ordinal}, -1)`;
-  const rows = await tx.select({
-    rule: rules, version: ruleVersions, reason: policyRuleOrigins.reason, policyVersion: policyVersions.version, ordinal,
-    sortAt: sql<string>`${rules.createdAt}::text`,
-  }).from(rules)
+  const rows = await tx
+    .select({
+      rule: rules,
+      version: ruleVersions,
+      reason: policyRuleOrigins.reason,
+      policyVersion: policyVersions.version,
+      ordinal,
+      sortAt: sql<string>`${rules.createdAt}::text`,
+    })
+    .from(rules)
     .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, rules.latestVersion)))
     .leftJoin(policyRuleOrigins, eq(policyRuleOrigins.ruleId, rules.id))
     .leftJoin(policyVersions, eq(policyVersions.id, policyRuleOrigins.policyVersionId))
-    .where(and(
-      eq(rules.policyId, policyId),
-      query.status ? eq(ruleVersions.status, query.status) : undefined,
-      after ? sql`(${rules.createdAt}, ${ordinal}, ${rules.id}) > (${after[0]}::timestamptz, ${after[1]}::int, ${after[2]}::uuid)` : undefined,
-    ))
+    .where(
+      and(
+        eq(rules.policyId, policyId),
+        query.status ? eq(ruleVersions.status, query.status) : undefined,
+        after
+          ? sql`(${rules.createdAt}, ${ordinal}, ${rules.id}) > (${after[0]}::timestamptz, ${after[1]}::int, ${after[2]}::uuid)`
+          : undefined,
+      ),
+    )
     .orderBy(asc(rules.createdAt), asc(ordinal), asc(rules.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (row) => ({
-    ...ruleView(row.rule, row.version),
-    source_text: row.version.sourceText,
-    confidence: row.version.confidence === null ? null : Number(row.version.confidence),
-    reason: row.reason,
-    policy_version: row.policyVersion,
-  }), (row) => [row.sortAt, Number(row.ordinal), row.rule.id]);
+  return toPage(
+    rows,
+    query.limit,
+    (row) => ({
+      ...ruleView(row.rule, row.version),
+      source_text: row.version.sourceText,
+      confidence: row.version.confidence === null ? null : Number(row.version.confidence),
+      reason: row.reason,
+      policy_version: row.policyVersion,
+    }),
+    (row) => [row.sortAt, Number(row.ordinal), row.rule.id],
+  );
 }
 
 function policyView(policy: PolicyRow, counts: PolicyCounts) {

@@ -1,14 +1,14 @@
 import { count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { policies, policyClauses, policyRuleOrigins, policyVersions, type PolicyVersionChanges } from '../../db/schema';
-import { withTenant, type Tx } from '../../db/tenant';
+import { type PolicyVersionChanges, policies, policyClauses, policyRuleOrigins, policyVersions } from '../../db/schema';
+import { type Tx, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
-import { recordAudit, type Actor } from '../platform/audit';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { createRule } from '../rules/service';
 import { subscriptionPlan } from '../subscription/plan';
-import { diffClauses, splitClauses, type Clause, type ClauseDiff } from './extraction/clauses';
+import { type Clause, type ClauseDiff, diffClauses, splitClauses } from './extraction/clauses';
 import { extractDraftRules } from './extraction/extract-rules';
 import { PolicyFileError } from './extraction/file-error';
 import { extractDraftRulesWithLlm, llmExtractorSettings } from './extraction/llm-extractor';
@@ -16,7 +16,7 @@ import type { DraftRule } from './extraction/schemas';
 import { extractPolicyText, type PolicyFormat } from './extraction/text';
 import { MAX_POLICY_BYTES } from './schemas';
 import { asClause, clauseRowsOf, findPolicy, findPolicyVersion } from './service';
-import { deletePolicyFile, policyObjectKey, putPolicyFile, sha256Hex, type PolicyFile } from './storage';
+import { deletePolicyFile, type PolicyFile, policyObjectKey, putPolicyFile, sha256Hex } from './storage';
 
 export type PolicyUpload = { file: File; name: string; framework?: string; policy_id?: string };
 
@@ -43,13 +43,20 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
   const bytes = new Uint8Array(await upload.file.arrayBuffer());
   const { text, format } = await readPolicyText(bytes, upload.file);
   const clauses = splitClauses(text);
-  const predecessor = upload.policy_id ? await withTenant(db, actor.orgId, (tx) => predecessorOf(tx, upload.policy_id!)) : undefined;
+  const predecessor = upload.policy_id
+    ? await withTenant(db, actor.orgId, (tx) => predecessorOf(tx, upload.policy_id!))
+    : undefined;
   const diff = predecessor ? diffClauses(predecessor.clauses, clauses) : undefined;
   const { drafts, extractor } = await proposeDrafts(env, diff ? revisedClauses(clauses, diff) : clauses);
 
   const policyId = upload.policy_id ?? crypto.randomUUID();
   const version = (predecessor?.version ?? 0) + 1;
-  const file: PolicyFile = { bytes, fileName: safeFileName(upload.file.name), contentType: CONTENT_TYPES[format], sha256: await sha256Hex(bytes) };
+  const file: PolicyFile = {
+    bytes,
+    fileName: safeFileName(upload.file.name),
+    contentType: CONTENT_TYPES[format],
+    sha256: await sha256Hex(bytes),
+  };
   const objectKey = policyObjectKey(actor.orgId, policyId, version, file.sha256);
   let stored = false;
   try {
@@ -62,20 +69,54 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
       const name = upload.name;
       const framework = upload.framework || null;
       if (predecessor) {
-        await tx.update(policies).set({ currentVersion: version, name, ...(framework ? { framework } : {}), updatedAt: sql`now()` }).where(eq(policies.id, policyId));
+        await tx
+          .update(policies)
+          .set({ currentVersion: version, name, ...(framework ? { framework } : {}), updatedAt: sql`now()` })
+          .where(eq(policies.id, policyId));
       } else {
-        await tx.insert(policies).values({ id: policyId, orgId: actor.orgId, name, framework, createdBy: actor.userId });
+        await tx
+          .insert(policies)
+          .values({ id: policyId, orgId: actor.orgId, name, framework, createdBy: actor.userId });
       }
       const changes = diff && predecessor ? changesOf(diff, predecessor.version) : null;
-      const [versionRow] = await tx.insert(policyVersions).values({
-        orgId: actor.orgId, policyId, version, fileName: file.fileName, contentType: file.contentType, format, sizeBytes: bytes.byteLength,
-        sha256: file.sha256, objectKey, text, changes, extractor, uploadedBy: actor.userId,
-      }).returning();
+      const [versionRow] = await tx
+        .insert(policyVersions)
+        .values({
+          orgId: actor.orgId,
+          policyId,
+          version,
+          fileName: file.fileName,
+          contentType: file.contentType,
+          format,
+          sizeBytes: bytes.byteLength,
+          sha256: file.sha256,
+          objectKey,
+          text,
+          changes,
+          extractor,
+          uploadedBy: actor.userId,
+        })
+        .returning();
       await insertClauses(tx, actor.orgId, policyId, versionRow!.id, clauses);
       await insertDrafts(tx, actor, policyId, versionRow!.id, drafts);
       await recordAudit(tx, actor.origin, {
-        orgId: actor.orgId, actorId: actor.userId, action: predecessor ? 'policy.version_created' : 'policy.uploaded', targetType: 'policy', targetId: policyId,
-        details: { version, name, file_name: file.fileName, format, size_bytes: bytes.byteLength, sha256: file.sha256, clauses: clauses.length, rules: drafts.length, extractor, changes },
+        orgId: actor.orgId,
+        actorId: actor.userId,
+        action: predecessor ? 'policy.version_created' : 'policy.uploaded',
+        targetType: 'policy',
+        targetId: policyId,
+        details: {
+          version,
+          name,
+          file_name: file.fileName,
+          format,
+          size_bytes: bytes.byteLength,
+          sha256: file.sha256,
+          clauses: clauses.length,
+          rules: drafts.length,
+          extractor,
+          changes,
+        },
       });
       return { id: policyId, name, version, status: 'active', clauses: clauses.length, rules: drafts.length };
     });
@@ -100,7 +141,9 @@ async function readPolicyText(bytes: Uint8Array, file: File) {
     return await extractPolicyText(bytes, file.name, file.type);
   } catch (error) {
     if (!(error instanceof PolicyFileError)) throw error;
-    throw new ApiError(error.code === 'unsupported' ? 'unsupported_media_type' : 'unprocessable', error.message, { reason: error.code });
+    throw new ApiError(error.code === 'unsupported' ? 'unsupported_media_type' : 'unprocessable', error.message, {
+      reason: error.code,
+    });
   }
 }
 
@@ -132,9 +175,15 @@ async function proposeDrafts(env: Env, clauses: Clause[]): Promise<{ drafts: Dra
     try {
       const { drafts, rejected } = await extractDraftRulesWithLlm(llm.ai, llm.model, clauses);
       if (drafts.length > 0 || rejected === 0) return { drafts, extractor: `llm:${llm.model}` };
-      log('warn', 'every LLM rule proposal was rejected; using the deterministic extractor', { model: llm.model, rejected });
+      log('warn', 'every LLM rule proposal was rejected; using the deterministic extractor', {
+        model: llm.model,
+        rejected,
+      });
     } catch (error) {
-      log('warn', 'the LLM extractor failed; using the deterministic extractor', { model: llm.model, error: String(error) });
+      log('warn', 'the LLM extractor failed; using the deterministic extractor', {
+        model: llm.model,
+        error: String(error),
+      });
     }
   }
   return { drafts: extractDraftRules(clauses), extractor: 'deterministic' };
@@ -142,9 +191,16 @@ async function proposeDrafts(env: Env, clauses: Clause[]): Promise<{ drafts: Dra
 
 /** Another upload of the same policy since we read it would make this version number stale. */
 async function lockPolicyAt(tx: Tx, policyId: string, expectedVersion: number): Promise<void> {
-  const [policy] = await tx.select({ currentVersion: policies.currentVersion }).from(policies).where(eq(policies.id, policyId)).for('update');
+  const [policy] = await tx
+    .select({ currentVersion: policies.currentVersion })
+    .from(policies)
+    .where(eq(policies.id, policyId))
+    .for('update');
   if (policy?.currentVersion !== expectedVersion) {
-    throw new ApiError('conflict', 'Another version of this policy was uploaded meanwhile; upload again to add yours after it.');
+    throw new ApiError(
+      'conflict',
+      'Another version of this policy was uploaded meanwhile; upload again to add yours after it.',
+    );
   }
 }
 
@@ -157,27 +213,68 @@ async function assertPolicyAllowed(tx: Tx, orgId: string): Promise<void> {
   const used = row?.used ?? 0;
   const limit = plan.maxPolicies;
   if (used >= limit) {
-    throw new ApiError('payment_required', `The ${plan.id} plan allows ${limit} ${limit === 1 ? 'policy' : 'policies'}; upload a new version of an existing policy or upgrade the plan.`, {
-      limit, used, plan: plan.id,
-    });
+    throw new ApiError(
+      'payment_required',
+      `The ${plan.id} plan allows ${limit} ${limit === 1 ? 'policy' : 'policies'}; upload a new version of an existing policy or upgrade the plan.`,
+      {
+        limit,
+        used,
+        plan: plan.id,
+      },
+    );
   }
 }
 
-async function insertClauses(tx: Tx, orgId: string, policyId: string, policyVersionId: string, clauses: Clause[]): Promise<void> {
+async function insertClauses(
+  tx: Tx,
+  orgId: string,
+  policyId: string,
+  policyVersionId: string,
+  clauses: Clause[],
+): Promise<void> {
   if (clauses.length === 0) return;
-  await tx.insert(policyClauses).values(clauses.map((clause, ordinal) => ({
-    orgId, policyId, policyVersionId, clauseKey: clause.key, number: clause.number, heading: clause.heading ?? null,
-    text: clause.text, spanStart: clause.start, spanEnd: clause.end, ordinal,
-  })));
+  await tx.insert(policyClauses).values(
+    clauses.map((clause, ordinal) => ({
+      orgId,
+      policyId,
+      policyVersionId,
+      clauseKey: clause.key,
+      number: clause.number,
+      heading: clause.heading ?? null,
+      text: clause.text,
+      spanStart: clause.start,
+      spanEnd: clause.end,
+      ordinal,
+    })),
+  );
 }
 
 /** Each draft becomes a rule (version 1, draft) citing the policy and clause; review decides whether it is ever evaluated. */
-async function insertDrafts(tx: Tx, actor: Actor, policyId: string, policyVersionId: string, drafts: DraftRule[]): Promise<void> {
+async function insertDrafts(
+  tx: Tx,
+  actor: Actor,
+  policyId: string,
+  policyVersionId: string,
+  drafts: DraftRule[],
+): Promise<void> {
   const origins: (typeof policyRuleOrigins.$inferInsert)[] = [];
   for (const [ordinal, draft] of drafts.entries()) {
     const { source_text: sourceText, confidence, reason, clause_ref: clauseRef, ...rule } = draft;
-    const created = await createRule(tx, actor, { ...rule, policy_id: policyId, clause_ref: clauseRef }, { sourceText, confidence });
-    origins.push({ ruleId: created.id, orgId: actor.orgId, policyId, policyVersionId, clauseKey: clauseRef, reason, ordinal });
+    const created = await createRule(
+      tx,
+      actor,
+      { ...rule, policy_id: policyId, clause_ref: clauseRef },
+      { sourceText, confidence },
+    );
+    origins.push({
+      ruleId: created.id,
+      orgId: actor.orgId,
+      policyId,
+      policyVersionId,
+      clauseKey: clauseRef,
+      reason,
+      ordinal,
+    });
   }
   if (origins.length > 0) await tx.insert(policyRuleOrigins).values(origins);
 }
@@ -185,5 +282,10 @@ async function insertDrafts(tx: Tx, actor: Actor, policyId: string, policyVersio
 /** The name as the uploader's system had it, without any path, control characters or quotes. */
 function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  return base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 255) || 'policy';
+  return (
+    base
+      .replace(/[\u0000-\u001f\u007f"]/g, '')
+      .trim()
+      .slice(0, 255) || 'policy'
+  );
 }

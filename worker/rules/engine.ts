@@ -1,14 +1,21 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
 import { log } from '../platform/log';
 import {
-  compileCondition, explain, riskScore, type AggregateMeasure, type CanonicalTransaction, type CompiledCondition, type Condition, type Severity,
+  type AggregateMeasure,
+  type CanonicalTransaction,
+  type CompiledCondition,
+  type Condition,
+  compileCondition,
+  explain,
+  riskScore,
+  type Severity,
 } from './language';
-import { setBasedCandidates, type SetBasedWindows } from './language/compile-sql';
+import { type SetBasedWindows, setBasedCandidates } from './language/compile-sql';
 import { validatedWindowSeconds } from './language/schema';
-import { loadActiveRuleVersions, type ActiveRuleVersion } from './versions';
+import { type ActiveRuleVersion, loadActiveRuleVersions } from './versions';
 
-export { loadActiveRuleVersions, type ActiveRuleVersion };
+export { type ActiveRuleVersion, loadActiveRuleVersions };
 
 /** Which transactions to evaluate: given ones (webhooks), or an id range with optional filters (scans, backtests). */
 export type EvaluationScope =
@@ -58,8 +65,13 @@ const SET_BASED_MAX_SPAN_RATIO = 4;
  * transactions one statement for every version; each hit comes back with its aggregates'
  * measures, and the JavaScript evaluator names the predicates that held.
  */
-export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationScope, options: DetectionOptions): Promise<DetectedViolation[]> {
-  const versions = options.ruleVersions ?? await loadActiveRuleVersions(tx);
+export async function detectViolations(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  options: DetectionOptions,
+): Promise<DetectedViolation[]> {
+  const versions = options.ruleVersions ?? (await loadActiveRuleVersions(tx));
   if (scope.kind === 'transactions') return detectForTransactions(tx, orgId, scope, versions, options);
   const perVersion = await Promise.all(versions.map((version) => detectForVersion(tx, orgId, scope, version, options)));
   return perVersion.flat();
@@ -73,10 +85,19 @@ export async function detectViolations(tx: Tx, orgId: string, scope: EvaluationS
  * evidence ids of windowed hits come from a second statement, run only when a windowed rule hit:
  * planning an ids subquery per window on every push cost more than that statement does on a few.
  */
-async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationScope, versions: ActiveRuleVersion[], options: DetectionOptions): Promise<DetectedViolation[]> {
+async function detectForTransactions(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  versions: ActiveRuleVersion[],
+  options: DetectionOptions,
+): Promise<DetectedViolation[]> {
   if (versions.length === 0) return [];
   const compiled = versions.map((version) => compileCondition(version.condition as Condition));
-  const decisions = compiled.map((condition, n) => sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`);
+  const decisions = compiled.map(
+    (condition, n) =>
+      sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`,
+  );
   const rows = await tx.execute<HitRow & Record<`hit_${number}`, unknown>>(sql`
     select ${transactionColumns}, ${sql.join(decisions, sql`, `)}
     from transactions t
@@ -84,12 +105,14 @@ async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationSco
     order by t.id`);
   const hits = versions.map((_, n) => rows.filter((row) => row[`hit_${n}`] !== null));
   const evidence = await evidenceIdsOfHits(tx, orgId, compiled, hits);
-  const explained = versions.flatMap((version, n) => hits[n]!.map((row) => {
-    const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]);
-    const ids = evidence.get(`${n}/${row.internal_id}`) ?? [];
-    const measures = statistics.map((measure, k) => ({ ...measure, ids: ids[k] ?? [] }) as AggregateMeasure);
-    return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
-  }));
+  const explained = versions.flatMap((version, n) =>
+    hits[n]!.map((row) => {
+      const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]);
+      const ids = evidence.get(`${n}/${row.internal_id}`) ?? [];
+      const measures = statistics.map((measure, k) => ({ ...measure, ids: ids[k] ?? [] }) as AggregateMeasure);
+      return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
+    }),
+  );
   // Every version's violations in one insert: each statement with parameters is two round trips.
   return options.persist ? persistViolations(tx, orgId, explained, options.scanId) : explained;
 }
@@ -98,12 +121,21 @@ async function detectForTransactions(tx: Tx, orgId: string, scope: EvaluationSco
  * The contributing ids of each windowed hit's aggregates, by `<version index>/<internal id>`, in
  * one statement: an `ev_<n>` column per version that hit, for the transactions it hit.
  */
-async function evidenceIdsOfHits(tx: Tx, orgId: string, compiled: CompiledCondition[], hits: HitRow[][]): Promise<Map<string, string[][]>> {
-  const windowed = compiled.flatMap((condition, n) => (condition.evidenceIds.length > 0 && hits[n]!.length > 0 ? [n] : []));
+async function evidenceIdsOfHits(
+  tx: Tx,
+  orgId: string,
+  compiled: CompiledCondition[],
+  hits: HitRow[][],
+): Promise<Map<string, string[][]>> {
+  const windowed = compiled.flatMap((condition, n) =>
+    condition.evidenceIds.length > 0 && hits[n]!.length > 0 ? [n] : [],
+  );
   if (windowed.length === 0) return new Map();
   const idsOf = (n: number) => hits[n]!.map((row) => Number(row.internal_id));
-  const columns = windowed.map((n) => sql`case when t.id = any(${`{${idsOf(n).join(',')}}`}::bigint[])
-    then ${jsonbArray(compiled[n]!.evidenceIds)} end as ${sql.raw(`ev_${n}`)}`);
+  const columns = windowed.map(
+    (n) => sql`case when t.id = any(${`{${idsOf(n).join(',')}}`}::bigint[])
+    then ${jsonbArray(compiled[n]!.evidenceIds)} end as ${sql.raw(`ev_${n}`)}`,
+  );
   const rows = await tx.execute<Record<string, unknown> & { internal_id: string }>(sql`
     select t.id as internal_id, ${sql.join(columns, sql`, `)}
     from transactions t
@@ -118,13 +150,19 @@ async function evidenceIdsOfHits(tx: Tx, orgId: string, compiled: CompiledCondit
   return evidence;
 }
 
-async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion, options: DetectionOptions): Promise<DetectedViolation[]> {
+async function detectForVersion(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  version: ActiveRuleVersion,
+  options: DetectionOptions,
+): Promise<DetectedViolation[]> {
   const condition = version.condition as Condition;
   const compiled = compileCondition(condition, await setBasedWindows(tx, orgId, scope, condition));
   const limit = options.sampleLimit ?? Number.POSITIVE_INFINITY;
   const detected: DetectedViolation[] = [];
   let after = 0;
-  for (let found = 0; found < limit;) {
+  for (let found = 0; found < limit; ) {
     const hits = await selectHits(tx, orgId, scope, compiled, after, Math.min(HIT_PAGE, limit - found));
     if (hits.length === 0) break;
     const explained = hits.map((hit) => explainHit(version, hit));
@@ -141,7 +179,12 @@ async function detectForVersion(tx: Tx, orgId: string, scope: EvaluationScope, v
  * (every row of the organization from the first probe's window start to the last probe) stays
  * within a few times the probes. Counted through the time index, stopping at the cap.
  */
-async function setBasedWindows(tx: Tx, orgId: string, scope: EvaluationScope, condition: Condition): Promise<SetBasedWindows | undefined> {
+async function setBasedWindows(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  condition: Condition,
+): Promise<SetBasedWindows | undefined> {
   const candidates = setBasedCandidates(condition);
   if (scope.kind !== 'range' || candidates.length === 0) return undefined;
   const probes = scopeFilter(orgId, scope);
@@ -154,13 +197,25 @@ async function setBasedWindows(tx: Tx, orgId: string, scope: EvaluationScope, co
     from (select count(*)::int as probes, min(p.occurred_at) as first, max(p.occurred_at) as last
           from (select t.occurred_at from transactions t where ${probes} offset 0) p) s,
       unnest(${`{${windows.join(',')}}`}::int[]) as d(seconds)`);
-  const fitting = new Set(rows.filter((row) => row.probes > 0 && row.probes <= SET_BASED_MAX_PROBES && row.span <= row.probes * SET_BASED_MAX_SPAN_RATIO).map((row) => row.seconds));
+  const fitting = new Set(
+    rows
+      .filter(
+        (row) =>
+          row.probes > 0 && row.probes <= SET_BASED_MAX_PROBES && row.span <= row.probes * SET_BASED_MAX_SPAN_RATIO,
+      )
+      .map((row) => row.seconds),
+  );
   const aggregates = candidates.filter((node) => fitting.has(validatedWindowSeconds(node.aggregate.window)));
   return aggregates.length === 0 ? undefined : { orgId, probes, aggregates };
 }
 
 /** How many transactions the scope holds and how many of them the rule version flags. */
-export async function countHits(tx: Tx, orgId: string, scope: EvaluationScope, version: ActiveRuleVersion): Promise<{ scanned: number; hits: number }> {
+export async function countHits(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  version: ActiveRuleVersion,
+): Promise<{ scanned: number; hits: number }> {
   const { holds } = compileCondition(version.condition as Condition);
   const [row] = await tx.execute<{ scanned: string; hits: string }>(sql`
     select count(*) as scanned, count(*) filter (where ${holds}) as hits
@@ -174,15 +229,19 @@ export function scopeFilter(orgId: string, scope: EvaluationScope): SQL {
     if (!scope.ids.every(Number.isSafeInteger)) throw new Error('detectViolations: transaction ids must be integers');
     return sql`t.org_id = ${orgId} and t.id = any(${`{${scope.ids.join(',')}}`}::bigint[])`;
   }
-  return sql.join([
-    sql`t.org_id = ${orgId} and t.id between ${scope.firstId} and ${scope.lastId}`,
-    ...(scope.from ? [sql`t.occurred_at >= ${scope.from.toISOString()}::timestamptz`] : []),
-    ...(scope.to ? [sql`t.occurred_at <= ${scope.to.toISOString()}::timestamptz`] : []),
-    ...(scope.ingestedAfter ? [sql`t.ingested_at > ${scope.ingestedAfter.toISOString()}::timestamptz`] : []),
-  ], sql` and `);
+  return sql.join(
+    [
+      sql`t.org_id = ${orgId} and t.id between ${scope.firstId} and ${scope.lastId}`,
+      ...(scope.from ? [sql`t.occurred_at >= ${scope.from.toISOString()}::timestamptz`] : []),
+      ...(scope.to ? [sql`t.occurred_at <= ${scope.to.toISOString()}::timestamptz`] : []),
+      ...(scope.ingestedAfter ? [sql`t.ingested_at > ${scope.ingestedAfter.toISOString()}::timestamptz`] : []),
+    ],
+    sql` and `,
+  );
 }
 
-type HitRow = Record<string, unknown> & CanonicalTransaction & { internal_id: string; measures: AggregateMeasure[] | string };
+type HitRow = Record<string, unknown> &
+  CanonicalTransaction & { internal_id: string; measures: AggregateMeasure[] | string };
 type Hit = { id: number; transaction: CanonicalTransaction; measures: AggregateMeasure[] };
 
 /** A hit's transaction as the JavaScript evaluator reads it. */
@@ -194,12 +253,20 @@ const transactionColumns = sql`t.id as internal_id, t.external_id as id,
 /** Each aggregate's measure for a hit, in the order of the condition's aggregates. */
 const measuresOf = (compiled: CompiledCondition) => jsonbArray(compiled.measures);
 
-const jsonbArray = (items: SQL[]) => (items.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(items, sql`, `)})`);
+const jsonbArray = (items: SQL[]) =>
+  items.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(items, sql`, `)})`;
 
 /** A jsonb column as postgres.js hands it over: parsed, or as text. */
 const jsonOf = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 
-async function selectHits(tx: Tx, orgId: string, scope: EvaluationScope, compiled: CompiledCondition, afterId: number, limit: number): Promise<Hit[]> {
+async function selectHits(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  compiled: CompiledCondition,
+  afterId: number,
+  limit: number,
+): Promise<Hit[]> {
   const rows = await tx.execute<HitRow>(sql`
     select ${transactionColumns}, ${measuresOf(compiled)} as measures
     from ${compiled.from}
@@ -209,7 +276,8 @@ async function selectHits(tx: Tx, orgId: string, scope: EvaluationScope, compile
   return rows.map(hitOf);
 }
 
-const withoutDecisions = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).filter(([column]) => !column.startsWith('hit_'))) as HitRow;
+const withoutDecisions = (row: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(row).filter(([column]) => !column.startsWith('hit_'))) as HitRow;
 
 function hitOf({ internal_id, measures, ...transaction }: HitRow): Hit {
   return {
@@ -223,7 +291,10 @@ function explainHit(version: ActiveRuleVersion, hit: Hit): DetectedViolation {
   const { holds, explanation, evidence } = explain(version.condition as Condition, hit.transaction, hit.measures);
   // The SQL decided; a disagreement would be a bug in one of the two evaluators, worth an alarm.
   if (!holds) {
-    log('error', 'the SQL and JavaScript evaluators disagree', { rule_version_id: version.id, transaction_id: hit.transaction.id });
+    log('error', 'the SQL and JavaScript evaluators disagree', {
+      rule_version_id: version.id,
+      transaction_id: hit.transaction.id,
+    });
   }
   return {
     id: null,
@@ -246,11 +317,24 @@ function explainHit(version: ActiveRuleVersion, hit: Hit): DetectedViolation {
  * Inserts violations (of one or several rule versions) in one statement; an existing one (same
  * rule version and transaction) is kept and reported as not new.
  */
-async function persistViolations(tx: Tx, orgId: string, found: DetectedViolation[], scanId?: string): Promise<DetectedViolation[]> {
+async function persistViolations(
+  tx: Tx,
+  orgId: string,
+  found: DetectedViolation[],
+  scanId?: string,
+): Promise<DetectedViolation[]> {
   if (found.length === 0) return [];
   const rows = found.map((v) => ({
-    rule_id: v.ruleId, rule_version_id: v.ruleVersionId, rule_version: v.ruleVersion, policy_id: v.policyId, clause_ref: v.clauseRef,
-    transaction_id: v.transactionId, severity: v.severity, risk_score: v.riskScore, explanation: v.explanation, evidence: v.evidence,
+    rule_id: v.ruleId,
+    rule_version_id: v.ruleVersionId,
+    rule_version: v.ruleVersion,
+    policy_id: v.policyId,
+    clause_ref: v.clauseRef,
+    transaction_id: v.transactionId,
+    severity: v.severity,
+    risk_score: v.riskScore,
+    explanation: v.explanation,
+    evidence: v.evidence,
   }));
   const inserted = await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
     insert into violations (org_id, rule_id, rule_version_id, rule_version, policy_id, clause_ref, transaction_id, scan_id, severity, risk_score, explanation, evidence)
@@ -262,13 +346,23 @@ async function persistViolations(tx: Tx, orgId: string, found: DetectedViolation
   const key = (ruleVersionId: string, transactionId: number | string) => `${ruleVersionId}/${transactionId}`;
   const newIds = new Map(inserted.map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));
   const existing = found.filter((v) => !newIds.has(key(v.ruleVersionId, v.transactionId)));
-  const existingIds = existing.length === 0 ? new Map<string, string>() : new Map((await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
+  const existingIds =
+    existing.length === 0
+      ? new Map<string, string>()
+      : new Map(
+          (
+            await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
     select v.id, v.rule_version_id, v.transaction_id from violations v
     join jsonb_to_recordset(${JSON.stringify(existing.map((e) => ({ rule_version_id: e.ruleVersionId, transaction_id: e.transactionId })))}::jsonb)
-      as e(rule_version_id uuid, transaction_id bigint) using (rule_version_id, transaction_id)`))
-    .map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));
+      as e(rule_version_id uuid, transaction_id bigint) using (rule_version_id, transaction_id)`)
+          ).map((row) => [key(row.rule_version_id, row.transaction_id), row.id]),
+        );
   return found.map((v) => {
     const newId = newIds.get(key(v.ruleVersionId, v.transactionId));
-    return { ...v, id: newId ?? existingIds.get(key(v.ruleVersionId, v.transactionId)) ?? null, isNew: newId !== undefined };
+    return {
+      ...v,
+      id: newId ?? existingIds.get(key(v.ruleVersionId, v.transactionId)) ?? null,
+      isNew: newId !== undefined,
+    };
   });
 }

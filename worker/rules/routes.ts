@@ -4,112 +4,218 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { backtestRule } from './backtest';
-import { approvalSettingsBody, backtestBody, backtestView, decisionBody, ruleBody, ruleDetailView, ruleListQuery, ruleVersionView, ruleView } from './schemas';
-import { createRule, createVersion, decideVersion, fourEyesRequired, getRule, listRules, listVersions, setFourEyes } from './service';
+import {
+  approvalSettingsBody,
+  backtestBody,
+  backtestView,
+  decisionBody,
+  ruleBody,
+  ruleDetailView,
+  ruleListQuery,
+  ruleVersionView,
+  ruleView,
+} from './schemas';
+import {
+  createRule,
+  createVersion,
+  decideVersion,
+  fourEyesRequired,
+  getRule,
+  listRules,
+  listVersions,
+  setFourEyes,
+} from './service';
 
 export const rulesRoutes = createRouter();
 
 // Settings first: `/settings` must not be taken for a rule id.
-const getSettings = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/settings', tags: ['rules'], summary: 'The organization\'s rule approval settings',
-  responses: { 200: jsonResponse(approvalSettingsBody, 'The settings'), ...problemResponses },
-});
+const getSettings = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/settings',
+    tags: ['rules'],
+    summary: "The organization's rule approval settings",
+    responses: { 200: jsonResponse(approvalSettingsBody, 'The settings'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(getSettings, async (c) => {
-  const fourEyes = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => fourEyesRequired(tx, c.var.caller.orgId));
+  const fourEyes = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    fourEyesRequired(tx, c.var.caller.orgId),
+  );
   return c.json({ four_eyes: fourEyes }, 200);
 });
 
-const updateSettings = defineRoute({ permission: 'users:manage' }, {
-  method: 'patch', path: '/settings', tags: ['rules'], summary: 'Turn four-eyes approval on or off',
-  request: { body: jsonBody(approvalSettingsBody) },
-  responses: { 200: jsonResponse(approvalSettingsBody, 'The settings'), ...problemResponses },
-});
+const updateSettings = defineRoute(
+  { permission: 'users:manage' },
+  {
+    method: 'patch',
+    path: '/settings',
+    tags: ['rules'],
+    summary: 'Turn four-eyes approval on or off',
+    request: { body: jsonBody(approvalSettingsBody) },
+    responses: { 200: jsonResponse(approvalSettingsBody, 'The settings'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(updateSettings, async (c) => {
-  const settings = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => setFourEyes(tx, actorOf(c), c.req.valid('json').four_eyes));
+  const settings = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    setFourEyes(tx, actorOf(c), c.req.valid('json').four_eyes),
+  );
   return c.json(settings, 200);
 });
 
-const create = defineRoute({ permission: 'rules:write' }, {
-  method: 'post', path: '/', tags: ['rules'], summary: 'Create a rule (version 1, draft)',
-  request: { body: jsonBody(ruleBody) },
-  responses: { 201: jsonResponse(ruleView, 'The new rule'), ...problemResponses },
-});
+const create = defineRoute(
+  { permission: 'rules:write' },
+  {
+    method: 'post',
+    path: '/',
+    tags: ['rules'],
+    summary: 'Create a rule (version 1, draft)',
+    request: { body: jsonBody(ruleBody) },
+    responses: { 201: jsonResponse(ruleView, 'The new rule'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(create, async (c) => {
-  const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => createRule(tx, actorOf(c), c.req.valid('json')));
+  const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createRule(tx, actorOf(c), c.req.valid('json')),
+  );
   return c.json(rule, 201);
 });
 
-const list = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/', tags: ['rules'], summary: 'List rules (each at its latest version), newest first',
-  request: { query: ruleListQuery },
-  responses: { 200: jsonResponse(pageOf(ruleView), 'A page of rules'), ...problemResponses },
-});
+const list = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['rules'],
+    summary: 'List rules (each at its latest version), newest first',
+    request: { query: ruleListQuery },
+    responses: { 200: jsonResponse(pageOf(ruleView), 'A page of rules'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(list, async (c) => {
   const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listRules(tx, c.req.valid('query')));
   return c.json(page, 200);
 });
 
-const get = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/{id}', tags: ['rules'], summary: 'A rule with all its versions',
-  request: { params: idParams },
-  responses: { 200: jsonResponse(ruleDetailView, 'The rule'), ...problemResponses },
-});
+const get = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/{id}',
+    tags: ['rules'],
+    summary: 'A rule with all its versions',
+    request: { params: idParams },
+    responses: { 200: jsonResponse(ruleDetailView, 'The rule'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(get, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => getRule(tx, c.req.valid('param').id));
   return c.json(rule, 200);
 });
 
-const versions = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/{id}/versions', tags: ['rules'], summary: 'A rule\'s versions, newest first',
-  request: { params: idParams, query: pageQuery },
-  responses: { 200: jsonResponse(pageOf(ruleVersionView), 'A page of versions'), ...problemResponses },
-});
+const versions = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/{id}/versions',
+    tags: ['rules'],
+    summary: "A rule's versions, newest first",
+    request: { params: idParams, query: pageQuery },
+    responses: { 200: jsonResponse(pageOf(ruleVersionView), 'A page of versions'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(versions, async (c) => {
-  const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listVersions(tx, c.req.valid('param').id, c.req.valid('query')));
+  const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    listVersions(tx, c.req.valid('param').id, c.req.valid('query')),
+  );
   return c.json(page, 200);
 });
 
-const update = defineRoute({ permission: 'rules:write' }, {
-  method: 'put', path: '/{id}', tags: ['rules'], summary: 'Edit a rule: a new draft version (the approved one stays active)',
-  request: { params: idParams, body: jsonBody(ruleBody) },
-  responses: { 200: jsonResponse(ruleView, 'The rule at its new version'), ...problemResponses },
-});
+const update = defineRoute(
+  { permission: 'rules:write' },
+  {
+    method: 'put',
+    path: '/{id}',
+    tags: ['rules'],
+    summary: 'Edit a rule: a new draft version (the approved one stays active)',
+    request: { params: idParams, body: jsonBody(ruleBody) },
+    responses: { 200: jsonResponse(ruleView, 'The rule at its new version'), ...problemResponses },
+  },
+);
 rulesRoutes.openapi(update, async (c) => {
-  const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => createVersion(tx, actorOf(c), c.req.valid('param').id, c.req.valid('json')));
+  const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createVersion(tx, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
+  );
   return c.json(rule, 200);
 });
 
-const approve = defineRoute({ permission: 'rules:approve' }, {
-  method: 'post', path: '/{id}/approve', tags: ['rules'], summary: 'Approve a draft version: it becomes the evaluated one',
-  request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
-  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: problemOf('The version is not a draft'), ...problemResponses },
-});
+const approve = defineRoute(
+  { permission: 'rules:approve' },
+  {
+    method: 'post',
+    path: '/{id}/approve',
+    tags: ['rules'],
+    summary: 'Approve a draft version: it becomes the evaluated one',
+    request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
+    responses: {
+      200: jsonResponse(ruleView, 'The rule'),
+      409: problemOf('The version is not a draft'),
+      ...problemResponses,
+    },
+  },
+);
 rulesRoutes.openapi(approve, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'approved', c.req.valid('json') ?? {}));
+    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'approved', c.req.valid('json') ?? {}),
+  );
   return c.json(rule, 200);
 });
 
-const reject = defineRoute({ permission: 'rules:approve' }, {
-  method: 'post', path: '/{id}/reject', tags: ['rules'], summary: 'Reject a draft version',
-  request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
-  responses: { 200: jsonResponse(ruleView, 'The rule'), 409: problemOf('The version is not a draft'), ...problemResponses },
-});
+const reject = defineRoute(
+  { permission: 'rules:approve' },
+  {
+    method: 'post',
+    path: '/{id}/reject',
+    tags: ['rules'],
+    summary: 'Reject a draft version',
+    request: { params: idParams, body: { ...jsonBody(decisionBody), required: false } },
+    responses: {
+      200: jsonResponse(ruleView, 'The rule'),
+      409: problemOf('The version is not a draft'),
+      ...problemResponses,
+    },
+  },
+);
 rulesRoutes.openapi(reject, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'rejected', c.req.valid('json') ?? {}));
+    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'rejected', c.req.valid('json') ?? {}),
+  );
   return c.json(rule, 200);
 });
 
-const test = defineRoute({ permission: 'rules:write' }, {
-  method: 'post', path: '/{id}/test', tags: ['rules'], summary: 'Backtest a version on stored transactions (writes nothing)',
-  request: { params: idParams, body: { ...jsonBody(backtestBody), required: false } },
-  responses: { 200: jsonResponse(backtestView, 'Hits, a sample with explanations, and the run time'), ...problemResponses },
-});
+const test = defineRoute(
+  { permission: 'rules:write' },
+  {
+    method: 'post',
+    path: '/{id}/test',
+    tags: ['rules'],
+    summary: 'Backtest a version on stored transactions (writes nothing)',
+    request: { params: idParams, body: { ...jsonBody(backtestBody), required: false } },
+    responses: {
+      200: jsonResponse(backtestView, 'Hits, a sample with explanations, and the run time'),
+      ...problemResponses,
+    },
+  },
+);
 rulesRoutes.openapi(test, async (c) => {
   const body = c.req.valid('json') ?? {};
-  const result = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => backtestRule(tx, c.var.caller.orgId, c.req.valid('param').id, {
-    version: body.version, from: body.from ? new Date(body.from) : undefined, to: body.to ? new Date(body.to) : undefined,
-  }));
+  const result = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    backtestRule(tx, c.var.caller.orgId, c.req.valid('param').id, {
+      version: body.version,
+      from: body.from ? new Date(body.from) : undefined,
+      to: body.to ? new Date(body.to) : undefined,
+    }),
+  );
   return c.json(result, 200);
 });

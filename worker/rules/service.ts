@@ -2,10 +2,10 @@ import { z } from '@hono/zod-openapi';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { organizations, policies, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { recordAudit, type Actor } from '../platform/audit';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
-import { validateRule, type RuleInput, type Severity } from './language';
+import { type RuleInput, type Severity, validateRule } from './language';
 import type { VERSION_STATUSES } from './schemas';
 
 type VersionStatus = (typeof VERSION_STATUSES)[number];
@@ -15,14 +15,20 @@ type VersionRow = typeof ruleVersions.$inferSelect;
 /** Rules extracted from a policy keep the sentence they came from and the extractor's confidence. */
 type Provenance = { sourceText: string; confidence: number };
 
-
 /** Creates a rule and its first draft version; an invalid rule is a 400 naming each offending node. */
 export async function createRule(tx: Tx, actor: Actor, body: unknown, provenance?: Provenance) {
   const input = await validRule(tx, body);
-  const [rule] = await tx.insert(rules).values({ orgId: actor.orgId, policyId: input.policy_id ?? null, createdBy: actor.userId }).returning();
+  const [rule] = await tx
+    .insert(rules)
+    .values({ orgId: actor.orgId, policyId: input.policy_id ?? null, createdBy: actor.userId })
+    .returning();
   const version = await insertVersion(tx, actor, rule!.id, 1, input, provenance);
   await recordAudit(tx, actor.origin, {
-    orgId: actor.orgId, actorId: actor.userId, action: 'rule.created', targetType: 'rule', targetId: rule!.id,
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: 'rule.created',
+    targetType: 'rule',
+    targetId: rule!.id,
     details: { version: 1, name: input.name, severity: input.severity },
   });
   return ruleView(rule!, version);
@@ -34,11 +40,22 @@ export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: 
   const input = await validRule(tx, body);
   const next = rule.latestVersion + 1;
   // Only the newest draft awaits a decision.
-  await tx.update(ruleVersions).set({ status: 'superseded' }).where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.status, 'draft')));
+  await tx
+    .update(ruleVersions)
+    .set({ status: 'superseded' })
+    .where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.status, 'draft')));
   const version = await insertVersion(tx, actor, ruleId, next, input);
-  const [updated] = await tx.update(rules).set({ latestVersion: next, policyId: input.policy_id ?? null, updatedAt: sql`now()` }).where(eq(rules.id, ruleId)).returning();
+  const [updated] = await tx
+    .update(rules)
+    .set({ latestVersion: next, policyId: input.policy_id ?? null, updatedAt: sql`now()` })
+    .where(eq(rules.id, ruleId))
+    .returning();
   await recordAudit(tx, actor.origin, {
-    orgId: actor.orgId, actorId: actor.userId, action: 'rule.version_created', targetType: 'rule', targetId: ruleId,
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: 'rule.version_created',
+    targetType: 'rule',
+    targetId: ruleId,
     details: { version: next, name: input.name, severity: input.severity },
   });
   return ruleView(updated!, version);
@@ -48,58 +65,113 @@ export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: 
  * Approves or rejects a draft version. Approval makes it the evaluated version and supersedes the
  * previously approved one. With four-eyes on, the version's author may not decide on it.
  */
-export async function decideVersion(tx: Tx, actor: Actor, ruleId: string, decision: 'approved' | 'rejected', body: { version?: number; comment?: string }) {
+export async function decideVersion(
+  tx: Tx,
+  actor: Actor,
+  ruleId: string,
+  decision: 'approved' | 'rejected',
+  body: { version?: number; comment?: string },
+) {
   const rule = await lockRule(tx, ruleId);
   const number = body.version ?? rule.latestVersion;
   const version = await findVersion(tx, ruleId, number);
-  if (version.status !== 'draft') throw new ApiError('conflict', `Version ${number} is ${version.status}; only a draft can be approved or rejected.`);
+  if (version.status !== 'draft')
+    throw new ApiError('conflict', `Version ${number} is ${version.status}; only a draft can be approved or rejected.`);
   if (version.createdBy === actor.userId && (await fourEyesRequired(tx, actor.orgId))) {
-    throw new ApiError('forbidden', 'Four-eyes approval is on: the author of a rule version cannot approve or reject it. Ask another reviewer.');
+    throw new ApiError(
+      'forbidden',
+      'Four-eyes approval is on: the author of a rule version cannot approve or reject it. Ask another reviewer.',
+    );
   }
   const decided = { decidedBy: actor.userId, decidedAt: sql`now()`, decisionComment: body.comment ?? null };
-  const [updatedVersion] = await tx.update(ruleVersions).set({ status: decision, ...decided }).where(eq(ruleVersions.id, version.id)).returning();
+  const [updatedVersion] = await tx
+    .update(ruleVersions)
+    .set({ status: decision, ...decided })
+    .where(eq(ruleVersions.id, version.id))
+    .returning();
   let updatedRule = rule;
   if (decision === 'approved') {
-    await tx.update(ruleVersions).set({ status: 'superseded' })
-      .where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.status, 'approved'), lt(ruleVersions.version, number)));
-    [updatedRule] = (await tx.update(rules).set({ activeVersion: number, updatedAt: sql`now()` }).where(eq(rules.id, ruleId)).returning()) as [RuleRow];
+    await tx
+      .update(ruleVersions)
+      .set({ status: 'superseded' })
+      .where(
+        and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.status, 'approved'), lt(ruleVersions.version, number)),
+      );
+    [updatedRule] = (await tx
+      .update(rules)
+      .set({ activeVersion: number, updatedAt: sql`now()` })
+      .where(eq(rules.id, ruleId))
+      .returning()) as [RuleRow];
   }
   await recordAudit(tx, actor.origin, {
-    orgId: actor.orgId, actorId: actor.userId, action: decision === 'approved' ? 'rule.approved' : 'rule.rejected',
-    targetType: 'rule', targetId: ruleId, details: { version: number, comment: body.comment ?? null, superseded: decision === 'approved' ? rule.activeVersion : null },
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: decision === 'approved' ? 'rule.approved' : 'rule.rejected',
+    targetType: 'rule',
+    targetId: ruleId,
+    details: {
+      version: number,
+      comment: body.comment ?? null,
+      superseded: decision === 'approved' ? rule.activeVersion : null,
+    },
   });
-  const latest = number === updatedRule.latestVersion ? updatedVersion! : await findVersion(tx, ruleId, updatedRule.latestVersion);
+  const latest =
+    number === updatedRule.latestVersion ? updatedVersion! : await findVersion(tx, ruleId, updatedRule.latestVersion);
   return ruleView(updatedRule, latest);
 }
 
 export async function getRule(tx: Tx, ruleId: string) {
   const [rule] = await tx.select().from(rules).where(eq(rules.id, ruleId));
   if (!rule) throw notFound('Rule');
-  const versions = await tx.select().from(ruleVersions).where(eq(ruleVersions.ruleId, ruleId)).orderBy(desc(ruleVersions.version));
+  const versions = await tx
+    .select()
+    .from(ruleVersions)
+    .where(eq(ruleVersions.ruleId, ruleId))
+    .orderBy(desc(ruleVersions.version));
   const latest = versions.find((v) => v.version === rule.latestVersion)!;
   return { ...ruleView(rule, latest), versions: versions.map(versionView) };
 }
 
 export async function findVersion(tx: Tx, ruleId: string, number: number): Promise<VersionRow> {
-  const [version] = await tx.select().from(ruleVersions).where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.version, number)));
+  const [version] = await tx
+    .select()
+    .from(ruleVersions)
+    .where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.version, number)));
   if (!version) throw notFound(`Version ${number} of the rule`);
   return version;
 }
 
 const ruleCursor = z.tuple([z.string(), z.uuid()]);
 
-export async function listRules(tx: Tx, query: { limit: number; cursor?: string; status?: VersionStatus; policy_id?: string }) {
+export async function listRules(
+  tx: Tx,
+  query: { limit: number; cursor?: string; status?: VersionStatus; policy_id?: string },
+) {
   const after = decodeCursor(query.cursor, ruleCursor);
-  const rows = await tx.select({ rule: rules, version: ruleVersions, sortAt: sql<string>`${rules.createdAt}::text` }).from(rules)
+  const rows = await tx
+    .select({ rule: rules, version: ruleVersions, sortAt: sql<string>`${rules.createdAt}::text` })
+    .from(rules)
     .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, rules.latestVersion)))
-    .where(and(
-      query.status ? eq(ruleVersions.status, query.status) : undefined,
-      query.policy_id ? eq(rules.policyId, query.policy_id) : undefined,
-      after ? or(lt(rules.createdAt, sql`${after[0]}::timestamptz`), and(eq(rules.createdAt, sql`${after[0]}::timestamptz`), lt(rules.id, after[1]))) : undefined,
-    ))
+    .where(
+      and(
+        query.status ? eq(ruleVersions.status, query.status) : undefined,
+        query.policy_id ? eq(rules.policyId, query.policy_id) : undefined,
+        after
+          ? or(
+              lt(rules.createdAt, sql`${after[0]}::timestamptz`),
+              and(eq(rules.createdAt, sql`${after[0]}::timestamptz`), lt(rules.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
     .orderBy(desc(rules.createdAt), desc(rules.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (r) => ruleView(r.rule, r.version), (r) => [r.sortAt, r.rule.id]);
+  return toPage(
+    rows,
+    query.limit,
+    (r) => ruleView(r.rule, r.version),
+    (r) => [r.sortAt, r.rule.id],
+  );
 }
 
 const versionCursor = z.tuple([z.number().int()]);
@@ -108,7 +180,9 @@ export async function listVersions(tx: Tx, ruleId: string, query: { limit: numbe
   const after = decodeCursor(query.cursor, versionCursor);
   const [rule] = await tx.select({ id: rules.id }).from(rules).where(eq(rules.id, ruleId));
   if (!rule) throw notFound('Rule');
-  const rows = await tx.select().from(ruleVersions)
+  const rows = await tx
+    .select()
+    .from(ruleVersions)
     .where(and(eq(ruleVersions.ruleId, ruleId), after ? lt(ruleVersions.version, after[0]) : undefined))
     .orderBy(desc(ruleVersions.version))
     .limit(query.limit + 1);
@@ -116,17 +190,25 @@ export async function listVersions(tx: Tx, ruleId: string, query: { limit: numbe
 }
 
 export async function fourEyesRequired(tx: Tx, orgId: string): Promise<boolean> {
-  const [org] = await tx.select({ settings: organizations.settings }).from(organizations).where(eq(organizations.id, orgId));
+  const [org] = await tx
+    .select({ settings: organizations.settings })
+    .from(organizations)
+    .where(eq(organizations.id, orgId));
   return org?.settings.four_eyes === true;
 }
 
 export async function setFourEyes(tx: Tx, actor: Actor, fourEyes: boolean): Promise<{ four_eyes: boolean }> {
   const before = await fourEyesRequired(tx, actor.orgId);
-  await tx.update(organizations)
+  await tx
+    .update(organizations)
     .set({ settings: sql`${organizations.settings} || ${JSON.stringify({ four_eyes: fourEyes })}::jsonb` })
     .where(eq(organizations.id, actor.orgId));
   await recordAudit(tx, actor.origin, {
-    orgId: actor.orgId, actorId: actor.userId, action: 'organization.settings_changed', targetType: 'organization', targetId: actor.orgId,
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: 'organization.settings_changed',
+    targetType: 'organization',
+    targetId: actor.orgId,
     details: { four_eyes: { from: before, to: fourEyes } },
   });
   return { four_eyes: fourEyes };
@@ -151,13 +233,31 @@ async function validRule(tx: Tx, body: unknown): Promise<RuleInput> {
   return validation.rule;
 }
 
-async function insertVersion(tx: Tx, actor: Actor, ruleId: string, version: number, input: RuleInput, provenance?: Provenance): Promise<VersionRow> {
-  const [row] = await tx.insert(ruleVersions).values({
-    orgId: actor.orgId, ruleId, version, name: input.name, description: input.description ?? null, severity: input.severity,
-    condition: input.condition, policyId: input.policy_id ?? null, clauseRef: input.clause_ref ?? null,
-    sourceText: provenance?.sourceText ?? null, confidence: provenance ? String(provenance.confidence) : null,
-    createdBy: actor.userId,
-  }).returning();
+async function insertVersion(
+  tx: Tx,
+  actor: Actor,
+  ruleId: string,
+  version: number,
+  input: RuleInput,
+  provenance?: Provenance,
+): Promise<VersionRow> {
+  const [row] = await tx
+    .insert(ruleVersions)
+    .values({
+      orgId: actor.orgId,
+      ruleId,
+      version,
+      name: input.name,
+      description: input.description ?? null,
+      severity: input.severity,
+      condition: input.condition,
+      policyId: input.policy_id ?? null,
+      clauseRef: input.clause_ref ?? null,
+      sourceText: provenance?.sourceText ?? null,
+      confidence: provenance ? String(provenance.confidence) : null,
+      createdBy: actor.userId,
+    })
+    .returning();
   return row!;
 }
 

@@ -3,7 +3,6 @@ import { rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Severity } from './language';
 
-
 /** A rule version as the engine evaluates it. */
 export type ActiveRuleVersion = {
   id: string;
@@ -35,7 +34,13 @@ export async function loadActiveRuleVersions(tx: Tx, ruleIds?: string[]): Promis
     .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, rules.activeVersion)))
     // The status as a literal: without parameters postgres.js sends the statement in one round trip
     // (pipelined with the one before it) instead of asking for parameter types first.
-    .where(and(isNotNull(rules.activeVersion), sql`${ruleVersions.status} = 'approved'`, ruleIds ? inArray(rules.id, ruleIds) : sql`true`))
+    .where(
+      and(
+        isNotNull(rules.activeVersion),
+        sql`${ruleVersions.status} = 'approved'`,
+        ruleIds ? inArray(rules.id, ruleIds) : sql`true`,
+      ),
+    )
     .orderBy(rules.createdAt, rules.id);
   return rows as ActiveRuleVersion[];
 }
@@ -43,6 +48,10 @@ export async function loadActiveRuleVersions(tx: Tx, ruleIds?: string[]): Promis
 /** Exactly these versions, whatever their status since: a scan evaluates the versions it started with. */
 export async function loadRuleVersions(tx: Tx, versionIds: string[]): Promise<ActiveRuleVersion[]> {
   if (versionIds.length === 0) return [];
-  const rows = await tx.select(versionColumns).from(ruleVersions).where(inArray(ruleVersions.id, versionIds)).orderBy(ruleVersions.createdAt);
+  const rows = await tx
+    .select(versionColumns)
+    .from(ruleVersions)
+    .where(inArray(ruleVersions.id, versionIds))
+    .orderBy(ruleVersions.createdAt);
   return rows as ActiveRuleVersion[];
 }

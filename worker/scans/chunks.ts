@@ -1,13 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
-import { withTenant, type Tx } from '../../db/tenant';
+import { type Tx, withTenant } from '../../db/tenant';
 import type { ScanChunkMessage } from '../../queues/messages';
 import type { Env } from '../env';
+import { announce, violationCreated } from '../live/announce';
 import { detectViolations } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
-import { announce, violationCreated } from '../live/announce';
-import { advanceWatermark, completionEvent, failScan, progressEvent, scanScope, type ScanRow } from './service';
+import { advanceWatermark, completionEvent, failScan, progressEvent, type ScanRow, scanScope } from './service';
 
 const ANNOUNCED_SEVERITIES = new Set(['high', 'critical']);
 // Rule versions evaluated at once, each on its own connection: Postgres then uses more than one core.
@@ -23,25 +23,33 @@ type ChunkRow = typeof scanChunks.$inferSelect;
  */
 export async function processScanChunk(env: Env, db: Database, message: ScanChunkMessage): Promise<void> {
   const pending = await withTenant(db, message.orgId, async (tx) => {
-    const [row] = await tx.select({ chunk: scanChunks, scan: scans }).from(scanChunks)
+    const [row] = await tx
+      .select({ chunk: scanChunks, scan: scans })
+      .from(scanChunks)
       .innerJoin(scans, eq(scans.id, scanChunks.scanId))
       .where(and(eq(scanChunks.scanId, message.scanId), eq(scanChunks.chunk, message.chunk)));
     if (!row) throw new Error(`Scan ${message.scanId} has no chunk ${message.chunk}.`);
     if (row.chunk.status !== 'pending' || row.scan.status === 'failed' || row.scan.status === 'completed') return null;
-    await tx.update(scans).set({ status: 'running', startedAt: sql`coalesce(${scans.startedAt}, now())` })
+    await tx
+      .update(scans)
+      .set({ status: 'running', startedAt: sql`coalesce(${scans.startedAt}, now())` })
       .where(and(eq(scans.id, message.scanId), eq(scans.status, 'queued')));
     return { ...row, versions: await loadRuleVersions(tx, row.scan.ruleVersionIds) };
   });
   if (!pending) return;
   const { scan, chunk, versions } = pending;
   const scope = scanScope(scan, chunk.firstId, chunk.lastId);
-  const announced = (await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
-    // Only one version's hits of one chunk are in memory per connection.
-    const detected = await withTenant(db, scan.orgId, (tx) => detectViolations(tx, scan.orgId, scope, { ruleVersions: [version], scanId: scan.id, persist: true }));
-    return detected
-      .filter((v): v is typeof v & { id: string } => v.isNew && v.id !== null && ANNOUNCED_SEVERITIES.has(v.severity))
-      .map(violationCreated);
-  })).flat();
+  const announced = (
+    await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
+      // Only one version's hits of one chunk are in memory per connection.
+      const detected = await withTenant(db, scan.orgId, (tx) =>
+        detectViolations(tx, scan.orgId, scope, { ruleVersions: [version], scanId: scan.id, persist: true }),
+      );
+      return detected
+        .filter((v): v is typeof v & { id: string } => v.isNew && v.id !== null && ANNOUNCED_SEVERITIES.has(v.severity))
+        .map(violationCreated);
+    })
+  ).flat();
   const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(tx, scan, chunk));
   if (!updated) return;
   const finished = updated.status === 'completed' ? [completionEvent(updated)] : [];
@@ -50,8 +58,11 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
 
 /** Marks the chunk done and adds it to the scan's progress; null when another delivery already did. */
 async function completeChunk(tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<ScanRow | null> {
-  const [locked] = await tx.select({ status: scanChunks.status }).from(scanChunks)
-    .where(and(eq(scanChunks.scanId, scan.id), eq(scanChunks.chunk, chunk.chunk))).for('update');
+  const [locked] = await tx
+    .select({ status: scanChunks.status })
+    .from(scanChunks)
+    .where(and(eq(scanChunks.scanId, scan.id), eq(scanChunks.chunk, chunk.chunk)))
+    .for('update');
   if (locked?.status !== 'pending') return null;
   // Served by the (rule_version_id, transaction_id) unique index: exact however often the chunk ran.
   const [counted] = await tx.execute<{ found: number }>(sql`
@@ -59,16 +70,29 @@ async function completeChunk(tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<Sc
     where rule_version_id = any(${`{${scan.ruleVersionIds.join(',')}}`}::uuid[])
       and transaction_id between ${chunk.firstId} and ${chunk.lastId} and scan_id = ${scan.id}`);
   const found = counted!.found;
-  await tx.update(scanChunks).set({ status: 'done', processed: chunk.size, violationsFound: found, attempts: sql`${scanChunks.attempts} + 1`, error: null, updatedAt: sql`now()` })
+  await tx
+    .update(scanChunks)
+    .set({
+      status: 'done',
+      processed: chunk.size,
+      violationsFound: found,
+      attempts: sql`${scanChunks.attempts} + 1`,
+      error: null,
+      updatedAt: sql`now()`,
+    })
     .where(and(eq(scanChunks.scanId, scan.id), eq(scanChunks.chunk, chunk.chunk)));
-  const [updated] = await tx.update(scans).set({
-    processed: sql`${scans.processed} + ${chunk.size}`,
-    violationsFound: sql`${scans.violationsFound} + ${found}`,
-    chunksDone: sql`${scans.chunksDone} + 1`,
-    // A scan failed meanwhile (another chunk dead-lettered) stays failed.
-    status: sql`case when ${scans.status} = 'failed' then 'failed' when ${scans.chunksDone} + 1 >= ${scans.chunksTotal} then 'completed' else 'running' end`,
-    finishedAt: sql`case when ${scans.status} = 'failed' then ${scans.finishedAt} when ${scans.chunksDone} + 1 >= ${scans.chunksTotal} then now() end`,
-  }).where(eq(scans.id, scan.id)).returning();
+  const [updated] = await tx
+    .update(scans)
+    .set({
+      processed: sql`${scans.processed} + ${chunk.size}`,
+      violationsFound: sql`${scans.violationsFound} + ${found}`,
+      chunksDone: sql`${scans.chunksDone} + 1`,
+      // A scan failed meanwhile (another chunk dead-lettered) stays failed.
+      status: sql`case when ${scans.status} = 'failed' then 'failed' when ${scans.chunksDone} + 1 >= ${scans.chunksTotal} then 'completed' else 'running' end`,
+      finishedAt: sql`case when ${scans.status} = 'failed' then ${scans.finishedAt} when ${scans.chunksDone} + 1 >= ${scans.chunksTotal} then now() end`,
+    })
+    .where(eq(scans.id, scan.id))
+    .returning();
   if (updated!.status === 'completed') await advanceWatermark(tx, updated!);
   return updated!;
 }
@@ -90,16 +114,32 @@ async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) 
 /** Remembers why a delivery failed, so the scan can say why once the chunk is dead-lettered. */
 export async function recordChunkFailure(db: Database, message: ScanChunkMessage, error: unknown): Promise<void> {
   await withTenant(db, message.orgId, (tx) =>
-    tx.update(scanChunks)
+    tx
+      .update(scanChunks)
       .set({ attempts: sql`${scanChunks.attempts} + 1`, error: describeError(error), updatedAt: sql`now()` })
-      .where(and(eq(scanChunks.scanId, message.scanId), eq(scanChunks.chunk, message.chunk), eq(scanChunks.status, 'pending'))));
+      .where(
+        and(
+          eq(scanChunks.scanId, message.scanId),
+          eq(scanChunks.chunk, message.chunk),
+          eq(scanChunks.status, 'pending'),
+        ),
+      ),
+  );
 }
 
 /** A chunk that exhausted its retries ends its scan `failed` with the last error seen. */
 export async function failDeadLetteredChunk(env: Env, db: Database, message: ScanChunkMessage): Promise<void> {
   const chunk = await withTenant(db, message.orgId, async (tx) => {
-    const [row] = await tx.update(scanChunks).set({ status: 'failed', updatedAt: sql`now()` })
-      .where(and(eq(scanChunks.scanId, message.scanId), eq(scanChunks.chunk, message.chunk), eq(scanChunks.status, 'pending')))
+    const [row] = await tx
+      .update(scanChunks)
+      .set({ status: 'failed', updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(scanChunks.scanId, message.scanId),
+          eq(scanChunks.chunk, message.chunk),
+          eq(scanChunks.status, 'pending'),
+        ),
+      )
       .returning();
     return row;
   });

@@ -27,13 +27,21 @@ export class CronError extends Error {}
 
 export function parseCron(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) throw new CronError('A cron expression has exactly five fields: minute hour day-of-month month day-of-week.');
-  const [minutes, hours, daysOfMonth, months, rawDaysOfWeek] = parts.map((part, index) => parseField(part, FIELDS[index]!));
+  if (parts.length !== 5)
+    throw new CronError('A cron expression has exactly five fields: minute hour day-of-month month day-of-week.');
+  const [minutes, hours, daysOfMonth, months, rawDaysOfWeek] = parts.map((part, index) =>
+    parseField(part, FIELDS[index]!),
+  );
   // 7 is another name for Sunday.
   const daysOfWeek = new Set([...rawDaysOfWeek!].map((day) => day % 7));
   const schedule: CronSchedule = {
-    minutes: minutes!, hours: hours!, daysOfMonth: daysOfMonth!, months: months!, daysOfWeek,
-    dayOfMonthRestricted: parts[2] !== '*', dayOfWeekRestricted: parts[4] !== '*',
+    minutes: minutes!,
+    hours: hours!,
+    daysOfMonth: daysOfMonth!,
+    months: months!,
+    daysOfWeek,
+    dayOfMonthRestricted: parts[2] !== '*',
+    dayOfWeekRestricted: parts[4] !== '*',
   };
   if (!nextCronRun(schedule, new Date(Date.UTC(2000, 0, 1)))) throw new CronError('This cron expression never fires.');
   return schedule;

@@ -1,23 +1,32 @@
+import { z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { rules, scans, scanSchedules } from '../../db/schema';
-import { withSystem, withTenant, type Tx } from '../../db/tenant';
+import { rules, scanSchedules, scans } from '../../db/schema';
+import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { decodeCursor, toPage } from '../platform/pagination';
-import { z } from '@hono/zod-openapi';
 import { CronError, nextCronRun, parseCron } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
 
 type Frequency = (typeof FREQUENCIES)[number];
 type ScheduleRow = typeof scanSchedules.$inferSelect;
-type ScheduleInput = { frequency: Frequency; cron_expression?: string | null; rule_ids?: string[] | null; enabled?: boolean };
+type ScheduleInput = {
+  frequency: Frequency;
+  cron_expression?: string | null;
+  rule_ids?: string[] | null;
+  enabled?: boolean;
+};
 
 /** hourly, daily and weekly as cron expressions (UTC): on the hour, at midnight, Monday at midnight. */
-const PRESETS: Record<Exclude<Frequency, 'cron'>, string> = { hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 1' };
+const PRESETS: Record<Exclude<Frequency, 'cron'>, string> = {
+  hourly: '0 * * * *',
+  daily: '0 0 * * *',
+  weekly: '0 0 * * 1',
+};
 // Due schedules handled per Cron Trigger invocation; the rest wait a minute.
 const DUE_BATCH = 50;
 const CRON_ORIGIN: AuditOrigin = { ip: null, userAgent: 'cron-trigger' };
@@ -42,23 +51,51 @@ function invalidSchedule(path: string, message: string): ApiError {
 
 async function assertRulesExist(tx: Tx, ruleIds: string[] | null | undefined): Promise<void> {
   if (!ruleIds) return;
-  const found = new Set((await tx.select({ id: rules.id }).from(rules).where(inArray(rules.id, ruleIds))).map((r) => r.id));
+  const found = new Set(
+    (await tx.select({ id: rules.id }).from(rules).where(inArray(rules.id, ruleIds))).map((r) => r.id),
+  );
   const missing = ruleIds.findIndex((id) => !found.has(id));
   if (missing >= 0) throw invalidSchedule(`rule_ids.${missing}`, `Rule ${ruleIds[missing]} does not exist.`);
 }
 
-export async function createSchedule(tx: Tx, origin: AuditOrigin, orgId: string, actorId: string, input: ScheduleInput): Promise<ScheduleRow> {
+export async function createSchedule(
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  input: ScheduleInput,
+): Promise<ScheduleRow> {
   await assertRulesExist(tx, input.rule_ids);
-  const [row] = await tx.insert(scanSchedules).values({
-    orgId, frequency: input.frequency, cronExpression: input.frequency === 'cron' ? input.cron_expression! : null,
-    ruleIds: input.rule_ids ?? null, enabled: input.enabled ?? true, nextRunAt: nextRunAfter(input, new Date()), createdBy: actorId,
-  }).returning();
-  await recordAudit(tx, origin, { orgId, actorId, action: 'schedule.created', targetType: 'scan_schedule', targetId: row!.id, details: { frequency: input.frequency, cron_expression: row!.cronExpression } });
+  const [row] = await tx
+    .insert(scanSchedules)
+    .values({
+      orgId,
+      frequency: input.frequency,
+      cronExpression: input.frequency === 'cron' ? input.cron_expression! : null,
+      ruleIds: input.rule_ids ?? null,
+      enabled: input.enabled ?? true,
+      nextRunAt: nextRunAfter(input, new Date()),
+      createdBy: actorId,
+    })
+    .returning();
+  await recordAudit(tx, origin, {
+    orgId,
+    actorId,
+    action: 'schedule.created',
+    targetType: 'scan_schedule',
+    targetId: row!.id,
+    details: { frequency: input.frequency, cron_expression: row!.cronExpression },
+  });
   return row!;
 }
 
 export async function updateSchedule(
-  tx: Tx, origin: AuditOrigin, orgId: string, actorId: string, id: string, patch: Partial<ScheduleInput>,
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  id: string,
+  patch: Partial<ScheduleInput>,
 ): Promise<ScheduleRow> {
   const current = await getSchedule(tx, id);
   const merged = {
@@ -66,21 +103,44 @@ export async function updateSchedule(
     cron_expression: patch.cron_expression === undefined ? current.cronExpression : patch.cron_expression,
   };
   await assertRulesExist(tx, patch.rule_ids);
-  const [row] = await tx.update(scanSchedules).set({
-    frequency: merged.frequency,
-    cronExpression: merged.frequency === 'cron' ? merged.cron_expression : null,
-    nextRunAt: nextRunAfter(merged, new Date()),
-    ...(patch.rule_ids !== undefined ? { ruleIds: patch.rule_ids } : {}),
-    ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-  }).where(eq(scanSchedules.id, id)).returning();
-  await recordAudit(tx, origin, { orgId, actorId, action: 'schedule.updated', targetType: 'scan_schedule', targetId: id, details: { changes: patch } });
+  const [row] = await tx
+    .update(scanSchedules)
+    .set({
+      frequency: merged.frequency,
+      cronExpression: merged.frequency === 'cron' ? merged.cron_expression : null,
+      nextRunAt: nextRunAfter(merged, new Date()),
+      ...(patch.rule_ids !== undefined ? { ruleIds: patch.rule_ids } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+    })
+    .where(eq(scanSchedules.id, id))
+    .returning();
+  await recordAudit(tx, origin, {
+    orgId,
+    actorId,
+    action: 'schedule.updated',
+    targetType: 'scan_schedule',
+    targetId: id,
+    details: { changes: patch },
+  });
   return row!;
 }
 
-export async function deleteSchedule(tx: Tx, origin: AuditOrigin, orgId: string, actorId: string, id: string): Promise<void> {
+export async function deleteSchedule(
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  id: string,
+): Promise<void> {
   await getSchedule(tx, id);
   await tx.delete(scanSchedules).where(eq(scanSchedules.id, id));
-  await recordAudit(tx, origin, { orgId, actorId, action: 'schedule.deleted', targetType: 'scan_schedule', targetId: id });
+  await recordAudit(tx, origin, {
+    orgId,
+    actorId,
+    action: 'schedule.deleted',
+    targetType: 'scan_schedule',
+    targetId: id,
+  });
 }
 
 export async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
@@ -93,11 +153,25 @@ const scheduleCursor = z.tuple([z.string(), z.uuid()]);
 
 export async function listSchedules(tx: Tx, query: { limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor, scheduleCursor);
-  const rows = await tx.select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text` }).from(scanSchedules)
-    .where(after ? or(lt(scanSchedules.createdAt, sql`${after[0]}::timestamptz`), and(eq(scanSchedules.createdAt, sql`${after[0]}::timestamptz`), lt(scanSchedules.id, after[1]))) : undefined)
+  const rows = await tx
+    .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text` })
+    .from(scanSchedules)
+    .where(
+      after
+        ? or(
+            lt(scanSchedules.createdAt, sql`${after[0]}::timestamptz`),
+            and(eq(scanSchedules.createdAt, sql`${after[0]}::timestamptz`), lt(scanSchedules.id, after[1])),
+          )
+        : undefined,
+    )
     .orderBy(desc(scanSchedules.createdAt), desc(scanSchedules.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (r) => scheduleView(r.schedule), (r) => [r.sortAt, r.schedule.id]);
+  return toPage(
+    rows,
+    query.limit,
+    (r) => scheduleView(r.schedule),
+    (r) => [r.sortAt, r.schedule.id],
+  );
 }
 
 export function scheduleView(row: ScheduleRow) {
@@ -121,9 +195,13 @@ export function scheduleView(row: ScheduleRow) {
  */
 export async function runDueSchedules(env: Env, db: Database, now: Date): Promise<number> {
   const due = await withSystem(db, (tx) =>
-    tx.select({ id: scanSchedules.id, orgId: scanSchedules.orgId }).from(scanSchedules)
+    tx
+      .select({ id: scanSchedules.id, orgId: scanSchedules.orgId })
+      .from(scanSchedules)
       .where(and(eq(scanSchedules.enabled, true), lte(scanSchedules.nextRunAt, now)))
-      .orderBy(scanSchedules.nextRunAt).limit(DUE_BATCH));
+      .orderBy(scanSchedules.nextRunAt)
+      .limit(DUE_BATCH),
+  );
   let started = 0;
   for (const { id, orgId } of due) {
     try {
@@ -138,19 +216,31 @@ export async function runDueSchedules(env: Env, db: Database, now: Date): Promis
 async function runSchedule(env: Env, db: Database, orgId: string, scheduleId: string, now: Date): Promise<boolean> {
   const claimed = await withTenant(db, orgId, async (tx) => {
     // The row lock and the re-checked due time make overlapping trigger invocations run it once.
-    const [schedule] = await tx.select().from(scanSchedules)
-      .where(and(eq(scanSchedules.id, scheduleId), lte(scanSchedules.nextRunAt, now))).for('update', { skipLocked: true });
+    const [schedule] = await tx
+      .select()
+      .from(scanSchedules)
+      .where(and(eq(scanSchedules.id, scheduleId), lte(scanSchedules.nextRunAt, now)))
+      .for('update', { skipLocked: true });
     if (!schedule) return null;
-    const nextRunAt = nextRunAfter({ frequency: schedule.frequency as Frequency, cron_expression: schedule.cronExpression }, now);
+    const nextRunAt = nextRunAfter(
+      { frequency: schedule.frequency as Frequency, cron_expression: schedule.cronExpression },
+      now,
+    );
     await tx.update(scanSchedules).set({ nextRunAt, lastRunAt: now }).where(eq(scanSchedules.id, scheduleId));
-    const [busy] = await tx.select({ id: scans.id }).from(scans)
-      .where(and(eq(scans.scheduleId, scheduleId), inArray(scans.status, ['queued', 'running']))).limit(1);
+    const [busy] = await tx
+      .select({ id: scans.id })
+      .from(scans)
+      .where(and(eq(scans.scheduleId, scheduleId), inArray(scans.status, ['queued', 'running'])))
+      .limit(1);
     return busy ? null : schedule;
   });
   if (!claimed) return false;
   await startScan(env, db, CRON_ORIGIN, orgId, {
-    trigger: 'schedule', scheduleId, actorId: null,
-    ruleIds: claimed.ruleIds ?? undefined, ingestedAfter: claimed.watermark ?? undefined,
+    trigger: 'schedule',
+    scheduleId,
+    actorId: null,
+    ruleIds: claimed.ruleIds ?? undefined,
+    ingestedAfter: claimed.watermark ?? undefined,
   });
   return true;
 }

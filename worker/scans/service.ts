@@ -1,17 +1,17 @@
 import { z } from '@hono/zod-openapi';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { scanChunks, scans, scanSchedules } from '../../db/schema';
-import { withTenant, type Tx } from '../../db/tenant';
+import { scanChunks, scanSchedules, scans } from '../../db/schema';
+import { type Tx, withTenant } from '../../db/tenant';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
 import type { Env } from '../env';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
-import { ApiError, notFound } from '../platform/errors';
 import { announce } from '../live/announce';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { decodeCursor, toPage } from '../platform/pagination';
-import { loadActiveRuleVersions, scopeFilter, type EvaluationScope } from '../rules/engine';
+import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
 export const SCAN_CHUNK_SIZE = 10_000;
@@ -25,14 +25,28 @@ const scanCursor = z.tuple([z.string(), z.uuid()]);
 /** Newest first; the cursor holds created_at at full (microsecond) precision. */
 export async function listScans(tx: Tx, query: { limit: number; cursor?: string; status?: string }) {
   const after = decodeCursor(query.cursor, scanCursor);
-  const rows = await tx.select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` }).from(scans)
-    .where(and(
-      query.status ? eq(scans.status, query.status) : undefined,
-      after ? or(lt(scans.createdAt, sql`${after[0]}::timestamptz`), and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1]))) : undefined,
-    ))
+  const rows = await tx
+    .select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` })
+    .from(scans)
+    .where(
+      and(
+        query.status ? eq(scans.status, query.status) : undefined,
+        after
+          ? or(
+              lt(scans.createdAt, sql`${after[0]}::timestamptz`),
+              and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
     .orderBy(desc(scans.createdAt), desc(scans.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (r) => scanView(r.scan), (r) => [r.sortAt, r.scan.id]);
+  return toPage(
+    rows,
+    query.limit,
+    (r) => scanView(r.scan),
+    (r) => [r.sortAt, r.scan.id],
+  );
 }
 
 export async function getScan(tx: Tx, id: string): Promise<ScanRow> {
@@ -59,25 +73,51 @@ type ChunkPlan = { chunk: number; firstId: number; lastId: number; size: number 
  * rule versions approved now, so approving a new version mid-scan does not change its answer.
  */
 export async function startScan(
-  env: Env, db: Database, origin: AuditOrigin, orgId: string, request: ScanRequest, chunkSize = SCAN_CHUNK_SIZE,
+  env: Env,
+  db: Database,
+  origin: AuditOrigin,
+  orgId: string,
+  request: ScanRequest,
+  chunkSize = SCAN_CHUNK_SIZE,
 ): Promise<ScanRow> {
   const { scan, chunks } = await withTenant(db, orgId, async (tx) => {
     const versions = await loadActiveRuleVersions(tx, request.ruleIds);
-    if (request.trigger === 'manual') assertEveryRuleApproved(request.ruleIds, versions.map((v) => v.ruleId));
-    const [created] = await tx.insert(scans).values({
-      orgId, trigger: request.trigger, scheduleId: request.scheduleId ?? null, requestedBy: request.actorId,
-      ruleVersionIds: versions.map((v) => v.id),
-      rangeFrom: request.from ?? null, rangeTo: request.to ?? null, ingestedAfter: request.ingestedAfter ?? null,
-    }).returning();
+    if (request.trigger === 'manual')
+      assertEveryRuleApproved(
+        request.ruleIds,
+        versions.map((v) => v.ruleId),
+      );
+    const [created] = await tx
+      .insert(scans)
+      .values({
+        orgId,
+        trigger: request.trigger,
+        scheduleId: request.scheduleId ?? null,
+        requestedBy: request.actorId,
+        ruleVersionIds: versions.map((v) => v.id),
+        rangeFrom: request.from ?? null,
+        rangeTo: request.to ?? null,
+        ingestedAfter: request.ingestedAfter ?? null,
+      })
+      .returning();
     const chunks = versions.length === 0 ? [] : await planChunks(tx, orgId, created!, chunkSize);
-    if (chunks.length > 0) await tx.insert(scanChunks).values(chunks.map((c) => ({ orgId, scanId: created!.id, ...c })));
+    if (chunks.length > 0)
+      await tx.insert(scanChunks).values(chunks.map((c) => ({ orgId, scanId: created!.id, ...c })));
     const total = chunks.reduce((sum, c) => sum + c.size, 0);
     // Nothing to scan: the scan is complete the moment it starts.
     const done = chunks.length === 0 ? { status: 'completed', startedAt: sql`now()`, finishedAt: sql`now()` } : {};
-    const [scan] = await tx.update(scans).set({ total, chunksTotal: chunks.length, ...done }).where(eq(scans.id, created!.id)).returning();
+    const [scan] = await tx
+      .update(scans)
+      .set({ total, chunksTotal: chunks.length, ...done })
+      .where(eq(scans.id, created!.id))
+      .returning();
     if (chunks.length === 0 && versions.length > 0) await advanceWatermark(tx, scan!);
     await recordAudit(tx, origin, {
-      orgId, actorId: request.actorId, action: 'scan.started', targetType: 'scan', targetId: scan!.id,
+      orgId,
+      actorId: request.actorId,
+      action: 'scan.started',
+      targetType: 'scan',
+      targetId: scan!.id,
       details: { trigger: request.trigger, rule_version_ids: scan!.ruleVersionIds, total, chunks: chunks.length },
     });
     return { scan: scan!, chunks };
@@ -95,17 +135,28 @@ export async function advanceWatermark(tx: Tx, scan: ScanRow): Promise<void> {
   if (!scan.scheduleId) return;
   // Set in SQL: the scan's start keeps its microseconds, which a JavaScript Date would drop.
   const started = sql`(select created_at from scans where id = ${scan.id})`;
-  await tx.update(scanSchedules).set({ watermark: started })
-    .where(and(eq(scanSchedules.id, scan.scheduleId), sql`(${scanSchedules.watermark} is null or ${scanSchedules.watermark} < ${started})`));
+  await tx
+    .update(scanSchedules)
+    .set({ watermark: started })
+    .where(
+      and(
+        eq(scanSchedules.id, scan.scheduleId),
+        sql`(${scanSchedules.watermark} is null or ${scanSchedules.watermark} < ${started})`,
+      ),
+    );
 }
 
 function assertEveryRuleApproved(requested: string[] | undefined, found: string[]): void {
   if (!requested) {
-    if (found.length === 0) throw invalidRules([{ path: 'rule_ids', message: 'There is no approved rule to evaluate.' }]);
+    if (found.length === 0)
+      throw invalidRules([{ path: 'rule_ids', message: 'There is no approved rule to evaluate.' }]);
     return;
   }
   const errors = requested.flatMap((id, index) =>
-    found.includes(id) ? [] : [{ path: `rule_ids.${index}`, message: `Rule ${id} does not exist or has no approved version.` }]);
+    found.includes(id)
+      ? []
+      : [{ path: `rule_ids.${index}`, message: `Rule ${id} does not exist or has no approved version.` }],
+  );
   if (errors.length > 0) throw invalidRules(errors);
 }
 
@@ -138,17 +189,29 @@ async function planChunks(tx: Tx, orgId: string, scan: ScanRow, chunkSize: numbe
 /** What a scan covers, as an evaluation scope over the id range `firstId..lastId`. */
 export function scanScope(scan: ScanRow, firstId: number, lastId: number): EvaluationScope {
   return {
-    kind: 'range', firstId, lastId,
-    from: scan.rangeFrom ?? undefined, to: scan.rangeTo ?? undefined, ingestedAfter: scan.ingestedAfter ?? undefined,
+    kind: 'range',
+    firstId,
+    lastId,
+    from: scan.rangeFrom ?? undefined,
+    to: scan.rangeTo ?? undefined,
+    ingestedAfter: scan.ingestedAfter ?? undefined,
   };
 }
 
 async function enqueueChunks(env: Env, db: Database, scan: ScanRow, chunks: ChunkPlan[]): Promise<void> {
   const messages = chunks.map((c): { body: ScanChunkMessage } => ({
-    body: { kind: 'scan.chunk', orgId: scan.orgId, scanId: scan.id, chunk: c.chunk, firstId: c.firstId, lastId: c.lastId },
+    body: {
+      kind: 'scan.chunk',
+      orgId: scan.orgId,
+      scanId: scan.id,
+      chunk: c.chunk,
+      firstId: c.firstId,
+      lastId: c.lastId,
+    },
   }));
   try {
-    for (let i = 0; i < messages.length; i += SEND_BATCH) await env.SCANS_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
+    for (let i = 0; i < messages.length; i += SEND_BATCH)
+      await env.SCANS_QUEUE.sendBatch(messages.slice(i, i + SEND_BATCH));
   } catch (error) {
     log('error', 'scan could not be enqueued', { scan_id: scan.id, error: String(error) });
     await failScan(env, db, scan.orgId, scan.id, 'The scan could not be queued; start it again.');
@@ -159,19 +222,33 @@ async function enqueueChunks(env: Env, db: Database, scan: ScanRow, chunks: Chun
 /** Ends a queued or running scan as failed (a finished scan keeps its outcome) and tells the dashboard. */
 export async function failScan(env: Env, db: Database, orgId: string, scanId: string, reason: string): Promise<void> {
   const [failed] = await withTenant(db, orgId, (tx) =>
-    tx.update(scans).set({ status: 'failed', error: reason, finishedAt: sql`now()` })
-      .where(and(eq(scans.id, scanId), sql`${scans.status} in ('queued', 'running')`)).returning());
+    tx
+      .update(scans)
+      .set({ status: 'failed', error: reason, finishedAt: sql`now()` })
+      .where(and(eq(scans.id, scanId), sql`${scans.status} in ('queued', 'running')`))
+      .returning(),
+  );
   if (failed) await announce(env, orgId, [completionEvent(failed)]);
 }
 
 export function progressEvent(scan: ScanRow): LiveEvent {
-  return { type: 'scan.progress', scan_id: scan.id, processed: scan.processed, total: scan.total, violations_found: scan.violationsFound };
+  return {
+    type: 'scan.progress',
+    scan_id: scan.id,
+    processed: scan.processed,
+    total: scan.total,
+    violations_found: scan.violationsFound,
+  };
 }
 
 export function completionEvent(scan: ScanRow): LiveEvent {
   return {
-    type: 'scan.completed', scan_id: scan.id, status: scan.status === 'failed' ? 'failed' : 'completed',
-    processed: scan.processed, total: scan.total, violations_found: scan.violationsFound,
+    type: 'scan.completed',
+    scan_id: scan.id,
+    status: scan.status === 'failed' ? 'failed' : 'completed',
+    processed: scan.processed,
+    total: scan.total,
+    violations_found: scan.violationsFound,
     ...(scan.error ? { error: scan.error } : {}),
   };
 }

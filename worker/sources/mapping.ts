@@ -5,31 +5,50 @@ import type { FieldError } from '../platform/errors';
 import { isObject, locate } from '../transactions/exact-json';
 import { isTimeZone, readTimestamp } from './zoned-time';
 
-export const CANONICAL_FIELDS = ['id', 'occurred_at', 'amount', 'currency', 'account', 'counterparty', 'type', 'country', 'counterparty_country', 'channel'] as const;
+export const CANONICAL_FIELDS = [
+  'id',
+  'occurred_at',
+  'amount',
+  'currency',
+  'account',
+  'counterparty',
+  'type',
+  'country',
+  'counterparty_country',
+  'channel',
+] as const;
 const ATTRIBUTE_TARGET = /^attributes\.[^.]{1,128}$/;
 const isTarget = (key: string) => (CANONICAL_FIELDS as readonly string[]).includes(key) || ATTRIBUTE_TARGET.test(key);
-const target = z.string().refine(isTarget, 'must be a canonical field (id, occurred_at, amount, ...) or attributes.<key>');
+const target = z
+  .string()
+  .refine(isTarget, 'must be a canonical field (id, occurred_at, amount, ...) or attributes.<key>');
 const incomingPath = z.string().min(1).max(256);
 
 /** How a source's records become canonical transactions (docs/ingestion.md explains each part). */
-export const sourceMapping = z.strictObject({
-  /** canonical field or `attributes.<key>` -> incoming dot path (a literal key with dots wins). */
-  fields: z.record(target, incomingPath).optional(),
-  /** canonical field -> incoming value -> canonical value, e.g. currency: {"US Dollar": "USD"}. */
-  values: z.record(target, z.record(z.string(), z.union([z.string(), z.number()]))).optional(),
-  /** canonical field -> the same value for every record, e.g. channel: "erp". */
-  constants: z.record(target, z.union([z.string(), z.number(), z.boolean()])).optional(),
-  timestamp: z.strictObject({
-    format: z.string().min(1).max(64).optional(),
-    time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin').optional(),
-  }).optional(),
-  /** For exports without an id column: the id is the SHA-256 of the record's content, so re-sending is idempotent. */
-  derive_id: z.boolean().optional(),
-  /** Incoming keys no field mapping consumed: all to attributes (the default), none, or only those listed. */
-  unmapped_to_attributes: z.union([z.enum(['all', 'none']), z.array(z.string().min(1).max(256)).max(64)]).optional(),
-}).refine((mapping) => !(mapping.derive_id && (mapping.fields?.id || mapping.constants?.id)), {
-  message: 'derive_id cannot be combined with a mapped or constant id', path: ['derive_id'],
-}).openapi('SourceMapping');
+export const sourceMapping = z
+  .strictObject({
+    /** canonical field or `attributes.<key>` -> incoming dot path (a literal key with dots wins). */
+    fields: z.record(target, incomingPath).optional(),
+    /** canonical field -> incoming value -> canonical value, e.g. currency: {"US Dollar": "USD"}. */
+    values: z.record(target, z.record(z.string(), z.union([z.string(), z.number()]))).optional(),
+    /** canonical field -> the same value for every record, e.g. channel: "erp". */
+    constants: z.record(target, z.union([z.string(), z.number(), z.boolean()])).optional(),
+    timestamp: z
+      .strictObject({
+        format: z.string().min(1).max(64).optional(),
+        time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin').optional(),
+      })
+      .optional(),
+    /** For exports without an id column: the id is the SHA-256 of the record's content, so re-sending is idempotent. */
+    derive_id: z.boolean().optional(),
+    /** Incoming keys no field mapping consumed: all to attributes (the default), none, or only those listed. */
+    unmapped_to_attributes: z.union([z.enum(['all', 'none']), z.array(z.string().min(1).max(256)).max(64)]).optional(),
+  })
+  .refine((mapping) => !(mapping.derive_id && (mapping.fields?.id || mapping.constants?.id)), {
+    message: 'derive_id cannot be combined with a mapped or constant id',
+    path: ['derive_id'],
+  })
+  .openapi('SourceMapping');
 
 export type SourceMapping = z.infer<typeof sourceMapping>;
 
@@ -81,7 +100,10 @@ function incomingAttributes(record: Record<string, unknown>, consumed: Set<strin
   return { ...record.attributes };
 }
 
-function applyValueMaps(candidate: Record<string, unknown>, maps: Record<string, Record<string, string | number>>): void {
+function applyValueMaps(
+  candidate: Record<string, unknown>,
+  maps: Record<string, Record<string, string | number>>,
+): void {
   for (const [key, map] of Object.entries(maps)) {
     const current = getTarget(candidate, key);
     if (current == null) continue;
@@ -91,19 +113,26 @@ function applyValueMaps(candidate: Record<string, unknown>, maps: Record<string,
 }
 
 function getTarget(candidate: Record<string, unknown>, key: string): unknown {
-  return key.startsWith('attributes.') ? (candidate.attributes as Record<string, unknown>)[key.slice('attributes.'.length)] : candidate[key];
+  return key.startsWith('attributes.')
+    ? (candidate.attributes as Record<string, unknown>)[key.slice('attributes.'.length)]
+    : candidate[key];
 }
 
 function setTarget(candidate: Record<string, unknown>, key: string, value: unknown): void {
-  if (key.startsWith('attributes.')) (candidate.attributes as Record<string, unknown>)[key.slice('attributes.'.length)] = value;
+  if (key.startsWith('attributes.'))
+    (candidate.attributes as Record<string, unknown>)[key.slice('attributes.'.length)] = value;
   else candidate[key] = value;
 }
 
 /** Absent, null and empty-string values are all "not given" (CSV has no other way to say it). */
 function withoutEmpty(candidate: Record<string, unknown>): Record<string, unknown> {
   const present = (value: unknown) => value !== undefined && value !== null && value !== '';
-  const out = Object.fromEntries(Object.entries(candidate).filter(([key, value]) => key !== 'attributes' && present(value)));
-  const attributes = Object.fromEntries(Object.entries(candidate.attributes as Record<string, unknown>).filter(([, value]) => value !== undefined));
+  const out = Object.fromEntries(
+    Object.entries(candidate).filter(([key, value]) => key !== 'attributes' && present(value)),
+  );
+  const attributes = Object.fromEntries(
+    Object.entries(candidate.attributes as Record<string, unknown>).filter(([, value]) => value !== undefined),
+  );
   return Object.keys(attributes).length > 0 ? { ...out, attributes } : out;
 }
 

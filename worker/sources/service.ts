@@ -1,8 +1,8 @@
 import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ingestSources } from '../../db/schema';
-import { usagePeriod } from '../../durable-objects/usage-counter';
 import type { Tx } from '../../db/tenant';
 import { enterTenant, uuidLiteral } from '../../db/tenant';
+import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
@@ -13,13 +13,24 @@ type SourceRow = typeof ingestSources.$inferSelect;
 /** How long a replaced signing secret keeps verifying after a rotation. */
 const PREVIOUS_SECRET_HOURS = 24;
 
-export async function createSource(tx: Tx, key: string, input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping }) {
+export async function createSource(
+  tx: Tx,
+  key: string,
+  input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping },
+) {
   const id = crypto.randomUUID();
   const secret = generateSigningSecret();
-  const [row] = await tx.insert(ingestSources).values({
-    id, orgId: input.orgId, name: input.name, mapping: input.mapping, createdBy: input.createdBy,
-    secretCiphertext: await encryptSecret(key, id, secret),
-  }).returning();
+  const [row] = await tx
+    .insert(ingestSources)
+    .values({
+      id,
+      orgId: input.orgId,
+      name: input.name,
+      mapping: input.mapping,
+      createdBy: input.createdBy,
+      secretCiphertext: await encryptSecret(key, id, secret),
+    })
+    .returning();
   return { row: row!, secret };
 }
 
@@ -31,20 +42,32 @@ export async function findSource(tx: Tx, id: string): Promise<SourceRow> {
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
 export async function listSources(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after = cursor && sql`(${ingestSources.createdAt}, ${ingestSources.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
-  return tx.select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
-    .from(ingestSources).where(and(after))
-    .orderBy(desc(ingestSources.createdAt), desc(ingestSources.id)).limit(limit + 1);
+  const after =
+    cursor && sql`(${ingestSources.createdAt}, ${ingestSources.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+  return tx
+    .select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
+    .from(ingestSources)
+    .where(and(after))
+    .orderBy(desc(ingestSources.createdAt), desc(ingestSources.id))
+    .limit(limit + 1);
 }
 
-export async function updateSource(tx: Tx, id: string, changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined }): Promise<SourceRow> {
+export async function updateSource(
+  tx: Tx,
+  id: string,
+  changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined },
+): Promise<SourceRow> {
   await findSource(tx, id);
-  const [row] = await tx.update(ingestSources).set({
-    ...(changes.name === undefined ? {} : { name: changes.name }),
-    ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
-    ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
-    updatedAt: new Date(),
-  }).where(eq(ingestSources.id, id)).returning();
+  const [row] = await tx
+    .update(ingestSources)
+    .set({
+      ...(changes.name === undefined ? {} : { name: changes.name }),
+      ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
+      ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
+      updatedAt: new Date(),
+    })
+    .where(eq(ingestSources.id, id))
+    .returning();
   return row!;
 }
 
@@ -59,12 +82,16 @@ export async function deleteSource(tx: Tx, id: string): Promise<SourceRow> {
 export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ row: SourceRow; secret: string }> {
   const current = await findSource(tx, id);
   const secret = generateSigningSecret();
-  const [row] = await tx.update(ingestSources).set({
-    secretCiphertext: await encryptSecret(key, id, secret),
-    previousSecretCiphertext: current.secretCiphertext,
-    previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_HOURS * 3600_000),
-    updatedAt: new Date(),
-  }).where(eq(ingestSources.id, id)).returning();
+  const [row] = await tx
+    .update(ingestSources)
+    .set({
+      secretCiphertext: await encryptSecret(key, id, secret),
+      previousSecretCiphertext: current.secretCiphertext,
+      previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_HOURS * 3600_000),
+      updatedAt: new Date(),
+    })
+    .where(eq(ingestSources.id, id))
+    .returning();
   return { row: row!, secret };
 }
 
@@ -79,15 +106,21 @@ export async function sourceForPush(tx: Tx, key: string, id: string, now = new D
   // role, or in the tenant context of the source's organization.
   const period = usagePeriod(now);
   const [[row], allowance] = await Promise.all([
-    tx.select({
-      ...getTableColumns(ingestSources),
-      // The month's count as Postgres holds it, for the OrgHub's first use this month (RecordedUsage).
-      // Written out: drizzle leaves the columns of a one-table select unqualified. The period is our own YYYY-MM.
-      recordedUsage: sql<string | null>`(select u.transactions from usage u
+    tx
+      .select({
+        ...getTableColumns(ingestSources),
+        // The month's count as Postgres holds it, for the OrgHub's first use this month (RecordedUsage).
+        // Written out: drizzle leaves the columns of a one-table select unqualified. The period is our own YYYY-MM.
+        recordedUsage: sql<string | null>`(select u.transactions from usage u
         where u.org_id = ingest_sources.org_id and u.period = ${sql.raw(`'${period}'`)})`,
-      tenant: enterTenant(ingestSources.orgId),
-    }).from(ingestSources).where(sql`${ingestSources.id} = ${uuidLiteral(id)}`),
-    planAllowance(tx, sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`),
+        tenant: enterTenant(ingestSources.orgId),
+      })
+      .from(ingestSources)
+      .where(sql`${ingestSources.id} = ${uuidLiteral(id)}`),
+    planAllowance(
+      tx,
+      sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`,
+    ),
   ]);
   if (!row || !row.isActive) return undefined;
   const secrets = [await decryptSecret(key, row.id, row.secretCiphertext)];
@@ -104,7 +137,10 @@ export function sourceView(row: SourceRow) {
     mapping: row.mapping as SourceMapping,
     is_active: row.isActive,
     webhook_path: `/api/ingest/${row.id}`,
-    previous_secret_expires_at: row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date() ? row.previousSecretExpiresAt.toISOString() : null,
+    previous_secret_expires_at:
+      row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date()
+        ? row.previousSecretExpiresAt.toISOString()
+        : null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
   };

@@ -1,7 +1,15 @@
 import { isRfc3339WithOffset, validDate } from '../platform/timestamps';
 
 type TimestampSettings = { format?: string | undefined; time_zone?: string | undefined };
-type WallTime = { year: number; month: number; day: number; hour: number; minute: number; second: number; fraction: string };
+type WallTime = {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  fraction: string;
+};
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -9,7 +17,14 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(zone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     });
     formatters.set(zone, formatter);
   }
@@ -27,7 +42,11 @@ export function isTimeZone(zone: string): boolean {
 
 /** The zone's offset from UTC, in minutes, at the instant `utcMs`. */
 function offsetMinutes(zone: string, utcMs: number): number {
-  const parts = Object.fromEntries(formatterFor(zone).formatToParts(new Date(utcMs)).map((p) => [p.type, Number(p.value)]));
+  const parts = Object.fromEntries(
+    formatterFor(zone)
+      .formatToParts(new Date(utcMs))
+      .map((p) => [p.type, Number(p.value)]),
+  );
   const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
   return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60000);
 }
@@ -47,8 +66,10 @@ const pad = (value: number, width = 2) => String(value).padStart(width, '0');
 function rfc3339(wall: WallTime, offset: number): string {
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset);
-  return `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}` +
-    `${wall.fraction ? `.${wall.fraction}` : ''}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return (
+    `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}` +
+    `${wall.fraction ? `.${wall.fraction}` : ''}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+  );
 }
 
 const TOKENS: Record<string, { pattern: string; part: keyof WallTime }> = {
@@ -87,13 +108,22 @@ function readWallTime(text: string, format: string | undefined): WallTime | unde
     const match = NAIVE_ISO.exec(text);
     if (!match) return undefined;
     const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = ''] = match;
-    Object.assign(wall, { year: +year!, month: +month!, day: +day!, hour: +hour, minute: +minute, second: +second, fraction });
+    Object.assign(wall, {
+      year: +year!,
+      month: +month!,
+      day: +day!,
+      hour: +hour,
+      minute: +minute,
+      second: +second,
+      fraction,
+    });
   } else {
     const { regex, parts } = compileFormat(format);
     const match = regex.exec(text);
     if (!match) return undefined;
     parts.forEach((part, index) => {
-      (wall as Record<string, number | string>)[part] = part === 'fraction' ? match[index + 1]! : Number(match[index + 1]);
+      (wall as Record<string, number | string>)[part] =
+        part === 'fraction' ? match[index + 1]! : Number(match[index + 1]);
     });
   }
   const valid = validDate(wall.year, wall.month, wall.day) && wall.hour <= 23 && wall.minute <= 59 && wall.second <= 59;
@@ -107,15 +137,24 @@ function readWallTime(text: string, format: string | undefined): WallTime | unde
  */
 export function readTimestamp(value: unknown, settings: TimestampSettings): { value: string } | { error: string } {
   if (settings.format === 'unix' || settings.format === 'unix_ms') {
-    const epoch = typeof value === 'number' ? value : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    const epoch =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^\d+(\.\d+)?$/.test(value)
+          ? Number(value)
+          : NaN;
     const ms = settings.format === 'unix' ? epoch * 1000 : epoch;
-    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return { error: `must be epoch ${settings.format === 'unix' ? 'seconds' : 'milliseconds'}` };
+    if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15)
+      return { error: `must be epoch ${settings.format === 'unix' ? 'seconds' : 'milliseconds'}` };
     return { value: new Date(ms).toISOString() };
   }
   if (typeof value !== 'string') return { error: 'must be a string' };
   if (isRfc3339WithOffset(value)) return { value };
   const wall = readWallTime(value.trim(), settings.format);
-  if (!wall) return { error: `does not match the timestamp format ${settings.format ?? 'YYYY-MM-DD HH:mm:ss'} of the source mapping` };
+  if (!wall)
+    return {
+      error: `does not match the timestamp format ${settings.format ?? 'YYYY-MM-DD HH:mm:ss'} of the source mapping`,
+    };
   if (!settings.time_zone) return { error: 'has no offset and the source mapping sets no time_zone to read it in' };
   return { value: rfc3339(wall, offsetForWallTime(settings.time_zone, wall)) };
 }

@@ -1,6 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { plans, subscriptions } from '../../db/schema';
-import { uuidLiteral, type Tx } from '../../db/tenant';
+import { type Tx, uuidLiteral } from '../../db/tenant';
 
 type SubscriptionPlan = {
   id: string;
@@ -21,14 +21,16 @@ const FALLBACK_PLAN = 'basic';
  */
 export async function subscriptionPlan(tx: Tx, org: string | SQL): Promise<SubscriptionPlan> {
   const orgId = typeof org === 'string' ? uuidLiteral(org) : org;
-  const [plan] = await tx.select({
-    id: plans.id,
-    name: plans.name,
-    status: sql<string>`coalesce(${subscriptions.status}, 'none')`,
-    maxUsers: plans.maxUsers,
-    maxPolicies: plans.maxPolicies,
-    maxTransactionsPerMonth: plans.maxTransactionsPerMonth,
-  }).from(plans)
+  const [plan] = await tx
+    .select({
+      id: plans.id,
+      name: plans.name,
+      status: sql<string>`coalesce(${subscriptions.status}, 'none')`,
+      maxUsers: plans.maxUsers,
+      maxPolicies: plans.maxPolicies,
+      maxTransactionsPerMonth: plans.maxTransactionsPerMonth,
+    })
+    .from(plans)
     .leftJoin(subscriptions, sql`${subscriptions.orgId} = ${orgId}`)
     .where(sql`${plans.id} = coalesce(${subscriptions.planId}, ${sql.raw(`'${FALLBACK_PLAN}'`)})`);
   return plan!;

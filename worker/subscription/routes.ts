@@ -6,10 +6,16 @@ import { jsonResponse, problemResponses } from '../platform/responses';
 
 export const subscriptionRoutes = createRouter();
 
-const current = defineRoute({ permission: 'subscription:manage' }, {
-  method: 'get', path: '/', tags: ['subscription'], summary: 'The organization\'s plan and usage against its limits',
-  responses: { 200: jsonResponse(organizationUsageView, 'The subscription'), ...problemResponses },
-});
+const current = defineRoute(
+  { permission: 'subscription:manage' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['subscription'],
+    summary: "The organization's plan and usage against its limits",
+    responses: { 200: jsonResponse(organizationUsageView, 'The subscription'), ...problemResponses },
+  },
+);
 subscriptionRoutes.openapi(current, async (c) => {
   const { orgId } = c.var.caller;
   const metered = await orgHub(c.env, orgId).currentUsage(orgId);

@@ -35,6 +35,7 @@ export function checkAmount(text: string): AmountCheck {
   const whole = match[1]!.replace(/^0+(?=\d)/, '');
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (fraction.length > MAX_SCALE) return { error: `must have at most ${MAX_SCALE} decimal places` };
-  if (whole.length > MAX_INTEGER_DIGITS) return { error: `must have at most ${MAX_INTEGER_DIGITS} digits before the decimal point` };
+  if (whole.length > MAX_INTEGER_DIGITS)
+    return { error: `must have at most ${MAX_INTEGER_DIGITS} digits before the decimal point` };
   return { amount: fraction ? `${whole}.${fraction}` : whole };
 }

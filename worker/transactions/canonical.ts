@@ -1,7 +1,7 @@
-import type { FieldError } from '../platform/errors';
-import { checkAmount } from './amount';
 import { ISO_COUNTRY_CODES } from '../platform/countries';
+import type { FieldError } from '../platform/errors';
 import { isRfc3339WithOffset } from '../platform/timestamps';
+import { checkAmount } from './amount';
 import { isObject } from './exact-json';
 
 /*
@@ -26,8 +26,10 @@ function jsonType(value: unknown): string {
   return Array.isArray(value) ? 'array' : typeof value;
 }
 
-const typeError = (expected: string, value: unknown, path: string): FieldError =>
-  ({ path, message: `Invalid input: expected ${expected}, received ${jsonType(value)}` });
+const typeError = (expected: string, value: unknown, path: string): FieldError => ({
+  path,
+  message: `Invalid input: expected ${expected}, received ${jsonType(value)}`,
+});
 
 /** Checks that a value is a string; `refine` then adds the field's own errors. */
 function string(refine: (value: string, path: string, errors: FieldError[]) => void): FieldCheck<string> {
@@ -66,7 +68,11 @@ function text(max = MAX_TEXT): FieldCheck<string> {
 
 const timestamp = string((value, path, errors) => {
   if (!isRfc3339WithOffset(value)) {
-    errors.push({ path, message: 'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z (a source mapping can supply the time zone of naive timestamps)' });
+    errors.push({
+      path,
+      message:
+        'must be an RFC 3339 timestamp with an offset, e.g. 2026-03-01T09:30:00Z (a source mapping can supply the time zone of naive timestamps)',
+    });
   }
 });
 
@@ -76,13 +82,15 @@ const currency = string((value, path, errors) => {
 });
 
 const country = string((value, path, errors) => {
-  if (!ISO_COUNTRY_CODES.has(value)) errors.push({ path, message: 'must be an ISO 3166-1 alpha-2 country code such as US' });
+  if (!ISO_COUNTRY_CODES.has(value))
+    errors.push({ path, message: 'must be an ISO 3166-1 alpha-2 country code such as US' });
 });
 
 /** An amount as a finite number or decimal text, stored normalized (`012.50` -> `12.5`). */
 const amount: FieldCheck<string> = (value, path, errors) => {
   // A JSON number reaches here only when it was exactly representable (see parseExactJson).
-  const decimal = typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+  const decimal =
+    typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
   if (decimal === undefined) {
     errors.push({ path, message: 'must be a number or a decimal string' });
     return value as string;
@@ -116,8 +124,10 @@ const attributes: FieldCheck<Record<string, unknown>> = (value, path, errors) =>
 };
 
 /** An optional field that may also be null; absent or null is stored as null. */
-const nullish = <T>(check: FieldCheck<T>): FieldCheck<T | null> =>
-  (value, path, errors) => (value == null ? null : check(value, path, errors));
+const nullish =
+  <T>(check: FieldCheck<T>): FieldCheck<T | null> =>
+  (value, path, errors) =>
+    value == null ? null : check(value, path, errors);
 
 const id = text(128);
 const account = text();
@@ -146,7 +156,17 @@ function checkFields(row: Record<string, unknown>, errors: FieldError[]): Canoni
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'id', 'occurred_at', 'amount', 'currency', 'account', 'counterparty', 'type', 'country', 'counterparty_country', 'channel', 'attributes',
+  'id',
+  'occurred_at',
+  'amount',
+  'currency',
+  'account',
+  'counterparty',
+  'type',
+  'country',
+  'counterparty_country',
+  'channel',
+  'attributes',
 ] satisfies (keyof CanonicalTransaction)[]);
 
 /** Unknown keys are refused, never dropped: all of them in one error, as `Unrecognized keys: "a", "b"`. */
@@ -175,7 +195,9 @@ export type CanonicalTransaction = {
 };
 
 /** On failure, `id` is the record's id when it had a usable one, so a caller can still name the record. */
-export type Validated = { ok: true; transaction: CanonicalTransaction } | { ok: false; errors: FieldError[]; id?: string };
+export type Validated =
+  | { ok: true; transaction: CanonicalTransaction }
+  | { ok: false; errors: FieldError[]; id?: string };
 
 export function validateTransaction(candidate: unknown): Validated {
   if (!isObject(candidate)) return failure(candidate, [typeError('object', candidate, '')]);

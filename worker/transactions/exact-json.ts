@@ -28,7 +28,8 @@ export function parseExactJson(text: string, amountPath = 'amount'): unknown {
   for (const record of Array.isArray(parsed) ? parsed : [parsed]) {
     const target = locate(record, amountPath);
     const source = target && sources.get(target.holder);
-    if (target && source !== undefined && typeof target.holder[target.key] === 'number') target.holder[target.key] = source;
+    if (target && source !== undefined && typeof target.holder[target.key] === 'number')
+      target.holder[target.key] = source;
   }
   return parsed;
 }

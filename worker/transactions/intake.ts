@@ -1,7 +1,7 @@
-import { applyMapping, CANONICAL_FIELDS, type SourceMapping } from '../sources/mapping';
 import { ApiError, type FieldError } from '../platform/errors';
+import { applyMapping, CANONICAL_FIELDS, type SourceMapping } from '../sources/mapping';
+import { type Validated, validateTransaction } from './canonical';
 import { isObject } from './exact-json';
-import { validateTransaction, type Validated } from './canonical';
 import { csvRecords, type UploadRecord } from './readers';
 
 /**
@@ -41,7 +41,11 @@ export async function* csvUploadRecords(chunks: AsyncIterable<string>, mapped: b
     row++;
     if (record.problem) yield { row, line: record.line, problem: `line ${record.line}: ${record.problem}` };
     else if (record.fields.length !== header.length) {
-      yield { row, line: record.line, problem: `line ${record.line} has ${record.fields.length} fields; the header has ${header.length}` };
+      yield {
+        row,
+        line: record.line,
+        problem: `line ${record.line} has ${record.fields.length} fields; the header has ${header.length}`,
+      };
     } else yield { row, line: record.line, value: csvObject(header, record.fields, mapped) };
   }
 }
@@ -50,9 +54,13 @@ function checkHeader(fields: string[], mapped: boolean): string[] {
   const header = fields.map((name) => name.trim());
   const errors: FieldError[] = [];
   header.forEach((name, index) => {
-    if (header.indexOf(name) !== index) errors.push({ path: `header.${index}`, message: `column "${name}" appears twice` });
+    if (header.indexOf(name) !== index)
+      errors.push({ path: `header.${index}`, message: `column "${name}" appears twice` });
     else if (!mapped && !isCanonicalColumn(name)) {
-      errors.push({ path: `header.${index}`, message: `unknown column "${name}": use a canonical field name, attributes.<key>, or upload through a source whose mapping reads it (?source_id=)` });
+      errors.push({
+        path: `header.${index}`,
+        message: `unknown column "${name}": use a canonical field name, attributes.<key>, or upload through a source whose mapping reads it (?source_id=)`,
+      });
     }
   });
   if (errors.length > 0) throw new ApiError('validation_failed', 'The CSV header has invalid columns.', { errors });

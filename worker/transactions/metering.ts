@@ -1,13 +1,13 @@
-import { sql, type SQL } from 'drizzle-orm';
-import { usage } from '../../db/schema';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { withSystem, type Tx } from '../../db/tenant';
-import { usagePeriod, type RecordedUsage } from '../../durable-objects/usage-counter';
+import { usage } from '../../db/schema';
+import { type Tx, withSystem } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
+import { type RecordedUsage, usagePeriod } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
 import { subscriptionPlan } from '../subscription/plan';
-import { orgHub } from '../../durable-objects/org-hub';
 
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
 export type PlanAllowance = { plan: string; limit: number | null };
@@ -53,13 +53,18 @@ export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance, re
 
 export function planLimitReached(meter: UsageMeter): ApiError {
   const { plan, limit } = meter.allowance;
-  return new ApiError('payment_required',
+  return new ApiError(
+    'payment_required',
     `The ${plan} plan allows ${limit} transactions per calendar month (UTC) and ${meter.used()} have been ingested; upgrade the plan or wait for next month.`,
-    { limit, used: meter.used(), plan });
+    { limit, used: meter.used(), plan },
+  );
 }
 
 export function planLimitRowError(meter: UsageMeter): FieldError {
-  return { path: '', message: `plan limit reached: the ${meter.allowance.plan} plan allows ${meter.allowance.limit} transactions per month` };
+  return {
+    path: '',
+    message: `plan limit reached: the ${meter.allowance.plan} plan allows ${meter.allowance.limit} transactions per month`,
+  };
 }
 
 /**
@@ -69,7 +74,8 @@ export function planLimitRowError(meter: UsageMeter): FieldError {
 export async function rolloverUsage(env: Env, db: Database, now = new Date()): Promise<number> {
   const previous = usagePeriod(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)));
   const orgIds = await withSystem(db, (tx) =>
-    tx.selectDistinct({ orgId: usage.orgId }).from(usage).where(sql`${usage.period} >= ${previous}`));
+    tx.selectDistinct({ orgId: usage.orgId }).from(usage).where(sql`${usage.period} >= ${previous}`),
+  );
   for (const { orgId } of orgIds) {
     try {
       await orgHub(env, orgId).rolloverUsage(orgId);

@@ -36,7 +36,10 @@ export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<{ te
 }
 
 /** NDJSON: one JSON value per line; blank lines are not records; a malformed line is reported with its number. */
-export async function* ndjsonRecords(chunks: AsyncIterable<string>, parse: (line: string) => unknown): AsyncGenerator<UploadRecord> {
+export async function* ndjsonRecords(
+  chunks: AsyncIterable<string>,
+  parse: (line: string) => unknown,
+): AsyncGenerator<UploadRecord> {
   let row = 0;
   for await (const { text, line } of lines(chunks)) {
     if (text.trim() === '') continue;
@@ -118,7 +121,11 @@ class CsvReader {
 
   private endRecord(): CsvRecord | undefined {
     this.endField();
-    const record: CsvRecord = { fields: this.fields, line: this.recordLine, ...(this.problem ? { problem: this.problem } : {}) };
+    const record: CsvRecord = {
+      fields: this.fields,
+      line: this.recordLine,
+      ...(this.problem ? { problem: this.problem } : {}),
+    };
     this.fields = [];
     this.problem = undefined;
     // A blank line is not a record.

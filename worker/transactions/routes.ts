@@ -1,17 +1,24 @@
+import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import type { SourceMapping } from '../sources/mapping';
 import { amountPath } from '../sources/mapping';
 import { findSource } from '../sources/service';
-import type { SourceMapping } from '../sources/mapping';
-import { z } from '@hono/zod-openapi';
 import { parseExactJson, parseExactJsonLine } from './exact-json';
 import { csvUploadRecords, recordValidator } from './intake';
 import { planAllowance, usageMeter } from './metering';
 import { ndjsonRecords, textChunks, type UploadRecord } from './readers';
-import { listQuery, transactionDetailView, transactionIdParam, transactionView, uploadQuery, uploadReportView } from './schemas';
+import {
+  listQuery,
+  transactionDetailView,
+  transactionIdParam,
+  transactionView,
+  uploadQuery,
+  uploadReportView,
+} from './schemas';
 import { findTransaction, listTransactions, transactionView as toView, violationsOf } from './store';
 import { ingestRecords } from './upload';
 
@@ -27,20 +34,27 @@ const FORMATS: Record<string, 'json' | 'ndjson' | 'csv'> = {
   'text/csv': 'csv',
 };
 
-const upload = defineRoute({ permission: 'transactions:ingest' }, {
-  method: 'post', path: '/', tags: ['transactions'], summary: 'Upload transactions: JSON array, NDJSON or CSV (streamed)',
-  description: 'Body: `application/json` (an array of at most 10,000), `application/x-ndjson` or `text/csv` with a header row, ' +
-    'up to 100 MB. With `source_id` the rows are read through that source\'s mapping. Uploads are not evaluated in real time: run a scan.',
-  request: { query: uploadQuery },
-  responses: {
-    200: jsonResponse(uploadReportView, 'What happened to each row'),
-    ...problemResponses,
-    402: problemOf('Plan limit reached before any row could be stored'),
-    413: problemOf('Body over 100 MB, or a JSON array over 10,000 rows'),
-    415: problemOf('Unsupported content type'),
-    503: problemOf('The database failed mid-file; says how many rows were committed'),
+const upload = defineRoute(
+  { permission: 'transactions:ingest' },
+  {
+    method: 'post',
+    path: '/',
+    tags: ['transactions'],
+    summary: 'Upload transactions: JSON array, NDJSON or CSV (streamed)',
+    description:
+      'Body: `application/json` (an array of at most 10,000), `application/x-ndjson` or `text/csv` with a header row, ' +
+      "up to 100 MB. With `source_id` the rows are read through that source's mapping. Uploads are not evaluated in real time: run a scan.",
+    request: { query: uploadQuery },
+    responses: {
+      200: jsonResponse(uploadReportView, 'What happened to each row'),
+      ...problemResponses,
+      402: problemOf('Plan limit reached before any row could be stored'),
+      413: problemOf('Body over 100 MB, or a JSON array over 10,000 rows'),
+      415: problemOf('Unsupported content type'),
+      503: problemOf('The database failed mid-file; says how many rows were committed'),
+    },
   },
-});
+);
 transactionsRoutes.openapi(upload, async (c) => {
   const { orgId } = c.var.caller;
   const format = uploadFormat(c.req.header('content-type'));
@@ -61,17 +75,29 @@ transactionsRoutes.openapi(upload, async (c) => {
 });
 
 function uploadFormat(contentType: string | undefined): 'json' | 'ndjson' | 'csv' {
-  const [mediaType = '', ...params] = (contentType ?? '').toLowerCase().split(';').map((part) => part.trim());
-  const charset = params.find((param) => param.startsWith('charset='))?.slice('charset='.length).replaceAll('"', '');
+  const [mediaType = '', ...params] = (contentType ?? '')
+    .toLowerCase()
+    .split(';')
+    .map((part) => part.trim());
+  const charset = params
+    .find((param) => param.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replaceAll('"', '');
   const format = FORMATS[mediaType];
   if (!format || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new ApiError('unsupported_media_type',
-      'Send application/json (an array), application/x-ndjson or text/csv, encoded as UTF-8.');
+    throw new ApiError(
+      'unsupported_media_type',
+      'Send application/json (an array), application/x-ndjson or text/csv, encoded as UTF-8.',
+    );
   }
   return format;
 }
 
-async function uploadRecords(format: 'json' | 'ndjson' | 'csv', body: ReadableStream<Uint8Array>, mapping: SourceMapping | undefined): Promise<AsyncIterable<UploadRecord>> {
+async function uploadRecords(
+  format: 'json' | 'ndjson' | 'csv',
+  body: ReadableStream<Uint8Array>,
+  mapping: SourceMapping | undefined,
+): Promise<AsyncIterable<UploadRecord>> {
   const path = mapping ? amountPath(mapping) : 'amount';
   if (format === 'ndjson') return ndjsonRecords(textChunks(body), (line) => parseExactJsonLine(line, path));
   if (format === 'csv') return csvUploadRecords(textChunks(body), mapping !== undefined);
@@ -88,9 +114,13 @@ function parseJsonArray(text: string, amountPath: string): unknown[] {
   } catch (error) {
     throw new ApiError('bad_request', `The body is not valid JSON: ${(error as Error).message}`);
   }
-  if (!Array.isArray(parsed)) throw new ApiError('bad_request', 'An application/json upload is an array of transactions.');
+  if (!Array.isArray(parsed))
+    throw new ApiError('bad_request', 'An application/json upload is an array of transactions.');
   if (parsed.length > MAX_JSON_ARRAY_ROWS) {
-    throw new ApiError('payload_too_large', `A JSON array holds at most ${MAX_JSON_ARRAY_ROWS} transactions; send NDJSON or CSV for more.`);
+    throw new ApiError(
+      'payload_too_large',
+      `A JSON array holds at most ${MAX_JSON_ARRAY_ROWS} transactions; send NDJSON or CSV for more.`,
+    );
   }
   return parsed;
 }
@@ -100,7 +130,11 @@ async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): 
   let size = 0;
   for await (const chunk of readingErrorsAsProblems(textChunks(body))) {
     size += chunk.length;
-    if (size > maxBytes) throw new ApiError('payload_too_large', `A JSON array body may be at most ${maxBytes / 1024 / 1024} MB; send NDJSON or CSV for more.`);
+    if (size > maxBytes)
+      throw new ApiError(
+        'payload_too_large',
+        `A JSON array body may be at most ${maxBytes / 1024 / 1024} MB; send NDJSON or CSV for more.`,
+      );
     parts.push(chunk);
   }
   return parts.join('');
@@ -119,42 +153,72 @@ async function* readingErrorsAsProblems<T>(source: AsyncIterable<T>): AsyncGener
   }
 }
 
-const list = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/', tags: ['transactions'], summary: 'Browse transactions, newest first',
-  request: { query: listQuery },
-  responses: { 200: jsonResponse(pageOf(transactionView), 'A page of transactions'), ...problemResponses },
-});
+const list = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/',
+    tags: ['transactions'],
+    summary: 'Browse transactions, newest first',
+    request: { query: listQuery },
+    responses: { 200: jsonResponse(pageOf(transactionView), 'A page of transactions'), ...problemResponses },
+  },
+);
 transactionsRoutes.openapi(list, async (c) => {
   const { orgId } = c.var.caller;
   const query = c.req.valid('query');
   const cursor = decodeCursor(query.cursor, z.tuple([z.string().max(64), z.string().max(128)]));
-  const rows = await withTenant(c.var.database(), orgId, (tx) => listTransactions(tx, {
-    account: query.account, type: query.type, from: query.from, to: query.to, minAmount: query.min_amount, maxAmount: query.max_amount,
-  }, cursor, query.limit));
-  return c.json(toPage(rows, query.limit, toView, (row) => [row.occurredAt, row.id]), 200);
+  const rows = await withTenant(c.var.database(), orgId, (tx) =>
+    listTransactions(
+      tx,
+      {
+        account: query.account,
+        type: query.type,
+        from: query.from,
+        to: query.to,
+        minAmount: query.min_amount,
+        maxAmount: query.max_amount,
+      },
+      cursor,
+      query.limit,
+    ),
+  );
+  return c.json(
+    toPage(rows, query.limit, toView, (row) => [row.occurredAt, row.id]),
+    200,
+  );
 });
 
-const getOne = defineRoute({ permission: 'data:read' }, {
-  method: 'get', path: '/{id}', tags: ['transactions'], summary: 'One transaction (by the id as pushed, URL-encoded) with its violations',
-  request: { params: transactionIdParam },
-  responses: { 200: jsonResponse(transactionDetailView, 'The transaction'), ...problemResponses },
-});
+const getOne = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/{id}',
+    tags: ['transactions'],
+    summary: 'One transaction (by the id as pushed, URL-encoded) with its violations',
+    request: { params: transactionIdParam },
+    responses: { 200: jsonResponse(transactionDetailView, 'The transaction'), ...problemResponses },
+  },
+);
 transactionsRoutes.openapi(getOne, async (c) => {
   const { orgId } = c.var.caller;
   const detail = await withTenant(c.var.database(), orgId, async (tx) => {
     const row = await findTransaction(tx, c.req.valid('param').id);
     if (!row) throw new ApiError('not_found', 'Transaction was not found.');
-    return { ...toView(row), violations: (await violationsOf(tx, row.internalId)).map((v) => ({
-      id: v.id,
-      rule_id: v.ruleId,
-      rule_version: v.ruleVersion,
-      severity: v.severity,
-      risk_score: Number(v.riskScore),
-      explanation: v.explanation,
-      evidence: v.evidence,
-      status: v.status,
-      detected_at: v.detectedAt.toISOString(),
-    })) };
+    return {
+      ...toView(row),
+      violations: (await violationsOf(tx, row.internalId)).map((v) => ({
+        id: v.id,
+        rule_id: v.ruleId,
+        rule_version: v.ruleVersion,
+        severity: v.severity,
+        risk_score: Number(v.riskScore),
+        explanation: v.explanation,
+        evidence: v.evidence,
+        status: v.status,
+        detected_at: v.detectedAt.toISOString(),
+      })),
+    };
   });
   return c.json(detail, 200);
 });

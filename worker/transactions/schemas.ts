@@ -1,10 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { fieldErrors } from '../platform/responses';
-import { checkAmount } from './amount';
 import { instant } from '../platform/timestamps';
+import { checkAmount } from './amount';
 
-const decimal = z.string().refine((value) => !('error' in checkAmount(value)), 'must be a non-negative decimal with at most 4 decimal places');
+const decimal = z
+  .string()
+  .refine((value) => !('error' in checkAmount(value)), 'must be a non-negative decimal with at most 4 decimal places');
 
 export const listQuery = pageQuery.extend({
   account: z.string().min(1).max(256).optional(),
@@ -21,21 +23,23 @@ export const uploadQuery = z.object({
 
 export const transactionIdParam = z.object({ id: z.string().min(1).max(128) });
 
-export const transactionView = z.object({
-  id: z.string(),
-  occurred_at: z.string(),
-  amount: z.string(),
-  currency: z.string(),
-  account: z.string(),
-  counterparty: z.string().nullable(),
-  type: z.string().nullable(),
-  country: z.string().nullable(),
-  counterparty_country: z.string().nullable(),
-  channel: z.string().nullable(),
-  attributes: z.record(z.string(), z.unknown()),
-  source_id: z.string().nullable(),
-  ingested_at: z.string(),
-}).openapi('Transaction');
+export const transactionView = z
+  .object({
+    id: z.string(),
+    occurred_at: z.string(),
+    amount: z.string(),
+    currency: z.string(),
+    account: z.string(),
+    counterparty: z.string().nullable(),
+    type: z.string().nullable(),
+    country: z.string().nullable(),
+    counterparty_country: z.string().nullable(),
+    channel: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    source_id: z.string().nullable(),
+    ingested_at: z.string(),
+  })
+  .openapi('Transaction');
 
 const transactionViolationView = z.object({
   id: z.uuid(),
@@ -49,13 +53,17 @@ const transactionViolationView = z.object({
   detected_at: z.string(),
 });
 
-export const transactionDetailView = transactionView.extend({
-  violations: z.array(transactionViolationView),
-}).openapi('TransactionDetail');
+export const transactionDetailView = transactionView
+  .extend({
+    violations: z.array(transactionViolationView),
+  })
+  .openapi('TransactionDetail');
 
-export const uploadReportView = z.object({
-  accepted: z.number().int(),
-  duplicates: z.number().int(),
-  rejected: z.number().int(),
-  errors: z.array(z.object({ row: z.number().int(), line: z.number().int().optional(), errors: fieldErrors })),
-}).openapi('UploadReport');
+export const uploadReportView = z
+  .object({
+    accepted: z.number().int(),
+    duplicates: z.number().int(),
+    rejected: z.number().int(),
+    errors: z.array(z.object({ row: z.number().int(), line: z.number().int().optional(), errors: fieldErrors })),
+  })
+  .openapi('UploadReport');

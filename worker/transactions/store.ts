@@ -1,17 +1,24 @@
-import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import type { CanonicalTransaction } from './canonical';
 import { formatInstant } from '../platform/timestamps';
+import type { CanonicalTransaction } from './canonical';
 
 /**
  * Stores a batch in one statement: the rows travel as a single JSON parameter expanded by
  * json_to_recordset (far cheaper than thousands of bind parameters). A repeated id changes
  * nothing. Returns the internal id of each newly stored row by its external id.
  */
-export async function insertTransactions(tx: Tx, orgId: string, sourceId: string | null, rows: CanonicalTransaction[]): Promise<Map<string, number>> {
+export async function insertTransactions(
+  tx: Tx,
+  orgId: string,
+  sourceId: string | null,
+  rows: CanonicalTransaction[],
+): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
-  const stored = await tx.execute<{ id: string; external_id: string }>(sql`${insertStatement(orgId, sourceId, rows)} returning id, external_id`);
+  const stored = await tx.execute<{ id: string; external_id: string }>(
+    sql`${insertStatement(orgId, sourceId, rows)} returning id, external_id`,
+  );
   return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
 }
 
@@ -20,7 +27,12 @@ export async function insertTransactions(tx: Tx, orgId: string, sourceId: string
  * within the batch or already stored are skipped by ON CONFLICT, so the command's row count is the
  * number of new transactions. Not returning 5,000 rows a batch saves Postgres and the isolate work.
  */
-export async function storeTransactions(tx: Tx, orgId: string, sourceId: string | null, rows: CanonicalTransaction[]): Promise<number> {
+export async function storeTransactions(
+  tx: Tx,
+  orgId: string,
+  sourceId: string | null,
+  rows: CanonicalTransaction[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const result = await tx.execute(insertStatement(orgId, sourceId, rows));
   return result.count;
@@ -80,7 +92,12 @@ const transactionColumns = {
 
 type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
 
-export async function listTransactions(tx: Tx, filters: TransactionFilters, cursor: TransactionCursor | undefined, limit: number) {
+export async function listTransactions(
+  tx: Tx,
+  filters: TransactionFilters,
+  cursor: TransactionCursor | undefined,
+  limit: number,
+) {
   const conditions: (SQL | undefined)[] = [
     filters.account === undefined ? undefined : eq(transactions.account, filters.account),
     filters.type === undefined ? undefined : eq(transactions.type, filters.type),
@@ -88,30 +105,43 @@ export async function listTransactions(tx: Tx, filters: TransactionFilters, curs
     filters.to === undefined ? undefined : lt(transactions.occurredAt, sql`${filters.to}::timestamptz`),
     filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
     filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
-    cursor === undefined ? undefined
+    cursor === undefined
+      ? undefined
       : sql`(${transactions.occurredAt}, ${transactions.externalId}) < (${cursor[0]}::timestamptz, ${cursor[1]})`,
   ];
-  return tx.select(transactionColumns).from(transactions).where(and(...conditions))
-    .orderBy(desc(transactions.occurredAt), desc(transactions.externalId)).limit(limit + 1);
+  return tx
+    .select(transactionColumns)
+    .from(transactions)
+    .where(and(...conditions))
+    .orderBy(desc(transactions.occurredAt), desc(transactions.externalId))
+    .limit(limit + 1);
 }
 
 export async function findTransaction(tx: Tx, externalId: string) {
-  const [row] = await tx.select(transactionColumns).from(transactions).where(eq(transactions.externalId, externalId)).limit(1);
+  const [row] = await tx
+    .select(transactionColumns)
+    .from(transactions)
+    .where(eq(transactions.externalId, externalId))
+    .limit(1);
   return row;
 }
 
 export async function violationsOf(tx: Tx, transactionId: number) {
-  return tx.select({
-    id: violations.id,
-    ruleId: violations.ruleId,
-    ruleVersion: violations.ruleVersion,
-    severity: violations.severity,
-    riskScore: violations.riskScore,
-    explanation: violations.explanation,
-    evidence: violations.evidence,
-    status: violations.status,
-    detectedAt: violations.detectedAt,
-  }).from(violations).where(eq(violations.transactionId, transactionId)).orderBy(desc(violations.detectedAt));
+  return tx
+    .select({
+      id: violations.id,
+      ruleId: violations.ruleId,
+      ruleVersion: violations.ruleVersion,
+      severity: violations.severity,
+      riskScore: violations.riskScore,
+      explanation: violations.explanation,
+      evidence: violations.evidence,
+      status: violations.status,
+      detectedAt: violations.detectedAt,
+    })
+    .from(violations)
+    .where(eq(violations.transactionId, transactionId))
+    .orderBy(desc(violations.detectedAt));
 }
 
 /** The canonical shape (contract section 4), as stored: amount as an exact decimal string, instants in UTC. */

@@ -41,7 +41,8 @@ class UploadTally {
 
   batchCommitted(index: number): void {
     this.committed.add(index);
-    while (this.committed.has(this.firstUncommitted)) this.committedThroughRow = this.lastRows[this.firstUncommitted++]!;
+    while (this.committed.has(this.firstUncommitted))
+      this.committedThroughRow = this.lastRows[this.firstUncommitted++]!;
   }
 
   reject(row: number, line: number | undefined, errors: FieldError[]): void {
@@ -66,7 +67,11 @@ class UploadTally {
  * parsed: Postgres then uses both cores of a small machine while the isolate validates. Usage is
  * reserved per batch; rows past the plan's limit are rejected (or 402 when none was accepted).
  */
-export async function ingestRecords(target: UploadTarget, records: AsyncIterable<UploadRecord>, toTransaction: (value: unknown) => Validated): Promise<UploadReport> {
+export async function ingestRecords(
+  target: UploadTarget,
+  records: AsyncIterable<UploadRecord>,
+  toTransaction: (value: unknown) => Validated,
+): Promise<UploadReport> {
   const tally = new UploadTally();
   let batch: Candidate[] = [];
   const writing: Promise<void>[] = [];
@@ -78,10 +83,15 @@ export async function ingestRecords(target: UploadTarget, records: AsyncIterable
     while (writing.length >= concurrent) await writing.shift();
     if (failure || candidates.length === 0) return;
     const index = tally.batchStarted(candidates);
-    writing.push(storeBatch(target, tally, candidates).then(() => tally.batchCommitted(index), (error: unknown) => {
-      log('error', 'upload batch failed', { error: String(error), first_row: candidates[0]!.row });
-      failure ??= { firstRow: candidates[0]!.row, lastRow: candidates[candidates.length - 1]!.row };
-    }));
+    writing.push(
+      storeBatch(target, tally, candidates).then(
+        () => tally.batchCommitted(index),
+        (error: unknown) => {
+          log('error', 'upload batch failed', { error: String(error), first_row: candidates[0]!.row });
+          failure ??= { firstRow: candidates[0]!.row, lastRow: candidates[candidates.length - 1]!.row };
+        },
+      ),
+    );
   };
 
   for await (const record of records) {
@@ -115,9 +125,17 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
   let outcome: { stored: number; alreadyStored: Set<string> };
   try {
     outcome = await withTenant(target.db, target.orgId, async (tx) => ({
-      stored: await storeTransactions(tx, target.orgId, target.sourceId, allowed.map((c) => c.transaction)),
+      stored: await storeTransactions(
+        tx,
+        target.orgId,
+        target.sourceId,
+        allowed.map((c) => c.transaction),
+      ),
       // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
-      alreadyStored: await existingExternalIds(tx, refused.map((c) => c.transaction.id)),
+      alreadyStored: await existingExternalIds(
+        tx,
+        refused.map((c) => c.transaction.id),
+      ),
     }));
   } catch (error) {
     await target.meter.release(granted).catch(() => undefined);
@@ -137,10 +155,12 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
 }
 
 function databaseFailure(tally: UploadTally, failure: BatchFailure): ApiError {
-  return new ApiError('service_unavailable',
+  return new ApiError(
+    'service_unavailable',
     `The database failed while storing rows ${failure.firstRow} to ${failure.lastRow}. ` +
-    `${tally.accepted} new rows were committed (every row up to row ${tally.committedThroughRow} is stored). ` +
-    'Re-sending the whole file is safe: stored rows are reported as duplicates.',
+      `${tally.accepted} new rows were committed (every row up to row ${tally.committedThroughRow} is stored). ` +
+      'Re-sending the whole file is safe: stored rows are reported as duplicates.',
     { committed: tally.accepted, committed_through_row: tally.committedThroughRow },
-    { 'Retry-After': '30' });
+    { 'Retry-After': '30' },
+  );
 }

@@ -1,14 +1,14 @@
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { users } from '../../db/schema';
-import { withTenant, type Tx } from '../../db/tenant';
+import { type Tx, withTenant } from '../../db/tenant';
 import { hashPassword, passwordCost } from '../auth/passwords';
 import { isUniqueViolation, revokeUserSessions } from '../auth/service';
 import type { Env } from '../env';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
 import type { Caller } from '../platform/context';
 import { ApiError, notFound } from '../platform/errors';
-import { toPage, type Page } from '../platform/pagination';
+import { type Page, toPage } from '../platform/pagination';
 import type { Role } from '../platform/permissions';
 import { subscriptionPlan } from '../subscription/plan';
 import type { CreateUserInput, ManagedUserView, UpdateUserInput } from './schemas';
@@ -27,35 +27,55 @@ function toUserView(row: UserRow): ManagedUserView {
   };
 }
 
-export async function createUser(env: Env, db: Database, caller: Caller, origin: AuditOrigin, input: CreateUserInput): Promise<ManagedUserView> {
+export async function createUser(
+  env: Env,
+  db: Database,
+  caller: Caller,
+  origin: AuditOrigin,
+  input: CreateUserInput,
+): Promise<ManagedUserView> {
   const { orgId } = caller;
   const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
   try {
     return await withTenant(db, orgId, async (tx) => {
       await lockOrganizationUsers(tx, orgId);
       await assertSeatAvailable(tx, orgId);
-      const [row] = await tx.insert(users)
+      const [row] = await tx
+        .insert(users)
         .values({ orgId, email: input.email, fullName: input.full_name, role: input.role, passwordHash })
         .returning();
       await recordAudit(tx, origin, {
-        orgId, actorId: caller.userId, action: 'user.created', targetType: 'user', targetId: row!.id,
+        orgId,
+        actorId: caller.userId,
+        action: 'user.created',
+        targetType: 'user',
+        targetId: row!.id,
         details: { email: row!.email, role: row!.role },
       });
       return toUserView(row!);
     });
   } catch (error) {
-    if (isUniqueViolation(error, 'users_email_unique')) throw new ApiError('conflict', 'An account with this email already exists.');
+    if (isUniqueViolation(error, 'users_email_unique'))
+      throw new ApiError('conflict', 'An account with this email already exists.');
     throw error;
   }
 }
 
 /** The organization's users in email order; the cursor is the last email seen. */
-export async function listUsers(db: Database, orgId: string, limit: number, after: string | undefined): Promise<Page<ManagedUserView>> {
+export async function listUsers(
+  db: Database,
+  orgId: string,
+  limit: number,
+  after: string | undefined,
+): Promise<Page<ManagedUserView>> {
   const rows = await withTenant(db, orgId, (tx) =>
-    tx.select().from(users)
+    tx
+      .select()
+      .from(users)
       .where(and(eq(users.orgId, orgId), after === undefined ? undefined : gt(users.email, after)))
       .orderBy(asc(users.email))
-      .limit(limit + 1));
+      .limit(limit + 1),
+  );
   return toPage(rows, limit, toUserView, (row) => [row.email]);
 }
 
@@ -66,19 +86,31 @@ export async function getUser(db: Database, orgId: string, id: string): Promise<
 }
 
 /** Changes role and/or active flag; each change is audited, and deactivation ends every session. */
-export async function updateUser(db: Database, caller: Caller, origin: AuditOrigin, id: string, input: UpdateUserInput): Promise<ManagedUserView> {
+export async function updateUser(
+  db: Database,
+  caller: Caller,
+  origin: AuditOrigin,
+  id: string,
+  input: UpdateUserInput,
+): Promise<ManagedUserView> {
   const { orgId } = caller;
   return withTenant(db, orgId, async (tx) => {
     await lockOrganizationUsers(tx, orgId);
     const current = await findUser(tx, id);
     if (!current) throw notFound('User');
-    if (current.role === 'super_admin') throw new ApiError('forbidden', 'Platform operators are managed from the command line.');
+    if (current.role === 'super_admin')
+      throw new ApiError('forbidden', 'Platform operators are managed from the command line.');
     const role = input.role ?? current.role;
     const isActive = input.is_active ?? current.isActive;
-    const losesAdmin = current.role === 'compliance_admin' && current.isActive && (role !== 'compliance_admin' || !isActive);
+    const losesAdmin =
+      current.role === 'compliance_admin' && current.isActive && (role !== 'compliance_admin' || !isActive);
     if (losesAdmin) await assertAnotherActiveAdmin(tx, orgId, id);
     if (isActive && !current.isActive) await assertSeatAvailable(tx, orgId);
-    const [row] = await tx.update(users).set({ role, isActive, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+    const [row] = await tx
+      .update(users)
+      .set({ role, isActive, updatedAt: new Date() })
+      .where(eq(users.id, id))
+      .returning();
     if (!isActive && current.isActive) await revokeUserSessions(tx, id);
     const audit = (action: string, details: Record<string, unknown> = {}) =>
       recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
@@ -103,20 +135,36 @@ async function lockOrganizationUsers(tx: Tx, orgId: string): Promise<void> {
 async function assertSeatAvailable(tx: Tx, orgId: string): Promise<void> {
   const plan = await subscriptionPlan(tx, orgId);
   if (plan.maxUsers === null) return;
-  const [active] = await tx.select({ used: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
+  const [active] = await tx
+    .select({ used: count() })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
   const used = active?.used ?? 0;
   const limit = plan.maxUsers;
   if (used >= limit) {
-    throw new ApiError('payment_required', `The ${plan.id} plan allows ${limit} active users; deactivate one or upgrade the plan.`, {
-      limit, used, plan: plan.id,
-    });
+    throw new ApiError(
+      'payment_required',
+      `The ${plan.id} plan allows ${limit} active users; deactivate one or upgrade the plan.`,
+      {
+        limit,
+        used,
+        plan: plan.id,
+      },
+    );
   }
 }
 
 async function assertAnotherActiveAdmin(tx: Tx, orgId: string, userId: string): Promise<void> {
-  const [others] = await tx.select({ n: count() }).from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.role, 'compliance_admin'), eq(users.isActive, true), ne(users.id, userId)));
+  const [others] = await tx
+    .select({ n: count() })
+    .from(users)
+    .where(
+      and(eq(users.orgId, orgId), eq(users.role, 'compliance_admin'), eq(users.isActive, true), ne(users.id, userId)),
+    );
   if (!others?.n) {
-    throw new ApiError('conflict', 'This is the last active compliance_admin of the organization; make another user compliance_admin first.');
+    throw new ApiError(
+      'conflict',
+      'This is the last active compliance_admin of the organization; make another user compliance_admin first.',
+    );
   }
 }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { transactions, violationEvents, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { recordAudit, type AuditOrigin } from '../platform/audit';
+import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
 import type { Severity } from '../rules/language';
@@ -20,34 +20,53 @@ type ViolationFilters = {
   transaction_id?: string;
 };
 
-const selection = { violation: violations, externalId: transactions.externalId, sortAt: sql<string>`${violations.detectedAt}::text` };
+const selection = {
+  violation: violations,
+  externalId: transactions.externalId,
+  sortAt: sql<string>`${violations.detectedAt}::text`,
+};
 type SelectedRow = { violation: typeof violations.$inferSelect; externalId: string };
 
 const violationCursor = z.tuple([z.string(), z.uuid()]);
 
 export async function listViolations(tx: Tx, filters: ViolationFilters) {
   const after = decodeCursor(filters.cursor, violationCursor);
-  const rows = await tx.select(selection).from(violations)
+  const rows = await tx
+    .select(selection)
+    .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
-    .where(and(
-      filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
-      filters.status ? eq(violations.status, filters.status) : undefined,
-      filters.severity ? eq(violations.severity, filters.severity) : undefined,
-      filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
-      filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
-      after ? or(lt(violations.detectedAt, sql`${after[0]}::timestamptz`), and(eq(violations.detectedAt, sql`${after[0]}::timestamptz`), lt(violations.id, after[1]))) : undefined,
-    ))
+    .where(
+      and(
+        filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
+        filters.status ? eq(violations.status, filters.status) : undefined,
+        filters.severity ? eq(violations.severity, filters.severity) : undefined,
+        filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
+        filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
+        after
+          ? or(
+              lt(violations.detectedAt, sql`${after[0]}::timestamptz`),
+              and(eq(violations.detectedAt, sql`${after[0]}::timestamptz`), lt(violations.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
     .orderBy(desc(violations.detectedAt), desc(violations.id))
     .limit(filters.limit + 1);
   return toPage(rows, filters.limit, violationView, (r) => [r.sortAt, r.violation.id]);
 }
 
 export async function getViolation(tx: Tx, id: string) {
-  const [row] = await tx.select(selection).from(violations)
+  const [row] = await tx
+    .select(selection)
+    .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
     .where(eq(violations.id, id));
   if (!row) throw notFound('Violation');
-  const history = await tx.select().from(violationEvents).where(eq(violationEvents.violationId, id)).orderBy(asc(violationEvents.createdAt), asc(violationEvents.id));
+  const history = await tx
+    .select()
+    .from(violationEvents)
+    .where(eq(violationEvents.violationId, id))
+    .orderBy(asc(violationEvents.createdAt), asc(violationEvents.id));
   return {
     ...violationView(row),
     history: history.map((event) => ({
@@ -62,14 +81,36 @@ export async function getViolation(tx: Tx, id: string) {
 
 /** Moves a violation to `status`, keeping the change and its comment in the violation's history. */
 export async function changeViolationStatus(
-  tx: Tx, origin: AuditOrigin, orgId: string, actorId: string, id: string, change: { status: ViolationStatus; comment?: string },
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  id: string,
+  change: { status: ViolationStatus; comment?: string },
 ) {
-  const [current] = await tx.select({ status: violations.status }).from(violations).where(eq(violations.id, id)).for('update');
+  const [current] = await tx
+    .select({ status: violations.status })
+    .from(violations)
+    .where(eq(violations.id, id))
+    .for('update');
   if (!current) throw notFound('Violation');
   await tx.update(violations).set({ status: change.status, updatedAt: sql`now()` }).where(eq(violations.id, id));
-  await tx.insert(violationEvents).values({ orgId, violationId: id, fromStatus: current.status, toStatus: change.status, comment: change.comment ?? null, actorId });
+  await tx
+    .insert(violationEvents)
+    .values({
+      orgId,
+      violationId: id,
+      fromStatus: current.status,
+      toStatus: change.status,
+      comment: change.comment ?? null,
+      actorId,
+    });
   await recordAudit(tx, origin, {
-    orgId, actorId, action: 'violation.status_changed', targetType: 'violation', targetId: id,
+    orgId,
+    actorId,
+    action: 'violation.status_changed',
+    targetType: 'violation',
+    targetId: id,
     details: { from: current.status, to: change.status, comment: change.comment ?? null },
   });
   return getViolation(tx, id);

@@ -1,18 +1,35 @@
 import { useQueryClient } from '@tanstack/react-query';
 import {
-  Activity, BookOpenCheck, CreditCard, FileText, Gauge, LogOut, Menu, Plug, ScanSearch, ScrollText, ShieldAlert, Users, X,
+  Activity,
+  BookOpenCheck,
+  CreditCard,
+  FileText,
+  Gauge,
+  LogOut,
+  Menu,
+  Plug,
+  ScanSearch,
+  ScrollText,
+  ShieldAlert,
+  Users,
+  X,
 } from 'lucide-react';
-import { useCallback, useEffect, useRef, useState, type ComponentType } from 'react';
+import { type ComponentType, useCallback, useEffect, useRef, useState } from 'react';
 import { Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import type { Permission } from '../../../worker/platform/permissions';
 import { Button } from '../components/ui/button';
 import {
-  DropdownMenu, DropdownMenuContent, DropdownMenuItem, DropdownMenuLabel, DropdownMenuSeparator, DropdownMenuTrigger,
+  DropdownMenu,
+  DropdownMenuContent,
+  DropdownMenuItem,
+  DropdownMenuLabel,
+  DropdownMenuSeparator,
+  DropdownMenuTrigger,
 } from '../components/ui/dropdown-menu';
 import { toast } from '../components/ui/toaster';
 import { signOut, useCan, useMe } from '../lib/auth';
 import { humanize } from '../lib/format';
-import { useLiveConnection, useLiveEvents, useLiveStatus, type LiveEvent } from '../lib/live';
+import { type LiveEvent, useLiveConnection, useLiveEvents, useLiveStatus } from '../lib/live';
 import { cn } from '../lib/utils';
 
 type NavItem = { to: string; label: string; icon: ComponentType<{ className?: string }>; permission: Permission };
@@ -63,8 +80,12 @@ function useViolationToasts(): (violation: LiveViolation) => void {
       pending.current = [];
       timer.current = undefined;
       const [first] = burst;
-      if (burst.length === 1 && first) toast.warning(`New ${first.severity} violation`, { description: first.explanation });
-      else toast.warning(`${burst.length} new high or critical violations`, { description: 'They are waiting in the review queue.' });
+      if (burst.length === 1 && first)
+        toast.warning(`New ${first.severity} violation`, { description: first.explanation });
+      else
+        toast.warning(`${burst.length} new high or critical violations`, {
+          description: 'They are waiting in the review queue.',
+        });
     }, TOAST_BATCH_MS);
   }, []);
 }
@@ -73,19 +94,22 @@ function useViolationToasts(): (violation: LiveViolation) => void {
 function useLiveUpdates() {
   const queryClient = useQueryClient();
   const announce = useViolationToasts();
-  const onEvent = useCallback((event: LiveEvent) => {
-    if (event.type === 'violation.created') {
-      void queryClient.invalidateQueries({ queryKey: ['violations'] });
-      void queryClient.invalidateQueries({ queryKey: ['overview'] });
-      if (ALERTING.has(event.violation.severity)) announce(event.violation);
-    } else if (event.type === 'scan.completed') {
-      void queryClient.invalidateQueries({ queryKey: ['scans'] });
-      void queryClient.invalidateQueries({ queryKey: ['violations'] });
-      void queryClient.invalidateQueries({ queryKey: ['overview'] });
-    } else if (event.type === 'alert') {
-      toast.warning(event.title, { description: event.detail });
-    }
-  }, [queryClient, announce]);
+  const onEvent = useCallback(
+    (event: LiveEvent) => {
+      if (event.type === 'violation.created') {
+        void queryClient.invalidateQueries({ queryKey: ['violations'] });
+        void queryClient.invalidateQueries({ queryKey: ['overview'] });
+        if (ALERTING.has(event.violation.severity)) announce(event.violation);
+      } else if (event.type === 'scan.completed') {
+        void queryClient.invalidateQueries({ queryKey: ['scans'] });
+        void queryClient.invalidateQueries({ queryKey: ['violations'] });
+        void queryClient.invalidateQueries({ queryKey: ['overview'] });
+      } else if (event.type === 'alert') {
+        toast.warning(event.title, { description: event.detail });
+      }
+    },
+    [queryClient, announce],
+  );
   useLiveEvents(onEvent);
 }
 
@@ -106,10 +130,12 @@ function Sidebar({ onNavigate }: { onNavigate?: () => void }) {
                     to={to}
                     end={to === '/'}
                     onClick={onNavigate}
-                    className={({ isActive }) => cn(
-                      'flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400',
-                      isActive && 'bg-slate-800 text-white',
-                    )}
+                    className={({ isActive }) =>
+                      cn(
+                        'flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-slate-300 hover:bg-slate-800 hover:text-white focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-400',
+                        isActive && 'bg-slate-800 text-white',
+                      )
+                    }
                   >
                     <Icon className="size-4" aria-hidden />
                     {label}
@@ -128,8 +154,18 @@ function LiveIndicator() {
   const status = useLiveStatus();
   const label = status === 'open' ? 'Live' : status === 'connecting' ? 'Connecting' : 'Offline';
   return (
-    <span className="flex items-center gap-2 text-xs text-muted-foreground" role="status" aria-label={`Live updates: ${label}`}>
-      <span aria-hidden className={cn('size-2 rounded-full', status === 'open' ? 'bg-emerald-500' : status === 'connecting' ? 'bg-amber-400' : 'bg-slate-400')} />
+    <span
+      className="flex items-center gap-2 text-xs text-muted-foreground"
+      role="status"
+      aria-label={`Live updates: ${label}`}
+    >
+      <span
+        aria-hidden
+        className={cn(
+          'size-2 rounded-full',
+          status === 'open' ? 'bg-emerald-500' : status === 'connecting' ? 'bg-amber-400' : 'bg-slate-400',
+        )}
+      />
       {label}
     </span>
   );
@@ -155,9 +191,17 @@ export function AppLayout() {
 
   return (
     <div className="min-h-screen lg:grid lg:grid-cols-[15rem_1fr]">
-      <a href="#main" className="sr-only focus:not-sr-only focus:fixed focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2">Skip to content</a>
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:fixed focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+      >
+        Skip to content
+      </a>
       <aside className="hidden bg-slate-900 lg:block">
-        <div className="sticky top-0">{brand}<Sidebar /></div>
+        <div className="sticky top-0">
+          {brand}
+          <Sidebar />
+        </div>
       </aside>
       {menuOpen && (
         <div className="fixed inset-0 z-40 lg:hidden" role="dialog" aria-modal="true" aria-label="Navigation">
@@ -165,7 +209,15 @@ export function AppLayout() {
           <aside className="relative h-full w-64 overflow-y-auto bg-slate-900">
             <div className="flex items-center justify-between pr-3">
               {brand}
-              <Button variant="ghost" size="icon" className="text-white hover:bg-slate-800" onClick={() => setMenuOpen(false)} aria-label="Close navigation"><X /></Button>
+              <Button
+                variant="ghost"
+                size="icon"
+                className="text-white hover:bg-slate-800"
+                onClick={() => setMenuOpen(false)}
+                aria-label="Close navigation"
+              >
+                <X />
+              </Button>
             </div>
             <Sidebar onNavigate={() => setMenuOpen(false)} />
           </aside>
@@ -173,14 +225,25 @@ export function AppLayout() {
       )}
       <div className="flex min-w-0 flex-col">
         <header className="sticky top-0 z-30 flex h-14 items-center gap-3 border-b bg-white/95 px-4 backdrop-blur md:px-6">
-          <Button variant="ghost" size="icon" className="lg:hidden" onClick={() => setMenuOpen(true)} aria-label="Open navigation"><Menu /></Button>
+          <Button
+            variant="ghost"
+            size="icon"
+            className="lg:hidden"
+            onClick={() => setMenuOpen(true)}
+            aria-label="Open navigation"
+          >
+            <Menu />
+          </Button>
           <span className="truncate text-sm font-medium text-slate-700">{me.organization.name}</span>
           <div className="ml-auto flex items-center gap-4">
             <LiveIndicator />
             <DropdownMenu>
               <DropdownMenuTrigger asChild>
                 <Button variant="outline" size="sm" aria-label={`Account menu for ${me.user.full_name}`}>
-                  <span className="flex size-6 items-center justify-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-700" aria-hidden>
+                  <span
+                    className="flex size-6 items-center justify-center rounded-full bg-indigo-100 text-xs font-semibold text-indigo-700"
+                    aria-hidden
+                  >
                     {me.user.full_name.slice(0, 1).toUpperCase()}
                   </span>
                   <span className="hidden sm:inline">{me.user.full_name}</span>
@@ -193,7 +256,11 @@ export function AppLayout() {
                   <div className="text-xs text-muted-foreground">{humanize(me.user.role)}</div>
                 </DropdownMenuLabel>
                 <DropdownMenuSeparator />
-                <DropdownMenuItem onSelect={() => { void signOut().then(() => navigate('/signin')); }}>
+                <DropdownMenuItem
+                  onSelect={() => {
+                    void signOut().then(() => navigate('/signin'));
+                  }}
+                >
                   <LogOut /> Sign out
                 </DropdownMenuItem>
               </DropdownMenuContent>

@@ -1,5 +1,5 @@
-import { Badge } from './ui/badge';
 import { humanize } from '../lib/format';
+import { Badge } from './ui/badge';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

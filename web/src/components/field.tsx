@@ -1,8 +1,14 @@
-import { useId, type ReactElement, cloneElement } from 'react';
+import { cloneElement, type ReactElement, useId } from 'react';
 import { Label } from './ui/label';
 
 /** A labelled control with its hint and error wired to aria-describedby / aria-invalid. */
-export function Field({ label, error, hint, children, className }: {
+export function Field({
+  label,
+  error,
+  hint,
+  children,
+  className,
+}: {
   label: string;
   error?: string | undefined;
   hint?: string;
@@ -15,8 +21,16 @@ export function Field({ label, error, hint, children, className }: {
     <div className={className ?? 'grid gap-1.5'}>
       <Label htmlFor={id}>{label}</Label>
       {cloneElement(children, { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
-      {hint && <p id={`${id}-hint`} className="text-xs text-muted-foreground">{hint}</p>}
-      {error && <p id={`${id}-error`} className="text-xs text-red-600">{error}</p>}
+      {hint && (
+        <p id={`${id}-hint`} className="text-xs text-muted-foreground">
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="text-xs text-red-600">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

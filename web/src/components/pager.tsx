@@ -15,13 +15,23 @@ export function useCursorPages() {
   };
 }
 
-export function Pager({ pages, nextCursor }: { pages: ReturnType<typeof useCursorPages>; nextCursor: string | null | undefined }) {
+export function Pager({
+  pages,
+  nextCursor,
+}: {
+  pages: ReturnType<typeof useCursorPages>;
+  nextCursor: string | null | undefined;
+}) {
   if (pages.page === 1 && !nextCursor) return null;
   return (
     <nav aria-label="Pagination" className="flex items-center justify-end gap-2 pt-3">
       <span className="text-sm text-muted-foreground">Page {pages.page}</span>
-      <Button variant="outline" size="sm" onClick={pages.previous} disabled={pages.page === 1}><ChevronLeft /> Previous</Button>
-      <Button variant="outline" size="sm" onClick={() => nextCursor && pages.next(nextCursor)} disabled={!nextCursor}>Next <ChevronRight /></Button>
+      <Button variant="outline" size="sm" onClick={pages.previous} disabled={pages.page === 1}>
+        <ChevronLeft /> Previous
+      </Button>
+      <Button variant="outline" size="sm" onClick={() => nextCursor && pages.next(nextCursor)} disabled={!nextCursor}>
+        Next <ChevronRight />
+      </Button>
     </nav>
   );
 }

@@ -9,25 +9,47 @@ export function LoadingState({ rows = 5, label = 'Loading' }: { rows?: number; l
   return (
     <div role="status" aria-live="polite" className="grid gap-2 py-2">
       <span className="sr-only">{label}…</span>
-      {Array.from({ length: rows }, (_, index) => <Skeleton key={index} className="h-9 w-full" />)}
+      {Array.from({ length: rows }, (_, index) => (
+        <Skeleton key={index} className="h-9 w-full" />
+      ))}
     </div>
   );
 }
 
-export function ErrorState({ error, onRetry, title = 'Could not load this' }: { error: unknown; onRetry?: () => void; title?: string }) {
+export function ErrorState({
+  error,
+  onRetry,
+  title = 'Could not load this',
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  title?: string;
+}) {
   return (
     <Alert variant="destructive">
       <AlertCircle />
       <AlertTitle>{title}</AlertTitle>
       <AlertDescription className="flex flex-wrap items-center justify-between gap-3">
         <span>{problemMessage(error)}</span>
-        {onRetry && <Button size="sm" variant="outline" onClick={onRetry}><RefreshCw /> Try again</Button>}
+        {onRetry && (
+          <Button size="sm" variant="outline" onClick={onRetry}>
+            <RefreshCw /> Try again
+          </Button>
+        )}
       </AlertDescription>
     </Alert>
   );
 }
 
-export function EmptyState({ title, description, action }: { title: string; description?: ReactNode; action?: ReactNode }) {
+export function EmptyState({
+  title,
+  description,
+  action,
+}: {
+  title: string;
+  description?: ReactNode;
+  action?: ReactNode;
+}) {
   return (
     <div className="flex flex-col items-center gap-2 rounded-lg border border-dashed bg-white px-6 py-10 text-center">
       <Inbox aria-hidden className="size-8 text-slate-400" />

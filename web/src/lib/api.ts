@@ -1,5 +1,5 @@
 import type { FieldError } from '../../../worker/platform/errors';
-import { sessionStore, type Session } from './session';
+import { type Session, sessionStore } from './session';
 
 export type { FieldError };
 
@@ -39,7 +39,11 @@ let refreshing: Promise<boolean> | null = null;
 
 /** Single flight: every request that meets a 401 at once waits on the same refresh. */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= rotateRefreshToken().catch(() => false).finally(() => { refreshing = null; });
+  refreshing ??= rotateRefreshToken()
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
   return refreshing;
 }
 
@@ -59,7 +63,13 @@ async function rotateRefreshToken(): Promise<boolean> {
   return true;
 }
 
-type RequestOptions = { method?: string; body?: unknown; rawBody?: BodyInit; contentType?: string; signal?: AbortSignal };
+type RequestOptions = {
+  method?: string;
+  body?: unknown;
+  rawBody?: BodyInit;
+  contentType?: string;
+  signal?: AbortSignal;
+};
 
 async function send(path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -114,21 +124,27 @@ export async function uploadWithProgress<T>(
   onProgress: (progress: UploadProgress) => void,
   contentType?: string,
 ): Promise<T> {
-  const attempt = () => new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-    const request = new XMLHttpRequest();
-    request.open('POST', path);
-    const token = sessionStore.accessToken();
-    if (token) request.setRequestHeader('authorization', `Bearer ${token}`);
-    if (contentType) request.setRequestHeader('content-type', contentType);
-    request.upload.onprogress = (event) => onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : 0 });
-    request.onload = () => {
-      let parsed: unknown = request.responseText;
-      try { parsed = request.responseText ? JSON.parse(request.responseText) : undefined; } catch { /* not JSON: keep the text */ }
-      resolve({ status: request.status, body: parsed });
-    };
-    request.onerror = () => reject(new ApiProblem(0, 'Network error', 'The upload could not reach the server.'));
-    request.send(body);
-  });
+  const attempt = () =>
+    new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open('POST', path);
+      const token = sessionStore.accessToken();
+      if (token) request.setRequestHeader('authorization', `Bearer ${token}`);
+      if (contentType) request.setRequestHeader('content-type', contentType);
+      request.upload.onprogress = (event) =>
+        onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : 0 });
+      request.onload = () => {
+        let parsed: unknown = request.responseText;
+        try {
+          parsed = request.responseText ? JSON.parse(request.responseText) : undefined;
+        } catch {
+          /* not JSON: keep the text */
+        }
+        resolve({ status: request.status, body: parsed });
+      };
+      request.onerror = () => reject(new ApiProblem(0, 'Network error', 'The upload could not reach the server.'));
+      request.send(body);
+    });
   let result = await attempt();
   if (result.status === 401 && (await refreshSession())) result = await attempt();
   if (result.status < 200 || result.status >= 300) throw toProblem(result.status, result.body);

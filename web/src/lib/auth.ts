@@ -1,9 +1,9 @@
 import { useSyncExternalStore } from 'react';
 import type { z } from 'zod';
 import type { registerBody } from '../../../worker/auth/schemas';
-import { roleHas, type Permission } from '../../../worker/platform/permissions';
+import { type Permission, roleHas } from '../../../worker/platform/permissions';
 import { api, refreshSession } from './api';
-import { sessionStore, type Me, type Session } from './session';
+import { type Me, type Session, sessionStore } from './session';
 
 export function useMe(): Me | null {
   return useSyncExternalStore(sessionStore.subscribe, sessionStore.me);
@@ -27,7 +27,8 @@ export async function signOut(): Promise<void> {
   const refreshToken = sessionStore.refreshToken();
   sessionStore.end();
   // Revoking is best effort: the local session is gone either way.
-  if (refreshToken) await api('/api/auth/logout', { method: 'POST', body: { refresh_token: refreshToken } }).catch(() => undefined);
+  if (refreshToken)
+    await api('/api/auth/logout', { method: 'POST', body: { refresh_token: refreshToken } }).catch(() => undefined);
 }
 
 let restoring: Promise<void> | null = null;

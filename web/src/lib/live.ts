@@ -4,6 +4,7 @@ import { api } from './api';
 import { sessionStore } from './session';
 
 export type { LiveEvent };
+
 type LiveStatus = 'connecting' | 'open' | 'closed';
 
 type Listener = (event: LiveEvent) => void;
@@ -97,13 +98,21 @@ export function useLiveConnection(signedIn: boolean) {
 }
 
 export function useLiveStatus(): LiveStatus {
-  return useSyncExternalStore((listener) => { statusListeners.add(listener); return () => statusListeners.delete(listener); }, () => status);
+  return useSyncExternalStore(
+    (listener) => {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+    () => status,
+  );
 }
 
 /** Calls `onEvent` for every live event while the component is mounted. */
 export function useLiveEvents(onEvent: Listener) {
   useEffect(() => {
     listeners.add(onEvent);
-    return () => { listeners.delete(onEvent); };
+    return () => {
+      listeners.delete(onEvent);
+    };
   }, [onEvent]);
 }

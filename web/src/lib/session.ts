@@ -25,7 +25,11 @@ export const sessionStore = {
   accessToken: (): string | null => current?.accessToken ?? null,
   refreshToken: (): string | null => current?.refreshToken ?? sessionStorage.getItem(REFRESH_KEY),
   start(session: Session) {
-    current = { accessToken: session.access_token, refreshToken: session.refresh_token, me: { user: session.user, organization: session.organization } };
+    current = {
+      accessToken: session.access_token,
+      refreshToken: session.refresh_token,
+      me: { user: session.user, organization: session.organization },
+    };
     sessionStorage.setItem(REFRESH_KEY, session.refresh_token);
     notify();
   },

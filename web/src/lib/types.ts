@@ -4,16 +4,28 @@
  */
 import type { z } from 'zod';
 import type { organizationUsageView } from '../../../worker/admin/schemas';
-import type { overviewView } from '../../../worker/overview/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
+import type { overviewView } from '../../../worker/overview/schemas';
+import type {
+  clauseView,
+  impactView,
+  policyDetailView,
+  policyRuleView,
+  policyUploadView,
+  policyView,
+} from '../../../worker/policies/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
-import type { clauseView, impactView, policyDetailView, policyRuleView, policyUploadView, policyView } from '../../../worker/policies/schemas';
 import type { queuedScanView, scanView } from '../../../worker/scans/schemas';
-import type { previewView, sourceView, sourceWithSecret } from '../../../worker/sources/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
+import type { previewView, sourceView, sourceWithSecret } from '../../../worker/sources/schemas';
 import type { transactionDetailView, transactionView, uploadReportView } from '../../../worker/transactions/schemas';
 import type { ASSIGNABLE_ROLES, createUserBody, managedUserView } from '../../../worker/users/schemas';
-import type { updateViolationBody, violationDetailView, violationView, VIOLATION_STATUSES } from '../../../worker/violations/schemas';
+import type {
+  updateViolationBody,
+  VIOLATION_STATUSES,
+  violationDetailView,
+  violationView,
+} from '../../../worker/violations/schemas';
 
 /** Every list endpoint's page (worker/platform/pagination.ts). */
 export type { Page } from '../../../worker/platform/pagination';

@@ -1,6 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Area,
+  AreaChart,
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Cell,
+  Legend,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { SEVERITIES, SeverityBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
@@ -13,7 +25,17 @@ import type { Overview, Page, Violation } from '../lib/types';
 
 const SEVERITY_COLORS = { low: '#94a3b8', medium: '#f59e0b', high: '#ef4444', critical: '#991b1b' } as const;
 
-function Kpi({ label, value, detail, children }: { label: string; value: string; detail?: React.ReactNode; children?: React.ReactNode }) {
+function Kpi({
+  label,
+  value,
+  detail,
+  children,
+}: {
+  label: string;
+  value: string;
+  detail?: React.ReactNode;
+  children?: React.ReactNode;
+}) {
   return (
     <Card>
       <CardContent className="grid gap-1 pt-5">
@@ -32,39 +54,103 @@ function Kpis({ overview }: { overview: Overview }) {
   const used = transactions.limit ? Math.round((transactions.this_month / transactions.limit) * 100) : null;
   return (
     <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
-      <Kpi label={`Transactions in ${overview.period}`} value={formatCount(transactions.this_month)} detail={transactions.limit ? `of ${formatCount(transactions.limit)} on the ${humanize(transactions.plan)} plan` : `unlimited on the ${humanize(transactions.plan)} plan`}>
+      <Kpi
+        label={`Transactions in ${overview.period}`}
+        value={formatCount(transactions.this_month)}
+        detail={
+          transactions.limit
+            ? `of ${formatCount(transactions.limit)} on the ${humanize(transactions.plan)} plan`
+            : `unlimited on the ${humanize(transactions.plan)} plan`
+        }
+      >
         {used !== null && <Progress value={used} aria-label="Share of the monthly plan used" className="mt-1" />}
       </Kpi>
-      <Kpi label="Open violations" value={formatCount(openTotal)} detail={<span className="flex flex-wrap gap-x-2">{SEVERITIES.slice().reverse().map((severity) => <span key={severity}>{formatCount(open[severity])} {severity}</span>)}</span>} />
-      <Kpi label="Compliance rate" value={rate === null ? '—' : `${(rate * 100).toFixed(1)}%`} detail="Transactions this month without a confirmed violation" />
-      <Kpi label="Last scan" value={scan ? humanize(scan.status) : 'None yet'} detail={scan ? <>{formatDateTime(scan.finished_at ?? scan.created_at)} · {formatCount(scan.violations_found)} violations</> : <Link className="text-primary hover:underline" to="/scans">Run the first scan</Link>} />
+      <Kpi
+        label="Open violations"
+        value={formatCount(openTotal)}
+        detail={
+          <span className="flex flex-wrap gap-x-2">
+            {SEVERITIES.slice()
+              .reverse()
+              .map((severity) => (
+                <span key={severity}>
+                  {formatCount(open[severity])} {severity}
+                </span>
+              ))}
+          </span>
+        }
+      />
+      <Kpi
+        label="Compliance rate"
+        value={rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}
+        detail="Transactions this month without a confirmed violation"
+      />
+      <Kpi
+        label="Last scan"
+        value={scan ? humanize(scan.status) : 'None yet'}
+        detail={
+          scan ? (
+            <>
+              {formatDateTime(scan.finished_at ?? scan.created_at)} · {formatCount(scan.violations_found)} violations
+            </>
+          ) : (
+            <Link className="text-primary hover:underline" to="/scans">
+              Run the first scan
+            </Link>
+          )
+        }
+      />
     </div>
   );
 }
 
 function Charts({ overview }: { overview: Overview }) {
-  const breakdown = SEVERITIES.map((severity) => ({ severity: humanize(severity), key: severity, count: overview.open_violations[severity] }));
+  const breakdown = SEVERITIES.map((severity) => ({
+    severity: humanize(severity),
+    key: severity,
+    count: overview.open_violations[severity],
+  }));
   return (
     <div className="grid gap-4 xl:grid-cols-3">
       <Card className="xl:col-span-2">
-        <CardHeader><CardTitle>Violations over time</CardTitle><CardDescription>Detected per day, last 30 days</CardDescription></CardHeader>
+        <CardHeader>
+          <CardTitle>Violations over time</CardTitle>
+          <CardDescription>Detected per day, last 30 days</CardDescription>
+        </CardHeader>
         <CardContent className="h-72">
           <ResponsiveContainer width="100%" height="100%">
             <AreaChart data={overview.violations_by_day} margin={{ left: -16, right: 8 }} accessibilityLayer>
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-              <XAxis dataKey="date" tickFormatter={(date: string) => formatDate(date).replace(/,? \d{4}$/, '')} fontSize={12} minTickGap={24} />
+              <XAxis
+                dataKey="date"
+                tickFormatter={(date: string) => formatDate(date).replace(/,? \d{4}$/, '')}
+                fontSize={12}
+                minTickGap={24}
+              />
               <YAxis allowDecimals={false} fontSize={12} />
               <Tooltip labelFormatter={(date) => formatDate(String(date))} />
               <Legend />
               {SEVERITIES.map((severity) => (
-                <Area key={severity} type="monotone" dataKey={severity} name={humanize(severity)} stackId="severity" isAnimationActive={false} stroke={SEVERITY_COLORS[severity]} fill={SEVERITY_COLORS[severity]} fillOpacity={0.35} />
+                <Area
+                  key={severity}
+                  type="monotone"
+                  dataKey={severity}
+                  name={humanize(severity)}
+                  stackId="severity"
+                  isAnimationActive={false}
+                  stroke={SEVERITY_COLORS[severity]}
+                  fill={SEVERITY_COLORS[severity]}
+                  fillOpacity={0.35}
+                />
               ))}
             </AreaChart>
           </ResponsiveContainer>
         </CardContent>
       </Card>
       <Card>
-        <CardHeader><CardTitle>Open by severity</CardTitle></CardHeader>
+        <CardHeader>
+          <CardTitle>Open by severity</CardTitle>
+        </CardHeader>
         <CardContent className="h-72">
           <ResponsiveContainer width="100%" height="100%">
             <BarChart data={breakdown} layout="vertical" margin={{ left: 8, right: 16 }} accessibilityLayer>
@@ -72,7 +158,9 @@ function Charts({ overview }: { overview: Overview }) {
               <YAxis type="category" dataKey="severity" fontSize={12} width={64} />
               <Tooltip />
               <Bar dataKey="count" name="Open violations" isAnimationActive={false}>
-                {breakdown.map((entry) => <Cell key={entry.key} fill={SEVERITY_COLORS[entry.key]} />)}
+                {breakdown.map((entry) => (
+                  <Cell key={entry.key} fill={SEVERITY_COLORS[entry.key]} />
+                ))}
               </Bar>
             </BarChart>
           </ResponsiveContainer>
@@ -86,17 +174,34 @@ function TopRules({ overview }: { overview: Overview }) {
   const max = Math.max(1, ...overview.top_rules.map((rule) => rule.violations));
   return (
     <Card>
-      <CardHeader><CardTitle>Top rules</CardTitle><CardDescription>Most violations in the last 30 days</CardDescription></CardHeader>
+      <CardHeader>
+        <CardTitle>Top rules</CardTitle>
+        <CardDescription>Most violations in the last 30 days</CardDescription>
+      </CardHeader>
       <CardContent>
-        {overview.top_rules.length === 0 ? <p className="text-sm text-muted-foreground">No rule has fired in the last 30 days.</p> : (
+        {overview.top_rules.length === 0 ? (
+          <p className="text-sm text-muted-foreground">No rule has fired in the last 30 days.</p>
+        ) : (
           <ol className="grid gap-3">
             {overview.top_rules.map((rule) => (
               <li key={rule.rule_id} className="grid gap-1">
                 <div className="flex justify-between gap-2 text-sm">
-                  <Link className="truncate font-medium hover:underline" to={`/violations?rule_id=${rule.rule_id}&status=`}>{rule.name}</Link>
-                  <span className="tabular-nums text-muted-foreground">{formatCount(rule.violations)} ({formatCount(rule.open)} open)</span>
+                  <Link
+                    className="truncate font-medium hover:underline"
+                    to={`/violations?rule_id=${rule.rule_id}&status=`}
+                  >
+                    {rule.name}
+                  </Link>
+                  <span className="tabular-nums text-muted-foreground">
+                    {formatCount(rule.violations)} ({formatCount(rule.open)} open)
+                  </span>
                 </div>
-                <div className="h-1.5 rounded-full bg-slate-100" aria-hidden><div className="h-full rounded-full bg-primary" style={{ width: `${(rule.violations / max) * 100}%` }} /></div>
+                <div className="h-1.5 rounded-full bg-slate-100" aria-hidden>
+                  <div
+                    className="h-full rounded-full bg-primary"
+                    style={{ width: `${(rule.violations / max) * 100}%` }}
+                  />
+                </div>
               </li>
             ))}
           </ol>
@@ -107,19 +212,31 @@ function TopRules({ overview }: { overview: Overview }) {
 }
 
 function LatestFindings() {
-  const latest = useQuery({ queryKey: ['violations', 'latest-open'], queryFn: () => api<Page<Violation>>('/api/violations?status=open&limit=6') });
+  const latest = useQuery({
+    queryKey: ['violations', 'latest-open'],
+    queryFn: () => api<Page<Violation>>('/api/violations?status=open&limit=6'),
+  });
   return (
     <Card>
-      <CardHeader><CardTitle>Needs review</CardTitle><CardDescription>The newest open violations</CardDescription></CardHeader>
+      <CardHeader>
+        <CardTitle>Needs review</CardTitle>
+        <CardDescription>The newest open violations</CardDescription>
+      </CardHeader>
       <CardContent>
-        {latest.isPending ? <LoadingState rows={3} /> : latest.isError ? <ErrorState error={latest.error} onRetry={() => void latest.refetch()} /> : latest.data.items.length === 0 ? (
+        {latest.isPending ? (
+          <LoadingState rows={3} />
+        ) : latest.isError ? (
+          <ErrorState error={latest.error} onRetry={() => void latest.refetch()} />
+        ) : latest.data.items.length === 0 ? (
           <p className="text-sm text-muted-foreground">Nothing waiting for review.</p>
         ) : (
           <ul className="grid gap-2">
             {latest.data.items.map((violation) => (
               <li key={violation.id} className="flex items-start gap-2 text-sm">
                 <SeverityBadge severity={violation.severity} />
-                <Link to={`/violations/${violation.id}`} className="line-clamp-2 hover:underline">{violation.explanation}</Link>
+                <Link to={`/violations/${violation.id}`} className="line-clamp-2 hover:underline">
+                  {violation.explanation}
+                </Link>
               </li>
             ))}
           </ul>
@@ -137,15 +254,29 @@ export function OverviewPage() {
       <PageHeader title="Overview" description="Where compliance stands this month." />
       <div className="grid gap-4">
         {overview.isPending ? (
-          <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">{Array.from({ length: 4 }, (_, index) => <Skeleton key={index} className="h-28" />)}</div>
+          <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
+            {Array.from({ length: 4 }, (_, index) => (
+              <Skeleton key={index} className="h-28" />
+            ))}
+          </div>
         ) : overview.isError ? (
           <ErrorState error={overview.error} onRetry={() => void overview.refetch()} />
         ) : (
           <>
             <Kpis overview={overview.data} />
-            {overview.data.top_rules.length === 0 && overview.data.last_scan === null
-              ? <EmptyState title="No activity yet" description="Upload a policy, approve its rules and load transactions: this page fills in as violations are found." action={<Link className="text-primary hover:underline" to="/policies">Start with a policy</Link>} />
-              : <Charts overview={overview.data} />}
+            {overview.data.top_rules.length === 0 && overview.data.last_scan === null ? (
+              <EmptyState
+                title="No activity yet"
+                description="Upload a policy, approve its rules and load transactions: this page fills in as violations are found."
+                action={
+                  <Link className="text-primary hover:underline" to="/policies">
+                    Start with a policy
+                  </Link>
+                }
+              />
+            ) : (
+              <Charts overview={overview.data} />
+            )}
           </>
         )}
         <div className="grid gap-4 lg:grid-cols-2">

@@ -26,14 +26,28 @@ function DraftRuleCard({ rule }: { rule: DraftRule }) {
         <h4 className="font-medium">{rule.name}</h4>
         <SeverityBadge severity={rule.severity} />
         <StatusBadge status={rule.status} />
-        {rule.confidence !== null && <Badge variant="outline" title="How sure the extractor is that this rule says what the sentence says">confidence {Math.round(rule.confidence * 100)}%</Badge>}
+        {rule.confidence !== null && (
+          <Badge variant="outline" title="How sure the extractor is that this rule says what the sentence says">
+            confidence {Math.round(rule.confidence * 100)}%
+          </Badge>
+        )}
       </div>
       {rule.description && <p className="text-sm text-muted-foreground">{rule.description}</p>}
       {rule.reason && <p className="text-xs text-muted-foreground">Extractor: {rule.reason}</p>}
-      <pre className="max-h-40 overflow-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(rule.condition, null, 2)}</pre>
+      <pre className="max-h-40 overflow-auto rounded bg-slate-50 p-2 text-xs">
+        {JSON.stringify(rule.condition, null, 2)}
+      </pre>
       <div className="flex flex-wrap items-center gap-2">
-        {rule.status === 'draft' && can('rules:approve') && <DecisionButtons ruleId={rule.id} version={rule.version} name={rule.name} size="sm" />}
-        {can('rules:write') && <Button asChild size="sm" variant="ghost"><Link to={`/rules/${rule.id}`}><Pencil /> Edit in builder</Link></Button>}
+        {rule.status === 'draft' && can('rules:approve') && (
+          <DecisionButtons ruleId={rule.id} version={rule.version} name={rule.name} size="sm" />
+        )}
+        {can('rules:write') && (
+          <Button asChild size="sm" variant="ghost">
+            <Link to={`/rules/${rule.id}`}>
+              <Pencil /> Edit in builder
+            </Link>
+          </Button>
+        )}
       </div>
     </article>
   );
@@ -41,15 +55,25 @@ function DraftRuleCard({ rule }: { rule: DraftRule }) {
 
 function ClauseRow({ clause, rules }: { clause: PolicyClause; rules: DraftRule[] }) {
   // A clause may source several rules; each rule's sentence is highlighted (the first one found).
-  const sentence = rules.find((rule) => rule.source_text && clause.text.includes(rule.source_text))?.source_text ?? null;
+  const sentence =
+    rules.find((rule) => rule.source_text && clause.text.includes(rule.source_text))?.source_text ?? null;
   return (
     <li className="grid gap-3 border-b py-4 last:border-0 lg:grid-cols-2">
       <div>
-        <p className="mb-1 text-xs font-semibold uppercase tracking-wide text-muted-foreground">Clause {clause.number}{clause.heading && ` · ${clause.heading}`}</p>
-        <p className="text-sm leading-relaxed"><HighlightedText text={clause.text} highlight={sentence} /></p>
+        <p className="mb-1 text-xs font-semibold uppercase tracking-wide text-muted-foreground">
+          Clause {clause.number}
+          {clause.heading && ` · ${clause.heading}`}
+        </p>
+        <p className="text-sm leading-relaxed">
+          <HighlightedText text={clause.text} highlight={sentence} />
+        </p>
       </div>
       <div className="grid content-start gap-2">
-        {rules.length === 0 ? <p className="text-sm text-muted-foreground">No rule proposed for this clause.</p> : rules.map((rule) => <DraftRuleCard key={rule.id} rule={rule} />)}
+        {rules.length === 0 ? (
+          <p className="text-sm text-muted-foreground">No rule proposed for this clause.</p>
+        ) : (
+          rules.map((rule) => <DraftRuleCard key={rule.id} rule={rule} />)
+        )}
       </div>
     </li>
   );
@@ -60,9 +84,13 @@ function ApproveAll({ drafts }: { drafts: DraftRule[] }) {
   const approveAll = useMutation({
     // One by one: each approval is its own audited decision.
     mutationFn: async () => {
-      for (const rule of drafts) await api(`/api/rules/${rule.id}/approve`, { method: 'POST', body: { version: rule.version } });
+      for (const rule of drafts)
+        await api(`/api/rules/${rule.id}/approve`, { method: 'POST', body: { version: rule.version } });
     },
-    onSuccess: () => toast.success(`Approved ${drafts.length} rules`, { description: 'They are now evaluated on new transactions and in scans.' }),
+    onSuccess: () =>
+      toast.success(`Approved ${drafts.length} rules`, {
+        description: 'They are now evaluated on new transactions and in scans.',
+      }),
     onError: (caught) => toast.error('Not every rule was approved', { description: problemMessage(caught) }),
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: ['rules'] });
@@ -80,11 +108,32 @@ export function PolicyDetailPage() {
   const { id = '' } = useParams();
   const can = useCan();
   const policy = usePolicy(id);
-  const rules = useQuery({ queryKey: ['policies', 'rules', id], queryFn: () => api<Page<DraftRule>>(`/api/policies/${id}/rules?limit=200`) });
+  const rules = useQuery({
+    queryKey: ['policies', 'rules', id],
+    queryFn: () => api<Page<DraftRule>>(`/api/policies/${id}/rules?limit=200`),
+  });
 
-  const back = <Button asChild variant="ghost" size="sm"><Link to="/policies"><ArrowLeft /> Policies</Link></Button>;
-  if (policy.isPending) return <>{back}<LoadingState rows={8} /></>;
-  if (policy.isError) return <>{back}<ErrorState error={policy.error} onRetry={() => void policy.refetch()} /></>;
+  const back = (
+    <Button asChild variant="ghost" size="sm">
+      <Link to="/policies">
+        <ArrowLeft /> Policies
+      </Link>
+    </Button>
+  );
+  if (policy.isPending)
+    return (
+      <>
+        {back}
+        <LoadingState rows={8} />
+      </>
+    );
+  if (policy.isError)
+    return (
+      <>
+        {back}
+        <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />
+      </>
+    );
   const p = policy.data;
   const drafts = rules.data?.items.filter((rule) => rule.status === 'draft') ?? [];
   const rulesOf = (clause: PolicyClause) => rules.data?.items.filter((rule) => rule.clause_ref === clause.key) ?? [];
@@ -94,7 +143,13 @@ export function PolicyDetailPage() {
       {back}
       <PageHeader
         title={p.name}
-        description={<>Version {p.version}{p.framework && ` · ${p.framework}`} · updated {formatDateTime(p.updated_at)} · {p.clause_count} clauses · {p.rules.approved} rules approved, {p.rules.draft} awaiting review</>}
+        description={
+          <>
+            Version {p.version}
+            {p.framework && ` · ${p.framework}`} · updated {formatDateTime(p.updated_at)} · {p.clause_count} clauses ·{' '}
+            {p.rules.approved} rules approved, {p.rules.draft} awaiting review
+          </>
+        }
         actions={drafts.length > 0 && can('rules:approve') && <ApproveAll drafts={drafts} />}
       />
       <Tabs defaultValue="clauses">
@@ -106,12 +161,26 @@ export function PolicyDetailPage() {
           <Card>
             <CardHeader>
               <CardTitle>Clauses</CardTitle>
-              <CardDescription>Each clause beside the rules proposed from it; the sentence a rule came from is highlighted.</CardDescription>
+              <CardDescription>
+                Each clause beside the rules proposed from it; the sentence a rule came from is highlighted.
+              </CardDescription>
             </CardHeader>
             <CardContent>
-              {rules.isError && <ErrorState error={rules.error} onRetry={() => void rules.refetch()} title="Could not load the draft rules" />}
-              {p.clauses.length === 0 ? <EmptyState title="No clauses found" description="The document had no recognizable numbered clauses." /> : (
-                <ol>{p.clauses.map((clause) => <ClauseRow key={clause.id} clause={clause} rules={rulesOf(clause)} />)}</ol>
+              {rules.isError && (
+                <ErrorState
+                  error={rules.error}
+                  onRetry={() => void rules.refetch()}
+                  title="Could not load the draft rules"
+                />
+              )}
+              {p.clauses.length === 0 ? (
+                <EmptyState title="No clauses found" description="The document had no recognizable numbered clauses." />
+              ) : (
+                <ol>
+                  {p.clauses.map((clause) => (
+                    <ClauseRow key={clause.id} clause={clause} rules={rulesOf(clause)} />
+                  ))}
+                </ol>
               )}
             </CardContent>
           </Card>
@@ -121,30 +190,53 @@ export function PolicyDetailPage() {
             <Card>
               <CardHeader>
                 <CardTitle>Upload a new version</CardTitle>
-                <CardDescription>Clauses are compared with this version; changed clauses get new drafts, and the impact report backtests the affected rules.</CardDescription>
+                <CardDescription>
+                  Clauses are compared with this version; changed clauses get new drafts, and the impact report
+                  backtests the affected rules.
+                </CardDescription>
               </CardHeader>
-              <CardContent><PolicyUploadForm policies={[]} fixedPolicyId={p.id} /></CardContent>
+              <CardContent>
+                <PolicyUploadForm policies={[]} fixedPolicyId={p.id} />
+              </CardContent>
             </Card>
           )}
           <Card>
-            <CardHeader><CardTitle>Versions</CardTitle></CardHeader>
+            <CardHeader>
+              <CardTitle>Versions</CardTitle>
+            </CardHeader>
             <CardContent>
               <ol className="grid gap-2">
                 {p.versions.map((version) => (
-                  <li key={version.version} className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border p-3 text-sm">
+                  <li
+                    key={version.version}
+                    className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border p-3 text-sm"
+                  >
                     <span className="font-medium tabular-nums">v{version.version}</span>
                     <span>{version.file_name}</span>
-                    <span className="text-muted-foreground">{formatBytes(version.size_bytes)} · {formatDateTime(version.created_at)}</span>
-                    {version.changes && <span className="text-muted-foreground">vs v{version.changes.previous_version}: {version.changes.added.length} added, {version.changes.changed.length} changed, {version.changes.removed.length} removed</span>}
+                    <span className="text-muted-foreground">
+                      {formatBytes(version.size_bytes)} · {formatDateTime(version.created_at)}
+                    </span>
+                    {version.changes && (
+                      <span className="text-muted-foreground">
+                        vs v{version.changes.previous_version}: {version.changes.added.length} added,{' '}
+                        {version.changes.changed.length} changed, {version.changes.removed.length} removed
+                      </span>
+                    )}
                   </li>
                 ))}
               </ol>
             </CardContent>
           </Card>
-          {p.version > 1 ? <ImpactReport policyId={p.id} /> : <EmptyState title="Only one version" description="The impact report compares versions: upload a changed document to see it." />}
+          {p.version > 1 ? (
+            <ImpactReport policyId={p.id} />
+          ) : (
+            <EmptyState
+              title="Only one version"
+              description="The impact report compares versions: upload a changed document to see it."
+            />
+          )}
         </TabsContent>
       </Tabs>
     </>
   );
 }
-

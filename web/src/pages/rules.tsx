@@ -33,40 +33,95 @@ export function RulesPage() {
       <PageHeader
         title="Rules"
         description="Versioned rules in the NitiLens rule language. Only approved versions are evaluated."
-        actions={can('rules:write') && <Button asChild><Link to="/rules/new"><Plus /> New rule</Link></Button>}
+        actions={
+          can('rules:write') && (
+            <Button asChild>
+              <Link to="/rules/new">
+                <Plus /> New rule
+              </Link>
+            </Button>
+          )
+        }
       />
       <Card>
         <CardContent className="pt-5">
           <div className="mb-4 flex items-end gap-3">
             <Field label="Latest version status">
-              <Select value={status} onChange={(event) => { setStatus(event.target.value); pages.reset(); }} className="w-48">
+              <Select
+                value={status}
+                onChange={(event) => {
+                  setStatus(event.target.value);
+                  pages.reset();
+                }}
+                className="w-48"
+              >
                 <option value="">Any status</option>
-                {STATUSES.map((choice) => <option key={choice} value={choice}>{humanize(choice)}</option>)}
+                {STATUSES.map((choice) => (
+                  <option key={choice} value={choice}>
+                    {humanize(choice)}
+                  </option>
+                ))}
               </Select>
             </Field>
           </div>
-          {rules.isPending ? <LoadingState /> : rules.isError ? <ErrorState error={rules.error} onRetry={() => void rules.refetch()} /> : rules.data.items.length === 0 ? (
+          {rules.isPending ? (
+            <LoadingState />
+          ) : rules.isError ? (
+            <ErrorState error={rules.error} onRetry={() => void rules.refetch()} />
+          ) : rules.data.items.length === 0 ? (
             <EmptyState
               title={status ? 'No rules with this status' : 'No rules yet'}
               description="Upload a policy to get draft rules with the clause each came from, or write one in the builder."
-              action={can('rules:write') && !status && <Button asChild variant="outline"><Link to="/rules/new">Write a rule</Link></Button>}
+              action={
+                can('rules:write') &&
+                !status && (
+                  <Button asChild variant="outline">
+                    <Link to="/rules/new">Write a rule</Link>
+                  </Button>
+                )
+              }
             />
           ) : (
             <>
               <Table>
                 <TableHeader>
-                  <TableRow><TableHead>Rule</TableHead><TableHead>Severity</TableHead><TableHead>Latest version</TableHead><TableHead>Evaluated version</TableHead><TableHead>Updated</TableHead></TableRow>
+                  <TableRow>
+                    <TableHead>Rule</TableHead>
+                    <TableHead>Severity</TableHead>
+                    <TableHead>Latest version</TableHead>
+                    <TableHead>Evaluated version</TableHead>
+                    <TableHead>Updated</TableHead>
+                  </TableRow>
                 </TableHeader>
                 <TableBody>
                   {rules.data.items.map((rule) => (
                     <TableRow key={rule.id} className="cursor-pointer" onClick={() => navigate(`/rules/${rule.id}`)}>
                       <TableCell className="max-w-md">
-                        <Link to={`/rules/${rule.id}`} className="font-medium hover:underline" onClick={(event) => event.stopPropagation()}>{rule.name}</Link>
-                        {rule.clause_ref && <p className="text-xs text-muted-foreground">Cites clause {rule.clause_ref}</p>}
+                        <Link
+                          to={`/rules/${rule.id}`}
+                          className="font-medium hover:underline"
+                          onClick={(event) => event.stopPropagation()}
+                        >
+                          {rule.name}
+                        </Link>
+                        {rule.clause_ref && (
+                          <p className="text-xs text-muted-foreground">Cites clause {rule.clause_ref}</p>
+                        )}
                       </TableCell>
-                      <TableCell><SeverityBadge severity={rule.severity} /></TableCell>
-                      <TableCell><span className="mr-2 tabular-nums">v{rule.version}</span><StatusBadge status={rule.status} /></TableCell>
-                      <TableCell className="tabular-nums">{rule.active_version ? `v${rule.active_version}` : <span className="text-muted-foreground">none</span>}</TableCell>
+                      <TableCell>
+                        <SeverityBadge severity={rule.severity} />
+                      </TableCell>
+                      <TableCell>
+                        <span className="mr-2 tabular-nums">v{rule.version}</span>
+                        <StatusBadge status={rule.status} />
+                      </TableCell>
+                      <TableCell className="tabular-nums">
+                        {rule.active_version ? (
+                          `v${rule.active_version}`
+                        ) : (
+                          <span className="text-muted-foreground">none</span>
+                        )}
+                      </TableCell>
                       <TableCell className="whitespace-nowrap text-sm">{formatDateTime(rule.updated_at)}</TableCell>
                     </TableRow>
                   ))}

@@ -21,8 +21,11 @@ export function SignInPage() {
     mutationFn: ({ email, password }: { email: string; password: string }) => signIn(email, password),
     onSuccess: () => navigate(safeDestination(params.get('from')), { replace: true }),
   });
-  const error = session.error && (session.error instanceof ApiProblem && session.error.status === 401
-    ? 'The email or password is incorrect.' : problemMessage(session.error));
+  const error =
+    session.error &&
+    (session.error instanceof ApiProblem && session.error.status === 401
+      ? 'The email or password is incorrect.'
+      : problemMessage(session.error));
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -34,13 +37,30 @@ export function SignInPage() {
     <AuthShell
       title="Sign in"
       subtitle="Welcome back to your compliance workspace."
-      footer={<>New to NitiLens? <Link className="font-medium text-primary hover:underline" to="/signup">Create an organization</Link></>}
+      footer={
+        <>
+          New to NitiLens?{' '}
+          <Link className="font-medium text-primary hover:underline" to="/signup">
+            Create an organization
+          </Link>
+        </>
+      }
     >
       <form className="grid gap-4" onSubmit={submit} noValidate>
-        {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
-        <Field label="Email"><Input name="email" type="email" autoComplete="email" required /></Field>
-        <Field label="Password"><Input name="password" type="password" autoComplete="current-password" required /></Field>
-        <Button type="submit" disabled={session.isPending}>{session.isPending ? 'Signing in…' : 'Sign in'}</Button>
+        {error && (
+          <Alert variant="destructive">
+            <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        )}
+        <Field label="Email">
+          <Input name="email" type="email" autoComplete="email" required />
+        </Field>
+        <Field label="Password">
+          <Input name="password" type="password" autoComplete="current-password" required />
+        </Field>
+        <Button type="submit" disabled={session.isPending}>
+          {session.isPending ? 'Signing in…' : 'Sign in'}
+        </Button>
       </form>
     </AuthShell>
   );

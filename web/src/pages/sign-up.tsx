@@ -35,17 +35,36 @@ export function SignUpPage() {
     <AuthShell
       title="Create your organization"
       subtitle="You become its compliance admin and can invite your team next."
-      footer={<>Already have an account? <Link className="font-medium text-primary hover:underline" to="/signin">Sign in</Link></>}
+      footer={
+        <>
+          Already have an account?{' '}
+          <Link className="font-medium text-primary hover:underline" to="/signin">
+            Sign in
+          </Link>
+        </>
+      }
     >
       <form className="grid gap-4" onSubmit={submit} noValidate>
-        {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
-        <Field label="Organization" error={errors.org_name}><Input name="org_name" autoComplete="organization" required /></Field>
-        <Field label="Your name" error={errors.full_name}><Input name="full_name" autoComplete="name" required /></Field>
-        <Field label="Work email" error={errors.email}><Input name="email" type="email" autoComplete="email" required /></Field>
+        {error && (
+          <Alert variant="destructive">
+            <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        )}
+        <Field label="Organization" error={errors.org_name}>
+          <Input name="org_name" autoComplete="organization" required />
+        </Field>
+        <Field label="Your name" error={errors.full_name}>
+          <Input name="full_name" autoComplete="name" required />
+        </Field>
+        <Field label="Work email" error={errors.email}>
+          <Input name="email" type="email" autoComplete="email" required />
+        </Field>
         <Field label="Password" error={errors.password} hint="8 to 256 characters.">
           <Input name="password" type="password" autoComplete="new-password" minLength={8} maxLength={256} required />
         </Field>
-        <Button type="submit" disabled={registration.isPending}>{registration.isPending ? 'Creating…' : 'Create organization'}</Button>
+        <Button type="submit" disabled={registration.isPending}>
+          {registration.isPending ? 'Creating…' : 'Create organization'}
+        </Button>
       </form>
     </AuthShell>
   );

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Copy, KeyRound, Plus } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { StatusBadge } from '../components/badges';
 import { Field, fieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
@@ -9,11 +9,19 @@ import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '../components/ui/dialog';
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+  DialogTrigger,
+} from '../components/ui/dialog';
 import { Input } from '../components/ui/input';
 import { toast } from '../components/ui/toaster';
 import { MappingEditor } from '../features/sources/mapping-editor';
-import { api, ApiProblem, problemMessage, query } from '../lib/api';
+import { ApiProblem, api, problemMessage, query } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import type { Page, Source, SourceSecret } from '../lib/types';
 
@@ -21,21 +29,48 @@ import type { Page, Source, SourceSecret } from '../lib/types';
 function SecretDialog({ secret, onClose }: { secret: SourceSecret | null; onClose: () => void }) {
   const url = secret ? `${location.origin}/api/ingest/${secret.id}` : '';
   return (
-    <Dialog open={secret !== null} onOpenChange={(open) => { if (!open) onClose(); }}>
+    <Dialog
+      open={secret !== null}
+      onOpenChange={(open) => {
+        if (!open) onClose();
+      }}
+    >
       <DialogContent>
         <DialogHeader>
           <DialogTitle>Signing secret for {secret?.name}</DialogTitle>
-          <DialogDescription>Store it in your ERP now: it is shown this once and cannot be read again.</DialogDescription>
+          <DialogDescription>
+            Store it in your ERP now: it is shown this once and cannot be read again.
+          </DialogDescription>
         </DialogHeader>
         <div className="grid gap-3">
-          <Field label="Webhook URL"><Input readOnly value={url} className="font-mono text-xs" /></Field>
-          <Field label="Signing secret">
-            <Input readOnly value={secret?.signing_secret ?? ''} className="font-mono text-xs" data-testid="signing-secret" onFocus={(event) => event.currentTarget.select()} />
+          <Field label="Webhook URL">
+            <Input readOnly value={url} className="font-mono text-xs" />
           </Field>
-          <p className="text-xs text-muted-foreground">Sign each request with <code>X-NitiLens-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256(secret, "t.body")&gt;</code>.</p>
+          <Field label="Signing secret">
+            <Input
+              readOnly
+              value={secret?.signing_secret ?? ''}
+              className="font-mono text-xs"
+              data-testid="signing-secret"
+              onFocus={(event) => event.currentTarget.select()}
+            />
+          </Field>
+          <p className="text-xs text-muted-foreground">
+            Sign each request with{' '}
+            <code>X-NitiLens-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256(secret, "t.body")&gt;</code>.
+          </p>
         </div>
         <DialogFooter>
-          <Button variant="outline" onClick={() => void navigator.clipboard?.writeText(secret?.signing_secret ?? '').then(() => toast.success('Secret copied'))}><Copy /> Copy secret</Button>
+          <Button
+            variant="outline"
+            onClick={() =>
+              void navigator.clipboard
+                ?.writeText(secret?.signing_secret ?? '')
+                .then(() => toast.success('Secret copied'))
+            }
+          >
+            <Copy /> Copy secret
+          </Button>
           <Button onClick={onClose}>I have stored it</Button>
         </DialogFooter>
       </DialogContent>
@@ -54,7 +89,12 @@ function CreateSourceDialog({ onCreated }: { onCreated: (secret: SourceSecret) =
       onCreated(secret);
       void queryClient.invalidateQueries({ queryKey: ['sources'] });
     },
-    onError: (caught) => setErrors(caught instanceof ApiProblem && caught.errors.length ? fieldErrors(caught.errors) : { name: problemMessage(caught) }),
+    onError: (caught) =>
+      setErrors(
+        caught instanceof ApiProblem && caught.errors.length
+          ? fieldErrors(caught.errors)
+          : { name: problemMessage(caught) },
+      ),
   });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -63,15 +103,27 @@ function CreateSourceDialog({ onCreated }: { onCreated: (secret: SourceSecret) =
   }
   return (
     <Dialog open={open} onOpenChange={setOpen}>
-      <DialogTrigger asChild><Button><Plus /> New source</Button></DialogTrigger>
+      <DialogTrigger asChild>
+        <Button>
+          <Plus /> New source
+        </Button>
+      </DialogTrigger>
       <DialogContent>
         <DialogHeader>
           <DialogTitle>New ingest source</DialogTitle>
-          <DialogDescription>An ERP or script that pushes signed transactions to its own webhook URL.</DialogDescription>
+          <DialogDescription>
+            An ERP or script that pushes signed transactions to its own webhook URL.
+          </DialogDescription>
         </DialogHeader>
         <form onSubmit={submit} className="grid gap-4">
-          <Field label="Name" error={errors.name}><Input name="name" placeholder="e.g. SAP production" required maxLength={200} /></Field>
-          <DialogFooter><Button type="submit" disabled={create.isPending}>Create source</Button></DialogFooter>
+          <Field label="Name" error={errors.name}>
+            <Input name="name" placeholder="e.g. SAP production" required maxLength={200} />
+          </Field>
+          <DialogFooter>
+            <Button type="submit" disabled={create.isPending}>
+              Create source
+            </Button>
+          </DialogFooter>
         </form>
       </DialogContent>
     </Dialog>
@@ -89,18 +141,35 @@ function SourceCard({ source, onSecret }: { source: Source; onSecret: (secret: S
     <Card>
       <CardHeader>
         <div className="flex flex-wrap items-center justify-between gap-2">
-          <CardTitle className="flex items-center gap-2">{source.name} <StatusBadge status={source.is_active ? 'active' : 'inactive'} /></CardTitle>
+          <CardTitle className="flex items-center gap-2">
+            {source.name} <StatusBadge status={source.is_active ? 'active' : 'inactive'} />
+          </CardTitle>
           <div className="flex gap-2">
-            <Button variant="outline" size="sm" onClick={() => rotate.mutate()} disabled={rotate.isPending}><KeyRound /> Rotate secret</Button>
-            <Button variant={editing ? 'secondary' : 'outline'} size="sm" onClick={() => setEditing(!editing)} aria-expanded={editing}>{editing ? 'Close mapping' : 'Edit mapping'}</Button>
+            <Button variant="outline" size="sm" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
+              <KeyRound /> Rotate secret
+            </Button>
+            <Button
+              variant={editing ? 'secondary' : 'outline'}
+              size="sm"
+              onClick={() => setEditing(!editing)}
+              aria-expanded={editing}
+            >
+              {editing ? 'Close mapping' : 'Edit mapping'}
+            </Button>
           </div>
         </div>
         <CardDescription>
           <code className="text-xs">{source.webhook_path}</code> · created {formatDateTime(source.created_at)}
-          {source.previous_secret_expires_at && <> · previous secret valid until {formatDateTime(source.previous_secret_expires_at)}</>}
+          {source.previous_secret_expires_at && (
+            <> · previous secret valid until {formatDateTime(source.previous_secret_expires_at)}</>
+          )}
         </CardDescription>
       </CardHeader>
-      {editing && <CardContent><MappingEditor source={source} /></CardContent>}
+      {editing && (
+        <CardContent>
+          <MappingEditor source={source} />
+        </CardContent>
+      )}
     </Card>
   );
 }
@@ -114,19 +183,34 @@ export function SourcesPage() {
   });
   return (
     <>
-      <PageHeader title="Sources" description="ERP webhooks: each source has its own signing secret and a mapping from its fields to NitiLens transactions." actions={<CreateSourceDialog onCreated={setSecret} />} />
+      <PageHeader
+        title="Sources"
+        description="ERP webhooks: each source has its own signing secret and a mapping from its fields to NitiLens transactions."
+        actions={<CreateSourceDialog onCreated={setSecret} />}
+      />
       <SecretDialog secret={secret} onClose={() => setSecret(null)} />
-      {sources.isPending ? <LoadingState /> : sources.isError ? <ErrorState error={sources.error} onRetry={() => void sources.refetch()} /> : sources.data.items.length === 0 ? (
-        <EmptyState title="No sources yet" description="Create a source for each system that pushes transactions; uploads need none." />
+      {sources.isPending ? (
+        <LoadingState />
+      ) : sources.isError ? (
+        <ErrorState error={sources.error} onRetry={() => void sources.refetch()} />
+      ) : sources.data.items.length === 0 ? (
+        <EmptyState
+          title="No sources yet"
+          description="Create a source for each system that pushes transactions; uploads need none."
+        />
       ) : (
         <div className="grid gap-3">
-          {sources.data.items.map((source) => <SourceCard key={source.id} source={source} onSecret={setSecret} />)}
+          {sources.data.items.map((source) => (
+            <SourceCard key={source.id} source={source} onSecret={setSecret} />
+          ))}
           <Pager pages={pages} nextCursor={sources.data.next_cursor} />
         </div>
       )}
       <Alert variant="info" className="mt-4">
         <AlertTitle>Uploading an export instead?</AlertTitle>
-        <AlertDescription>Transactions → Upload can read a file through a source's mapping, so an ERP export is taken as it is.</AlertDescription>
+        <AlertDescription>
+          Transactions → Upload can read a file through a source's mapping, so an ERP export is taken as it is.
+        </AlertDescription>
       </Alert>
     </>
   );

@@ -16,36 +16,78 @@ const FIELDS = ['account', 'counterparty', 'type', 'country', 'counterparty_coun
 export function TransactionDetailPage() {
   const { id = '' } = useParams();
   const ruleNames = useRuleNames();
-  const transaction = useQuery({ queryKey: ['transactions', 'detail', id], queryFn: () => api<TransactionDetail>(`/api/transactions/${encodeURIComponent(id)}`) });
-  const back = <Button asChild variant="ghost" size="sm"><Link to="/transactions"><ArrowLeft /> Transactions</Link></Button>;
-  if (transaction.isPending) return <>{back}<LoadingState rows={6} /></>;
-  if (transaction.isError) return <>{back}<ErrorState error={transaction.error} onRetry={() => void transaction.refetch()} /></>;
+  const transaction = useQuery({
+    queryKey: ['transactions', 'detail', id],
+    queryFn: () => api<TransactionDetail>(`/api/transactions/${encodeURIComponent(id)}`),
+  });
+  const back = (
+    <Button asChild variant="ghost" size="sm">
+      <Link to="/transactions">
+        <ArrowLeft /> Transactions
+      </Link>
+    </Button>
+  );
+  if (transaction.isPending)
+    return (
+      <>
+        {back}
+        <LoadingState rows={6} />
+      </>
+    );
+  if (transaction.isError)
+    return (
+      <>
+        {back}
+        <ErrorState error={transaction.error} onRetry={() => void transaction.refetch()} />
+      </>
+    );
   const t = transaction.data;
   const attributes = Object.entries(t.attributes ?? {});
   return (
     <>
       {back}
-      <PageHeader title={`Transaction ${t.id}`} description={`${formatAmount(t.amount, t.currency)} · ${formatDateTime(t.occurred_at)}`} />
+      <PageHeader
+        title={`Transaction ${t.id}`}
+        description={`${formatAmount(t.amount, t.currency)} · ${formatDateTime(t.occurred_at)}`}
+      />
       <div className="grid gap-4 lg:grid-cols-[22rem_1fr]">
         <Card>
-          <CardHeader><CardTitle>Fields</CardTitle></CardHeader>
+          <CardHeader>
+            <CardTitle>Fields</CardTitle>
+          </CardHeader>
           <CardContent>
             <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
-              {FIELDS.map((field) => <div key={field} className="contents"><dt className="text-muted-foreground">{field}</dt><dd>{t[field] ?? '—'}</dd></div>)}
-              {attributes.map(([key, value]) => <div key={key} className="contents"><dt className="font-mono text-xs text-muted-foreground">attributes.{key}</dt><dd className="font-mono text-xs">{JSON.stringify(value)}</dd></div>)}
+              {FIELDS.map((field) => (
+                <div key={field} className="contents">
+                  <dt className="text-muted-foreground">{field}</dt>
+                  <dd>{t[field] ?? '—'}</dd>
+                </div>
+              ))}
+              {attributes.map(([key, value]) => (
+                <div key={key} className="contents">
+                  <dt className="font-mono text-xs text-muted-foreground">attributes.{key}</dt>
+                  <dd className="font-mono text-xs">{JSON.stringify(value)}</dd>
+                </div>
+              ))}
             </dl>
           </CardContent>
         </Card>
         <Card>
-          <CardHeader><CardTitle>Violations</CardTitle></CardHeader>
+          <CardHeader>
+            <CardTitle>Violations</CardTitle>
+          </CardHeader>
           <CardContent>
-            {t.violations.length === 0 ? <p className="text-sm text-muted-foreground">No approved rule flagged this transaction.</p> : (
+            {t.violations.length === 0 ? (
+              <p className="text-sm text-muted-foreground">No approved rule flagged this transaction.</p>
+            ) : (
               <ul className="grid gap-3">
                 {t.violations.map((violation) => (
                   <li key={violation.id} className="rounded-md border p-3">
                     <div className="flex flex-wrap items-center gap-2">
                       <SeverityBadge severity={violation.severity} />
-                      <Link to={`/violations/${violation.id}`} className="font-medium text-primary hover:underline">{ruleNames.get(violation.rule_id) ?? 'Rule'} v{violation.rule_version}</Link>
+                      <Link to={`/violations/${violation.id}`} className="font-medium text-primary hover:underline">
+                        {ruleNames.get(violation.rule_id) ?? 'Rule'} v{violation.rule_version}
+                      </Link>
                       <StatusBadge status={violation.status} />
                     </div>
                     <p className="mt-1 text-sm text-muted-foreground">{violation.explanation}</p>

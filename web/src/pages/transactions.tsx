@@ -1,12 +1,11 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Upload } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { UploadProgress } from '../components/upload-progress';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -14,7 +13,8 @@ import { Input } from '../components/ui/input';
 import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
-import { api, problemMessage, query, uploadWithProgress, type UploadProgress as Progressed } from '../lib/api';
+import { UploadProgress } from '../components/upload-progress';
+import { api, type UploadProgress as Progressed, problemMessage, query, uploadWithProgress } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatAmount, formatCount, formatDateTime } from '../lib/format';
 import type { IngestReport, Page, Source, Transaction } from '../lib/types';
@@ -34,22 +34,31 @@ function IngestReportView({ report }: { report: IngestReport }) {
       <Alert variant={report.rejected > 0 ? 'warning' : 'success'}>
         <AlertTitle>Upload finished</AlertTitle>
         <AlertDescription>
-          {formatCount(report.accepted)} accepted, {formatCount(report.duplicates)} duplicates (already stored, unchanged), {formatCount(report.rejected)} rejected.
+          {formatCount(report.accepted)} accepted, {formatCount(report.duplicates)} duplicates (already stored,
+          unchanged), {formatCount(report.rejected)} rejected.
         </AlertDescription>
       </Alert>
       {report.errors.length > 0 && (
         <div className="max-h-72 overflow-y-auto rounded-md border">
           <Table>
             <caption className="sr-only">Rejected rows</caption>
-            <TableHeader><TableRow><TableHead>Row</TableHead><TableHead>Field</TableHead><TableHead>Problem</TableHead></TableRow></TableHeader>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Row</TableHead>
+                <TableHead>Field</TableHead>
+                <TableHead>Problem</TableHead>
+              </TableRow>
+            </TableHeader>
             <TableBody>
-              {report.errors.flatMap((rowError) => rowError.errors.map((error, index) => (
-                <TableRow key={`${rowError.row}-${index}`}>
-                  <TableCell className="tabular-nums">{rowError.row}</TableCell>
-                  <TableCell className="font-mono text-xs">{error.path || '—'}</TableCell>
-                  <TableCell className="text-sm">{error.message}</TableCell>
-                </TableRow>
-              )))}
+              {report.errors.flatMap((rowError) =>
+                rowError.errors.map((error, index) => (
+                  <TableRow key={`${rowError.row}-${index}`}>
+                    <TableCell className="tabular-nums">{rowError.row}</TableCell>
+                    <TableCell className="font-mono text-xs">{error.path || '—'}</TableCell>
+                    <TableCell className="text-sm">{error.message}</TableCell>
+                  </TableRow>
+                )),
+              )}
             </TableBody>
           </Table>
         </div>
@@ -59,13 +68,20 @@ function IngestReportView({ report }: { report: IngestReport }) {
 }
 
 function SourcePicker() {
-  const sources = useQuery({ queryKey: ['sources', 'all'], queryFn: () => api<Page<Source>>('/api/sources?limit=200') });
+  const sources = useQuery({
+    queryKey: ['sources', 'all'],
+    queryFn: () => api<Page<Source>>('/api/sources?limit=200'),
+  });
   if (!sources.data?.items.length) return null;
   return (
     <Field label="Read through mapping (optional)">
       <Select name="source_id" defaultValue="" className="w-56">
         <option value="">Canonical columns</option>
-        {sources.data.items.map((source) => <option key={source.id} value={source.id}>{source.name}</option>)}
+        {sources.data.items.map((source) => (
+          <option key={source.id} value={source.id}>
+            {source.name}
+          </option>
+        ))}
       </Select>
     </Field>
   );
@@ -83,16 +99,29 @@ function UploadCard() {
     const form = new FormData(event.currentTarget);
     const file = form.get('file');
     const sourceId = String(form.get('source_id') ?? '');
-    if (!(file instanceof File) || file.size === 0) { setError('Choose a CSV, NDJSON or JSON file first.'); return; }
+    if (!(file instanceof File) || file.size === 0) {
+      setError('Choose a CSV, NDJSON or JSON file first.');
+      return;
+    }
     const contentType = contentTypeOf(file);
-    if (!contentType) { setError('The file must end in .csv, .ndjson, .jsonl or .json.'); return; }
+    if (!contentType) {
+      setError('The file must end in .csv, .ndjson, .jsonl or .json.');
+      return;
+    }
     setError(null);
     setReport(null);
     setProgress({ loaded: 0, total: file.size });
     try {
-      const result = await uploadWithProgress<IngestReport>(`/api/transactions${query({ source_id: sourceId })}`, file, setProgress, contentType);
+      const result = await uploadWithProgress<IngestReport>(
+        `/api/transactions${query({ source_id: sourceId })}`,
+        file,
+        setProgress,
+        contentType,
+      );
       setReport(result);
-      toast.success('Transactions uploaded', { description: `${formatCount(result.accepted)} accepted, ${formatCount(result.rejected)} rejected.` });
+      toast.success('Transactions uploaded', {
+        description: `${formatCount(result.accepted)} accepted, ${formatCount(result.rejected)} rejected.`,
+      });
       void queryClient.invalidateQueries({ queryKey: ['transactions'] });
       void queryClient.invalidateQueries({ queryKey: ['overview'] });
     } catch (caught) {
@@ -106,16 +135,27 @@ function UploadCard() {
     <Card>
       <CardHeader>
         <CardTitle>Upload transactions</CardTitle>
-        <CardDescription>CSV with a header row (attributes.x columns fill attributes), NDJSON, or a JSON array. Re-sending a file is safe: known ids are reported as duplicates.</CardDescription>
+        <CardDescription>
+          CSV with a header row (attributes.x columns fill attributes), NDJSON, or a JSON array. Re-sending a file is
+          safe: known ids are reported as duplicates.
+        </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-3">
         <form onSubmit={submit} className="flex flex-wrap items-end gap-3">
-          <Field label="File"><Input type="file" name="file" accept=".csv,.ndjson,.jsonl,.json" className="max-w-sm" /></Field>
+          <Field label="File">
+            <Input type="file" name="file" accept=".csv,.ndjson,.jsonl,.json" className="max-w-sm" />
+          </Field>
           {can('sources:manage') && <SourcePicker />}
-          <Button type="submit" disabled={progress !== null}><Upload /> Upload</Button>
+          <Button type="submit" disabled={progress !== null}>
+            <Upload /> Upload
+          </Button>
         </form>
         {progress && <UploadProgress progress={progress} label="Uploading transactions" />}
-        {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
+        {error && (
+          <Alert variant="destructive">
+            <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        )}
         {report && <IngestReportView report={report} />}
       </CardContent>
     </Card>
@@ -153,33 +193,83 @@ export function TransactionsPage() {
         {can('transactions:ingest') && <UploadCard />}
         <Card>
           <CardContent className="pt-5">
-            <form onSubmit={applyFilters} className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter transactions">
-              <Field label="Account" className="grid w-36 gap-1.5"><Input name="account" /></Field>
-              <Field label="Type" className="grid w-32 gap-1.5"><Input name="type" placeholder="e.g. cash" /></Field>
-              <Field label="Min amount" className="grid w-32 gap-1.5"><Input name="min_amount" inputMode="decimal" /></Field>
-              <Field label="Max amount" className="grid w-32 gap-1.5"><Input name="max_amount" inputMode="decimal" /></Field>
-              <Field label="From" className="grid w-52 gap-1.5"><Input name="from" type="datetime-local" /></Field>
-              <Field label="To" className="grid w-52 gap-1.5"><Input name="to" type="datetime-local" /></Field>
-              <Button type="submit" variant="outline">Apply filters</Button>
+            <form
+              onSubmit={applyFilters}
+              className="mb-4 flex flex-wrap items-end gap-3"
+              aria-label="Filter transactions"
+            >
+              <Field label="Account" className="grid w-36 gap-1.5">
+                <Input name="account" />
+              </Field>
+              <Field label="Type" className="grid w-32 gap-1.5">
+                <Input name="type" placeholder="e.g. cash" />
+              </Field>
+              <Field label="Min amount" className="grid w-32 gap-1.5">
+                <Input name="min_amount" inputMode="decimal" />
+              </Field>
+              <Field label="Max amount" className="grid w-32 gap-1.5">
+                <Input name="max_amount" inputMode="decimal" />
+              </Field>
+              <Field label="From" className="grid w-52 gap-1.5">
+                <Input name="from" type="datetime-local" />
+              </Field>
+              <Field label="To" className="grid w-52 gap-1.5">
+                <Input name="to" type="datetime-local" />
+              </Field>
+              <Button type="submit" variant="outline">
+                Apply filters
+              </Button>
             </form>
-            {transactions.isPending ? <LoadingState /> : transactions.isError ? <ErrorState error={transactions.error} onRetry={() => void transactions.refetch()} /> : transactions.data.items.length === 0 ? (
-              <EmptyState title="No transactions" description={Object.keys(filters).length ? 'Nothing matches these filters.' : 'Upload a file above or connect an ERP source.'} />
+            {transactions.isPending ? (
+              <LoadingState />
+            ) : transactions.isError ? (
+              <ErrorState error={transactions.error} onRetry={() => void transactions.refetch()} />
+            ) : transactions.data.items.length === 0 ? (
+              <EmptyState
+                title="No transactions"
+                description={
+                  Object.keys(filters).length
+                    ? 'Nothing matches these filters.'
+                    : 'Upload a file above or connect an ERP source.'
+                }
+              />
             ) : (
               <>
                 <Table>
                   <TableHeader>
-                    <TableRow><TableHead>Id</TableHead><TableHead>Occurred</TableHead><TableHead className="text-right">Amount</TableHead><TableHead>Account</TableHead><TableHead>Counterparty</TableHead><TableHead>Type</TableHead><TableHead>Country</TableHead></TableRow>
+                    <TableRow>
+                      <TableHead>Id</TableHead>
+                      <TableHead>Occurred</TableHead>
+                      <TableHead className="text-right">Amount</TableHead>
+                      <TableHead>Account</TableHead>
+                      <TableHead>Counterparty</TableHead>
+                      <TableHead>Type</TableHead>
+                      <TableHead>Country</TableHead>
+                    </TableRow>
                   </TableHeader>
                   <TableBody>
                     {transactions.data.items.map((transaction) => (
                       <TableRow key={transaction.id}>
-                        <TableCell><Link className="font-mono text-xs text-primary hover:underline" to={`/transactions/${encodeURIComponent(transaction.id)}`}>{transaction.id}</Link></TableCell>
-                        <TableCell className="whitespace-nowrap text-sm">{formatDateTime(transaction.occurred_at)}</TableCell>
-                        <TableCell className="whitespace-nowrap text-right tabular-nums">{formatAmount(transaction.amount, transaction.currency)}</TableCell>
+                        <TableCell>
+                          <Link
+                            className="font-mono text-xs text-primary hover:underline"
+                            to={`/transactions/${encodeURIComponent(transaction.id)}`}
+                          >
+                            {transaction.id}
+                          </Link>
+                        </TableCell>
+                        <TableCell className="whitespace-nowrap text-sm">
+                          {formatDateTime(transaction.occurred_at)}
+                        </TableCell>
+                        <TableCell className="whitespace-nowrap text-right tabular-nums">
+                          {formatAmount(transaction.amount, transaction.currency)}
+                        </TableCell>
                         <TableCell>{transaction.account}</TableCell>
                         <TableCell>{transaction.counterparty ?? '—'}</TableCell>
                         <TableCell>{transaction.type ?? '—'}</TableCell>
-                        <TableCell>{[transaction.country, transaction.counterparty_country].filter(Boolean).join(' → ') || '—'}</TableCell>
+                        <TableCell>
+                          {[transaction.country, transaction.counterparty_country].filter(Boolean).join(' → ') || '—'}
+                        </TableCell>
                       </TableRow>
                     ))}
                   </TableBody>

@@ -1,25 +1,38 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { UserPlus } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
+import { StatusBadge } from '../components/badges';
 import { Field, fieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { StatusBadge } from '../components/badges';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '../components/ui/dialog';
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+  DialogTrigger,
+} from '../components/ui/dialog';
 import { Input } from '../components/ui/input';
 import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
-import { api, ApiProblem, problemMessage, query } from '../lib/api';
+import { ApiProblem, api, problemMessage, query } from '../lib/api';
 import { useMe } from '../lib/auth';
 import { formatDateTime, humanize } from '../lib/format';
 import type { AssignableRole, ManagedUser, Page } from '../lib/types';
 
-const ROLE_CHOICES = ['compliance_admin', 'compliance_analyst', 'reviewer', 'viewer'] as const satisfies readonly AssignableRole[];
+const ROLE_CHOICES = [
+  'compliance_admin',
+  'compliance_analyst',
+  'reviewer',
+  'viewer',
+] as const satisfies readonly AssignableRole[];
 
 const ROLE_SUMMARY: Record<AssignableRole, string> = {
   compliance_admin: 'Everything, including users, sources and the subscription',
@@ -55,25 +68,45 @@ function AddUserDialog() {
 
   return (
     <Dialog open={open} onOpenChange={setOpen}>
-      <DialogTrigger asChild><Button><UserPlus /> Add user</Button></DialogTrigger>
+      <DialogTrigger asChild>
+        <Button>
+          <UserPlus /> Add user
+        </Button>
+      </DialogTrigger>
       <DialogContent>
         <DialogHeader>
           <DialogTitle>Add a user</DialogTitle>
           <DialogDescription>They sign in with this email and the initial password you give them.</DialogDescription>
         </DialogHeader>
         <form className="grid gap-4" onSubmit={submit} noValidate>
-          {error && <Alert variant="destructive"><AlertDescription>{error}</AlertDescription></Alert>}
-          <Field label="Full name" error={errors.full_name}><Input name="full_name" required /></Field>
-          <Field label="Email" error={errors.email}><Input name="email" type="email" required /></Field>
+          {error && (
+            <Alert variant="destructive">
+              <AlertDescription>{error}</AlertDescription>
+            </Alert>
+          )}
+          <Field label="Full name" error={errors.full_name}>
+            <Input name="full_name" required />
+          </Field>
+          <Field label="Email" error={errors.email}>
+            <Input name="email" type="email" required />
+          </Field>
           <Field label="Role" error={errors.role}>
             <Select name="role" defaultValue="viewer">
-              {ROLE_CHOICES.map((role) => <option key={role} value={role}>{humanize(role)}: {ROLE_SUMMARY[role]}</option>)}
+              {ROLE_CHOICES.map((role) => (
+                <option key={role} value={role}>
+                  {humanize(role)}: {ROLE_SUMMARY[role]}
+                </option>
+              ))}
             </Select>
           </Field>
           <Field label="Initial password" error={errors.password} hint="8 to 256 characters.">
             <Input name="password" type="password" autoComplete="new-password" required />
           </Field>
-          <DialogFooter><Button type="submit" disabled={create.isPending}>{create.isPending ? 'Adding…' : 'Add user'}</Button></DialogFooter>
+          <DialogFooter>
+            <Button type="submit" disabled={create.isPending}>
+              {create.isPending ? 'Adding…' : 'Add user'}
+            </Button>
+          </DialogFooter>
         </form>
       </DialogContent>
     </Dialog>
@@ -83,9 +116,12 @@ function AddUserDialog() {
 function UserRow({ user, isSelf }: { user: ManagedUser; isSelf: boolean }) {
   const queryClient = useQueryClient();
   const update = useMutation({
-    mutationFn: (body: { role?: AssignableRole; is_active?: boolean }) => api<ManagedUser>(`/api/users/${user.id}`, { method: 'PATCH', body }),
+    mutationFn: (body: { role?: AssignableRole; is_active?: boolean }) =>
+      api<ManagedUser>(`/api/users/${user.id}`, { method: 'PATCH', body }),
     onSuccess: (updated) => {
-      toast.success('User updated', { description: `${updated.full_name}: ${humanize(updated.role)}, ${updated.is_active ? 'active' : 'deactivated'}.` });
+      toast.success('User updated', {
+        description: `${updated.full_name}: ${humanize(updated.role)}, ${updated.is_active ? 'active' : 'deactivated'}.`,
+      });
       void queryClient.invalidateQueries({ queryKey: ['users'] });
     },
     onError: (caught) => toast.error('Could not update the user', { description: problemMessage(caught) }),
@@ -94,7 +130,10 @@ function UserRow({ user, isSelf }: { user: ManagedUser; isSelf: boolean }) {
   return (
     <TableRow>
       <TableCell>
-        <div className="font-medium">{user.full_name}{isSelf && <span className="text-muted-foreground"> (you)</span>}</div>
+        <div className="font-medium">
+          {user.full_name}
+          {isSelf && <span className="text-muted-foreground"> (you)</span>}
+        </div>
         <div className="text-xs text-muted-foreground">{user.email}</div>
       </TableCell>
       <TableCell className="min-w-48">
@@ -105,15 +144,28 @@ function UserRow({ user, isSelf }: { user: ManagedUser; isSelf: boolean }) {
             disabled={update.isPending}
             onChange={(event) => update.mutate({ role: event.target.value as AssignableRole })}
           >
-            {ROLE_CHOICES.map((role) => <option key={role} value={role}>{humanize(role)}</option>)}
+            {ROLE_CHOICES.map((role) => (
+              <option key={role} value={role}>
+                {humanize(role)}
+              </option>
+            ))}
           </Select>
-        ) : humanize(user.role)}
+        ) : (
+          humanize(user.role)
+        )}
       </TableCell>
-      <TableCell><StatusBadge status={user.is_active ? 'active' : 'inactive'} /></TableCell>
+      <TableCell>
+        <StatusBadge status={user.is_active ? 'active' : 'inactive'} />
+      </TableCell>
       <TableCell className="text-sm text-muted-foreground">{formatDateTime(user.last_login_at)}</TableCell>
       <TableCell className="text-right">
         {assignable && !isSelf && (
-          <Button variant="outline" size="sm" disabled={update.isPending} onClick={() => update.mutate({ is_active: !user.is_active })}>
+          <Button
+            variant="outline"
+            size="sm"
+            disabled={update.isPending}
+            onClick={() => update.mutate({ is_active: !user.is_active })}
+          >
             {user.is_active ? 'Deactivate' : 'Reactivate'}
           </Button>
         )}
@@ -132,19 +184,37 @@ export function UsersPage() {
 
   return (
     <>
-      <PageHeader title="Users and roles" description="Who can sign in to this organization, and what each role may do." actions={<AddUserDialog />} />
+      <PageHeader
+        title="Users and roles"
+        description="Who can sign in to this organization, and what each role may do."
+        actions={<AddUserDialog />}
+      />
       <Card>
         <CardContent className="pt-5">
-          {users.isPending ? <LoadingState /> : users.isError ? <ErrorState error={users.error} onRetry={() => void users.refetch()} /> : users.data.items.length === 0 ? (
+          {users.isPending ? (
+            <LoadingState />
+          ) : users.isError ? (
+            <ErrorState error={users.error} onRetry={() => void users.refetch()} />
+          ) : users.data.items.length === 0 ? (
             <EmptyState title="No users yet" />
           ) : (
             <>
               <Table>
                 <TableHeader>
-                  <TableRow><TableHead>User</TableHead><TableHead>Role</TableHead><TableHead>Status</TableHead><TableHead>Last sign-in</TableHead><TableHead><span className="sr-only">Actions</span></TableHead></TableRow>
+                  <TableRow>
+                    <TableHead>User</TableHead>
+                    <TableHead>Role</TableHead>
+                    <TableHead>Status</TableHead>
+                    <TableHead>Last sign-in</TableHead>
+                    <TableHead>
+                      <span className="sr-only">Actions</span>
+                    </TableHead>
+                  </TableRow>
                 </TableHeader>
                 <TableBody>
-                  {users.data.items.map((user) => <UserRow key={user.id} user={user} isSelf={user.id === me?.user.id} />)}
+                  {users.data.items.map((user) => (
+                    <UserRow key={user.id} user={user} isSelf={user.id === me?.user.id} />
+                  ))}
                 </TableBody>
               </Table>
               <Pager pages={pages} nextCursor={users.data.next_cursor} />

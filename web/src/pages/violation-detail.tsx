@@ -1,11 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft } from 'lucide-react';
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { EvidenceView } from '../components/evidence';
 import { Field } from '../components/field';
-import { CitedClause } from '../features/policies/cited-clause';
 import { PageHeader } from '../components/page-header';
 import { ErrorState, LoadingState } from '../components/states';
 import { Button } from '../components/ui/button';
@@ -13,19 +12,27 @@ import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card'
 import { Select } from '../components/ui/select';
 import { Textarea } from '../components/ui/textarea';
 import { toast } from '../components/ui/toaster';
+import { CitedClause } from '../features/policies/cited-clause';
 import { api, problemMessage } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatDateTime, humanize } from '../lib/format';
 import { useRuleNames } from '../lib/rule-names';
 import type { ViolationDetail, ViolationStatus, ViolationUpdate } from '../lib/types';
 
-export const VIOLATION_STATUS_CHOICES = ['open', 'reviewed', 'escalated', 'resolved', 'false_positive'] as const satisfies readonly ViolationStatus[];
+export const VIOLATION_STATUS_CHOICES = [
+  'open',
+  'reviewed',
+  'escalated',
+  'resolved',
+  'false_positive',
+] as const satisfies readonly ViolationStatus[];
 
 function StatusForm({ violation }: { violation: ViolationDetail }) {
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<ViolationStatus>(violation.status === 'open' ? 'resolved' : violation.status);
   const update = useMutation({
-    mutationFn: (body: ViolationUpdate) => api<ViolationDetail>(`/api/violations/${violation.id}`, { method: 'PATCH', body }),
+    mutationFn: (body: ViolationUpdate) =>
+      api<ViolationDetail>(`/api/violations/${violation.id}`, { method: 'PATCH', body }),
     onSuccess: (updated) => {
       toast.success(`Marked ${humanize(updated.status).toLowerCase()}`);
       queryClient.setQueryData(['violations', 'detail', violation.id], updated);
@@ -46,11 +53,19 @@ function StatusForm({ violation }: { violation: ViolationDetail }) {
     <form onSubmit={submit} className="grid gap-3" aria-label="Change the status">
       <Field label="New status">
         <Select value={status} onChange={(event) => setStatus(event.target.value as ViolationStatus)}>
-          {VIOLATION_STATUS_CHOICES.map((choice) => <option key={choice} value={choice}>{humanize(choice)}</option>)}
+          {VIOLATION_STATUS_CHOICES.map((choice) => (
+            <option key={choice} value={choice}>
+              {humanize(choice)}
+            </option>
+          ))}
         </Select>
       </Field>
-      <Field label="Comment (optional)"><Textarea name="comment" rows={3} maxLength={2000} placeholder="What you checked and why you decided so" /></Field>
-      <Button type="submit" disabled={update.isPending}>{update.isPending ? 'Saving…' : 'Save decision'}</Button>
+      <Field label="Comment (optional)">
+        <Textarea name="comment" rows={3} maxLength={2000} placeholder="What you checked and why you decided so" />
+      </Field>
+      <Button type="submit" disabled={update.isPending}>
+        {update.isPending ? 'Saving…' : 'Save decision'}
+      </Button>
     </form>
   );
 }
@@ -59,11 +74,32 @@ export function ViolationDetailPage() {
   const { id = '' } = useParams();
   const can = useCan();
   const ruleNames = useRuleNames();
-  const violation = useQuery({ queryKey: ['violations', 'detail', id], queryFn: () => api<ViolationDetail>(`/api/violations/${id}`) });
+  const violation = useQuery({
+    queryKey: ['violations', 'detail', id],
+    queryFn: () => api<ViolationDetail>(`/api/violations/${id}`),
+  });
 
-  const back = <Button asChild variant="ghost" size="sm"><Link to="/violations"><ArrowLeft /> Review queue</Link></Button>;
-  if (violation.isPending) return <>{back}<LoadingState rows={8} /></>;
-  if (violation.isError) return <>{back}<ErrorState error={violation.error} onRetry={() => void violation.refetch()} /></>;
+  const back = (
+    <Button asChild variant="ghost" size="sm">
+      <Link to="/violations">
+        <ArrowLeft /> Review queue
+      </Link>
+    </Button>
+  );
+  if (violation.isPending)
+    return (
+      <>
+        {back}
+        <LoadingState rows={8} />
+      </>
+    );
+  if (violation.isError)
+    return (
+      <>
+        {back}
+        <ErrorState error={violation.error} onRetry={() => void violation.refetch()} />
+      </>
+    );
   const v = violation.data;
 
   return (
@@ -71,30 +107,54 @@ export function ViolationDetailPage() {
       {back}
       <PageHeader
         title={ruleNames.get(v.rule_id) ?? 'Violation'}
-        description={<span className="flex flex-wrap items-center gap-2"><SeverityBadge severity={v.severity} /><StatusBadge status={v.status} /> Risk {v.risk_score.toFixed(1)} · detected {formatDateTime(v.detected_at)}</span>}
+        description={
+          <span className="flex flex-wrap items-center gap-2">
+            <SeverityBadge severity={v.severity} />
+            <StatusBadge status={v.status} /> Risk {v.risk_score.toFixed(1)} · detected {formatDateTime(v.detected_at)}
+          </span>
+        }
       />
       <div className="grid gap-4 lg:grid-cols-[1fr_20rem]">
         <div className="grid content-start gap-4">
           <Card>
-            <CardHeader><CardTitle>Why this was flagged</CardTitle></CardHeader>
-            <CardContent><p className="leading-relaxed">{v.explanation}</p></CardContent>
-          </Card>
-          <Card>
-            <CardHeader><CardTitle>Cited clause</CardTitle></CardHeader>
-            <CardContent><CitedClause policyId={v.policy_id} clauseRef={v.clause_ref} /></CardContent>
-          </Card>
-          <Card>
-            <CardHeader><CardTitle>Evidence</CardTitle></CardHeader>
-            <CardContent><EvidenceView evidence={v.evidence} /></CardContent>
-          </Card>
-          <Card>
-            <CardHeader><CardTitle>Review history</CardTitle></CardHeader>
+            <CardHeader>
+              <CardTitle>Why this was flagged</CardTitle>
+            </CardHeader>
             <CardContent>
-              {v.history.length === 0 ? <p className="text-sm text-muted-foreground">No decision yet.</p> : (
+              <p className="leading-relaxed">{v.explanation}</p>
+            </CardContent>
+          </Card>
+          <Card>
+            <CardHeader>
+              <CardTitle>Cited clause</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <CitedClause policyId={v.policy_id} clauseRef={v.clause_ref} />
+            </CardContent>
+          </Card>
+          <Card>
+            <CardHeader>
+              <CardTitle>Evidence</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <EvidenceView evidence={v.evidence} />
+            </CardContent>
+          </Card>
+          <Card>
+            <CardHeader>
+              <CardTitle>Review history</CardTitle>
+            </CardHeader>
+            <CardContent>
+              {v.history.length === 0 ? (
+                <p className="text-sm text-muted-foreground">No decision yet.</p>
+              ) : (
                 <ol className="grid gap-3">
                   {v.history.map((event, index) => (
                     <li key={index} className="border-l-2 border-slate-200 pl-3 text-sm">
-                      <div className="flex flex-wrap items-center gap-2"><StatusBadge status={event.from_status} /> → <StatusBadge status={event.to_status} /><span className="text-muted-foreground">{formatDateTime(event.created_at)}</span></div>
+                      <div className="flex flex-wrap items-center gap-2">
+                        <StatusBadge status={event.from_status} /> → <StatusBadge status={event.to_status} />
+                        <span className="text-muted-foreground">{formatDateTime(event.created_at)}</span>
+                      </div>
                       {event.comment && <p className="mt-1">{event.comment}</p>}
                     </li>
                   ))}
@@ -105,19 +165,48 @@ export function ViolationDetailPage() {
         </div>
         <div className="grid content-start gap-4">
           <Card>
-            <CardHeader><CardTitle>Details</CardTitle></CardHeader>
+            <CardHeader>
+              <CardTitle>Details</CardTitle>
+            </CardHeader>
             <CardContent>
               <dl className="grid gap-2 text-sm">
-                <div><dt className="text-muted-foreground">Transaction</dt><dd><Link className="font-mono text-primary hover:underline" to={`/transactions/${encodeURIComponent(v.transaction_id)}`}>{v.transaction_id}</Link></dd></div>
-                <div><dt className="text-muted-foreground">Rule</dt><dd><Link className="text-primary hover:underline" to={`/rules/${v.rule_id}`}>{ruleNames.get(v.rule_id) ?? v.rule_id}</Link> (version {v.rule_version})</dd></div>
-                {v.scan_id && <div><dt className="text-muted-foreground">Found by</dt><dd>a scan</dd></div>}
+                <div>
+                  <dt className="text-muted-foreground">Transaction</dt>
+                  <dd>
+                    <Link
+                      className="font-mono text-primary hover:underline"
+                      to={`/transactions/${encodeURIComponent(v.transaction_id)}`}
+                    >
+                      {v.transaction_id}
+                    </Link>
+                  </dd>
+                </div>
+                <div>
+                  <dt className="text-muted-foreground">Rule</dt>
+                  <dd>
+                    <Link className="text-primary hover:underline" to={`/rules/${v.rule_id}`}>
+                      {ruleNames.get(v.rule_id) ?? v.rule_id}
+                    </Link>{' '}
+                    (version {v.rule_version})
+                  </dd>
+                </div>
+                {v.scan_id && (
+                  <div>
+                    <dt className="text-muted-foreground">Found by</dt>
+                    <dd>a scan</dd>
+                  </div>
+                )}
               </dl>
             </CardContent>
           </Card>
           {can('violations:update') && (
             <Card>
-              <CardHeader><CardTitle>Decision</CardTitle></CardHeader>
-              <CardContent><StatusForm violation={v} /></CardContent>
+              <CardHeader>
+                <CardTitle>Decision</CardTitle>
+              </CardHeader>
+              <CardContent>
+                <StatusForm violation={v} />
+              </CardContent>
             </Card>
           )}
         </div>

@@ -41,7 +41,8 @@ interface OpenClause {
 
 const MARKDOWN_HEADING = /^(#{1,6})[ \t]+/;
 const EMPHASIS = /^(?:\*\*|__)/;
-const NAMED = /^(section|article|clause|part|paragraph|§)[ \t]*(\d{1,3}(?:\.\d{1,3})*[a-z]?|[ivxlc]{1,6})((?:\([a-z0-9]{1,4}\))*)/i;
+const NAMED =
+  /^(section|article|clause|part|paragraph|§)[ \t]*(\d{1,3}(?:\.\d{1,3})*[a-z]?|[ivxlc]{1,6})((?:\([a-z0-9]{1,4}\))*)/i;
 /** After `Section 4` in running text: `.`, `:`, a dash or the end of the line, so "Section 4 of the Act ..." is prose. */
 const NAMED_END = /^(?:[.:]|[ \t]+[-–—]|[ \t]*$)/;
 const DECIMAL = /^(\d{1,3}(?:\.\d{1,3})+)\.?(?=[ \t]|$)|^(\d{1,3})[.)](?=[ \t]|$)/;
@@ -91,18 +92,30 @@ function clauseStart(line: Line): ClauseStart | undefined {
   if (numbering) {
     const labelEnd = emphasis + numbering.length;
     const padding = /^(?:\*\*|__)?[ \t]*/.exec(rest.slice(labelEnd))?.[0].length ?? 0;
-    return { label: numbering.label, kind: numbering.kind, contentStart: offset + labelEnd + padding, isHeading: Boolean(heading) };
+    return {
+      label: numbering.label,
+      kind: numbering.kind,
+      contentStart: offset + labelEnd + padding,
+      isHeading: Boolean(heading),
+    };
   }
   if (heading) return { kind: 'heading', contentStart: offset, isHeading: true };
   return undefined;
 }
 
-function numberingOf(text: string, isHeading: boolean): { label: string; kind: ClauseStart['kind']; length: number } | undefined {
+function numberingOf(
+  text: string,
+  isHeading: boolean,
+): { label: string; kind: ClauseStart['kind']; length: number } | undefined {
   const named = NAMED.exec(text);
   const after = named ? text.slice(named[0].length) : '';
   const endsLabel = NAMED_END.exec(after) ?? (isHeading || named?.[3] ? /^(?=[ \t]|$)/.exec(after) : null);
   if (named && endsLabel) {
-    return { label: `${capitalize(named[1] ?? '')} ${named[2]}${named[3] ?? ''}`, kind: 'named', length: named[0].length + endsLabel[0].length };
+    return {
+      label: `${capitalize(named[1] ?? '')} ${named[2]}${named[3] ?? ''}`,
+      kind: 'named',
+      length: named[0].length + endsLabel[0].length,
+    };
   }
   const decimal = DECIMAL.exec(text);
   if (decimal) return { label: decimal[1] ?? decimal[2] ?? '', kind: 'decimal', length: decimal[0].length };
@@ -140,7 +153,12 @@ class ClauseBuilder {
   /** Opens the clause a numbered line or a heading starts. */
   openAt(start: ClauseStart, line: Line): void {
     const number = start.label ? this.numberFor(start.label, start) : this.nextPositional();
-    const heading = start.isHeading ? this.text.slice(start.contentStart, line.end).replace(/(?:\*\*|__)\s*$/, '').trim() : undefined;
+    const heading = start.isHeading
+      ? this.text
+          .slice(start.contentStart, line.end)
+          .replace(/(?:\*\*|__)\s*$/, '')
+          .trim()
+      : undefined;
     this.open(number, !start.label, start.contentStart, line.end, heading);
     if (start.label) this.seenNumbered = true;
   }
@@ -167,7 +185,14 @@ class ClauseBuilder {
       const key = count === 1 ? base : `${base}~${count}`;
       const text = this.text.slice(clause.start, clause.end);
       const heading = clause.heading ?? (clause.positional ? undefined : inferredHeading(text));
-      return { key, number: clause.number, ...(heading ? { heading } : {}), text, start: clause.start, end: clause.end };
+      return {
+        key,
+        number: clause.number,
+        ...(heading ? { heading } : {}),
+        text,
+        start: clause.start,
+        end: clause.end,
+      };
     });
   }
 

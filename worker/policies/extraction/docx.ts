@@ -29,9 +29,7 @@ export function docxText(parts: DocxParts): string {
   return readParagraphs(parts.document, lists).join('\n\n');
 }
 
-type XmlToken =
-  | { kind: 'open' | 'close' | 'empty'; name: string; attributes: string }
-  | { kind: 'text'; text: string };
+type XmlToken = { kind: 'open' | 'close' | 'empty'; name: string; attributes: string } | { kind: 'text'; text: string };
 
 /** Just enough XML for WordprocessingML: elements, attributes as raw text, character data. */
 function* xmlTokens(xml: string): Generator<XmlToken> {
@@ -143,11 +141,12 @@ function readListLevels(xml: string): Map<string, Map<number, ListLevel>> {
   const numToAbstract = new Map<string, string>();
   let abstractId: string | undefined;
   let numId: string | undefined;
-  let level: ListLevel & { index: number } | undefined;
+  let level: (ListLevel & { index: number }) | undefined;
   for (const token of xmlTokens(xml)) {
     if (token.kind === 'text') continue;
     const value = attribute(token.attributes, 'w:val');
-    if (token.name === 'w:abstractNum') abstractId = token.kind === 'open' ? attribute(token.attributes, 'w:abstractNumId') : undefined;
+    if (token.name === 'w:abstractNum')
+      abstractId = token.kind === 'open' ? attribute(token.attributes, 'w:abstractNumId') : undefined;
     if (token.name === 'w:num') numId = token.kind === 'open' ? attribute(token.attributes, 'w:numId') : undefined;
     if (token.name === 'w:abstractNumId' && numId && value) numToAbstract.set(numId, value);
     if (!abstractId) continue;
@@ -221,8 +220,19 @@ function letters(count: number): string {
 
 function roman(count: number): string {
   const numerals: [number, string][] = [
-    [1000, 'm'], [900, 'cm'], [500, 'd'], [400, 'cd'], [100, 'c'], [90, 'xc'],
-    [50, 'l'], [40, 'xl'], [10, 'x'], [9, 'ix'], [5, 'v'], [4, 'iv'], [1, 'i'],
+    [1000, 'm'],
+    [900, 'cm'],
+    [500, 'd'],
+    [400, 'cd'],
+    [100, 'c'],
+    [90, 'xc'],
+    [50, 'l'],
+    [40, 'xl'],
+    [10, 'x'],
+    [9, 'ix'],
+    [5, 'v'],
+    [4, 'iv'],
+    [1, 'i'],
   ];
   let rest = count;
   let result = '';

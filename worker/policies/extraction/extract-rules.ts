@@ -1,7 +1,7 @@
 import type { Aggregate, Condition, Field } from '../../rules/language';
 import type { Clause } from './clauses';
-import { allOf, anyOf, complement, missing, oneOf, predicate, type Inequality } from './conditions';
-import { countedField, type Compared, type Quantity, type TimeWindow } from './quantities';
+import { allOf, anyOf, complement, type Inequality, missing, oneOf, predicate } from './conditions';
+import { type Compared, countedField, type Quantity, type TimeWindow } from './quantities';
 import { readSentence, type SentenceReading } from './reading';
 import type { DraftRule, Severity } from './schemas';
 import { splitSentences } from './sentences';
@@ -41,7 +41,12 @@ export function extractDraftRules(clauses: Pick<Clause, 'key' | 'text'>[]): Draf
 function draftFromSentence(sentence: string): Omit<DraftRule, 'clause_ref' | 'source_text'> | undefined {
   const reading = readSentence(sentence);
   if (!reading || !isEnforceable(reading)) return undefined;
-  const shape = fieldMismatch(reading) ?? structuring(reading) ?? splitPurchases(reading) ?? windowed(reading) ?? perTransaction(reading);
+  const shape =
+    fieldMismatch(reading) ??
+    structuring(reading) ??
+    splitPurchases(reading) ??
+    windowed(reading) ??
+    perTransaction(reading);
   if (!shape) return undefined;
   const assumptions = [...shape.assumptions, ...commonAssumptions(reading)];
   const confidence = assumptions.reduce((score, { cost }) => score - cost, BASE_CONFIDENCE);
@@ -87,7 +92,10 @@ function structuring(reading: SentenceReading): Shape | undefined {
   const group = groupOf(reading);
   const [op, value] = count ? [count.op, count.value] : (['gte', 2] as const);
   return {
-    condition: allOf([...inBand, aggregateOf({ fn: 'count', group_by: [group.field], window: window.window }, inBand, op, value)]),
+    condition: allOf([
+      ...inBand,
+      aggregateOf({ fn: 'count', group_by: [group.field], window: window.window }, inBand, op, value),
+    ]),
     name: capitalize(`${reading.types[0] ? `${reading.types[0]} ` : ''}structuring below ${formatAmount(money)}`),
     understood: [
       ...subject.understood,
@@ -96,7 +104,10 @@ function structuring(reading: SentenceReading): Shape | undefined {
       `"${window.phrase}" -> window ${window.window}`,
       ...group.understood,
     ],
-    assumptions: [...group.assumptions, ...(count ? [] : [{ note: '"multiple" or "several" read as two or more', cost: 0.1 }])],
+    assumptions: [
+      ...group.assumptions,
+      ...(count ? [] : [{ note: '"multiple" or "several" read as two or more', cost: 0.1 }]),
+    ],
   };
 }
 
@@ -123,7 +134,10 @@ function splitPurchases(reading: SentenceReading): Shape | undefined {
       `"${window.phrase}" -> window ${window.window}`,
       ...group.understood,
     ],
-    assumptions: [...group.assumptions, ...(reading.count ? [] : [{ note: 'a split means two or more orders', cost: 0.05 }])],
+    assumptions: [
+      ...group.assumptions,
+      ...(reading.count ? [] : [{ note: 'a split means two or more orders', cost: 0.05 }]),
+    ],
   };
 }
 
@@ -185,7 +199,9 @@ function perTransaction(reading: SentenceReading): Shape | undefined {
   // A whole payment instrument can be forbidden ("transactions in cryptocurrency are prohibited"); a category alone is too vague.
   const forbidsOneType = reading.modality === 'prohibition' && reading.types.length === 1;
   if (!amount.filters.length && !countries && !requiresOfAKind && !forbidsOneType) return undefined;
-  const destination = countries ? ` ${countries.field === 'country' ? 'in' : 'involving'} ${countries.codes.join(', ')}` : '';
+  const destination = countries
+    ? ` ${countries.field === 'country' ? 'in' : 'involving'} ${countries.codes.join(', ')}`
+    : '';
   return withRequirements(reading, {
     condition: allOf([...subject.filters, ...amount.filters]),
     name: `${subject.label}${amount.label}${destination}`,
@@ -230,11 +246,17 @@ function withRequirements(reading: SentenceReading, shape: Shape): Shape {
     name: `${shape.name} without ${reading.requirements.map(({ requirement }) => requirement.label).join(' or ')}`,
     understood: [
       ...shape.understood,
-      ...reading.requirements.map(({ requirement, count }) => `${count ? `"${count.phrase}"` : requirement.label} -> ${requirement.attribute} required`),
+      ...reading.requirements.map(
+        ({ requirement, count }) =>
+          `${count ? `"${count.phrase}"` : requirement.label} -> ${requirement.attribute} required`,
+      ),
     ],
     assumptions: [
       ...shape.assumptions,
-      { note: `the transaction records ${reading.requirements.map(({ requirement }) => requirement.attribute).join(' and ')}`, cost: 0.05 },
+      {
+        note: `the transaction records ${reading.requirements.map(({ requirement }) => requirement.attribute).join(' and ')}`,
+        cost: 0.05,
+      },
     ],
   };
 }
@@ -251,11 +273,21 @@ interface Subject {
 }
 
 const TYPE_LABELS: Record<string, string> = {
-  cash: 'Cash transactions', wire: 'Wire transfers', check: 'Cheque payments', card: 'Card payments', ach: 'ACH payments', crypto: 'Crypto transactions',
+  cash: 'Cash transactions',
+  wire: 'Wire transfers',
+  check: 'Cheque payments',
+  card: 'Card payments',
+  ach: 'ACH payments',
+  crypto: 'Crypto transactions',
 };
 const CATEGORY_LABELS: Record<string, string> = {
-  meals: 'Meal expenses', lodging: 'Hotel expenses', airfare: 'Airfares', taxi: 'Taxi fares', car_rental: 'Car rentals',
-  entertainment: 'Entertainment expenses', gifts: 'Gifts',
+  meals: 'Meal expenses',
+  lodging: 'Hotel expenses',
+  airfare: 'Airfares',
+  taxi: 'Taxi fares',
+  car_rental: 'Car rentals',
+  entertainment: 'Entertainment expenses',
+  gifts: 'Gifts',
 };
 
 /** The transactions a sentence is about: their type, expense category, data category, countries and currency. */
@@ -287,27 +319,46 @@ function subjectOf(reading: SentenceReading): Subject {
   return { filters, understood, label };
 }
 
-function groupOf(reading: SentenceReading, fallback: Field = 'account'): { field: Field; understood: string[]; assumptions: Assumption[] } {
-  if (reading.group) return { field: reading.group.field, understood: [`"${reading.group.phrase}" -> group_by ${reading.group.field}`], assumptions: [] };
-  return { field: fallback, understood: [], assumptions: [{ note: `grouped per ${fallback} (the sentence names no party)`, cost: 0.15 }] };
+function groupOf(
+  reading: SentenceReading,
+  fallback: Field = 'account',
+): { field: Field; understood: string[]; assumptions: Assumption[] } {
+  if (reading.group)
+    return {
+      field: reading.group.field,
+      understood: [`"${reading.group.phrase}" -> group_by ${reading.group.field}`],
+      assumptions: [],
+    };
+  return {
+    field: fallback,
+    understood: [],
+    assumptions: [{ note: `grouped per ${fallback} (the sentence names no party)`, cost: 0.15 }],
+  };
 }
 
 /** Readings that lower confidence whatever the shape. */
 function commonAssumptions(reading: SentenceReading): Assumption[] {
   const assumptions: Assumption[] = [];
   if (reading.window?.approximation) assumptions.push({ note: reading.window.approximation, cost: 0.1 });
-  if (reading.money && !reading.money.currency) assumptions.push({ note: 'no currency named, so amounts in any currency compare', cost: 0.05 });
-  if (reading.perUnit) assumptions.push({ note: `"${reading.perUnit}" compared against the whole transaction amount`, cost: 0.2 });
+  if (reading.money && !reading.money.currency)
+    assumptions.push({ note: 'no currency named, so amounts in any currency compare', cost: 0.05 });
+  if (reading.perUnit)
+    assumptions.push({ note: `"${reading.perUnit}" compared against the whole transaction amount`, cost: 0.2 });
   if (reading.unknownSubject) {
-    assumptions.push({ note: `no field records "${reading.unknownSubject}", so the draft covers every transaction of the kind it names`, cost: 0.3 });
+    assumptions.push({
+      note: `no field records "${reading.unknownSubject}", so the draft covers every transaction of the kind it names`,
+      cost: 0.3,
+    });
   }
   for (const phrase of reading.unread) assumptions.push({ note: `"${phrase}" not understood and left out`, cost: 0.3 });
-  if (reading.modality === 'permission') assumptions.push({ note: 'what the sentence permits read as a limit', cost: 0.1 });
+  if (reading.modality === 'permission')
+    assumptions.push({ note: 'what the sentence permits read as a limit', cost: 0.1 });
   return assumptions;
 }
 
 const SEVERE_TOPICS = /\b(?:sanction\w*|embargo\w*|terroris\w*)/;
-const ESCALATION_TOPICS = /\b(?:report\w*|escalat\w*|suspicious|structur\w*|money laundering|investigat\w*|fraud\w*|block\w*)/;
+const ESCALATION_TOPICS =
+  /\b(?:report\w*|escalat\w*|suspicious|structur\w*|money laundering|investigat\w*|fraud\w*|block\w*)/;
 
 /** Sanctions and forbidden destinations are critical; other prohibitions and reportable patterns high; "should" low. */
 function severityOf(reading: SentenceReading): Severity {
@@ -320,14 +371,22 @@ function severityOf(reading: SentenceReading): Severity {
 const OP_WORDS: Record<Inequality, string> = { gt: 'over', gte: 'of at least', lt: 'under', lte: 'of at most' };
 
 function countWords(op: Inequality, value: number): string {
-  const words: Record<Inequality, string> = { gt: `More than ${value}`, gte: `${value} or more`, lt: `Fewer than ${value}`, lte: `At most ${value}` };
+  const words: Record<Inequality, string> = {
+    gt: `More than ${value}`,
+    gte: `${value} or more`,
+    lt: `Fewer than ${value}`,
+    lte: `At most ${value}`,
+  };
   return words[op];
 }
 
 /** `cash deposits`, `distinct accounts`: the counted noun with the transaction type it was qualified by. */
 function countedLabel(reading: SentenceReading, count: Quantity, distinct: Field | undefined): string {
   // "on three occasions" counts whatever the sentence is about.
-  const noun = count.noun === 'times' || count.noun === 'occasions' || !count.noun ? `${reading.noun ?? 'transaction'}s` : count.noun;
+  const noun =
+    count.noun === 'times' || count.noun === 'occasions' || !count.noun
+      ? `${reading.noun ?? 'transaction'}s`
+      : count.noun;
   if (distinct) return `distinct ${noun}`;
   const type = reading.types[0];
   return type && !noun.includes(type) ? `${type} ${noun}` : noun;
@@ -339,7 +398,10 @@ function formatAmount(money: { value: number; currency?: string }): string {
 }
 
 const ROLE_NAMES: Record<string, string> = {
-  'attributes.approved_by': 'approver', 'attributes.requested_by': 'requester', counterparty: 'payee', account: 'account holder',
+  'attributes.approved_by': 'approver',
+  'attributes.requested_by': 'requester',
+  counterparty: 'payee',
+  account: 'account holder',
 };
 
 function roleName(field: Field): string {

@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import type { Clause } from './clauses';
-import { draftRuleSchema, type DraftRule } from './schemas';
+import { type DraftRule, draftRuleSchema } from './schemas';
 
 /** The part of the Workers AI binding (`env.AI`) the extractor calls; tests pass a fake with canned output. */
 export interface AiBinding {
-  run(model: string, inputs: { messages: { role: 'system' | 'user'; content: string }[]; response_format: { type: 'json_object' } }): Promise<unknown>;
+  run(
+    model: string,
+    inputs: { messages: { role: 'system' | 'user'; content: string }[]; response_format: { type: 'json_object' } },
+  ): Promise<unknown>;
 }
 
 /** LLM extraction is off unless the Worker has an AI binding and `POLICY_LLM_MODEL` names a model. */
-export function llmExtractorSettings(env: { AI?: AiBinding; POLICY_LLM_MODEL?: string }): { ai: AiBinding; model: string } | undefined {
+export function llmExtractorSettings(env: {
+  AI?: AiBinding;
+  POLICY_LLM_MODEL?: string;
+}): { ai: AiBinding; model: string } | undefined {
   return env.AI && env.POLICY_LLM_MODEL ? { ai: env.AI, model: env.POLICY_LLM_MODEL } : undefined;
 }
 
@@ -37,7 +43,11 @@ Only propose rules a transaction record can show; return {"rules": []} when a cl
 const responseSchema = z.object({ rules: z.array(z.unknown()) });
 
 /** Proposes draft rules with a Workers AI model; every proposal is validated and checked against its clause. */
-export async function extractDraftRulesWithLlm(ai: AiBinding, model: string, clauses: Pick<Clause, 'key' | 'text'>[]): Promise<LlmExtraction> {
+export async function extractDraftRulesWithLlm(
+  ai: AiBinding,
+  model: string,
+  clauses: Pick<Clause, 'key' | 'text'>[],
+): Promise<LlmExtraction> {
   const result: LlmExtraction = { drafts: [], rejected: 0 };
   for (const batch of batches(clauses)) {
     const output = await ai.run(model, {

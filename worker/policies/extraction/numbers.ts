@@ -1,17 +1,54 @@
 const UNITS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19,
-  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
 };
 
 /** Lakh and crore are how Indian policies write large amounts. */
 const WORD_SCALES: Record<string, number> = {
-  hundred: 100, thousand: 1_000, lakh: 100_000, lakhs: 100_000, million: 1_000_000,
-  crore: 10_000_000, crores: 10_000_000, billion: 1_000_000_000,
+  hundred: 100,
+  thousand: 1_000,
+  lakh: 100_000,
+  lakhs: 100_000,
+  million: 1_000_000,
+  crore: 10_000_000,
+  crores: 10_000_000,
+  billion: 1_000_000_000,
 };
 
 /** Multipliers written after digits: `10k`, `2.5 million`, `USD 3m`. */
-export const SCALES: Record<string, number> = { ...WORD_SCALES, k: 1_000, m: 1_000_000, mn: 1_000_000, bn: 1_000_000_000 };
+export const SCALES: Record<string, number> = {
+  ...WORD_SCALES,
+  k: 1_000,
+  m: 1_000_000,
+  mn: 1_000_000,
+  bn: 1_000_000_000,
+};
 
 const NUMBER_WORD = `(?:${[...Object.keys(UNITS), ...Object.keys(WORD_SCALES)].sort((a, b) => b.length - a.length).join('|')})\\b`;
 
@@ -20,7 +57,10 @@ export const NUMBER_IN_WORDS = `(?:an? (?=hundred|thousand|million|billion))?${N
 
 /** `ten thousand` -> 10000, `twenty-five` -> 25, `one hundred and fifty` -> 150, `a million` -> 1000000. */
 export function wordsToNumber(words: string): number | undefined {
-  const parts = words.toLowerCase().split(/[\s-]+/).filter((part) => part && part !== 'and');
+  const parts = words
+    .toLowerCase()
+    .split(/[\s-]+/)
+    .filter((part) => part && part !== 'and');
   if (parts.length === 0) return undefined;
   let total = 0;
   let group = 0;
@@ -58,7 +98,11 @@ function withoutGrouping(text: string, separator: '.' | ',', money: boolean): st
   const [head = '', ...tail] = text.split(separator);
   const western = tail.every((group) => group.length === 3) && (tail.length > 1 || separator === ',' || money);
   // Indian grouping: 1,00,000 and 10,00,000 (two-digit groups, then a final group of three).
-  const indian = separator === ',' && tail.length > 1 && tail.at(-1)?.length === 3 && tail.slice(0, -1).every((group) => group.length === 2);
+  const indian =
+    separator === ',' &&
+    tail.length > 1 &&
+    tail.at(-1)?.length === 3 &&
+    tail.slice(0, -1).every((group) => group.length === 2);
   if ((western || indian) && head.length <= 3) return head + tail.join('');
   return tail.length === 1 ? `${head}.${tail[0]}` : text;
 }

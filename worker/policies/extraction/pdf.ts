@@ -8,7 +8,10 @@ export async function readPdfText(bytes: Uint8Array): Promise<string> {
   const pdf = await openPdf(bytes);
   try {
     const pages = await pageTexts(pdf);
-    const text = pages.map((page) => page.trim()).filter(Boolean).join('\n\n');
+    const text = pages
+      .map((page) => page.trim())
+      .filter(Boolean)
+      .join('\n\n');
     if (!text) {
       throw new PolicyFileError(
         'no_text_layer',

@@ -1,7 +1,14 @@
 import type { Field } from '../../rules/language';
 import { complement, type Inequality } from './conditions';
 import { NUMBER_IN_WORDS, parseNumeral, SCALES, wordsToNumber } from './numbers';
-import { CURRENCY_CODES, CURRENCY_SYMBOLS, CURRENCY_WORDS, PARTY_NOUNS, TRANSACTION_NOUNS, termValues } from './vocabulary';
+import {
+  CURRENCY_CODES,
+  CURRENCY_SYMBOLS,
+  CURRENCY_WORDS,
+  PARTY_NOUNS,
+  TRANSACTION_NOUNS,
+  termValues,
+} from './vocabulary';
 
 /** A number in a sentence and what it measures. */
 export interface Quantity {
@@ -28,30 +35,88 @@ export function isCompared(quantity: Quantity): quantity is Compared {
 
 /** Comparators written before the number; `alternatives` tries the longest first, so `not more than` wins over `more than`. */
 const PREFIX_COMPARATORS: Record<string, Inequality> = {
-  'equal to or greater than': 'gte', 'equal to or more than': 'gte', 'equal to or above': 'gte', 'equal to or exceeding': 'gte',
-  'equal to or less than': 'lte', 'equal to or below': 'lte',
-  'not less than': 'gte', 'no less than': 'gte', 'not fewer than': 'gte', 'no fewer than': 'gte', 'at least': 'gte',
-  'a minimum of': 'gte', 'minimum of': 'gte',
-  'not more than': 'lte', 'no more than': 'lte', 'not exceeding': 'lte', 'not in excess of': 'lte', 'not to exceed': 'lte',
-  'not exceed': 'lte', 'no greater than': 'lte', 'not greater than': 'lte', 'at most': 'lte', 'up to': 'lte',
-  'a maximum of': 'lte', 'maximum of': 'lte', 'limited to': 'lte', 'capped at': 'lte',
-  'in excess of': 'gt', 'more than': 'gt', 'greater than': 'gt', 'larger than': 'gt', 'higher than': 'gt', 'longer than': 'gt',
-  exceeding: 'gt', exceeds: 'gt', exceed: 'gt', above: 'gt', over: 'gt',
-  'less than': 'lt', 'fewer than': 'lt', 'lower than': 'lt', 'smaller than': 'lt', 'shorter than': 'lt', below: 'lt', under: 'lt',
+  'equal to or greater than': 'gte',
+  'equal to or more than': 'gte',
+  'equal to or above': 'gte',
+  'equal to or exceeding': 'gte',
+  'equal to or less than': 'lte',
+  'equal to or below': 'lte',
+  'not less than': 'gte',
+  'no less than': 'gte',
+  'not fewer than': 'gte',
+  'no fewer than': 'gte',
+  'at least': 'gte',
+  'a minimum of': 'gte',
+  'minimum of': 'gte',
+  'not more than': 'lte',
+  'no more than': 'lte',
+  'not exceeding': 'lte',
+  'not in excess of': 'lte',
+  'not to exceed': 'lte',
+  'not exceed': 'lte',
+  'no greater than': 'lte',
+  'not greater than': 'lte',
+  'at most': 'lte',
+  'up to': 'lte',
+  'a maximum of': 'lte',
+  'maximum of': 'lte',
+  'limited to': 'lte',
+  'capped at': 'lte',
+  'in excess of': 'gt',
+  'more than': 'gt',
+  'greater than': 'gt',
+  'larger than': 'gt',
+  'higher than': 'gt',
+  'longer than': 'gt',
+  exceeding: 'gt',
+  exceeds: 'gt',
+  exceed: 'gt',
+  above: 'gt',
+  over: 'gt',
+  'less than': 'lt',
+  'fewer than': 'lt',
+  'lower than': 'lt',
+  'smaller than': 'lt',
+  'shorter than': 'lt',
+  below: 'lt',
+  under: 'lt',
 };
 
 /** Comparators that always state an allowed region, whatever verb comes before them. */
 const LIMIT_PHRASES = new Set([
-  'up to', 'limited to', 'capped at', 'a maximum of', 'maximum of', 'not to exceed', 'no more than', 'not more than', 'at most', 'a minimum of', 'minimum of',
+  'up to',
+  'limited to',
+  'capped at',
+  'a maximum of',
+  'maximum of',
+  'not to exceed',
+  'no more than',
+  'not more than',
+  'at most',
+  'a minimum of',
+  'minimum of',
 ]);
 
 const POSTFIX_COMPARATORS: Record<string, Inequality> = {
-  'or more': 'gte', 'or above': 'gte', 'or greater': 'gte', 'or higher': 'gte', 'or over': 'gte', 'and above': 'gte', 'and over': 'gte',
-  'or less': 'lte', 'or fewer': 'lte', 'or below': 'lte', 'or under': 'lte', 'or lower': 'lte', 'and below': 'lte', 'and under': 'lte',
+  'or more': 'gte',
+  'or above': 'gte',
+  'or greater': 'gte',
+  'or higher': 'gte',
+  'or over': 'gte',
+  'and above': 'gte',
+  'and over': 'gte',
+  'or less': 'lte',
+  'or fewer': 'lte',
+  'or below': 'lte',
+  'or under': 'lte',
+  'or lower': 'lte',
+  'and below': 'lte',
+  'and under': 'lte',
 };
 
 const MODAL = '(?<modal>must|shall|should|may|will|can|could|cannot)(?<negation> not| never)?(?: be)?';
-const FILLER = '(?: (?:a total of|an amount of|a value of|a sum of|the equivalent of|the (?:[a-z-]+ ){0,2}(?:threshold|limit) of|the|an?))?';
+const FILLER =
+  '(?: (?:a total of|an amount of|a value of|a sum of|the equivalent of|the (?:[a-z-]+ ){0,2}(?:threshold|limit) of|the|an?))?';
 
 const COMPARATOR_BEFORE = new RegExp(
   `(?:^|\\s)(?:${MODAL} )?(?<phrase>${alternatives(Object.keys(PREFIX_COMPARATORS))})${FILLER} ?$`,
@@ -59,17 +124,46 @@ const COMPARATOR_BEFORE = new RegExp(
 const MODAL_BEFORE = new RegExp(`(?:^|\\s)${MODAL} $`);
 const COMPARATOR_AFTER = new RegExp(`^ (?<phrase>${alternatives(Object.keys(POSTFIX_COMPARATORS))})\\b`);
 
-const DURATION_UNIT = /^(?:-| )(?:(?:business|calendar|working) )?(?<unit>second|minute|hour|day|week|month|quarter|year)s?\b/;
+const DURATION_UNIT =
+  /^(?:-| )(?:(?:business|calendar|working) )?(?<unit>second|minute|hour|day|week|month|quarter|year)s?\b/;
 const COUNTED_NOUNS = [
-  'purchase orders?', 'transactions?', 'payments?', 'deposits?', 'withdrawals?', 'transfers?', 'wires?', 'purchases?', 'orders?',
-  'invoices?', 'expenses?', 'claims?', 'cheques?', 'remittances?', 'times', 'occasions', 'accounts?', 'customers?', 'clients?', 'counterparties',
-  'vendors?', 'suppliers?', 'payees?', 'beneficiaries', 'merchants?', 'quotations?', 'quotes?', 'bids?', 'tenders?',
+  'purchase orders?',
+  'transactions?',
+  'payments?',
+  'deposits?',
+  'withdrawals?',
+  'transfers?',
+  'wires?',
+  'purchases?',
+  'orders?',
+  'invoices?',
+  'expenses?',
+  'claims?',
+  'cheques?',
+  'remittances?',
+  'times',
+  'occasions',
+  'accounts?',
+  'customers?',
+  'clients?',
+  'counterparties',
+  'vendors?',
+  'suppliers?',
+  'payees?',
+  'beneficiaries',
+  'merchants?',
+  'quotations?',
+  'quotes?',
+  'bids?',
+  'tenders?',
 ];
 const STOP_WORDS = '(?:in|within|per|from|to|of|and|or|by|for|at|on|with|than|the|a|an|must|may|shall|should|are|is)';
 const COUNTED = new RegExp(`^(?: (?!${STOP_WORDS}\\b)[a-z-]+){0,2}? (?<noun>${COUNTED_NOUNS.join('|')})\\b`);
 
 /** A number with a comparator and no currency is an amount only when no noun follows it: `above 25,000 in any ...`. */
-const BARE_AMOUNT_END = new RegExp(`^(?:$|[^\\w\\s]| (?:${STOP_WORDS}|requires?|needs?|will|be|have|has|per|each|within)\\b)`);
+const BARE_AMOUNT_END = new RegExp(
+  `^(?:$|[^\\w\\s]| (?:${STOP_WORDS}|requires?|needs?|will|be|have|has|per|each|within)\\b)`,
+);
 
 const REFERENCE_BEFORE = /(?:clause|section|article|paragraph|part|schedule|appendix|annex|version|§)\s*$/;
 const MONTHS = '(?:january|february|march|april|may|june|july|august|september|october|november|december)';
@@ -129,7 +223,13 @@ export function findQuantities(text: string): Quantity[] {
   return quantities;
 }
 
-function kindOf(hasCurrency: boolean, hasUnit: boolean, hasNoun: boolean, hasComparator: boolean, rest: string): Quantity['kind'] | undefined {
+function kindOf(
+  hasCurrency: boolean,
+  hasUnit: boolean,
+  hasNoun: boolean,
+  hasComparator: boolean,
+  rest: string,
+): Quantity['kind'] | undefined {
   if (hasCurrency) return 'money';
   if (hasUnit) return 'duration';
   if (hasNoun) return 'count';
@@ -201,7 +301,12 @@ function comparatorOf(before: string, postfix: string | undefined): Comparator |
   return flaggedSide(op, match.groups, LIMIT_PHRASES.has(phrase), match[0].trimStart().length);
 }
 
-function flaggedSide(op: Inequality, modal: Record<string, string | undefined> | undefined, limitPhrase: boolean, length: number): Comparator {
+function flaggedSide(
+  op: Inequality,
+  modal: Record<string, string | undefined> | undefined,
+  limitPhrase: boolean,
+  length: number,
+): Comparator {
   const stated = modal?.negation ? complement(op) : op;
   const limit = limitPhrase || Boolean(modal?.modal);
   return { op: limit ? complement(stated) : stated, limit, length };
@@ -233,7 +338,15 @@ const EXPLICIT_WINDOW = new RegExp(
   `\\b(?:per|each|every|any|a single|one|the same|a rolling|any rolling|in a|on a|in one)(?: ${COUNT}(?:-| ))?(?: ?${UNIT})(?: period)?\\b`,
 );
 const ADVERB_WINDOW = /\b(?<adverb>daily|weekly|monthly|quarterly|annually|yearly|per annum)\b/;
-const ADVERB_UNITS: Record<string, string> = { daily: 'day', weekly: 'week', monthly: 'month', quarterly: 'quarter', annually: 'year', yearly: 'year', 'per annum': 'year' };
+const ADVERB_UNITS: Record<string, string> = {
+  daily: 'day',
+  weekly: 'week',
+  monthly: 'month',
+  quarterly: 'quarter',
+  annually: 'year',
+  yearly: 'year',
+  'per annum': 'year',
+};
 const SPAN_WINDOW = new RegExp(`\\b(?:within|in|over|during|in the last|in the past) ${COUNT}(?:-| )${UNIT}\\b`);
 
 /** The period a sentence aggregates over, if it names one. */
@@ -246,14 +359,20 @@ export function findWindow(text: string): TimeWindow | undefined {
   return span?.groups ? windowOf(span[0], span.groups, false) : undefined;
 }
 
-function windowOf(phrase: string, groups: Record<string, string | undefined>, explicit: boolean): TimeWindow | undefined {
+function windowOf(
+  phrase: string,
+  groups: Record<string, string | undefined>,
+  explicit: boolean,
+): TimeWindow | undefined {
   const unit = UNIT_WINDOWS[groups.unit ?? ''];
   const count = !groups.count ? 1 : /^\d+$/.test(groups.count) ? Number(groups.count) : wordsToNumber(groups.count);
   if (!unit || !count || !Number.isInteger(count)) return undefined;
   const size = unit.size * count;
   // The rule language caps windows at 366 days.
   if (unit.suffix === 'd' && size > 366) return undefined;
-  const approximation = groups.qualifier ? `a ${groups.qualifier.trim()} day read as a rolling day` : unit.approximation;
+  const approximation = groups.qualifier
+    ? `a ${groups.qualifier.trim()} day read as a rolling day`
+    : unit.approximation;
   return { window: `${size}${unit.suffix}`, phrase: phrase.trim(), explicit, approximation };
 }
 
@@ -276,5 +395,8 @@ export function countedField(noun: string | undefined): Field | undefined {
 }
 
 function alternatives(words: string[]): string {
-  return [...words].sort((a, b) => b.length - a.length).map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return [...words]
+    .sort((a, b) => b.length - a.length)
+    .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
 }

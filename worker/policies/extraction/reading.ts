@@ -1,15 +1,15 @@
-import type { Field } from '../../rules/language';
 import { countryCodes } from '../../platform/countries';
+import type { Field } from '../../rules/language';
 import { wordsToNumber } from './numbers';
 import {
+  type AmountRange,
+  type Compared,
   countedField,
   findGroup,
   findQuantities,
   findRange,
   findWindow,
   isCompared,
-  type AmountRange,
-  type Compared,
   type Quantity,
   type TimeWindow,
 } from './quantities';
@@ -17,11 +17,11 @@ import {
   CURRENCY_CODES,
   EXPENSE_CATEGORIES,
   REQUIREMENTS,
+  type Requirement,
   ROLE_FIELDS,
   TRANSACTION_NOUNS,
   TRANSACTION_TYPES,
   termValues,
-  type Requirement,
 } from './vocabulary';
 
 type Modality = 'prohibition' | 'obligation' | 'recommendation' | 'permission';
@@ -67,13 +67,16 @@ const DEFINITION = /\b(?:means|is defined as|are defined as|refers to)\b/;
 /** "must not exceed" states a limit, an obligation like "must stay under", not a prohibition. */
 const PROHIBITION =
   /\b(?:prohibited|forbidden|not (?:be )?permitted|not (?:be )?allowed|banned|(?:(?:must|shall|may|can) not|cannot|never)(?! (?:be )?(?:exceed|more|greater|higher|less|fewer|above|over|below|under)\b)|not be reimbursed|no [a-z]+ (?:may|shall|must|can))\b/;
-const OBLIGATION = /\b(?:must|shall|required|requires?|needs? to|is to be|are to be|has to|have to|subject to|(?:limited|capped|restricted) to|not to exceed)\b/;
+const OBLIGATION =
+  /\b(?:must|shall|required|requires?|needs? to|is to be|are to be|has to|have to|subject to|(?:limited|capped|restricted) to|not to exceed)\b/;
 const RECOMMENDATION = /\b(?:should|ought to|recommended|encouraged)\b/;
 const PERMISSION = /\b(?:may|allowed|permitted)\b/;
 
 const OWN_COUNTRY = /\b(?:incurred|conducted|occurring|occurred|executed|spent|initiated|originat\w*|booked) in\b/;
-const AGGREGATED = /\b(?:total|totals|totall?ing|totall?ed|in total|aggregate|aggregated|cumulative|cumulatively|combined)\b/;
-const STRUCTURING = /\b(?:just|slightly|immediately) (?:below|under)\b|\bstructur\w*|\b(?:avoid|evade|circumvent)\w* (?:the |a |an )?(?:[a-z-]+ )?(?:reporting|threshold)/;
+const AGGREGATED =
+  /\b(?:total|totals|totall?ing|totall?ed|in total|aggregate|aggregated|cumulative|cumulatively|combined)\b/;
+const STRUCTURING =
+  /\b(?:just|slightly|immediately) (?:below|under)\b|\bstructur\w*|\b(?:avoid|evade|circumvent)\w* (?:the |a |an )?(?:[a-z-]+ )?(?:reporting|threshold)/;
 const MULTIPLE = /\b(?:multiple|several|repeated|a series of)\b/;
 const SPLITTING = /\b(?:split\w*|divid\w*|break\w* up)\b/;
 const PER_UNIT = /\bper (?:night|person|head|guest|attendee|participant|trip)\b/;
@@ -85,7 +88,8 @@ const SUBJECT_END =
   /\b(?:must|shall|should|may|will|can|cannot|is|are|be|requires?|required|needs?|to|from|of|with|in|into|by|for|at|on|above|over|below|under|exceed\w*|more|less|fewer|total\w*|that|which|who|made|incurred|located)\b|[(,;:\d]/;
 const DETERMINERS = /^(?:(?:any|all|each|every|a|an|the|no|single|total|multiple|several)(?:\s+|$))+/;
 /** People who act on transactions: "Staff must escalate ..." is about the transactions in the object. */
-const ACTORS = /^(?:(?:branch )?staff|(?:line )?managers?|employees?|the company|company|personnel|officers?|directors?|payees?|approvers?|requesters?|systems?)$/;
+const ACTORS =
+  /^(?:(?:branch )?staff|(?:line )?managers?|employees?|the company|company|personnel|officers?|directors?|payees?|approvers?|requesters?|systems?)$/;
 const KNOWN_SUBJECT = /\b(?:transactions?|funds|personal data)\b/;
 
 const SELF_APPROVAL =
@@ -164,14 +168,17 @@ function requirementsOf(text: string, modality: Modality, compared: Compared[]):
     const stated = modality === 'obligation' && requirement.pattern.test(text);
     const withoutIt = new RegExp(`\\bwithout (?:an? |the |prior |written )*${requirement.pattern.source}`).test(text);
     if (!stated && !withoutIt) return [];
-    const count = requirement.countable ? compared.find((quantity) => quantity.noun && requirement.pattern.test(quantity.noun)) : undefined;
+    const count = requirement.countable
+      ? compared.find((quantity) => quantity.noun && requirement.pattern.test(quantity.noun))
+      : undefined;
     return [{ requirement, count }];
   });
 }
 
 function fieldPairOf(text: string): SentenceReading['fieldPair'] {
   const selfApproval = SELF_APPROVAL.exec(text);
-  if (selfApproval) return { field: 'attributes.approved_by', otherField: 'attributes.requested_by', phrase: selfApproval[0] };
+  if (selfApproval)
+    return { field: 'attributes.approved_by', otherField: 'attributes.requested_by', phrase: selfApproval[0] };
   const samePerson = SAME_PERSON.exec(text);
   const field = roleField(samePerson?.groups?.left);
   const otherField = roleField(samePerson?.groups?.right);
@@ -181,9 +188,13 @@ function fieldPairOf(text: string): SentenceReading['fieldPair'] {
 
 /** The subject of the sentence when it is neither a person nor anything the extractor maps to a field. */
 function unknownSubject(text: string): string | undefined {
-  const subject = text.slice(0, SUBJECT_END.exec(text)?.index ?? text.length).trim().replace(DETERMINERS, '');
+  const subject = text
+    .slice(0, SUBJECT_END.exec(text)?.index ?? text.length)
+    .trim()
+    .replace(DETERMINERS, '');
   const firstWord = subject.split(' ')[0] ?? '';
-  if (!subject || firstWord.endsWith('ing') || wordsToNumber(firstWord) !== undefined || ACTORS.test(subject)) return undefined;
+  if (!subject || firstWord.endsWith('ing') || wordsToNumber(firstWord) !== undefined || ACTORS.test(subject))
+    return undefined;
   const terms = [...TRANSACTION_TYPES, ...EXPENSE_CATEGORIES].map((term) => term.pattern);
   const known = [...terms, KNOWN_SUBJECT, SUBJECT_NOUN].some((pattern) => pattern.test(subject));
   return known ? undefined : subject;

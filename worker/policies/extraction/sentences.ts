@@ -6,7 +6,34 @@ interface Sentence {
 }
 
 /** Words whose trailing period does not end a sentence. */
-const ABBREVIATIONS = new Set(['e.g', 'i.e', 'etc', 'no', 'nos', 'vs', 'inc', 'ltd', 'co', 'corp', 'dr', 'mr', 'mrs', 'ms', 'st', 'art', 'sec', 'para', 'approx', 'incl', 'u.s', 'u.k', 'u.a.e', 'cf', 'rs', 'fig']);
+const ABBREVIATIONS = new Set([
+  'e.g',
+  'i.e',
+  'etc',
+  'no',
+  'nos',
+  'vs',
+  'inc',
+  'ltd',
+  'co',
+  'corp',
+  'dr',
+  'mr',
+  'mrs',
+  'ms',
+  'st',
+  'art',
+  'sec',
+  'para',
+  'approx',
+  'incl',
+  'u.s',
+  'u.k',
+  'u.a.e',
+  'cf',
+  'rs',
+  'fig',
+]);
 
 /**
  * Splits clause text into sentences: at `.`, `!`, `?` before a capital, digit or quote, and at blank lines,

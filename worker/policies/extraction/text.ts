@@ -31,7 +31,14 @@ const FOREIGN_SIGNATURES: { kind: string; magic: number[] }[] = [
   { kind: 'an RTF document', magic: [0x7b, 0x5c, 0x72, 0x74, 0x66] },
 ];
 
-const EXTENSIONS: Record<string, PolicyFormat> = { pdf: 'pdf', docx: 'docx', md: 'markdown', markdown: 'markdown', txt: 'text', text: 'text' };
+const EXTENSIONS: Record<string, PolicyFormat> = {
+  pdf: 'pdf',
+  docx: 'docx',
+  md: 'markdown',
+  markdown: 'markdown',
+  txt: 'text',
+  text: 'text',
+};
 const CONTENT_TYPES: Record<string, PolicyFormat> = {
   'application/pdf': 'pdf',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
@@ -44,12 +51,17 @@ const CONTENT_TYPES: Record<string, PolicyFormat> = {
  * The text of an uploaded policy. The bytes decide the format first (a renamed file is read for what it
  * is); the name, then the content type, decide only for text. Throws PolicyFileError.
  */
-export async function extractPolicyText(bytes: Uint8Array, fileName: string, contentType?: string): Promise<PolicyText> {
+export async function extractPolicyText(
+  bytes: Uint8Array,
+  fileName: string,
+  contentType?: string,
+): Promise<PolicyText> {
   const claimed = claimedFormat(fileName, contentType);
   const format = detectFormat(bytes, claimed);
   const text = normalizeLineBreaks(await readText(bytes, format, claimed));
   if (!text) throw new PolicyFileError('corrupt', 'The file contains no text.');
-  if (isGarbled(text)) throw new PolicyFileError('corrupt', 'The file decodes to garbled text; it is damaged or not a text document.');
+  if (isGarbled(text))
+    throw new PolicyFileError('corrupt', 'The file decodes to garbled text; it is damaged or not a text document.');
   return { text, format };
 }
 
@@ -65,7 +77,8 @@ function detectFormat(bytes: Uint8Array, claimed: PolicyFormat | undefined): Pol
   if (startsWith(bytes, OLE_MAGIC)) throw compoundFileError(bytes, claimed);
   const foreign = FOREIGN_SIGNATURES.find(({ magic }) => startsWith(bytes, magic));
   if (foreign) throw new PolicyFileError('unsupported', `The file is ${foreign.kind}. ${ACCEPTED}`);
-  if (claimed === 'pdf') throw new PolicyFileError('corrupt', 'The file is named as a PDF but does not start with a PDF header.');
+  if (claimed === 'pdf')
+    throw new PolicyFileError('corrupt', 'The file is named as a PDF but does not start with a PDF header.');
   if (claimed === 'docx') throw new PolicyFileError('corrupt', 'The file is named as a DOCX but is not a zip archive.');
   if (!claimed) throw new PolicyFileError('unsupported', `The file type is not supported. ${ACCEPTED}`);
   return claimed;
@@ -79,7 +92,10 @@ function compoundFileError(bytes: Uint8Array, claimed: PolicyFormat | undefined)
   if (claimed === 'docx' || containsUtf16(bytes, 'EncryptionInfo')) {
     return new PolicyFileError('encrypted', 'The DOCX is password-protected. Upload a copy without a password.');
   }
-  return new PolicyFileError('unsupported', `The file is a legacy Office document (.doc or .xls). Save it as DOCX or PDF. ${ACCEPTED}`);
+  return new PolicyFileError(
+    'unsupported',
+    `The file is a legacy Office document (.doc or .xls). Save it as DOCX or PDF. ${ACCEPTED}`,
+  );
 }
 
 async function readText(bytes: Uint8Array, format: PolicyFormat, claimed: PolicyFormat | undefined): Promise<string> {

@@ -6,20 +6,86 @@ import type { Field } from '../../rules/language';
  */
 
 export const CURRENCY_CODES = [
-  'USD', 'EUR', 'GBP', 'INR', 'JPY', 'CNY', 'CHF', 'CAD', 'AUD', 'NZD', 'SGD', 'HKD', 'AED', 'SAR', 'QAR', 'KWD',
-  'BHD', 'OMR', 'ZAR', 'BRL', 'MXN', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'HUF', 'RON', 'TRY', 'RUB', 'KRW', 'IDR',
-  'MYR', 'THB', 'PHP', 'VND', 'PKR', 'BDT', 'LKR', 'NPR', 'NGN', 'KES', 'EGP', 'ILS', 'ARS', 'CLP', 'COP', 'PEN',
+  'USD',
+  'EUR',
+  'GBP',
+  'INR',
+  'JPY',
+  'CNY',
+  'CHF',
+  'CAD',
+  'AUD',
+  'NZD',
+  'SGD',
+  'HKD',
+  'AED',
+  'SAR',
+  'QAR',
+  'KWD',
+  'BHD',
+  'OMR',
+  'ZAR',
+  'BRL',
+  'MXN',
+  'SEK',
+  'NOK',
+  'DKK',
+  'PLN',
+  'CZK',
+  'HUF',
+  'RON',
+  'TRY',
+  'RUB',
+  'KRW',
+  'IDR',
+  'MYR',
+  'THB',
+  'PHP',
+  'VND',
+  'PKR',
+  'BDT',
+  'LKR',
+  'NPR',
+  'NGN',
+  'KES',
+  'EGP',
+  'ILS',
+  'ARS',
+  'CLP',
+  'COP',
+  'PEN',
 ];
 
 /** Written before the amount. `$` alone is the US dollar, as in US policies. */
 export const CURRENCY_SYMBOLS: Record<string, string> = {
-  us$: 'USD', c$: 'CAD', a$: 'AUD', s$: 'SGD', hk$: 'HKD', $: 'USD', '€': 'EUR', '£': 'GBP', '₹': 'INR', '¥': 'JPY', 'rs.': 'INR', rs: 'INR',
+  us$: 'USD',
+  c$: 'CAD',
+  a$: 'AUD',
+  s$: 'SGD',
+  hk$: 'HKD',
+  $: 'USD',
+  '€': 'EUR',
+  '£': 'GBP',
+  '₹': 'INR',
+  '¥': 'JPY',
+  'rs.': 'INR',
+  rs: 'INR',
 };
 
 /** Written after the amount: `10,000 US dollars`. */
 export const CURRENCY_WORDS: Record<string, string> = {
-  'us dollars': 'USD', 'u.s. dollars': 'USD', dollars: 'USD', dollar: 'USD', euros: 'EUR', euro: 'EUR',
-  'pounds sterling': 'GBP', pounds: 'GBP', pound: 'GBP', rupees: 'INR', rupee: 'INR', yen: 'JPY',
+  'us dollars': 'USD',
+  'u.s. dollars': 'USD',
+  dollars: 'USD',
+  dollar: 'USD',
+  euros: 'EUR',
+  euro: 'EUR',
+  'pounds sterling': 'GBP',
+  pounds: 'GBP',
+  pound: 'GBP',
+  rupees: 'INR',
+  rupee: 'INR',
+  yen: 'JPY',
 };
 
 interface Term<T> {
@@ -50,8 +116,14 @@ export const EXPENSE_CATEGORIES: Term<string>[] = [
 
 /** Nouns naming the party a window is kept per, after a determiner such as `one` or `the same`. */
 export const PARTY_NOUNS: Term<Field>[] = [
-  { pattern: /\b(?:accounts?|customers?|clients?|employees?|cardholders?|account holders?|travell?ers?|claimants?)\b/, value: 'account' },
-  { pattern: /\b(?:vendors?|suppliers?|counterpart(?:y|ies)|payees?|beneficiar(?:y|ies)|merchants?|recipients?)\b/, value: 'counterparty' },
+  {
+    pattern: /\b(?:accounts?|customers?|clients?|employees?|cardholders?|account holders?|travell?ers?|claimants?)\b/,
+    value: 'account',
+  },
+  {
+    pattern: /\b(?:vendors?|suppliers?|counterpart(?:y|ies)|payees?|beneficiar(?:y|ies)|merchants?|recipients?)\b/,
+    value: 'counterparty',
+  },
 ];
 
 /** Nouns that count transactions: `more than 10 transactions`, `three or more cash deposits`. */
@@ -68,13 +140,19 @@ export interface Requirement {
 
 export const REQUIREMENTS: Requirement[] = [
   {
-    pattern: /\b(?:approv(?:al|ed|e)|authori[sz](?:ation|ed)|sign-off|signed off|pre-approv\w*)\b(?! (?:threshold|limit)s?\b)/,
+    pattern:
+      /\b(?:approv(?:al|ed|e)|authori[sz](?:ation|ed)|sign-off|signed off|pre-approv\w*)\b(?! (?:threshold|limit)s?\b)/,
     attribute: 'attributes.approved_by',
     label: 'approval',
   },
   { pattern: /\breceipts?\b/, attribute: 'attributes.receipt', label: 'receipt' },
   { pattern: /\bpurchase orders?\b/, attribute: 'attributes.purchase_order', label: 'purchase order' },
-  { pattern: /\b(?:quotations?|quotes?|bids?|tenders?)\b/, attribute: 'attributes.quotes', label: 'quotations', countable: true },
+  {
+    pattern: /\b(?:quotations?|quotes?|bids?|tenders?)\b/,
+    attribute: 'attributes.quotes',
+    label: 'quotations',
+    countable: true,
+  },
   { pattern: /\bdue diligence\b/, attribute: 'attributes.due_diligence', label: 'due diligence' },
   { pattern: /\bstandard contractual clauses\b/, attribute: 'attributes.scc', label: 'standard contractual clauses' },
   { pattern: /\bjustification\b/, attribute: 'attributes.justification', label: 'justification' },

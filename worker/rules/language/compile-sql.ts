@@ -1,11 +1,20 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { fieldsRead, isAggregateCondition, listAggregates } from './condition-tree';
 import { decimalOf, decimalToString } from './decimal';
-import { attributeKeys, fieldKind, isAttributeField, type AttributeField, type Field, type FieldKind } from './fields';
+import { type AttributeField, attributeKeys, type Field, type FieldKind, fieldKind, isAttributeField } from './fields';
 import { formatInstant } from './instant';
 import { AVERAGE_PLACES, MAX_EVIDENCE_IDS } from './measure';
 import { portableRegex } from './regex-safety';
-import { validatedField, validatedWindowSeconds, type Aggregate, type AggregateCondition, type AggregateOp, type ComparisonOp, type Condition, type Predicate } from './schema';
+import {
+  type Aggregate,
+  type AggregateCondition,
+  type AggregateOp,
+  type ComparisonOp,
+  type Condition,
+  type Predicate,
+  validatedField,
+  validatedWindowSeconds,
+} from './schema';
 import { literalValue, type Scalar } from './values';
 
 /**
@@ -67,7 +76,10 @@ export function compileCondition(condition: Condition, windows?: SetBasedWindows
  */
 export function setBasedCandidates(condition: Condition): AggregateCondition[] {
   if (isAggregateCondition(condition)) return supportsSetBasedWindow(condition.aggregate) ? [condition] : [];
-  if ('all' in condition) return condition.all.some((member) => listAggregates(member).length === 0) ? [] : condition.all.flatMap(setBasedCandidates);
+  if ('all' in condition)
+    return condition.all.some((member) => listAggregates(member).length === 0)
+      ? []
+      : condition.all.flatMap(setBasedCandidates);
   if ('any' in condition) return condition.any.flatMap(setBasedCandidates);
   if ('not' in condition) return setBasedCandidates(condition.not);
   return [];
@@ -94,12 +106,24 @@ interface TypedView extends Literal {
 
 const FALSE = sql`false`;
 const SQL_OPERATOR: Record<ComparisonOp, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' };
-const COLUMN_TYPE: Record<Exclude<FieldKind, 'json'>, ValueType> = { numeric: 'number', text: 'string', instant: 'instant' };
+const COLUMN_TYPE: Record<Exclude<FieldKind, 'json'>, ValueType> = {
+  numeric: 'number',
+  text: 'string',
+  instant: 'instant',
+};
 
 /** `precomputed`: aggregates already computed set-based, as their comparison over the joined window columns. */
 function conditionSql(condition: Condition, alias: Alias, precomputed: Map<AggregateCondition, SQL> = new Map()): SQL {
-  if ('all' in condition) return sql`(${sql.join(condition.all.map((member) => conditionSql(member, alias, precomputed)), sql` AND `)})`;
-  if ('any' in condition) return sql`(${sql.join(condition.any.map((member) => conditionSql(member, alias, precomputed)), sql` OR `)})`;
+  if ('all' in condition)
+    return sql`(${sql.join(
+      condition.all.map((member) => conditionSql(member, alias, precomputed)),
+      sql` AND `,
+    )})`;
+  if ('any' in condition)
+    return sql`(${sql.join(
+      condition.any.map((member) => conditionSql(member, alias, precomputed)),
+      sql` OR `,
+    )})`;
   if ('not' in condition) return sql`(NOT ${conditionSql(condition.not, alias, precomputed)})`;
   if (isAggregateCondition(condition)) return precomputed.get(condition) ?? aggregateSql(condition);
   return predicateSql(condition, alias);
@@ -117,7 +141,10 @@ function jsonPath(alias: Alias, field: AttributeField): SQL {
 
 /** A column has one type; an attribute is read as each JSON type it might hold, guarded by jsonb_typeof. */
 function fieldViews(field: Field, alias: Alias): TypedView[] {
-  if (!isAttributeField(field)) return [{ type: COLUMN_TYPE[fieldKind(field) as Exclude<FieldKind, 'json'>], guard: null, value: column(alias, field) }];
+  if (!isAttributeField(field))
+    return [
+      { type: COLUMN_TYPE[fieldKind(field) as Exclude<FieldKind, 'json'>], guard: null, value: column(alias, field) },
+    ];
   const json = jsonPath(alias, field);
   return [
     { type: 'number', guard: sql`jsonb_typeof(${json}) = 'number'`, value: sql`(${json})::numeric` },
@@ -160,7 +187,10 @@ function branches(cases: { guard: SQL | null; then: SQL }[]): SQL {
   const [only] = cases;
   if (!only) return FALSE;
   if (cases.length === 1 && only.guard === null) return only.then;
-  return sql`CASE ${sql.join(cases.map((branch) => sql`WHEN ${branch.guard ?? sql`true`} THEN ${branch.then}`), sql` `)} ELSE false END`;
+  return sql`CASE ${sql.join(
+    cases.map((branch) => sql`WHEN ${branch.guard ?? sql`true`} THEN ${branch.then}`),
+    sql` `,
+  )} ELSE false END`;
 }
 
 function bothGuards(a: SQL | null, b: SQL | null): SQL | null {
@@ -186,14 +216,22 @@ function valuePredicateSql(predicate: Predicate, alias: Alias): SQL {
   const views = fieldViews(predicate.field, alias);
   const kind = fieldKind(predicate.field);
   const { op, value } = predicate;
-  if (predicate.other_field !== undefined) return fieldComparisonSql(op as ComparisonOp, views, fieldViews(predicate.other_field, alias));
+  if (predicate.other_field !== undefined)
+    return fieldComparisonSql(op as ComparisonOp, views, fieldViews(predicate.other_field, alias));
   if (value === undefined) return FALSE;
   switch (op) {
     case 'in':
     case 'not_in':
-      return membershipSql(views, [value].flat().map((scalar) => literalSql(kind, scalar)), op === 'in' ? sql`IN` : sql`NOT IN`);
+      return membershipSql(
+        views,
+        [value].flat().map((scalar) => literalSql(kind, scalar)),
+        op === 'in' ? sql`IN` : sql`NOT IN`,
+      );
     case 'between':
-      return betweenSql(views, [value].flat().map((scalar) => literalSql(kind, scalar)));
+      return betweenSql(
+        views,
+        [value].flat().map((scalar) => literalSql(kind, scalar)),
+      );
     case 'contains':
     case 'starts_with':
     case 'ends_with':
@@ -213,7 +251,10 @@ function fieldComparisonSql(op: ComparisonOp, left: TypedView[], right: TypedVie
     left.flatMap((l) =>
       right
         .filter((r) => r.type === l.type && (equality || isOrderable(l.type)))
-        .map((r) => ({ guard: bothGuards(l.guard, r.guard), then: sql`${equality ? l.value : ordered(l)} ${operator} ${r.value}` })),
+        .map((r) => ({
+          guard: bothGuards(l.guard, r.guard),
+          then: sql`${equality ? l.value : ordered(l)} ${operator} ${r.value}`,
+        })),
     ),
   );
 }
@@ -223,18 +264,28 @@ function membershipSql(views: TypedView[], literals: (Literal | null)[], operato
   return branches(
     views.flatMap((view) => {
       const sameType = literals.flatMap((literal) => (literal?.type === view.type ? [literal.value] : []));
-      return sameType.length === 0 ? [] : [{ guard: view.guard, then: sql`${view.value} ${operator} (${sql.join(sameType, sql`, `)})` }];
+      return sameType.length === 0
+        ? []
+        : [{ guard: view.guard, then: sql`${view.value} ${operator} (${sql.join(sameType, sql`, `)})` }];
     }),
   );
 }
 
 function betweenSql(views: TypedView[], [low, high]: (Literal | null)[]): SQL {
   if (!low || !high || low.type !== high.type || !isOrderable(low.type)) return FALSE;
-  return branches(views.filter((view) => view.type === low.type).map((view) => ({ guard: view.guard, then: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })));
+  return branches(
+    views
+      .filter((view) => view.type === low.type)
+      .map((view) => ({ guard: view.guard, then: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })),
+  );
 }
 
 /** strpos/starts_with/right rather than LIKE, so % and _ in the value are plain characters. */
-function textOperatorSql(op: 'contains' | 'starts_with' | 'ends_with' | 'matches', views: TypedView[], text: string): SQL {
+function textOperatorSql(
+  op: 'contains' | 'starts_with' | 'ends_with' | 'matches',
+  views: TypedView[],
+  text: string,
+): SQL {
   const operand = sql`${text}::text`;
   const test = (value: SQL): SQL => {
     switch (op) {
@@ -248,7 +299,9 @@ function textOperatorSql(op: 'contains' | 'starts_with' | 'ends_with' | 'matches
         return sql`${value} ~ ${portableRegex(text).source}::text`;
     }
   };
-  return branches(views.filter((view) => view.type === 'string').map((view) => ({ guard: view.guard, then: test(view.value) })));
+  return branches(
+    views.filter((view) => view.type === 'string').map((view) => ({ guard: view.guard, then: test(view.value) })),
+  );
 }
 
 // Aggregates: correlated subqueries over the window set, shaped for the (org_id, <group>, occurred_at) indexes.
@@ -309,7 +362,11 @@ function aggregateSql(condition: AggregateCondition): SQL {
   const comparison =
     aggregate.fn === 'avg'
       ? // avg > v exactly as sum > v x count; over nothing the sum is NULL, so the predicate is false.
-        compareAggregate(sql`sum(${numericSource(aggregate)})`, condition.op, bounds.map((bound) => sql`${bound} * count(${numericSource(aggregate)})`))
+        compareAggregate(
+          sql`sum(${numericSource(aggregate)})`,
+          condition.op,
+          bounds.map((bound) => sql`${bound} * count(${numericSource(aggregate)})`),
+        )
       : compareAggregate(aggregateValue(aggregate), condition.op, bounds);
   return sql`(SELECT COALESCE(${comparison}, false) FROM ${windowSet(aggregate)} WHERE ${windowFilter(aggregate)})`;
 }
@@ -342,13 +399,26 @@ function aggregateValue(aggregate: Aggregate): SQL {
 function windowJoin(aggregate: Aggregate, name: string, windows: SetBasedWindows): SQL {
   const seconds = validatedWindowSeconds(aggregate.window);
   const member = aggregate.where ? sql` FILTER (WHERE ${conditionSql(aggregate.where, 'u')})` : sql``;
-  const present = aggregate.group_by.length === 0 ? sql`true` : sql.join(aggregate.group_by.map((field) => existsSql(field, 'u')), sql` AND `);
+  const present =
+    aggregate.group_by.length === 0
+      ? sql`true`
+      : sql.join(
+          aggregate.group_by.map((field) => existsSql(field, 'u')),
+          sql` AND `,
+        );
   const over = (fn: SQL) => sql`CASE WHEN ${present} THEN ${fn}${member} OVER win END`;
   const source = aggregate.fn === 'count' ? sql`*` : numericSource(aggregate);
-  const columns = aggregate.fn === 'avg'
-    ? sql`${over(sql`sum(${source})`)} AS value, ${over(sql`count(${source})`)} AS count`
-    : sql`${over(sql`${sql.raw(aggregate.fn)}(${source})`)} AS value`;
-  const partition = aggregate.group_by.length === 0 ? sql`` : sql`PARTITION BY ${sql.join(aggregate.group_by.map((field) => (isAttributeField(field) ? jsonPath('u', field) : column('u', field))), sql`, `)}`;
+  const columns =
+    aggregate.fn === 'avg'
+      ? sql`${over(sql`sum(${source})`)} AS value, ${over(sql`count(${source})`)} AS count`
+      : sql`${over(sql`${sql.raw(aggregate.fn)}(${source})`)} AS value`;
+  const partition =
+    aggregate.group_by.length === 0
+      ? sql``
+      : sql`PARTITION BY ${sql.join(
+          aggregate.group_by.map((field) => (isAttributeField(field) ? jsonPath('u', field) : column('u', field))),
+          sql`, `,
+        )}`;
   const alias = sql.raw(name);
   // The bounds come from their own subqueries: under RLS only a plain comparison with them is an index condition.
   return sql`LEFT JOIN (
@@ -366,9 +436,14 @@ function precomputedComparison(condition: AggregateCondition, name: string): SQL
   const bounds = [condition.value].flat().map(numberParameter);
   const [value, count] = [sql.raw(`${name}.value`), sql.raw(`${name}.count`)];
   const measured = aggregate.fn === 'count' || aggregate.fn === 'sum' ? sql`COALESCE(${value}, 0)` : value;
-  const comparison = aggregate.fn === 'avg'
-    ? compareAggregate(value, condition.op, bounds.map((bound) => sql`${bound} * ${count}`))
-    : compareAggregate(measured, condition.op, bounds);
+  const comparison =
+    aggregate.fn === 'avg'
+      ? compareAggregate(
+          value,
+          condition.op,
+          bounds.map((bound) => sql`${bound} * ${count}`),
+        )
+      : compareAggregate(measured, condition.op, bounds);
   return sql`COALESCE(${comparison}, false)`;
 }
 
@@ -379,13 +454,16 @@ function compareAggregate(measured: SQL, op: AggregateOp, bounds: SQL[]): SQL {
 
 /** The SQL pieces of a measure: text of the value and of the exact sum, the contributing count and filter. */
 function measureParts(aggregate: Aggregate): { value: SQL; sum: SQL; count: SQL; contributes: SQL } {
-  if (aggregate.fn === 'count') return { value: sql`count(*)::text`, sum: sql`NULL::text`, count: sql`count(*)`, contributes: sql`true` };
+  if (aggregate.fn === 'count')
+    return { value: sql`count(*)::text`, sum: sql`NULL::text`, count: sql`count(*)`, contributes: sql`true` };
   const source = aggregate.fn === 'count_distinct' ? distinctSource(aggregate) : numericSource(aggregate);
   const parts = { count: sql`count(${source})`, contributes: sql`${source} IS NOT NULL` };
-  if (aggregate.fn === 'count_distinct') return { ...parts, value: sql`${aggregateValue(aggregate)}::text`, sum: sql`NULL::text` };
+  if (aggregate.fn === 'count_distinct')
+    return { ...parts, value: sql`${aggregateValue(aggregate)}::text`, sum: sql`NULL::text` };
   const total = sql`trim_scale(COALESCE(sum(${source}), 0))::text`;
   if (aggregate.fn === 'sum') return { ...parts, value: total, sum: total };
-  if (aggregate.fn !== 'avg') return { ...parts, value: sql`trim_scale(${aggregateValue(aggregate)})::text`, sum: sql`NULL::text` };
+  if (aggregate.fn !== 'avg')
+    return { ...parts, value: sql`trim_scale(${aggregateValue(aggregate)})::text`, sum: sql`NULL::text` };
   // Rounded half away from zero with integer division, exactly as the evaluator rounds; multiplying by 10^-places keeps it exact.
   const scale = sql.raw(String(10 ** AVERAGE_PLACES));
   const unit = sql.raw((1 / 10 ** AVERAGE_PLACES).toFixed(AVERAGE_PLACES));

@@ -12,10 +12,15 @@ export function isAggregateCondition(condition: Condition): condition is Aggrega
 }
 
 /** Every condition node, depth-first in document order; an aggregate's `where` is not entered. */
-export function* walkConditions(condition: Condition, path: ConditionPath = []): Generator<{ condition: Condition; path: ConditionPath }> {
+export function* walkConditions(
+  condition: Condition,
+  path: ConditionPath = [],
+): Generator<{ condition: Condition; path: ConditionPath }> {
   yield { condition, path };
-  if ('all' in condition) for (const [i, member] of condition.all.entries()) yield* walkConditions(member, [...path, 'all', i]);
-  if ('any' in condition) for (const [i, member] of condition.any.entries()) yield* walkConditions(member, [...path, 'any', i]);
+  if ('all' in condition)
+    for (const [i, member] of condition.all.entries()) yield* walkConditions(member, [...path, 'all', i]);
+  if ('any' in condition)
+    for (const [i, member] of condition.any.entries()) yield* walkConditions(member, [...path, 'any', i]);
   if ('not' in condition) yield* walkConditions(condition.not, [...path, 'not']);
 }
 

@@ -1,11 +1,38 @@
 import { isAggregateCondition, listAggregates } from './condition-tree';
-import { addDecimals, compareDecimals, decimalOf, decimalToString, divideRounded, multiplyDecimal, parseDecimal, ZERO, type Decimal } from './decimal';
-import { attributeKeys, fieldKind, isAttributeField, type Field } from './fields';
+import {
+  addDecimals,
+  compareDecimals,
+  type Decimal,
+  decimalOf,
+  decimalToString,
+  divideRounded,
+  multiplyDecimal,
+  parseDecimal,
+  ZERO,
+} from './decimal';
+import { attributeKeys, type Field, fieldKind, isAttributeField } from './fields';
 import { parseInstant } from './instant';
-import { AVERAGE_PLACES, MAX_EVIDENCE_IDS, type AggregateMeasure } from './measure';
+import { type AggregateMeasure, AVERAGE_PLACES, MAX_EVIDENCE_IDS } from './measure';
 import { portableRegex } from './regex-safety';
-import { validatedField, validatedWindowSeconds, type Aggregate, type AggregateCondition, type ComparisonOp, type Condition, type Predicate } from './schema';
-import { compareText, compareValues, equalValues, jsonValue, literalValue, numberValue, valueKey, type TypedValue } from './values';
+import {
+  type Aggregate,
+  type AggregateCondition,
+  type ComparisonOp,
+  type Condition,
+  type Predicate,
+  validatedField,
+  validatedWindowSeconds,
+} from './schema';
+import {
+  compareText,
+  compareValues,
+  equalValues,
+  jsonValue,
+  literalValue,
+  numberValue,
+  type TypedValue,
+  valueKey,
+} from './values';
 
 /**
  * The JavaScript evaluator: the same semantics as compile-sql.ts, for one transaction. The engine
@@ -31,7 +58,13 @@ export interface CanonicalTransaction {
 /** A predicate or aggregate that held (negated: its negation held, under an odd number of `not`). */
 export type Finding =
   | { kind: 'predicate'; predicate: Predicate; negated: boolean; actual: unknown; otherActual: unknown }
-  | { kind: 'aggregate'; condition: AggregateCondition; negated: boolean; measure: AggregateMeasure; groupValues: unknown[] };
+  | {
+      kind: 'aggregate';
+      condition: AggregateCondition;
+      negated: boolean;
+      measure: AggregateMeasure;
+      groupValues: unknown[];
+    };
 
 export interface Evaluation {
   holds: boolean;
@@ -45,10 +78,18 @@ interface Context {
 }
 
 /** `measures` are the condition's aggregates' measures, in `listAggregates` order. */
-export function evaluate(condition: Condition, transaction: CanonicalTransaction, measures: readonly AggregateMeasure[] = []): Evaluation {
+export function evaluate(
+  condition: Condition,
+  transaction: CanonicalTransaction,
+  measures: readonly AggregateMeasure[] = [],
+): Evaluation {
   const aggregates = listAggregates(condition);
-  if (measures.length !== aggregates.length) throw new Error(`rule language: ${aggregates.length} aggregates but ${measures.length} measures`);
-  const context: Context = { transaction, measures: new Map(aggregates.map((aggregate, i) => [aggregate, measures[i] as AggregateMeasure])) };
+  if (measures.length !== aggregates.length)
+    throw new Error(`rule language: ${aggregates.length} aggregates but ${measures.length} measures`);
+  const context: Context = {
+    transaction,
+    measures: new Map(aggregates.map((aggregate, i) => [aggregate, measures[i] as AggregateMeasure])),
+  };
   const holds = conditionHolds(condition, context);
   return { holds, predicatesThatHeld: holds ? findings(condition, context, true) : [] };
 }
@@ -72,8 +113,10 @@ function measureOf(condition: AggregateCondition, context: Context): AggregateMe
  */
 function findings(condition: Condition, context: Context, wanted: boolean): Finding[] {
   const decisive = (members: Condition[]) => members.filter((member) => conditionHolds(member, context) === wanted);
-  if ('all' in condition) return (wanted ? condition.all : decisive(condition.all)).flatMap((member) => findings(member, context, wanted));
-  if ('any' in condition) return (wanted ? decisive(condition.any) : condition.any).flatMap((member) => findings(member, context, wanted));
+  if ('all' in condition)
+    return (wanted ? condition.all : decisive(condition.all)).flatMap((member) => findings(member, context, wanted));
+  if ('any' in condition)
+    return (wanted ? decisive(condition.any) : condition.any).flatMap((member) => findings(member, context, wanted));
   if ('not' in condition) return findings(condition.not, context, !wanted);
   const transaction = context.transaction;
   if (isAggregateCondition(condition)) {
@@ -81,7 +124,15 @@ function findings(condition: Condition, context: Context, wanted: boolean): Find
     return [{ kind: 'aggregate', condition, negated: !wanted, measure: measureOf(condition, context), groupValues }];
   }
   const otherActual = condition.other_field === undefined ? undefined : readField(transaction, condition.other_field);
-  return [{ kind: 'predicate', predicate: condition, negated: !wanted, actual: readField(transaction, condition.field), otherActual }];
+  return [
+    {
+      kind: 'predicate',
+      predicate: condition,
+      negated: !wanted,
+      actual: readField(transaction, condition.field),
+      otherActual,
+    },
+  ];
 }
 
 // Reading fields.
@@ -90,7 +141,8 @@ function findings(condition: Condition, context: Context, wanted: boolean): Find
 export function readField(transaction: CanonicalTransaction, field: Field): unknown {
   if (!isAttributeField(field)) return transaction[field] ?? undefined;
   let node: unknown = transaction.attributes;
-  for (const key of attributeKeys(field)) node = isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
+  for (const key of attributeKeys(field))
+    node = isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
   return node ?? undefined;
 }
 
@@ -124,7 +176,8 @@ function predicateHolds(predicate: Predicate, transaction: CanonicalTransaction)
   if (predicate.op === 'missing') return actual === undefined;
   if (actual === undefined) return false;
   if (predicate.op === 'exists') return true;
-  if (predicate.other_field !== undefined) return comparisonHolds(predicate.op as ComparisonOp, actual, typedField(transaction, predicate.other_field));
+  if (predicate.other_field !== undefined)
+    return comparisonHolds(predicate.op as ComparisonOp, actual, typedField(transaction, predicate.other_field));
   const { op, value } = predicate;
   if (value === undefined) return false;
   const kind = fieldKind(predicate.field);
@@ -162,7 +215,11 @@ function comparisonHolds(op: ComparisonOp, actual: TypedValue, expected: TypedVa
   return { gt: order > 0, gte: order >= 0, lt: order < 0, lte: order <= 0 }[op];
 }
 
-function textOperatorHolds(op: 'contains' | 'starts_with' | 'ends_with' | 'matches', text: string, operand: string): boolean {
+function textOperatorHolds(
+  op: 'contains' | 'starts_with' | 'ends_with' | 'matches',
+  text: string,
+  operand: string,
+): boolean {
   switch (op) {
     case 'contains':
       return text.includes(operand);
@@ -186,7 +243,15 @@ function aggregateHolds(condition: AggregateCondition, measure: AggregateMeasure
   // avg compares exactly: sum against each bound times the count.
   const sum = measure.sum === null ? null : parseDecimal(measure.sum);
   const count = BigInt(measure.count);
-  return count > 0n && sum !== null && boundsHold(condition, sum, bounds.map((bound) => multiplyDecimal(bound, count)));
+  return (
+    count > 0n &&
+    sum !== null &&
+    boundsHold(
+      condition,
+      sum,
+      bounds.map((bound) => multiplyDecimal(bound, count)),
+    )
+  );
 }
 
 function boundsHold(condition: AggregateCondition, value: Decimal, bounds: Decimal[]): boolean {
@@ -207,12 +272,22 @@ function boundsHold(condition: AggregateCondition, value: Decimal, bounds: Decim
  * Each aggregate's measure for `transaction` over `history` (the organization's stored
  * transactions, the evaluated one included), in `listAggregates` order.
  */
-export function measureAggregates(condition: Condition, transaction: CanonicalTransaction, history: readonly CanonicalTransaction[]): AggregateMeasure[] {
-  return listAggregates(condition).map(({ aggregate }) => measure(aggregate, windowSet(aggregate, transaction, history)));
+export function measureAggregates(
+  condition: Condition,
+  transaction: CanonicalTransaction,
+  history: readonly CanonicalTransaction[],
+): AggregateMeasure[] {
+  return listAggregates(condition).map(({ aggregate }) =>
+    measure(aggregate, windowSet(aggregate, transaction, history)),
+  );
 }
 
 /** Contract section 6.2: same group values (present on t), t.occurred_at - D < u.occurred_at <= t.occurred_at, and `where`. */
-function windowSet(aggregate: Aggregate, transaction: CanonicalTransaction, history: readonly CanonicalTransaction[]): CanonicalTransaction[] {
+function windowSet(
+  aggregate: Aggregate,
+  transaction: CanonicalTransaction,
+  history: readonly CanonicalTransaction[],
+): CanonicalTransaction[] {
   const end = parseInstant(transaction.occurred_at);
   const groupKeys = aggregate.group_by.map((field) => typedField(transaction, field));
   if (end === null || groupKeys.some((value) => value === undefined)) return [];
@@ -225,12 +300,15 @@ function windowSet(aggregate: Aggregate, transaction: CanonicalTransaction, hist
       const value = typedField(member, field);
       return value !== undefined && valueKey(value) === keys[i];
     });
-    return sameGroup && (!aggregate.where || conditionHolds(aggregate.where, { transaction: member, measures: new Map() }));
+    return (
+      sameGroup && (!aggregate.where || conditionHolds(aggregate.where, { transaction: member, measures: new Map() }))
+    );
   });
 }
 
 function measure(aggregate: Aggregate, members: CanonicalTransaction[]): AggregateMeasure {
-  if (aggregate.fn === 'count') return { value: String(members.length), sum: null, count: members.length, ids: newestIds(members) };
+  if (aggregate.fn === 'count')
+    return { value: String(members.length), sum: null, count: members.length, ids: newestIds(members) };
   const field = validatedField(aggregate);
   const valued = members.flatMap((member) => {
     const value = typedField(member, field);
@@ -238,19 +316,33 @@ function measure(aggregate: Aggregate, members: CanonicalTransaction[]): Aggrega
   });
   if (aggregate.fn === 'count_distinct') {
     const distinct = new Set(valued.map(({ value }) => valueKey(value))).size;
-    return { value: String(distinct), sum: null, count: valued.length, ids: newestIds(valued.map(({ member }) => member)) };
+    return {
+      value: String(distinct),
+      sum: null,
+      count: valued.length,
+      ids: newestIds(valued.map(({ member }) => member)),
+    };
   }
-  const numbers = valued.flatMap(({ member, value }) => (value.type === 'number' ? [{ member, value: value.value }] : []));
+  const numbers = valued.flatMap(({ member, value }) =>
+    value.type === 'number' ? [{ member, value: value.value }] : [],
+  );
   const sum = numbers.reduce((total, { value }) => addDecimals(total, value), ZERO);
   const base = { count: numbers.length, ids: newestIds(numbers.map(({ member }) => member)) };
   switch (aggregate.fn) {
     case 'sum':
       return { ...base, value: decimalToString(sum), sum: decimalToString(sum) };
     case 'avg':
-      return { ...base, value: numbers.length ? decimalToString(divideRounded(sum, BigInt(numbers.length), AVERAGE_PLACES)) : null, sum: decimalToString(sum) };
+      return {
+        ...base,
+        value: numbers.length ? decimalToString(divideRounded(sum, BigInt(numbers.length), AVERAGE_PLACES)) : null,
+        sum: decimalToString(sum),
+      };
     default: {
       const pick = aggregate.fn === 'min' ? -1 : 1;
-      const extreme = numbers.reduce<Decimal | null>((best, { value }) => (best === null || compareDecimals(value, best) === pick ? value : best), null);
+      const extreme = numbers.reduce<Decimal | null>(
+        (best, { value }) => (best === null || compareDecimals(value, best) === pick ? value : best),
+        null,
+      );
       return { ...base, value: extreme && decimalToString(extreme), sum: null };
     }
   }

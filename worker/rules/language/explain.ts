@@ -1,6 +1,6 @@
 import { fieldsRead, listAggregates } from './condition-tree';
 import { decimalOf, formatDecimal, parseDecimal } from './decimal';
-import { evaluate, readField, type CanonicalTransaction, type Finding } from './evaluate';
+import { type CanonicalTransaction, evaluate, type Finding, readField } from './evaluate';
 import type { Field } from './fields';
 import type { AggregateMeasure } from './measure';
 import type { AggregateCondition, AggregateFn, ComparisonOp, Condition, Predicate } from './schema';
@@ -28,7 +28,11 @@ export interface Explanation {
 }
 
 /** Explains a transaction's outcome; `measures` as for `evaluate` (from the compiled SQL, in listAggregates order). */
-export function explain(condition: Condition, transaction: CanonicalTransaction, measures: readonly AggregateMeasure[] = []): Explanation {
+export function explain(
+  condition: Condition,
+  transaction: CanonicalTransaction,
+  measures: readonly AggregateMeasure[] = [],
+): Explanation {
   const { holds, predicatesThatHeld } = evaluate(condition, transaction, measures);
   return {
     holds,
@@ -62,14 +66,25 @@ const AGGREGATE_SUBJECT: Record<AggregateFn, string> = {
 };
 
 function describeFinding(finding: Finding, transaction: CanonicalTransaction): string {
-  if (finding.kind === 'aggregate') return negatable(aggregateClause(finding.condition, finding.measure, finding.groupValues, transaction), finding.negated);
+  if (finding.kind === 'aggregate')
+    return negatable(
+      aggregateClause(finding.condition, finding.measure, finding.groupValues, transaction),
+      finding.negated,
+    );
   const { predicate, negated, actual } = finding;
   if (predicate.op === 'exists' || predicate.op === 'missing') {
     const present = (predicate.op === 'exists') !== negated;
-    return present ? `${predicate.field} ${showActual(predicate.field, actual, transaction)} is present` : `${predicate.field} is missing`;
+    return present
+      ? `${predicate.field} ${showActual(predicate.field, actual, transaction)} is present`
+      : `${predicate.field} is missing`;
   }
-  const other = predicate.other_field && `${predicate.other_field} ${showActual(predicate.other_field, finding.otherActual, transaction)}`;
-  return negatable(`${predicate.field} ${showActual(predicate.field, actual, transaction)} ${relation(predicate, other)}`, negated);
+  const other =
+    predicate.other_field &&
+    `${predicate.other_field} ${showActual(predicate.other_field, finding.otherActual, transaction)}`;
+  return negatable(
+    `${predicate.field} ${showActual(predicate.field, actual, transaction)} ${relation(predicate, other)}`,
+    negated,
+  );
 }
 
 function negatable(clause: string, negated: boolean): string {
@@ -103,9 +118,16 @@ function relation(predicate: Predicate, other: string | undefined): string {
   }
 }
 
-function aggregateClause(condition: AggregateCondition, measure: AggregateMeasure, groupValues: unknown[], transaction: CanonicalTransaction): string {
+function aggregateClause(
+  condition: AggregateCondition,
+  measure: AggregateMeasure,
+  groupValues: unknown[],
+  transaction: CanonicalTransaction,
+): string {
   const { aggregate, op, value } = condition;
-  const subject = aggregate.field ? `${AGGREGATE_SUBJECT[aggregate.fn]} ${aggregate.field}` : AGGREGATE_SUBJECT[aggregate.fn];
+  const subject = aggregate.field
+    ? `${AGGREGATE_SUBJECT[aggregate.fn]} ${aggregate.field}`
+    : AGGREGATE_SUBJECT[aggregate.fn];
   const filter = aggregate.where ? ` matching (${describeCondition(aggregate.where)})` : '';
   const groups = aggregate.group_by.map((field, i) => `${field} ${showActual(field, groupValues[i], transaction)}`);
   const scope = groups.length ? ` for ${groups.join(' and ')}` : '';
@@ -116,7 +138,10 @@ function aggregateClause(condition: AggregateCondition, measure: AggregateMeasur
 
 /** A condition without actual values, as a `where` reads: `type = cash and amount between 9,000 and 9,999.99`. */
 export function describeCondition(condition: Condition): string {
-  const nested = (member: Condition) => (('all' in member && member.all.length > 1) || ('any' in member && member.any.length > 1) ? `(${describeCondition(member)})` : describeCondition(member));
+  const nested = (member: Condition) =>
+    ('all' in member && member.all.length > 1) || ('any' in member && member.any.length > 1)
+      ? `(${describeCondition(member)})`
+      : describeCondition(member);
   if ('all' in condition) return condition.all.map(nested).join(' and ');
   if ('any' in condition) return condition.any.map(nested).join(' or ');
   if ('not' in condition) return `not (${describeCondition(condition.not)})`;
@@ -127,7 +152,8 @@ export function describeCondition(condition: Condition): string {
 /** A value found on the transaction: amounts with two decimals and the currency, `(absent)` for absence. */
 function showActual(field: Field, value: unknown, transaction: CanonicalTransaction): string {
   if (value === undefined || value === null) return '(absent)';
-  const amount = field === 'amount' && (typeof value === 'string' || typeof value === 'number') ? parseDecimal(value) : null;
+  const amount =
+    field === 'amount' && (typeof value === 'string' || typeof value === 'number') ? parseDecimal(value) : null;
   if (amount) return `${formatDecimal(amount, 2)} ${transaction.currency}`;
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return showLiteral(value);
   return JSON.stringify(value);

@@ -3,30 +3,31 @@
  * (scans, webhooks, backtests push conditions and windows down to Postgres); the JavaScript
  * evaluator explains each hit and is the oracle the SQL is tested against.
  */
+
+export { type CompiledCondition, compileCondition } from './compile-sql';
+export { fieldsRead, listAggregates } from './condition-tree';
+export { type CanonicalTransaction, type Evaluation, evaluate, type Finding, measureAggregates } from './evaluate';
+export { describeCondition, type Evidence, type Explanation, explain } from './explain';
+export { COLUMN_FIELDS, type Field } from './fields';
+export type { AggregateMeasure } from './measure';
+export { checkRegexSafety } from './regex-safety';
+export { riskScore, SEVERITY_SCORES } from './risk';
 export {
   AGGREGATE_FNS,
   AGGREGATE_OPS,
-  PREDICATE_OPS,
-  SEVERITIES,
-  conditionSchema,
-  ruleInputSchema,
-  validateRule,
   type Aggregate,
   type AggregateCondition,
   type AggregateFn,
   type AggregateOp,
   type Condition,
+  conditionSchema,
+  PREDICATE_OPS,
   type Predicate,
   type PredicateOp,
   type RuleInput,
   type RuleValidation,
+  ruleInputSchema,
+  SEVERITIES,
   type Severity,
+  validateRule,
 } from './schema';
-export { COLUMN_FIELDS, type Field } from './fields';
-export { checkRegexSafety } from './regex-safety';
-export { compileCondition, type CompiledCondition } from './compile-sql';
-export { evaluate, measureAggregates, type CanonicalTransaction, type Evaluation, type Finding } from './evaluate';
-export { describeCondition, explain, type Evidence, type Explanation } from './explain';
-export { fieldsRead, listAggregates } from './condition-tree';
-export type { AggregateMeasure } from './measure';
-export { SEVERITY_SCORES, riskScore } from './risk';

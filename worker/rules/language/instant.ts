@@ -4,18 +4,27 @@
  */
 
 // RFC 3339 with an offset, plus the `+hh` / `+hhmm` offsets Postgres prints; at most microseconds.
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
+const INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
 // Postgres refuses offsets beyond 15:59, so a value it cannot cast is never accepted here.
 export const MAX_OFFSET_HOURS = 15;
 
 export function parseInstant(text: string): bigint | null {
   const match = INSTANT.exec(text);
   if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const fraction = match[7] ?? '';
   const offsetHours = Number(match[9] ?? 0);
   const offsetMinutes = Number(match[10] ?? 0);
-  if (year < 1 || hour > 23 || minute > 59 || second > 59 || offsetHours > MAX_OFFSET_HOURS || offsetMinutes > 59) return null;
+  if (year < 1 || hour > 23 || minute > 59 || second > 59 || offsetHours > MAX_OFFSET_HOURS || offsetMinutes > 59)
+    return null;
   const midnight = new Date(0);
   midnight.setUTCFullYear(year, month - 1, day);
   // Date rolls 2026-02-30 over into March: a changed month or day means the date does not exist.

@@ -41,11 +41,21 @@ function refuse(reason: string): never {
 
 const SHORTHANDS: Record<string, CharSet> = {
   d: [[48, 57]],
-  w: [[48, 57], [65, 90], [95, 95], [97, 122]],
-  s: [[9, 13], [32, 32]],
+  w: [
+    [48, 57],
+    [65, 90],
+    [95, 95],
+    [97, 122],
+  ],
+  s: [
+    [9, 13],
+    [32, 32],
+  ],
 };
 const CONTROL_ESCAPES: Record<string, number> = { t: 9, n: 10, v: 11, f: 12, r: 13 };
-const ESCAPE_OF_CONTROL = new Map(Object.entries(CONTROL_ESCAPES).map(([letter, codePoint]) => [codePoint, `\\${letter}`]));
+const ESCAPE_OF_CONTROL = new Map(
+  Object.entries(CONTROL_ESCAPES).map(([letter, codePoint]) => [codePoint, `\\${letter}`]),
+);
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 const SYNTAX_CHARACTERS = '^$\\.*+?()[]{}|/';
 const CLASS_SYNTAX_CHARACTERS = '\\][^-';
@@ -132,7 +142,8 @@ class PatternParser {
     if (!bounds) return atom;
     if (atom.kind === 'anchor') refuse('an anchor cannot be repeated');
     const after = this.peek();
-    if (after !== undefined && '?+*{'.includes(after)) refuse('lazy, possessive or stacked quantifiers are not supported');
+    if (after !== undefined && '?+*{'.includes(after))
+      refuse('lazy, possessive or stacked quantifiers are not supported');
     return { kind: 'repeat', body: atom, min: bounds[0], max: bounds[1] };
   }
 
@@ -178,7 +189,8 @@ class PatternParser {
     const control = CONTROL_ESCAPES[character];
     if (control !== undefined) return control;
     if (/^[0-9]$/.test(character)) refuse('backreferences such as \\1 are not supported');
-    if (character === 'b' || character === 'B') refuse('\\b means a word boundary in JavaScript but a backspace in Postgres');
+    if (character === 'b' || character === 'B')
+      refuse('\\b means a word boundary in JavaScript but a backspace in Postgres');
     if (!ASCII_PUNCTUATION.test(character)) refuse(`\\${character} is not supported; write a character class instead`);
     return character.codePointAt(0) as number;
   }
@@ -197,7 +209,8 @@ class PatternParser {
 
   private classMember(character: string, isFirst: boolean): CharSet {
     if (character === '[') refuse('write a literal [ inside a class as \\[');
-    if (character === '-' && !isFirst && this.peek() !== ']') refuse('write a literal - first or last in a class, or as \\-');
+    if (character === '-' && !isFirst && this.peek() !== ']')
+      refuse('write a literal - first or last in a class, or as \\-');
     const low = this.classAtom(character);
     if (typeof low !== 'number') return low;
     if (this.peek() !== '-' || this.peek(1) === ']' || this.peek(1) === undefined) return [[low, low]];
@@ -317,7 +330,9 @@ function loopChars(node: RegexNode): CharSet {
 
 /** Inlines plain groups of one alternative, so `((a+)b)` is analysed as the sequence `a+ b`. */
 function flatten(items: readonly RegexNode[]): RegexNode[] {
-  return items.flatMap((item) => (item.kind === 'group' && item.alternatives.length === 1 ? flatten(item.alternatives[0] ?? []) : [item]));
+  return items.flatMap((item) =>
+    item.kind === 'group' && item.alternatives.length === 1 ? flatten(item.alternatives[0] ?? []) : [item],
+  );
 }
 
 function sequenceOf(node: RegexNode): RegexNode[] {
@@ -355,7 +370,8 @@ function checkRepeatedPart(repeat: Extract<RegexNode, { kind: 'repeat' }>): void
     if (node.kind !== 'group' || node.alternatives.length < 2) continue;
     const starts = node.alternatives.map(firstOfSequence);
     const overlapping = starts.some((start, i) => starts.slice(i + 1).some((other) => overlaps(start, other)));
-    if (overlapping || node.alternatives.some(nullableSequence)) refuse('alternatives inside a repeated part overlap, e.g. (a|ab)*');
+    if (overlapping || node.alternatives.some(nullableSequence))
+      refuse('alternatives inside a repeated part overlap, e.g. (a|ab)*');
   }
   checkDelimited(sequenceOf(repeat.body), first(repeat.body));
 }
@@ -367,7 +383,8 @@ function checkDelimited(items: readonly RegexNode[], after: CharSet): void {
     const follow = nullableSequence(rest) ? union(firstOfSequence(rest), after) : firstOfSequence(rest);
     if (item.kind === 'group') for (const alternative of item.alternatives) checkDelimited(alternative, follow);
     if (item.kind !== 'repeat') return;
-    if (item.min !== item.max && overlaps(chars(item.body), follow)) refuse('nested quantifiers can split the same text in many ways, e.g. (a+)+ or (.*a){20}');
+    if (item.min !== item.max && overlaps(chars(item.body), follow))
+      refuse('nested quantifiers can split the same text in many ways, e.g. (a+)+ or (.*a){20}');
     checkDelimited(sequenceOf(item.body), item.max === 1 ? follow : union(first(item.body), follow));
   });
 }
@@ -401,7 +418,8 @@ function checkLoopPairs(items: readonly RegexNode[], atTop: boolean): void {
 
 function analyze(alternatives: RegexNode[][]): void {
   const root: RegexNode = { kind: 'group', alternatives };
-  if (expandedSize(root) > MAX_EXPANDED_SIZE) refuse(`the pattern expands to more than ${MAX_EXPANDED_SIZE} parts; use smaller repetition counts`);
+  if (expandedSize(root) > MAX_EXPANDED_SIZE)
+    refuse(`the pattern expands to more than ${MAX_EXPANDED_SIZE} parts; use smaller repetition counts`);
   for (const node of descendants(root)) {
     if (node.kind === 'repeat' && (node.max === null || node.max > 1)) checkRepeatedPart(node);
   }
@@ -422,7 +440,9 @@ function emitNode(node: RegexNode): string {
     case 'set': {
       if (node.negated && node.ranges.length === 0) return '.';
       const members = normalizeSet(node.ranges).map(([low, high]) =>
-        low === high ? emitCharacter(low, CLASS_SYNTAX_CHARACTERS) : `${emitCharacter(low, CLASS_SYNTAX_CHARACTERS)}-${emitCharacter(high, CLASS_SYNTAX_CHARACTERS)}`,
+        low === high
+          ? emitCharacter(low, CLASS_SYNTAX_CHARACTERS)
+          : `${emitCharacter(low, CLASS_SYNTAX_CHARACTERS)}-${emitCharacter(high, CLASS_SYNTAX_CHARACTERS)}`,
       );
       return `[${node.negated ? '^' : ''}${members.join('')}]`;
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isAggregateCondition, walkConditions, type ConditionPath } from './condition-tree';
+import { type ConditionPath, isAggregateCondition, walkConditions } from './condition-tree';
 import { compareDecimals, parseDecimal } from './decimal';
-import { COLUMN_FIELDS, fieldKind, isField, type Field, type FieldKind } from './fields';
+import { COLUMN_FIELDS, type Field, type FieldKind, fieldKind, isField } from './fields';
 import { checkRegexSafety } from './regex-safety';
 import { compareValues, literalValue, type Scalar } from './values';
 
@@ -26,7 +26,18 @@ import { compareValues, literalValue, type Scalar } from './values';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export const COMPARISON_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'] as const;
-export const PREDICATE_OPS = [...COMPARISON_OPS, 'in', 'not_in', 'between', 'contains', 'starts_with', 'ends_with', 'matches', 'exists', 'missing'] as const;
+export const PREDICATE_OPS = [
+  ...COMPARISON_OPS,
+  'in',
+  'not_in',
+  'between',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'matches',
+  'exists',
+  'missing',
+] as const;
 export const AGGREGATE_OPS = [...COMPARISON_OPS, 'between'] as const;
 export const AGGREGATE_FNS = ['count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const;
 
@@ -57,7 +68,12 @@ export interface AggregateCondition {
   value: number | [number, number];
 }
 
-export type Condition = { all: Condition[] } | { any: Condition[] } | { not: Condition } | Predicate | AggregateCondition;
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | Predicate
+  | AggregateCondition;
 
 const MAX_AGGREGATES = 8;
 const MAX_DEPTH = 16;
@@ -100,7 +116,9 @@ const textSchema = z
   .string()
   .max(1024)
   .refine((text) => !/[\0\p{Cs}]/u.test(text), 'a string cannot contain NUL or unpaired surrogates');
-const scalarSchema = z.union([textSchema, z.number(), z.boolean()], { error: 'a value is a string, a number or a boolean' });
+const scalarSchema = z.union([textSchema, z.number(), z.boolean()], {
+  error: 'a value is a string, a number or a boolean',
+});
 const valueSchema = z.union([scalarSchema, z.array(scalarSchema).min(1).max(MAX_LIST_VALUES)], {
   error: 'a value is a string, a number, a boolean or a list of them',
 });
@@ -117,12 +135,17 @@ export const conditionSchema: z.ZodType<Condition, unknown> = z.unknown().transf
   }
   const parsed = form.safeParse(input);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, input });
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, input });
   return z.NEVER;
 });
 
-const allSchema = z.strictObject({ all: z.array(conditionSchema).min(1, 'all needs at least one condition').max(MAX_MEMBERS) });
-const anySchema = z.strictObject({ any: z.array(conditionSchema).min(1, 'any needs at least one condition').max(MAX_MEMBERS) });
+const allSchema = z.strictObject({
+  all: z.array(conditionSchema).min(1, 'all needs at least one condition').max(MAX_MEMBERS),
+});
+const anySchema = z.strictObject({
+  any: z.array(conditionSchema).min(1, 'any needs at least one condition').max(MAX_MEMBERS),
+});
 const notSchema = z.strictObject({ not: conditionSchema });
 
 const predicateSchema = z
@@ -153,7 +176,9 @@ const aggregateConditionSchema = z
   .strictObject({
     aggregate: aggregateSchema,
     op: z.enum(AGGREGATE_OPS),
-    value: z.union([z.number(), z.tuple([z.number(), z.number()])], { error: 'an aggregate compares with a number, or [low, high] for between' }),
+    value: z.union([z.number(), z.tuple([z.number(), z.number()])], {
+      error: 'an aggregate compares with a number, or [low, high] for between',
+    }),
   })
   .superRefine((condition, ctx) => {
     const problem = aggregateValueProblem(condition);
@@ -182,14 +207,17 @@ function predicateProblem(predicate: Predicate): Problem | null {
     return otherField === undefined ? null : { path: ['other_field'], message: `${op} takes no other_field` };
   }
   if (otherField !== undefined) {
-    return value === undefined ? otherFieldProblem(predicate.field, op, otherField) : { path: ['value'], message: 'give value or other_field, not both' };
+    return value === undefined
+      ? otherFieldProblem(predicate.field, op, otherField)
+      : { path: ['value'], message: 'give value or other_field, not both' };
   }
   if (value === undefined) return { path: ['value'], message: `${op} needs a value or an other_field` };
   return valueProblem(predicate.field, op, value);
 }
 
 function otherFieldProblem(field: Field, op: PredicateOp, otherField: Field): Problem | null {
-  if (!(COMPARISON_OPS as readonly string[]).includes(op)) return { path: ['op'], message: 'other_field works with eq, ne, gt, gte, lt and lte' };
+  if (!(COMPARISON_OPS as readonly string[]).includes(op))
+    return { path: ['op'], message: 'other_field works with eq, ne, gt, gte, lt and lte' };
   if (field === 'occurred_at' || otherField === 'occurred_at') {
     return { path: ['other_field'], message: 'occurred_at compares with an RFC 3339 value, not with another field' };
   }
@@ -205,7 +233,9 @@ function valueProblem(field: Field, op: PredicateOp, value: Scalar | Scalar[]): 
   switch (op) {
     case 'in':
     case 'not_in':
-      return Array.isArray(value) ? listProblem(field, kind, value) : { path: ['value'], message: `${op} takes a list of values` };
+      return Array.isArray(value)
+        ? listProblem(field, kind, value)
+        : { path: ['value'], message: `${op} takes a list of values` };
     case 'between':
       return rangeProblem(field, kind, value);
     case 'contains':
@@ -243,7 +273,8 @@ function rangeProblem(field: Field, kind: FieldKind, value: Scalar | Scalar[]): 
 }
 
 function textOperatorProblem(field: Field, kind: FieldKind, op: PredicateOp, value: Scalar | Scalar[]): Problem | null {
-  if (kind === 'numeric' || kind === 'instant') return { path: ['op'], message: `${op} applies to text, and ${field} is not text` };
+  if (kind === 'numeric' || kind === 'instant')
+    return { path: ['op'], message: `${op} applies to text, and ${field} is not text` };
   if (typeof value !== 'string') return { path: ['value'], message: `${op} takes a string` };
   const unsafe = op === 'matches' ? checkRegexSafety(value) : null;
   return unsafe ? { path: ['value'], message: `pattern refused: ${unsafe}` } : null;
@@ -271,14 +302,17 @@ function aggregateProblems(aggregate: Aggregate): Problem[] {
   const fieldProblem = aggregateFieldProblem(aggregate);
   if (fieldProblem) problems.push({ path: ['field'], message: fieldProblem });
   for (const [i, field] of aggregate.group_by.entries()) {
-    if (aggregate.group_by.indexOf(field) !== i) problems.push({ path: ['group_by', i], message: `${field} is listed twice` });
+    if (aggregate.group_by.indexOf(field) !== i)
+      problems.push({ path: ['group_by', i], message: `${field} is listed twice` });
   }
   const seconds = windowSeconds(aggregate.window);
   if (seconds === 0) problems.push({ path: ['window'], message: 'a window is longer than zero' });
-  if (seconds !== null && seconds > MAX_WINDOW_SECONDS) problems.push({ path: ['window'], message: 'a window is at most 366d' });
+  if (seconds !== null && seconds > MAX_WINDOW_SECONDS)
+    problems.push({ path: ['window'], message: 'a window is at most 366d' });
   if (aggregate.where) {
     for (const { condition, path } of walkConditions(aggregate.where, ['where'])) {
-      if (isAggregateCondition(condition)) problems.push({ path, message: "an aggregate's where cannot hold another aggregate" });
+      if (isAggregateCondition(condition))
+        problems.push({ path, message: "an aggregate's where cannot hold another aggregate" });
     }
   }
   return problems;
@@ -306,7 +340,8 @@ function sizeProblem(input: unknown): Problem | null {
     const { node, path, depth } = pending.pop() as (typeof pending)[number];
     if (depth > MAX_DEPTH) return { path, message: `conditions nest at most ${MAX_DEPTH} levels deep` };
     if (seen > MAX_CONDITIONS) return { path: [], message: `a rule holds at most ${MAX_CONDITIONS} conditions` };
-    for (const [child, childPath] of rawChildren(node)) pending.push({ node: child, path: [...path, ...childPath], depth: depth + 1 });
+    for (const [child, childPath] of rawChildren(node))
+      pending.push({ node: child, path: [...path, ...childPath], depth: depth + 1 });
   }
   return null;
 }
@@ -319,7 +354,8 @@ function rawChildren(node: unknown): [unknown, ConditionPath][] {
     if (Array.isArray(members)) members.forEach((member, i) => children.push([member, [key, i]]));
   }
   if ('not' in node) children.push([node.not, ['not']]);
-  if (isRecord(node.aggregate) && 'where' in node.aggregate) children.push([node.aggregate.where, ['aggregate', 'where']]);
+  if (isRecord(node.aggregate) && 'where' in node.aggregate)
+    children.push([node.aggregate.where, ['aggregate', 'where']]);
   return children;
 }
 
@@ -359,5 +395,8 @@ export type RuleValidation = { ok: true; rule: RuleInput } | { ok: false; errors
 export function validateRule(input: unknown): RuleValidation {
   const parsed = ruleInputSchema.safeParse(input);
   if (parsed.success) return { ok: true, rule: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  };
 }

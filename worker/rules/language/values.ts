@@ -1,4 +1,4 @@
-import { compareDecimals, decimalToString, parseDecimal, type Decimal } from './decimal';
+import { compareDecimals, type Decimal, decimalToString, parseDecimal } from './decimal';
 import type { FieldKind } from './fields';
 import { parseInstant } from './instant';
 

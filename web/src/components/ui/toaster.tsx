@@ -1,5 +1,5 @@
-import { Toast as ToastPrimitive } from 'radix-ui';
 import { AlertTriangle, CheckCircle2, Info, X, XCircle } from 'lucide-react';
+import { Toast as ToastPrimitive } from 'radix-ui';
 import { useSyncExternalStore } from 'react';
 import { cn } from '../../lib/utils';
 
@@ -37,7 +37,10 @@ const TONES = {
 
 export function Toaster() {
   const current = useSyncExternalStore(
-    (listener) => { listeners.add(listener); return () => listeners.delete(listener); },
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     () => items,
   );
   return (
@@ -48,14 +51,20 @@ export function Toaster() {
           <ToastPrimitive.Root
             key={item.id}
             type={item.kind === 'error' || item.kind === 'warning' ? 'foreground' : 'background'}
-            onOpenChange={(open) => { if (!open) publish(items.filter((other) => other.id !== item.id)); }}
+            onOpenChange={(open) => {
+              if (!open) publish(items.filter((other) => other.id !== item.id));
+            }}
             className="flex w-full items-start gap-3 rounded-lg border bg-white p-4 shadow-lg data-[state=closed]:opacity-0"
             data-kind={item.kind}
           >
             <Icon aria-hidden className={cn('mt-0.5 size-5 shrink-0', TONES[item.kind])} />
             <div className="grid flex-1 gap-1">
               <ToastPrimitive.Title className="text-sm font-semibold">{item.title}</ToastPrimitive.Title>
-              {item.description && <ToastPrimitive.Description className="text-sm text-muted-foreground">{item.description}</ToastPrimitive.Description>}
+              {item.description && (
+                <ToastPrimitive.Description className="text-sm text-muted-foreground">
+                  {item.description}
+                </ToastPrimitive.Description>
+              )}
             </div>
             <ToastPrimitive.Close aria-label="Dismiss" className="rounded-sm text-slate-500 hover:text-slate-900">
               <X className="size-4" />

@@ -17,19 +17,36 @@ export function usePolicy(policyId: string | null | undefined) {
   });
 }
 
-export function CitedClause({ policyId, clauseRef, sourceText }: { policyId: string | null; clauseRef: string | null; sourceText?: string | null }) {
+export function CitedClause({
+  policyId,
+  clauseRef,
+  sourceText,
+}: {
+  policyId: string | null;
+  clauseRef: string | null;
+  sourceText?: string | null;
+}) {
   const policy = usePolicy(policyId);
-  if (!policyId || !clauseRef) return <p className="text-sm text-muted-foreground">This rule was written by hand; it cites no policy clause.</p>;
+  if (!policyId || !clauseRef)
+    return <p className="text-sm text-muted-foreground">This rule was written by hand; it cites no policy clause.</p>;
   if (policy.isPending) return <LoadingState rows={2} />;
   if (policy.isError) return <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />;
   const clause = findClause(policy.data, clauseRef);
   return (
     <figure className="grid gap-2">
       <figcaption className="text-sm text-muted-foreground">
-        <Link className="font-medium text-primary hover:underline" to={`/policies/${policyId}`}>{policy.data.name}</Link> v{policy.data.version}, clause {clause?.number ?? clauseRef}{clause?.heading && ` (${clause.heading})`}
+        <Link className="font-medium text-primary hover:underline" to={`/policies/${policyId}`}>
+          {policy.data.name}
+        </Link>{' '}
+        v{policy.data.version}, clause {clause?.number ?? clauseRef}
+        {clause?.heading && ` (${clause.heading})`}
       </figcaption>
       <blockquote className="border-l-4 border-indigo-300 bg-indigo-50/50 px-4 py-3 text-sm leading-relaxed">
-        {clause ? <HighlightedText text={clause.text} highlight={sourceText ?? null} /> : `Clause ${clauseRef} is not in the current version of this policy.`}
+        {clause ? (
+          <HighlightedText text={clause.text} highlight={sourceText ?? null} />
+        ) : (
+          `Clause ${clauseRef} is not in the current version of this policy.`
+        )}
       </blockquote>
     </figure>
   );

@@ -4,8 +4,34 @@
  * of every node so the API's 400 errors (`condition.all.2.value`) land on the node they name.
  */
 
-export const COLUMN_FIELDS = ['amount', 'currency', 'account', 'counterparty', 'type', 'country', 'counterparty_country', 'channel', 'occurred_at'] as const;
-export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'between', 'contains', 'starts_with', 'ends_with', 'matches', 'exists', 'missing'] as const;
+export const COLUMN_FIELDS = [
+  'amount',
+  'currency',
+  'account',
+  'counterparty',
+  'type',
+  'country',
+  'counterparty_country',
+  'channel',
+  'occurred_at',
+] as const;
+export const OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'not_in',
+  'between',
+  'contains',
+  'starts_with',
+  'ends_with',
+  'matches',
+  'exists',
+  'missing',
+] as const;
 export const AGGREGATE_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 export const AGGREGATE_FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const;
 export const WINDOW_UNITS = ['s', 'm', 'h', 'd'] as const;
@@ -21,21 +47,43 @@ export type AggregateJson = {
   op: AggregateOperator;
   value: JsonValue;
 };
-export type ConditionJson = { all: ConditionJson[] } | { any: ConditionJson[] } | { not: ConditionJson } | PredicateJson | AggregateJson;
+export type ConditionJson =
+  | { all: ConditionJson[] }
+  | { any: ConditionJson[] }
+  | { not: ConditionJson }
+  | PredicateJson
+  | AggregateJson;
 
 export type GroupNode = { kind: 'group'; id: string; mode: 'all' | 'any'; children: ConditionNode[] };
 export type NotNode = { kind: 'not'; id: string; child: ConditionNode };
-export type PredicateNode = { kind: 'predicate'; id: string; field: string; op: Operator; compare: 'value' | 'field'; value?: JsonValue; otherField?: string };
+export type PredicateNode = {
+  kind: 'predicate';
+  id: string;
+  field: string;
+  op: Operator;
+  compare: 'value' | 'field';
+  value?: JsonValue;
+  otherField?: string;
+};
 export type AggregateNode = {
-  kind: 'aggregate'; id: string;
-  fn: AggregateFunction; field?: string; groupBy: string[]; window: string; where?: ConditionNode;
-  op: AggregateOperator; value: JsonValue;
+  kind: 'aggregate';
+  id: string;
+  fn: AggregateFunction;
+  field?: string;
+  groupBy: string[];
+  window: string;
+  where?: ConditionNode;
+  op: AggregateOperator;
+  value: JsonValue;
 };
 export type ConditionNode = GroupNode | NotNode | PredicateNode | AggregateNode;
 
 /** A JSON condition the builder cannot represent: the JSON view shows it, the tree stays as it was. */
 export class UnsupportedCondition extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
   }
 }
@@ -46,7 +94,8 @@ export function newId(): string {
   return `n${counter}`;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function fromJson(json: unknown, path = 'condition'): ConditionNode {
   if (!isObject(json)) throw new UnsupportedCondition(path, 'a condition must be an object');
@@ -54,7 +103,12 @@ export function fromJson(json: unknown, path = 'condition'): ConditionNode {
     const mode = 'all' in json ? 'all' : 'any';
     const members = json[mode];
     if (!Array.isArray(members)) throw new UnsupportedCondition(`${path}.${mode}`, 'must be a list of conditions');
-    return { kind: 'group', id: newId(), mode, children: members.map((member, index) => fromJson(member, `${path}.${mode}.${index}`)) };
+    return {
+      kind: 'group',
+      id: newId(),
+      mode,
+      children: members.map((member, index) => fromJson(member, `${path}.${mode}.${index}`)),
+    };
   }
   if ('not' in json) return { kind: 'not', id: newId(), child: fromJson(json.not, `${path}.not`) };
   if ('aggregate' in json) return aggregateFromJson(json, path);
@@ -65,7 +119,13 @@ export function fromJson(json: unknown, path = 'condition'): ConditionNode {
 function predicateFromJson(json: Record<string, unknown>, path: string): PredicateNode {
   if (typeof json.field !== 'string') throw new UnsupportedCondition(`${path}.field`, 'must be a field name');
   if (typeof json.op !== 'string') throw new UnsupportedCondition(`${path}.op`, 'must be an operator');
-  const node: PredicateNode = { kind: 'predicate', id: newId(), field: json.field, op: json.op as Operator, compare: 'other_field' in json ? 'field' : 'value' };
+  const node: PredicateNode = {
+    kind: 'predicate',
+    id: newId(),
+    field: json.field,
+    op: json.op as Operator,
+    compare: 'other_field' in json ? 'field' : 'value',
+  };
   if ('other_field' in json) node.otherField = String(json.other_field);
   if ('value' in json) node.value = json.value as JsonValue;
   return node;
@@ -115,9 +175,14 @@ export function isUnary(op: Operator): boolean {
 }
 
 /** Every node's JSON path, for mapping API errors to nodes. */
-export function nodePaths(node: ConditionNode, path = 'condition', into = new Map<string, string>()): Map<string, string> {
+export function nodePaths(
+  node: ConditionNode,
+  path = 'condition',
+  into = new Map<string, string>(),
+): Map<string, string> {
   into.set(path, node.id);
-  if (node.kind === 'group') node.children.forEach((child, index) => nodePaths(child, `${path}.${node.mode}.${index}`, into));
+  if (node.kind === 'group')
+    node.children.forEach((child, index) => nodePaths(child, `${path}.${node.mode}.${index}`, into));
   if (node.kind === 'not') nodePaths(node.child, `${path}.not`, into);
   if (node.kind === 'aggregate' && node.where) nodePaths(node.where, `${path}.aggregate.where`, into);
   return into;
@@ -142,11 +207,17 @@ export function errorsByNode(root: ConditionNode, errors: { path: string; messag
 }
 
 /** Returns a copy of the tree with the node of `id` replaced by `replace(node)`; `null` removes it. */
-export function updateNode(root: ConditionNode, id: string, replace: (node: ConditionNode) => ConditionNode | null): ConditionNode | null {
+export function updateNode(
+  root: ConditionNode,
+  id: string,
+  replace: (node: ConditionNode) => ConditionNode | null,
+): ConditionNode | null {
   if (root.id === id) return replace(root);
   switch (root.kind) {
     case 'group': {
-      const children = root.children.map((child) => updateNode(child, id, replace)).filter((child): child is ConditionNode => child !== null);
+      const children = root.children
+        .map((child) => updateNode(child, id, replace))
+        .filter((child): child is ConditionNode => child !== null);
       return { ...root, children };
     }
     case 'not': {
@@ -202,7 +273,11 @@ export function valueToText(value: JsonValue | undefined): string {
 
 /** Lists (in, not_in, group_by) are typed comma-separated. */
 export function listFromText(field: string, text: string): JsonValue[] {
-  return text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => valueFromText(field, item));
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => valueFromText(field, item));
 }
 
 export function listToText(value: JsonValue | undefined): string {
