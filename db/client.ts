@@ -21,7 +21,7 @@ export function createDatabaseClient(connectionString: string): DatabaseClient {
     // Supported by postgres.js but missing from its type definitions.
     socket: openWorkerdSocket,
   };
-  const client = postgres(connectionString, options as postgres.Options<{}>);
+  const client = postgres(connectionString, options as postgres.Options<Record<string, postgres.PostgresType>>);
   // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.
   return { db: drizzle(client), close: () => client.end({ timeout: 5 }) };
 }

@@ -90,10 +90,10 @@ export async function encryptedPdf(): Promise<Uint8Array> {
 
 /** A minimal DOCX package: one paragraph per line of `text`. */
 export function docxOf(text: string): Uint8Array {
-  const escape = (line: string) => line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeXml = (line: string) => line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const paragraphs = text
     .split('\n')
-    .map((line) => `<w:p><w:r><w:t xml:space="preserve">${escape(line)}</w:t></w:r></w:p>`)
+    .map((line) => `<w:p><w:r><w:t xml:space="preserve">${escapeXml(line)}</w:t></w:r></w:p>`)
     .join('');
   return zipSync({
     '[Content_Types].xml':

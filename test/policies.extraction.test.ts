@@ -626,12 +626,12 @@ function docx(document: string, numbering?: string): Uint8Array {
 
 /** Markdown as a DOCX: one Word paragraph per Markdown paragraph, headings without their `#`. */
 function docxOf(markdown: string): Uint8Array {
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const paragraphs = markdown
     .split(/\n\s*\n/)
     .map((block) => block.replace(/^#+\s*/, '').trim())
     .filter(Boolean)
-    .map((block) => paragraph(escape(block)));
+    .map((block) => paragraph(escapeXml(block)));
   return docx(wordDocument(paragraphs));
 }
 

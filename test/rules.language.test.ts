@@ -143,6 +143,7 @@ describe('happy', () => {
   it('compares amounts as exact decimals, never floats', () => {
     const cents = transaction({ amount: '0.3' });
     expect(holds({ field: 'amount', op: 'eq', value: 0.3 }, cents)).toBe(true);
+    // biome-ignore lint/correctness/noPrecisionLoss: the literal is deliberately one that JSON parses to 0.3
     expect(holds({ field: 'amount', op: 'gt', value: 0.29999999999999998 }, transaction({ amount: '0.3000' }))).toBe(
       false,
     );

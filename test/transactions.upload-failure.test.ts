@@ -23,7 +23,7 @@ function fileRows(run: string, length = FILE_ROWS): Row[] {
 }
 
 const formats: [string, string, (rows: Row[]) => string][] = [
-  ['NDJSON', 'application/x-ndjson', (rows) => rows.map((row) => JSON.stringify(row)).join('\n') + '\n'],
+  ['NDJSON', 'application/x-ndjson', (rows) => `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`],
   [
     'CSV',
     'text/csv',

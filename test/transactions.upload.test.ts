@@ -88,7 +88,7 @@ describe('happy', () => {
       '[1,2]',
       JSON.stringify(good('N-1')),
     ];
-    const report = await uploadReport('application/x-ndjson', lines.join('\r\n') + '\n');
+    const report = await uploadReport('application/x-ndjson', `${lines.join('\r\n')}\n`);
     expect({ ...report, errors: undefined }).toEqual({ accepted: 2, duplicates: 1, rejected: 2, errors: undefined });
     expect(report.errors[0]).toMatchObject({
       row: 2,

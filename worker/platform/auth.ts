@@ -28,7 +28,7 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     const [row] = await tx.select().from(users).where(eq(users.id, claims.sub)).limit(1);
     return row;
   });
-  if (!user || !user.isActive) throw new ApiError('unauthorized', 'This account is deactivated or no longer exists.');
+  if (!user?.isActive) throw new ApiError('unauthorized', 'This account is deactivated or no longer exists.');
   const caller: Caller = {
     userId: user.id,
     orgId: user.orgId,

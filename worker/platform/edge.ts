@@ -76,7 +76,10 @@ const checkedEnvironments = new WeakMap<object, string[]>();
 export function environmentGuard(): MiddlewareHandler<AppEnv> {
   return async function environmentGuard(c, next) {
     let problems = checkedEnvironments.get(c.env);
-    if (!problems) checkedEnvironments.set(c.env, (problems = environmentProblems(c.env)));
+    if (!problems) {
+      problems = environmentProblems(c.env);
+      checkedEnvironments.set(c.env, problems);
+    }
     if (problems.length > 0) {
       log('error', 'environment is misconfigured', { problems });
       throw new ApiError('internal', `The server is misconfigured: ${problems.join('; ')}.`);

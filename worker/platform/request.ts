@@ -31,7 +31,10 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
 export function requestDatabase(): MiddlewareHandler<AppEnv> {
   return async function requestDatabase(c, next) {
     let client: DatabaseClient | undefined;
-    c.set('database', () => (client ??= createDatabaseClient(c.env.HYPERDRIVE.connectionString)).db);
+    c.set('database', () => {
+      client ??= createDatabaseClient(c.env.HYPERDRIVE.connectionString);
+      return client.db;
+    });
     try {
       await next();
     } finally {

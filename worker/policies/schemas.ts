@@ -73,11 +73,9 @@ export const versionSummaryView = z
     size_bytes: z.number().int(),
     sha256: z.string(),
     extractor: z.string(),
-    changes: versionChanges
-      .nullable()
-      .openapi({
-        description: 'Clause keys added, removed and changed against the previous version; null for version 1.',
-      }),
+    changes: versionChanges.nullable().openapi({
+      description: 'Clause keys added, removed and changed against the previous version; null for version 1.',
+    }),
     uploaded_by: z.uuid().nullable(),
     created_at: z.string(),
   })
@@ -165,18 +163,14 @@ export const impactView = z
       z.object({
         clause_key: z.string(),
         change: z.enum(['added', 'removed', 'changed']),
-        before: ruleRun
-          .nullable()
-          .openapi({
-            description:
-              'The rule citing the old clause (its approved version, else its latest); null for an added clause.',
-          }),
-        after: ruleRun
-          .nullable()
-          .openapi({
-            description:
-              'The draft read from the new clause text; null for a removed clause or when the new text states no rule.',
-          }),
+        before: ruleRun.nullable().openapi({
+          description:
+            'The rule citing the old clause (its approved version, else its latest); null for an added clause.',
+        }),
+        after: ruleRun.nullable().openapi({
+          description:
+            'The draft read from the new clause text; null for a removed clause or when the new text states no rule.',
+        }),
       }),
     ),
   })

@@ -284,6 +284,7 @@ function safeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   return (
     base
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must not reach a Content-Disposition header
       .replace(/[\u0000-\u001f\u007f"]/g, '')
       .trim()
       .slice(0, 255) || 'policy'

@@ -52,16 +52,10 @@ export const FREQUENCIES = ['hourly', 'daily', 'weekly', 'cron'] as const;
 
 const scheduleFields = {
   frequency: z.enum(FREQUENCIES),
-  cron_expression: z
-    .string()
-    .trim()
-    .min(9)
-    .max(200)
-    .optional()
-    .openapi({
-      description: 'Five fields (minute hour day-of-month month day-of-week), UTC; required when frequency is cron.',
-      example: '30 2 * * 1-5',
-    }),
+  cron_expression: z.string().trim().min(9).max(200).optional().openapi({
+    description: 'Five fields (minute hour day-of-month month day-of-week), UTC; required when frequency is cron.',
+    example: '30 2 * * 1-5',
+  }),
   rule_ids: z.array(z.uuid()).min(1).max(200).optional(),
   enabled: z.boolean().optional(),
 };

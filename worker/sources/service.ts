@@ -122,7 +122,7 @@ export async function sourceForPush(tx: Tx, key: string, id: string, now = new D
       sql`(select ${ingestSources.orgId} from ${ingestSources} where ${ingestSources.id} = ${uuidLiteral(id)})`,
     ),
   ]);
-  if (!row || !row.isActive) return undefined;
+  if (!row?.isActive) return undefined;
   const secrets = [await decryptSecret(key, row.id, row.secretCiphertext)];
   if (row.previousSecretCiphertext && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
     secrets.push(await decryptSecret(key, row.id, row.previousSecretCiphertext));

@@ -173,7 +173,9 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
 function unknownKeysError(row: object): FieldError | undefined {
   let unknown: string[] | undefined;
   for (const key of Object.keys(row)) {
-    if (!KNOWN_FIELDS.has(key)) (unknown ??= []).push(key);
+    if (KNOWN_FIELDS.has(key)) continue;
+    unknown ??= [];
+    unknown.push(key);
   }
   if (!unknown) return undefined;
   const names = unknown.map((key) => `"${key}"`).join(', ');

@@ -95,8 +95,6 @@ class CsvReader {
         this.line++;
         this.recordLine = this.line;
       } else if (ch === '\r') {
-        // Outside quotes a carriage return only ever precedes the line feed that ends the record.
-        continue;
       } else if (ch === '"' && this.state === 'start') this.state = 'quoted';
       else {
         if (ch === '"') this.problem ??= 'a quote inside an unquoted field (quote the field and double the quote)';

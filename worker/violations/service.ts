@@ -95,16 +95,14 @@ export async function changeViolationStatus(
     .for('update');
   if (!current) throw notFound('Violation');
   await tx.update(violations).set({ status: change.status, updatedAt: sql`now()` }).where(eq(violations.id, id));
-  await tx
-    .insert(violationEvents)
-    .values({
-      orgId,
-      violationId: id,
-      fromStatus: current.status,
-      toStatus: change.status,
-      comment: change.comment ?? null,
-      actorId,
-    });
+  await tx.insert(violationEvents).values({
+    orgId,
+    violationId: id,
+    fromStatus: current.status,
+    toStatus: change.status,
+    comment: change.comment ?? null,
+    actorId,
+  });
   await recordAudit(tx, origin, {
     orgId,
     actorId,

@@ -178,6 +178,7 @@ export function AppLayout() {
   const [menuOpen, setMenuOpen] = useState(false);
   useLiveConnection(me !== null);
   useLiveUpdates();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the menu closes whenever the route changes
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
   if (!me) return <Navigate to="/signin" replace />;

@@ -25,7 +25,7 @@ const MAX_BACKOFF_MS = 30_000;
 
 function setStatus(next: LiveStatus) {
   status = next;
-  statusListeners.forEach((listener) => listener());
+  for (const listener of statusListeners) listener();
 }
 
 /** Opens the organization's socket: a single-use ticket first, then the upgrade; reconnects with backoff. */
@@ -49,7 +49,8 @@ async function connect() {
   };
   socket.onmessage = (message) => {
     const event = parseEvent(message.data);
-    if (event) listeners.forEach((listener) => listener(event));
+    if (!event) return;
+    for (const listener of listeners) listener(event);
   };
   const opened = socket;
   socket.onclose = () => {

@@ -13,7 +13,7 @@ let current: Stored | null = null;
 const listeners = new Set<() => void>();
 
 function notify() {
-  listeners.forEach((listener) => listener());
+  for (const listener of listeners) listener();
 }
 
 export const sessionStore = {

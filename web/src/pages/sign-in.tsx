@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Field } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';
@@ -11,7 +11,7 @@ import { AuthShell } from './auth-shell';
 
 /** Only same-site paths, so a crafted link cannot send a fresh session elsewhere. */
 function safeDestination(from: string | null): string {
-  return from && from.startsWith('/') && !from.startsWith('//') ? from : '/';
+  return from?.startsWith('/') && !from.startsWith('//') ? from : '/';
 }
 
 export function SignInPage() {

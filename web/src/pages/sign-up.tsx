@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { Field, fieldErrors } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';

@@ -48,7 +48,7 @@ export function ViolationsPage() {
       />
       <Card>
         <CardContent className="pt-5">
-          <div className="mb-4 flex flex-wrap items-end gap-3" role="search" aria-label="Filter violations">
+          <search className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter violations">
             <Field label="Status">
               <Select
                 value={filters.status}
@@ -92,7 +92,7 @@ export function ViolationsPage() {
                 ×
               </Button>
             ))}
-          </div>
+          </search>
           {violations.isPending ? (
             <LoadingState />
           ) : violations.isError ? (

@@ -127,6 +127,7 @@ function normalizeLineBreaks(text: string): string {
 /** Control characters, replacement characters and private-use glyphs: what binary noise or a font without a Unicode map yields. */
 function isGarbled(text: string): boolean {
   const visible = text.replace(/\s/g, '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what marks a garbled text layer
   const unreadable = visible.match(/[\u0000-\u001f\u007f-\u009f\ufffd\ue000-\uf8ff]/g)?.length ?? 0;
   return unreadable / visible.length > 0.05;
 }

@@ -183,12 +183,12 @@ function ordered(view: Literal): SQL {
  * Typed branches as one expression. CASE runs a branch's cast only once its guard holds: AND
  * promises no evaluation order, so `typeof = 'number' AND x::numeric > 1` could still fail.
  */
-function branches(cases: { guard: SQL | null; then: SQL }[]): SQL {
+function branches(cases: { guard: SQL | null; result: SQL }[]): SQL {
   const [only] = cases;
   if (!only) return FALSE;
-  if (cases.length === 1 && only.guard === null) return only.then;
+  if (cases.length === 1 && only.guard === null) return only.result;
   return sql`CASE ${sql.join(
-    cases.map((branch) => sql`WHEN ${branch.guard ?? sql`true`} THEN ${branch.then}`),
+    cases.map((branch) => sql`WHEN ${branch.guard ?? sql`true`} THEN ${branch.result}`),
     sql` `,
   )} ELSE false END`;
 }
@@ -253,7 +253,7 @@ function fieldComparisonSql(op: ComparisonOp, left: TypedView[], right: TypedVie
         .filter((r) => r.type === l.type && (equality || isOrderable(l.type)))
         .map((r) => ({
           guard: bothGuards(l.guard, r.guard),
-          then: sql`${equality ? l.value : ordered(l)} ${operator} ${r.value}`,
+          result: sql`${equality ? l.value : ordered(l)} ${operator} ${r.value}`,
         })),
     ),
   );
@@ -266,7 +266,7 @@ function membershipSql(views: TypedView[], literals: (Literal | null)[], operato
       const sameType = literals.flatMap((literal) => (literal?.type === view.type ? [literal.value] : []));
       return sameType.length === 0
         ? []
-        : [{ guard: view.guard, then: sql`${view.value} ${operator} (${sql.join(sameType, sql`, `)})` }];
+        : [{ guard: view.guard, result: sql`${view.value} ${operator} (${sql.join(sameType, sql`, `)})` }];
     }),
   );
 }
@@ -276,7 +276,7 @@ function betweenSql(views: TypedView[], [low, high]: (Literal | null)[]): SQL {
   return branches(
     views
       .filter((view) => view.type === low.type)
-      .map((view) => ({ guard: view.guard, then: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })),
+      .map((view) => ({ guard: view.guard, result: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })),
   );
 }
 
@@ -300,7 +300,7 @@ function textOperatorSql(
     }
   };
   return branches(
-    views.filter((view) => view.type === 'string').map((view) => ({ guard: view.guard, then: test(view.value) })),
+    views.filter((view) => view.type === 'string').map((view) => ({ guard: view.guard, result: test(view.value) })),
   );
 }
 

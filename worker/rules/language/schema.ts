@@ -351,7 +351,7 @@ function rawChildren(node: unknown): [unknown, ConditionPath][] {
   const children: [unknown, ConditionPath][] = [];
   for (const key of ['all', 'any'] as const) {
     const members = node[key];
-    if (Array.isArray(members)) members.forEach((member, i) => children.push([member, [key, i]]));
+    if (Array.isArray(members)) for (const [i, member] of members.entries()) children.push([member, [key, i]]);
   }
   if ('not' in node) children.push([node.not, ['not']]);
   if (isRecord(node.aggregate) && 'where' in node.aggregate)

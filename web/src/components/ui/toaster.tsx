@@ -12,7 +12,7 @@ const listeners = new Set<() => void>();
 
 function publish(next: ToastItem[]) {
   items = next;
-  listeners.forEach((listener) => listener());
+  for (const listener of listeners) listener();
 }
 
 function show(kind: ToastKind, title: string, options: { description?: string } = {}) {

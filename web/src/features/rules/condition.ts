@@ -181,8 +181,9 @@ export function nodePaths(
   into = new Map<string, string>(),
 ): Map<string, string> {
   into.set(path, node.id);
-  if (node.kind === 'group')
-    node.children.forEach((child, index) => nodePaths(child, `${path}.${node.mode}.${index}`, into));
+  if (node.kind === 'group') {
+    for (const [index, child] of node.children.entries()) nodePaths(child, `${path}.${node.mode}.${index}`, into);
+  }
   if (node.kind === 'not') nodePaths(node.child, `${path}.not`, into);
   if (node.kind === 'aggregate' && node.where) nodePaths(node.where, `${path}.aggregate.where`, into);
   return into;

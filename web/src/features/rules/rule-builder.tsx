@@ -235,7 +235,7 @@ function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
   const canCompareFields = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'].includes(node.op);
   return (
     <NodeFrame messages={errors.get(node.id)}>
-      <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Condition on a field">
+      <fieldset className="min-w-0 flex flex-wrap items-center gap-2" aria-label="Condition on a field">
         <FieldPicker label="Field" value={node.field} disabled={readOnly} onChange={(field) => set({ field })} />
         <Select
           aria-label="Operator"
@@ -289,7 +289,7 @@ function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
         <div className="ml-auto">
           <RemoveButton onRemove={onRemove} label="Remove condition" disabled={readOnly} />
         </div>
-      </div>
+      </fieldset>
     </NodeFrame>
   );
 }
@@ -305,7 +305,7 @@ function WindowPicker({
 }) {
   const parsed = parseWindow(window) ?? { amount: 0, unit: 'd' as const };
   return (
-    <div className="flex items-center gap-1" role="group" aria-label="Time window">
+    <fieldset className="min-w-0 flex items-center gap-1" aria-label="Time window">
       <span className="text-sm text-muted-foreground">in the last</span>
       <Input
         aria-label="Window length"
@@ -329,7 +329,7 @@ function WindowPicker({
           </option>
         ))}
       </Select>
-    </div>
+    </fieldset>
   );
 }
 
@@ -347,7 +347,7 @@ function AggregateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
   }
   return (
     <NodeFrame messages={errors.get(node.id)} tone="aggregate">
-      <div className="grid gap-3" role="group" aria-label="Aggregate over a time window">
+      <fieldset className="min-w-0 grid gap-3" aria-label="Aggregate over a time window">
         <div className="flex flex-wrap items-center gap-2">
           <Sigma aria-hidden className="size-4 text-indigo-600" />
           <Select
@@ -468,7 +468,7 @@ function AggregateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
             </div>
           )
         )}
-      </div>
+      </fieldset>
     </NodeFrame>
   );
 }
