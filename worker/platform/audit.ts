@@ -14,8 +14,16 @@ export type AuditEntry = {
   details?: Record<string, unknown>;
 };
 
-/** Who acts, in which organization, from where: what a service needs to act and audit it. */
-export type Actor = { orgId: string; userId: string; origin: AuditOrigin };
+/**
+ * Who acts, in which organization, from where: what a service needs to act and audit it.
+ * `userId` is null when the product itself acts (a cron, a queue consumer, an ERP's webhook).
+ */
+export type Actor = { orgId: string; userId: string | null; origin: AuditOrigin };
+
+/** The product acting on its own in an organization: audited with no user and no address. */
+export function systemActor(orgId: string): Actor {
+  return { orgId, userId: null, origin: { ip: null, userAgent: null } };
+}
 
 export function actorOf(c: Context<AppEnv>): Actor {
   return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
