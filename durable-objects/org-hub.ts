@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
-import { type RecordedUsage, UsageCounter } from './usage-counter';
+import { AlarmSchedule } from './alarms';
+import { type RecordedUsage, USAGE_ALARM, UsageCounter } from './usage-counter';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
@@ -96,7 +97,8 @@ export class OrgHub extends DurableObject<Env> {
   // -------------------------------------------------------------------------------------------
   // Usage metering: thin RPC over UsageCounter (durable-objects/usage-counter.ts).
 
-  private usageCounter = new UsageCounter(this.ctx, this.env);
+  private alarms = new AlarmSchedule(this.ctx.storage);
+  private usageCounter = new UsageCounter(this.ctx, this.env, this.alarms);
 
   /** Grants up to `count` transactions this month without passing `limit` (null: unlimited). */
   async reserveTransactions(
@@ -126,9 +128,9 @@ export class OrgHub extends DurableObject<Env> {
     return { period, used };
   }
 
-  /** Flushes the usage count to Postgres (scheduled by the counter within a minute of a change). */
+  /** Each subsystem's due work (the usage flush: within a minute of a change); see AlarmSchedule. */
   override async alarm(): Promise<void> {
-    await this.usageCounter.flush();
+    await this.alarms.run({ [USAGE_ALARM]: () => this.usageCounter.flush() });
   }
 }
 

@@ -3,6 +3,7 @@ import { createDatabaseClient } from '../db/client';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { Env } from '../worker/env';
+import type { AlarmSchedule } from './alarms';
 
 /**
  * The organization's count of transactions ingested this calendar month (UTC), kept by its OrgHub
@@ -16,6 +17,8 @@ const USAGE_KEY = 'usage';
 /** A month that ended with changes Postgres has not seen yet, until the alarm writes them. */
 const PREVIOUS_USAGE_KEY = 'usage:previous';
 const USAGE_FLUSH_MS = 60_000;
+/** The counter's name in the hub's alarm schedule. */
+export const USAGE_ALARM = 'usage';
 
 /** The calendar month (UTC) an instant falls in: `2026-03`. */
 export function usagePeriod(at: Date): string {
@@ -34,6 +37,7 @@ export class UsageCounter {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
+    private readonly alarms: AlarmSchedule,
   ) {}
 
   /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
@@ -70,7 +74,7 @@ export class UsageCounter {
     const latest = this.state ?? state;
     this.state = { ...latest, flushed: latest.period === state.period ? state.used : latest.flushed };
     await this.ctx.storage.put(USAGE_KEY, this.state);
-    if (this.state.used !== this.state.flushed) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_MS);
+    if (this.state.used !== this.state.flushed) await this.alarms.schedule(USAGE_ALARM, Date.now() + USAGE_FLUSH_MS);
   }
 
   /**
@@ -91,7 +95,7 @@ export class UsageCounter {
       if (stored && stored.used !== stored.flushed) {
         // The ended month's last changes: written by the alarm, which runs at once, not here.
         await this.ctx.storage.put(PREVIOUS_USAGE_KEY, stored);
-        await this.ctx.storage.setAlarm(Date.now());
+        await this.alarms.schedule(USAGE_ALARM, Date.now());
       }
       // A new month, or a hub without history (first use, lost storage): Postgres knows the count so far.
       const used = recorded?.period === period ? recorded.used : await readUsage(this.env, orgId, period);
@@ -104,7 +108,7 @@ export class UsageCounter {
   private async save(state: UsageState): Promise<void> {
     this.state = state;
     await this.ctx.storage.put(USAGE_KEY, state);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + USAGE_FLUSH_MS);
+    await this.alarms.schedule(USAGE_ALARM, Date.now() + USAGE_FLUSH_MS);
   }
 }
 
