@@ -129,7 +129,9 @@ async function payingOrganization(name: string) {
   return { admin, ...ids };
 }
 
-async function standInRequests(): Promise<{ method: string; path: string; params: any; idempotencyKey: string }[]> {
+type Received = { method: string; path: string; params: Record<string, unknown>; idempotencyKey: string };
+
+async function standInRequests(): Promise<Received[]> {
   return (await fetch(`${stripeUrl}/_stand-in/requests`)).json();
 }
 

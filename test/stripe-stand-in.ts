@@ -123,8 +123,13 @@ function parseForm(body: string): Record<string, unknown> {
     const path = key.split(/\[|\]\[|\]/).filter(Boolean);
     let node: Record<string, unknown> = root;
     path.forEach((part, index) => {
-      if (index === path.length - 1) node[part] = value;
-      else node = (node[part] ??= /^\d+$/.test(path[index + 1]!) ? [] : {}) as Record<string, unknown>;
+      if (index === path.length - 1) {
+        node[part] = value;
+        return;
+      }
+      // A numeric next part makes a list: `line_items[0]`.
+      node[part] ??= /^\d+$/.test(path[index + 1]!) ? [] : {};
+      node = node[part] as Record<string, unknown>;
     });
   }
   return root;

@@ -1,6 +1,6 @@
-import { z } from '@hono/zod-openapi';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rules, users } from '../db/schema';
@@ -138,6 +138,7 @@ describe('happy', () => {
       features: ['alerts', 'cases'],
       checkout_available: false,
       stripe_customer: false,
+      history: [],
     });
   });
 

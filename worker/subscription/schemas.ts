@@ -44,6 +44,11 @@ export const subscriptionView = z
     features: z.array(feature),
     checkout_available: z.boolean().describe('Whether paid plans are bought through Stripe Checkout here'),
     stripe_customer: z.boolean().describe('Whether Stripe bills this organization'),
+    history: z
+      .array(z.object({ period: z.string(), transactions: z.number().int() }))
+      .describe(
+        'Transactions of the last 12 months with usage, newest first, as flushed by the hub (up to a minute behind)',
+      ),
   })
   .openapi('Subscription');
 

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { subscriptions } from '../../db/schema';
+import { desc, sql } from 'drizzle-orm';
+import { subscriptions, usage } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { cancelStripeSubscription, stripeBilling } from '../billing/stripe';
 import type { Env } from '../env';
@@ -26,6 +26,11 @@ export type Metered = { period: string; used: number };
 export async function subscriptionView(env: Env, tx: Tx, orgId: string, metered: Metered): Promise<SubscriptionView> {
   const plan = await subscriptionPlan(tx, orgId);
   const counted = await countedUsage(tx);
+  const history = await tx
+    .select({ period: usage.period, transactions: usage.transactions })
+    .from(usage)
+    .orderBy(desc(usage.period))
+    .limit(12);
   return {
     plan: plan.subscribed,
     plan_in_force: plan.id,
@@ -38,6 +43,7 @@ export async function subscriptionView(env: Env, tx: Tx, orgId: string, metered:
     features: [...plan.features],
     checkout_available: stripeBilling(env),
     stripe_customer: plan.stripeCustomerId !== null,
+    history,
   };
 }
 
@@ -51,10 +57,10 @@ export type ExceededLimit = { limit: LimitName; used: number; allowed: number };
 
 /** The limits of `target` that the organization's current usage exceeds. */
 export async function exceededLimits(tx: Tx, target: Plan, metered: Metered): Promise<ExceededLimit[]> {
-  const usage = { ...(await countedUsage(tx)), transactions_per_month: metered.used };
+  const used = { ...(await countedUsage(tx)), transactions_per_month: metered.used };
   return LIMIT_NAMES.flatMap((name) => {
     const allowed = target.limits[name];
-    return allowed !== null && usage[name] > allowed ? [{ limit: name, used: usage[name], allowed }] : [];
+    return allowed !== null && used[name] > allowed ? [{ limit: name, used: used[name], allowed }] : [];
   });
 }
 
