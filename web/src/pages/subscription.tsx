@@ -96,7 +96,12 @@ export function SubscriptionPage() {
   const can = useCan();
   const [searchParams] = useSearchParams();
   const [refusal, setRefusal] = useState<Refusal | null>(null);
-  const subscription = useQuery({ queryKey: SUBSCRIPTION_KEY, queryFn: () => api<Subscription>('/api/subscription') });
+  // Usage changes on other pages (users, uploads): read afresh each time the page opens.
+  const subscription = useQuery({
+    queryKey: SUBSCRIPTION_KEY,
+    queryFn: () => api<Subscription>('/api/subscription'),
+    refetchOnMount: 'always',
+  });
   const plans = useQuery({ queryKey: ['plans'], queryFn: () => api<Plan[]>('/api/plans'), staleTime: Infinity });
 
   const choose = useMutation({
