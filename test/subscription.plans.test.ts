@@ -267,6 +267,8 @@ describe('features', () => {
       type: 'https://nitilens.dev/problems/feature-unavailable',
       title: 'Not included in your plan',
       status: 402,
+      detail:
+        'Sanctions and watch-list screening is not part of the Basic plan; it comes with Pro and Enterprise. Upgrade on the Subscription page.',
       feature: 'screening',
       plan: 'basic',
       available_on: ['pro', 'enterprise'],
@@ -276,6 +278,17 @@ describe('features', () => {
     expect(await (await probe(admin, 'connectors')).json()).toMatchObject({ feature: 'connectors', plan: 'pro' });
     await changePlan(admin, 'enterprise');
     expect((await probe(admin, 'connectors')).status).toBe(200);
+  });
+
+  it('publishes the feature and its 402 in the OpenAPI document', () => {
+    const route = defineRoute(
+      { permission: 'data:read', feature: 'reports' },
+      { method: 'get', path: '/', responses: { 200: jsonResponse(z.object({}), 'ok') } },
+    ) as unknown as Record<string, unknown> & { responses: Record<number, { description: string }>; middleware: [] };
+    expect(route['x-feature']).toBe('reports');
+    expect(route['x-permission']).toBe('data:read');
+    expect(route.responses[402]?.description).toBe('The reports feature is not part of the plan in force');
+    expect(route.middleware).toHaveLength(2);
   });
 
   it('authenticates before it reads the plan', async () => {

@@ -7,12 +7,12 @@ import { type SubscriptionPlan, subscriptionPlan } from './plan';
 
 /** The 402 for a feature outside the plan in force: `feature` and `plan` in the body. */
 export function featureUnavailable(plan: SubscriptionPlan, feature: Feature): ApiError {
-  const offering = PLANS.filter((candidate) => candidate.features.includes(feature)).map((candidate) => candidate.name);
+  const offering = PLANS.filter((candidate) => candidate.features.includes(feature));
   const lapsed = plan.id !== plan.subscribed ? ` (your ${plan.subscribed} subscription is ${plan.status})` : '';
   return new ApiError(
     'feature_unavailable',
-    `${FEATURE_NAMES[feature]} ${offering.length === 1 ? 'is' : 'are'} not part of the ${plan.name} plan${lapsed}; it comes with ${offering.join(' and ')}. Upgrade on the Subscription page.`,
-    { feature, plan: plan.id, available_on: PLANS.filter((p) => p.features.includes(feature)).map((p) => p.id) },
+    `${FEATURE_NAMES[feature]} is not part of the ${plan.name} plan${lapsed}; it comes with ${offering.map((p) => p.name).join(' and ')}. Upgrade on the Subscription page.`,
+    { feature, plan: plan.id, available_on: offering.map((p) => p.id) },
   );
 }
 

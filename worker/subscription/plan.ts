@@ -84,7 +84,7 @@ type StoredSubscription = {
   now: Date;
 };
 
-export function planInForce(stored: StoredSubscription): SubscriptionPlan {
+function planInForce(stored: StoredSubscription): SubscriptionPlan {
   const subscribed = isPlanId(stored.planId) ? stored.planId : FALLBACK_PLAN;
   const graceEndsAt =
     stored.status === 'past_due'
