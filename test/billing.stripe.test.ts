@@ -295,6 +295,25 @@ describe('webhook', () => {
     expect(await subscription(admin)).toMatchObject({ plan: 'enterprise', status: 'active' });
   });
 
+  it('ends the Stripe subscription when a paying organization moves to the free plan', async () => {
+    const { admin, customer, subscription: paid } = await payingOrganization('Going Free');
+    const downgraded = await call(BILLING, 'POST', '/api/subscription/change', {
+      token: admin.access_token,
+      body: JSON.stringify({ plan: 'basic' }),
+    });
+    expect(downgraded.status).toBe(200);
+    expect(await downgraded.json()).toMatchObject({ plan: 'basic', status: 'active' });
+    expect((await standInRequests()).some((r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${paid}`)).toBe(
+      true,
+    );
+    const echo = stripeEvent(
+      'customer.subscription.deleted',
+      subscriptionObject(admin.organization.id, paid, 'canceled', 'pro', customer),
+    );
+    expect(await (await deliver(echo)).json()).toMatchObject({ applied: false });
+    expect(await subscription(admin)).toMatchObject({ plan: 'basic', status: 'active' });
+  });
+
   it('finds the organization of an invoice by its Stripe customer when the metadata is missing', async () => {
     const { admin, customer, subscription: subscriptionId } = await payingOrganization('By Customer');
     const event = paymentFailed(subscriptionId, customer);
