@@ -99,9 +99,6 @@ CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE F
 
 GRANT EXECUTE ON FUNCTION audit_canonical(audit_log), audit_digest(text, audit_log) TO nitilens_app;
 
-INSERT INTO plans (id, name, max_policies, max_transactions_per_month, max_users) VALUES
-  ('basic', 'Basic', 1, 10000, 3),
-  ('pro', 'Pro', 10, 1000000, 20),
-  ('enterprise', 'Enterprise', NULL, NULL, NULL)
-ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, max_policies = EXCLUDED.max_policies,
-  max_transactions_per_month = EXCLUDED.max_transactions_per_month, max_users = EXCLUDED.max_users;
+-- The plans subscriptions may name; their prices, limits and features live in worker/subscription/catalogue.ts.
+INSERT INTO plans (id, name) VALUES ('basic', 'Basic'), ('pro', 'Pro'), ('enterprise', 'Enterprise')
+ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name;

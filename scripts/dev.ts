@@ -13,6 +13,8 @@ import { waitForHealth } from './wait-for-health';
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.NITILENS_DATA_DIR ?? '.data';
 const defaultPlan = process.env.DEFAULT_PLAN ?? 'basic';
+/** Billing settings (docs/billing.md) passed from this environment to the Worker when set. */
+const BILLING_SETTINGS = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'APP_BASE_URL', 'TRIAL_DAYS'];
 const children: ChildProcess[] = [];
 let embedded: EmbeddedPostgres | undefined;
 
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
       `SOURCE_SECRET_KEY:${secrets.sourceSecretKey}`,
       '--var',
       `DEFAULT_PLAN:${defaultPlan}`,
+      ...BILLING_SETTINGS.flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
     ],
     { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl },
   );

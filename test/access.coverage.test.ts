@@ -20,6 +20,8 @@ const PUBLIC = new Set([
   'POST /api/auth/logout',
   'POST /api/ingest/{}',
   'GET /api/ws',
+  'GET /api/plans',
+  'POST /api/billing/stripe/webhook',
 ]);
 
 const anyParams = (path: string) => path.replace(/\{[^}]+\}/g, '{}');

@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, WORKER_ROLE } from '../db/migrate';
 import { resetDatabase, startEmbeddedPostgres } from '../scripts/embedded-postgres';
+import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in';
 
 const TEST_WORKER_PASSWORD = 'nitilens-test-worker';
 
@@ -16,6 +17,10 @@ declare module 'vitest' {
     pgUrl: string;
     /** The owner's URL, for tests that must act as a privileged insider (e.g. tampering with the audit log). */
     pgOwnerUrl: string;
+    /** A local server that speaks Stripe's API (test/stripe-stand-in.ts). */
+    stripeUrl: string;
+    /** The secret key the stand-in accepts. */
+    stripeSecretKey: string;
   }
 }
 
@@ -32,7 +37,11 @@ export default async function setup(project: TestProject) {
   // On a real server the Worker connects as the unprivileged login role, as in production.
   project.provide('pgUrl', external ? asWorker(external) : url);
   project.provide('pgOwnerUrl', url);
+  const stripe = await startStripeStandIn();
+  project.provide('stripeUrl', stripe.url);
+  project.provide('stripeSecretKey', STAND_IN_SECRET_KEY);
   return async () => {
+    await stripe.close();
     await embedded?.stop();
   };
 }

@@ -60,12 +60,10 @@ describe('happy', () => {
     const admin = await registerOrganization('Subscriber');
     const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });
     expect(subscription).toMatchObject({
-      organization: { id: admin.organization.id, name: 'Subscriber' },
-      plan: { id: 'basic' },
+      plan: 'basic',
       period: thisMonth,
-      users: { used: 1, limit: 3 },
-      policies: { used: 0, limit: 1 },
-      transactions: { used: 0, limit: 10000 },
+      usage: { users: 1, policies: 0, transactions_per_month: 0 },
+      limits: { users: 3, policies: 1, transactions_per_month: 10000 },
     });
   });
 
@@ -77,26 +75,27 @@ describe('happy', () => {
     );
     const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });
     expect(subscription).toMatchObject({
-      plan: { id: 'basic', status: 'none' },
-      users: { limit: 3 },
-      transactions: { limit: 10000 },
+      plan: 'basic',
+      plan_in_force: 'basic',
+      status: 'none',
+      limits: { users: 3, transactions_per_month: 10000 },
     });
   });
 
   it('lets a platform operator move an organization to another plan, audited in its trail', async () => {
     const admin = await registerOrganization('Upgrader');
     const operator = await signInPlatformOperator();
-    const moved = await apiJson('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, 200, {
+    const moved = await apiJson('PATCH', `/api/admin/organizations/${admin.organization.id}/subscription`, 200, {
       token: operator.access_token,
       body: { plan: 'enterprise' },
     });
-    expect(moved.plan.id).toBe('enterprise');
-    expect(moved.transactions.limit).toBeNull();
+    expect(moved.plan).toBe('enterprise');
+    expect(moved.limits.transactions_per_month).toBeNull();
     const trail = await apiJson('GET', '/api/audit?action=subscription.plan_changed', 200, {
       token: admin.access_token,
     });
     expect(trail.items).toHaveLength(1);
-    expect(trail.items[0].details).toEqual({ from: 'basic', to: 'enterprise' });
+    expect(trail.items[0].details).toEqual({ from: 'basic', to: 'enterprise', via: 'operator' });
   });
 });
 
@@ -106,7 +105,7 @@ describe('security', () => {
     const viewer = await addUser(admin, 'viewer');
     expect((await api('GET', '/api/overview', { token: viewer.access_token })).status).toBe(200);
     expect((await api('GET', '/api/subscription', { token: viewer.access_token })).status).toBe(403);
-    const selfUpgrade = await api('PUT', `/api/admin/organizations/${admin.organization.id}/subscription`, {
+    const selfUpgrade = await api('PATCH', `/api/admin/organizations/${admin.organization.id}/subscription`, {
       token: admin.access_token,
       body: { plan: 'enterprise' },
     });

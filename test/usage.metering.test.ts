@@ -117,7 +117,7 @@ describe('happy: a month that ended', () => {
     expect(await eventually(() => usageRow(orgId, '2026-01'))).toBe(9);
     expect(await apiJson('GET', '/api/subscription', 200, { token: org.access_token })).toMatchObject({
       period: period(),
-      transactions: { used: 6 },
+      usage: { transactions_per_month: 6 },
     });
   });
 });

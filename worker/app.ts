@@ -3,6 +3,7 @@ import packageJson from '../package.json';
 import { adminRoutes } from './admin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
+import { billingRoutes } from './billing/routes';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
@@ -16,7 +17,7 @@ import { policiesRoutes } from './policies/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
 import { sourcesRoutes } from './sources/routes';
-import { subscriptionRoutes } from './subscription/routes';
+import { plansRoutes, subscriptionRoutes } from './subscription/routes';
 import { transactionsRoutes } from './transactions/routes';
 import { usersRoutes } from './users/routes';
 import { violationsRoutes } from './violations/routes';
@@ -53,7 +54,9 @@ function createApp() {
   app.route('/api/policies', policiesRoutes);
   app.route('/api/ws', liveRoutes);
   app.route('/api/overview', overviewRoutes);
+  app.route('/api/plans', plansRoutes);
   app.route('/api/subscription', subscriptionRoutes);
+  app.route('/api/billing', billingRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

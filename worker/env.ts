@@ -2,6 +2,7 @@ import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
+import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
 /** Bindings and variables declared in wrangler.toml, plus secrets (`wrangler secret put`). */
 export interface Env {
@@ -26,6 +27,15 @@ export interface Env {
   SOURCE_SECRET_KEY: string;
   /** `test` lowers the password KDF cost; refused outside development and test. */
   PASSWORD_COST?: string;
+  /** Days new organizations try DEFAULT_PLAN before falling back to basic; unset: no trial. */
+  TRIAL_DAYS?: string;
+  /** Stripe billing (docs/billing.md): the API key turns on Checkout, the webhook secret the webhook. */
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
+  /** Another Stripe API origin (`http://127.0.0.1:12111`): a local Stripe stand-in for tests. */
+  STRIPE_API_URL?: string;
+  /** The dashboard's public origin, for links that leave the product (Stripe Checkout's return URLs). */
+  APP_BASE_URL?: string;
 }
 
 type NitiLensEnv = Env;
@@ -38,7 +48,6 @@ declare global {
 }
 
 const REQUIRED = ['JWT_SECRET', 'SOURCE_SECRET_KEY', 'JWT_ISSUER', 'JWT_AUDIENCE', 'DEFAULT_PLAN'] as const;
-const PLANS = ['basic', 'pro', 'enterprise'];
 
 /** Names every missing or malformed setting, so a misconfigured deploy says exactly what to fix. */
 export function environmentProblems(env: Env): string[] {
@@ -48,8 +57,12 @@ export function environmentProblems(env: Env): string[] {
   if (env.SOURCE_SECRET_KEY && base64Length(env.SOURCE_SECRET_KEY) !== 32) {
     problems.push('SOURCE_SECRET_KEY must be 32 bytes, base64-encoded');
   }
-  if (env.DEFAULT_PLAN && !PLANS.includes(env.DEFAULT_PLAN))
-    problems.push(`DEFAULT_PLAN must be one of ${PLANS.join(', ')}`);
+  if (env.DEFAULT_PLAN && !isPlanId(env.DEFAULT_PLAN))
+    problems.push(`DEFAULT_PLAN must be one of ${PLAN_IDS.join(', ')}`);
+  if (env.TRIAL_DAYS !== undefined && env.TRIAL_DAYS !== '' && !/^[1-9][0-9]{0,2}$/.test(env.TRIAL_DAYS))
+    problems.push('TRIAL_DAYS must be a whole number of days from 1 to 999');
+  if (env.STRIPE_API_URL && !URL.canParse(env.STRIPE_API_URL)) problems.push('STRIPE_API_URL must be a URL');
+  if (env.APP_BASE_URL && !URL.canParse(env.APP_BASE_URL)) problems.push('APP_BASE_URL must be a URL');
   if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production')
     problems.push('PASSWORD_COST=test is refused in production');
   return problems;

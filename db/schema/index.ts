@@ -1,3 +1,4 @@
+export * from './billing';
 export * from './policies';
 export * from './rules';
 export * from './scans';

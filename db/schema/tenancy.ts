@@ -3,7 +3,6 @@ import {
   bigint,
   boolean,
   index,
-  integer,
   jsonb,
   pgTable,
   primaryKey,
@@ -26,26 +25,35 @@ export const organizations = pgTable('organizations', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** Global catalogue; a NULL limit means unlimited. */
+/** The plans subscriptions may name; prices, limits and features are in worker/subscription/catalogue.ts. */
 export const plans = pgTable('plans', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  maxPolicies: integer('max_policies'),
-  maxTransactionsPerMonth: bigint('max_transactions_per_month', { mode: 'number' }),
-  maxUsers: integer('max_users'),
 });
 
-export const subscriptions = pgTable('subscriptions', {
-  orgId: uuid('org_id')
-    .primaryKey()
-    .references(() => organizations.id, { onDelete: 'cascade' }),
-  planId: text('plan_id')
-    .notNull()
-    .references(() => plans.id),
-  status: text('status').notNull().default('active'),
-  startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    orgId: uuid('org_id')
+      .primaryKey()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    /** trialing, active, past_due or canceled (worker/subscription/catalogue.ts). */
+    status: text('status').notNull().default('active'),
+    /** The end of a trial, or of the period Stripe billed; NULL: the calendar month (UTC). */
+    currentPeriodEnd: timestamp('current_period_end', { withTimezone: true }),
+    /** When the first unpaid invoice failed; the grace period runs from here. */
+    pastDueSince: timestamp('past_due_since', { withTimezone: true }),
+    stripeCustomerId: text('stripe_customer_id'),
+    stripeSubscriptionId: text('stripe_subscription_id'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // A Stripe customer pays for one organization: invoices are traced back to it by this id.
+  (t) => [uniqueIndex('subscriptions_stripe_customer_unique').on(t.stripeCustomerId)],
+);
 
 /** Transactions ingested per calendar month (UTC), flushed from the OrgHub Durable Object. */
 export const usage = pgTable(

@@ -1,10 +1,14 @@
 import { z } from '@hono/zod-openapi';
-import { auditOrigin } from '../platform/audit';
+import { withTenant } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
+import { type Actor, auditOrigin } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { changePlanBody, organizationSummaryView, organizationsQuery, organizationUsageView } from './schemas';
-import { changePlan, listOrganizations, organizationUsage } from './service';
+import { overrideBody, subscriptionView } from '../subscription/schemas';
+import { overrideSubscription, subscriptionView as subscriptionViewOf } from '../subscription/service';
+import { organizationSummaryView, organizationsQuery, organizationUsageView } from './schemas';
+import { assertOrganizationExists, listOrganizations, organizationUsage } from './service';
 
 /** Platform operators (super_admin) only; these read across organizations, read-only. */
 export const adminRoutes = createRouter();
@@ -46,22 +50,26 @@ adminRoutes.openapi(usage, async (c) =>
   c.json(await organizationUsage(c.var.database(), c.req.valid('param').id), 200),
 );
 
-const plan = defineRoute(
+const override = defineRoute(
   { permission: 'platform:admin' },
   {
-    method: 'put',
+    method: 'patch',
     path: '/organizations/{id}/subscription',
     tags: ['admin'],
-    summary: 'Move an organization to another plan',
-    request: { params: idParams, body: jsonBody(changePlanBody) },
-    responses: {
-      200: jsonResponse(organizationUsageView, "The organization's usage on its new plan"),
-      ...problemResponses,
-    },
+    summary: "Override an organization's plan and/or status (no usage check)",
+    description: "Audited in the organization's own trail, with the operator as the actor.",
+    request: { params: idParams, body: jsonBody(overrideBody) },
+    responses: { 200: jsonResponse(subscriptionView, 'The subscription after the override'), ...problemResponses },
   },
 );
-adminRoutes.openapi(plan, async (c) => {
+adminRoutes.openapi(override, async (c) => {
   const { id } = c.req.valid('param');
-  await changePlan(c.var.database(), auditOrigin(c), c.var.caller.userId, id, c.req.valid('json').plan);
-  return c.json(await organizationUsage(c.var.database(), id), 200);
+  await assertOrganizationExists(c.var.database(), id);
+  const metered = await orgHub(c.env, id).currentUsage(id);
+  const operator: Actor = { orgId: id, userId: c.var.caller.userId, origin: auditOrigin(c) };
+  const view = await withTenant(c.var.database(), id, async (tx) => {
+    await overrideSubscription(tx, operator, c.req.valid('json'));
+    return subscriptionViewOf(c.env, tx, id, metered);
+  });
+  return c.json(view, 200);
 });

@@ -40,8 +40,3 @@ export const organizationUsageView = z
 
 export type OrganizationSummaryView = z.infer<typeof organizationSummaryView>;
 export type OrganizationUsageView = z.infer<typeof organizationUsageView>;
-
-export const changePlanBody = z
-  .object({ plan: z.enum(['basic', 'pro', 'enterprise']) })
-  .strict()
-  .openapi('ChangePlanRequest');

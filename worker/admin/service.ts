@@ -1,9 +1,8 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, policies, subscriptions, usage, users } from '../../db/schema';
-import { withSystem, withTenant } from '../../db/tenant';
+import { withSystem } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { type Page, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
@@ -86,33 +85,10 @@ export async function organizationUsage(db: Database, orgId: string): Promise<Or
   });
 }
 
-/** Moves an organization to another plan; written to that organization's own audit trail. */
-export async function changePlan(
-  db: Database,
-  origin: AuditOrigin,
-  operatorId: string,
-  orgId: string,
-  plan: string,
-): Promise<void> {
-  const exists = await withSystem(
-    db,
-    async (tx) =>
-      (await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId))).length > 0,
+/** For operators acting on an organization by id: an unknown one is a 404. */
+export async function assertOrganizationExists(db: Database, orgId: string): Promise<void> {
+  const [found] = await withSystem(db, (tx) =>
+    tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, orgId)),
   );
-  if (!exists) throw notFound('Organization');
-  await withTenant(db, orgId, async (tx) => {
-    const [previous] = await tx
-      .select({ planId: subscriptions.planId })
-      .from(subscriptions)
-      .where(eq(subscriptions.orgId, orgId));
-    await tx.update(subscriptions).set({ planId: plan, updatedAt: new Date() }).where(eq(subscriptions.orgId, orgId));
-    await recordAudit(tx, origin, {
-      orgId,
-      actorId: operatorId,
-      action: 'subscription.plan_changed',
-      targetType: 'organization',
-      targetId: orgId,
-      details: { from: previous?.planId ?? null, to: plan },
-    });
-  });
+  if (!found) throw notFound('Organization');
 }

@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
+import { newSubscription } from '../subscription/service';
 import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
 import type { SessionView } from './schemas';
 import { loginThrottle } from './throttle';
@@ -39,7 +40,7 @@ export async function registerOrganization(
   try {
     return await withTenant(db, orgId, async (tx) => {
       const [organization] = await tx.insert(organizations).values({ id: orgId, name: input.org_name }).returning();
-      await tx.insert(subscriptions).values({ orgId, planId: env.DEFAULT_PLAN });
+      await tx.insert(subscriptions).values(newSubscription(env, orgId));
       const [user] = await tx
         .insert(users)
         .values({ orgId, email: input.email, fullName: input.full_name, role: 'compliance_admin', passwordHash })

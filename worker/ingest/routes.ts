@@ -168,6 +168,7 @@ async function storeAndDecide(
   const meter = usageMeter(env, orgId, target.allowance, target.recorded);
   reservation.meter = meter;
   reservation.reserved = await meter.reserve(fresh.length);
+  await meter.noteNearLimit(tx);
   const allowed = new Set(fresh.slice(0, reservation.reserved));
   // The rule versions are read beside the insert: sent first, the statement without parameters
   // shares the insert's round trip.

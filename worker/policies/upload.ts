@@ -7,6 +7,7 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { createRule } from '../rules/service';
+import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 import { type Clause, type ClauseDiff, diffClauses, splitClauses } from './extraction/clauses';
 import { extractDraftRules } from './extraction/extract-rules';
@@ -62,7 +63,7 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
   try {
     return await withTenant(db, actor.orgId, async (tx) => {
       if (predecessor) await lockPolicyAt(tx, policyId, predecessor.version);
-      else await assertPolicyAllowed(tx, actor.orgId);
+      else await assertPolicyAllowed(env, tx, actor.orgId);
       // Inside the transaction, after the lock: a concurrent upload of the same version cannot share the key.
       await putPolicyFile(env.POLICY_FILES, objectKey, file);
       stored = true;
@@ -204,25 +205,18 @@ async function lockPolicyAt(tx: Tx, policyId: string, expectedVersion: number): 
   }
 }
 
-/** New policies count against the plan's max_policies (null: unlimited); serialized per organization. */
-async function assertPolicyAllowed(tx: Tx, orgId: string): Promise<void> {
+/** New policies count against the plan's policy limit (null: unlimited); serialized per organization. */
+async function assertPolicyAllowed(env: Env, tx: Tx, orgId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`policies:${orgId}`}, 0))`);
   const plan = await subscriptionPlan(tx, orgId);
   if (plan.maxPolicies === null) return;
   const [row] = await tx.select({ used: count() }).from(policies);
-  const used = row?.used ?? 0;
-  const limit = plan.maxPolicies;
-  if (used >= limit) {
-    throw new ApiError(
-      'payment_required',
-      `The ${plan.id} plan allows ${limit} ${limit === 1 ? 'policy' : 'policies'}; upload a new version of an existing policy or upgrade the plan.`,
-      {
-        limit,
-        used,
-        plan: plan.id,
-      },
-    );
-  }
+  await assertWithinLimit(env, tx, plan, {
+    orgId,
+    name: 'policies',
+    used: row?.used ?? 0,
+    advice: 'upload a new version of an existing policy or upgrade the plan on the Subscription page.',
+  });
 }
 
 async function insertClauses(

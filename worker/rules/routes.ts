@@ -167,7 +167,7 @@ const approve = defineRoute(
 );
 rulesRoutes.openapi(approve, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'approved', c.req.valid('json') ?? {}),
+    decideVersion(c.env, tx, actorOf(c), c.req.valid('param').id, 'approved', c.req.valid('json') ?? {}),
   );
   return c.json(rule, 200);
 });
@@ -189,7 +189,7 @@ const reject = defineRoute(
 );
 rulesRoutes.openapi(reject, async (c) => {
   const rule = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    decideVersion(tx, actorOf(c), c.req.valid('param').id, 'rejected', c.req.valid('json') ?? {}),
+    decideVersion(c.env, tx, actorOf(c), c.req.valid('param').id, 'rejected', c.req.valid('json') ?? {}),
   );
   return c.json(rule, 200);
 });

@@ -1,10 +1,13 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
 import { organizations, policies, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
+import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
+import { assertWithinLimit } from '../subscription/limits';
+import { subscriptionPlan } from '../subscription/plan';
 import { type RuleInput, type Severity, validateRule } from './language';
 import type { VERSION_STATUSES } from './schemas';
 
@@ -66,6 +69,7 @@ export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: 
  * previously approved one. With four-eyes on, the version's author may not decide on it.
  */
 export async function decideVersion(
+  env: Env,
   tx: Tx,
   actor: Actor,
   ruleId: string,
@@ -83,6 +87,7 @@ export async function decideVersion(
       'Four-eyes approval is on: the author of a rule version cannot approve or reject it. Ask another reviewer.',
     );
   }
+  if (decision === 'approved' && rule.activeVersion === null) await assertRuleInForceAllowed(env, tx, actor.orgId);
   const decided = { decidedBy: actor.userId, decidedAt: sql`now()`, decisionComment: body.comment ?? null };
   const [updatedVersion] = await tx
     .update(ruleVersions)
@@ -118,6 +123,20 @@ export async function decideVersion(
   const latest =
     number === updatedRule.latestVersion ? updatedVersion! : await findVersion(tx, ruleId, updatedRule.latestVersion);
   return ruleView(updatedRule, latest);
+}
+
+/** A rule's first approval puts it in force: rules in force count against the plan's rule limit. */
+async function assertRuleInForceAllowed(env: Env, tx: Tx, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`rules:${orgId}`}, 0))`);
+  const plan = await subscriptionPlan(tx, orgId);
+  if (plan.maxRules === null) return;
+  const [row] = await tx.select({ used: count() }).from(rules).where(isNotNull(rules.activeVersion));
+  await assertWithinLimit(env, tx, plan, {
+    orgId,
+    name: 'rules',
+    used: row?.used ?? 0,
+    advice: 'upgrade the plan on the Subscription page (new versions of rules in force can still be approved).',
+  });
 }
 
 export async function getRule(tx: Tx, ruleId: string) {

@@ -7,10 +7,12 @@ import { type RecordedUsage, usagePeriod } from '../../durable-objects/usage-cou
 import type { Env } from '../env';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
+import { nearThreshold, type PlanId } from '../subscription/catalogue';
+import { noteUsage } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
-export type PlanAllowance = { plan: string; limit: number | null };
+export type PlanAllowance = { plan: PlanId; limit: number | null };
 
 export async function planAllowance(tx: Tx, org: string | SQL): Promise<PlanAllowance> {
   const plan = await subscriptionPlan(tx, org);
@@ -27,6 +29,8 @@ export type UsageMeter = {
   used(): number;
   /** How many more rows the plan allows as of the last reservation (none known before the first). */
   headroom(): number;
+  /** Raises `usage.limit_near` in `tx` when a reservation brought the count to 80% of the limit. */
+  noteNearLimit(tx: Tx): Promise<void>;
 };
 
 /** `recorded`: the month's count as the caller read it from Postgres, if it did (see RecordedUsage). */
@@ -34,6 +38,9 @@ export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance, re
   const hub = orgHub(env, orgId);
   let used = 0;
   let reserved = false;
+  // The count at which a reservation crossed 80% of the limit, until a transaction raises the
+  // notice. The hub serializes reservations, so exactly one of them crosses it.
+  let crossedAt: number | undefined;
   return {
     allowance,
     async reserve(count) {
@@ -41,7 +48,22 @@ export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance, re
       const result = await hub.reserveTransactions(orgId, count, allowance.limit, recorded);
       used = result.used;
       reserved = true;
+      const threshold = allowance.limit === null ? null : nearThreshold(allowance.limit);
+      if (threshold !== null && result.used - result.granted < threshold && result.used >= threshold)
+        crossedAt = result.used;
       return result.granted;
+    },
+    async noteNearLimit(tx) {
+      if (crossedAt === undefined || allowance.limit === null) return;
+      const at = crossedAt;
+      crossedAt = undefined;
+      await noteUsage(env, tx, {
+        orgId,
+        plan: allowance.plan,
+        name: 'transactions_per_month',
+        used: at,
+        limit: allowance.limit,
+      });
     },
     async release(count) {
       if (count > 0) used = (await hub.releaseTransactions(orgId, count)).used;

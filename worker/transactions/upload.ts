@@ -124,19 +124,22 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
   const refused = candidates.slice(granted);
   let outcome: { stored: number; alreadyStored: Set<string> };
   try {
-    outcome = await withTenant(target.db, target.orgId, async (tx) => ({
-      stored: await storeTransactions(
-        tx,
-        target.orgId,
-        target.sourceId,
-        allowed.map((c) => c.transaction),
-      ),
-      // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
-      alreadyStored: await existingExternalIds(
-        tx,
-        refused.map((c) => c.transaction.id),
-      ),
-    }));
+    outcome = await withTenant(target.db, target.orgId, async (tx) => {
+      await target.meter.noteNearLimit(tx);
+      return {
+        stored: await storeTransactions(
+          tx,
+          target.orgId,
+          target.sourceId,
+          allowed.map((c) => c.transaction),
+        ),
+        // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
+        alreadyStored: await existingExternalIds(
+          tx,
+          refused.map((c) => c.transaction.id),
+        ),
+      };
+    });
   } catch (error) {
     await target.meter.release(granted).catch(() => undefined);
     throw error;

@@ -82,6 +82,7 @@ const update = defineRoute(
 );
 usersRoutes.openapi(update, async (c) => {
   const user = await updateUser(
+    c.env,
     c.var.database(),
     c.var.caller,
     auditOrigin(c),

@@ -10,6 +10,7 @@ import type { Caller } from '../platform/context';
 import { ApiError, notFound } from '../platform/errors';
 import { type Page, toPage } from '../platform/pagination';
 import type { Role } from '../platform/permissions';
+import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 import type { CreateUserInput, ManagedUserView, UpdateUserInput } from './schemas';
 
@@ -39,7 +40,7 @@ export async function createUser(
   try {
     return await withTenant(db, orgId, async (tx) => {
       await lockOrganizationUsers(tx, orgId);
-      await assertSeatAvailable(tx, orgId);
+      await assertSeatAvailable(env, tx, orgId);
       const [row] = await tx
         .insert(users)
         .values({ orgId, email: input.email, fullName: input.full_name, role: input.role, passwordHash })
@@ -87,6 +88,7 @@ export async function getUser(db: Database, orgId: string, id: string): Promise<
 
 /** Changes role and/or active flag; each change is audited, and deactivation ends every session. */
 export async function updateUser(
+  env: Env,
   db: Database,
   caller: Caller,
   origin: AuditOrigin,
@@ -105,7 +107,7 @@ export async function updateUser(
     const losesAdmin =
       current.role === 'compliance_admin' && current.isActive && (role !== 'compliance_admin' || !isActive);
     if (losesAdmin) await assertAnotherActiveAdmin(tx, orgId, id);
-    if (isActive && !current.isActive) await assertSeatAvailable(tx, orgId);
+    if (isActive && !current.isActive) await assertSeatAvailable(env, tx, orgId);
     const [row] = await tx
       .update(users)
       .set({ role, isActive, updatedAt: new Date() })
@@ -131,27 +133,20 @@ async function lockOrganizationUsers(tx: Tx, orgId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`users:${orgId}`}, 0))`);
 }
 
-/** Active users count against the plan's max_users; a deactivated user frees a seat. */
-async function assertSeatAvailable(tx: Tx, orgId: string): Promise<void> {
+/** Active users count against the plan's user limit; a deactivated user frees a seat. */
+async function assertSeatAvailable(env: Env, tx: Tx, orgId: string): Promise<void> {
   const plan = await subscriptionPlan(tx, orgId);
   if (plan.maxUsers === null) return;
   const [active] = await tx
     .select({ used: count() })
     .from(users)
     .where(and(eq(users.orgId, orgId), eq(users.isActive, true)));
-  const used = active?.used ?? 0;
-  const limit = plan.maxUsers;
-  if (used >= limit) {
-    throw new ApiError(
-      'payment_required',
-      `The ${plan.id} plan allows ${limit} active users; deactivate one or upgrade the plan.`,
-      {
-        limit,
-        used,
-        plan: plan.id,
-      },
-    );
-  }
+  await assertWithinLimit(env, tx, plan, {
+    orgId,
+    name: 'users',
+    used: active?.used ?? 0,
+    advice: 'deactivate a user or upgrade the plan on the Subscription page.',
+  });
 }
 
 async function assertAnotherActiveAdmin(tx: Tx, orgId: string, userId: string): Promise<void> {

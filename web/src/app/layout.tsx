@@ -27,6 +27,7 @@ import {
   DropdownMenuTrigger,
 } from '../components/ui/dropdown-menu';
 import { toast } from '../components/ui/toaster';
+import { BillingBanner } from '../features/subscription/billing-banner';
 import { signOut, useCan, useMe } from '../lib/auth';
 import { humanize } from '../lib/format';
 import { type LiveEvent, useLiveConnection, useLiveEvents, useLiveStatus } from '../lib/live';
@@ -268,6 +269,7 @@ export function AppLayout() {
             </DropdownMenu>
           </div>
         </header>
+        <BillingBanner />
         <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 md:px-8">
           <Outlet />
         </main>

@@ -27,6 +27,9 @@ const STATUS_VARIANT: Record<string, 'default' | 'secondary' | 'success' | 'warn
   reviewed: 'default',
   false_positive: 'secondary',
   inactive: 'secondary',
+  trialing: 'default',
+  past_due: 'danger',
+  canceled: 'secondary',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -3,7 +3,6 @@
  * ships in the bundle), so a renamed or removed field fails `npm run build:web`.
  */
 import type { z } from 'zod';
-import type { organizationUsageView } from '../../../worker/admin/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
@@ -18,6 +17,8 @@ import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView 
 import type { queuedScanView, scanView } from '../../../worker/scans/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
 import type { previewView, sourceView, sourceWithSecret } from '../../../worker/sources/schemas';
+import type { LimitName } from '../../../worker/subscription/catalogue';
+import type { planView, subscriptionStatusView, subscriptionView } from '../../../worker/subscription/schemas';
 import type { transactionDetailView, transactionView, uploadReportView } from '../../../worker/transactions/schemas';
 import type { ASSIGNABLE_ROLES, createUserBody, managedUserView } from '../../../worker/users/schemas';
 import type {
@@ -59,8 +60,12 @@ export type Source = z.infer<typeof sourceView>;
 export type SourceSecret = z.infer<typeof sourceWithSecret>;
 export type MappingPreview = z.infer<typeof previewView>;
 export type { SourceMapping };
-/** The caller's own organization usage: the admin usage view, scoped to the signed-in organization. */
-export type OrganizationUsage = z.infer<typeof organizationUsageView>;
+/** GET /api/subscription, GET /api/plans, GET /api/subscription/status. */
+export type Subscription = z.infer<typeof subscriptionView>;
+export type Plan = z.infer<typeof planView>;
+export type SubscriptionStatus = z.infer<typeof subscriptionStatusView>;
+/** A 409 to a downgrade: each limit the current usage exceeds. */
+export type ExceededLimit = { limit: LimitName; used: number; allowed: number };
 
 /** GET /api/overview. */
 export type SeverityCounts = Overview['open_violations'];

@@ -1,31 +1,90 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { AlertCircle, CheckCircle2 } from 'lucide-react';
+import { useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
 import { ErrorState, LoadingState } from '../components/states';
+import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
-import { Progress } from '../components/ui/progress';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
-import { api } from '../lib/api';
-import { formatCount, humanize } from '../lib/format';
-import type { OrganizationUsage } from '../lib/types';
+import { toast } from '../components/ui/toaster';
+import { PlanComparison, refusalReasons } from '../features/subscription/plan-comparison';
+import { UsageMeters } from '../features/subscription/usage-meters';
+import { ApiProblem, api, problemMessage } from '../lib/api';
+import { useCan } from '../lib/auth';
+import { formatCount, formatDate, humanize } from '../lib/format';
+import type { ExceededLimit, Plan, Subscription } from '../lib/types';
 
-function Meter({ label, used, limit }: { label: string; used: number; limit: number | null }) {
-  const percent = limit ? Math.min(100, Math.round((used / limit) * 100)) : 0;
+const SUBSCRIPTION_KEY = ['subscription'] as const;
+
+/** What the last plan change answered when it was refused: the message and, for a downgrade, each reason. */
+type Refusal = { plan: string; message: string; reasons: string[] };
+
+function refusalOf(plan: Plan, error: unknown): Refusal {
+  const exceeded = error instanceof ApiProblem ? (error.extra.exceeded as ExceededLimit[] | undefined) : undefined;
+  return { plan: plan.name, message: problemMessage(error), reasons: exceeded ? refusalReasons(exceeded) : [] };
+}
+
+function BillingSummary({ subscription }: { subscription: Subscription }) {
+  const lapsed = subscription.plan_in_force !== subscription.plan;
   return (
     <Card>
-      <CardContent className="grid gap-2 pt-5">
-        <div className="flex items-baseline justify-between gap-2">
-          <p className="text-sm text-muted-foreground">{label}</p>
-          <p className="tabular-nums">
-            <span className="text-xl font-semibold">{formatCount(used)}</span>{' '}
-            <span className="text-sm text-muted-foreground">/ {limit === null ? 'unlimited' : formatCount(limit)}</span>
-          </p>
-        </div>
-        {limit !== null && (
-          <Progress
-            value={percent}
-            aria-label={`${label}: ${percent}% of the plan`}
-            className={percent >= 90 ? '[&>div]:bg-red-600' : undefined}
-          />
+      <CardHeader>
+        <CardTitle className="flex flex-wrap items-center gap-3">
+          {`${humanize(subscription.plan)} plan`}
+          <StatusBadge status={subscription.status} />
+        </CardTitle>
+        <CardDescription>
+          {subscription.status === 'trialing' ? 'Trial ends' : 'Current period ends'}{' '}
+          {formatDate(subscription.current_period_end)}
+          {' · '}
+          {subscription.stripe_customer ? 'Billed by Stripe' : 'Not billed by Stripe'}
+        </CardDescription>
+      </CardHeader>
+      {(subscription.status === 'past_due' || lapsed) && (
+        <CardContent>
+          <Alert variant="destructive">
+            <AlertCircle />
+            <AlertTitle>{subscription.status === 'past_due' ? 'Payment failed' : 'Subscription lapsed'}</AlertTitle>
+            <AlertDescription>
+              {lapsed
+                ? `Limits and features are those of the ${humanize(subscription.plan_in_force)} plan until the subscription is renewed.`
+                : `Everything keeps working until ${formatDate(subscription.grace_period_ends_at)}. Update the payment method in Stripe before then.`}
+            </AlertDescription>
+          </Alert>
+        </CardContent>
+      )}
+    </Card>
+  );
+}
+
+function History({ subscription }: { subscription: Subscription }) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Transactions by month</CardTitle>
+      </CardHeader>
+      <CardContent>
+        {subscription.history.length === 0 ? (
+          <p className="text-sm text-muted-foreground">No usage recorded yet.</p>
+        ) : (
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Month</TableHead>
+                <TableHead className="text-right">Transactions</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {subscription.history.map((month) => (
+                <TableRow key={month.period}>
+                  <TableCell>{month.period}</TableCell>
+                  <TableCell className="text-right tabular-nums">{formatCount(month.transactions)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
         )}
       </CardContent>
     </Card>
@@ -33,58 +92,105 @@ function Meter({ label, used, limit }: { label: string; used: number; limit: num
 }
 
 export function SubscriptionPage() {
-  const usage = useQuery({ queryKey: ['subscription'], queryFn: () => api<OrganizationUsage>('/api/subscription') });
+  const queryClient = useQueryClient();
+  const can = useCan();
+  const [searchParams] = useSearchParams();
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
+  // Usage changes on other pages (users, uploads): read afresh each time the page opens.
+  const subscription = useQuery({
+    queryKey: SUBSCRIPTION_KEY,
+    queryFn: () => api<Subscription>('/api/subscription'),
+    refetchOnMount: 'always',
+  });
+  const plans = useQuery({ queryKey: ['plans'], queryFn: () => api<Plan[]>('/api/plans'), staleTime: Infinity });
+
+  const choose = useMutation({
+    mutationFn: async (plan: Plan) => {
+      // With Stripe on, a paid plan is bought through Checkout; the webhook changes the plan once paid.
+      if (subscription.data?.checkout_available && plan.price_monthly > 0) {
+        const { url } = await api<{ url: string }>('/api/subscription/checkout', {
+          method: 'POST',
+          body: { plan: plan.id },
+        });
+        window.location.assign(url);
+        return null;
+      }
+      return api<Subscription>('/api/subscription/change', { method: 'POST', body: { plan: plan.id } });
+    },
+    onMutate: () => setRefusal(null),
+    onSuccess: (updated, plan) => {
+      if (!updated) return;
+      queryClient.setQueryData(SUBSCRIPTION_KEY, updated);
+      void queryClient.invalidateQueries({ queryKey: SUBSCRIPTION_KEY });
+      toast.success(`You are now on the ${plan.name} plan`);
+    },
+    onError: (error, plan) => setRefusal(refusalOf(plan, error)),
+  });
+
+  const checkout = searchParams.get('checkout');
   return (
     <>
-      <PageHeader title="Subscription" description="Your plan and what this organization uses of it." />
-      {usage.isPending ? (
+      <PageHeader
+        title="Subscription"
+        description="Your plan, what this organization uses of it, and the other plans."
+      />
+      {checkout === 'success' && (
+        <Alert className="mb-4">
+          <CheckCircle2 />
+          <AlertTitle>Payment received</AlertTitle>
+          <AlertDescription>
+            Your new plan applies as soon as Stripe confirms the payment, usually within seconds.
+          </AlertDescription>
+        </Alert>
+      )}
+      {subscription.isPending ? (
         <LoadingState rows={4} />
-      ) : usage.isError ? (
-        <ErrorState error={usage.error} onRetry={() => void usage.refetch()} />
+      ) : subscription.isError ? (
+        <ErrorState error={subscription.error} onRetry={() => void subscription.refetch()} />
       ) : (
         <div className="grid gap-4">
+          <BillingSummary subscription={subscription.data} />
+          <UsageMeters subscription={subscription.data} />
           <Card>
             <CardHeader>
-              <CardTitle>{`${usage.data.plan.name} plan`}</CardTitle>
-              <CardDescription>{`${humanize(usage.data.plan.status)} · period ${usage.data.period}`}</CardDescription>
+              <CardTitle>Compare plans</CardTitle>
+              <CardDescription>
+                An upgrade applies at once. A downgrade needs your usage to fit the smaller plan first.
+              </CardDescription>
             </CardHeader>
-          </Card>
-          <div className="grid gap-4 md:grid-cols-3">
-            <Meter
-              label={`Transactions in ${usage.data.period}`}
-              used={usage.data.transactions.used}
-              limit={usage.data.transactions.limit}
-            />
-            <Meter label="Policies" used={usage.data.policies.used} limit={usage.data.policies.limit} />
-            <Meter label="Active users" used={usage.data.users.used} limit={usage.data.users.limit} />
-          </div>
-          <Card>
-            <CardHeader>
-              <CardTitle>History</CardTitle>
-            </CardHeader>
-            <CardContent>
-              {usage.data.history.length === 0 ? (
-                <p className="text-sm text-muted-foreground">No usage recorded yet.</p>
+            <CardContent className="grid gap-4">
+              {refusal && (
+                <Alert variant="destructive">
+                  <AlertCircle />
+                  <AlertTitle>{`Could not move to ${refusal.plan}`}</AlertTitle>
+                  <AlertDescription>
+                    <p>{refusal.message}</p>
+                    {refusal.reasons.length > 0 && (
+                      <ul className="mt-1 list-disc pl-5">
+                        {refusal.reasons.map((reason) => (
+                          <li key={reason}>{reason}</li>
+                        ))}
+                      </ul>
+                    )}
+                  </AlertDescription>
+                </Alert>
+              )}
+              {plans.isPending ? (
+                <LoadingState rows={6} />
+              ) : plans.isError ? (
+                <ErrorState error={plans.error} onRetry={() => void plans.refetch()} />
               ) : (
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>Month</TableHead>
-                      <TableHead className="text-right">Transactions</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {usage.data.history.map((month) => (
-                      <TableRow key={month.period}>
-                        <TableCell>{month.period}</TableCell>
-                        <TableCell className="text-right tabular-nums">{formatCount(month.transactions)}</TableCell>
-                      </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
+                <PlanComparison
+                  plans={plans.data}
+                  subscription={subscription.data}
+                  pending={choose.isPending ? (choose.variables?.id ?? null) : null}
+                  onChoose={(plan) => choose.mutate(plan)}
+                  canChange={can('subscription:manage')}
+                />
               )}
             </CardContent>
           </Card>
+          <History subscription={subscription.data} />
         </div>
       )}
     </>

@@ -1,0 +1,37 @@
+import { z } from '@hono/zod-openapi';
+import { createRouter, defineRoute } from '../platform/openapi';
+import { jsonResponse, problemOf } from '../platform/responses';
+import { verifiedEvent } from './stripe';
+import { applyStripeEvent } from './webhook';
+
+export const billingRoutes = createRouter();
+
+const outcome = z
+  .object({
+    received: z.literal(true),
+    applied: z.boolean().describe('Whether the event changed a subscription'),
+    duplicate: z.boolean().describe('The event id was applied before; nothing changed'),
+  })
+  .openapi('StripeWebhookOutcome');
+
+const stripeWebhook = defineRoute(
+  { public: true, reason: 'Stripe calls it; the Stripe-Signature header authenticates it' },
+  {
+    method: 'post',
+    path: '/stripe/webhook',
+    tags: ['subscription'],
+    summary: "Stripe's events: checkout completed, subscription updated or deleted, invoice payment failed",
+    description:
+      'Register this URL in Stripe with those four events. Each event id is applied once; other events are acknowledged and ignored.',
+    responses: {
+      200: jsonResponse(outcome, 'Received'),
+      400: problemOf('The Stripe-Signature is missing, wrong, or older than 300 s'),
+      503: problemOf('STRIPE_WEBHOOK_SECRET is not set'),
+    },
+  },
+);
+billingRoutes.openapi(stripeWebhook, async (c) => {
+  // Verified over the exact bytes Stripe signed.
+  const event = await verifiedEvent(c.env, await c.req.text(), c.req.header('stripe-signature'));
+  return c.json(await applyStripeEvent(c.env, c.var.database(), event), 200);
+});
