@@ -1,6 +1,6 @@
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 
 /** Bindings and variables declared in wrangler.toml, plus secrets (`wrangler secret put`). */
@@ -9,6 +9,7 @@ export interface Env {
   ORG_HUB: DurableObjectNamespace<OrgHub>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   SCANS_QUEUE: Queue<ScanQueueMessage>;
+  ALERTS_QUEUE: Queue<AlertQueueMessage>;
   POLICY_FILES: R2Bucket;
   /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
   AI?: AiBinding;
@@ -26,6 +27,13 @@ export interface Env {
   SOURCE_SECRET_KEY: string;
   /** `test` lowers the password KDF cost; refused outside development and test. */
   PASSWORD_COST?: string;
+  /** Email alerts: `smtp://user:pass@host:port` or `smtps://...`, and the sender address. */
+  SMTP_URL?: string;
+  SMTP_FROM?: string;
+  /** `true` lets alert URLs use http and loopback or private addresses (local development, tests); refused in production. */
+  ALERT_ALLOW_PRIVATE_URLS?: string;
+  /** Where the dashboard is, for the links in alerts (`https://app.example.com`). */
+  APP_BASE_URL?: string;
 }
 
 type NitiLensEnv = Env;
@@ -52,7 +60,24 @@ export function environmentProblems(env: Env): string[] {
     problems.push(`DEFAULT_PLAN must be one of ${PLANS.join(', ')}`);
   if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production')
     problems.push('PASSWORD_COST=test is refused in production');
+  if (env.ALERT_ALLOW_PRIVATE_URLS === 'true' && env.APP_ENV === 'production')
+    problems.push('ALERT_ALLOW_PRIVATE_URLS=true is refused in production');
+  if (env.SMTP_URL && !urlWithScheme(env.SMTP_URL, ['smtp:', 'smtps:']))
+    problems.push('SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port');
+  if (env.SMTP_FROM && !/^[^\s@<>]+@[^\s@<>]+$/.test(env.SMTP_FROM))
+    problems.push('SMTP_FROM must be an email address (alerts@example.com)');
+  if (env.APP_BASE_URL && !urlWithScheme(env.APP_BASE_URL, ['https:', 'http:']))
+    problems.push('APP_BASE_URL must be an http(s) URL (https://app.example.com)');
   return problems;
+}
+
+function urlWithScheme(value: string, schemes: string[]): boolean {
+  try {
+    const url = new URL(value);
+    return schemes.includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function base64Length(value: string): number {

@@ -1,3 +1,4 @@
+export * from './alerts';
 export * from './policies';
 export * from './rules';
 export * from './scans';
