@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, WORKER_ROLE } from '../db/migrate';
+import { startAlertReceivers } from '../scripts/alert-receivers';
 import { resetDatabase, startEmbeddedPostgres } from '../scripts/embedded-postgres';
 
 const TEST_WORKER_PASSWORD = 'nitilens-test-worker';
@@ -16,6 +17,10 @@ declare module 'vitest' {
     pgUrl: string;
     /** The owner's URL, for tests that must act as a privileged insider (e.g. tampering with the audit log). */
     pgOwnerUrl: string;
+    /** The local HTTP receiver for alert webhooks and its control API (scripts/alert-receivers.ts). */
+    alertReceiverUrl: string;
+    /** The local SMTP server, with its credentials. */
+    smtpUrl: string;
   }
 }
 
@@ -32,7 +37,11 @@ export default async function setup(project: TestProject) {
   // On a real server the Worker connects as the unprivileged login role, as in production.
   project.provide('pgUrl', external ? asWorker(external) : url);
   project.provide('pgOwnerUrl', url);
+  const receivers = await startAlertReceivers();
+  project.provide('alertReceiverUrl', receivers.httpUrl);
+  project.provide('smtpUrl', receivers.smtpUrl);
   return async () => {
+    await receivers.stop();
     await embedded?.stop();
   };
 }
