@@ -19,7 +19,7 @@ export async function consumeAlertQueue(batch: MessageBatch<AlertQueueMessage>, 
   try {
     if (batch.queue.endsWith('-dlq')) {
       await failDeadLettered(client.db, bodies);
-      batch.ackAll();
+      for (const message of batch.messages) message.ack();
       return;
     }
     const decisions = await deliverAlerts(env, client.db, bodies);
