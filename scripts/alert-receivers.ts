@@ -14,7 +14,14 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export type ReceivedRequest = { headers: Record<string, string>; body: string; received_at: number };
-export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; html: string; received_at: number };
+export type ReceivedMail = {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  received_at: number;
+};
 type Script = { statuses: number[]; delay_ms: number };
 
 export type AlertReceivers = {

@@ -1,5 +1,13 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { AddressRefused, checkHostPort, checkUrl, classifyAddress } from '../worker/platform/address-guard';
+import { environmentProblems } from '../worker/env';
+import {
+  AddressRefused,
+  checkHostPort,
+  checkUrl,
+  classifyAddress,
+  privateAddressesAllowed,
+} from '../worker/platform/address-guard';
 
 const strict = { allowPrivate: false };
 const local = { allowPrivate: true };
@@ -101,5 +109,29 @@ describe('security', () => {
     const unresolved = await checkUrl('https://no-such-name.nitilens.test/', strict).catch((error) => error);
     expect(unresolved).toBeInstanceOf(AddressRefused);
     expect(unresolved.temporary).toBe(true);
+  });
+});
+
+describe('configuration', () => {
+  it('refuses ALERT_ALLOW_PRIVATE_URLS in production, and malformed email and link settings', () => {
+    expect(privateAddressesAllowed('true', 'development')).toBe(true);
+    expect(privateAddressesAllowed('true', 'production')).toBe(false);
+    expect(privateAddressesAllowed('yes', 'development')).toBe(false);
+    expect(environmentProblems(env)).toEqual([]);
+    expect(
+      environmentProblems({
+        ...env,
+        APP_ENV: 'production',
+        PASSWORD_COST: undefined,
+        SMTP_URL: 'mail.example.com:587',
+        SMTP_FROM: 'NitiLens',
+        APP_BASE_URL: 'app.example.com',
+      }),
+    ).toEqual([
+      'ALERT_ALLOW_PRIVATE_URLS=true is refused in production',
+      'SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port',
+      'SMTP_FROM must be an email address (alerts@example.com)',
+      'APP_BASE_URL must be an http(s) URL (https://app.example.com)',
+    ]);
   });
 });
