@@ -28,7 +28,6 @@ import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures'
 
 let org: Session;
 let highRule: { id: string };
-let lowRule: { id: string };
 let criticalRule: { id: string };
 
 beforeAll(async () => {
@@ -37,11 +36,6 @@ beforeAll(async () => {
     name: 'Large amount',
     severity: 'high',
     condition: { field: 'amount', op: 'gt', value: 10000 },
-  });
-  lowRule = await approvedRule(org.access_token, {
-    name: 'Card payment',
-    severity: 'low',
-    condition: { field: 'type', op: 'eq', value: 'card' },
   });
   criticalRule = await approvedRule(org.access_token, {
     name: 'Sanctioned country',

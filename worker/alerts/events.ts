@@ -6,21 +6,9 @@ import type { Env } from '../env';
 import { log } from '../platform/log';
 import type { DetectedViolation } from '../rules/engine';
 import { SEVERITIES, type Severity } from '../rules/language';
+import { EVENT_TYPES, type EventType } from './kinds';
 
-/** What the product raises for alerting (contract section 11); routes subscribe by type. */
-export const EVENT_TYPES = [
-  'violation.created',
-  'case.created',
-  'case.assigned',
-  'case.sla_breached',
-  'scan.completed',
-  'scan.failed',
-  'usage.limit_near',
-  'report.ready',
-  'job.failed',
-  'billing.payment_failed',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType };
 
 /**
  * One thing that happened in an organization. `severity` and `ruleId` are what routes filter on

@@ -1,11 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
-import { SEVERITIES } from '../rules/language';
-import { EVENT_TYPES } from './events';
-
-export const CHANNEL_TYPES = ['slack', 'email', 'webhook'] as const;
-export const ROUTE_MODES = ['immediate', 'digest'] as const;
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+import { SEVERITIES } from '../rules/language/schema';
+import { CHANNEL_TYPES, DELIVERY_STATUSES, EVENT_TYPES, ROUTE_MODES } from './kinds';
 
 const name = z.string().trim().min(1).max(200);
 const url = z.string().trim().min(1).max(2048);

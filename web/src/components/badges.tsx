@@ -27,6 +27,8 @@ const STATUS_VARIANT: Record<string, 'default' | 'secondary' | 'success' | 'warn
   reviewed: 'default',
   false_positive: 'secondary',
   inactive: 'secondary',
+  delivered: 'success',
+  pending: 'warning',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { organizationUsageView } from '../../../worker/admin/schemas';
+import type { channelView, channelWithSecret, deliveryView, routeView } from '../../../worker/alerts/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
@@ -65,3 +66,9 @@ export type OrganizationUsage = z.infer<typeof organizationUsageView>;
 /** GET /api/overview. */
 export type SeverityCounts = Overview['open_violations'];
 export type Overview = z.infer<typeof overviewView>;
+
+export type AlertChannel = z.infer<typeof channelView>;
+/** A webhook channel's answer on creation or rotation: its signing secret, shown once. */
+export type AlertChannelSecret = z.infer<typeof channelWithSecret>;
+export type AlertRoute = z.infer<typeof routeView>;
+export type AlertDelivery = z.infer<typeof deliveryView>;
