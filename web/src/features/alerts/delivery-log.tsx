@@ -40,10 +40,11 @@ function DeliveryRow({ delivery, channel }: { delivery: AlertDelivery; channel: 
       </TableCell>
       <TableCell className="tabular-nums">{delivery.attempts}</TableCell>
       <TableCell className="max-w-72 text-xs">
-        {delivery.last_status_code !== null && <span className="font-mono">{delivery.last_status_code} </span>}
-        <span className="break-words text-muted-foreground">
-          {delivery.last_error ?? (delivery.attempts ? 'OK' : '')}
-        </span>
+        {delivery.last_error ? (
+          <span className="break-words text-muted-foreground">{delivery.last_error}</span>
+        ) : (
+          delivery.last_status_code !== null && <span className="font-mono">{delivery.last_status_code} OK</span>
+        )}
       </TableCell>
       <TableCell className="whitespace-nowrap text-xs">
         {delivery.status === 'pending'
