@@ -155,7 +155,8 @@ export function emailMessage(payload: AlertPayload, appBaseUrl: string | undefin
     described.lines.length ? `<ul>${described.lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>` : '',
     described.link ? `<p><a href="${escapeHtml(described.link.url)}">${escapeHtml(described.link.label)}</a></p>` : '',
   ].join('');
-  return { subject: clip(`[NitiLens] ${described.title}`, 200), text: textBody, html };
+  // A line break in a subject (a rule's name) would start a header of its own.
+  return { subject: clip(`[NitiLens] ${described.title}`.replace(/\s+/g, ' '), 200), text: textBody, html };
 }
 
 /** The one-line summary the delivery log shows. */

@@ -34,7 +34,8 @@ export async function attemptDelivery(
     // Again at every attempt: a name may resolve elsewhere than when it was saved.
     await checkUrl(url, policy);
     if (target.type === 'slack') return await post(url, JSON.stringify(slackMessage(payload, env.APP_BASE_URL)), {});
-    return await post(url, webhookBody(payload), webhookHeaders(target.secrets, id, webhookBody(payload)));
+    const body = webhookBody(payload);
+    return await post(url, body, webhookHeaders(target.secrets, id, body));
   } catch (error) {
     if (error instanceof AddressRefused)
       return { result: error.temporary ? 'retry' : 'failed', statusCode: null, error: `The URL ${error.message}.` };
@@ -125,7 +126,10 @@ async function sendEmail(env: Env, to: string[], payload: AlertPayload): Promise
     try {
       await Promise.race([mailer.send({ from: env.SMTP_FROM, to, ...message }), deadline.promise]);
     } finally {
-      await Promise.race([mailer.close(), timeout(1000).promise]).catch(() => undefined);
+      // QUIT is a courtesy: a server slow to answer it does not hold the delivery up.
+      const quit = timeout(1000);
+      await Promise.race([mailer.close(), quit.promise]).catch(() => undefined);
+      quit.clear();
     }
     return { result: 'delivered', statusCode: null, error: null };
   } catch (error) {
