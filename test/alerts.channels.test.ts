@@ -195,6 +195,28 @@ describe('errors', () => {
     expect(await mailTo('nobody@example.test')).toEqual([]);
   });
 
+  it('does not follow redirects, and gives up on an attempt after 10 s', async () => {
+    const moved = receiver();
+    await moved.answer([302]);
+    const redirected = await post(
+      `/api/alert-channels/${(await webhookChannel(org.access_token, moved.url)).id}/test`,
+      200,
+    );
+    expect(redirected).toMatchObject({ status: 'failed', attempts: 1, last_status_code: 302 });
+    expect(redirected.last_error).toMatch(/^Redirect to http:\/\/127\.0\.0\.1:\d+\/elsewhere not followed\.$/);
+    expect(await moved.requests()).toHaveLength(1);
+
+    const slow = receiver();
+    await slow.answer([200], 12_000);
+    const started = Date.now();
+    const timedOut = await post(
+      `/api/alert-channels/${(await webhookChannel(org.access_token, slow.url)).id}/test`,
+      200,
+    );
+    expect(Date.now() - started).toBeLessThan(11_500);
+    expect(timedOut).toMatchObject({ status: 'pending', attempts: 1, last_error: 'No answer within 10 s.' });
+  }, 30_000);
+
   it('rotates only webhook secrets', async () => {
     const email = await post('/api/alert-channels', 201, {
       name: 'Mail',
