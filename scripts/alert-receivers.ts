@@ -65,7 +65,8 @@ export async function startAlertReceivers(): Promise<AlertReceivers> {
       const script = scripts.get(hook) ?? { statuses: [200], delay_ms: 0 };
       const status = script.statuses[Math.min(list.length - 1, script.statuses.length - 1)]!;
       if (script.delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, script.delay_ms));
-      if (status >= 300 && status < 400) return send(status, undefined, { location: `${url.origin}/elsewhere` });
+      if (status >= 300 && status < 400)
+        return send(status, undefined, { location: `http://${request.headers.host}/elsewhere` });
       return send(status, { ok: status < 300 });
     }
     if (control && request.method === 'PUT') {
