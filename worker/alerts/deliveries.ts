@@ -70,7 +70,7 @@ export async function redeliver(tx: Tx, actor: Actor, id: string): Promise<Deliv
   return row!;
 }
 
-/** A committed delivery's message (no raising transaction to wait for), at once or after `delaySeconds`. */
+/** A committed delivery's queue message: there is no raising transaction to wait for. */
 export function deliveryMessage(row: Pick<DeliveryRow, 'orgId' | 'id' | 'round'>): AlertQueueMessage {
   return { kind: 'alert.delivery', orgId: row.orgId, deliveryId: row.id, round: row.round, xid: null };
 }
