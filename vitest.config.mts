@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { testOutbound } from './test/outbound.js';
 
 // Integration tests run inside workerd with the real bindings of wrangler.toml; the global setup
 // provides a real Postgres (TEST_DATABASE_URL, or an embedded PGlite) behind the Hyperdrive binding.
@@ -14,7 +15,13 @@ export default defineConfig({
           PASSWORD_COST: 'test',
           JWT_SECRET: 'test-only-jwt-secret-0123456789abcdef0123456789',
           SOURCE_SECRET_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+          // Alerts go to the local receivers of the global setup (loopback, plain http).
+          ALERT_ALLOW_PRIVATE_URLS: 'true',
+          SMTP_URL: inject('smtpUrl'),
+          SMTP_FROM: 'alerts@nitilens.test',
+          APP_BASE_URL: 'https://app.nitilens.test',
         },
+        outboundService: testOutbound,
       },
     })),
   ],

@@ -33,6 +33,8 @@ REVOKE DELETE ON organizations FROM nitilens_app;
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM nitilens_system;
 GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_tokens, ingest_sources, scan_schedules,
   policies TO nitilens_system;
+-- The alert sweeper finds deliveries whose queue message went missing, and digests no hub was told about.
+GRANT SELECT ON alert_deliveries, alert_digest_items TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -1,6 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
+import { sendDigests } from '../worker/alerts/digest';
 import type { Env } from '../worker/env';
 import { AlarmSchedule } from './alarms';
+import { AlertDigests, DIGEST_ALARM } from './alert-digests';
 import { type RecordedUsage, USAGE_ALARM, UsageCounter } from './usage-counter';
 
 /** What the dashboard receives on its socket (contract section 9). */
@@ -128,9 +130,24 @@ export class OrgHub extends DurableObject<Env> {
     return { period, used };
   }
 
-  /** Each subsystem's due work (the usage flush: within a minute of a change); see AlarmSchedule. */
+  // -------------------------------------------------------------------------------------------
+  // Alert digests: thin RPC over AlertDigests (durable-objects/alert-digests.ts).
+
+  private alertDigests = new AlertDigests(this.ctx.storage, this.alarms, (orgId, routeIds) =>
+    sendDigests(this.env, orgId, routeIds),
+  );
+
+  /** Events for these digest routes were raised: each route's digest goes out within 5 minutes. */
+  async gatherAlertDigests(orgId: string, routeIds: string[]): Promise<void> {
+    await this.alertDigests.gather(orgId, routeIds);
+  }
+
+  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests); see AlarmSchedule. */
   override async alarm(): Promise<void> {
-    await this.alarms.run({ [USAGE_ALARM]: () => this.usageCounter.flush() });
+    await this.alarms.run({
+      [USAGE_ALARM]: () => this.usageCounter.flush(),
+      [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
+    });
   }
 }
 

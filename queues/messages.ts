@@ -9,3 +9,16 @@ export type ScanChunkMessage = {
 };
 
 export type ScanQueueMessage = ScanChunkMessage;
+
+/**
+ * One attempt round of one alert delivery. `xid` is the Postgres transaction that raised it,
+ * while that transaction may still be open (null when it had committed before the message was
+ * sent): the consumer waits for it to end and sends nothing when it rolled back.
+ */
+export type AlertQueueMessage = {
+  kind: 'alert.delivery';
+  orgId: string;
+  deliveryId: string;
+  round: number;
+  xid: string | null;
+};

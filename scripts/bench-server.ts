@@ -22,7 +22,11 @@ export type BenchServer = {
   stop: () => Promise<void>;
 };
 
-export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8799)): Promise<BenchServer> {
+/** `bindings` adds to or overrides the Worker's variables (bench:alerts lets alerts reach its local receiver). */
+export async function startBenchServer(
+  port = Number(process.env.BENCH_PORT ?? 8799),
+  bindings: Record<string, string> = {},
+): Promise<BenchServer> {
   let embedded: EmbeddedPostgres | undefined;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
@@ -30,7 +34,7 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
     databaseUrl = embedded.url;
   }
   await applyMigrations(databaseUrl);
-  const worker = await startWorker(databaseUrl, port);
+  const worker = await startWorker(databaseUrl, port, bindings);
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await worker.dispose();
@@ -61,7 +65,11 @@ export async function startBenchServer(port = Number(process.env.BENCH_PORT ?? 8
  * queues and their consumers, Hyperdrive, R2, assets), as Miniflare runs it in workerd.
  * `BENCH_INSPECTOR=<port>` opens the V8 inspector for a CPU profile.
  */
-async function startWorker(databaseUrl: string, port: number): Promise<{ dispose: () => Promise<void> }> {
+async function startWorker(
+  databaseUrl: string,
+  port: number,
+  extraBindings: Record<string, string>,
+): Promise<{ dispose: () => Promise<void> }> {
   // The benchmarks do not need the dashboard, but the assets binding needs its folder (a fresh clone has none).
   mkdirSync('web/dist', { recursive: true });
   // A frozen bundle: nothing in the tree can reload the Worker mid-run.
@@ -89,6 +97,7 @@ async function startWorker(databaseUrl: string, port: number): Promise<{ dispose
             DEFAULT_PLAN: 'enterprise',
             JWT_SECRET: randomBytes(32).toString('hex'),
             SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
+            ...extraBindings,
           },
           // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
           // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.

@@ -14,8 +14,20 @@ const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.NITILENS_DATA_DIR ?? '.data';
 const defaultPlan = process.env.DEFAULT_PLAN ?? 'basic';
 /** Billing settings (docs/billing.md) passed from this environment to the Worker when set. */
-const BILLING_SETTINGS = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_URL', 'APP_BASE_URL', 'TRIAL_DAYS'];
 const children: ChildProcess[] = [];
+/** Settings the Worker reads (contract section 11, and billing's trial and Stripe origin) that `npm run dev` hands on. */
+const PASSED_THROUGH = [
+  'SMTP_URL',
+  'SMTP_FROM',
+  'ALERT_ALLOW_PRIVATE_URLS',
+  'METRICS_TOKEN',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'CONNECTOR_ALLOW_PRIVATE_HOSTS',
+  'APP_BASE_URL',
+  'STRIPE_API_URL',
+  'TRIAL_DAYS',
+];
 let embedded: EmbeddedPostgres | undefined;
 
 type DevSecrets = { jwtSecret: string; sourceSecretKey: string; demoPassword: string };
@@ -73,6 +85,12 @@ async function seedDemo(base: string, secrets: DevSecrets): Promise<void> {
   console.log(`\n  NitiLens is running on ${base}\n  Demo login: ${email} / ${secrets.demoPassword}\n`);
 }
 
+/** `--var NAME:value` for each setting set in this environment; alert links point at this server unless told otherwise. */
+function passedThrough(): string[] {
+  const values: Record<string, string | undefined> = { APP_BASE_URL: `http://localhost:${port}`, ...process.env };
+  return PASSED_THROUGH.flatMap((name) => (values[name] ? ['--var', `${name}:${values[name]}`] : []));
+}
+
 async function shutdown(code: number): Promise<never> {
   const running = children.filter((child) => child.exitCode === null);
   running.forEach(stop);
@@ -118,7 +136,7 @@ async function main(): Promise<void> {
       `SOURCE_SECRET_KEY:${secrets.sourceSecretKey}`,
       '--var',
       `DEFAULT_PLAN:${defaultPlan}`,
-      ...BILLING_SETTINGS.flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
+      ...passedThrough(),
     ],
     { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl },
   );

@@ -60,6 +60,13 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
   '/api/rules/{id}': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/rules/{id}/versions': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/sources/{id}': async (owner) => ({ id: await created('/api/sources', owner, { name: 'ERP' }) }),
+  '/api/alert-channels/{id}': async (owner) => ({
+    id: await created('/api/alert-channels', owner, {
+      name: 'Ops mail',
+      type: 'email',
+      config: { to: ['ops@example.test'] },
+    }),
+  }),
   '/api/scans/{id}': async (owner) => ({
     id: await created('/api/scans', owner, { rule_ids: [await approvedRuleId(owner)] }, 202),
   }),

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, WORKER_ROLE } from '../db/migrate';
+import { startAlertReceivers } from '../scripts/alert-receivers';
 import { resetDatabase, startEmbeddedPostgres } from '../scripts/embedded-postgres';
 import { STAND_IN_SECRET_KEY, startStripeStandIn } from './stripe-stand-in';
 
@@ -21,6 +22,10 @@ declare module 'vitest' {
     stripeUrl: string;
     /** The secret key the stand-in accepts. */
     stripeSecretKey: string;
+    /** The local HTTP receiver for alert webhooks and its control API (scripts/alert-receivers.ts). */
+    alertReceiverUrl: string;
+    /** The local SMTP server, with its credentials. */
+    smtpUrl: string;
   }
 }
 
@@ -40,8 +45,12 @@ export default async function setup(project: TestProject) {
   const stripe = await startStripeStandIn();
   project.provide('stripeUrl', stripe.url);
   project.provide('stripeSecretKey', STAND_IN_SECRET_KEY);
+  const receivers = await startAlertReceivers();
+  project.provide('alertReceiverUrl', receivers.httpUrl);
+  project.provide('smtpUrl', receivers.smtpUrl);
   return async () => {
     await stripe.close();
+    await receivers.stop();
     await embedded?.stop();
   };
 }

@@ -1,6 +1,7 @@
 import { secureHeaders } from 'hono/secure-headers';
 import packageJson from '../package.json';
 import { adminRoutes } from './admin/routes';
+import { alertChannelsRoutes, alertDeliveriesRoutes, alertRoutesRoutes } from './alerts/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { billingRoutes } from './billing/routes';
@@ -57,6 +58,9 @@ function createApp() {
   app.route('/api/plans', plansRoutes);
   app.route('/api/subscription', subscriptionRoutes);
   app.route('/api/billing', billingRoutes);
+  app.route('/api/alert-channels', alertChannelsRoutes);
+  app.route('/api/alert-routes', alertRoutesRoutes);
+  app.route('/api/alert-deliveries', alertDeliveriesRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

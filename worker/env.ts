@@ -1,6 +1,6 @@
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
@@ -10,6 +10,7 @@ export interface Env {
   ORG_HUB: DurableObjectNamespace<OrgHub>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   SCANS_QUEUE: Queue<ScanQueueMessage>;
+  ALERTS_QUEUE: Queue<AlertQueueMessage>;
   POLICY_FILES: R2Bucket;
   /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
   AI?: AiBinding;
@@ -34,7 +35,12 @@ export interface Env {
   STRIPE_WEBHOOK_SECRET?: string;
   /** Another Stripe API origin (`http://127.0.0.1:12111`): a local Stripe stand-in for tests. */
   STRIPE_API_URL?: string;
-  /** The dashboard's public origin, for links that leave the product (Stripe Checkout's return URLs). */
+  /** Email alerts: `smtp://user:pass@host:port` or `smtps://...`, and the sender address. */
+  SMTP_URL?: string;
+  SMTP_FROM?: string;
+  /** `true` lets alert URLs use http and loopback or private addresses (local development, tests); refused in production. */
+  ALERT_ALLOW_PRIVATE_URLS?: string;
+  /** The dashboard's public origin: links in alerts, Stripe Checkout's return URLs (`https://app.example.com`). */
   APP_BASE_URL?: string;
 }
 
@@ -62,10 +68,26 @@ export function environmentProblems(env: Env): string[] {
   if (env.TRIAL_DAYS !== undefined && env.TRIAL_DAYS !== '' && !/^[1-9][0-9]{0,2}$/.test(env.TRIAL_DAYS))
     problems.push('TRIAL_DAYS must be a whole number of days from 1 to 999');
   if (env.STRIPE_API_URL && !URL.canParse(env.STRIPE_API_URL)) problems.push('STRIPE_API_URL must be a URL');
-  if (env.APP_BASE_URL && !URL.canParse(env.APP_BASE_URL)) problems.push('APP_BASE_URL must be a URL');
   if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production')
     problems.push('PASSWORD_COST=test is refused in production');
+  if (env.ALERT_ALLOW_PRIVATE_URLS === 'true' && env.APP_ENV === 'production')
+    problems.push('ALERT_ALLOW_PRIVATE_URLS=true is refused in production');
+  if (env.SMTP_URL && !urlWithScheme(env.SMTP_URL, ['smtp:', 'smtps:']))
+    problems.push('SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port');
+  if (env.SMTP_FROM && !/^[^\s@<>]+@[^\s@<>]+$/.test(env.SMTP_FROM))
+    problems.push('SMTP_FROM must be an email address (alerts@example.com)');
+  if (env.APP_BASE_URL && !urlWithScheme(env.APP_BASE_URL, ['https:', 'http:']))
+    problems.push('APP_BASE_URL must be an http(s) URL (https://app.example.com)');
   return problems;
+}
+
+function urlWithScheme(value: string, schemes: string[]): boolean {
+  try {
+    const url = new URL(value);
+    return schemes.includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function base64Length(value: string): number {

@@ -1,6 +1,8 @@
 import { createDatabaseClient } from '../db/client';
-import type { ScanQueueMessage } from '../queues/messages';
+import { consumeAlertQueue } from '../queues/alerts';
+import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
 import { consumeScanQueue } from '../queues/scans';
+import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
 import type { Env } from './env';
 import { log } from './platform/log';
@@ -10,30 +12,45 @@ import { rolloverUsage } from './transactions/metering';
 export { OrgHub } from '../durable-objects/org-hub';
 export { RateLimiter } from '../durable-objects/rate-limiter';
 
+type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at: Date) => Promise<number>;
+
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
-const CRON_JOBS: Record<
-  string,
-  (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at: Date) => Promise<number>
-> = {
-  '* * * * *': runDueSchedules,
-  '0 0 1 * *': rolloverUsage,
+const CRON_JOBS: Record<string, CronJob[]> = {
+  '* * * * *': [runDueSchedules, sweepAlerts],
+  '0 0 1 * *': [rolloverUsage],
 };
+
+/** Each queue's consumer: the alerts queues (and their dead letters), or the scans'. */
+function consumeQueue(batch: MessageBatch<ScanQueueMessage | AlertQueueMessage>, env: Env): Promise<void> {
+  if (batch.queue.startsWith('nitilens-alerts'))
+    return consumeAlertQueue(batch as MessageBatch<AlertQueueMessage>, env);
+  return consumeScanQueue(batch as MessageBatch<ScanQueueMessage>, env);
+}
 
 export default {
   fetch: app.fetch,
-  queue: consumeScanQueue,
+  queue: consumeQueue,
   async scheduled(controller, env, _ctx) {
-    const job = CRON_JOBS[controller.cron];
-    if (!job) {
+    const jobs = CRON_JOBS[controller.cron];
+    if (!jobs) {
       log('warn', 'cron without a job', { cron: controller.cron });
       return;
     }
     const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
     try {
-      const handled = await job(env, client.db, new Date(controller.scheduledTime));
-      log('info', 'cron', { cron: controller.cron, handled });
+      // Each job on its own: one that fails does not keep the others from running, and still fails the run.
+      const failures: unknown[] = [];
+      for (const job of jobs) {
+        try {
+          const handled = await job(env, client.db, new Date(controller.scheduledTime));
+          log('info', 'cron', { cron: controller.cron, job: job.name, handled });
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateError(failures);
     } finally {
       await client.close();
     }
   },
-} satisfies ExportedHandler<Env, ScanQueueMessage>;
+} satisfies ExportedHandler<Env, ScanQueueMessage | AlertQueueMessage>;

@@ -1,4 +1,5 @@
 export * from './billing';
+export * from './alerts';
 export * from './policies';
 export * from './rules';
 export * from './scans';

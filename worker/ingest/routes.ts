@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { type Tx, withTenantFoundBy } from '../../db/tenant';
 import type { RecordedUsage } from '../../durable-objects/usage-counter';
+import { raiseEvents, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
@@ -192,6 +193,7 @@ async function storeAndDecide(
     ids.length === 0
       ? []
       : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
+  await raiseEvents(env, tx, orgId, violationCreatedEvents(detected));
   return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId };
 }
 

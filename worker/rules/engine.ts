@@ -26,8 +26,13 @@ export type DetectedViolation = {
   /** The violation's id; null when nothing was persisted. */
   id: string | null;
   ruleId: string;
+  ruleName: string;
   ruleVersionId: string;
   ruleVersion: number;
+  /** The transaction's account and amount, as alerts show them. */
+  account: string;
+  amount: string;
+  currency: string;
   /** The internal transaction id. */
   transactionId: number;
   /** The transaction id as pushed. */
@@ -299,8 +304,12 @@ function explainHit(version: ActiveRuleVersion, hit: Hit): DetectedViolation {
   return {
     id: null,
     ruleId: version.ruleId,
+    ruleName: version.name,
     ruleVersionId: version.id,
     ruleVersion: version.version,
+    account: hit.transaction.account,
+    amount: String(hit.transaction.amount),
+    currency: hit.transaction.currency,
     transactionId: hit.id,
     externalId: hit.transaction.id,
     severity: version.severity,

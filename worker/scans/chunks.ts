@@ -3,11 +3,21 @@ import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import type { ScanChunkMessage } from '../../queues/messages';
+import { raiseEvents, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
+import { mapConcurrently } from '../platform/concurrency';
 import { detectViolations } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
-import { advanceWatermark, completionEvent, failScan, progressEvent, type ScanRow, scanScope } from './service';
+import {
+  advanceWatermark,
+  completionEvent,
+  failScan,
+  progressEvent,
+  type ScanRow,
+  scanFinishedEvent,
+  scanScope,
+} from './service';
 
 const ANNOUNCED_SEVERITIES = new Set(['high', 'critical']);
 // Rule versions evaluated at once, each on its own connection: Postgres then uses more than one core.
@@ -42,22 +52,28 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
   const announced = (
     await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
       // Only one version's hits of one chunk are in memory per connection.
-      const detected = await withTenant(db, scan.orgId, (tx) =>
-        detectViolations(tx, scan.orgId, scope, { ruleVersions: [version], scanId: scan.id, persist: true }),
-      );
+      const detected = await withTenant(db, scan.orgId, async (tx) => {
+        const found = await detectViolations(tx, scan.orgId, scope, {
+          ruleVersions: [version],
+          scanId: scan.id,
+          persist: true,
+        });
+        await raiseEvents(env, tx, scan.orgId, violationCreatedEvents(found));
+        return found;
+      });
       return detected
         .filter((v): v is typeof v & { id: string } => v.isNew && v.id !== null && ANNOUNCED_SEVERITIES.has(v.severity))
         .map(violationCreated);
     })
   ).flat();
-  const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(tx, scan, chunk));
+  const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(env, tx, scan, chunk));
   if (!updated) return;
   const finished = updated.status === 'completed' ? [completionEvent(updated)] : [];
   await announce(env, scan.orgId, [progressEvent(updated), ...announced, ...finished]);
 }
 
 /** Marks the chunk done and adds it to the scan's progress; null when another delivery already did. */
-async function completeChunk(tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<ScanRow | null> {
+async function completeChunk(env: Env, tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<ScanRow | null> {
   const [locked] = await tx
     .select({ status: scanChunks.status })
     .from(scanChunks)
@@ -93,22 +109,11 @@ async function completeChunk(tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<Sc
     })
     .where(eq(scans.id, scan.id))
     .returning();
-  if (updated!.status === 'completed') await advanceWatermark(tx, updated!);
+  if (updated!.status === 'completed') {
+    await advanceWatermark(tx, updated!);
+    await raiseEvents(env, tx, scan.orgId, [scanFinishedEvent(updated!)]);
+  }
   return updated!;
-}
-
-/** `work` over every item, at most `limit` at a time, results in input order. */
-async function mapConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Remembers why a delivery failed, so the scan can say why once the chunk is dead-lettered. */

@@ -5,6 +5,7 @@ import { scanChunks, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
+import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
@@ -112,6 +113,7 @@ export async function startScan(
       .where(eq(scans.id, created!.id))
       .returning();
     if (chunks.length === 0 && versions.length > 0) await advanceWatermark(tx, scan!);
+    if (chunks.length === 0) await raiseEvents(env, tx, orgId, [scanFinishedEvent(scan!)]);
     await recordAudit(tx, origin, {
       orgId,
       actorId: request.actorId,
@@ -221,13 +223,15 @@ async function enqueueChunks(env: Env, db: Database, scan: ScanRow, chunks: Chun
 
 /** Ends a queued or running scan as failed (a finished scan keeps its outcome) and tells the dashboard. */
 export async function failScan(env: Env, db: Database, orgId: string, scanId: string, reason: string): Promise<void> {
-  const [failed] = await withTenant(db, orgId, (tx) =>
-    tx
+  const failed = await withTenant(db, orgId, async (tx) => {
+    const [row] = await tx
       .update(scans)
       .set({ status: 'failed', error: reason, finishedAt: sql`now()` })
       .where(and(eq(scans.id, scanId), sql`${scans.status} in ('queued', 'running')`))
-      .returning(),
-  );
+      .returning();
+    if (row) await raiseEvents(env, tx, orgId, [scanFinishedEvent(row)]);
+    return row;
+  });
   if (failed) await announce(env, orgId, [completionEvent(failed)]);
 }
 
@@ -250,6 +254,22 @@ export function completionEvent(scan: ScanRow): LiveEvent {
     total: scan.total,
     violations_found: scan.violationsFound,
     ...(scan.error ? { error: scan.error } : {}),
+  };
+}
+
+/** `scan.completed` or `scan.failed` for alert routes. */
+export function scanFinishedEvent(scan: ScanRow): ProductEvent {
+  return {
+    type: scan.status === 'failed' ? 'scan.failed' : 'scan.completed',
+    data: {
+      scan_id: scan.id,
+      status: scan.status,
+      trigger: scan.trigger,
+      total: scan.total,
+      processed: scan.processed,
+      violations_found: scan.violationsFound,
+      ...(scan.error ? { error: scan.error } : {}),
+    },
   };
 }
 

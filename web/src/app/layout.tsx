@@ -1,6 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import {
   Activity,
+  BellRing,
   BookOpenCheck,
   CreditCard,
   FileText,
@@ -51,6 +52,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { to: '/policies', label: 'Policies', icon: FileText, permission: 'data:read' },
       { to: '/rules', label: 'Rules', icon: BookOpenCheck, permission: 'data:read' },
       { to: '/sources', label: 'Sources', icon: Plug, permission: 'sources:manage' },
+      { to: '/alerts', label: 'Alerts', icon: BellRing, permission: 'alerts:manage' },
     ],
   },
   {

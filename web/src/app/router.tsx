@@ -1,6 +1,7 @@
 import { createBrowserRouter, redirect } from 'react-router';
 import { restoreSession } from '../lib/auth';
 import { sessionStore } from '../lib/session';
+import { AlertsPage } from '../pages/alerts';
 import { AuditPage } from '../pages/audit';
 import { NotFoundPage } from '../pages/not-found';
 import { OverviewPage } from '../pages/overview';
@@ -49,6 +50,7 @@ export const router = createBrowserRouter([
       { path: 'transactions', Component: TransactionsPage },
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },
+      { path: 'alerts', Component: AlertsPage },
       { path: 'scans', Component: ScansPage },
       { path: 'violations', Component: ViolationsPage },
       { path: 'violations/:id', Component: ViolationDetailPage },

@@ -30,6 +30,8 @@ const STATUS_VARIANT: Record<string, 'default' | 'secondary' | 'success' | 'warn
   trialing: 'default',
   past_due: 'danger',
   canceled: 'secondary',
+  delivered: 'success',
+  pending: 'warning',
 };
 
 export function StatusBadge({ status }: { status: string }) {

@@ -3,6 +3,7 @@
  * ships in the bundle), so a renamed or removed field fails `npm run build:web`.
  */
 import type { z } from 'zod';
+import type { channelView, channelWithSecret, deliveryView, routeView } from '../../../worker/alerts/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
@@ -70,3 +71,9 @@ export type ExceededLimit = { limit: LimitName; used: number; allowed: number };
 /** GET /api/overview. */
 export type SeverityCounts = Overview['open_violations'];
 export type Overview = z.infer<typeof overviewView>;
+
+export type AlertChannel = z.infer<typeof channelView>;
+/** A webhook channel's answer on creation or rotation: its signing secret, shown once. */
+export type AlertChannelSecret = z.infer<typeof channelWithSecret>;
+export type AlertRoute = z.infer<typeof routeView>;
+export type AlertDelivery = z.infer<typeof deliveryView>;

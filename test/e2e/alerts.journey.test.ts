@@ -1,0 +1,248 @@
+import { createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AlertReceivers, startAlertReceivers } from '../../scripts/alert-receivers';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+
+// Issue 16's "done when": a new organization sends its high and critical violations to a
+// Slack-style webhook and to email, sees them arrive, then watches a broken receiver's retries.
+
+const POLICY_FILE = 'docs/corpus/aml-cash-policy.md';
+const INLINE_POLICY = `# Cash policy\n\n## 3. Cash\n\n3.1 Any cash transaction exceeding USD 10,000 must be reported within 15 days.\n`;
+const ADMIN = {
+  org: 'E2E Alerts Bank',
+  name: 'Ada Admin',
+  email: `ada-alerts-${Date.now()}@e2e.test`,
+  password: 'correct horse battery staple',
+};
+const RECIPIENT = `compliance-${Date.now()}@e2e.test`;
+
+let receivers: AlertReceivers;
+let server: DevServer;
+let closeBrowser: (() => Promise<void>) | undefined;
+let page: Page;
+let consoleErrors: string[];
+let files: string;
+let source: { id: string; secret: string };
+
+const slackHook = () => `${receivers.httpUrl}/hooks/slack-e2e`;
+
+async function heading(name: string | RegExp) {
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+async function goTo(label: string, title: string | RegExp) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  await heading(title);
+}
+
+async function slackMessages(): Promise<{ body: string }[]> {
+  return (
+    (await (await fetch(`${receivers.httpUrl}/control/hooks/slack-e2e`)).json()) as { requests: { body: string }[] }
+  ).requests;
+}
+
+async function mail(): Promise<{ subject: string; text: string; html: string }[]> {
+  const response = await fetch(`${receivers.httpUrl}/control/mail?to=${encodeURIComponent(RECIPIENT)}`);
+  return ((await response.json()) as { messages: { subject: string; text: string; html: string }[] }).messages;
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 400)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** What the ERP does: a signed push (contract section 5). */
+async function push(transaction: Record<string, unknown>): Promise<void> {
+  const body = JSON.stringify(transaction);
+  const t = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', source.secret).update(`${t}.${body}`).digest('hex');
+  const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+    body,
+  });
+  expect(response.status).toBe(200);
+}
+
+beforeAll(async () => {
+  receivers = await startAlertReceivers();
+  // What an operator sets for `npm run dev`: the SMTP relay, and local receivers allowed.
+  process.env.SMTP_URL = receivers.smtpUrl;
+  process.env.SMTP_FROM = 'alerts@e2e.test';
+  process.env.ALERT_ALLOW_PRIVATE_URLS = 'true';
+  server = await startDevServer();
+  const { context, close } = await launchBrowser(server.baseUrl);
+  closeBrowser = close;
+  page = context.pages()[0] ?? (await context.newPage());
+  consoleErrors = collectConsoleErrors(page);
+  files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-alerts-'));
+});
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await server?.stop();
+  await receivers?.stop();
+  if (files) rmSync(files, { recursive: true, force: true });
+});
+
+describe('happy', () => {
+  it('signs up, approves the AML policy rules and creates an ERP source', async () => {
+    await page.goto('/signup');
+    await heading('Create your organization');
+    await page.getByLabel('Organization').fill(ADMIN.org);
+    await page.getByLabel('Your name').fill(ADMIN.name);
+    await page.getByLabel('Work email').fill(ADMIN.email);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await heading('Overview');
+
+    const policyPath = join(files, 'aml-cash-policy.md');
+    writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);
+    await goTo('Policies', 'Policies');
+    await page.getByLabel('Document').setInputFiles(policyPath);
+    await page.getByLabel('Name', { exact: true }).fill('AML and cash handling');
+    await page.getByRole('button', { name: 'Upload and extract' }).click();
+    await heading('AML and cash handling');
+    await page.getByRole('button', { name: /^Approve all \d+ drafts$/ }).click();
+    await page.getByText(/^Approved \d+ rules$/).waitFor();
+
+    await goTo('Sources', 'Sources');
+    await page.getByRole('button', { name: 'New source' }).click();
+    await page.getByLabel('Name').fill('Core banking');
+    await page.getByRole('button', { name: 'Create source' }).click();
+    const secret = page.getByTestId('signing-secret');
+    await secret.waitFor();
+    const url = await page.getByLabel('Webhook URL').inputValue();
+    source = { id: url.split('/').pop()!, secret: await secret.inputValue() };
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+  });
+
+  it('adds a Slack-style webhook and an email channel, and sends each a test', async () => {
+    await goTo('Alerts', 'Alerts');
+    await page.getByText('No channels yet').waitFor();
+    await screenshot(page, 'alerts-01-empty');
+
+    await page.getByRole('button', { name: 'New channel' }).click();
+    await page.getByLabel('Name').fill('#compliance-alerts');
+    await page.getByLabel('Type').selectOption('slack');
+    await page.getByLabel('Slack webhook URL').fill(slackHook());
+    await screenshot(page, 'alerts-02-new-slack-channel');
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByText('Channel #compliance-alerts created', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'New channel' }).click();
+    await page.getByLabel('Name').fill('Compliance team');
+    await page.getByLabel('Type').selectOption('email');
+    await page.getByLabel('Recipients').fill(RECIPIENT);
+    await page.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByText('Channel Compliance team created', { exact: true }).waitFor();
+
+    for (const name of ['#compliance-alerts', 'Compliance team']) {
+      await page
+        .getByTestId('alert-channel')
+        .filter({ hasText: name })
+        .getByRole('button', { name: 'Send test' })
+        .click();
+      await page.getByText(`Test message delivered to ${name}`, { exact: true }).waitFor();
+    }
+    expect(JSON.parse((await slackMessages())[0]!.body).text).toContain('Test alert from NitiLens');
+    expect((await eventually(mail, (messages) => messages.length === 1))[0]!.subject).toBe(
+      '[NitiLens] Test alert from NitiLens',
+    );
+    await screenshot(page, 'alerts-03-channels');
+  });
+
+  it('routes high and critical violations to both, and a pushed violation arrives at both', async () => {
+    await page.getByRole('tab', { name: 'Routes' }).click();
+    for (const channel of ['#compliance-alerts (slack)', 'Compliance team (email)']) {
+      await page.getByLabel('Channel', { exact: true }).selectOption({ label: channel });
+      await page.getByLabel('Minimum severity').selectOption('high');
+      await page.getByRole('button', { name: 'Create route' }).click();
+      await page.getByText(`Route to ${channel.split(' (')[0]} created`, { exact: true }).waitFor();
+    }
+    await page.getByRole('table', { name: 'Alert routes' }).getByRole('row').nth(2).waitFor();
+    await screenshot(page, 'alerts-04-routes');
+
+    await push({
+      id: 'E2E-ALERT-1',
+      occurred_at: '2026-03-02T09:00:00Z',
+      amount: '12500.00',
+      currency: 'USD',
+      account: 'ACC-900',
+      type: 'cash',
+      country: 'US',
+    });
+    const slack = await eventually(slackMessages, (messages) =>
+      messages.some((message) => message.body.includes('Cash transactions over USD 10,000')),
+    );
+    const alert = JSON.parse(slack.find((message) => message.body.includes('Cash transactions over USD 10,000'))!.body);
+    expect(alert.text).toContain('High violation: Cash transactions over USD 10,000');
+    const fields = alert.blocks
+      .find((block: { fields?: unknown }) => block.fields)
+      .fields.map((f: { text: string }) => f.text);
+    expect(fields).toEqual(expect.arrayContaining(['*Severity*\nhigh', '*Account*\nACC-900', '*Amount*\n12500 USD']));
+    const button = alert.blocks.find((block: { type: string }) => block.type === 'actions').elements[0];
+    expect(button.url).toMatch(new RegExp(`^${server.baseUrl}/violations/[0-9a-f-]{36}$`));
+    const messages = await eventually(mail, (list) =>
+      list.some((message) => message.subject === '[NitiLens] High violation: Cash transactions over USD 10,000'),
+    );
+    const email = messages.find((message) => message.subject.includes('Cash transactions over USD 10,000'))!;
+    expect(email.text).toContain('Account: ACC-900');
+    expect(email.html).toContain('Open violation');
+
+    // The button opens the violation in the dashboard.
+    await page.goto(new URL(button.url).pathname);
+    await page.getByRole('heading', { name: 'Why this was flagged' }).waitFor();
+    await screenshot(page, 'alerts-05-violation-from-slack-button');
+  });
+
+  it('shows a broken receiver’s retries in the delivery log, then redelivers', async () => {
+    await fetch(`${receivers.httpUrl}/control/hooks/slack-e2e`, {
+      method: 'PUT',
+      body: JSON.stringify({ statuses: [500] }),
+    });
+    await push({
+      id: 'E2E-ALERT-2',
+      occurred_at: '2026-03-02T10:00:00Z',
+      amount: '15000.00',
+      currency: 'USD',
+      account: 'ACC-901',
+      type: 'cash',
+      country: 'US',
+    });
+    await goTo('Alerts', 'Alerts');
+    await page.getByRole('tab', { name: 'Delivery log' }).click();
+    await page.getByLabel('Channel', { exact: true }).selectOption({ label: '#compliance-alerts' });
+    const newest = page.getByTestId('alert-delivery').first();
+    await newest.getByText('Pending').waitFor({ timeout: 30_000 });
+    await newest.getByText('HTTP 500').waitFor();
+    expect(await newest.locator('td').nth(4).textContent()).toBe('1');
+    await screenshot(page, 'alerts-06-delivery-failing');
+    // The first retry comes within a minute; the log refreshes itself while a delivery is pending.
+    await newest.locator('td').nth(4).getByText('2', { exact: true }).waitFor({ timeout: 60_000 });
+    await screenshot(page, 'alerts-07-delivery-retried');
+
+    await fetch(`${receivers.httpUrl}/control/hooks/slack-e2e`, {
+      method: 'PUT',
+      body: JSON.stringify({ statuses: [200] }),
+    });
+    await newest.getByRole('button', { name: 'Redeliver' }).click();
+    await page.getByText('Queued for delivery again', { exact: true }).waitFor();
+    await newest.getByText('Delivered', { exact: true }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'alerts-08-redelivered');
+  });
+
+  it('logged no browser console error on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
