@@ -1,5 +1,5 @@
-export * from './billing';
 export * from './alerts';
+export * from './billing';
 export * from './policies';
 export * from './rules';
 export * from './scans';
