@@ -404,7 +404,7 @@ async function assertAssignable(tx: Tx, userId: string, path = 'assignee_id'): P
     .select({ role: users.role, isActive: users.isActive, fullName: users.fullName })
     .from(users)
     .where(eq(users.id, userId));
-  if (!user || !user.isActive || !roleHas(user.role as Role, 'cases:update'))
+  if (!user?.isActive || !roleHas(user.role as Role, 'cases:update'))
     throw new ApiError('validation_failed', 'The request has invalid fields.', {
       errors: [{ path, message: 'Must be an active member who may change case status.' }],
     });
