@@ -62,6 +62,8 @@ beforeAll(async () => {
   const { context, close } = await launchBrowser(server.baseUrl);
   closeBrowser = close;
   page = context.pages()[0] ?? (await context.newPage());
+  // A shared two-core machine: the dev server's first answers can take a while.
+  page.setDefaultTimeout(60_000);
   consoleErrors = collectConsoleErrors(page);
 });
 

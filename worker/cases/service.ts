@@ -587,6 +587,8 @@ export async function openAutomaticCases(
           .where(
             and(eq(cases.grouped, true), ne(cases.status, 'closed'), inArray(cases.account, [...byAccount.keys()])),
           )
+          // In id order, as bulk actions and escalation lock them: concurrent lockers never deadlock.
+          .orderBy(asc(cases.id))
           .for('update');
   const joined = await joinCases(tx, actor, settings, openCases, byAccount);
   const analysts = settings.auto_assign ? await analystsByLoad(tx) : [];
@@ -831,11 +833,14 @@ export async function bulkChange(tx: Tx, actor: Actor, role: Role, input: BulkIn
   if (input.action === 'close' && (!input.outcome || !input.reason))
     throw invalid(input.outcome ? 'reason' : 'outcome', 'Closing needs an outcome and a reason.');
   if (input.assignee_id) await assertAssignable(tx, input.assignee_id);
+  const ids = [...new Set(input.case_ids)];
+  // Every case locked up front, in id order (see openAutomaticCases), before any audit entry.
+  await tx.select({ id: cases.id }).from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update');
   let updated = 0;
   const errors: { id: string; message: string }[] = [];
   const product: ProductEvent[] = [];
   const followUps: CaseFollowUp[] = [];
-  for (const id of [...new Set(input.case_ids)]) {
+  for (const id of ids) {
     try {
       const result = await tx.transaction((savepoint) => updateCase(savepoint, actor, role, id, change));
       updated += 1;
@@ -878,10 +883,26 @@ export async function unassignCasesOf(tx: Tx, actor: Actor, userId: string): Pro
  * `case.sla_breached`. Returns the escalated rows.
  */
 export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise<CaseRow[]> {
+  const due = await tx
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(RUNNING, eq(cases.escalated, false), sql`${cases.dueAt} <= ${at.toISOString()}::timestamptz`))
+    .orderBy(asc(cases.id))
+    .for('update');
+  if (due.length === 0) return [];
   const rows = await tx
     .update(cases)
     .set({ escalated: true, escalatedAt: new Date() })
-    .where(and(RUNNING, eq(cases.escalated, false), sql`${cases.dueAt} <= ${at.toISOString()}::timestamptz`))
+    .where(
+      and(
+        inArray(
+          cases.id,
+          due.map((r) => r.id),
+        ),
+        RUNNING,
+        eq(cases.escalated, false),
+      ),
+    )
     .returning();
   if (rows.length === 0) return [];
   const actor: Actor = { orgId, userId: null, origin: { ip: null, userAgent: null } };
