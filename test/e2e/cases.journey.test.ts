@@ -115,7 +115,7 @@ describe('happy', () => {
     await heading('Case settings');
     await page.getByLabel('Critical SLA (minutes)').fill('1');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Case settings saved').waitFor();
+    await page.getByText('Case settings saved', { exact: true }).waitFor();
     expect((await call<{ sla_minutes: { critical: number } }>('GET', '/api/cases/settings')).sla_minutes.critical).toBe(
       1,
     );
