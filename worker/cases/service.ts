@@ -4,7 +4,7 @@ import { caseEvents, caseSettings, cases, ruleVersions, transactions, users, vio
 import { type Tx, uuidLiteral } from '../../db/tenant';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
-import { type Actor, recordAudit } from '../platform/audit';
+import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
@@ -234,12 +234,10 @@ export async function listCases(tx: Tx, callerId: string, filters: CaseFilters) 
       ? and(RUNNING, sql`${cases.dueSoonAt} <= now()`, sql`${cases.dueAt} > now()`)
       : undefined,
     filters.account ? eq(cases.account, filters.account) : undefined,
-    q
-      ? or(
-          sql`${cases.title} ilike ${likePattern(q)}`,
-          sql`${cases.account} ilike ${likePattern(q)}`,
-          /^#?\d{1,9}$/.test(q) ? eq(cases.number, Number(q.replace('#', ''))) : undefined,
-        )
+    // A number (`42`, `#42`) finds that case; words match the title or the account.
+    q && /^#?\d{1,9}$/.test(q) ? eq(cases.number, Number(q.replace('#', ''))) : undefined,
+    q && !/^#?\d{1,9}$/.test(q)
+      ? or(sql`${cases.title} ilike ${likePattern(q)}`, sql`${cases.account} ilike ${likePattern(q)}`)
       : undefined,
     after ? lt(cases.number, after[0]) : undefined,
   ];
@@ -259,15 +257,18 @@ export async function listCases(tx: Tx, callerId: string, filters: CaseFilters) 
   );
 }
 
-/** The inbox's counters, over cases not closed. */
+/** The inbox's counters, over cases not closed: each its own count, so each reads its own index. */
 export async function caseCounts(tx: Tx, callerId: string) {
   const [row] = await tx.execute<Record<'mine' | 'unassigned' | 'breached' | 'due_soon' | 'open', number>>(sql`
-    select count(*) filter (where assignee_id = ${uuidLiteral(callerId)})::int as mine,
-      count(*) filter (where assignee_id is null)::int as unassigned,
-      count(*) filter (where status in ('open', 'investigating') and due_at <= now())::int as breached,
-      count(*) filter (where status in ('open', 'investigating') and due_soon_at <= now() and due_at > now())::int as due_soon,
-      count(*)::int as open
-    from cases where status in ('open', 'investigating', 'pending_info')`);
+    select
+      (select count(*)::int from cases where assignee_id = ${uuidLiteral(callerId)}
+        and status in ('open', 'investigating', 'pending_info')) as mine,
+      (select count(*)::int from cases where assignee_id is null
+        and status in ('open', 'investigating', 'pending_info')) as unassigned,
+      (select count(*)::int from cases where status in ('open', 'investigating') and due_at <= now()) as breached,
+      (select count(*)::int from cases where status in ('open', 'investigating')
+        and due_soon_at <= now() and due_at > now()) as due_soon,
+      (select count(*)::int from cases where status in ('open', 'investigating', 'pending_info')) as open`);
   return row!;
 }
 
@@ -817,14 +818,13 @@ export type BulkInput = {
   reason?: string;
 };
 
-/** Each case in a savepoint of its own: it changes wholly or not at all, and gets its own events. */
-export async function bulkChange(tx: Tx, actor: Actor, role: Role, input: BulkInput) {
-  const change: CaseChange =
-    input.action === 'assign'
-      ? { assignee_id: input.assignee_id ?? null }
-      : input.action === 'close'
-        ? { status: 'closed', outcome: input.outcome, reason: input.reason }
-        : { status: input.status };
+/**
+ * Set-based: every case is locked and checked first (not found, closed: listed in `errors`), then
+ * the others change together in a few statements (the case rows, their violations, their events,
+ * their audit entries), each case wholly: a failing statement changes none. A case already in the
+ * wanted state counts as updated and records nothing. Closed cases are not reopened in bulk.
+ */
+export async function bulkChange(tx: Tx, actor: Actor, _role: Role, input: BulkInput) {
   if (input.action === 'assign' && input.assignee_id === undefined)
     throw invalid('assignee_id', 'Assigning needs an assignee_id (null to unassign).');
   if (input.action === 'status' && !input.status) throw invalid('status', 'A status action needs a status.');
@@ -832,27 +832,124 @@ export async function bulkChange(tx: Tx, actor: Actor, role: Role, input: BulkIn
     throw invalid('status', 'Close with the "close" action, which takes an outcome and a reason.');
   if (input.action === 'close' && (!input.outcome || !input.reason))
     throw invalid(input.outcome ? 'reason' : 'outcome', 'Closing needs an outcome and a reason.');
-  if (input.assignee_id) await assertAssignable(tx, input.assignee_id);
+  if (input.action !== 'close' && (input.outcome !== undefined || input.reason !== undefined))
+    throw invalid('outcome', 'An outcome and a reason are given only with the "close" action.');
+  const assigneeName = input.assignee_id ? await assertAssignable(tx, input.assignee_id) : null;
   const ids = [...new Set(input.case_ids)];
-  // Every case locked up front, in id order (see openAutomaticCases), before any audit entry.
-  await tx.select({ id: cases.id }).from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update');
-  let updated = 0;
+  // Locked in id order (see openAutomaticCases), before any audit entry.
+  const locked = await tx.select().from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update');
+  const byId = new Map(locked.map((row) => [row.id, row]));
   const errors: { id: string; message: string }[] = [];
-  const product: ProductEvent[] = [];
-  const followUps: CaseFollowUp[] = [];
+  const targets: CaseRow[] = [];
   for (const id of ids) {
-    try {
-      const result = await tx.transaction((savepoint) => updateCase(savepoint, actor, role, id, change));
-      updated += 1;
-      product.push(...result.events);
-      followUps.push(result.followUp);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      const detail = (error.extensions.errors as { message: string }[] | undefined)?.[0]?.message;
-      errors.push({ id, message: detail ?? error.detail });
-    }
+    const row = byId.get(id);
+    if (!row) errors.push({ id, message: 'Case was not found.' });
+    else if (row.status === 'closed') errors.push({ id, message: `Case #${row.number} is closed; reopen it first.` });
+    else targets.push(row);
   }
-  return { result: { updated, errors }, events: product, followUp: mergeFollowUps(followUps) };
+  const status = input.action === 'close' ? 'closed' : input.status;
+  const changing = targets.filter((row) =>
+    input.action === 'assign' ? row.assigneeId !== (input.assignee_id ?? null) : row.status !== status,
+  );
+  if (changing.length === 0)
+    return { result: { updated: targets.length, errors }, events: [] as ProductEvent[], followUp: NO_FOLLOW_UP };
+  const changingIds = sql.raw(`'{${changing.map((row) => row.id).join(',')}}'::uuid[]`);
+  let updatedRows: CaseRow[];
+  if (input.action === 'assign') {
+    updatedRows = await tx
+      .update(cases)
+      .set({
+        assigneeId: input.assignee_id ?? null,
+        assignedAt: input.assignee_id ? sql`now()` : null,
+        updatedAt: sql`now()`,
+      })
+      .where(sql`${cases.id} = any(${changingIds})`)
+      .returning();
+  } else {
+    // Leaving pending_info restarts the clock: each deadline moves by the time its case spent paused.
+    const resumes = status !== 'pending_info';
+    updatedRows = await tx
+      .update(cases)
+      .set({
+        status: status!,
+        dueAt: resumes ? sql`${cases.dueAt} + coalesce(now() - ${cases.pausedAt}, interval '0')` : sql`${cases.dueAt}`,
+        dueSoonAt: resumes
+          ? sql`${cases.dueSoonAt} + coalesce(now() - ${cases.pausedAt}, interval '0')`
+          : sql`${cases.dueSoonAt}`,
+        pausedAt: resumes ? null : sql`coalesce(${cases.pausedAt}, now())`,
+        ...(input.action === 'close'
+          ? { outcome: input.outcome!, closeReason: input.reason!, closedAt: sql`now()` }
+          : {}),
+        updatedAt: sql`now()`,
+      })
+      .where(sql`${cases.id} = any(${changingIds})`)
+      .returning();
+  }
+  if (input.action === 'close') {
+    const violationStatus = OUTCOME_VIOLATION_STATUS[input.outcome!];
+    await tx.execute(sql`
+      with changed as (
+        update violations v set status = ${violationStatus}, updated_at = now()
+        from (select id, status, case_id from violations where case_id = any(${changingIds}) for update) old
+        where v.id = old.id and old.status <> ${violationStatus}
+        returning v.id, old.status as from_status, old.case_id)
+      insert into violation_events (org_id, violation_id, from_status, to_status, comment, actor_id)
+      select ${uuidLiteral(actor.orgId)}, ch.id, ch.from_status, ${violationStatus},
+        'Case #' || c.number || ' closed: ' || ${input.reason!}, ${actor.userId}
+      from changed ch join cases c on c.id = ch.case_id`);
+  }
+  const before = new Map(changing.map((row) => [row.id, row]));
+  await recordEvents(
+    tx,
+    actor,
+    updatedRows.map((row): NewEvent => {
+      const was = before.get(row.id)!;
+      if (input.action === 'assign')
+        return { caseId: row.id, type: 'assigned', data: { from: was.assigneeId, to: row.assigneeId } };
+      if (input.action === 'close')
+        return { caseId: row.id, type: 'closed', data: { outcome: input.outcome, reason: input.reason } };
+      return { caseId: row.id, type: 'status_changed', data: { from: was.status, to: row.status } };
+    }),
+  );
+  await recordAudits(
+    tx,
+    actor.origin,
+    updatedRows.map((row) => {
+      const was = before.get(row.id)!;
+      return {
+        orgId: actor.orgId,
+        actorId: actor.userId,
+        action: input.action === 'close' ? 'case.closed' : 'case.updated',
+        targetType: 'case',
+        targetId: row.id,
+        details: {
+          number: row.number,
+          bulk: true,
+          ...(input.action === 'assign'
+            ? { assignee: { from: was.assigneeId, to: row.assigneeId } }
+            : { status: { from: was.status, to: row.status } }),
+          ...(input.action === 'close' ? { outcome: input.outcome, reason: input.reason } : {}),
+        },
+      };
+    }),
+  );
+  const events: ProductEvent[] =
+    input.action === 'assign' && input.assignee_id
+      ? updatedRows.map((row) => ({
+          type: 'case.assigned',
+          severity: row.priority as Severity,
+          data: { ...caseEventData(row), assignee_name: assigneeName },
+        }))
+      : [];
+  const dues = updatedRows.filter((row) => row.status !== 'closed').map((row) => row.dueAt.getTime());
+  return {
+    result: { updated: targets.length, errors },
+    events,
+    followUp: {
+      live: updatedRows.map((row) => liveCase('case.updated', row)),
+      earliestDue: dues.length > 0 ? Math.min(...dues) : null,
+    },
+  };
 }
 
 /** A member who leaves (deactivated, or no longer allowed to work cases) gives their open cases back to the queue. */
