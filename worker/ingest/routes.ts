@@ -177,8 +177,7 @@ async function storeAndDecide(
   reservation.reserved = await meter.reserve(fresh.length);
   await meter.noteNearLimit(tx);
   const allowed = new Set(fresh.slice(0, reservation.reserved));
-  // The rule versions are read beside the insert: sent first, the statement without parameters
-  // shares the insert's round trip.
+  // The rule versions are read beside the insert, sharing its round trip.
   const [versions, stored] = await Promise.all([
     loadActiveRuleVersions(tx),
     insertTransactions(

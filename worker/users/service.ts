@@ -1,9 +1,10 @@
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { isUniqueViolation } from '../../db/errors';
 import { users } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { hashPassword, passwordCost } from '../auth/passwords';
-import { isUniqueViolation, revokeUserSessions } from '../auth/service';
+import { revokeUserSessions } from '../auth/service';
 import { unassignCasesOf } from '../cases/service';
 import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';

@@ -1,8 +1,8 @@
+import { SEVERITIES, type Severity } from '../../../worker/rules/language/schema';
 import { humanize } from '../lib/format';
 import { Badge } from './ui/badge';
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES };
 
 const SEVERITY_VARIANT = { low: 'secondary', medium: 'warning', high: 'danger', critical: 'critical' } as const;
 
