@@ -283,6 +283,31 @@ describe('happy', () => {
     for (const id of ids) expect((await get(`/api/cases/${id}`)).status).toBe('closed');
   });
 
+  it('bulk-assigns and pauses cases, each with its own event', async () => {
+    await push(transaction('ACC-BA1', '15000'), transaction('ACC-BA2', '15000'));
+    const ids = [(await caseOfAccount('ACC-BA1')).id, (await caseOfAccount('ACC-BA2')).id];
+    const assigned = await apiJson('POST', '/api/cases/bulk', 200, {
+      token: org.access_token,
+      body: { case_ids: ids, action: 'assign', assignee_id: analyst.user.id },
+    });
+    expect(assigned).toEqual({ updated: 2, errors: [] });
+    const paused = await apiJson('POST', '/api/cases/bulk', 200, {
+      token: analyst.access_token,
+      body: { case_ids: ids, action: 'status', status: 'pending_info' },
+    });
+    expect(paused).toEqual({ updated: 2, errors: [] });
+    for (const id of ids) {
+      const c = await get(`/api/cases/${id}`);
+      expect(c).toMatchObject({ status: 'pending_info', assignee: { id: analyst.user.id }, sla: { state: 'paused' } });
+      const types = (await get<{ type: string }[]>(`/api/cases/${id}/events`)).map((e) => e.type);
+      expect(types).toEqual(['created', 'assigned', 'status_changed']);
+    }
+    await apiJson('POST', '/api/cases/bulk', 400, {
+      token: org.access_token,
+      body: { case_ids: ids, action: 'assign', assignee_id: crypto.randomUUID() },
+    });
+  });
+
   it('escalates at the deadline from the hub alarm, once, and raises case.sla_breached', async () => {
     const fast = await registerOrganization('Cases Escalation');
     const hook = receiver();
