@@ -45,6 +45,8 @@ export type DetectedViolation = {
   clauseRef: string | null;
   /** False when the violation already existed (at most one per rule version and transaction). */
   isNew: boolean;
+  /** Stored as suppressed: its rule is snoozed for the transaction's account (no case, no alert). */
+  suppressed?: boolean;
 };
 
 export type DetectionOptions = {
