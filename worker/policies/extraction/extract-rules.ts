@@ -60,7 +60,7 @@ export function notEnforcedByClause(
         )
       )
         continue;
-      parts.push(`No rule checks "${squashed}": nothing a transaction records shows it.`);
+      parts.push(`No rule checks "${squashed.replace(/[.;:]$/, '')}": nothing a transaction records shows it.`);
     }
     if (parts.length > 0) result.set(clause.key, [...new Set(parts)]);
   }
