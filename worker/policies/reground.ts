@@ -36,7 +36,7 @@ export async function regroundPolicyDrafts(tx: Tx, actor: Actor, policyId: strin
     counts.checked += 1;
     const grounding = groundCondition(origin.extracted.condition as Condition, version.sourceText, vocabulary);
     counts[grounding.status] += 1;
-    if (JSON.stringify(grounding.condition) !== JSON.stringify(version.condition)) {
+    if (canonicalJson(grounding.condition) !== canonicalJson(version.condition)) {
       counts.changed += 1;
       await createVersion(
         tx,
@@ -75,4 +75,13 @@ export async function regroundPolicyDrafts(tx: Tx, actor: Actor, policyId: strin
       ungrounded: counts.ungrounded,
     },
   };
+}
+
+/** JSON with object keys sorted: jsonb does not keep the key order a condition was written in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_, member: unknown) =>
+    member && typeof member === 'object' && !Array.isArray(member)
+      ? Object.fromEntries(Object.entries(member).sort(([a], [b]) => a.localeCompare(b)))
+      : member,
+  );
 }
