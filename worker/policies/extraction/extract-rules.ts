@@ -177,7 +177,8 @@ function splitPurchases(reading: SentenceReading): Shape | undefined {
   if (!reading.splitting || !money || !window) return undefined;
   const subject = subjectOf(reading);
   const below = [...subject.filters, predicate('amount', 'lt', money.value)];
-  const group = groupOf(reading);
+  // A purchase is split across orders to one supplier: that is the party to group by when none is named.
+  const group = groupOf(reading, 'counterparty');
   const minimum = reading.count?.value ?? 2;
   const base = { group_by: [group.field], window: window.window };
   return {

@@ -105,7 +105,7 @@ export function groundCondition(condition: Condition, sourceText: string, data: 
     unmatched: [],
     seen: new Map(),
   };
-  const grounded = rewrite(condition, state);
+  const grounded = narrowToSubject(rewrite(condition, state), sourceText, state);
   const hasData = data.transactions > 0 || Object.keys(data.mapped).length > 0;
   const status: GroundingStatus = !hasData ? 'ungrounded' : state.unmatched.length > 0 ? 'partial' : 'grounded';
   const assumptions = hasData
@@ -176,6 +176,63 @@ function checkCurrencies(values: string[], state: GroundingState): void {
   state.assumptions.push(
     `No stored transaction is in ${missing.join(', ')} (stored currencies: ${stored.slice(0, 8).join(', ')}); amounts in other currencies are not converted, so the draft finds none of them.`,
   );
+}
+
+/** Nouns that name a kind of record ERPs keep under its own type (`expense_claim`, `purchase_invoice`), and the stems of those types. */
+const SUBJECT_TYPES: Record<string, string[]> = {
+  expense: ['expense', 'claim', 'reimbursement'],
+  claim: ['expense', 'claim', 'reimbursement'],
+  purchase: ['purchase', 'invoice', 'procurement', 'po'],
+  invoice: ['invoice', 'bill', 'purchase'],
+  order: ['purchase', 'order', 'po'],
+};
+const SUBJECT_NOUN = /\b(expense|claim|purchase|invoice|order)s?\b/;
+
+/**
+ * A draft that names no type but speaks of "purchases" or "expense claims" is narrowed to the stored
+ * types that record them, when the organization has such types: otherwise "purchases over 5,000
+ * require approval" would flag every unapproved cash deposit over 5,000.
+ */
+function narrowToSubject(condition: Condition, sourceText: string, state: GroundingState): Condition {
+  const noun = SUBJECT_NOUN.exec(sourceText.toLowerCase())?.[1];
+  if (!noun || readsField(condition, 'type')) return condition;
+  const stored = Object.keys(state.data.values.type);
+  const stems = SUBJECT_TYPES[noun]!;
+  const matches = stored.filter((value) =>
+    tokensOf(value).some((token) => stems.some((stem) => matchesStem(token, stem))),
+  );
+  if (matches.length === 0) return condition;
+  const filter: Condition =
+    matches.length === 1
+      ? { field: 'type', op: 'eq', value: matches[0]! }
+      : { field: 'type', op: 'in', value: matches };
+  const counts = matches.map((value) => `${value}: ${state.data.values.type[value]}`).join(', ');
+  state.assumptions.push(
+    `"${noun}" is read as type ${matches.join(' or ')}, the organization's record of them (${counts} transactions); other types are left out.`,
+  );
+  const narrowed = withWindowFilter(condition, filter);
+  return 'all' in narrowed ? { all: [filter, ...narrowed.all] } : { all: [filter, narrowed] };
+}
+
+/** Windows count and sum the same kind of record as the transaction they judge. */
+function withWindowFilter(condition: Condition, filter: Condition): Condition {
+  if ('all' in condition) return { all: condition.all.map((member) => withWindowFilter(member, filter)) };
+  if ('any' in condition) return { any: condition.any.map((member) => withWindowFilter(member, filter)) };
+  if ('not' in condition) return { not: withWindowFilter(condition.not, filter) };
+  if ('aggregate' in condition) {
+    const { where } = condition.aggregate;
+    const narrowed = !where ? filter : 'all' in where ? { all: [filter, ...where.all] } : { all: [filter, where] };
+    return { ...condition, aggregate: { ...condition.aggregate, where: narrowed } };
+  }
+  return condition;
+}
+
+function readsField(condition: Condition, field: Field): boolean {
+  if ('all' in condition) return condition.all.some((member) => readsField(member, field));
+  if ('any' in condition) return condition.any.some((member) => readsField(member, field));
+  if ('not' in condition) return readsField(condition.not, field);
+  if ('aggregate' in condition) return condition.aggregate.where ? readsField(condition.aggregate.where, field) : false;
+  return condition.field === field;
 }
 
 /** An attribute key the data does not hold is looked for under its other names. */

@@ -74,7 +74,7 @@ export interface SentenceReading {
 const DEFINITION = /\b(?:means|is defined as|are defined as|refers to)\b/;
 /** "must not exceed" states a limit, an obligation like "must stay under", not a prohibition. */
 const PROHIBITION =
-  /\b(?:prohibited|forbidden|not (?:be )?permitted|not (?:be )?allowed|banned|(?:(?:must|shall|may|can) not|cannot|never)(?! (?:be )?(?:exceed|more|greater|higher|less|fewer|above|over|below|under)\b)|not be reimbursed|no [a-z]+ (?:may|shall|must|can))\b/;
+  /\b(?:prohibited|forbidden|not (?:be )?permitted|not (?:be )?allowed|banned|(?:(?:must|shall|may|can) not|cannot|never)(?! (?:be )?(?:exceed|more|greater|higher|less|fewer|above|over|below|under)\b)|(?:not be|(?:are|is) not) reimbursed|no [a-z]+ (?:may|shall|must|can))\b/;
 const OBLIGATION =
   /\b(?:must|shall|required|requires?|needs? to|is to be|are to be|has to|have to|subject to|(?:limited|capped|restricted) to|not to exceed)\b/;
 const RECOMMENDATION = /\b(?:should|ought to|recommended|encouraged)\b/;
