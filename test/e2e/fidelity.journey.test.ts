@@ -119,6 +119,7 @@ describe('happy', () => {
     await page.getByText(/^Re-grounded \d+ drafts$/).waitFor();
 
     const reporting = draft('Cash deposits over USD 10,000');
+    await reporting.getByText(/^How the policy's words were read/).click();
     await reporting.getByText(/"cash deposit" is read as type cash_deposit/).waitFor();
     await reporting
       .getByTestId('hit-preview')
