@@ -119,12 +119,13 @@ describe('happy', () => {
     await page.getByText(/^Re-grounded \d+ drafts$/).waitFor();
 
     const reporting = draft('Cash deposits over USD 10,000');
-    await reporting.getByText(/^How the policy's words were read/).click();
-    await reporting.getByText(/"cash deposit" is read as type cash_deposit/).waitFor();
     await reporting
       .getByTestId('hit-preview')
       .getByText(/Would have flagged\s*1\s*of\s*33 stored transactions/)
       .waitFor();
+    // Grounded now: the readings are folded away until asked for.
+    await reporting.getByText(/^How the policy's words were read/).click();
+    await reporting.getByText(/"cash deposit" is read as type cash_deposit/).waitFor();
     await reporting.getByRole('link', { name: 'H-D1' }).waitFor();
     await reporting
       .getByText('The deadline "within one business day": the action it sets happens outside the transaction data.')
