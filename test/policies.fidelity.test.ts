@@ -176,6 +176,22 @@ describe('happy: no data yet', () => {
     expect(again).toMatchObject({ drafts_checked: 2, drafts_changed: 0, grounding: { grounded: 0, partial: 2 } });
   });
 
+  it("grounds on the values a source's value map produces before any transaction arrives", async () => {
+    const org = await registerOrganization('Fidelity Mapped Org');
+    await setPlan(org.organization.id, 'enterprise');
+    await apiJson('POST', '/api/sources', 201, {
+      token: org.access_token,
+      body: {
+        name: 'Core banking',
+        mapping: { values: { type: { 'CASH IN': 'cash_deposit', 'CASH OUT': 'cash_withdrawal' } } },
+      },
+    });
+    const rule = ruleOf(await rulesOf(org.access_token, await uploadBranchPolicy(org.access_token)), '2.1');
+    expect(rule.grounding).toBe('grounded');
+    expect(rule.condition).toEqual({ all: [cashDeposit, usd, { field: 'amount', op: 'gt', value: 10000 }] });
+    expect(rule.assumptions.join(' ')).toContain('cash_deposit (a source maps onto it)');
+  });
+
   it('says so when no stored value resembles the words of the policy', async () => {
     const org = await registerOrganization('Fidelity Card Shop');
     await setPlan(org.organization.id, 'enterprise');

@@ -309,7 +309,11 @@ function groundValues(
       continue;
     }
     const chosen = byDirection(candidates, writtenField, state);
-    const counts = chosen.map((candidate) => `${candidate} (${stored[candidate] ?? 0})`).join(', ');
+    const counts = chosen
+      .map((candidate) =>
+        stored[candidate] ? `${candidate} (${stored[candidate]})` : `${candidate} (a source maps onto it)`,
+      )
+      .join(', ');
     const left = candidates.filter((candidate) => !chosen.includes(candidate));
     const leftOut = left.length
       ? ` ${left.join(', ')} left out: the clause speaks of ${state.direction?.label ?? 'something else'}.`
