@@ -105,6 +105,7 @@ describe('happy', () => {
       span_start: expect.any(Number),
       span_end: expect.any(Number),
       text: 'Any cash transaction exceeding USD 10,000 must be reported to the Financial Intelligence Unit through a Currency Transaction Report within 15 days.',
+      not_enforced: ['The deadline "within 15 days": the action it sets happens outside the transaction data.'],
     });
     expect(policy.clauses.find((clause: any) => clause.key === '3')).toMatchObject({
       number: '3',

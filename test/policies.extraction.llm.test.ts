@@ -52,7 +52,10 @@ describe('happy', () => {
     const ai = fakeAi(JSON.stringify({ rules: [cashRule] }));
     const result = await extractDraftRulesWithLlm(ai, MODEL, clauses);
     expect(result).toEqual({
-      drafts: [{ ...cashRule, reason: `Proposed by ${MODEL}: threshold in the sentence` }],
+      // A model that states no assumptions gets empty lists: grounding adds the mappings to stored values.
+      drafts: [
+        { ...cashRule, reason: `Proposed by ${MODEL}: threshold in the sentence`, assumptions: [], not_enforced: [] },
+      ],
       rejected: 0,
     });
     expect(ai.calls).toHaveLength(1);

@@ -75,6 +75,8 @@ export const policyClauses = pgTable(
     spanStart: integer('span_start').notNull(),
     spanEnd: integer('span_end').notNull(),
     ordinal: integer('ordinal').notNull(),
+    /** The clause's obligations that no draft enforces (deadlines, retention, training ...), as sentences. */
+    notEnforced: jsonb('not_enforced').$type<string[]>().notNull().default([]),
   },
   (t) => [
     uniqueIndex('policy_clauses_version_key_unique').on(t.policyVersionId, t.clauseKey),
@@ -102,6 +104,14 @@ export const policyRuleOrigins = pgTable(
     reason: text('reason').notNull(),
     /** Extraction order within the version: document order of the sentences. */
     ordinal: integer('ordinal').notNull(),
+    /** Each mapping from the policy's words to fields and stored values, as sentences. */
+    assumptions: jsonb('assumptions').$type<string[]>().notNull().default([]),
+    /** The parts of the sentence the rule does not enforce. */
+    notEnforced: jsonb('not_enforced').$type<string[]>().notNull().default([]),
+    /** The draft as extracted, before grounding on the organization's data: what re-grounding starts from. */
+    extracted: jsonb('extracted').$type<{ condition: unknown; assumptions: string[] }>(),
+    /** grounded | partial | ungrounded (no data when it was proposed). */
+    grounding: text('grounding').notNull().default('grounded'),
   },
   (t) => [index('policy_rule_origins_version_idx').on(t.orgId, t.policyVersionId)],
 );

@@ -92,6 +92,11 @@ describe('happy', () => {
 
     const approveAll = page.getByRole('button', { name: /^Approve all \d+ drafts$/ });
     await approveAll.click();
+    // Approving everything asks first (and lists the drafts review flagged).
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /^Approve \d+ drafts$/ })
+      .click();
     await page.getByText(/^Approved \d+ rules$/).waitFor();
     await approveAll.waitFor({ state: 'detached' });
     expect(await page.getByRole('button', { name: /^Approve / }).count()).toBe(0);

@@ -4,7 +4,10 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { readDataVocabulary } from './data-vocabulary';
+import { ruleVocabulary } from './extraction/grounding';
 import { policyImpact } from './impact';
+import { regroundPolicyDrafts } from './reground';
 import {
   impactView,
   policyDetailView,
@@ -14,7 +17,9 @@ import {
   policyUploadView,
   policyVersionView,
   policyView,
+  regroundView,
   versionParams,
+  vocabularyView,
 } from './schemas';
 import { findPolicy, findPolicyVersion, getPolicy, getPolicyVersion, listPolicies, listPolicyRules } from './service';
 import { getPolicyFile } from './storage';
@@ -60,6 +65,33 @@ const list = defineRoute(
 policiesRoutes.openapi(list, async (c) => {
   const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listPolicies(tx, c.req.valid('query')));
   return c.json(page, 200);
+});
+
+// Before `/{id}`: `vocabulary` is not a policy id.
+const vocabulary = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/vocabulary',
+    tags: ['policies'],
+    summary: "The rule vocabulary drafts are written in, and the organization's stored values they are grounded on",
+    responses: { 200: jsonResponse(vocabularyView, 'The vocabulary'), ...problemResponses },
+  },
+);
+policiesRoutes.openapi(vocabulary, async (c) => {
+  const data = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => readDataVocabulary(tx));
+  return c.json(
+    {
+      ...ruleVocabulary(),
+      data: {
+        transactions: data.transactions,
+        values: data.values,
+        attributes: Object.entries(data.attributes).map(([key, { count }]) => ({ key, count })),
+        mapped: data.mapped,
+      },
+    },
+    200,
+  );
 });
 
 const get = defineRoute(
@@ -143,6 +175,24 @@ policiesRoutes.openapi(rules, async (c) => {
     listPolicyRules(tx, c.req.valid('param').id, c.req.valid('query')),
   );
   return c.json(page, 200);
+});
+
+const reground = defineRoute(
+  { permission: 'policies:write' },
+  {
+    method: 'post',
+    path: '/{id}/reground',
+    tags: ['policies'],
+    summary: "Ground the policy's ungrounded or partly grounded drafts again on the data stored now",
+    request: { params: idParams },
+    responses: { 200: jsonResponse(regroundView, 'How many drafts were checked and changed'), ...problemResponses },
+  },
+);
+policiesRoutes.openapi(reground, async (c) => {
+  const result = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    regroundPolicyDrafts(tx, actorOf(c), c.req.valid('param').id),
+  );
+  return c.json(result, 200);
 });
 
 const impact = defineRoute(

@@ -52,6 +52,9 @@ export const clauseView = z
     text: z.string(),
     span_start: z.number().int().openapi({ description: 'Character offset of the clause in the version text.' }),
     span_end: z.number().int(),
+    not_enforced: z
+      .array(z.string())
+      .openapi({ description: 'The obligations of the clause that no draft enforces, as sentences.' }),
   })
   .openapi('PolicyClause');
 
@@ -127,6 +130,29 @@ export const policyRuleView = ruleView
       .int()
       .nullable()
       .openapi({ description: 'The policy version it was extracted from; null for a rule written by hand.' }),
+    assumptions: z.array(z.string()).openapi({
+      description: "Each mapping from the policy's words to fields and stored values, as sentences.",
+    }),
+    not_enforced: z.array(z.string()).openapi({
+      description: 'The parts of the clause no rule enforces (a reporting deadline, an exemption no field records).',
+    }),
+    grounding: z.enum(['grounded', 'partial', 'ungrounded']).nullable().openapi({
+      description:
+        "grounded: every value and key read was found in the organization's data; partial: some were not; ungrounded: no data yet. Null for a rule written by hand.",
+    }),
+    preview: z
+      .object({
+        transactions_checked: z.number().int(),
+        hits: z.number().int(),
+        examples: z.array(z.object({ transaction_id: z.string(), explanation: z.string() })),
+      })
+      .openapi({
+        description: 'What this version flags on the stored history now (the backtest engine, nothing written).',
+      }),
+    flags: z.array(z.enum(['no_hits', 'high_share', 'ungrounded', 'unmatched'])).openapi({
+      description:
+        'For review: no hits on stored history, more than 10% of it flagged, drafted without data, or words that matched no stored value.',
+    }),
   })
   .openapi('PolicyRule');
 
@@ -177,3 +203,38 @@ export const impactView = z
   .openapi('PolicyImpact');
 
 export const versionParams = idParams.extend({ version: z.coerce.number().int().min(1).max(1_000_000) });
+
+export const regroundView = z
+  .object({
+    drafts_checked: z.number().int().openapi({ description: 'Drafts that were ungrounded or partly grounded.' }),
+    drafts_changed: z.number().int().openapi({ description: 'Of those, drafts that got a new draft version.' }),
+    grounding: z.object({ grounded: z.number().int(), partial: z.number().int(), ungrounded: z.number().int() }),
+  })
+  .openapi('PolicyReground');
+
+const counts = z.record(z.string(), z.number().int());
+
+export const vocabularyView = z
+  .object({
+    values: z
+      .array(z.object({ field: z.string(), value: z.string(), words: z.array(z.string()) }))
+      .openapi({ description: 'Values of the rule vocabulary and the stored words each is matched with.' }),
+    attributes: z
+      .array(z.object({ field: z.string(), words: z.array(z.string()) }))
+      .openapi({ description: 'Attribute keys of the rule vocabulary and the other names they are matched with.' }),
+    data: z.object({
+      transactions: z.number().int().openapi({ description: 'Transactions looked at (the newest 50,000 at most).' }),
+      values: z.object({
+        type: counts,
+        channel: counts,
+        currency: counts,
+        country: counts,
+        counterparty_country: counts,
+      }),
+      attributes: z.array(z.object({ key: z.string(), count: z.number().int() })),
+      mapped: z.record(z.string(), z.array(z.string())).openapi({
+        description: "Canonical values the organization's sources map onto.",
+      }),
+    }),
+  })
+  .openapi('PolicyVocabulary');

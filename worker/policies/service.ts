@@ -4,6 +4,7 @@ import { policies, policyClauses, policyRuleOrigins, policyVersions, rules, rule
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
+import { backtestRule } from '../rules/backtest';
 import type { VERSION_STATUSES } from '../rules/schemas';
 import { ruleView } from '../rules/service';
 import type { Clause } from './extraction/clauses';
@@ -127,7 +128,7 @@ export async function listPolicyRules(
   policyId: string,
   query: { limit: number; cursor?: string; status?: VersionStatus },
 ) {
-  await findPolicy(tx, policyId);
+  const orgId = (await findPolicy(tx, policyId)).orgId;
   const after = decodeCursor(query.cursor, policyRuleCursor);
   const ordinal = sql<number>`coalesce(${policyRuleOrigins.ordinal}, -1)`;
   const rows = await tx
@@ -135,6 +136,9 @@ export async function listPolicyRules(
       rule: rules,
       version: ruleVersions,
       reason: policyRuleOrigins.reason,
+      assumptions: policyRuleOrigins.assumptions,
+      notEnforced: policyRuleOrigins.notEnforced,
+      grounding: policyRuleOrigins.grounding,
       policyVersion: policyVersions.version,
       ordinal,
       sortAt: sql<string>`${rules.createdAt}::text`,
@@ -154,18 +158,67 @@ export async function listPolicyRules(
     )
     .orderBy(asc(rules.createdAt), asc(ordinal), asc(rules.id))
     .limit(query.limit + 1);
-  return toPage(
+  const page = toPage(
     rows,
     query.limit,
-    (row) => ({
+    (row) => row,
+    (row) => [row.sortAt, Number(row.ordinal), row.rule.id],
+  );
+  const items = [];
+  // One after the other: they share the transaction.
+  for (const row of page.items) {
+    const preview = await previewOf(tx, orgId, row.rule.id, row.version.version);
+    const grounding = (row.grounding ?? null) as Grounding | null;
+    items.push({
       ...ruleView(row.rule, row.version),
       source_text: row.version.sourceText,
       confidence: row.version.confidence === null ? null : Number(row.version.confidence),
       reason: row.reason,
       policy_version: row.policyVersion,
-    }),
-    (row) => [row.sortAt, Number(row.ordinal), row.rule.id],
-  );
+      assumptions: row.assumptions ?? [],
+      not_enforced: row.notEnforced ?? [],
+      grounding,
+      preview,
+      flags: reviewFlags(preview, grounding),
+    });
+  }
+  return { ...page, items };
+}
+
+type Grounding = 'grounded' | 'partial' | 'ungrounded';
+/** Examples shown with a preview: enough to judge the rule, few enough to read. */
+const PREVIEW_EXAMPLES = 5;
+/** A draft flagging more than this share of the stored history is flagged as noisy in review. */
+export const HIGH_SHARE = 0.1;
+/** Below this many stored transactions a share says little: a noisy flag needs at least this many checked. */
+const HIGH_SHARE_MINIMUM = 20;
+
+export type ReviewFlag = 'no_hits' | 'high_share' | 'ungrounded' | 'unmatched';
+
+/** What the rule version would have flagged on the stored history: the scan engine, nothing written. */
+async function previewOf(tx: Tx, orgId: string, ruleId: string, version: number) {
+  const result = await backtestRule(tx, orgId, ruleId, { version });
+  return {
+    transactions_checked: result.scanned,
+    hits: result.hits,
+    examples: result.sample
+      .slice(0, PREVIEW_EXAMPLES)
+      .map(({ transaction_id, explanation }) => ({ transaction_id, explanation })),
+  };
+}
+
+/** What review should look at twice before approving: a rule that finds nothing, or that flags a large share. */
+function reviewFlags(
+  preview: { transactions_checked: number; hits: number },
+  grounding: Grounding | null,
+): ReviewFlag[] {
+  const flags: ReviewFlag[] = [];
+  if (preview.transactions_checked > 0 && preview.hits === 0) flags.push('no_hits');
+  if (preview.transactions_checked >= HIGH_SHARE_MINIMUM && preview.hits / preview.transactions_checked > HIGH_SHARE)
+    flags.push('high_share');
+  if (grounding === 'ungrounded') flags.push('ungrounded');
+  if (grounding === 'partial') flags.push('unmatched');
+  return flags;
 }
 
 function policyView(policy: PolicyRow, counts: PolicyCounts) {
@@ -207,5 +260,6 @@ function clauseView(clause: ClauseRow) {
     text: clause.text,
     span_start: clause.spanStart,
     span_end: clause.spanEnd,
+    not_enforced: clause.notEnforced,
   };
 }

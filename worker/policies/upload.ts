@@ -9,9 +9,11 @@ import { log } from '../platform/log';
 import { createRule } from '../rules/service';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
+import { readDataVocabulary } from './data-vocabulary';
 import { type Clause, type ClauseDiff, diffClauses, splitClauses } from './extraction/clauses';
-import { extractDraftRules } from './extraction/extract-rules';
+import { extractDraftRules, notEnforcedByClause } from './extraction/extract-rules';
 import { PolicyFileError } from './extraction/file-error';
+import { type GroundedDraft, groundDraft } from './extraction/grounding';
 import { extractDraftRulesWithLlm, llmExtractorSettings } from './extraction/llm-extractor';
 import type { DraftRule } from './extraction/schemas';
 import { extractPolicyText, type PolicyFormat } from './extraction/text';
@@ -48,7 +50,12 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
     ? await withTenant(db, actor.orgId, (tx) => predecessorOf(tx, upload.policy_id!))
     : undefined;
   const diff = predecessor ? diffClauses(predecessor.clauses, clauses) : undefined;
-  const { drafts, extractor } = await proposeDrafts(env, diff ? revisedClauses(clauses, diff) : clauses);
+  const extractedFrom = diff ? revisedClauses(clauses, diff) : clauses;
+  const { drafts: extracted, extractor } = await proposeDrafts(env, extractedFrom);
+  // Drafts are proposed in the organization's own words: its stored values and attribute keys.
+  const vocabulary = await withTenant(db, actor.orgId, (tx) => readDataVocabulary(tx));
+  const drafts = extracted.map((draft) => groundDraft(draft, vocabulary));
+  const notEnforced = notEnforcedByClause(extractedFrom, extracted);
 
   const policyId = upload.policy_id ?? crypto.randomUUID();
   const version = (predecessor?.version ?? 0) + 1;
@@ -98,7 +105,7 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
           uploadedBy: actor.userId,
         })
         .returning();
-      await insertClauses(tx, actor.orgId, policyId, versionRow!.id, clauses);
+      await insertClauses(tx, actor.orgId, policyId, versionRow!.id, clauses, notEnforced);
       await insertDrafts(tx, actor, policyId, versionRow!.id, drafts);
       await recordAudit(tx, actor.origin, {
         orgId: actor.orgId,
@@ -115,6 +122,7 @@ export async function uploadPolicy(env: Env, db: Database, actor: Actor, upload:
           sha256: file.sha256,
           clauses: clauses.length,
           rules: drafts.length,
+          ungrounded: drafts.filter(({ grounding }) => grounding !== 'grounded').length,
           extractor,
           changes,
         },
@@ -225,6 +233,7 @@ async function insertClauses(
   policyId: string,
   policyVersionId: string,
   clauses: Clause[],
+  notEnforced: Map<string, string[]>,
 ): Promise<void> {
   if (clauses.length === 0) return;
   await tx.insert(policyClauses).values(
@@ -239,6 +248,7 @@ async function insertClauses(
       spanStart: clause.start,
       spanEnd: clause.end,
       ordinal,
+      notEnforced: notEnforced.get(clause.key) ?? [],
     })),
   );
 }
@@ -249,11 +259,19 @@ async function insertDrafts(
   actor: Actor,
   policyId: string,
   policyVersionId: string,
-  drafts: DraftRule[],
+  drafts: GroundedDraft<DraftRule>[],
 ): Promise<void> {
   const origins: (typeof policyRuleOrigins.$inferInsert)[] = [];
-  for (const [ordinal, draft] of drafts.entries()) {
-    const { source_text: sourceText, confidence, reason, clause_ref: clauseRef, ...rule } = draft;
+  for (const [ordinal, { draft, extracted, grounding }] of drafts.entries()) {
+    const {
+      source_text: sourceText,
+      confidence,
+      reason,
+      clause_ref: clauseRef,
+      assumptions,
+      not_enforced: notEnforced,
+      ...rule
+    } = draft;
     const created = await createRule(
       tx,
       actor,
@@ -268,6 +286,10 @@ async function insertDrafts(
       clauseKey: clauseRef,
       reason,
       ordinal,
+      assumptions,
+      notEnforced,
+      extracted,
+      grounding,
     });
   }
   if (origins.length > 0) await tx.insert(policyRuleOrigins).values(origins);

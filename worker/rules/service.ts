@@ -38,7 +38,7 @@ export async function createRule(tx: Tx, actor: Actor, body: unknown, provenance
 }
 
 /** Versions are immutable: an edit is a new draft; an approved version keeps being evaluated meanwhile. */
-export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: unknown) {
+export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: unknown, provenance?: Provenance) {
   const rule = await lockRule(tx, ruleId);
   const input = await validRule(tx, body);
   const next = rule.latestVersion + 1;
@@ -47,7 +47,7 @@ export async function createVersion(tx: Tx, actor: Actor, ruleId: string, body: 
     .update(ruleVersions)
     .set({ status: 'superseded' })
     .where(and(eq(ruleVersions.ruleId, ruleId), eq(ruleVersions.status, 'draft')));
-  const version = await insertVersion(tx, actor, ruleId, next, input);
+  const version = await insertVersion(tx, actor, ruleId, next, input, provenance);
   const [updated] = await tx
     .update(rules)
     .set({ latestVersion: next, policyId: input.policy_id ?? null, updatedAt: sql`now()` })

@@ -104,6 +104,8 @@ function useLiveUpdates() {
       if (event.type === 'violation.created') {
         void queryClient.invalidateQueries({ queryKey: ['violations'] });
         void queryClient.invalidateQueries({ queryKey: ['overview'] });
+        // New transactions change what each draft rule would have flagged.
+        void queryClient.invalidateQueries({ queryKey: ['policies', 'rules'] });
         if (ALERTING.has(event.violation.severity)) announce(event.violation);
       } else if (event.type === 'scan.completed') {
         void queryClient.invalidateQueries({ queryKey: ['scans'] });

@@ -1,5 +1,5 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft, CheckCheck, Pencil } from 'lucide-react';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { ArrowLeft, Pencil } from 'lucide-react';
 import { Link, useParams } from 'react-router';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
@@ -8,11 +8,18 @@ import { Badge } from '../components/ui/badge';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '../components/ui/tabs';
-import { toast } from '../components/ui/toaster';
 import { HighlightedText, usePolicy } from '../features/policies/cited-clause';
+import {
+  ApproveAll,
+  Assumptions,
+  FlagBadges,
+  FourEyesSetting,
+  HitPreview,
+  RegroundBanner,
+} from '../features/policies/draft-review';
 import { ImpactReport } from '../features/policies/impact-report';
 import { DecisionButtons } from '../features/rules/decision-buttons';
-import { api, problemMessage } from '../lib/api';
+import { api } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatBytes, formatDateTime } from '../lib/format';
 import type { DraftRule, Page, PolicyClause } from '../lib/types';
@@ -31,9 +38,11 @@ function DraftRuleCard({ rule }: { rule: DraftRule }) {
             confidence {Math.round(rule.confidence * 100)}%
           </Badge>
         )}
+        <FlagBadges rule={rule} />
       </div>
       {rule.description && <p className="text-sm text-muted-foreground">{rule.description}</p>}
-      {rule.reason && <p className="text-xs text-muted-foreground">Extractor: {rule.reason}</p>}
+      <HitPreview rule={rule} />
+      <Assumptions rule={rule} />
       <pre className="max-h-40 overflow-auto rounded bg-slate-50 p-2 text-xs">
         {JSON.stringify(rule.condition, null, 2)}
       </pre>
@@ -67,6 +76,19 @@ function ClauseRow({ clause, rules }: { clause: PolicyClause; rules: DraftRule[]
         <p className="text-sm leading-relaxed">
           <HighlightedText text={clause.text} highlight={sentence} />
         </p>
+        {clause.not_enforced.length > 0 && (
+          <section
+            className="mt-2 text-xs text-muted-foreground"
+            aria-label={`Not enforced in clause ${clause.number}`}
+          >
+            <p className="font-semibold">Not enforced by any rule</p>
+            <ul className="list-disc pl-5">
+              {clause.not_enforced.map((part) => (
+                <li key={part}>{part}</li>
+              ))}
+            </ul>
+          </section>
+        )}
       </div>
       <div className="grid content-start gap-2">
         {rules.length === 0 ? (
@@ -79,38 +101,21 @@ function ClauseRow({ clause, rules }: { clause: PolicyClause; rules: DraftRule[]
   );
 }
 
-function ApproveAll({ drafts }: { drafts: DraftRule[] }) {
-  const queryClient = useQueryClient();
-  const approveAll = useMutation({
-    // One by one: each approval is its own audited decision.
-    mutationFn: async () => {
-      for (const rule of drafts)
-        await api(`/api/rules/${rule.id}/approve`, { method: 'POST', body: { version: rule.version } });
-    },
-    onSuccess: () =>
-      toast.success(`Approved ${drafts.length} rules`, {
-        description: 'They are now evaluated on new transactions and in scans.',
-      }),
-    onError: (caught) => toast.error('Not every rule was approved', { description: problemMessage(caught) }),
-    onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: ['rules'] });
-      void queryClient.invalidateQueries({ queryKey: ['policies'] });
-    },
-  });
-  return (
-    <Button onClick={() => approveAll.mutate()} disabled={approveAll.isPending}>
-      <CheckCheck /> {approveAll.isPending ? 'Approving…' : `Approve all ${drafts.length} drafts`}
-    </Button>
-  );
-}
+const RULES_PAGE = 50;
 
 export function PolicyDetailPage() {
   const { id = '' } = useParams();
   const can = useCan();
   const policy = usePolicy(id);
-  const rules = useQuery({
+  // A page at a time: each draft carries a backtest of its preview.
+  const rules = useInfiniteQuery({
     queryKey: ['policies', 'rules', id],
-    queryFn: () => api<Page<DraftRule>>(`/api/policies/${id}/rules?limit=200`),
+    queryFn: ({ pageParam }) =>
+      api<Page<DraftRule>>(
+        `/api/policies/${id}/rules?limit=${RULES_PAGE}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
+      ),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 
   const back = (
@@ -135,8 +140,9 @@ export function PolicyDetailPage() {
       </>
     );
   const p = policy.data;
-  const drafts = rules.data?.items.filter((rule) => rule.status === 'draft') ?? [];
-  const rulesOf = (clause: PolicyClause) => rules.data?.items.filter((rule) => rule.clause_ref === clause.key) ?? [];
+  const loaded = rules.data?.pages.flatMap((page) => page.items) ?? [];
+  const drafts = loaded.filter((rule) => rule.status === 'draft');
+  const rulesOf = (clause: PolicyClause) => loaded.filter((rule) => rule.clause_ref === clause.key);
 
   return (
     <>
@@ -150,8 +156,12 @@ export function PolicyDetailPage() {
             {p.rules.approved} rules approved, {p.rules.draft} awaiting review
           </>
         }
-        actions={drafts.length > 0 && can('rules:approve') && <ApproveAll drafts={drafts} />}
+        actions={drafts.length > 0 && can('rules:approve') && !rules.hasNextPage && <ApproveAll drafts={drafts} />}
       />
+      <div className="mb-4 grid gap-3">
+        <FourEyesSetting />
+        <RegroundBanner policyId={p.id} drafts={drafts} />
+      </div>
       <Tabs defaultValue="clauses">
         <TabsList>
           <TabsTrigger value="clauses">Clauses and draft rules</TabsTrigger>
@@ -173,6 +183,7 @@ export function PolicyDetailPage() {
                   title="Could not load the draft rules"
                 />
               )}
+              {rules.isPending && <LoadingState rows={3} label="Loading draft rules" />}
               {p.clauses.length === 0 ? (
                 <EmptyState title="No clauses found" description="The document had no recognizable numbered clauses." />
               ) : (
@@ -181,6 +192,21 @@ export function PolicyDetailPage() {
                     <ClauseRow key={clause.id} clause={clause} rules={rulesOf(clause)} />
                   ))}
                 </ol>
+              )}
+              {rules.hasNextPage && (
+                <div className="flex flex-wrap items-center gap-3 pt-3">
+                  <span className="text-sm text-muted-foreground">
+                    {loaded.length} rules shown; more clauses have rules still to load.
+                  </span>
+                  <Button
+                    variant="outline"
+                    size="sm"
+                    onClick={() => void rules.fetchNextPage()}
+                    disabled={rules.isFetchingNextPage}
+                  >
+                    {rules.isFetchingNextPage ? 'Loading…' : 'Load more rules'}
+                  </Button>
+                </div>
               )}
             </CardContent>
           </Card>

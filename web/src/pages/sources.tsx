@@ -21,6 +21,7 @@ import {
 import { Input } from '../components/ui/input';
 import { toast } from '../components/ui/toaster';
 import { MappingEditor } from '../features/sources/mapping-editor';
+import { RuleVocabulary } from '../features/sources/rule-vocabulary';
 import { ApiProblem, api, problemMessage, query } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import type { Page, Source, SourceSecret } from '../lib/types';
@@ -212,6 +213,9 @@ export function SourcesPage() {
           Transactions → Upload can read a file through a source's mapping, so an ERP export is taken as it is.
         </AlertDescription>
       </Alert>
+      <div className="mt-4">
+        <RuleVocabulary />
+      </div>
     </>
   );
 }

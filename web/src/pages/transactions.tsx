@@ -124,6 +124,8 @@ function UploadCard() {
       });
       void queryClient.invalidateQueries({ queryKey: ['transactions'] });
       void queryClient.invalidateQueries({ queryKey: ['overview'] });
+      // What each policy draft would have flagged changes with the history.
+      void queryClient.invalidateQueries({ queryKey: ['policies', 'rules'] });
     } catch (caught) {
       setError(problemMessage(caught));
     } finally {

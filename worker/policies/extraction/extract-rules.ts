@@ -38,6 +38,39 @@ export function extractDraftRules(clauses: Pick<Clause, 'key' | 'text'>[]): Draf
   );
 }
 
+/**
+ * Each clause's obligations that no draft enforces: what the drafts citing it list as not enforced,
+ * and every sentence that obliges or forbids something but yields no draft (retention, training,
+ * telling the customer ...). Works for any extractor's drafts: a sentence is covered when a draft quotes it.
+ */
+export function notEnforcedByClause(
+  clauses: Pick<Clause, 'key' | 'text'>[],
+  drafts: Pick<DraftRule, 'clause_ref' | 'source_text' | 'not_enforced'>[],
+): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  for (const clause of clauses) {
+    const cited = drafts.filter((draft) => draft.clause_ref === clause.key);
+    const parts = cited.flatMap((draft) => draft.not_enforced);
+    for (const { text } of splitSentences(clause.text)) {
+      if (!readSentence(text)) continue;
+      const squashed = squash(text);
+      if (
+        cited.some(
+          (draft) => squash(draft.source_text).includes(squashed) || squashed.includes(squash(draft.source_text)),
+        )
+      )
+        continue;
+      parts.push(`No rule checks "${squashed.replace(/[.;:]$/, '')}": nothing a transaction records shows it.`);
+    }
+    if (parts.length > 0) result.set(clause.key, [...new Set(parts)]);
+  }
+  return result;
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 function draftFromSentence(sentence: string): Omit<DraftRule, 'clause_ref' | 'source_text'> | undefined {
   const reading = readSentence(sentence);
   if (!reading || !isEnforceable(reading)) return undefined;
@@ -56,8 +89,33 @@ function draftFromSentence(sentence: string): Omit<DraftRule, 'clause_ref' | 'so
     severity: severityOf(reading),
     condition: shape.condition,
     confidence: Math.round(Math.max(0.05, confidence) * 100) / 100,
-    reason: [...shape.understood, ...assumptions.map(({ note }) => `assumed: ${note}`)].join('; '),
+    reason: [...shape.understood, ...assumptions.map(({ note }) => `assumed: ${note}`)].join('; ').slice(0, 2000),
+    // The words for types and categories are stated by grounding, with the stored values they map onto.
+    assumptions: [
+      ...shape.understood.filter((line) => !SUBJECT_LINE.test(line)).map(sentenceOf),
+      ...assumptions.map(({ note }) => sentenceOf(`assumed: ${note}`)),
+    ],
+    not_enforced: notEnforcedOf(reading),
   };
+}
+
+const SUBJECT_LINE = /^(?:type |expense category )/;
+
+/** What the sentence obliges that the draft does not check: deadlines for actions, exemptions no field records. */
+function notEnforcedOf(reading: SentenceReading): string[] {
+  const parts: string[] = [];
+  if (reading.deadline)
+    parts.push(`The deadline "${reading.deadline}": the action it sets happens outside the transaction data.`);
+  const { exception } = reading;
+  if (exception && !exception.types.length && !exception.categories.length && !exception.satisfiedByRequirement)
+    parts.push(`The exception "${exception.phrase}": no transaction field records it, so the draft flags those too.`);
+  if (reading.unknownSubject)
+    parts.push(`The restriction to "${reading.unknownSubject}": no transaction field records it.`);
+  return parts;
+}
+
+function sentenceOf(mapping: string): string {
+  return `${capitalize(mapping)}.`;
 }
 
 /**
@@ -85,6 +143,8 @@ function fieldMismatch(reading: SentenceReading): Shape | undefined {
 function structuring(reading: SentenceReading): Shape | undefined {
   const { money, window, count } = reading;
   if (!reading.structuring || !money || !window || !(count || reading.multiple)) return undefined;
+  // "totalling more than 10,000" is a sum over the window, even in a clause about structuring.
+  if (reading.aggregated && !reading.justBelow) return undefined;
   const threshold = money.value;
   const band: [number, number] = [roundCents(threshold * STRUCTURING_BAND), roundCents(threshold - 0.01)];
   const subject = subjectOf(reading);
@@ -117,7 +177,8 @@ function splitPurchases(reading: SentenceReading): Shape | undefined {
   if (!reading.splitting || !money || !window) return undefined;
   const subject = subjectOf(reading);
   const below = [...subject.filters, predicate('amount', 'lt', money.value)];
-  const group = groupOf(reading);
+  // A purchase is split across orders to one supplier: that is the party to group by when none is named.
+  const group = groupOf(reading, 'counterparty');
   const minimum = reading.count?.value ?? 2;
   const base = { group_by: [group.field], window: window.window };
   return {
@@ -302,6 +363,20 @@ function subjectOf(reading: SentenceReading): Subject {
     filters.push(oneOf('attributes.category', reading.categories));
     understood.push(`expense category ${reading.categories.join(' or ')}`);
   }
+  if (reading.border) {
+    const op = reading.border.scope === 'international' ? 'ne' : 'eq';
+    filters.push({ field: 'country', op, other_field: 'counterparty_country' });
+    understood.push(`"${reading.border.phrase}" -> country ${op} counterparty_country`);
+  }
+  const exempted = reading.exception;
+  if (exempted?.types.length) {
+    filters.push({ not: oneOf('type', exempted.types) });
+    understood.push(`"${exempted.phrase}" -> type not ${exempted.types.join(' or ')}`);
+  }
+  if (exempted?.categories.length) {
+    filters.push({ not: oneOf('attributes.category', exempted.categories) });
+    understood.push(`"${exempted.phrase}" -> expense category not ${exempted.categories.join(' or ')}`);
+  }
   if (reading.personalData) {
     filters.push(predicate('attributes.personal_data', 'eq', true));
     understood.push('"personal data" -> attributes.personal_data eq true');
@@ -312,7 +387,9 @@ function subjectOf(reading: SentenceReading): Subject {
   }
   const currency = reading.money?.currency ?? reading.range?.currency;
   if (currency) filters.push(predicate('currency', 'eq', currency));
+  const typeNoun = reading.types.length === 1 && reading.noun && ['deposit', 'withdrawal'].includes(reading.noun);
   const label =
+    (typeNoun ? `${capitalize(reading.types[0] ?? '')} ${reading.noun}s` : undefined) ??
     TYPE_LABELS[reading.types[0] ?? ''] ??
     CATEGORY_LABELS[reading.categories[0] ?? ''] ??
     (reading.personalData ? 'Personal data transfers' : reading.noun ? `${capitalize(reading.noun)}s` : 'Transactions');

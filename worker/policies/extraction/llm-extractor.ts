@@ -32,13 +32,17 @@ const SYSTEM_PROMPT = `You turn compliance policy clauses into draft monitoring 
 Answer with one JSON object {"rules": [...]}; each rule is
 {"name": short title, "description": one sentence, "severity": "low"|"medium"|"high"|"critical",
  "condition": condition, "clause_ref": the clause key in brackets, "source_text": the exact sentence quoted from that clause,
- "confidence": 0 to 1, "reason": what you read and what you assumed}.
+ "confidence": 0 to 1, "reason": what you read and what you assumed,
+ "assumptions": [each mapping from the clause's words to a field and value, as a sentence],
+ "not_enforced": [each part of the sentence the condition does not check, e.g. a reporting deadline]}.
 A rule describes the VIOLATION: "must not exceed 5,000" is {"field":"amount","op":"gt","value":5000}.
 A condition is {"all":[...]}, {"any":[...]}, {"not":c}, {"field":F,"op":OP,"value":V}, {"field":F,"op":OP,"other_field":F2},
 or {"aggregate":{"fn":"count"|"sum"|"avg"|"min"|"max"|"count_distinct","field"?:F,"group_by":[F],"window":"24h"|"7d"|...,"where"?:c},"op":OP,"value":number}.
 Fields F: amount, currency, account, counterparty, type, country, counterparty_country (ISO 3166 alpha-2), channel, occurred_at, attributes.<key>.
 OP: eq, ne, gt, gte, lt, lte, in, not_in, between ([low, high]), contains, starts_with, ends_with, exists, missing.
-Only propose rules a transaction record can show; return {"rules": []} when a clause states none.`;
+Only propose rules a transaction record can show; return {"rules": []} when a clause states none.
+A deadline for an action ("report within one business day") is not a time window: list it in not_enforced.
+A total ("totalling more than 10,000 within 24 hours") is a sum aggregate over the window, not a per-transaction band.`;
 
 const responseSchema = z.object({ rules: z.array(z.unknown()) });
 

@@ -202,7 +202,7 @@ export function findQuantities(text: string): Quantity[] {
     if (value === undefined) continue;
     const postfix = COMPARATOR_AFTER.exec(after);
     const rest = after.slice(postfix?.[0].length ?? 0);
-    const comparator = comparatorOf(before, postfix?.groups?.phrase);
+    const comparator = comparatorOf(before, postfix?.groups?.phrase, NO_SUBJECT.test(text));
     const counted = COUNTED.exec(rest);
     const kind = kindOf(Boolean(currency), DURATION_UNIT.test(rest), Boolean(counted), comparator !== undefined, rest);
     if (!kind) continue;
@@ -289,16 +289,27 @@ interface Comparator {
  * "must be at least") or as a limit phrase ("up to", "limited to") the sentence states what is allowed,
  * so the violation is its complement; elsewhere ("any cash transaction exceeding") it names what to flag.
  */
-function comparatorOf(before: string, postfix: string | undefined): Comparator | undefined {
+function comparatorOf(before: string, postfix: string | undefined, noSubject: boolean): Comparator | undefined {
   if (postfix) {
     const op = POSTFIX_COMPARATORS[postfix];
-    return op && flaggedSide(op, MODAL_BEFORE.exec(before)?.groups, false, 0);
+    return op && flaggedSide(op, negated(MODAL_BEFORE.exec(before)?.groups, noSubject), false, 0);
   }
   const match = COMPARATOR_BEFORE.exec(before);
   const phrase = match?.groups?.phrase ?? '';
   const op = PREFIX_COMPARATORS[phrase];
   if (!match || !op) return undefined;
-  return flaggedSide(op, match.groups, LIMIT_PHRASES.has(phrase), match[0].trimStart().length);
+  return flaggedSide(op, negated(match.groups, noSubject), LIMIT_PHRASES.has(phrase), match[0].trimStart().length);
+}
+
+/** "No card payment may exceed": the determiner negates the modal as "must not" would. */
+const NO_SUBJECT = /^(?:no|none of the) [a-z-]+(?: [a-z-]+){0,3} (?:may|shall|must|can|will|should)\b/;
+
+function negated(
+  modal: Record<string, string | undefined> | undefined,
+  noSubject: boolean,
+): Record<string, string | undefined> | undefined {
+  if (!modal?.modal || !noSubject) return modal;
+  return { ...modal, negation: modal.negation ? undefined : ' not' };
 }
 
 function flaggedSide(

@@ -61,12 +61,20 @@ export interface SentenceReading {
   unread: string[];
   /** What the sentence is about when no field records it (`refunds`): the draft then covers more than it says. */
   unknownSubject?: string;
+  /** `international`, `cross-border`: the two countries differ; `domestic`: they are the same. */
+  border?: { scope: 'international' | 'domestic'; phrase: string };
+  /** `must be reported ... within one business day`: a deadline for an action outside the data, not a window. */
+  deadline?: string;
+  /** `just below`, `slightly under`: amounts kept under a threshold rather than over it. */
+  justBelow: boolean;
+  /** `unless ...`, `except ...`: what the sentence exempts, and the types or categories it names. */
+  exception?: { phrase: string; types: string[]; categories: string[]; satisfiedByRequirement: boolean };
 }
 
 const DEFINITION = /\b(?:means|is defined as|are defined as|refers to)\b/;
 /** "must not exceed" states a limit, an obligation like "must stay under", not a prohibition. */
 const PROHIBITION =
-  /\b(?:prohibited|forbidden|not (?:be )?permitted|not (?:be )?allowed|banned|(?:(?:must|shall|may|can) not|cannot|never)(?! (?:be )?(?:exceed|more|greater|higher|less|fewer|above|over|below|under)\b)|not be reimbursed|no [a-z]+ (?:may|shall|must|can))\b/;
+  /\b(?:prohibited|forbidden|not (?:be )?permitted|not (?:be )?allowed|banned|(?:(?:must|shall|may|can) not|cannot|never)(?! (?:be )?(?:exceed|more|greater|higher|less|fewer|above|over|below|under)\b)|(?:not be|(?:are|is) not) reimbursed|no [a-z]+ (?:may|shall|must|can))\b/;
 const OBLIGATION =
   /\b(?:must|shall|required|requires?|needs? to|is to be|are to be|has to|have to|subject to|(?:limited|capped|restricted) to|not to exceed)\b/;
 const RECOMMENDATION = /\b(?:should|ought to|recommended|encouraged)\b/;
@@ -79,6 +87,14 @@ const STRUCTURING =
   /\b(?:just|slightly|immediately) (?:below|under)\b|\bstructur\w*|\b(?:avoid|evade|circumvent)\w* (?:the |a |an )?(?:[a-z-]+ )?(?:reporting|threshold)/;
 const MULTIPLE = /\b(?:multiple|several|repeated|a series of)\b/;
 const SPLITTING = /\b(?:split\w*|divid\w*|break\w* up)\b/;
+const JUST_BELOW = /\b(?:just|slightly|immediately) (?:below|under)\b/;
+const BORDER =
+  /\b(?<international>international|cross-border|cross border|foreign|overseas|outward)\b|\b(?<domestic>domestic)\b/;
+/** An action a person takes by a deadline: the window after it is the deadline, not a period to aggregate over. */
+const DEADLINE =
+  /\b(?:reported|report to|notified|notify|filed|file|submitted|submit|disclosed|escalated|escalate|informed|logged|recorded|documented|declared)\b(?:(?! (?:in|within) (?:any|the same|a single|a rolling)\b)[^;:])*?\b(?<deadline>(?:within|no later than|not later than) (?:\d+|one|two|three|four|five|six|seven|ten|fifteen|thirty|a|an)?(?:[ -](?:business|working|calendar))?[ -]?(?:hours?|days?|weeks?|months?))\b/;
+const EXCEPTION =
+  /\b(?:unless|except(?: for| where| when| if)?|other than|excluding|with the exception of)\b(?<phrase>[^.;]*)/;
 const PER_UNIT = /\bper (?:night|person|head|guest|attendee|participant|trip)\b/;
 const PERSONAL_DATA = /\bpersonal data\b/;
 const SUBJECT_NOUN = /\b(expense|purchase|payment|transfer|deposit|withdrawal|invoice|claim)s?\b/;
@@ -106,18 +122,27 @@ export function readSentence(sentence: string): SentenceReading | undefined {
   const compared = quantities.filter(isCompared);
   const fieldPair = fieldPairOf(text);
   const codes = countryCodes(sentence);
+  const exception = exceptionOf(text);
+  // What the exception names (`except card payments`) is excluded, so it is not the subject too.
+  const main = exception ? text.slice(0, text.indexOf(exception.phrase)) : text;
+  const count = compared.find(isTransactionCount);
+  // In "escalate any pattern of three deposits ... within 7 days" the span belongs to the pattern, not to the action.
+  const pattern = count || AGGREGATED.test(text) || MULTIPLE.test(text) || STRUCTURING.test(text);
+  const deadline = pattern ? undefined : DEADLINE.exec(text)?.groups?.deadline;
+  const window = findWindow(text);
+  const border = BORDER.exec(text)?.groups;
   return {
     text,
     modality,
-    types: termValues(TRANSACTION_TYPES, text),
-    categories: termValues(EXPENSE_CATEGORIES, text),
+    types: termValues(TRANSACTION_TYPES, main),
+    categories: termValues(EXPENSE_CATEGORIES, main),
     personalData: PERSONAL_DATA.test(text),
     noun: SUBJECT_NOUN.exec(text)?.[1],
     countries: codes.length ? { field: OWN_COUNTRY.test(text) ? 'country' : 'counterparty_country', codes } : undefined,
     money: compared.find((quantity) => quantity.kind === 'money'),
     range: findRange(text),
-    count: compared.find(isTransactionCount),
-    window: findWindow(text),
+    count,
+    window: deadline && window && deadline.includes(window.phrase) ? undefined : window,
     group: findGroup(text),
     requirements: fieldPair ? [] : requirementsOf(text, modality, compared),
     fieldPair,
@@ -128,6 +153,26 @@ export function readSentence(sentence: string): SentenceReading | undefined {
     perUnit: PER_UNIT.exec(text)?.[0],
     unread: quantities.filter((quantity) => quantity.kind === 'other').map((quantity) => quantity.phrase),
     unknownSubject: fieldPair ? undefined : unknownSubject(text),
+    border: border?.international
+      ? { scope: 'international', phrase: border.international }
+      : border?.domestic
+        ? { scope: 'domestic', phrase: border.domestic }
+        : undefined,
+    deadline,
+    justBelow: JUST_BELOW.test(text),
+    exception,
+  };
+}
+
+function exceptionOf(text: string): SentenceReading['exception'] {
+  const match = EXCEPTION.exec(text);
+  if (!match?.groups) return undefined;
+  const phrase = match[0].trim();
+  return {
+    phrase,
+    types: termValues(TRANSACTION_TYPES, phrase),
+    categories: termValues(EXPENSE_CATEGORIES, phrase),
+    satisfiedByRequirement: REQUIREMENTS.some((requirement) => requirement.pattern.test(phrase)),
   };
 }
 

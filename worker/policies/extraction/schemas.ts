@@ -14,6 +14,10 @@ export const draftRuleSchema = ruleInputSchema.omit({ policy_id: true, clause_re
   confidence: z.number().min(0).max(1),
   /** What the extractor read and what it assumed. */
   reason: z.string().min(1).max(2000),
+  /** Each mapping from the policy's words to fields and values, as sentences (grounding adds the stored values). */
+  assumptions: z.array(z.string().min(1).max(1000)).max(50).default([]),
+  /** The parts of the sentence no condition checks: deadlines, exemptions no field records. */
+  not_enforced: z.array(z.string().min(1).max(1000)).max(20).default([]),
 });
 
 export type DraftRule = z.infer<typeof draftRuleSchema>;

@@ -156,6 +156,16 @@ export const REQUIREMENTS: Requirement[] = [
   { pattern: /\bdue diligence\b/, attribute: 'attributes.due_diligence', label: 'due diligence' },
   { pattern: /\bstandard contractual clauses\b/, attribute: 'attributes.scc', label: 'standard contractual clauses' },
   { pattern: /\bjustification\b/, attribute: 'attributes.justification', label: 'justification' },
+  {
+    pattern: /\b(?:originator|ordering customer|remitter) (?:information|details|name|data|identity)\b/,
+    attribute: 'attributes.originator',
+    label: 'originator information',
+  },
+  {
+    pattern: /\b(?:beneficiary|payee) (?:information|details|data|identity)\b/,
+    attribute: 'attributes.beneficiary',
+    label: 'beneficiary information',
+  },
 ];
 
 /** People a policy says must differ, and the field that records each. */
