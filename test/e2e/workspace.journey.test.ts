@@ -207,3 +207,42 @@ describe('triage at volume', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+describe('audit log', () => {
+  it('filters the trail by actor, action and date, names people and objects, and exports it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await page.getByText('Chain verified').waitFor();
+    const filters = page.getByRole('form', { name: 'Filter the audit log' });
+    await filters.getByLabel('Actor', { exact: true }).selectOption({ label: 'Lena Lead' });
+    await filters.getByLabel('Action', { exact: true }).fill('violation.status_changed');
+    await filters.getByLabel('From', { exact: true }).fill(new Date().toLocaleDateString('en-CA'));
+    await filters.getByRole('button', { name: 'Apply' }).click();
+    await queueShows(50, 'violation.status_changed');
+    // People and objects by name, their ids on hover.
+    const first = rows().first();
+    await first.getByText(/^Wire on TX-\d{4}$/).waitFor();
+    expect(await first.getByText('Lena Lead').getAttribute('title')).toMatch(/^[0-9a-f-]{36}$/);
+    await screenshot(page, 'workspace-04-audit-filtered');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^audit-\d{4}-\d{2}-\d{2}\.csv$/);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'seq,created_at,action,actor_id,actor_name,target_type,target_id,target_name,ip,user_agent,details,prev_hash,hash',
+    );
+    expect(lines).toHaveLength(51);
+    expect(
+      lines.slice(1).every((line) => line.includes(',violation.status_changed,') && line.includes(',Lena Lead,')),
+    ).toBe(true);
+    await filters.getByLabel('From', { exact: true }).fill('2020-01-01');
+    await filters.getByLabel('To', { exact: true }).fill('2020-01-02');
+    await filters.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText('No entries match').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});

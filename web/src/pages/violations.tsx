@@ -144,7 +144,8 @@ export function ViolationsPage() {
   });
 
   function update(changes: Record<string, string>) {
-    const next = new URLSearchParams(params);
+    // From the address bar itself: the router's params lag while a previous change is still rendering.
+    const next = new URLSearchParams(window.location.search);
     for (const [key, value] of Object.entries(changes)) next.set(key, value);
     setParams(next, { replace: true });
     pages.reset();
