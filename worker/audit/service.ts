@@ -9,22 +9,22 @@ import type { AuditEntryView, AuditQuery, ChainBreak, ChainVerdict } from './sch
 type AuditRow = typeof auditLog.$inferSelect;
 type NamedRow = { entry: AuditRow; actorName: string | null; targetName: string | null };
 
-/** Who acted, by name (the id stays on the entry). */
-const actorName = sql<string | null>`(select u.full_name from users u where u.id = ${auditLog.actorId})`;
+/** Who acted, by name (the id stays on the entry). Columns are qualified: inside a subquery drizzle would print them bare. */
+const actorName = sql<string | null>`(select u.full_name from users u where u.id = audit_log.actor_id)`;
 
 /** What was acted on, by the name a person knows it by; null for kinds without one, or once deleted. */
-const targetName = sql<string | null>`case ${auditLog.targetType}
-  when 'user' then (select u.full_name from users u where u.id::text = ${auditLog.targetId})
-  when 'rule' then (select rv.name from rule_versions rv where rv.rule_id::text = ${auditLog.targetId} order by rv.version desc limit 1)
-  when 'policy' then (select p.name from policies p where p.id::text = ${auditLog.targetId})
-  when 'source' then (select s.name from ingest_sources s where s.id::text = ${auditLog.targetId})
-  when 'alert_channel' then (select ch.name from alert_channels ch where ch.id::text = ${auditLog.targetId})
-  when 'organization' then (select o.name from organizations o where o.id::text = ${auditLog.targetId})
+const targetName = sql<string | null>`case audit_log.target_type
+  when 'user' then (select u.full_name from users u where u.id::text = audit_log.target_id)
+  when 'rule' then (select rv.name from rule_versions rv where rv.rule_id::text = audit_log.target_id order by rv.version desc limit 1)
+  when 'policy' then (select p.name from policies p where p.id::text = audit_log.target_id)
+  when 'source' then (select s.name from ingest_sources s where s.id::text = audit_log.target_id)
+  when 'alert_channel' then (select ch.name from alert_channels ch where ch.id::text = audit_log.target_id)
+  when 'organization' then (select o.name from organizations o where o.id::text = audit_log.target_id)
   when 'violation' then (
     select rv.name || ' on ' || t.external_id from violations v
     join rule_versions rv on rv.id = v.rule_version_id
     join transactions t on t.id = v.transaction_id
-    where v.id::text = ${auditLog.targetId})
+    where v.id::text = audit_log.target_id)
 end`;
 
 const selection = { entry: auditLog, actorName, targetName };
