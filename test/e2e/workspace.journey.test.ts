@@ -246,3 +246,26 @@ describe('audit log', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+describe('scan schedules', () => {
+  it('adds a daily schedule, shows its next run, pauses and resumes it', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scans' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Scans' }).waitFor();
+    await page.getByText('No schedules').waitFor();
+    const form = page.getByRole('form', { name: 'New schedule' });
+    await form.getByLabel('Frequency').selectOption('daily');
+    await form.getByRole('button', { name: 'Add schedule' }).click();
+    await page.getByText('Schedule created', { exact: true }).waitFor();
+    const schedules = page.getByRole('table', { name: 'Scan schedules' });
+    const row = schedules.locator('tbody tr').first();
+    await row.getByText('Daily').waitFor();
+    await row.getByText('Not run yet').waitFor();
+    await row.getByText('Active').waitFor();
+    await screenshot(page, 'workspace-05-scan-schedules');
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.getByText('Paused').waitFor();
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.getByText('Active').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});
