@@ -76,7 +76,13 @@ describe('happy', () => {
     ]);
     const { results } = await response.json<{ results: { id: string; violations: unknown[] }[] }>();
     expect(results[0]!.violations).toEqual([
-      { rule_id: rule.id, rule_version: 1, severity: 'high', explanation: expect.any(String) },
+      {
+        rule_id: rule.id,
+        rule_name: 'Large wire',
+        rule_version: 1,
+        severity: 'high',
+        explanation: expect.any(String),
+      },
     ]);
     expect(results[1]!.violations).toEqual([]);
     const stored = await apiJson<{ amount: string; violations: { rule_id: string }[] }>(

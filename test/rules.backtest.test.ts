@@ -35,7 +35,7 @@ describe('happy', () => {
     expect(result).toMatchObject({ hits: 2, scanned: 4, duration_ms: expect.any(Number) });
     expect(result.sample.map((s: any) => s.transaction_id)).toEqual(['W2', 'W3']);
     const w2 = result.sample[0];
-    expect(w2.explanation).toContain('type wire = wire');
+    expect(w2.explanation).toContain('type is wire');
     expect(w2.explanation).toContain('21,000.00');
     expect(w2.evidence.aggregates[0]).toMatchObject({ fn: 'sum', value: '21000', transaction_ids: ['W2', 'W1'] });
     expect(await countRows(org.organization.id, 'violations')).toBe(0);

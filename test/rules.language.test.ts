@@ -406,7 +406,7 @@ describe('happy', () => {
       const measures = measureAggregates(condition, subject, history);
       const explained = explain(condition, subject, measures);
       expect(explained.explanation).toBe(
-        'count of transactions for account ACC-1 in 7d = 2 >= 2; counterparty is missing; not (channel erp = pos)',
+        'count of transactions for account ACC-1 in 7d = 2 >= 2; counterparty is missing; channel is erp, not pos',
       );
       expect(explained.evidence).toEqual({
         fields: { account: 'ACC-1', counterparty: null, channel: 'erp' },
@@ -431,7 +431,7 @@ describe('happy', () => {
       const subject = history[2]!;
       const explained = explain(STRUCTURING, subject, measureAggregates(STRUCTURING, subject, history));
       expect(explained.explanation).toBe(
-        'type cash = cash; amount 9,500.00 USD between 9,000 and 9,999.99; count of transactions matching (type = cash and amount between 9,000 and 9,999.99) for account ACC-1 in 7d = 3 >= 3',
+        'type is cash; amount 9,500.00 USD between 9,000 and 9,999.99; count of transactions matching (type = cash and amount between 9,000 and 9,999.99) for account ACC-1 in 7d = 3 >= 3',
       );
     });
 

@@ -253,6 +253,19 @@ describe('errors', () => {
     ]);
   });
 
+  it('refuses a file with no rows with 400, whatever its format', async () => {
+    for (const [contentType, body] of [
+      ['text/csv', 'id,occurred_at,amount,currency,account\n'],
+      ['text/csv', ''],
+      ['application/x-ndjson', '\n'],
+      ['application/json', '[]'],
+    ] as const) {
+      const response = await upload(contentType, body);
+      expect(response.status).toBe(400);
+      expect((await response.json<{ detail: string }>()).detail).toBe('The file has no rows.');
+    }
+  });
+
   it('refuses a JSON array over 10,000 rows with 413', async () => {
     const body = `[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`;
     expect((await upload('application/json', body)).status).toBe(413);

@@ -39,6 +39,9 @@ describe('happy', () => {
       rule_id: expect.any(String),
       rule_version: 1,
       transaction_id: expect.any(String),
+      rule_name: expect.toBeOneOf(['Large', 'Offshore']),
+      account: 'ACC-1',
+      counterparty: null,
       severity: expect.any(String),
       risk_score: expect.any(Number),
       explanation: expect.any(String),
@@ -89,7 +92,14 @@ describe('happy', () => {
     expect(reviewed).toMatchObject({
       status: 'reviewed',
       history: [
-        { from_status: 'open', to_status: 'reviewed', comment: 'Checked the invoice', actor_id: reviewer.userId },
+        {
+          from_status: 'open',
+          to_status: 'reviewed',
+          comment: 'Checked the invoice',
+          actor_id: reviewer.userId,
+          actor_name: 'A reviewer',
+          created_at: expect.any(String),
+        },
       ],
     });
     const resolved = await apiJson('PATCH', `/api/violations/${violation.id}`, 200, {

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { instant } from '../platform/timestamps';
 
-export const auditQuery = pageQuery.extend({
+export const auditFilters = z.object({
   action: z.string().max(100).optional(),
   actor_id: z.uuid().optional(),
   target_type: z.string().max(100).optional(),
@@ -11,14 +11,18 @@ export const auditQuery = pageQuery.extend({
   to: instant.optional().describe('Entries at or before this instant'),
 });
 
+export const auditQuery = pageQuery.extend(auditFilters.shape);
+
 export const auditEntryView = z
   .object({
     id: z.uuid(),
     seq: z.number().int(),
     actor_id: z.uuid().nullable(),
+    actor_name: z.string().nullable().describe('The acting user, by name; null when the product acted'),
     action: z.string(),
     target_type: z.string().nullable(),
     target_id: z.string().nullable(),
+    target_name: z.string().nullable().describe('What was acted on, by name, where it has one and still exists'),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),

@@ -31,6 +31,7 @@ const MAX_PUSH_ITEMS = 1000;
 
 const violationSummary = z.object({
   rule_id: z.uuid(),
+  rule_name: z.string().openapi({ description: 'The name of the rule version that found it.' }),
   rule_version: z.number().int(),
   severity: z.string(),
   explanation: z.string(),
@@ -252,6 +253,7 @@ function attachViolations(results: PushResult[], detected: DetectedViolation[]):
   for (const violation of detected) {
     byExternalId.get(violation.externalId)?.violations.push({
       rule_id: violation.ruleId,
+      rule_name: violation.ruleName,
       rule_version: violation.ruleVersion,
       severity: violation.severity,
       explanation: violation.explanation,

@@ -9,6 +9,7 @@ import {
   queuedScanView,
   scanListQuery,
   scanView as scanSchema,
+  scheduleListItemView,
   scheduleView as scheduleSchema,
   startScanBody,
   updateScheduleBody,
@@ -45,7 +46,10 @@ const listSchedulesRoute = defineRoute(
     tags: ['scans'],
     summary: 'List scan schedules, newest first',
     request: { query: pageQuery },
-    responses: { 200: jsonResponse(pageOf(scheduleSchema), 'A page of schedules'), ...problemResponses },
+    responses: {
+      200: jsonResponse(pageOf(scheduleListItemView), 'A page of schedules, each with its last result'),
+      ...problemResponses,
+    },
   },
 );
 scansRoutes.openapi(listSchedulesRoute, async (c) => {

@@ -151,10 +151,27 @@ export async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
 
 const scheduleCursor = z.tuple([z.string(), z.uuid()]);
 
+type LastScan = {
+  id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  violations_found: number;
+  created_at: string;
+  finished_at: string | null;
+};
+
+/** The schedule's latest scan, as JSON with ISO instants (what the list shows as its last result). */
+const lastScanOf = sql<LastScan | null>`(
+  select json_build_object(
+    'id', s.id, 'status', s.status, 'violations_found', s.violations_found,
+    'created_at', to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'finished_at', to_char(s.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+  from scans s where s.schedule_id = scan_schedules.id
+  order by s.created_at desc limit 1)`;
+
 export async function listSchedules(tx: Tx, query: { limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor, scheduleCursor);
   const rows = await tx
-    .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text` })
+    .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text`, lastScan: lastScanOf })
     .from(scanSchedules)
     .where(
       after
@@ -169,7 +186,7 @@ export async function listSchedules(tx: Tx, query: { limit: number; cursor?: str
   return toPage(
     rows,
     query.limit,
-    (r) => scheduleView(r.schedule),
+    (r) => ({ ...scheduleView(r.schedule), last_scan: r.lastScan }),
     (r) => [r.sortAt, r.schedule.id],
   );
 }

@@ -87,3 +87,18 @@ export const scheduleView = z
     created_at: z.string(),
   })
   .openapi('ScanSchedule');
+
+export const scheduleListItemView = scheduleView
+  .extend({
+    last_scan: z
+      .object({
+        id: z.uuid(),
+        status: z.enum(['queued', 'running', 'completed', 'failed']),
+        violations_found: z.number().int(),
+        created_at: z.string(),
+        finished_at: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: "The schedule's latest scan and its result; null before the first run." }),
+  })
+  .openapi('ScanScheduleListItem');

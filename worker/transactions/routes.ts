@@ -48,6 +48,7 @@ const upload = defineRoute(
     responses: {
       200: jsonResponse(uploadReportView, 'What happened to each row'),
       ...problemResponses,
+      400: problemOf('Malformed body, failed validation, or a file with no rows'),
       402: problemOf('Plan limit reached before any row could be stored'),
       413: problemOf('Body over 100 MB, or a JSON array over 10,000 rows'),
       415: problemOf('Unsupported content type'),
@@ -59,7 +60,7 @@ transactionsRoutes.openapi(upload, async (c) => {
   const { orgId } = c.var.caller;
   const format = uploadFormat(c.req.header('content-type'));
   const body = c.req.raw.body;
-  if (!body) throw new ApiError('bad_request', 'The request has no body.');
+  if (!body) throw emptyFile();
   const sourceId = c.req.valid('query').source_id;
   const { allowance, mapping } = await withTenant(c.var.database(), orgId, async (tx) => ({
     allowance: await planAllowance(tx, orgId),
@@ -71,8 +72,12 @@ transactionsRoutes.openapi(upload, async (c) => {
     readingErrorsAsProblems(records),
     recordValidator(mapping),
   );
+  if (report.accepted + report.duplicates + report.rejected === 0) throw emptyFile();
   return c.json(report, 200);
 });
+
+/** Nothing to store is a mistake worth saying, not a report of zeros. */
+const emptyFile = () => new ApiError('bad_request', 'The file has no rows.');
 
 function uploadFormat(contentType: string | undefined): 'json' | 'ndjson' | 'csv' {
   const [mediaType = '', ...params] = (contentType ?? '')

@@ -1,10 +1,28 @@
+import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { auditOrigin } from '../platform/audit';
+import { csvDocument } from '../platform/csv';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { updateViolationBody, violationDetailView, violationListQuery, violationView } from './schemas';
-import { changeViolationStatus, getViolation, listViolations } from './service';
+import {
+  bulkStatusBody,
+  bulkStatusView,
+  updateViolationBody,
+  violationDetailView,
+  violationFilters,
+  violationListQuery,
+  violationView,
+} from './schemas';
+import {
+  changeViolationStatus,
+  changeViolationStatuses,
+  EXPORT_HEADER,
+  exportRow,
+  getViolation,
+  listViolations,
+  violationsForExport,
+} from './service';
 
 export const violationsRoutes = createRouter();
 
@@ -14,7 +32,7 @@ const list = defineRoute(
     method: 'get',
     path: '/',
     tags: ['violations'],
-    summary: 'List violations, newest first',
+    summary: 'List violations, most severe and riskiest first',
     request: { query: violationListQuery },
     responses: { 200: jsonResponse(pageOf(violationView), 'A page of violations'), ...problemResponses },
   },
@@ -22,6 +40,56 @@ const list = defineRoute(
 violationsRoutes.openapi(list, async (c) => {
   const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listViolations(tx, c.req.valid('query')));
   return c.json(page, 200);
+});
+
+const exportCsv = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'get',
+    path: '/export',
+    tags: ['violations'],
+    summary: 'The filtered list as CSV, in the same order (at most 10,000 rows)',
+    description:
+      "RFC 4180 with a header row; a cell beginning with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'`. " +
+      'The header `x-export-truncated: true` says the filters match more rows than the file holds.',
+    request: { query: violationFilters },
+    responses: {
+      200: { description: 'The violations as CSV', content: { 'text/csv': { schema: z.string() } } },
+      ...problemResponses,
+    },
+  },
+);
+violationsRoutes.openapi(exportCsv, async (c) => {
+  const { items, truncated } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    violationsForExport(tx, c.req.valid('query')),
+  );
+  const day = new Date().toISOString().slice(0, 10);
+  return c.body(csvDocument(EXPORT_HEADER, items.map(exportRow)), 200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="violations-${day}.csv"`,
+    'x-export-truncated': String(truncated),
+  });
+});
+
+const bulkStatus = defineRoute(
+  { permission: 'violations:update' },
+  {
+    method: 'post',
+    path: '/bulk-status',
+    tags: ['violations'],
+    summary: 'Change the status of up to 200 violations at once',
+    description:
+      "All or nothing: an unknown id is a 404 and nothing changes. Each change is kept in its violation's history and audited.",
+    request: { body: jsonBody(bulkStatusBody) },
+    responses: { 200: jsonResponse(bulkStatusView, 'How many changed'), ...problemResponses },
+  },
+);
+violationsRoutes.openapi(bulkStatus, async (c) => {
+  const { orgId, userId } = c.var.caller;
+  const result = await withTenant(c.var.database(), orgId, (tx) =>
+    changeViolationStatuses(tx, auditOrigin(c), orgId, userId, c.req.valid('json')),
+  );
+  return c.json(result, 200);
 });
 
 const get = defineRoute(

@@ -1,58 +1,165 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
-import { transactions, violationEvents, violations } from '../../db/schema';
+import { and, asc, eq, gte, ilike, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
+import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
-import { notFound } from '../platform/errors';
+import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
-import type { Severity } from '../rules/language';
-import type { VIOLATION_STATUSES } from './schemas';
+import { SEVERITIES, type Severity } from '../rules/language';
+import type { ViolationFilters, ViolationStatus } from './schemas';
 
-type ViolationStatus = (typeof VIOLATION_STATUSES)[number];
+type SortColumn = { expr: SQL; type: 'int' | 'numeric' | 'timestamptz' | 'text' };
 
-type ViolationFilters = {
-  limit: number;
-  cursor?: string;
-  rule_id?: string;
-  status?: ViolationStatus;
-  severity?: Severity;
-  scan_id?: string;
-  transaction_id?: string;
+const severityRank = sql`array_position(array[${sql.join(
+  SEVERITIES.map((s) => sql`${s}`),
+  sql`, `,
+)}]::text[], ${violations.severity})`;
+const byRisk: SortColumn = { expr: sql`${violations.riskScore}`, type: 'numeric' };
+const byDetected: SortColumn = { expr: sql`${violations.detectedAt}`, type: 'timestamptz' };
+
+/** Each sort's columns, most significant first; the violation id breaks the last tie. */
+const SORT_COLUMNS: Record<ViolationFilters['sort'], SortColumn[]> = {
+  priority: [{ expr: severityRank, type: 'int' }, byRisk, byDetected],
+  severity: [{ expr: severityRank, type: 'int' }, byRisk, byDetected],
+  risk_score: [byRisk, byDetected],
+  detected_at: [byDetected],
+  transaction_id: [{ expr: sql`${transactions.externalId}`, type: 'text' }, byDetected],
+  rule: [{ expr: sql`${ruleVersions.name}`, type: 'text' }, byDetected],
+  status: [{ expr: sql`${violations.status}`, type: 'text' }, byDetected],
 };
 
 const selection = {
   violation: violations,
   externalId: transactions.externalId,
-  sortAt: sql<string>`${violations.detectedAt}::text`,
+  account: transactions.account,
+  counterparty: transactions.counterparty,
+  ruleName: ruleVersions.name,
 };
-type SelectedRow = { violation: typeof violations.$inferSelect; externalId: string };
+type SelectedRow = {
+  violation: typeof violations.$inferSelect;
+  externalId: string;
+  account: string;
+  counterparty: string | null;
+  ruleName: string;
+};
 
-const violationCursor = z.tuple([z.string(), z.uuid()]);
+/** The cursor is `[sort, order, ...the last row's sort values, its id]`: a cursor of another sort is refused. */
+const violationCursor = z.array(z.string()).min(4).max(6);
 
-export async function listViolations(tx: Tx, filters: ViolationFilters) {
-  const after = decodeCursor(filters.cursor, violationCursor);
-  const rows = await tx
-    .select(selection)
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
+  return [
+    filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
+    filters.status ? eq(violations.status, filters.status) : undefined,
+    filters.severity ? eq(violations.severity, filters.severity) : undefined,
+    filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
+    filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
+    filters.q
+      ? or(
+          ilike(transactions.externalId, likePattern(filters.q)),
+          ilike(transactions.account, likePattern(filters.q)),
+          ilike(transactions.counterparty, likePattern(filters.q)),
+        )
+      : undefined,
+    filters.from ? gte(violations.detectedAt, new Date(filters.from)) : undefined,
+    filters.to ? lte(violations.detectedAt, new Date(filters.to)) : undefined,
+  ];
+}
+
+function violationQuery(tx: Tx, filters: ViolationFilters, after: SQL | undefined) {
+  const columns = SORT_COLUMNS[filters.sort];
+  const direction = filters.order === 'asc' ? sql`asc` : sql`desc`;
+  // JSON text, parsed here: the values keep Postgres's own text form (timestamps to the microsecond).
+  const sortValues = sql<string>`json_build_array(${sql.join(
+    columns.map((column) => sql`(${column.expr})::text`),
+    sql`, `,
+  )})::text`;
+  return tx
+    .select({ ...selection, sortValues })
     .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
-    .where(
-      and(
-        filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
-        filters.status ? eq(violations.status, filters.status) : undefined,
-        filters.severity ? eq(violations.severity, filters.severity) : undefined,
-        filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
-        filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
-        after
-          ? or(
-              lt(violations.detectedAt, sql`${after[0]}::timestamptz`),
-              and(eq(violations.detectedAt, sql`${after[0]}::timestamptz`), lt(violations.id, after[1])),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(violations.detectedAt), desc(violations.id))
-    .limit(filters.limit + 1);
-  return toPage(rows, filters.limit, violationView, (r) => [r.sortAt, r.violation.id]);
+    .innerJoin(ruleVersions, eq(ruleVersions.id, violations.ruleVersionId))
+    .where(and(...filterConditions(filters), after))
+    .orderBy(...columns.map((column) => sql`${column.expr} ${direction}`), sql`${violations.id} ${direction}`);
+}
+
+/** Rows after the cursor's row in the sort's order: one row comparison over the sort columns and the id. */
+function afterCursor(filters: ViolationFilters, cursor: string | undefined): SQL | undefined {
+  const key = decodeCursor(cursor, violationCursor);
+  if (!key) return undefined;
+  const columns = SORT_COLUMNS[filters.sort];
+  const [sort, order, ...rest] = key;
+  const values = rest.slice(0, -1);
+  const id = rest[rest.length - 1]!;
+  if (
+    sort !== filters.sort ||
+    order !== filters.order ||
+    values.length !== columns.length ||
+    !z.uuid().safeParse(id).success
+  ) {
+    throw new ApiError('validation_failed', 'The request has invalid fields.', {
+      errors: [{ path: 'cursor', message: 'The cursor belongs to another sort order.' }],
+    });
+  }
+  const left = sql.join([...columns.map((column) => column.expr), sql`${violations.id}`], sql`, `);
+  const right = sql.join(
+    [...columns.map((column, i) => sql`${values[i]}::${sql.raw(column.type)}`), sql`${id}::uuid`],
+    sql`, `,
+  );
+  return filters.order === 'asc' ? sql`(${left}) > (${right})` : sql`(${left}) < (${right})`;
+}
+
+export async function listViolations(tx: Tx, filters: ViolationFilters & { limit: number; cursor?: string }) {
+  const rows = await violationQuery(tx, filters, afterCursor(filters, filters.cursor)).limit(filters.limit + 1);
+  return toPage(rows, filters.limit, violationView, (r) => [
+    filters.sort,
+    filters.order,
+    ...(JSON.parse(r.sortValues) as string[]),
+    r.violation.id,
+  ]);
+}
+
+export const EXPORT_LIMIT = 10_000;
+
+/** Every violation the filters match, in the list's order, up to `EXPORT_LIMIT` (one more says there are more). */
+export async function violationsForExport(tx: Tx, filters: ViolationFilters) {
+  const rows = await violationQuery(tx, filters, undefined).limit(EXPORT_LIMIT + 1);
+  return { items: rows.slice(0, EXPORT_LIMIT).map(violationView), truncated: rows.length > EXPORT_LIMIT };
+}
+
+export const EXPORT_HEADER = [
+  'id',
+  'detected_at',
+  'severity',
+  'risk_score',
+  'status',
+  'rule_id',
+  'rule_name',
+  'rule_version',
+  'clause_ref',
+  'transaction_id',
+  'account',
+  'counterparty',
+  'explanation',
+] as const;
+
+export function exportRow(v: ReturnType<typeof violationView>): (string | number | null)[] {
+  return [
+    v.id,
+    v.detected_at,
+    v.severity,
+    v.risk_score,
+    v.status,
+    v.rule_id,
+    v.rule_name,
+    v.rule_version,
+    v.clause_ref,
+    v.transaction_id,
+    v.account,
+    v.counterparty,
+    v.explanation,
+  ];
 }
 
 export async function getViolation(tx: Tx, id: string) {
@@ -60,23 +167,88 @@ export async function getViolation(tx: Tx, id: string) {
     .select(selection)
     .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
+    .innerJoin(ruleVersions, eq(ruleVersions.id, violations.ruleVersionId))
     .where(eq(violations.id, id));
   if (!row) throw notFound('Violation');
   const history = await tx
-    .select()
+    .select({ event: violationEvents, actorName: users.fullName })
     .from(violationEvents)
+    .leftJoin(users, eq(users.id, violationEvents.actorId))
     .where(eq(violationEvents.violationId, id))
     .orderBy(asc(violationEvents.createdAt), asc(violationEvents.id));
   return {
     ...violationView(row),
-    history: history.map((event) => ({
+    history: history.map(({ event, actorName }) => ({
       from_status: event.fromStatus as ViolationStatus,
       to_status: event.toStatus as ViolationStatus,
       comment: event.comment,
       actor_id: event.actorId,
+      actor_name: actorName,
       created_at: event.createdAt.toISOString(),
     })),
   };
+}
+
+type StatusChange = { status: ViolationStatus; comment?: string };
+
+/**
+ * Moves the violations to `status`, keeping each change and its comment in the violation's
+ * history and the audit trail. Every id must exist (else 404 and nothing changes); those already
+ * at `status` are left alone when `skipUnchanged` (a bulk change).
+ */
+async function applyStatusChange(
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  ids: string[],
+  change: StatusChange,
+  skipUnchanged: boolean,
+): Promise<number> {
+  const current = await tx
+    .select({ id: violations.id, status: violations.status })
+    .from(violations)
+    .where(inArray(violations.id, ids))
+    .orderBy(asc(violations.id))
+    .for('update');
+  if (current.length !== new Set(ids).size) throw notFound('Violation');
+  const changing = skipUnchanged ? current.filter((v) => v.status !== change.status) : current;
+  if (changing.length === 0) return 0;
+  await tx
+    .update(violations)
+    .set({ status: change.status, updatedAt: sql`now()` })
+    .where(
+      inArray(
+        violations.id,
+        changing.map((v) => v.id),
+      ),
+    );
+  await tx.insert(violationEvents).values(
+    changing.map((v) => ({
+      orgId,
+      violationId: v.id,
+      fromStatus: v.status,
+      toStatus: change.status,
+      comment: change.comment ?? null,
+      actorId,
+    })),
+  );
+  for (const v of changing) {
+    await recordAudit(tx, origin, {
+      orgId,
+      actorId,
+      action: 'violation.status_changed',
+      targetType: 'violation',
+      targetId: v.id,
+      details: {
+        from: v.status,
+        to: change.status,
+        comment: change.comment ?? null,
+        ...(skipUnchanged ? { bulk: true } : {}),
+      },
+    });
+  }
+  return changing.length;
 }
 
 /** Moves a violation to `status`, keeping the change and its comment in the violation's history. */
@@ -86,32 +258,23 @@ export async function changeViolationStatus(
   orgId: string,
   actorId: string,
   id: string,
-  change: { status: ViolationStatus; comment?: string },
+  change: StatusChange,
 ) {
-  const [current] = await tx
-    .select({ status: violations.status })
-    .from(violations)
-    .where(eq(violations.id, id))
-    .for('update');
-  if (!current) throw notFound('Violation');
-  await tx.update(violations).set({ status: change.status, updatedAt: sql`now()` }).where(eq(violations.id, id));
-  await tx.insert(violationEvents).values({
-    orgId,
-    violationId: id,
-    fromStatus: current.status,
-    toStatus: change.status,
-    comment: change.comment ?? null,
-    actorId,
-  });
-  await recordAudit(tx, origin, {
-    orgId,
-    actorId,
-    action: 'violation.status_changed',
-    targetType: 'violation',
-    targetId: id,
-    details: { from: current.status, to: change.status, comment: change.comment ?? null },
-  });
+  await applyStatusChange(tx, origin, orgId, actorId, [id], change, false);
   return getViolation(tx, id);
+}
+
+/** One status for many violations at once (the review queue's multi-select), each change audited. */
+export async function changeViolationStatuses(
+  tx: Tx,
+  origin: AuditOrigin,
+  orgId: string,
+  actorId: string,
+  change: StatusChange & { ids: string[] },
+) {
+  const ids = [...new Set(change.ids)];
+  const updated = await applyStatusChange(tx, origin, orgId, actorId, ids, change, true);
+  return { updated, unchanged: ids.length - updated };
 }
 
 function violationView(row: SelectedRow) {
@@ -120,7 +283,10 @@ function violationView(row: SelectedRow) {
     id: v.id,
     rule_id: v.ruleId,
     rule_version: v.ruleVersion,
+    rule_name: row.ruleName,
     transaction_id: row.externalId,
+    account: row.account,
+    counterparty: row.counterparty,
     severity: v.severity as Severity,
     risk_score: Number(v.riskScore),
     explanation: v.explanation,

@@ -21,7 +21,8 @@ function Scalar({ value }: { value: unknown }) {
  * and the contributing transactions as links.
  */
 export function EvidenceView({ evidence }: { evidence: Record<string, unknown> }) {
-  const entries = Object.entries(evidence);
+  // A rule without aggregates stores `aggregates: []`: an empty section says nothing.
+  const entries = Object.entries(evidence).filter(([, value]) => !(Array.isArray(value) && value.length === 0));
   if (entries.length === 0) return <p className="text-sm text-muted-foreground">No evidence was recorded.</p>;
   return (
     <dl className="grid gap-3">

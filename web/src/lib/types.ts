@@ -24,7 +24,7 @@ import type {
   policyView,
 } from '../../../worker/policies/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
-import type { queuedScanView, scanView } from '../../../worker/scans/schemas';
+import type { queuedScanView, scanView, scheduleListItemView, scheduleView } from '../../../worker/scans/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
 import type { previewView, sourceView, sourceWithSecret } from '../../../worker/sources/schemas';
 import type { LimitName } from '../../../worker/subscription/catalogue';
@@ -48,6 +48,8 @@ export type AuditEntry = z.infer<typeof auditEntryView>;
 export type ChainVerdict = z.infer<typeof chainVerdictView>;
 export type Scan = z.infer<typeof scanView>;
 export type QueuedScan = z.infer<typeof queuedScanView>;
+export type ScanSchedule = z.infer<typeof scheduleView>;
+export type ScanScheduleListItem = z.infer<typeof scheduleListItemView>;
 export type Rule = z.infer<typeof ruleView>;
 export type RuleDetail = z.infer<typeof ruleDetailView>;
 export type RuleVersion = z.infer<typeof ruleVersionView>;

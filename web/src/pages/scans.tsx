@@ -14,6 +14,7 @@ import { Input } from '../components/ui/input';
 import { Progress } from '../components/ui/progress';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
+import { ScanSchedulesCard } from '../features/scans/schedules';
 import { ApiProblem, api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatCount, formatDateTime, humanize } from '../lib/format';
@@ -173,6 +174,7 @@ export function ScansPage() {
       />
       <div className="grid gap-4">
         {can('scans:run') && <StartScanCard />}
+        {can('scans:run') && <ScanSchedulesCard />}
         {recent.length > 0 && (
           <section aria-label="Scans in progress" className="grid gap-2">
             {recent.map((scan) => (

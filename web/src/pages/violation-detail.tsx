@@ -16,7 +16,6 @@ import { CitedClause } from '../features/policies/cited-clause';
 import { api, problemMessage } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatDateTime, humanize } from '../lib/format';
-import { useRuleNames } from '../lib/rule-names';
 import type { ViolationDetail, ViolationStatus, ViolationUpdate } from '../lib/types';
 
 export const VIOLATION_STATUS_CHOICES = [
@@ -73,7 +72,6 @@ function StatusForm({ violation }: { violation: ViolationDetail }) {
 export function ViolationDetailPage() {
   const { id = '' } = useParams();
   const can = useCan();
-  const ruleNames = useRuleNames();
   const violation = useQuery({
     queryKey: ['violations', 'detail', id],
     queryFn: () => api<ViolationDetail>(`/api/violations/${id}`),
@@ -106,7 +104,7 @@ export function ViolationDetailPage() {
     <>
       {back}
       <PageHeader
-        title={ruleNames.get(v.rule_id) ?? 'Violation'}
+        title={v.rule_name}
         description={
           <span className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={v.severity} />
@@ -153,7 +151,10 @@ export function ViolationDetailPage() {
                     <li key={index} className="border-l-2 border-slate-200 pl-3 text-sm">
                       <div className="flex flex-wrap items-center gap-2">
                         <StatusBadge status={event.from_status} /> → <StatusBadge status={event.to_status} />
-                        <span className="text-muted-foreground">{formatDateTime(event.created_at)}</span>
+                        <span className="text-muted-foreground">
+                          by <span className="font-medium text-foreground">{event.actor_name ?? 'NitiLens'}</span> on{' '}
+                          <time dateTime={event.created_at}>{formatDateTime(event.created_at)}</time>
+                        </span>
                       </div>
                       {event.comment && <p className="mt-1">{event.comment}</p>}
                     </li>
@@ -185,7 +186,7 @@ export function ViolationDetailPage() {
                   <dt className="text-muted-foreground">Rule</dt>
                   <dd>
                     <Link className="text-primary hover:underline" to={`/rules/${v.rule_id}`}>
-                      {ruleNames.get(v.rule_id) ?? v.rule_id}
+                      {v.rule_name}
                     </Link>{' '}
                     (version {v.rule_version})
                   </dd>

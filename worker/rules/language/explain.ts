@@ -78,6 +78,13 @@ function describeFinding(finding: Finding, transaction: CanonicalTransaction): s
       ? `${predicate.field} ${showActual(predicate.field, actual, transaction)} is present`
       : `${predicate.field} is missing`;
   }
+  // Equality against a literal reads as a sentence: "type is wire", "channel is erp, not pos".
+  if ((predicate.op === 'eq' || predicate.op === 'ne') && !predicate.other_field) {
+    const is = `${predicate.field} is ${showActual(predicate.field, actual, transaction)}`;
+    const differs = (predicate.op === 'ne') !== negated;
+    const [expected = ''] = [predicate.value ?? ''].flat();
+    return differs ? `${is}, not ${showLiteral(expected)}` : is;
+  }
   const other =
     predicate.other_field &&
     `${predicate.other_field} ${showActual(predicate.other_field, finding.otherActual, transaction)}`;
