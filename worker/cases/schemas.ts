@@ -45,7 +45,6 @@ export const caseView = z
 
 const caseViolationView = violationView
   .extend({
-    rule_name: z.string(),
     transaction: z.object({
       id: z.string(),
       occurred_at: z.string(),

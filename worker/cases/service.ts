@@ -293,6 +293,8 @@ export async function getCase(tx: Tx, id: string) {
       rule_name: ruleName,
       rule_version: v.ruleVersion,
       transaction_id: t.externalId,
+      account: t.account,
+      counterparty: t.counterparty,
       severity: v.severity as Severity,
       risk_score: Number(v.riskScore),
       explanation: v.explanation,
