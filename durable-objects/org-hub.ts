@@ -4,6 +4,7 @@ import type { Env } from '../worker/env';
 import { AlarmSchedule } from './alarms';
 import { AlertDigests, DIGEST_ALARM } from './alert-digests';
 import { type RecordedUsage, USAGE_ALARM, UsageCounter } from './usage-counter';
+import { type SlotGrant, WorkSlots } from './work-slots';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
@@ -128,6 +129,20 @@ export class OrgHub extends DurableObject<Env> {
     const { period, used } = await this.usageCounter.current(orgId);
     await this.usageCounter.flush();
     return { period, used };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expensive work: thin RPC over WorkSlots (durable-objects/work-slots.ts).
+
+  private workSlots = new WorkSlots(this.ctx.storage);
+
+  /** A slot for one piece of `kind` work when fewer than `limit` are running; held at most `leaseMs`. */
+  async acquireWorkSlot(kind: string, limit: number, leaseMs: number): Promise<SlotGrant> {
+    return this.workSlots.acquire(kind, limit, leaseMs);
+  }
+
+  async releaseWorkSlot(kind: string, token: string): Promise<void> {
+    await this.workSlots.release(kind, token);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { BACKTEST_LIMITS } from '../../db/client';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { withBacktestSlot } from '../platform/work-limits';
 import { policyImpact } from './impact';
 import {
   impactView,
@@ -165,7 +167,9 @@ const impact = defineRoute(
 );
 policiesRoutes.openapi(impact, async (c) => {
   const { orgId } = c.var.caller;
-  const report = await withTenant(c.var.database(), orgId, (tx) => policyImpact(tx, orgId, c.req.valid('param').id));
+  const report = await withBacktestSlot(c.env, orgId, () =>
+    withTenant(c.var.database(), orgId, (tx) => policyImpact(tx, orgId, c.req.valid('param').id), BACKTEST_LIMITS),
+  );
   return c.json(report, 200);
 });
 
