@@ -9,7 +9,7 @@ import type { Role } from '../platform/permissions';
 import { newSubscription } from '../subscription/service';
 import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
 import type { SessionView } from './schemas';
-import { loginThrottle } from './throttle';
+import { reserveLoginAttempt, reserveRegistration } from './throttle';
 import {
   ACCESS_TOKEN_SECONDS,
   hashRefreshToken,
@@ -35,6 +35,7 @@ export async function registerOrganization(
   origin: AuditOrigin,
   input: { org_name: string; email: string; password: string; full_name: string },
 ): Promise<SessionView> {
+  await reserveRegistration(env, origin.ip);
   const orgId = crypto.randomUUID();
   const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
   try {
@@ -71,27 +72,24 @@ export async function login(
   password: string,
 ): Promise<SessionView> {
   const cost = passwordCost(env.PASSWORD_COST);
-  const throttle = loginThrottle(env, email, origin.ip);
-  // Decided before the password is checked: a blocked attempt learns nothing, even with the right password.
-  const [retryAfter, found] = await Promise.all([throttle.retryAfterSeconds(), findUserByEmail(db, email)]);
-  if (retryAfter > 0) {
-    if (found) await auditUser(db, origin, found, 'auth.login_throttled', { retry_after: retryAfter });
-    throw new ApiError(
-      'too_many_requests',
-      `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`,
-      {},
-      { 'Retry-After': String(retryAfter) },
-    );
+  // Reserved before the password is hashed: concurrent guesses cannot all pass a check made
+  // before any of them counted, and a refused attempt learns nothing, even with the right password.
+  const [throttle, found] = await Promise.all([reserveLoginAttempt(env, email, origin.ip), findUserByEmail(db, email)]);
+  if (throttle.refused) {
+    if (found && (await throttle.refusalWorthAuditing())) {
+      await auditUser(db, origin, found, 'auth.login_throttled', {
+        retry_after: Number(throttle.refused.headers['Retry-After']),
+      });
+    }
+    throw throttle.refused;
   }
   if (!found) {
     await verifyAgainstNothing(password, cost);
-    await throttle.recordFailure();
     throw invalidCredentials();
   }
   const check = await verifyPassword(password, found.passwordHash, cost);
   if (!check.valid || !found.isActive) {
     await auditUser(db, origin, found, 'auth.login_failed', { reason: check.valid ? 'deactivated' : 'wrong_password' });
-    await throttle.recordFailure();
     throw invalidCredentials();
   }
   const session = await withTenant(db, found.orgId, async (tx) => {
@@ -109,7 +107,7 @@ export async function login(
     });
     return startSession(env, tx, found, await organizationName(tx, found.orgId), crypto.randomUUID());
   });
-  await throttle.clearAccount();
+  await throttle.succeeded();
   return session;
 }
 
