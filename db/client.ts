@@ -12,7 +12,7 @@ export type Database = PostgresJsDatabase;
 export type TransactionLimits = { statementMs: number; lockMs: number; idleMs: number };
 
 /** API requests: every statement of a request is an index lookup or a bounded window. */
-export const API_LIMITS: TransactionLimits = { statementMs: 5_000, lockMs: 2_000, idleMs: 10_000 };
+export const API_LIMITS: TransactionLimits = { statementMs: 8_000, lockMs: 3_000, idleMs: 15_000 };
 /** Rule tests and policy impact: a rule over the whole history, still answered while the user waits. */
 export const BACKTEST_LIMITS: TransactionLimits = { statementMs: 15_000, lockMs: 2_000, idleMs: 20_000 };
 /** Scan chunks, schedules and sweeps in queue consumers and cron: nobody waits on the answer. */
