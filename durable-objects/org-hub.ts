@@ -28,20 +28,63 @@ type SocketAttachment = { userId: string; connectedAt: number };
 type StoredTicket = { userId: string; expiresAt: number };
 
 const TICKET_SECONDS = 60;
+/** A socket lives as long as the access token that asked for its ticket; the dashboard then reconnects with a new one. */
+export const SOCKET_LIFETIME_MS = 15 * 60 * 1000;
+/** Close codes the dashboard sees: its access changed (it reconnects only if it still may), or the socket aged out. */
+export const CLOSE_ACCESS_CHANGED = 4403;
+export const CLOSE_EXPIRED = 4001;
+const SOCKETS_ALARM = 'sockets';
+const userTag = (userId: string) => `user:${userId}`;
 
 /**
  * One per organization (`idFromName(orgId)`): the live WebSocket hub, on the hibernation API so
  * idle sockets cost nothing, and the home of the organization's usage counters.
  */
 export class OrgHub extends DurableObject<Env> {
-  /** A single-use ticket for opening the organization's socket; valid for 60 seconds. */
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Pings are answered without waking the object from hibernation.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', JSON.stringify({ type: 'pong' })));
+  }
+
+  /** A single-use ticket for opening the organization's socket; valid for 60 seconds, swept by the alarm if unused. */
   async issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }> {
     const ticket = crypto.randomUUID().replaceAll('-', '') + crypto.randomUUID().replaceAll('-', '');
-    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, {
-      userId,
-      expiresAt: Date.now() + TICKET_SECONDS * 1000,
-    });
+    const expiresAt = Date.now() + TICKET_SECONDS * 1000;
+    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, { userId, expiresAt });
+    await this.alarms.schedule(SOCKETS_ALARM, expiresAt);
     return { ticket, expiresIn: TICKET_SECONDS };
+  }
+
+  /**
+   * Closes every socket of a user whose access changed (deactivated, new role, signed out), and
+   * drops their unused tickets; returns how many sockets were closed.
+   */
+  async closeUserSockets(userId: string): Promise<number> {
+    const sockets = this.ctx.getWebSockets(userTag(userId));
+    for (const socket of sockets) socket.close(CLOSE_ACCESS_CHANGED, 'access changed');
+    const tickets = await this.ctx.storage.list<StoredTicket>({ prefix: 'ticket:' });
+    const theirs = [...tickets].filter(([, ticket]) => ticket.userId === userId).map(([key]) => key);
+    if (theirs.length > 0) await this.ctx.storage.delete(theirs);
+    return sockets.length;
+  }
+
+  /** Unused tickets leave storage and sockets older than their lifetime close; the next sweep is set. */
+  private async sweepSockets(now: number): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = socket.deserializeAttachment() as SocketAttachment | null;
+      const closesAt = (attachment?.connectedAt ?? 0) + SOCKET_LIFETIME_MS;
+      if (closesAt <= now) socket.close(CLOSE_EXPIRED, 'socket lifetime reached; reconnect with a new ticket');
+      else next = Math.min(next, closesAt);
+    }
+    const expired: string[] = [];
+    for (const [key, ticket] of await this.ctx.storage.list<StoredTicket>({ prefix: 'ticket:' })) {
+      if (ticket.expiresAt <= now) expired.push(key);
+      else next = Math.min(next, ticket.expiresAt);
+    }
+    if (expired.length > 0) await this.ctx.storage.delete(expired);
+    if (next !== Number.POSITIVE_INFINITY) await this.alarms.schedule(SOCKETS_ALARM, next);
   }
 
   /** Sends an event to every socket of the organization; returns how many were reached. */
@@ -83,14 +126,12 @@ export class OrgHub extends DurableObject<Env> {
       return new Response('The socket ticket is invalid, used or expired', { status: 401 });
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ userId: stored.userId, connectedAt: Date.now() } satisfies SocketAttachment);
+    // Tagged by user, so a change to that user's access finds and closes their sockets.
+    this.ctx.acceptWebSocket(server, [userTag(stored.userId)]);
+    const connectedAt = Date.now();
+    server.serializeAttachment({ userId: stored.userId, connectedAt } satisfies SocketAttachment);
+    await this.alarms.schedule(SOCKETS_ALARM, connectedAt + SOCKET_LIFETIME_MS);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    // The socket is server-to-client; answer pings so clients can detect dead connections.
-    if (message === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
@@ -157,11 +198,12 @@ export class OrgHub extends DurableObject<Env> {
     await this.alertDigests.gather(orgId, routeIds);
   }
 
-  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests); see AlarmSchedule. */
+  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; socket and ticket expiry); see AlarmSchedule. */
   override async alarm(): Promise<void> {
     await this.alarms.run({
       [USAGE_ALARM]: () => this.usageCounter.flush(),
       [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
+      [SOCKETS_ALARM]: (now) => this.sweepSockets(now),
     });
   }
 }

@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, refreshTokens, subscriptions, users } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
@@ -170,7 +171,8 @@ export async function refreshSession(env: Env, db: Database, origin: AuditOrigin
   return outcome.session;
 }
 
-export async function logout(db: Database, origin: AuditOrigin, token: string): Promise<void> {
+/** Revokes the session's refresh token family and closes the user's live sockets (other signed-in tabs reconnect). */
+export async function logout(env: Env, db: Database, origin: AuditOrigin, token: string): Promise<void> {
   const stored = await findRefreshToken(db, token);
   if (!stored) return;
   await withTenant(db, stored.orgId, async (tx) => {
@@ -183,6 +185,7 @@ export async function logout(db: Database, origin: AuditOrigin, token: string): 
       targetId: stored.userId,
     });
   });
+  await orgHub(env, stored.orgId).closeUserSockets(stored.userId);
 }
 
 export async function organizationName(tx: Tx, orgId: string): Promise<string> {
