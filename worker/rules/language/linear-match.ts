@@ -96,67 +96,85 @@ class Compiler {
 
 export type LinearMatcher = { test(text: string): boolean };
 
+/** Whether every alternative starts with `^`: then a match can only start at index 0. */
+function anchoredAtStart(alternatives: readonly RegexNode[][]): boolean {
+  return alternatives.every((alternative) => {
+    const head = alternative[0];
+    if (!head) return false;
+    if (head.kind === 'anchor') return head.text === '^';
+    return head.kind === 'group' && anchoredAtStart(head.alternatives);
+  });
+}
+
 /** Compiles the alternatives of a parsed pattern; `test` finds a match anywhere in the text (unanchored). */
 export function linearMatcher(alternatives: readonly RegexNode[][]): LinearMatcher {
   const compiler = new Compiler();
   compiler.alternatives(alternatives);
   compiler.program.push({ op: 'match' });
   const program = compiler.program;
-  const size = program.length;
+  const anchored = anchoredAtStart(alternatives);
+  // Generation marks, kept between tests: a position is added to one step's list at most once.
+  const seen = new Float64Array(program.length);
+  let generation = 0;
+  let current: number[] = [];
+  let next: number[] = [];
+  const stack: number[] = [];
+
+  /** Adds `start` and every position reachable from it without reading a character; true on a match. */
+  const add = (list: number[], start: number, atStart: boolean, atEnd: boolean): boolean => {
+    stack.push(start);
+    while (stack.length > 0) {
+      const pc = stack.pop() as number;
+      if (seen[pc] === generation) continue;
+      seen[pc] = generation;
+      const instruction = program[pc]!;
+      switch (instruction.op) {
+        case 'jump':
+          stack.push(instruction.to);
+          break;
+        case 'split':
+          stack.push(instruction.to[1], instruction.to[0]);
+          break;
+        case 'start':
+          if (atStart) stack.push(pc + 1);
+          break;
+        case 'end':
+          if (atEnd) stack.push(pc + 1);
+          break;
+        case 'match':
+          stack.length = 0;
+          return true;
+        case 'char':
+          list.push(pc);
+          break;
+      }
+    }
+    return false;
+  };
+
   return {
     test(text: string): boolean {
-      const codePoints = Array.from(text, (character) => character.codePointAt(0) as number);
-      const length = codePoints.length;
-      // Generation marks: a position is added to a step's list at most once.
-      const seen = new Int32Array(size).fill(-1);
-      let current: number[] = [];
-      let next: number[] = [];
-      const stack: number[] = [];
-      /** Adds `pc` and every position reachable from it without reading a character, at text index `at`. */
-      const add = (list: number[], start: number, at: number, generation: number): boolean => {
-        stack.push(start);
-        while (stack.length > 0) {
-          const pc = stack.pop() as number;
-          if (seen[pc] === generation) continue;
-          seen[pc] = generation;
-          const instruction = program[pc]!;
-          switch (instruction.op) {
-            case 'jump':
-              stack.push(instruction.to);
-              break;
-            case 'split':
-              stack.push(instruction.to[1], instruction.to[0]);
-              break;
-            case 'start':
-              if (at === 0) stack.push(pc + 1);
-              break;
-            case 'end':
-              if (at === length) stack.push(pc + 1);
-              break;
-            case 'match':
-              stack.length = 0;
-              return true;
-            case 'char':
-              list.push(pc);
-              break;
-          }
+      current.length = 0;
+      generation++;
+      // Code points, as JavaScript's `u` flag reads them: an astral character is one step.
+      for (let index = 0; ; ) {
+        const atEnd = index >= text.length;
+        if ((index === 0 || !anchored) && add(current, 0, index === 0, atEnd)) return true;
+        if (atEnd || current.length === 0) {
+          if (atEnd || anchored) return false;
         }
-        return false;
-      };
-      for (let at = 0; at <= length; at++) {
-        // Unanchored: a match may start at every index.
-        if (add(current, 0, at, at)) return true;
-        if (at === length) break;
-        const codePoint = codePoints[at]!;
+        const codePoint = text.codePointAt(index) as number;
+        index += codePoint > 0xffff ? 2 : 1;
+        generation++;
         next.length = 0;
+        const nextAtEnd = index >= text.length;
         for (const pc of current) {
           const instruction = program[pc] as Extract<Instruction, { op: 'char' }>;
-          if (inSet(instruction.ranges, codePoint) !== instruction.negated && add(next, pc + 1, at + 1, at + 1))
+          if (inSet(instruction.ranges, codePoint) !== instruction.negated && add(next, pc + 1, false, nextAtEnd))
             return true;
         }
         [current, next] = [next, current];
       }
-      return false;
     },
   };
 }
