@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { API_LIMITS, BACKTEST_LIMITS } from '../db/client';
+import { withTenant } from '../db/tenant';
 import { orgHub } from '../durable-objects/org-hub';
-import { api, apiJson, registerOrganization, type Session, withOwnerDatabase } from './helpers';
+import { api, apiJson, registerOrganization, type Session, withDatabase, withOwnerDatabase } from './helpers';
 import { insertTransactions } from './rules-fixtures';
 
 /** Eight distinct counts over a year of one currency: every row's window is the whole history. */
@@ -15,6 +17,30 @@ const heavyCondition = {
     }),
   ),
 };
+
+/**
+ * The embedded PGlite (`npm test` without TEST_DATABASE_URL) is one session with no timers: it takes
+ * the limits but cannot enforce them, and a held row lock would block every other connection. There
+ * the tests check that each transaction carries its limits; on a real Postgres (CI), what they do.
+ */
+const enforcesTimeouts = inject('pgUrl') !== inject('pgOwnerUrl');
+
+async function expectLimitsSet(orgId: string): Promise<void> {
+  const settings = (limits?: typeof API_LIMITS) =>
+    withDatabase((db) =>
+      withTenant(
+        db,
+        orgId,
+        (tx) =>
+          tx.execute(
+            sql`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock, current_setting('idle_in_transaction_session_timeout') as idle`,
+          ),
+        limits,
+      ),
+    );
+  expect((await settings(API_LIMITS))[0]).toEqual({ statement: '8s', lock: '3s', idle: '15s' });
+  expect((await settings(BACKTEST_LIMITS))[0]).toEqual({ statement: '15s', lock: '2s', idle: '20s' });
+}
 
 let heavy: Session;
 let heavyRuleId: string;
@@ -43,6 +69,7 @@ beforeAll(async () => {
 
 describe('errors', () => {
   it('answers a rule test that runs past its time budget with 422 and a way out, and Postgres stops it', async () => {
+    if (!enforcesTimeouts) return expectLimitsSet(heavy.organization.id);
     const started = Date.now();
     const response = await api('POST', `/api/rules/${heavyRuleId}/test`, { token: heavy.access_token, body: {} });
     const problem = await response.json<{ detail: string }>();
@@ -62,6 +89,7 @@ describe('errors', () => {
 
   it('answers a request that waits too long for a lock with 503 and Retry-After, not a hang or a 500', async () => {
     const org = await registerOrganization('Locked Org');
+    if (!enforcesTimeouts) return expectLimitsSet(org.organization.id);
     const status = await withOwnerDatabase((db) =>
       db.transaction(async (tx) => {
         // Another session holds the organization's row, as a long migration or a stuck writer would.

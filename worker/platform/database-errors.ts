@@ -1,7 +1,7 @@
 import { ApiError } from './errors';
 
 /** The SQLSTATE (or postgres.js connection code) of a database failure, through drizzle's wrapper. */
-function databaseCode(error: unknown): string | undefined {
+export function databaseCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
     const code = (current as Error & { code?: unknown }).code;
     if (typeof code === 'string') return code;
@@ -28,6 +28,7 @@ const BUSY: Record<string, { detail: string; retryAfter: number }> = {
   CONNECT_TIMEOUT: { detail: 'The database could not be reached. Try again shortly.', retryAfter: 5 },
   CONNECTION_CLOSED: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
   CONNECTION_DESTROYED: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
+  CONNECTION_ENDED: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
   ECONNREFUSED: { detail: 'The database could not be reached. Try again shortly.', retryAfter: 5 },
 };
 

@@ -36,7 +36,7 @@ const upload = defineRoute(
       201: jsonResponse(policyUploadView, 'The stored version, its clause count and the draft rules extracted'),
       402: problemOf('The plan allows no more policies (`limit`, `used`, `plan`)'),
       409: problemOf('Another version of the policy was uploaded at the same time'),
-      413: problemOf('The file is larger than 20 MB'),
+      413: problemOf('Over 20 MB, or a DOCX or PDF that would inflate past the limits (`reason`: too_large)'),
       415: problemOf('Not multipart/form-data, or not a PDF, DOCX, Markdown or plain-text file'),
       422: problemOf('The file is corrupt, encrypted, or a PDF without a text layer (`reason` says which)'),
       ...problemResponses,
