@@ -23,23 +23,28 @@ function counter(env: Env, key: string, limit: number, windowMs: number): Counte
 }
 
 /**
- * Reserves one attempt on every counter, or none: a counter that refuses gives back what the
- * others granted, so a refused attempt does not count twice. The refusal is a 429 with the
- * longest Retry-After among the counters that refused.
+ * Reserves one attempt on every counter, or none: one counter after the other in a fixed order
+ * (the narrowest first), stopping at the first that refuses and giving back what the earlier ones
+ * granted, so a refused attempt does not count. The refusal is a 429 with that counter's Retry-After.
  */
 async function reserveAll(counters: Counter[], message: (seconds: number) => string) {
-  const results: Reservation[] = await Promise.all(counters.map((c) => c.stub.reserve(c.limit, c.windowMs)));
-  const refused = results.flatMap((r) => (r.allowed ? [] : [r.retryAfter]));
-  const granted = counters.flatMap((c, i) => {
-    const result = results[i]!;
-    return result.allowed ? [{ counter: c, token: result.token }] : [];
-  });
-  if (refused.length > 0) {
-    await Promise.all(granted.map((g) => g.counter.stub.release(g.token)));
-    const retryAfter = Math.max(...refused);
-    return {
-      refused: new ApiError('too_many_requests', message(retryAfter), {}, { 'Retry-After': String(retryAfter) }),
-    };
+  const granted: { counter: Counter; token: string }[] = [];
+  for (const counter of counters) {
+    const result: Reservation = await counter.stub.reserve(counter.limit, counter.windowMs);
+    if (!result.allowed) {
+      await Promise.all(granted.map((g) => g.counter.stub.release(g.token)));
+      return {
+        refused: new ApiError(
+          'too_many_requests',
+          message(result.retryAfter),
+          {},
+          {
+            'Retry-After': String(result.retryAfter),
+          },
+        ),
+      };
+    }
+    granted.push({ counter, token: result.token });
   }
   return { granted };
 }
