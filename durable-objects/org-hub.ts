@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { sendDigests } from '../worker/alerts/digest';
+import { escalateOrganization } from '../worker/cases/deadlines';
 import type { Env } from '../worker/env';
 import { AlarmSchedule } from './alarms';
 import { AlertDigests, DIGEST_ALARM } from './alert-digests';
@@ -22,7 +24,20 @@ export type LiveEvent =
       type: 'violation.created';
       violation: { id: string; rule_id: string; transaction_id: string; severity: string; explanation: string };
     }
-  | { type: 'alert'; severity: string; title: string; detail: string };
+  | { type: 'alert'; severity: string; title: string; detail: string }
+  | {
+      type: 'case.created' | 'case.updated';
+      case: {
+        id: string;
+        number: number;
+        title: string;
+        status: string;
+        priority: string;
+        assignee_id: string | null;
+        account: string | null;
+        escalated: boolean;
+      };
+    };
 
 type SocketAttachment = { userId: string; connectedAt: number };
 type StoredTicket = { userId: string; expiresAt: number };
@@ -35,6 +50,8 @@ export const CLOSE_ACCESS_CHANGED = 4403;
 export const CLOSE_EXPIRED = 4001;
 const SOCKETS_ALARM = 'sockets';
 const userTag = (userId: string) => `user:${userId}`;
+const CASE_ALARM = 'case-deadlines';
+const CASE_ORG_KEY = 'cases.org';
 
 /**
  * One per organization (`idFromName(orgId)`): the live WebSocket hub, on the hibernation API so
@@ -198,12 +215,36 @@ export class OrgHub extends DurableObject<Env> {
     await this.alertDigests.gather(orgId, routeIds);
   }
 
-  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; socket and ticket expiry); see AlarmSchedule. */
+  // -------------------------------------------------------------------------------------------
+  // Case deadlines: the alarm is kept at the earliest deadline of the organization's running
+  // cases, so a breach escalates within seconds (the minute cron sweeps behind it).
+
+  /** A case is due at `at` (ms): the alarm goes off then at the latest. */
+  async scheduleCaseDeadline(orgId: string, at: number): Promise<void> {
+    await this.ctx.storage.put(CASE_ORG_KEY, orgId);
+    await this.alarms.schedule(CASE_ALARM, at);
+  }
+
+  private async escalateCases(now: number): Promise<void> {
+    const orgId = await this.ctx.storage.get<string>(CASE_ORG_KEY);
+    if (!orgId) return;
+    const client = createDatabaseClient(this.env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
+    try {
+      const { live, next } = await escalateOrganization(this.env, client.db, orgId, new Date(now));
+      await this.broadcastAll(live);
+      if (next !== null) await this.alarms.schedule(CASE_ALARM, next);
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; case deadlines; socket and ticket expiry); see AlarmSchedule. */
   override async alarm(): Promise<void> {
     await this.alarms.run({
       [USAGE_ALARM]: () => this.usageCounter.flush(),
       [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
       [SOCKETS_ALARM]: (now) => this.sweepSockets(now),
+      [CASE_ALARM]: (now) => this.escalateCases(now),
     });
   }
 }

@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { z } from 'zod';
+import { isUniqueViolation } from '../db/errors';
 import { createSuperAdmin, PLATFORM_ORG_NAME } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
 import { email, password } from '../worker/auth/schemas';
-import { isUniqueViolation } from '../worker/auth/service';
 
 const url = process.env.DATABASE_URL;
 if (!url) {

@@ -13,17 +13,14 @@ import { waitForHealth } from './wait-for-health';
 const port = Number(process.env.PORT ?? 8787);
 const dataDir = process.env.NITILENS_DATA_DIR ?? '.data';
 const defaultPlan = process.env.DEFAULT_PLAN ?? 'basic';
-/** Billing settings (docs/billing.md) passed from this environment to the Worker when set. */
 const children: ChildProcess[] = [];
-/** Settings the Worker reads (contract section 11, and billing's trial and Stripe origin) that `npm run dev` hands on. */
+/** Settings of the Worker (README, Configuration) that `npm run dev` hands on from its own environment when set. */
 const PASSED_THROUGH = [
   'SMTP_URL',
   'SMTP_FROM',
   'ALERT_ALLOW_PRIVATE_URLS',
-  'METRICS_TOKEN',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
-  'CONNECTOR_ALLOW_PRIVATE_HOSTS',
   'APP_BASE_URL',
   'STRIPE_API_URL',
   'TRIAL_DAYS',

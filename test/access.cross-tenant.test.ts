@@ -30,6 +30,17 @@ async function policyWithTwoVersions(owner: Session): Promise<Record<string, str
   return { id, version: '1' };
 }
 
+/** A case opened by hand from a violation found by a scan. */
+async function caseOf(owner: Session): Promise<Record<string, string>> {
+  const ruleId = await approvedRuleId(owner);
+  await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
+  await waitForScan(owner.access_token, await created('/api/scans', owner, { rule_ids: [ruleId] }, 202));
+  const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, {
+    token: owner.access_token,
+  });
+  return { id: await created('/api/cases', owner, { violation_ids: [page.items[0]!.id] }) };
+}
+
 const transaction = () => ({
   id: `TX-${crypto.randomUUID()}`,
   occurred_at: '2026-03-01T09:30:00Z',
@@ -88,6 +99,10 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
     });
     return { id: page.items[0]!.id };
   },
+  '/api/cases/{id}': caseOf,
+  '/api/cases/{id}/events': caseOf,
+  '/api/rules/{id}/performance': async (owner) => ({ id: await approvedRuleId(owner) }),
+  '/api/rules/{id}/snoozes': async (owner) => ({ id: await approvedRuleId(owner) }),
   '/api/policies/{id}': policyWithTwoVersions,
   '/api/policies/{id}/versions/{version}': policyWithTwoVersions,
   '/api/policies/{id}/versions/{version}/file': policyWithTwoVersions,

@@ -1,33 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import ibmSample from '../../shared/data/ibm_aml_sample.csv?raw';
 import { withTenant } from '../db/tenant';
+import ibmSample from '../examples/ibm-aml/ibm_aml_sample.csv?raw';
+import ibmMapping from '../examples/ibm-aml/mapping.json?raw';
 import { api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
 
-/** The documented mapping for the IBM AML export layout (docs/ingestion.md). */
-const IBM_MAPPING = {
-  fields: {
-    occurred_at: 'Timestamp',
-    account: 'Account',
-    counterparty: 'Account.1',
-    amount: 'Amount Paid',
-    currency: 'Payment Currency',
-    type: 'Payment Format',
-    'attributes.from_bank': 'From Bank',
-    'attributes.to_bank': 'To Bank',
-    'attributes.amount_received': 'Amount Received',
-    'attributes.receiving_currency': 'Receiving Currency',
-    'attributes.is_laundering': 'Is Laundering',
-  },
-  values: {
-    currency: { 'US Dollar': 'USD', Euro: 'EUR', Pound: 'GBP', Bitcoin: 'XBT' },
-    'attributes.receiving_currency': { 'US Dollar': 'USD', Euro: 'EUR', Pound: 'GBP', Bitcoin: 'XBT' },
-  },
-  constants: { channel: 'ibm-aml' },
-  timestamp: { format: 'YYYY-MM-DD HH:mm:ss', time_zone: 'UTC' },
-  derive_id: true,
-  unmapped_to_attributes: 'none',
-};
+/** The mapping documented in examples/ibm-aml/README.md: it takes the export as it is. */
+const IBM_MAPPING = JSON.parse(ibmMapping);
 
 let org: Session;
 beforeAll(async () => {

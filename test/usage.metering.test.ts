@@ -78,7 +78,13 @@ describe('happy', () => {
     expect(report).toEqual({ accepted: 10_000, duplicates: 0, rejected: 0, errors: [] });
     const over = await api('POST', '/api/transactions', { token: org.access_token, body: rows('T2', 1) });
     expect(over.status).toBe(402);
-    expect(await over.json()).toMatchObject({ status: 402, limit: 10_000, used: 10_000, plan: 'basic' });
+    expect(await over.json()).toMatchObject({
+      status: 402,
+      limit: 10_000,
+      used: 10_000,
+      plan: 'basic',
+      limit_name: 'transactions_per_month',
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import { alertChannelsRoutes, alertDeliveriesRoutes, alertRoutesRoutes } from '.
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { billingRoutes } from './billing/routes';
+import { casesRoutes, ruleFeedbackRoutes } from './cases/routes';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
@@ -47,6 +48,8 @@ function createApp() {
   app.route('/api/audit', auditRoutes);
   app.route('/api/admin', adminRoutes);
   app.route('/api/rules', rulesRoutes);
+  app.route('/api/rules', ruleFeedbackRoutes);
+  app.route('/api/cases', casesRoutes);
   app.route('/api/scans', scansRoutes);
   app.route('/api/violations', violationsRoutes);
   app.route('/api/transactions', transactionsRoutes);

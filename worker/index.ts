@@ -4,6 +4,7 @@ import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
 import { consumeScanQueue } from '../queues/scans';
 import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
+import { sweepCaseDeadlines } from './cases/deadlines';
 import type { Env } from './env';
 import { log } from './platform/log';
 import { runDueSchedules } from './scans/schedules';
@@ -16,7 +17,7 @@ type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at:
 
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
 const CRON_JOBS: Record<string, CronJob[]> = {
-  '* * * * *': [runDueSchedules, sweepAlerts],
+  '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines],
   '0 0 1 * *': [rolloverUsage],
 };
 

@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { cases } from './cases';
 import { policies } from './policies';
 import { rules, ruleVersions } from './rules';
 import { organizations, users } from './tenancy';
@@ -119,10 +120,12 @@ export const violations = pgTable(
     riskScore: numeric('risk_score', { precision: 5, scale: 2 }).notNull(),
     explanation: text('explanation').notNull(),
     evidence: jsonb('evidence').notNull(),
-    /** open | reviewed | resolved | false_positive | escalated */
+    /** open | reviewed | resolved | false_positive | escalated | suppressed (a snoozed rule and account) */
     status: text('status').notNull().default('open'),
     assignedTo: uuid('assigned_to').references(() => users.id, { onDelete: 'set null' }),
     dueAt: timestamp('due_at', { withTimezone: true }),
+    /** The case investigating it, if any. */
+    caseId: uuid('case_id').references(() => cases.id, { onDelete: 'set null' }),
     detectedAt: timestamp('detected_at', { withTimezone: true }).notNull().default(sql`now()`),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -135,6 +138,7 @@ export const violations = pgTable(
     index('violations_org_detected_idx').on(t.orgId, t.detectedAt),
     index('violations_org_transaction_idx').on(t.orgId, t.transactionId),
     index('violations_scan_idx').on(t.scanId),
+    index('violations_case_idx').on(t.caseId),
   ],
 );
 

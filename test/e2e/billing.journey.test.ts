@@ -87,7 +87,7 @@ describe('happy', () => {
     await screenshot(page, 'billing-02-subscription-basic');
 
     await comparison.getByRole('button', { name: 'Upgrade to Pro' }).click();
-    await page.getByText('You are now on the Pro plan').waitFor();
+    await page.getByText('You are now on the Pro plan', { exact: true }).waitFor();
     await page.getByRole('progressbar', { name: 'Active users: 3 of 20 active users' }).waitFor();
 
     await goTo('Users and roles', 'Users and roles');

@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { isUniqueViolation } from '../../db/errors';
 import { organizations, refreshTokens, subscriptions, users } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
@@ -23,12 +24,6 @@ type SessionUser = { id: string; orgId: string; email: string; role: string; ful
 
 const invalidCredentials = () => new ApiError('unauthorized', 'The email or password is incorrect.');
 const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is invalid, expired or revoked.');
-
-export function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const cause = (error as { cause?: unknown })?.cause ?? error;
-  const pg = cause as { code?: string; constraint_name?: string };
-  return pg?.code === '23505' && pg.constraint_name === constraint;
-}
 
 export async function registerOrganization(
   env: Env,

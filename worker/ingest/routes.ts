@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { type Tx, withTenantFoundBy } from '../../db/tenant';
 import type { RecordedUsage } from '../../durable-objects/usage-counter';
-import { raiseEvents, violationCreatedEvents } from '../alerts/events';
+import { settleCases } from '../cases/deadlines';
+import { takeNewViolations } from '../cases/detection';
+import { type CaseFollowUp, NO_FOLLOW_UP } from '../cases/service';
 import type { Env } from '../env';
-import { announce, violationCreated } from '../live/announce';
+import { violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
@@ -91,14 +93,15 @@ ingestRoutes.openapi(push, async (c) => {
   }
   // An unknown or inactive source answers exactly like a wrong signature: its existence does not leak.
   if (!decided) throw badSignature();
-  const { results, accepted, refusedForPlan, detected, orgId } = decided;
+  const { results, accepted, refusedForPlan, detected, orgId, cases } = decided;
   await reservation.meter?.release(reservation.reserved - accepted);
   if (accepted === 0 && refusedForPlan > 0) throw planLimitReached(reservation.meter!);
   attachViolations(results, detected);
   const created = detected.filter(
-    (violation): violation is DetectedViolation & { id: string } => violation.isNew && violation.id !== null,
+    (violation): violation is DetectedViolation & { id: string } =>
+      violation.isNew && violation.id !== null && !violation.suppressed,
   );
-  await announce(c.env, orgId, created.map(violationCreated));
+  await settleCases(c.env, orgId, { ...cases, live: [...created.map(violationCreated), ...cases.live] });
   return c.json({ results }, 200);
 });
 
@@ -133,6 +136,8 @@ type Decided = {
   accepted: number;
   refusedForPlan: number;
   detected: DetectedViolation[];
+  /** What the new violations' cases leave to do after the commit. */
+  cases: CaseFollowUp;
   orgId: string;
 };
 
@@ -160,7 +165,8 @@ async function storeAndDecide(
     } else results.push({ id: validated.id ?? null, status: 'rejected', errors: validated.errors, violations: [] });
   });
   const { orgId } = target;
-  if (pending.length === 0) return { results, accepted: 0, refusedForPlan: 0, detected: [], orgId };
+  if (pending.length === 0)
+    return { results, accepted: 0, refusedForPlan: 0, detected: [], orgId, cases: NO_FOLLOW_UP };
 
   // Duplicates found by the insert give their share back (the caller releases what was not stored).
   const fresh = firstOccurrences(pending);
@@ -171,8 +177,7 @@ async function storeAndDecide(
   reservation.reserved = await meter.reserve(fresh.length);
   await meter.noteNearLimit(tx);
   const allowed = new Set(fresh.slice(0, reservation.reserved));
-  // The rule versions are read beside the insert: sent first, the statement without parameters
-  // shares the insert's round trip.
+  // The rule versions are read beside the insert, sharing its round trip.
   const [versions, stored] = await Promise.all([
     loadActiveRuleVersions(tx),
     insertTransactions(
@@ -193,8 +198,8 @@ async function storeAndDecide(
     ids.length === 0
       ? []
       : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
-  await raiseEvents(env, tx, orgId, violationCreatedEvents(detected));
-  return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId };
+  const cases = await takeNewViolations(env, tx, orgId, detected);
+  return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId, cases };
 }
 
 /**

@@ -35,14 +35,22 @@ export function auditOrigin(c: Context): AuditOrigin {
 
 /** Appends to the organization's hash-chained audit trail, inside the caller's tenant transaction. */
 export async function recordAudit(tx: Tx, origin: AuditOrigin, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLog).values({
-    orgId: entry.orgId,
-    actorId: entry.actorId,
-    action: entry.action,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
-    ip: origin.ip,
-    userAgent: origin.userAgent,
-    details: entry.details ?? {},
-  });
+  await recordAudits(tx, origin, [entry]);
+}
+
+/** Several entries in one statement (a bulk action's), chained in the order given. */
+export async function recordAudits(tx: Tx, origin: AuditOrigin, entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.insert(auditLog).values(
+    entries.map((entry) => ({
+      orgId: entry.orgId,
+      actorId: entry.actorId,
+      action: entry.action,
+      targetType: entry.targetType ?? null,
+      targetId: entry.targetId ?? null,
+      ip: origin.ip,
+      userAgent: origin.userAgent,
+      details: entry.details ?? {},
+    })),
+  );
 }

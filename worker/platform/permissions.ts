@@ -14,6 +14,8 @@ export const PERMISSIONS = {
   'rules:approve': [...ADMINS, 'reviewer'],
   'data:read': EVERYONE,
   'violations:update': [...AUTHORS, 'reviewer'],
+  'cases:update': [...AUTHORS, 'reviewer'],
+  'cases:manage': ADMINS,
   'users:manage': ADMINS,
   'sources:manage': ADMINS,
   'alerts:manage': ADMINS,

@@ -45,6 +45,8 @@ export type DetectedViolation = {
   clauseRef: string | null;
   /** False when the violation already existed (at most one per rule version and transaction). */
   isNew: boolean;
+  /** Stored as suppressed: its rule is snoozed for the transaction's account (no case, no alert). */
+  suppressed?: boolean;
 };
 
 export type DetectionOptions = {
@@ -85,8 +87,8 @@ export async function detectViolations(
 /**
  * Given transactions (a webhook's few): every rule version decided in one statement, one
  * `hit_<n>` column per version holding its aggregates' statistics when it holds (null otherwise).
- * A statement with parameters costs postgres.js two round trips (it asks for the parameter types
- * first), so one statement instead of one per version is what keeps a push's latency low. The
+ * One statement instead of one per version is what keeps a push's latency low (docs/architecture.md,
+ * Round trips). The
  * evidence ids of windowed hits come from a second statement, run only when a windowed rule hit:
  * planning an ids subquery per window on every push cost more than that statement does on a few.
  */
@@ -118,7 +120,7 @@ async function detectForTransactions(
       return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
     }),
   );
-  // Every version's violations in one insert: each statement with parameters is two round trips.
+  // Every version's violations in one insert, not one per version.
   return options.persist ? persistViolations(tx, orgId, explained, options.scanId) : explained;
 }
 

@@ -32,8 +32,7 @@ export async function loadActiveRuleVersions(tx: Tx, ruleIds?: string[]): Promis
     .select(versionColumns)
     .from(rules)
     .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, rules.activeVersion)))
-    // The status as a literal: without parameters postgres.js sends the statement in one round trip
-    // (pipelined with the one before it) instead of asking for parameter types first.
+    // The status as a literal: no parameters, one round trip (docs/architecture.md, Round trips).
     .where(
       and(
         isNotNull(rules.activeVersion),

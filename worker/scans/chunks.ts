@@ -3,7 +3,10 @@ import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import type { ScanChunkMessage } from '../../queues/messages';
-import { raiseEvents, violationCreatedEvents } from '../alerts/events';
+import { raiseEvents } from '../alerts/events';
+import { settleCases } from '../cases/deadlines';
+import { takeNewViolations } from '../cases/detection';
+import { mergeFollowUps } from '../cases/service';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { mapConcurrently } from '../platform/concurrency';
@@ -49,27 +52,35 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
   if (!pending) return;
   const { scan, chunk, versions } = pending;
   const scope = scanScope(scan, chunk.firstId, chunk.lastId);
-  const announced = (
-    await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
-      // Only one version's hits of one chunk are in memory per connection.
-      const detected = await withTenant(db, scan.orgId, async (tx) => {
-        const found = await detectViolations(tx, scan.orgId, scope, {
-          ruleVersions: [version],
-          scanId: scan.id,
-          persist: true,
-        });
-        await raiseEvents(env, tx, scan.orgId, violationCreatedEvents(found));
-        return found;
+  const perVersion = await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
+    // Only one version's hits of one chunk are in memory per connection.
+    const { detected, followUp } = await withTenant(db, scan.orgId, async (tx) => {
+      const found = await detectViolations(tx, scan.orgId, scope, {
+        ruleVersions: [version],
+        scanId: scan.id,
+        persist: true,
       });
-      return detected
-        .filter((v): v is typeof v & { id: string } => v.isNew && v.id !== null && ANNOUNCED_SEVERITIES.has(v.severity))
-        .map(violationCreated);
-    })
-  ).flat();
+      return { detected: found, followUp: await takeNewViolations(env, tx, scan.orgId, found) };
+    });
+    const announced = detected
+      .filter(
+        (v): v is typeof v & { id: string } =>
+          v.isNew && v.id !== null && !v.suppressed && ANNOUNCED_SEVERITIES.has(v.severity),
+      )
+      .map(violationCreated);
+    return { announced, followUp };
+  });
+  const cases = mergeFollowUps(perVersion.map((p) => p.followUp));
   const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(env, tx, scan, chunk));
+  await settleCases(env, scan.orgId, { ...cases, live: [] });
   if (!updated) return;
   const finished = updated.status === 'completed' ? [completionEvent(updated)] : [];
-  await announce(env, scan.orgId, [progressEvent(updated), ...announced, ...finished]);
+  await announce(env, scan.orgId, [
+    progressEvent(updated),
+    ...perVersion.flatMap((p) => p.announced),
+    ...cases.live,
+    ...finished,
+  ]);
 }
 
 /** Marks the chunk done and adds it to the scan's progress; null when another delivery already did. */

@@ -2,21 +2,12 @@ import { z } from '@hono/zod-openapi';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { FieldError } from '../platform/errors';
+import { CANONICAL_FIELDS } from '../rules/language/fields';
 import { isObject, locate } from '../transactions/exact-json';
 import { isTimeZone, readTimestamp } from './zoned-time';
 
-export const CANONICAL_FIELDS = [
-  'id',
-  'occurred_at',
-  'amount',
-  'currency',
-  'account',
-  'counterparty',
-  'type',
-  'country',
-  'counterparty_country',
-  'channel',
-] as const;
+export { CANONICAL_FIELDS };
+
 const ATTRIBUTE_TARGET = /^attributes\.[^.]{1,128}$/;
 const isTarget = (key: string) => (CANONICAL_FIELDS as readonly string[]).includes(key) || ATTRIBUTE_TARGET.test(key);
 const target = z

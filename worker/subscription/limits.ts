@@ -32,13 +32,19 @@ export async function countedUsage(tx: Tx): Promise<Record<Exclude<LimitName, 't
   return { users: activeUsers?.n ?? 0, policies: policyCount?.n ?? 0, rules: rulesInForce?.n ?? 0 };
 }
 
-/** The 402 a request past a plan limit answers: `limit`, `used` and `plan` in the body. */
-export function planLimitError(plan: SubscriptionPlan, name: LimitName, used: number, advice: string): ApiError {
-  const limit = limitOf(plan, name) ?? 0;
+/** The one 402 a request past a plan limit answers: `limit`, `used`, `plan` and `limit_name` in the body. */
+export function planLimitError(
+  planId: PlanId,
+  name: LimitName,
+  usage: { limit: number; used: number },
+  advice: string,
+): ApiError {
+  const { limit, used } = usage;
+  const planName = planById(planId)?.name ?? planId;
   return new ApiError(
     'payment_required',
-    `The ${plan.name} plan allows ${countOf(name, limit)} and ${used.toLocaleString('en-US')} ${used === 1 ? 'is' : 'are'} in use; ${advice}`,
-    { limit, used, plan: plan.id, limit_name: name },
+    `The ${planName} plan allows ${countOf(name, limit)} and ${used.toLocaleString('en-US')} ${used === 1 ? 'is' : 'are'} in use; ${advice}`,
+    { limit, used, plan: planId, limit_name: name },
   );
 }
 
@@ -56,7 +62,7 @@ export async function assertWithinLimit(
   const limit = limitOf(plan, check.name);
   if (limit === null) return;
   const after = check.used + (check.adding ?? 1);
-  if (after > limit) throw planLimitError(plan, check.name, check.used, check.advice);
+  if (after > limit) throw planLimitError(plan.id, check.name, { limit, used: check.used }, check.advice);
   await noteUsage(env, tx, { orgId: check.orgId, plan: plan.id, name: check.name, used: after, limit });
 }
 

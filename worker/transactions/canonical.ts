@@ -1,6 +1,7 @@
 import { ISO_COUNTRY_CODES } from '../platform/countries';
 import type { FieldError } from '../platform/errors';
 import { isRfc3339WithOffset } from '../platform/timestamps';
+import { CANONICAL_FIELDS } from '../rules/language/fields';
 import { checkAmount } from './amount';
 import { isObject } from './exact-json';
 
@@ -180,16 +181,7 @@ function checkFields(row: Record<string, unknown>, errors: FieldError[]): Canoni
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'occurred_at',
-  'amount',
-  'currency',
-  'account',
-  'counterparty',
-  'type',
-  'country',
-  'counterparty_country',
-  'channel',
+  ...CANONICAL_FIELDS,
   'attributes',
 ] satisfies (keyof CanonicalTransaction)[]);
 

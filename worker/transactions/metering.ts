@@ -5,10 +5,10 @@ import { type Tx, withSystem } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import { type RecordedUsage, usagePeriod } from '../../durable-objects/usage-counter';
 import type { Env } from '../env';
-import { ApiError, type FieldError } from '../platform/errors';
+import type { ApiError, FieldError } from '../platform/errors';
 import { log } from '../platform/log';
 import { nearThreshold, type PlanId } from '../subscription/catalogue';
-import { noteUsage } from '../subscription/limits';
+import { noteUsage, planLimitError } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 
 /** The organization's plan and its monthly transaction limit (null: unlimited). */
@@ -75,10 +75,11 @@ export function usageMeter(env: Env, orgId: string, allowance: PlanAllowance, re
 
 export function planLimitReached(meter: UsageMeter): ApiError {
   const { plan, limit } = meter.allowance;
-  return new ApiError(
-    'payment_required',
-    `The ${plan} plan allows ${limit} transactions per calendar month (UTC) and ${meter.used()} have been ingested; upgrade the plan or wait for next month.`,
-    { limit, used: meter.used(), plan },
+  return planLimitError(
+    plan,
+    'transactions_per_month',
+    { limit: limit ?? 0, used: meter.used() },
+    'upgrade the plan or wait for next month (calendar months, UTC).',
   );
 }
 

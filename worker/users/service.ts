@@ -1,16 +1,18 @@
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { isUniqueViolation } from '../../db/errors';
 import { users } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import { hashPassword, passwordCost } from '../auth/passwords';
-import { isUniqueViolation, revokeUserSessions } from '../auth/service';
+import { revokeUserSessions } from '../auth/service';
+import { unassignCasesOf } from '../cases/service';
 import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import type { Caller } from '../platform/context';
 import { ApiError, notFound } from '../platform/errors';
 import { type Page, toPage } from '../platform/pagination';
-import type { Role } from '../platform/permissions';
+import { type Role, roleHas } from '../platform/permissions';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 import type { CreateUserInput, ManagedUserView, UpdateUserInput } from './schemas';
@@ -118,6 +120,10 @@ export async function updateUser(
       .where(eq(users.id, id))
       .returning();
     if (!isActive && current.isActive) await revokeUserSessions(tx, id);
+    // Deactivated, or no longer allowed to work cases: their open cases return to the unassigned queue.
+    const couldWorkCases = current.isActive && roleHas(current.role as Role, 'cases:update');
+    if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update')))
+      await unassignCasesOf(tx, { orgId, userId: caller.userId, origin }, id);
     const audit = (action: string, details: Record<string, unknown> = {}) =>
       recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
     if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });

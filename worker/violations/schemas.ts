@@ -2,7 +2,15 @@ import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { SEVERITIES } from '../rules/language';
 
-export const VIOLATION_STATUSES = ['open', 'reviewed', 'resolved', 'false_positive', 'escalated'] as const;
+/** `suppressed`: found while its rule was snoozed for the transaction's account (no case, no alert). */
+export const VIOLATION_STATUSES = [
+  'open',
+  'reviewed',
+  'resolved',
+  'false_positive',
+  'escalated',
+  'suppressed',
+] as const;
 
 export const violationListQuery = pageQuery.extend({
   rule_id: z.uuid().optional(),

@@ -6,6 +6,7 @@ import {
   CreditCard,
   FileText,
   Gauge,
+  Inbox,
   LogOut,
   Menu,
   Plug,
@@ -41,6 +42,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     section: 'Monitor',
     items: [
       { to: '/', label: 'Overview', icon: Gauge, permission: 'data:read' },
+      { to: '/cases', label: 'Cases', icon: Inbox, permission: 'data:read' },
       { to: '/violations', label: 'Violations', icon: ShieldAlert, permission: 'data:read' },
       { to: '/scans', label: 'Scans', icon: ScanSearch, permission: 'data:read' },
       { to: '/transactions', label: 'Transactions', icon: Activity, permission: 'data:read' },
@@ -107,6 +109,8 @@ function useLiveUpdates() {
         void queryClient.invalidateQueries({ queryKey: ['scans'] });
         void queryClient.invalidateQueries({ queryKey: ['violations'] });
         void queryClient.invalidateQueries({ queryKey: ['overview'] });
+      } else if (event.type === 'case.created' || event.type === 'case.updated') {
+        void queryClient.invalidateQueries({ queryKey: ['cases'] });
       } else if (event.type === 'alert') {
         toast.warning(event.title, { description: event.detail });
       }

@@ -3,6 +3,9 @@ import { restoreSession } from '../lib/auth';
 import { sessionStore } from '../lib/session';
 import { AlertsPage } from '../pages/alerts';
 import { AuditPage } from '../pages/audit';
+import { CaseDetailPage } from '../pages/case-detail';
+import { CaseSettingsPage } from '../pages/case-settings';
+import { CasesPage } from '../pages/cases';
 import { NotFoundPage } from '../pages/not-found';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
@@ -52,6 +55,9 @@ export const router = createBrowserRouter([
       { path: 'sources', Component: SourcesPage },
       { path: 'alerts', Component: AlertsPage },
       { path: 'scans', Component: ScansPage },
+      { path: 'cases', Component: CasesPage },
+      { path: 'cases/settings', Component: CaseSettingsPage },
+      { path: 'cases/:id', Component: CaseDetailPage },
       { path: 'violations', Component: ViolationsPage },
       { path: 'violations/:id', Component: ViolationDetailPage },
       { path: 'users', Component: UsersPage },

@@ -5,6 +5,15 @@
 import type { z } from 'zod';
 import type { channelView, channelWithSecret, deliveryView, routeView } from '../../../worker/alerts/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
+import type {
+  caseCountsView,
+  caseDetailView,
+  caseEventView,
+  caseSettingsView,
+  caseView,
+  rulePerformanceView,
+  snoozeView,
+} from '../../../worker/cases/schemas';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
   clauseView,
@@ -77,3 +86,11 @@ export type AlertChannel = z.infer<typeof channelView>;
 export type AlertChannelSecret = z.infer<typeof channelWithSecret>;
 export type AlertRoute = z.infer<typeof routeView>;
 export type AlertDelivery = z.infer<typeof deliveryView>;
+
+export type Case = z.infer<typeof caseView>;
+export type CaseDetail = z.infer<typeof caseDetailView>;
+export type CaseEvent = z.infer<typeof caseEventView>;
+export type CaseCounts = z.infer<typeof caseCountsView>;
+export type CaseSettings = z.infer<typeof caseSettingsView>;
+export type RulePerformance = z.infer<typeof rulePerformanceView>;
+export type RuleSnooze = z.infer<typeof snoozeView>;

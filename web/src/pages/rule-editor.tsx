@@ -14,6 +14,7 @@ import { Input } from '../components/ui/input';
 import { Select } from '../components/ui/select';
 import { Textarea } from '../components/ui/textarea';
 import { toast } from '../components/ui/toaster';
+import { RulePerformancePanel, RuleSnoozesPanel } from '../features/cases/rule-feedback';
 import { CitedClause } from '../features/policies/cited-clause';
 import { BacktestPanel } from '../features/rules/backtest-panel';
 import {
@@ -263,6 +264,13 @@ function RuleEditor({ rule }: { rule: RuleDetail | null }) {
             </Card>
           )}
         </div>
+
+        {rule && (
+          <div className="grid gap-4 lg:grid-cols-2">
+            <RulePerformancePanel ruleId={rule.id} />
+            <RuleSnoozesPanel ruleId={rule.id} />
+          </div>
+        )}
 
         {rule && (
           <Card>

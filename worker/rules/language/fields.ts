@@ -12,6 +12,9 @@ export const COLUMN_FIELDS = [
 ] as const;
 
 export type ColumnField = (typeof COLUMN_FIELDS)[number];
+
+/** A canonical transaction's top-level fields a source mapping can fill: its id and the columns rules read. */
+export const CANONICAL_FIELDS = ['id', ...COLUMN_FIELDS] as const;
 /** `attributes.<key>`, a dot path into the transaction's attributes object. */
 export type AttributeField = `attributes.${string}`;
 export type Field = ColumnField | AttributeField;

@@ -4,36 +4,14 @@
  * of every node so the API's 400 errors (`condition.all.2.value`) land on the node they name.
  */
 
-export const COLUMN_FIELDS = [
-  'amount',
-  'currency',
-  'account',
-  'counterparty',
-  'type',
-  'country',
-  'counterparty_country',
-  'channel',
-  'occurred_at',
-] as const;
-export const OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'not_in',
-  'between',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'matches',
-  'exists',
-  'missing',
-] as const;
-export const AGGREGATE_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
-export const AGGREGATE_FUNCTIONS = ['count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const;
+import { COLUMN_FIELDS } from '../../../../worker/rules/language/fields';
+import { AGGREGATE_FNS, AGGREGATE_OPS, PREDICATE_OPS } from '../../../../worker/rules/language/schema';
+
+// The language's own lists, so the builder offers exactly what the API accepts.
+export { COLUMN_FIELDS };
+export const OPERATORS = PREDICATE_OPS;
+export const AGGREGATE_OPERATORS = AGGREGATE_OPS;
+export const AGGREGATE_FUNCTIONS = AGGREGATE_FNS;
 export const WINDOW_UNITS = ['s', 'm', 'h', 'd'] as const;
 
 export type Operator = (typeof OPERATORS)[number];

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Eye, Plus, Save, Trash2 } from 'lucide-react';
 import { useState } from 'react';
+import { CANONICAL_FIELDS } from '../../../../worker/rules/language/fields';
 import { Field, fieldErrors } from '../../components/field';
 import { Alert, AlertDescription } from '../../components/ui/alert';
 import { Button } from '../../components/ui/button';
@@ -13,18 +14,6 @@ import { toast } from '../../components/ui/toaster';
 import { ApiProblem, api, problemMessage } from '../../lib/api';
 import type { MappingPreview, Source, SourceMapping } from '../../lib/types';
 
-const TARGETS = [
-  'id',
-  'occurred_at',
-  'amount',
-  'currency',
-  'account',
-  'counterparty',
-  'type',
-  'country',
-  'counterparty_country',
-  'channel',
-] as const;
 const PREVIEW_COLUMNS = ['id', 'occurred_at', 'amount', 'currency', 'account', 'counterparty', 'type'] as const;
 
 type FieldRow = { target: string; path: string };
@@ -152,7 +141,7 @@ export function MappingEditor({ source }: { source: Source }) {
                 className="w-52"
               >
                 <option value="">choose…</option>
-                {TARGETS.map((target) => (
+                {CANONICAL_FIELDS.map((target) => (
                   <option key={target} value={target}>
                     {target}
                   </option>

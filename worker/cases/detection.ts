@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import { type Tx, uuidLiteral } from '../../db/tenant';
+import { raiseEvents, violationCreatedEvents } from '../alerts/events';
+import type { Env } from '../env';
+import type { DetectedViolation } from '../rules/engine';
+import type { Severity } from '../rules/language';
+import {
+  type CaseFollowUp,
+  type CaseSettings,
+  DEFAULT_CASE_SETTINGS,
+  NO_FOLLOW_UP,
+  openAutomaticCases,
+} from './service';
+
+type SettingsJson = {
+  auto_create_min_severity: Severity | null;
+  group_by: 'account' | 'none';
+  auto_assign: boolean;
+  sla_critical_minutes: number;
+  sla_high_minutes: number;
+  sla_medium_minutes: number;
+  sla_low_minutes: number;
+};
+
+/**
+ * What follows the storing of violations, in the transaction that stored them (scan chunks and
+ * webhook pushes): a snoozed rule's violations for the snoozed account become `suppressed`; the
+ * others raise `violation.created` and open or join automatic cases, which raise `case.created`.
+ * Marks suppressed violations in `detected`. Returns what to do after the commit.
+ */
+export async function takeNewViolations(
+  env: Env,
+  tx: Tx,
+  orgId: string,
+  detected: DetectedViolation[],
+): Promise<CaseFollowUp> {
+  const fresh = detected.filter((v) => v.isNew && v.id !== null);
+  if (fresh.length === 0) return NO_FOLLOW_UP;
+  const input = fresh.map((v) => ({ id: v.id, rule_id: v.ruleId, account: v.account }));
+  // Snoozes applied and the settings read in one round trip.
+  const [row] = await tx.execute<{ suppressed: string[] | null; settings: SettingsJson | null }>(sql`
+    with suppressed as (
+      update violations v set status = 'suppressed'
+      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text)
+      where v.id = i.id and exists (select 1 from rule_snoozes s
+        where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
+      returning v.id)
+    select (select json_agg(id) from suppressed) as suppressed,
+      (select row_to_json(s) from case_settings s where s.org_id = ${uuidLiteral(orgId)}) as settings`);
+  const suppressed = new Set(row?.suppressed ?? []);
+  for (const v of fresh) if (suppressed.has(v.id!)) v.suppressed = true;
+  const announced = fresh.filter((v) => !v.suppressed);
+  const { events, followUp } = await openAutomaticCases(
+    tx,
+    orgId,
+    settingsFrom(row?.settings ?? null),
+    announced.map((v) => ({
+      id: v.id!,
+      severity: v.severity,
+      account: v.account,
+      ruleName: v.ruleName,
+      ruleId: v.ruleId,
+    })),
+  );
+  await raiseEvents(env, tx, orgId, [...violationCreatedEvents(announced), ...events]);
+  return followUp;
+}
+
+function settingsFrom(row: SettingsJson | null): CaseSettings {
+  if (!row) return DEFAULT_CASE_SETTINGS;
+  return {
+    auto_create_min_severity: row.auto_create_min_severity,
+    group_by: row.group_by,
+    auto_assign: row.auto_assign,
+    sla_minutes: {
+      critical: row.sla_critical_minutes,
+      high: row.sla_high_minutes,
+      medium: row.sla_medium_minutes,
+      low: row.sla_low_minutes,
+    },
+  };
+}
