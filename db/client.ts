@@ -4,14 +4,38 @@ import { openWorkerdSocket } from './cloudflare-socket';
 
 export type Database = PostgresJsDatabase;
 
+/**
+ * How long one transaction may make Postgres work for it: a statement's run time, a wait for a
+ * lock, and idle time inside the transaction (a Worker that died mid-transaction). Postgres stops
+ * the work itself, so a request the Worker gave up on cannot keep running for minutes.
+ */
+export type TransactionLimits = { statementMs: number; lockMs: number; idleMs: number };
+
+/** API requests: every statement of a request is an index lookup or a bounded window. */
+export const API_LIMITS: TransactionLimits = { statementMs: 8_000, lockMs: 3_000, idleMs: 15_000 };
+/** Rule tests and policy impact: a rule over the whole history, still answered while the user waits. */
+export const BACKTEST_LIMITS: TransactionLimits = { statementMs: 15_000, lockMs: 2_000, idleMs: 20_000 };
+/** Scan chunks, schedules and sweeps in queue consumers and cron: nobody waits on the answer. */
+export const BACKGROUND_LIMITS: TransactionLimits = { statementMs: 60_000, lockMs: 10_000, idleMs: 60_000 };
+
+/** Each client's default limits, for the transactions of db/tenant.ts. */
+const clientLimits = new WeakMap<Database, TransactionLimits>();
+
+export function transactionLimitsOf(db: Database): TransactionLimits {
+  return clientLimits.get(db) ?? API_LIMITS;
+}
+
 export type DatabaseClient = {
   db: Database;
   /** Must be awaited before the handler returns: a late end() leaves cancelled streams behind. */
   close: () => Promise<void>;
 };
 
-/** One client per request or queue message, through Hyperdrive's pooled connection string. */
-export function createDatabaseClient(connectionString: string): DatabaseClient {
+/**
+ * One client per request or queue message, through Hyperdrive's pooled connection string; its
+ * transactions get `limits` unless one asks for others.
+ */
+export function createDatabaseClient(connectionString: string, limits = API_LIMITS): DatabaseClient {
   const options = {
     max: 5,
     // Unnamed statements: Hyperdrive pools per transaction and PGlite multiplexes one session.
@@ -23,5 +47,7 @@ export function createDatabaseClient(connectionString: string): DatabaseClient {
   };
   const client = postgres(connectionString, options as postgres.Options<Record<string, postgres.PostgresType>>);
   // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.
-  return { db: drizzle(client), close: () => client.end({ timeout: 5 }) };
+  const db = drizzle(client);
+  clientLimits.set(db, limits);
+  return { db, close: () => client.end({ timeout: 5 }) };
 }

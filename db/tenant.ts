@@ -1,5 +1,5 @@
 import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
-import type { Database } from './client';
+import { type Database, type TransactionLimits, transactionLimitsOf } from './client';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -9,9 +9,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The one way to touch tenant data: a short transaction in the organization's context, under the
  * application role, so row-level security holds even on a superuser connection.
  */
-export async function withTenant<T>(db: Database, orgId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withTenant<T>(
+  db: Database,
+  orgId: string,
+  work: (tx: Tx) => Promise<T>,
+  limits?: TransactionLimits,
+): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select ${enterTenant(uuidLiteral(orgId))}`);
+    await tx.execute(sql`select ${enterTenant(uuidLiteral(orgId))}, ${limitsOf(limits ?? transactionLimitsOf(db))}`);
     return work(tx);
   });
 }
@@ -40,12 +45,13 @@ export async function withTenantFoundBy<F, T>(
   db: Database,
   find: (tx: Tx) => Promise<F | undefined>,
   work: (tx: Tx, found: F) => Promise<T>,
+  limits?: TransactionLimits,
 ): Promise<T | undefined> {
   return db.transaction(async (tx) => {
     // Awaited on its own: the role must be in place before find's statements are even parsed, and
     // postgres.js sends concurrently issued statements in no order callers can rely on.
     // Not read-only: `work` writes, and the system role's grants let it do nothing but select.
-    await tx.execute(sql`select ${enterSystem}`);
+    await tx.execute(sql`select ${enterSystem}, ${limitsOf(limits ?? transactionLimitsOf(db))}`);
     const found = await find(tx);
     return found === undefined ? undefined : work(tx, found);
   });
@@ -55,11 +61,26 @@ export async function withTenantFoundBy<F, T>(
  * Read-only lookups that must cross organizations (login by email, token by hash, source by id).
  * Read-only is set in the same statement as the role (a round trip fewer than SET TRANSACTION).
  */
-export async function withSystem<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withSystem<T>(
+  db: Database,
+  work: (tx: Tx) => Promise<T>,
+  limits?: TransactionLimits,
+): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select ${enterSystem}, set_config('transaction_read_only', 'on', true)`);
+    await tx.execute(
+      sql`select ${enterSystem}, set_config('transaction_read_only', 'on', true), ${limitsOf(limits ?? transactionLimitsOf(db))}`,
+    );
     return work(tx);
   });
+}
+
+/**
+ * The select-list item that sets a transaction's limits (local to it: a pooled connection keeps
+ * none). Written as literals, not bound: numbers from the constants above only.
+ */
+export function limitsOf(limits: TransactionLimits): SQL {
+  const ms = (value: number) => sql.raw(`'${Math.trunc(value)}ms'`);
+  return sql`concat(set_config('statement_timeout', ${ms(limits.statementMs)}, true), set_config('lock_timeout', ${ms(limits.lockMs)}, true), set_config('idle_in_transaction_session_timeout', ${ms(limits.idleMs)}, true))`;
 }
 
 /** The select-list item that makes the transaction the system role (its grants: select on what cross-organization lookups need). */

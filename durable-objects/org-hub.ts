@@ -1,11 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
-import { createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { sendDigests } from '../worker/alerts/digest';
 import { escalateOrganization } from '../worker/cases/deadlines';
 import type { Env } from '../worker/env';
 import { AlarmSchedule } from './alarms';
 import { AlertDigests, DIGEST_ALARM } from './alert-digests';
 import { type RecordedUsage, USAGE_ALARM, UsageCounter } from './usage-counter';
+import { type SlotGrant, WorkSlots } from './work-slots';
 
 /** What the dashboard receives on its socket (contract section 9). */
 export type LiveEvent =
@@ -42,6 +43,13 @@ type SocketAttachment = { userId: string; connectedAt: number };
 type StoredTicket = { userId: string; expiresAt: number };
 
 const TICKET_SECONDS = 60;
+/** A socket lives as long as the access token that asked for its ticket; the dashboard then reconnects with a new one. */
+export const SOCKET_LIFETIME_MS = 15 * 60 * 1000;
+/** Close codes the dashboard sees: its access changed (it reconnects only if it still may), or the socket aged out. */
+export const CLOSE_ACCESS_CHANGED = 4403;
+export const CLOSE_EXPIRED = 4001;
+const SOCKETS_ALARM = 'sockets';
+const userTag = (userId: string) => `user:${userId}`;
 const CASE_ALARM = 'case-deadlines';
 const CASE_ORG_KEY = 'cases.org';
 
@@ -50,14 +58,50 @@ const CASE_ORG_KEY = 'cases.org';
  * idle sockets cost nothing, and the home of the organization's usage counters.
  */
 export class OrgHub extends DurableObject<Env> {
-  /** A single-use ticket for opening the organization's socket; valid for 60 seconds. */
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Pings are answered without waking the object from hibernation.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', JSON.stringify({ type: 'pong' })));
+  }
+
+  /** A single-use ticket for opening the organization's socket; valid for 60 seconds, swept by the alarm if unused. */
   async issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }> {
     const ticket = crypto.randomUUID().replaceAll('-', '') + crypto.randomUUID().replaceAll('-', '');
-    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, {
-      userId,
-      expiresAt: Date.now() + TICKET_SECONDS * 1000,
-    });
+    const expiresAt = Date.now() + TICKET_SECONDS * 1000;
+    await this.ctx.storage.put<StoredTicket>(`ticket:${ticket}`, { userId, expiresAt });
+    await this.alarms.schedule(SOCKETS_ALARM, expiresAt);
     return { ticket, expiresIn: TICKET_SECONDS };
+  }
+
+  /**
+   * Closes every socket of a user whose access changed (deactivated, new role, signed out), and
+   * drops their unused tickets; returns how many sockets were closed.
+   */
+  async closeUserSockets(userId: string): Promise<number> {
+    const sockets = this.ctx.getWebSockets(userTag(userId));
+    for (const socket of sockets) socket.close(CLOSE_ACCESS_CHANGED, 'access changed');
+    const tickets = await this.ctx.storage.list<StoredTicket>({ prefix: 'ticket:' });
+    const theirs = [...tickets].filter(([, ticket]) => ticket.userId === userId).map(([key]) => key);
+    if (theirs.length > 0) await this.ctx.storage.delete(theirs);
+    return sockets.length;
+  }
+
+  /** Unused tickets leave storage and sockets older than their lifetime close; the next sweep is set. */
+  private async sweepSockets(now: number): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = socket.deserializeAttachment() as SocketAttachment | null;
+      const closesAt = (attachment?.connectedAt ?? 0) + SOCKET_LIFETIME_MS;
+      if (closesAt <= now) socket.close(CLOSE_EXPIRED, 'socket lifetime reached; reconnect with a new ticket');
+      else next = Math.min(next, closesAt);
+    }
+    const expired: string[] = [];
+    for (const [key, ticket] of await this.ctx.storage.list<StoredTicket>({ prefix: 'ticket:' })) {
+      if (ticket.expiresAt <= now) expired.push(key);
+      else next = Math.min(next, ticket.expiresAt);
+    }
+    if (expired.length > 0) await this.ctx.storage.delete(expired);
+    if (next !== Number.POSITIVE_INFINITY) await this.alarms.schedule(SOCKETS_ALARM, next);
   }
 
   /** Sends an event to every socket of the organization; returns how many were reached. */
@@ -99,14 +143,12 @@ export class OrgHub extends DurableObject<Env> {
       return new Response('The socket ticket is invalid, used or expired', { status: 401 });
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ userId: stored.userId, connectedAt: Date.now() } satisfies SocketAttachment);
+    // Tagged by user, so a change to that user's access finds and closes their sockets.
+    this.ctx.acceptWebSocket(server, [userTag(stored.userId)]);
+    const connectedAt = Date.now();
+    server.serializeAttachment({ userId: stored.userId, connectedAt } satisfies SocketAttachment);
+    await this.alarms.schedule(SOCKETS_ALARM, connectedAt + SOCKET_LIFETIME_MS);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    // The socket is server-to-client; answer pings so clients can detect dead connections.
-    if (message === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
@@ -148,6 +190,20 @@ export class OrgHub extends DurableObject<Env> {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Expensive work: thin RPC over WorkSlots (durable-objects/work-slots.ts).
+
+  private workSlots = new WorkSlots(this.ctx.storage);
+
+  /** A slot for one piece of `kind` work when fewer than `limit` are running; held at most `leaseMs`. */
+  async acquireWorkSlot(kind: string, limit: number, leaseMs: number): Promise<SlotGrant> {
+    return this.workSlots.acquire(kind, limit, leaseMs);
+  }
+
+  async releaseWorkSlot(kind: string, token: string): Promise<void> {
+    await this.workSlots.release(kind, token);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Alert digests: thin RPC over AlertDigests (durable-objects/alert-digests.ts).
 
   private alertDigests = new AlertDigests(this.ctx.storage, this.alarms, (orgId, routeIds) =>
@@ -172,7 +228,7 @@ export class OrgHub extends DurableObject<Env> {
   private async escalateCases(now: number): Promise<void> {
     const orgId = await this.ctx.storage.get<string>(CASE_ORG_KEY);
     if (!orgId) return;
-    const client = createDatabaseClient(this.env.HYPERDRIVE.connectionString);
+    const client = createDatabaseClient(this.env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
     try {
       const { live, next } = await escalateOrganization(this.env, client.db, orgId, new Date(now));
       await this.broadcastAll(live);
@@ -182,11 +238,12 @@ export class OrgHub extends DurableObject<Env> {
     }
   }
 
-  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; case deadlines); see AlarmSchedule. */
+  /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; case deadlines; socket and ticket expiry); see AlarmSchedule. */
   override async alarm(): Promise<void> {
     await this.alarms.run({
       [USAGE_ALARM]: () => this.usageCounter.flush(),
       [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
+      [SOCKETS_ALARM]: (now) => this.sweepSockets(now),
       [CASE_ALARM]: (now) => this.escalateCases(now),
     });
   }

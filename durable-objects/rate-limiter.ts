@@ -1,42 +1,66 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../worker/env';
 
-const FAILURE_WINDOW_MS = 15 * 60 * 1000;
-const MAX_FAILURES = 5;
+/** One counted attempt: its time and the token that lets its caller take it back. */
+type Attempt = { at: number; token: string };
+
+export type Reservation = { allowed: true; token: string } | { allowed: false; retryAfter: number };
 
 /**
- * Login throttling counters, one object per throttled key (`email:<email>` or `ip:<ip>`). The
- * object's input gate makes each read-modify-write atomic, so concurrent failures all count.
+ * A sliding-window attempt counter, one object per throttled key (`login:<email>|<ip>`,
+ * `account:<email>`, `ip:<ip>`, `register:<ip>`). An attempt is reserved before the work it
+ * guards (hashing a password) in one read-modify-write under the object's input gate, so
+ * concurrent attempts cannot all pass a check made before any of them is counted.
  */
 export class RateLimiter extends DurableObject<Env> {
-  /** 0 when another attempt is allowed; otherwise the seconds until the oldest failure leaves the window. */
-  async retryAfterSeconds(): Promise<number> {
+  /** Counts an attempt when fewer than `limit` were made in the last `windowMs`; otherwise says when to retry. */
+  async reserve(limit: number, windowMs: number): Promise<Reservation> {
     const now = Date.now();
-    const failures = await this.recentFailures(now);
-    if (failures.length < MAX_FAILURES) return 0;
-    const oldest = failures[failures.length - MAX_FAILURES]!;
-    return Math.max(1, Math.ceil((oldest + FAILURE_WINDOW_MS - now) / 1000));
+    const attempts = await this.recent(now, windowMs);
+    if (attempts.length >= limit) {
+      const oldest = attempts[attempts.length - limit]!;
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil((oldest.at + windowMs - now) / 1000)) };
+    }
+    const token = crypto.randomUUID();
+    // Only the last `limit` matter: the oldest of them decides when the key is free again.
+    await this.ctx.storage.put('attempts', [...attempts, { at: now, token }].slice(-limit));
+    await this.ctx.storage.put('window', windowMs);
+    await this.ctx.storage.setAlarm(now + windowMs);
+    return { allowed: true, token };
   }
 
-  async recordFailure(): Promise<void> {
+  /** Takes a reserved attempt back (it succeeded, or another counter refused it). */
+  async release(token: string): Promise<void> {
+    const attempts = (await this.ctx.storage.get<Attempt[]>('attempts')) ?? [];
+    await this.ctx.storage.put(
+      'attempts',
+      attempts.filter((attempt) => attempt.token !== token),
+    );
+  }
+
+  /**
+   * True once per `windowMs`: whether this refusal should be written to the audit log, so an
+   * attacker hammering a locked account cannot fill it.
+   */
+  async firstRefusalIn(windowMs: number): Promise<boolean> {
     const now = Date.now();
-    // Only the last MAX_FAILURES matter: the oldest of them decides when the key is free again.
-    const failures = [...(await this.recentFailures(now)), now].slice(-MAX_FAILURES);
-    await this.ctx.storage.put('failures', failures);
-    await this.ctx.storage.setAlarm(now + FAILURE_WINDOW_MS);
+    const last = await this.ctx.storage.get<number>('refusal-noted');
+    if (last !== undefined && last > now - windowMs) return false;
+    await this.ctx.storage.put('refusal-noted', now);
+    return true;
   }
 
   async clear(): Promise<void> {
-    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.delete('attempts');
   }
 
-  /** Fires once the newest failure has left the window: nothing is left worth keeping. */
+  /** Fires once the newest attempt has left the window: nothing is left worth keeping. */
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
   }
 
-  private async recentFailures(now: number): Promise<number[]> {
-    const failures = (await this.ctx.storage.get<number[]>('failures')) ?? [];
-    return failures.filter((at) => at > now - FAILURE_WINDOW_MS);
+  private async recent(now: number, windowMs: number): Promise<Attempt[]> {
+    const attempts = (await this.ctx.storage.get<Attempt[]>('attempts')) ?? [];
+    return attempts.filter((attempt) => attempt.at > now - windowMs);
   }
 }

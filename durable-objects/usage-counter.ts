@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { Env } from '../worker/env';
@@ -113,7 +113,7 @@ export class UsageCounter {
 }
 
 async function readUsage(env: Env, orgId: string, period: string): Promise<number> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   try {
     return await withTenant(client.db, orgId, async (tx) => {
       const [row] = await tx
@@ -128,7 +128,7 @@ async function readUsage(env: Env, orgId: string, period: string): Promise<numbe
 }
 
 async function writeUsage(env: Env, state: UsageState): Promise<void> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   try {
     await withTenant(client.db, state.orgId, (tx) =>
       tx

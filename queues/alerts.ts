@@ -1,4 +1,4 @@
-import { createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { deliverAlerts, failDeadLettered } from '../worker/alerts/dispatch';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
@@ -14,7 +14,7 @@ const MAX_RETRY_DELAY_SECONDS = 300;
  * dead-letter consumer marks its delivery failed.
  */
 export async function consumeAlertQueue(batch: MessageBatch<AlertQueueMessage>, env: Env): Promise<void> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   const bodies = batch.messages.map((message) => message.body);
   try {
     if (batch.queue.endsWith('-dlq')) {

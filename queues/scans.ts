@@ -1,4 +1,4 @@
-import { createDatabaseClient, type Database } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
 import { failDeadLetteredChunk, processScanChunk, recordChunkFailure } from '../worker/scans/chunks';
@@ -45,7 +45,7 @@ export async function processDeadLetter(env: Env, body: ScanQueueMessage): Promi
 }
 
 async function withDatabase<T>(env: Env, work: (db: Database) => Promise<T>): Promise<T> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   try {
     return await work(client.db);
   } finally {

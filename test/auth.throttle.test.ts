@@ -8,13 +8,13 @@ const freshIp = () => `198.51.${Math.floor(lastOctet / 250)}.${(lastOctet++ % 25
 const login = (email: string, password: string, ip = freshIp()) =>
   api('POST', '/api/auth/login', { body: { email, password }, headers: { 'cf-connecting-ip': ip } });
 
-async function expectThrottled(response: Response) {
+async function expectThrottled(response: Response, maxSeconds = 15 * 60) {
   expect(response.status).toBe(429);
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   const retryAfter = Number(response.headers.get('retry-after'));
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
-  expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+  expect(retryAfter).toBeLessThanOrEqual(maxSeconds);
   expect(await response.json()).toMatchObject({ status: 429 });
 }
 
@@ -29,25 +29,48 @@ describe('happy', () => {
 });
 
 describe('security', () => {
-  it('5 failures for an account in 15 minutes: 429 with Retry-After, even with the right password, from any address', async () => {
+  it('5 failures of an account from one address: 429 there with Retry-After, even with the right password; one audit row', async () => {
     const admin = await registerOrganization('Throttle Account');
-    for (let i = 0; i < 5; i++) expect((await login(admin.user.email, `wrong password ${i}`)).status).toBe(401);
-    await expectThrottled(await login(admin.user.email, admin.password));
-    await expectThrottled(await login(admin.user.email.toUpperCase(), admin.password));
+    const attacker = freshIp();
+    for (let i = 0; i < 5; i++)
+      expect((await login(admin.user.email, `wrong password ${i}`, attacker)).status).toBe(401);
+    await expectThrottled(await login(admin.user.email, admin.password, attacker));
+    await expectThrottled(await login(admin.user.email.toUpperCase(), admin.password, attacker));
+    for (let i = 0; i < 10; i++) await expectThrottled(await login(admin.user.email, 'still guessing', attacker));
+    // The owner, from their own address, is not locked out by someone else's guesses.
+    expect((await login(admin.user.email, admin.password)).status).toBe(200);
     const audit = await apiJson<{ items: { action: string; details: { retry_after?: number } }[] }>(
       'GET',
       '/api/audit?action=auth.login_throttled',
       200,
       { token: admin.access_token },
     );
-    expect(audit.items.length).toBeGreaterThanOrEqual(1);
+    // Twelve refusals, one audit row for the window: hammering a locked account cannot fill the log.
+    expect(audit.items).toHaveLength(1);
     expect(audit.items[0]!.details.retry_after).toBeGreaterThanOrEqual(1);
+  });
+
+  it('20 failures of an account from many addresses: a softer account-wide backoff, from any address', async () => {
+    const admin = await registerOrganization('Throttle Distributed');
+    for (let i = 0; i < 20; i++) expect((await login(admin.user.email, `wrong password ${i}`)).status).toBe(401);
+    await expectThrottled(await login(admin.user.email, admin.password));
+  });
+
+  it('concurrent guesses cannot race the counter: of 40 at once from one address, at most 5 are checked', async () => {
+    const admin = await registerOrganization('Throttle Race');
+    const attacker = freshIp();
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => (await login(admin.user.email, `guess ${i}`, attacker)).status),
+    );
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(35);
   });
 
   it('unknown emails count too, so throttling does not reveal which accounts exist', async () => {
     const ghost = uniqueEmail('ghost');
-    for (let i = 0; i < 5; i++) expect((await login(ghost, 'whatever password')).status).toBe(401);
-    await expectThrottled(await login(ghost, 'whatever password'));
+    const address = freshIp();
+    for (let i = 0; i < 5; i++) expect((await login(ghost, 'whatever password', address)).status).toBe(401);
+    await expectThrottled(await login(ghost, 'whatever password', address));
   });
 
   it('5 failures from one address, across accounts: 429 for that address only', async () => {
@@ -57,5 +80,32 @@ describe('security', () => {
       expect((await login(uniqueEmail('spray'), 'password spray', attacker)).status).toBe(401);
     await expectThrottled(await login(admin.user.email, admin.password, attacker));
     expect((await login(admin.user.email, admin.password)).status).toBe(200);
+  });
+});
+
+describe('security: registration', () => {
+  it('throttles registrations per client address: the sixth in an hour is 429 with Retry-After', async () => {
+    const address = freshIp();
+    const register = () =>
+      api('POST', '/api/auth/register', {
+        body: {
+          org_name: 'Signup Flood',
+          email: uniqueEmail('flood'),
+          password: 'correct horse battery',
+          full_name: 'F',
+        },
+        headers: { 'cf-connecting-ip': address },
+      });
+    for (let i = 0; i < 5; i++) expect((await register()).status).toBe(201);
+    await expectThrottled(await register(), 60 * 60);
+    // Another address is not held up.
+    expect(
+      (
+        await api('POST', '/api/auth/register', {
+          body: { org_name: 'Other', email: uniqueEmail('other'), password: 'correct horse battery', full_name: 'O' },
+          headers: { 'cf-connecting-ip': freshIp() },
+        })
+      ).status,
+    ).toBe(201);
   });
 });

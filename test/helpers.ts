@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { inject } from 'vitest';
-import { createDatabaseClient, type Database } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
 import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { createSuperAdmin } from '../worker/admin/super-admin';
@@ -64,7 +64,7 @@ export async function registerOrganization(name = 'Acme Compliance'): Promise<Se
 
 /** As the database owner: for what only a privileged insider may do (ANALYZE, tampering). */
 export async function withOwnerDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const client = createDatabaseClient(inject('pgOwnerUrl'));
+  const client = createDatabaseClient(inject('pgOwnerUrl'), BACKGROUND_LIMITS);
   try {
     return await work(client.db);
   } finally {
@@ -72,9 +72,9 @@ export async function withOwnerDatabase<T>(work: (db: Database) => Promise<T>): 
   }
 }
 
-/** A database handle for direct assertions, closed when `work` is done. */
+/** A database handle for direct assertions and fixtures (a background job's limits), closed when `work` is done. */
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   try {
     return await work(client.db);
   } finally {

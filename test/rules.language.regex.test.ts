@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CanonicalTransaction, evaluate } from '../worker/rules/language';
 import { checkRegexSafety, portableRegex } from '../worker/rules/language/regex-safety';
+import { api, registerOrganization } from './helpers';
 
 function matches(pattern: string, text: string): boolean {
   const subject: CanonicalTransaction = {
@@ -89,6 +90,17 @@ describe('errors', () => {
   });
 });
 
+const BAD_SHAPES = [
+  '(a+)+',
+  '(a|a)+',
+  '(a+)+b',
+  '(\\w+\\s?)+$',
+  '^(\\d+)*$',
+  `${'a?'.repeat(40)}${'a'.repeat(40)}`,
+  '.*a.*b',
+  '(a|ab)*c',
+];
+
 describe('security', () => {
   it.each([
     '(a+)+',
@@ -106,13 +118,70 @@ describe('security', () => {
     '.*a.*b',
     '\\d+\\d+$',
     '^(([a-z])+.)+[A-Z]([a-z])+$',
+    `${'a?'.repeat(40)}${'a'.repeat(40)}`,
+    'a?a?a?aaa',
+    '(a|a)+',
+    '(a+)+b',
+    '(\\w+\\s?)+$',
+    '^(a|b|ab)*c$',
+    '\\d*\\d*x',
+    'x\\s?\\s?\\s?y',
+    '(.*){1,32}x',
   ])('refuses the catastrophic pattern %s', (pattern) => {
     expect(checkRegexSafety(pattern)).not.toBeNull();
   });
 
-  it('evaluates an accepted pattern on hostile input in linear time', () => {
-    const hostile = `${'1.'.repeat(20_000)}x`;
-    expect(matches('^\\d+(\\.\\d+)*$', hostile)).toBe(false);
-    expect(matches('.*offshore.*', 'a'.repeat(5_000))).toBe(false);
+  it('refuses each bad shape at save, at the path of its condition', async () => {
+    const admin = await registerOrganization('Regex Guard Org');
+    for (const pattern of BAD_SHAPES) {
+      const response = await api('POST', '/api/rules', {
+        token: admin.access_token,
+        body: {
+          name: 'Guarded',
+          severity: 'low',
+          condition: {
+            all: [
+              { field: 'type', op: 'eq', value: 'wire' },
+              { field: 'counterparty', op: 'matches', value: pattern },
+            ],
+          },
+        },
+      });
+      expect(response.status, pattern).toBe(400);
+      const problem = await response.json<{ errors: { path: string; message: string }[] }>();
+      expect(
+        problem.errors.map((e) => e.path),
+        pattern,
+      ).toEqual(['condition.all.1.value']);
+    }
+  });
+
+  it('evaluates an accepted pattern on hostile input in linear time: no backtracking engine runs it', () => {
+    const started = Date.now();
+    expect(matches('^\\d+(\\.\\d+)*$', `${'1.'.repeat(20_000)}x`)).toBe(false);
+    // A backtracking engine retries these at every start position: quadratic, minutes on 200,000 characters.
+    expect(matches('.*offshore.*', 'a'.repeat(200_000))).toBe(false);
+    expect(matches('\\s+$', `${' '.repeat(200_000)}x`)).toBe(false);
+    expect(matches('\\s*cash\\s*x', `cash${' '.repeat(200_000)}`)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('finds matches anywhere, with the meaning of the canonical source', () => {
+    const cases: [string, string, boolean][] = [
+      ['\\s*$', 'ends in spaces   ', true],
+      ['^INV-\\d{4}$', 'INV-2026', true],
+      ['^INV-\\d{4}$', 'INV-20261', false],
+      ['^(?:acme (ltd|llc))$', 'acme llc', true],
+      ['^[Aa][Cc][Mm][Ee] (ltd|llc)$', 'ACME ltd', true],
+      ['(ab|cd)+e', 'xxcdabe', true],
+      ['a{2,3}b', 'aab', true],
+      ['a{2,3}b', 'ab', false],
+      ['^$', '', true],
+      ['[^0-9]', '123', false],
+    ];
+    for (const [pattern, text, expected] of cases) {
+      expect(matches(pattern, text), `${pattern} on ${text}`).toBe(expected);
+      expect(new RegExp(portableRegex(pattern).source, 'su').test(text), `${pattern} on ${text}`).toBe(expected);
+    }
   });
 });

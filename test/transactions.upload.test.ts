@@ -232,6 +232,20 @@ describe('errors', () => {
     expect(errorsOf(report, 9)).toEqual([{ path: 'attributes', message: 'must have at most 64 keys' }]);
   });
 
+  it('rejects per row an attribute text over 1,024 characters, at its path, and stores the rest', async () => {
+    const rows = [
+      { ...good('AT-ok'), attributes: { memo: 'm'.repeat(1024), nested: { ok: 'é'.repeat(1024) } } },
+      { ...good('AT-long'), attributes: { memo: 'm'.repeat(1025) } },
+      { ...good('AT-deep'), attributes: { a: { b: { note: 'x'.repeat(60_000) } } } },
+    ];
+    const report = await uploadReport('application/json', JSON.stringify(rows));
+    expect([report.accepted, report.rejected]).toEqual([1, 2]);
+    expect(report.errors).toEqual([
+      { row: 2, errors: [{ path: 'attributes.memo', message: 'must be at most 1024 characters' }] },
+      { row: 3, errors: [{ path: 'attributes.a.b.note', message: 'must be at most 1024 characters' }] },
+    ]);
+  });
+
   it('rejects per row a timestamp whose offset Postgres cannot store, and still stores the good rows', async () => {
     const rows = [
       good('TZ-ok'),

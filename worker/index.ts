@@ -1,4 +1,4 @@
-import { createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
 import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
 import { consumeScanQueue } from '../queues/scans';
@@ -37,7 +37,7 @@ export default {
       log('warn', 'cron without a job', { cron: controller.cron });
       return;
     }
-    const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+    const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
     try {
       // Each job on its own: one that fails does not keep the others from running, and still fails the run.
       const failures: unknown[] = [];

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { createDatabaseClient } from '../../db/client';
+import { BACKGROUND_LIMITS, createDatabaseClient } from '../../db/client';
 import { uuidLiteral, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
 import { enqueueDelivery } from './deliveries';
@@ -14,7 +14,7 @@ const DIGEST_EXAMPLES = 10;
  * that sent a digest. Called by the organization's hub (durable-objects/alert-digests.ts).
  */
 export async function sendDigests(env: Env, orgId: string, routeIds: string[]): Promise<string[]> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   const sent: string[] = [];
   try {
     for (const routeId of routeIds) {

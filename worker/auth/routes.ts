@@ -67,7 +67,7 @@ const logoutRoute = defineRoute(
   },
 );
 authRoutes.openapi(logoutRoute, async (c) => {
-  await logout(c.var.database(), auditOrigin(c), c.req.valid('json').refresh_token);
+  await logout(c.env, c.var.database(), auditOrigin(c), c.req.valid('json').refresh_token);
   return c.body(null, 204);
 });
 

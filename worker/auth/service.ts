@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { organizations, refreshTokens, subscriptions, users } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
@@ -10,7 +11,7 @@ import type { Role } from '../platform/permissions';
 import { newSubscription } from '../subscription/service';
 import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
 import type { SessionView } from './schemas';
-import { loginThrottle } from './throttle';
+import { reserveLoginAttempt, reserveRegistration } from './throttle';
 import {
   ACCESS_TOKEN_SECONDS,
   hashRefreshToken,
@@ -30,6 +31,7 @@ export async function registerOrganization(
   origin: AuditOrigin,
   input: { org_name: string; email: string; password: string; full_name: string },
 ): Promise<SessionView> {
+  await reserveRegistration(env, origin.ip);
   const orgId = crypto.randomUUID();
   const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
   try {
@@ -66,27 +68,24 @@ export async function login(
   password: string,
 ): Promise<SessionView> {
   const cost = passwordCost(env.PASSWORD_COST);
-  const throttle = loginThrottle(env, email, origin.ip);
-  // Decided before the password is checked: a blocked attempt learns nothing, even with the right password.
-  const [retryAfter, found] = await Promise.all([throttle.retryAfterSeconds(), findUserByEmail(db, email)]);
-  if (retryAfter > 0) {
-    if (found) await auditUser(db, origin, found, 'auth.login_throttled', { retry_after: retryAfter });
-    throw new ApiError(
-      'too_many_requests',
-      `Too many failed sign-in attempts. Try again in ${retryAfter} seconds.`,
-      {},
-      { 'Retry-After': String(retryAfter) },
-    );
+  // Reserved before the password is hashed: concurrent guesses cannot all pass a check made
+  // before any of them counted, and a refused attempt learns nothing, even with the right password.
+  const [throttle, found] = await Promise.all([reserveLoginAttempt(env, email, origin.ip), findUserByEmail(db, email)]);
+  if (throttle.refused) {
+    if (found && (await throttle.refusalWorthAuditing())) {
+      await auditUser(db, origin, found, 'auth.login_throttled', {
+        retry_after: Number(throttle.refused.headers['Retry-After']),
+      });
+    }
+    throw throttle.refused;
   }
   if (!found) {
     await verifyAgainstNothing(password, cost);
-    await throttle.recordFailure();
     throw invalidCredentials();
   }
   const check = await verifyPassword(password, found.passwordHash, cost);
   if (!check.valid || !found.isActive) {
     await auditUser(db, origin, found, 'auth.login_failed', { reason: check.valid ? 'deactivated' : 'wrong_password' });
-    await throttle.recordFailure();
     throw invalidCredentials();
   }
   const session = await withTenant(db, found.orgId, async (tx) => {
@@ -104,7 +103,7 @@ export async function login(
     });
     return startSession(env, tx, found, await organizationName(tx, found.orgId), crypto.randomUUID());
   });
-  await throttle.clearAccount();
+  await throttle.succeeded();
   return session;
 }
 
@@ -167,7 +166,8 @@ export async function refreshSession(env: Env, db: Database, origin: AuditOrigin
   return outcome.session;
 }
 
-export async function logout(db: Database, origin: AuditOrigin, token: string): Promise<void> {
+/** Revokes the session's refresh token family and closes the user's live sockets (other signed-in tabs reconnect). */
+export async function logout(env: Env, db: Database, origin: AuditOrigin, token: string): Promise<void> {
   const stored = await findRefreshToken(db, token);
   if (!stored) return;
   await withTenant(db, stored.orgId, async (tx) => {
@@ -180,6 +180,7 @@ export async function logout(db: Database, origin: AuditOrigin, token: string): 
       targetId: stored.userId,
     });
   });
+  await orgHub(env, stored.orgId).closeUserSockets(stored.userId);
 }
 
 export async function organizationName(tx: Tx, orgId: string): Promise<string> {

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type core, ZodError } from 'zod';
+import { databaseCode, databaseUnavailable } from './database-errors';
 import { log } from './log';
 
 const STATUS = {
@@ -101,9 +102,17 @@ function toApiError(error: unknown, c: Context): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return validationError(error.issues);
   if (error instanceof HTTPException) return fromHttpException(error);
+  const unavailable = databaseUnavailable(error);
+  if (unavailable) {
+    log('warn', 'database unavailable', { request_id: c.get('requestId'), detail: unavailable.detail });
+    return unavailable;
+  }
   log('error', 'unhandled error', {
     request_id: c.get('requestId'),
     error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    // Drizzle wraps the database's error: its code and message say what actually failed.
+    code: databaseCode(error),
+    cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
     stack: error instanceof Error ? error.stack : undefined,
   });
   return new ApiError('internal', 'An unexpected error occurred. Quote the request id when reporting it.');

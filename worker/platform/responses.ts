@@ -22,6 +22,7 @@ export const problemResponses = {
   401: { description: 'Missing, expired, tampered or revoked credentials', content: problemContent },
   403: { description: 'The role lacks the permission', content: problemContent },
   404: { description: 'Not found (also for resources of another organization)', content: problemContent },
+  503: { description: 'The database is busy or out of reach; try again after Retry-After', content: problemContent },
 } as const;
 
 /** A further problem+json response for the OpenAPI document (402, 409, 429...). */

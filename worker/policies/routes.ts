@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { BACKTEST_LIMITS } from '../../db/client';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { withBacktestSlot } from '../platform/work-limits';
 import { readDataVocabulary } from './data-vocabulary';
 import { ruleVocabulary } from './extraction/grounding';
 import { policyImpact } from './impact';
@@ -39,7 +41,7 @@ const upload = defineRoute(
       201: jsonResponse(policyUploadView, 'The stored version, its clause count and the draft rules extracted'),
       402: problemOf('The plan allows no more policies (`limit`, `used`, `plan`)'),
       409: problemOf('Another version of the policy was uploaded at the same time'),
-      413: problemOf('The file is larger than 20 MB'),
+      413: problemOf('Over 20 MB, or a DOCX or PDF that would inflate past the limits (`reason`: too_large)'),
       415: problemOf('Not multipart/form-data, or not a PDF, DOCX, Markdown or plain-text file'),
       422: problemOf('The file is corrupt, encrypted, or a PDF without a text layer (`reason` says which)'),
       ...problemResponses,
@@ -215,7 +217,9 @@ const impact = defineRoute(
 );
 policiesRoutes.openapi(impact, async (c) => {
   const { orgId } = c.var.caller;
-  const report = await withTenant(c.var.database(), orgId, (tx) => policyImpact(tx, orgId, c.req.valid('param').id));
+  const report = await withBacktestSlot(c.env, orgId, () =>
+    withTenant(c.var.database(), orgId, (tx) => policyImpact(tx, orgId, c.req.valid('param').id), BACKTEST_LIMITS),
+  );
   return c.json(report, 200);
 });
 

@@ -144,13 +144,19 @@ async function removeOrphanedFile(bucket: R2Bucket, key: string): Promise<void> 
   }
 }
 
-/** Bad files say why: an unsupported type is a 415, a damaged, encrypted or image-only one a 422. */
+/** Bad files say why: an unsupported type is a 415, one that would inflate past the limits a 413, a damaged, encrypted or image-only one a 422. */
 async function readPolicyText(bytes: Uint8Array, file: File) {
   try {
     return await extractPolicyText(bytes, file.name, file.type);
   } catch (error) {
     if (!(error instanceof PolicyFileError)) throw error;
-    throw new ApiError(error.code === 'unsupported' ? 'unsupported_media_type' : 'unprocessable', error.message, {
+    const status =
+      error.code === 'unsupported'
+        ? 'unsupported_media_type'
+        : error.code === 'too_large'
+          ? 'payload_too_large'
+          : 'unprocessable';
+    throw new ApiError(status, error.message, {
       reason: error.code,
     });
   }

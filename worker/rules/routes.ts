@@ -1,8 +1,12 @@
+import { BACKTEST_LIMITS } from '../../db/client';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
+import { isStatementTimeout } from '../platform/database-errors';
+import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { withBacktestSlot } from '../platform/work-limits';
 import { backtestRule } from './backtest';
 import {
   approvalSettingsBody,
@@ -204,18 +208,35 @@ const test = defineRoute(
     request: { params: idParams, body: { ...jsonBody(backtestBody), required: false } },
     responses: {
       200: jsonResponse(backtestView, 'Hits, a sample with explanations, and the run time'),
+      422: problemOf('The rule is too expensive to test over the range'),
+      429: problemOf("The organization's concurrent rule tests are all running"),
       ...problemResponses,
     },
   },
 );
 rulesRoutes.openapi(test, async (c) => {
   const body = c.req.valid('json') ?? {};
-  const result = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    backtestRule(tx, c.var.caller.orgId, c.req.valid('param').id, {
-      version: body.version,
-      from: body.from ? new Date(body.from) : undefined,
-      to: body.to ? new Date(body.to) : undefined,
-    }),
-  );
+  const { orgId } = c.var.caller;
+  const result = await withBacktestSlot(c.env, orgId, async () => {
+    try {
+      return await withTenant(
+        c.var.database(),
+        orgId,
+        (tx) =>
+          backtestRule(tx, orgId, c.req.valid('param').id, {
+            version: body.version,
+            from: body.from ? new Date(body.from) : undefined,
+            to: body.to ? new Date(body.to) : undefined,
+          }),
+        BACKTEST_LIMITS,
+      );
+    } catch (error) {
+      if (!isStatementTimeout(error)) throw error;
+      throw new ApiError(
+        'unprocessable',
+        `This rule is too expensive to test over ${body.from || body.to ? 'this range' : 'the whole history'} (more than ${BACKTEST_LIMITS.statementMs / 1000} s); narrow the range with from and to.`,
+      );
+    }
+  });
   return c.json(result, 200);
 });

@@ -98,3 +98,17 @@ function dayMatches(schedule: CronSchedule, at: Date): boolean {
   if (schedule.dayOfMonthRestricted && schedule.dayOfWeekRestricted) return byMonthDay || byWeekDay;
   return byMonthDay && byWeekDay;
 }
+
+/**
+ * The shortest time between two runs, in minutes, judged from the minute and hour fields: the gap
+ * between fired minutes of one hour, and from an hour's last minute to the next hour's first when
+ * two consecutive hours fire (23 and 0 count as consecutive, whatever the day fields say).
+ */
+export function shortestIntervalMinutes(schedule: CronSchedule): number {
+  const minutes = [...schedule.minutes].sort((a, b) => a - b);
+  let shortest = minutes.length === 1 ? 60 : Number.POSITIVE_INFINITY;
+  for (let i = 1; i < minutes.length; i++) shortest = Math.min(shortest, minutes[i]! - minutes[i - 1]!);
+  const consecutiveHours = [...schedule.hours].some((hour) => schedule.hours.has((hour + 1) % 24));
+  if (consecutiveHours) shortest = Math.min(shortest, 60 - minutes[minutes.length - 1]! + minutes[0]!);
+  return shortest;
+}

@@ -8,7 +8,7 @@ import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { decodeCursor, toPage } from '../platform/pagination';
-import { CronError, nextCronRun, parseCron } from './cron';
+import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
 
@@ -30,6 +30,10 @@ const PRESETS: Record<Exclude<Frequency, 'cron'>, string> = {
 // Due schedules handled per Cron Trigger invocation; the rest wait a minute.
 const DUE_BATCH = 50;
 const CRON_ORIGIN: AuditOrigin = { ip: null, userAgent: 'cron-trigger' };
+/** Schedules per organization: each one starts a scan every time it fires. */
+export const MAX_SCHEDULES = 20;
+/** The shortest time a schedule may leave between two scans. */
+export const MIN_SCHEDULE_INTERVAL_MINUTES = 15;
 
 /** When the schedule fires next after `after`; an invalid expression is a 400 on `cron_expression`. */
 function nextRunAfter(input: { frequency: Frequency; cron_expression?: string | null }, after: Date): Date {
@@ -38,7 +42,13 @@ function nextRunAfter(input: { frequency: Frequency; cron_expression?: string | 
   }
   const expression = input.frequency === 'cron' ? input.cron_expression! : PRESETS[input.frequency];
   try {
-    return nextCronRun(parseCron(expression), after)!;
+    const schedule = parseCron(expression);
+    if (shortestIntervalMinutes(schedule) < MIN_SCHEDULE_INTERVAL_MINUTES) {
+      throw new CronError(
+        `A schedule may run at most every ${MIN_SCHEDULE_INTERVAL_MINUTES} minutes; this expression runs ${shortestIntervalMinutes(schedule)} minutes apart.`,
+      );
+    }
+    return nextCronRun(schedule, after)!;
   } catch (error) {
     if (error instanceof CronError) throw invalidSchedule('cron_expression', error.message);
     throw error;
@@ -65,6 +75,16 @@ export async function createSchedule(
   actorId: string,
   input: ScheduleInput,
 ): Promise<ScheduleRow> {
+  // Serializes creations per organization so concurrent requests cannot all pass the count.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schedules:${orgId}`}, 0))`);
+  const [{ count } = { count: 0 }] = await tx.select({ count: sql<number>`count(*)::int` }).from(scanSchedules);
+  if (count >= MAX_SCHEDULES) {
+    throw new ApiError(
+      'conflict',
+      `Your organization already has ${count} scan schedules, the most allowed. Delete or change one instead.`,
+      { limit: MAX_SCHEDULES, used: count },
+    );
+  }
   await assertRulesExist(tx, input.rule_ids);
   const [row] = await tx
     .insert(scanSchedules)

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
@@ -82,6 +82,7 @@ export async function startScan(
   chunkSize = SCAN_CHUNK_SIZE,
 ): Promise<ScanRow> {
   const { scan, chunks } = await withTenant(db, orgId, async (tx) => {
+    if (request.trigger === 'manual') await assertScanCapacity(tx, orgId);
     const versions = await loadActiveRuleVersions(tx, request.ruleIds);
     if (request.trigger === 'manual')
       assertEveryRuleApproved(
@@ -130,6 +131,29 @@ export async function startScan(
   }
   await enqueueChunks(env, db, scan, chunks);
   return scan;
+}
+
+/** Manual scans queued or running at once, per organization: each holds database time until it ends. */
+export const MAX_ACTIVE_SCANS = 3;
+
+/**
+ * 409 naming the running scans when the organization already has MAX_ACTIVE_SCANS. The advisory
+ * lock (released at commit) makes count-then-insert one step: concurrent requests queue behind it.
+ */
+async function assertScanCapacity(tx: Tx, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`scans:${orgId}`}, 0))`);
+  const active = await tx
+    .select({ id: scans.id })
+    .from(scans)
+    .where(inArray(scans.status, ['queued', 'running']))
+    .orderBy(scans.createdAt)
+    .limit(MAX_ACTIVE_SCANS);
+  if (active.length < MAX_ACTIVE_SCANS) return;
+  throw new ApiError(
+    'conflict',
+    `Your organization already has ${active.length} scans queued or running (${active.map((row) => row.id).join(', ')}), the most allowed at once. Start this one when one of them finishes.`,
+    { limit: MAX_ACTIVE_SCANS, running: active.map((row) => row.id) },
+  );
 }
 
 /** A completed scheduled scan: the schedule's next scan covers what was ingested since this one started. */

@@ -14,6 +14,9 @@ import { isObject } from './exact-json';
 
 const MAX_ATTRIBUTES = 64;
 const MAX_TEXT = 256;
+/** Any text inside attributes (a key or a value, at any depth): rules read these with regular expressions. */
+export const MAX_ATTRIBUTE_TEXT = 1024;
+const MAX_ATTRIBUTE_DEPTH = 16;
 
 /**
  * Checks one field's value, adding its errors at `path`, and returns the value to store. What it
@@ -119,10 +122,31 @@ const attributes: FieldCheck<Record<string, unknown>> = (value, path, errors) =>
     keys++;
   }
   if (keys > MAX_ATTRIBUTES) errors.push({ path, message: `must have at most ${MAX_ATTRIBUTES} keys` });
+  checkAttributeTexts(copy, path, 1, errors);
   // The serialized form is what Postgres stores: a NUL anywhere in it (key or nested value) is refused.
   if (JSON.stringify(copy).includes('\\u0000')) errors.push({ path, message: 'must not contain NUL characters' });
   return copy;
 };
+
+/** Each over-long text inside attributes is an error at its own path; so is nesting past the depth limit. */
+function checkAttributeTexts(value: unknown, path: string, depth: number, errors: FieldError[]): void {
+  if (typeof value === 'string') {
+    if (value.length > MAX_ATTRIBUTE_TEXT && codePointLength(value) > MAX_ATTRIBUTE_TEXT)
+      errors.push({ path, message: `must be at most ${MAX_ATTRIBUTE_TEXT} characters` });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth > MAX_ATTRIBUTE_DEPTH) {
+    errors.push({ path, message: `must nest at most ${MAX_ATTRIBUTE_DEPTH} levels deep` });
+    return;
+  }
+  for (const [key, member] of Object.entries(value)) {
+    const memberPath = `${path}.${key}`;
+    if (key.length > MAX_ATTRIBUTE_TEXT)
+      errors.push({ path: memberPath, message: `a key must be at most ${MAX_ATTRIBUTE_TEXT} characters` });
+    checkAttributeTexts(member, memberPath, depth + 1, errors);
+  }
+}
 
 /** An optional field that may also be null; absent or null is stored as null. */
 const nullish =

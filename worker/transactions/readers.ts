@@ -23,16 +23,52 @@ export async function* textChunks(body: ReadableStream<Uint8Array>): AsyncGenera
   }
 }
 
-/** Lines of a text stream with their 1-based numbers; `\r\n` and `\n` both end a line. */
-export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<{ text: string; line: number }> {
-  let carry = '';
+/** The longest line (NDJSON) or CSV record read; a longer one is an error for that row, and is not kept. */
+export const MAX_LINE_CHARACTERS = 1024 * 1024;
+
+type Line = { text: string; line: number; tooLong?: undefined } | { text?: undefined; line: number; tooLong: true };
+
+/**
+ * Lines of a text stream with their 1-based numbers; `\r\n` and `\n` both end a line. Linear in
+ * the input: each chunk is scanned once and an unfinished line is kept as pieces, not re-joined and
+ * re-split per chunk; a line past MAX_LINE_CHARACTERS is dropped as it arrives and reported.
+ */
+export async function* lines(chunks: AsyncIterable<string>): AsyncGenerator<Line> {
+  let pieces: string[] = [];
+  let length = 0;
+  let tooLong = false;
   let line = 0;
+  const finish = (last: string): Line => {
+    line++;
+    if (tooLong || length + last.length > MAX_LINE_CHARACTERS) return { line, tooLong: true };
+    const text = pieces.length === 0 ? last : pieces.join('') + last;
+    return { text: text.endsWith('\r') ? text.slice(0, -1) : text, line };
+  };
+  const reset = () => {
+    pieces = [];
+    length = 0;
+    tooLong = false;
+  };
   for await (const chunk of chunks) {
-    const parts = (carry + chunk).split('\n');
-    carry = parts.pop()!;
-    for (const part of parts) yield { text: part.endsWith('\r') ? part.slice(0, -1) : part, line: ++line };
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+      yield finish(chunk.slice(start, end));
+      reset();
+      start = end + 1;
+    }
+    const rest = chunk.slice(start);
+    if (tooLong || rest.length === 0) continue;
+    length += rest.length;
+    if (length > MAX_LINE_CHARACTERS) {
+      tooLong = true;
+      pieces = [];
+    } else pieces.push(rest);
   }
-  if (carry.trim() !== '') yield { text: carry, line: ++line };
+  if (tooLong) yield { line: line + 1, tooLong: true };
+  else if (length > 0) {
+    const last = finish('');
+    if (last.text === undefined || last.text.trim() !== '') yield last;
+  }
 }
 
 /** NDJSON: one JSON value per line; blank lines are not records; a malformed line is reported with its number. */
@@ -42,6 +78,14 @@ export async function* ndjsonRecords(
 ): AsyncGenerator<UploadRecord> {
   let row = 0;
   for await (const { text, line } of lines(chunks)) {
+    if (text === undefined) {
+      yield {
+        row: ++row,
+        line,
+        problem: `line ${line} is longer than ${MAX_LINE_CHARACTERS.toLocaleString('en')} characters`,
+      };
+      continue;
+    }
     if (text.trim() === '') continue;
     row++;
     try {
@@ -66,22 +110,29 @@ class CsvReader {
   private problem: string | undefined;
   private line = 1;
   private recordLine = 1;
+  /** Characters of the record so far; past the bound, the record is refused and its text not kept. */
+  private recordLength = 0;
 
   push(chunk: string): CsvRecord[] {
     const records: CsvRecord[] = [];
     for (let i = 0; i < chunk.length; i++) {
       const ch = chunk[i]!;
+      if (++this.recordLength > MAX_LINE_CHARACTERS && this.problem === undefined) {
+        this.problem = `the record is longer than ${MAX_LINE_CHARACTERS.toLocaleString('en')} characters`;
+        this.fields = [];
+        this.field = '';
+      }
       if (this.state === 'quoted') {
         if (ch === '"') this.state = 'quote-in-quoted';
         else {
           if (ch === '\n') this.line++;
-          this.field += ch;
+          if (this.recordLength <= MAX_LINE_CHARACTERS) this.field += ch;
         }
         continue;
       }
       if (this.state === 'quote-in-quoted') {
         if (ch === '"') {
-          this.field += '"';
+          if (this.recordLength <= MAX_LINE_CHARACTERS) this.field += '"';
           this.state = 'quoted';
           continue;
         }
@@ -98,7 +149,7 @@ class CsvReader {
       } else if (ch === '"' && this.state === 'start') this.state = 'quoted';
       else {
         if (ch === '"') this.problem ??= 'a quote inside an unquoted field (quote the field and double the quote)';
-        this.field += ch;
+        if (this.recordLength <= MAX_LINE_CHARACTERS) this.field += ch;
         this.state = 'unquoted';
       }
     }
@@ -112,7 +163,8 @@ class CsvReader {
   }
 
   private endField(): void {
-    this.fields.push(this.field);
+    // A record already refused for its length keeps no text.
+    if (this.recordLength <= MAX_LINE_CHARACTERS) this.fields.push(this.field);
     this.field = '';
     this.state = 'start';
   }
@@ -126,6 +178,7 @@ class CsvReader {
     };
     this.fields = [];
     this.problem = undefined;
+    this.recordLength = 0;
     // A blank line is not a record.
     return record.fields.length === 1 && record.fields[0] === '' && !record.problem ? undefined : record;
   }

@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { users } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
+import { orgHub } from '../../durable-objects/org-hub';
 import { hashPassword, passwordCost } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/service';
 import { unassignCasesOf } from '../cases/service';
@@ -88,7 +89,10 @@ export async function getUser(db: Database, orgId: string, id: string): Promise<
   return toUserView(row);
 }
 
-/** Changes role and/or active flag; each change is audited, and deactivation ends every session. */
+/**
+ * Changes role and/or active flag; each change is audited, deactivation ends every session, and a
+ * deactivation or role change closes the user's live sockets (they reconnect only if still allowed).
+ */
 export async function updateUser(
   env: Env,
   db: Database,
@@ -98,7 +102,7 @@ export async function updateUser(
   input: UpdateUserInput,
 ): Promise<ManagedUserView> {
   const { orgId } = caller;
-  return withTenant(db, orgId, async (tx) => {
+  const { view, accessChanged } = await withTenant(db, orgId, async (tx) => {
     await lockOrganizationUsers(tx, orgId);
     const current = await findUser(tx, id);
     if (!current) throw notFound('User');
@@ -124,8 +128,10 @@ export async function updateUser(
       recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
     if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });
     if (isActive !== current.isActive) await audit(isActive ? 'user.reactivated' : 'user.deactivated');
-    return toUserView(row!);
+    return { view: toUserView(row!), accessChanged: role !== current.role || (!isActive && current.isActive) };
   });
+  if (accessChanged) await orgHub(env, orgId).closeUserSockets(id);
+  return view;
 }
 
 /** Row-level security scopes the lookup: another organization's user is simply not found. */

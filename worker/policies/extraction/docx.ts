@@ -10,13 +10,33 @@ interface DocxParts {
   numbering?: string;
 }
 
+/** The most a part may inflate to; the buffer it inflates into is this size at most, whatever the data holds. */
+export const MAX_PART_BYTES = 20 * 1024 * 1024;
+/** Past 1 MB, a part that inflates more than 100 times its compressed size is a decompression bomb. */
+const MAX_RATIO = 100;
+const RATIO_FROM_BYTES = 1024 * 1024;
+
 export function openDocx(bytes: Uint8Array): DocxParts | undefined {
   let files: Record<string, Uint8Array>;
+  let refused: string | undefined;
   try {
-    files = unzipSync(bytes, { filter: (file) => file.name === DOCUMENT_PART || file.name === NUMBERING_PART });
+    // Sizes are read from the archive's directory before anything is inflated; fflate inflates a
+    // part into a buffer of its declared size, so a lying declaration cannot grow it either.
+    files = unzipSync(bytes, {
+      filter: (file) => {
+        if (file.name !== DOCUMENT_PART && file.name !== NUMBERING_PART) return false;
+        const ratio = file.originalSize / Math.max(1, file.size);
+        if (file.originalSize > MAX_PART_BYTES || (file.originalSize > RATIO_FROM_BYTES && ratio > MAX_RATIO)) {
+          refused ??= `The DOCX's ${file.name} would inflate to ${(file.originalSize / 1024 / 1024).toFixed(1)} MB (${Math.round(ratio)} times its compressed size); at most ${MAX_PART_BYTES / 1024 / 1024} MB and ${MAX_RATIO} times are read.`;
+          return false;
+        }
+        return true;
+      },
+    });
   } catch {
     throw new PolicyFileError('corrupt', 'The file looks like a DOCX (a zip archive) but the archive is damaged.');
   }
+  if (refused) throw new PolicyFileError('too_large', refused);
   const document = files[DOCUMENT_PART];
   if (!document) return undefined;
   const numbering = files[NUMBERING_PART];
@@ -31,19 +51,55 @@ export function docxText(parts: DocxParts): string {
 
 type XmlToken = { kind: 'open' | 'close' | 'empty'; name: string; attributes: string } | { kind: 'text'; text: string };
 
-/** Just enough XML for WordprocessingML: elements, attributes as raw text, character data. */
+const TAG = /^<(\/?)([A-Za-z_][\w.:-]*)([^>]*?)(\/?)>$/;
+
+/**
+ * Just enough XML for WordprocessingML: elements, attributes as raw text, character data. A
+ * hand-written scan, linear in the text: each search for a closing `>` or `]]>` that fails is
+ * remembered, so a hostile part (`<a<a<a...` without `>`) is not rescanned from every `<`.
+ */
 function* xmlTokens(xml: string): Generator<XmlToken> {
-  const pattern = /<(\/?)([A-Za-z_][\w.:-]*)([^>]*?)(\/?)>|<!\[CDATA\[([\s\S]*?)\]\]>|<[?!][^>]*>|([^<]+)/g;
-  for (const match of xml.matchAll(pattern)) {
-    const [, closing, name, attributes, selfClosing, cdata, text] = match;
-    if (name) {
-      const kind = closing ? 'close' : selfClosing ? 'empty' : 'open';
-      yield { kind, name, attributes: attributes ?? '' };
-    } else if (cdata !== undefined) {
-      yield { kind: 'text', text: cdata };
-    } else if (text !== undefined) {
-      yield { kind: 'text', text: decodeXmlEntities(text) };
+  let position = 0;
+  let noGreaterFrom = Number.POSITIVE_INFINITY;
+  let noCdataEndFrom = Number.POSITIVE_INFINITY;
+  const find = (needle: string, from: number, missingFrom: number) =>
+    from >= missingFrom ? -1 : xml.indexOf(needle, from);
+  while (position < xml.length) {
+    const open = xml.indexOf('<', position);
+    if (open !== position) {
+      const end = open === -1 ? xml.length : open;
+      yield { kind: 'text', text: decodeXmlEntities(xml.slice(position, end)) };
+      position = end;
+      continue;
     }
+    if (xml.startsWith('<![CDATA[', open)) {
+      const close = find(']]>', open + 9, noCdataEndFrom);
+      if (close === -1) {
+        noCdataEndFrom = Math.min(noCdataEndFrom, open);
+        position = open + 1;
+        continue;
+      }
+      yield { kind: 'text', text: xml.slice(open + 9, close) };
+      position = close + 3;
+      continue;
+    }
+    const close = find('>', open + 1, noGreaterFrom);
+    if (close === -1) {
+      noGreaterFrom = Math.min(noGreaterFrom, open);
+      // A `<` never closed is not markup: what follows it, up to the next `<`, is character data.
+      const next = xml.indexOf('<', open + 1);
+      const end = next === -1 ? xml.length : next;
+      if (end > open + 1) yield { kind: 'text', text: decodeXmlEntities(xml.slice(open + 1, end)) };
+      position = end;
+      continue;
+    }
+    const markup = xml.slice(open, close + 1);
+    position = close + 1;
+    if (markup[1] === '?' || markup[1] === '!') continue;
+    const tag = TAG.exec(markup);
+    if (!tag) continue;
+    const [, closing, name, attributes, selfClosing] = tag;
+    yield { kind: closing ? 'close' : selfClosing ? 'empty' : 'open', name: name!, attributes: attributes ?? '' };
   }
 }
 

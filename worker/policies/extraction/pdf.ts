@@ -3,10 +3,20 @@ import { PolicyFileError } from './file-error';
 
 type PdfDocument = Awaited<ReturnType<typeof getDocumentProxy>>;
 
+/** Pages read from one PDF, and characters kept of its text: a policy is far smaller than either. */
+export const MAX_PDF_PAGES = 1000;
+export const MAX_POLICY_TEXT = 5_000_000;
+
 /** The text layer of a PDF, pages separated by a blank line. pdf.js runs inside the Worker itself. */
 export async function readPdfText(bytes: Uint8Array): Promise<string> {
   const pdf = await openPdf(bytes);
   try {
+    if (pdf.numPages > MAX_PDF_PAGES) {
+      throw new PolicyFileError(
+        'too_large',
+        `The PDF has ${pdf.numPages} pages; at most ${MAX_PDF_PAGES} are read. Split it into smaller documents.`,
+      );
+    }
     const pages = await pageTexts(pdf);
     const text = pages
       .map((page) => page.trim())
@@ -16,6 +26,12 @@ export async function readPdfText(bytes: Uint8Array): Promise<string> {
       throw new PolicyFileError(
         'no_text_layer',
         `The PDF has ${pdf.numPages} page(s) but no text layer (a scan or an image). Run OCR on it and upload the result.`,
+      );
+    }
+    if (text.length > MAX_POLICY_TEXT) {
+      throw new PolicyFileError(
+        'too_large',
+        `The PDF holds ${text.length.toLocaleString('en')} characters of text; at most ${MAX_POLICY_TEXT.toLocaleString('en')} are read.`,
       );
     }
     return text;

@@ -228,7 +228,7 @@ function textOperatorHolds(
     case 'ends_with':
       return text.endsWith(operand);
     case 'matches':
-      return portableRegex(operand).javascript.test(text);
+      return portableRegex(operand).matcher.test(text);
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * Regular expressions for the `matches` operator.
  *
- * A pattern must mean the same in JavaScript (flags `su`) and in Postgres (`~`, advanced regular
- * expressions), and must not be able to backtrack catastrophically in JavaScript. So it is parsed
- * into a small AST covering only the syntax both engines read alike, refused when the analysis
- * cannot show it is safe, and re-emitted in one canonical source that both engines run:
+ * A pattern must mean the same in the JavaScript evaluator and in Postgres (`~`, advanced regular
+ * expressions). So it is parsed into a small AST covering only the syntax both read alike,
+ * re-emitted in one canonical source for Postgres (non-capturing groups only, which Postgres
+ * matches with a DFA) and compiled for JavaScript into a linear-time automaton (linear-match.ts):
+ * no user pattern ever runs on a backtracking engine. Ambiguous repetition, which is always an
+ * authoring mistake and what makes backtracking engines blow up, is still refused at save.
+ * The syntax (the same in both engines as JavaScript flags `su` would read it):
  *
  * - literals, escaped ASCII punctuation, `\t \n \v \f \r`;
  * - classes `[...]`, `[^...]` with ranges; `\d \w \s` (and `\D \W \S` outside classes) mean the
@@ -17,21 +20,14 @@
  * or possessive quantifiers, empty alternatives, and the shapes that backtrack badly.
  */
 
+import { type CharSet, type LinearMatcher, linearMatcher, type RegexNode } from './linear-match';
+
 const MAX_PATTERN_LENGTH = 512;
 // Postgres' DUPMAX: a larger repetition count does not compile there.
 const MAX_REPEAT = 255;
 // Counted repetitions expand into automaton states in Postgres; keep the expansion small.
 const MAX_EXPANDED_SIZE = 1000;
 const MAX_CODE_POINT = 0x10ffff;
-
-type CharSet = readonly (readonly [number, number])[];
-
-type RegexNode =
-  | { kind: 'literal'; codePoint: number }
-  | { kind: 'set'; negated: boolean; ranges: CharSet }
-  | { kind: 'anchor'; text: '^' | '$' }
-  | { kind: 'group'; alternatives: RegexNode[][] }
-  | { kind: 'repeat'; body: RegexNode; min: number; max: number | null };
 
 class Refusal extends Error {}
 
@@ -321,10 +317,17 @@ function firstOfSequence(items: readonly RegexNode[]): CharSet {
   return union(...items.slice(0, leading === -1 ? items.length : leading + 1).map(first));
 }
 
-/** Characters consumed by unbounded quantifiers inside the node. */
-function loopChars(node: RegexNode): CharSet {
-  if (node.kind === 'repeat') return node.max === null ? chars(node.body) : loopChars(node.body);
-  if (node.kind === 'group') return union(...node.alternatives.flat().map(loopChars));
+/**
+ * Characters consumed by the node's loops: unbounded quantifiers anywhere inside it, and a
+ * bounded variable one (`?`, `{1,3}`) when it is the node itself, an item of the sequence being
+ * checked (so an optional run `a?a?aa` is a run of loops, while `(\d{1,3}\.){3}` closes its own).
+ */
+function loopChars(node: RegexNode, direct = true): CharSet {
+  if (node.kind === 'repeat') {
+    if (node.max === null || (direct && node.max !== node.min)) return chars(node.body);
+    return loopChars(node.body, false);
+  }
+  if (node.kind === 'group') return union(...node.alternatives.flat().map((item) => loopChars(item, false)));
   return [];
 }
 
@@ -390,14 +393,14 @@ function checkDelimited(items: readonly RegexNode[], after: CharSet): void {
 }
 
 /**
- * Polynomial backtracking needs two unbounded quantifiers that take turns over the same text,
- * e.g. `.*a.*b`. A loop is fine when what follows it cannot start with a character it consumes,
+ * Polynomial (or, with many of them, exponential) backtracking needs two variable quantifiers that
+ * take turns over the same text, e.g. `.*a.*b` or the optional run `a?a?a?aaa`. A loop is fine when what follows it cannot start with a character it consumes,
  * when a mandatory part it cannot consume separates it from the next overlapping loop, or when
  * that next loop ends the pattern (it then succeeds at once).
  */
 function checkLoopPairs(items: readonly RegexNode[], atTop: boolean): void {
   const sequence = flatten(items);
-  const loops = sequence.map(loopChars);
+  const loops = sequence.map((item) => loopChars(item));
   sequence.forEach((_, i) => {
     const consumed = loops[i] ?? [];
     const rest = sequence.slice(i + 1);
@@ -466,9 +469,10 @@ function emitSequence(items: readonly RegexNode[]): string {
 }
 
 export interface PortableRegex {
-  /** The canonical source, for Postgres' `~` and for JavaScript with flags `su`. */
+  /** The canonical source, for Postgres' `~` (no capturing groups: Postgres matches it with a DFA). */
   readonly source: string;
-  readonly javascript: RegExp;
+  /** The JavaScript evaluator's matcher: linear time, never a backtracking engine. */
+  readonly matcher: LinearMatcher;
 }
 
 function buildPortableRegex(pattern: string): PortableRegex {
@@ -477,12 +481,7 @@ function buildPortableRegex(pattern: string): PortableRegex {
   if (/[\0\p{Cs}]/u.test(pattern)) refuse('the pattern contains a NUL or an unpaired surrogate');
   const alternatives = new PatternParser(pattern).parse();
   analyze(alternatives);
-  const source = alternatives.map(emitSequence).join('|');
-  try {
-    return { source, javascript: new RegExp(source, 'su') };
-  } catch (error) {
-    return refuse(`the pattern does not compile: ${(error as Error).message}`);
-  }
+  return { source: alternatives.map(emitSequence).join('|'), matcher: linearMatcher(alternatives) };
 }
 
 /** null when the pattern is safe and portable, otherwise the reason it is refused. */
