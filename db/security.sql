@@ -35,6 +35,8 @@ GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_token
   policies TO nitilens_system;
 -- The alert sweeper finds deliveries whose queue message went missing, and digests no hub was told about.
 GRANT SELECT ON alert_deliveries, alert_digest_items TO nitilens_system;
+-- The connectors cron finds the connectors whose schedule is due.
+GRANT SELECT ON connectors TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -1,5 +1,6 @@
 export * from './alerts';
 export * from './billing';
+export * from './connectors';
 export * from './policies';
 export * from './rules';
 export * from './scans';
