@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { createConnection } from 'mysql2/promise';
 import { inject } from 'vitest';
 import { createDatabaseClient } from '../db/client';
 import { apiJson, setPlan, withOwnerDatabase } from './helpers';
@@ -56,4 +57,22 @@ export async function transactionCount(orgId: string): Promise<number> {
     db.execute<{ n: string }>(sql`select count(*)::text as n from transactions where org_id = ${orgId}::uuid`),
   );
   return Number(row!.n);
+}
+
+/** Statements against the customer's MariaDB database, as its owner. */
+export async function customerMysql(statements: string[]): Promise<void> {
+  const owner = new URL(inject('customerMysqlOwnerUrl'));
+  const connection = await createConnection({
+    host: owner.hostname,
+    port: Number(owner.port || 3306),
+    user: decodeURIComponent(owner.username),
+    password: decodeURIComponent(owner.password),
+    database: owner.pathname.slice(1),
+    disableEval: true,
+  });
+  try {
+    for (const statement of statements) await connection.query(statement);
+  } finally {
+    await connection.end();
+  }
 }

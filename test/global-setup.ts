@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { applyMigrations, WORKER_ROLE } from '../db/migrate';
@@ -32,6 +33,9 @@ declare module 'vitest' {
     customerPgUrl: string;
     /** The same database as its owner, for tests to create and fill the customer's tables. */
     customerOwnerUrl: string;
+    /** The customer's MariaDB database, as the read-only user a customer gives, and as its owner. */
+    customerMysqlUrl: string;
+    customerMysqlOwnerUrl: string;
     /** The local ERP REST API for REST connectors (test/erp-rest-stand-in.ts). */
     erpRestUrl: string;
   }
@@ -55,6 +59,9 @@ export default async function setup(project: TestProject) {
   project.provide('stripeSecretKey', STAND_IN_SECRET_KEY);
   project.provide('customerPgUrl', external ? await createCustomerDatabase(external) : url);
   project.provide('customerOwnerUrl', external ? customerOwnerUrl(external) : url);
+  const mysql = await createCustomerMysqlDatabase(external ? new URL(external).pathname.slice(1) : 'nitilens_embedded');
+  project.provide('customerMysqlUrl', mysql.reader);
+  project.provide('customerMysqlOwnerUrl', mysql.owner);
   const erp = await startErpRestStandIn();
   project.provide('erpRestUrl', erp.url);
   const receivers = await startAlertReceivers();
@@ -104,4 +111,36 @@ async function createCustomerDatabase(testUrl: string): Promise<string> {
   reader.username = 'nitilens_reader';
   reader.password = CUSTOMER_READER_PASSWORD;
   return reader.toString();
+}
+
+/** The machine's MariaDB (`.ci/run` starts it): root on 127.0.0.1:3306 without a password, or MARIADB_URL. */
+async function createCustomerMysqlDatabase(base: string): Promise<{ reader: string; owner: string }> {
+  const server = new URL(process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/');
+  const name = `${base}_erp`.replace(/[^\w]/g, '_');
+  let admin: Awaited<ReturnType<typeof createConnection>>;
+  try {
+    admin = await createConnection({
+      host: server.hostname,
+      port: Number(server.port || 3306),
+      user: decodeURIComponent(server.username),
+      password: decodeURIComponent(server.password),
+    });
+  } catch (error) {
+    throw new Error(`MariaDB is needed for the MySQL connector tests (${server.host}): ${String(error)}`);
+  }
+  try {
+    await admin.query(`drop database if exists \`${name}\``);
+    await admin.query(`create database \`${name}\``);
+    // The grant docs/connectors.md asks a customer for: SELECT on the database read, nothing else.
+    await admin.query(`create user if not exists 'nitilens_reader'@'%' identified by '${CUSTOMER_READER_PASSWORD}'`);
+    await admin.query(`grant select on \`${name}\`.* to 'nitilens_reader'@'%'`);
+  } finally {
+    await admin.end();
+  }
+  const owner = new URL(server);
+  owner.pathname = `/${name}`;
+  const reader = new URL(owner);
+  reader.username = 'nitilens_reader';
+  reader.password = CUSTOMER_READER_PASSWORD;
+  return { reader: reader.toString(), owner: owner.toString() };
 }
