@@ -3,6 +3,7 @@ import { restoreSession } from '../lib/auth';
 import { sessionStore } from '../lib/session';
 import { AlertsPage } from '../pages/alerts';
 import { AuditPage } from '../pages/audit';
+import { ConnectorsPage } from '../pages/connectors';
 import { NotFoundPage } from '../pages/not-found';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
@@ -50,6 +51,7 @@ export const router = createBrowserRouter([
       { path: 'transactions', Component: TransactionsPage },
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },
+      { path: 'connectors', Component: ConnectorsPage },
       { path: 'alerts', Component: AlertsPage },
       { path: 'scans', Component: ScansPage },
       { path: 'violations', Component: ViolationsPage },
