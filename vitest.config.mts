@@ -17,6 +17,8 @@ export default defineConfig({
           SOURCE_SECRET_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
           // Alerts go to the local receivers of the global setup (loopback, plain http).
           ALERT_ALLOW_PRIVATE_URLS: 'true',
+          // Connectors read the local customer database and ERP API of the global setup.
+          CONNECTOR_ALLOW_PRIVATE_HOSTS: 'true',
           SMTP_URL: inject('smtpUrl'),
           SMTP_FROM: 'alerts@nitilens.test',
           APP_BASE_URL: 'https://app.nitilens.test',

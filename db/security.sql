@@ -37,6 +37,8 @@ GRANT SELECT ON organizations, plans, subscriptions, usage, users, refresh_token
 GRANT SELECT ON alert_deliveries, alert_digest_items TO nitilens_system;
 -- The minute sweep finds organizations with a case past its deadline that no hub alarm escalated.
 GRANT SELECT ON cases TO nitilens_system;
+-- The connectors cron finds the connectors whose schedule is due.
+GRANT SELECT ON connectors TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -22,3 +22,6 @@ export type AlertQueueMessage = {
   round: number;
   xid: string | null;
 };
+
+/** One run of a pull connector, already recorded as `queued`. */
+export type ConnectorRunMessage = { kind: 'connector.run'; orgId: string; runId: string };

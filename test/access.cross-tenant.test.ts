@@ -40,6 +40,11 @@ async function caseOf(owner: Session): Promise<Record<string, string>> {
   });
   return { id: await created('/api/cases', owner, { violation_ids: [page.items[0]!.id] }) };
 }
+const restConnector = {
+  name: 'ERP API',
+  type: 'rest',
+  config: { url: 'http://127.0.0.1:9/payments', items_path: 'data', cursor_param: 'after' },
+};
 
 const transaction = () => ({
   id: `TX-${crypto.randomUUID()}`,
@@ -71,6 +76,8 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
   '/api/rules/{id}': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/rules/{id}/versions': async (owner) => ({ id: await created('/api/rules', owner, alwaysTrueRule) }),
   '/api/sources/{id}': async (owner) => ({ id: await created('/api/sources', owner, { name: 'ERP' }) }),
+  '/api/connectors/{id}': async (owner) => ({ id: await created('/api/connectors', owner, restConnector) }),
+  '/api/connectors/{id}/runs': async (owner) => ({ id: await created('/api/connectors', owner, restConnector) }),
   '/api/alert-channels/{id}': async (owner) => ({
     id: await created('/api/alert-channels', owner, {
       name: 'Ops mail',
@@ -132,6 +139,8 @@ beforeAll(async () => {
   // The fixtures create more than the basic plan allows (users, policies).
   await setPlan(a.organization.id, 'enterprise');
   b = await registerOrganization('Cross Tenant B');
+  // On a plan with every feature, B's 404s are about tenancy, not a 402 for a feature it lacks.
+  await setPlan(b.organization.id, 'enterprise');
 });
 
 describe('security', () => {

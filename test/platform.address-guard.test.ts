@@ -113,7 +113,7 @@ describe('security', () => {
 });
 
 describe('configuration', () => {
-  it('refuses ALERT_ALLOW_PRIVATE_URLS in production, and malformed email and link settings', () => {
+  it('refuses ALERT_ALLOW_PRIVATE_URLS and CONNECTOR_ALLOW_PRIVATE_HOSTS in production, and malformed email and link settings', () => {
     expect(privateAddressesAllowed('true', 'development')).toBe(true);
     expect(privateAddressesAllowed('true', 'production')).toBe(false);
     expect(privateAddressesAllowed('yes', 'development')).toBe(false);
@@ -129,6 +129,7 @@ describe('configuration', () => {
       }),
     ).toEqual([
       'ALERT_ALLOW_PRIVATE_URLS=true is refused in production',
+      'CONNECTOR_ALLOW_PRIVATE_HOSTS=true is refused in production',
       'SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port',
       'SMTP_FROM must be an email address (alerts@example.com)',
       'APP_BASE_URL must be an http(s) URL (https://app.example.com)',

@@ -6,6 +6,7 @@ import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { billingRoutes } from './billing/routes';
 import { casesRoutes, ruleFeedbackRoutes } from './cases/routes';
+import { connectorsRoutes } from './connectors/routes';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
@@ -64,6 +65,7 @@ function createApp() {
   app.route('/api/alert-channels', alertChannelsRoutes);
   app.route('/api/alert-routes', alertRoutesRoutes);
   app.route('/api/alert-deliveries', alertDeliveriesRoutes);
+  app.route('/api/connectors', connectorsRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,6 +1,6 @@
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
@@ -11,6 +11,7 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   SCANS_QUEUE: Queue<ScanQueueMessage>;
   ALERTS_QUEUE: Queue<AlertQueueMessage>;
+  CONNECTORS_QUEUE: Queue<ConnectorRunMessage>;
   POLICY_FILES: R2Bucket;
   /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
   AI?: AiBinding;
@@ -40,6 +41,8 @@ export interface Env {
   SMTP_FROM?: string;
   /** `true` lets alert URLs use http and loopback or private addresses (local development, tests); refused in production. */
   ALERT_ALLOW_PRIVATE_URLS?: string;
+  /** `true` lets connectors reach http, loopback and private hosts (local development, tests); refused in production. */
+  CONNECTOR_ALLOW_PRIVATE_HOSTS?: string;
   /** The dashboard's public origin: links in alerts, Stripe Checkout's return URLs (`https://app.example.com`). */
   APP_BASE_URL?: string;
 }
@@ -72,6 +75,8 @@ export function environmentProblems(env: Env): string[] {
     problems.push('PASSWORD_COST=test is refused in production');
   if (env.ALERT_ALLOW_PRIVATE_URLS === 'true' && env.APP_ENV === 'production')
     problems.push('ALERT_ALLOW_PRIVATE_URLS=true is refused in production');
+  if (env.CONNECTOR_ALLOW_PRIVATE_HOSTS === 'true' && env.APP_ENV === 'production')
+    problems.push('CONNECTOR_ALLOW_PRIVATE_HOSTS=true is refused in production');
   if (env.SMTP_URL && !urlWithScheme(env.SMTP_URL, ['smtp:', 'smtps:']))
     problems.push('SMTP_URL must look like smtp://user:pass@host:port or smtps://user:pass@host:port');
   if (env.SMTP_FROM && !/^[^\s@<>]+@[^\s@<>]+$/.test(env.SMTP_FROM))

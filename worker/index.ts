@@ -1,10 +1,12 @@
 import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
-import type { AlertQueueMessage, ScanQueueMessage } from '../queues/messages';
+import { consumeConnectorQueue } from '../queues/connectors';
+import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
 import { consumeScanQueue } from '../queues/scans';
 import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
 import { sweepCaseDeadlines } from './cases/deadlines';
+import { runDueConnectors } from './connectors/runs';
 import type { Env } from './env';
 import { log } from './platform/log';
 import { runDueSchedules } from './scans/schedules';
@@ -17,14 +19,18 @@ type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at:
 
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
 const CRON_JOBS: Record<string, CronJob[]> = {
-  '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines],
+  '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines, runDueConnectors],
   '0 0 1 * *': [rolloverUsage],
 };
 
-/** Each queue's consumer: the alerts queues (and their dead letters), or the scans'. */
-function consumeQueue(batch: MessageBatch<ScanQueueMessage | AlertQueueMessage>, env: Env): Promise<void> {
+type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage;
+
+/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', or the scans'. */
+function consumeQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   if (batch.queue.startsWith('nitilens-alerts'))
     return consumeAlertQueue(batch as MessageBatch<AlertQueueMessage>, env);
+  if (batch.queue === 'nitilens-connectors')
+    return consumeConnectorQueue(batch as MessageBatch<ConnectorRunMessage>, env);
   return consumeScanQueue(batch as MessageBatch<ScanQueueMessage>, env);
 }
 
@@ -54,4 +60,4 @@ export default {
       await client.close();
     }
   },
-} satisfies ExportedHandler<Env, ScanQueueMessage | AlertQueueMessage>;
+} satisfies ExportedHandler<Env, QueueMessage>;

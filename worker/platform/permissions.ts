@@ -19,6 +19,7 @@ export const PERMISSIONS = {
   'users:manage': ADMINS,
   'sources:manage': ADMINS,
   'alerts:manage': ADMINS,
+  'connectors:manage': ADMINS,
   'subscription:manage': ADMINS,
   'audit:read': ADMINS,
   'platform:admin': ['super_admin'],

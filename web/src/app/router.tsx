@@ -6,6 +6,7 @@ import { AuditPage } from '../pages/audit';
 import { CaseDetailPage } from '../pages/case-detail';
 import { CaseSettingsPage } from '../pages/case-settings';
 import { CasesPage } from '../pages/cases';
+import { ConnectorsPage } from '../pages/connectors';
 import { NotFoundPage } from '../pages/not-found';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
@@ -53,6 +54,7 @@ export const router = createBrowserRouter([
       { path: 'transactions', Component: TransactionsPage },
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },
+      { path: 'connectors', Component: ConnectorsPage },
       { path: 'alerts', Component: AlertsPage },
       { path: 'scans', Component: ScansPage },
       { path: 'cases', Component: CasesPage },

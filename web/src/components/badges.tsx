@@ -15,6 +15,7 @@ const STATUS_VARIANT: Record<string, 'default' | 'secondary' | 'success' | 'warn
   approved: 'success',
   active: 'success',
   completed: 'success',
+  succeeded: 'success',
   resolved: 'success',
   draft: 'warning',
   queued: 'secondary',

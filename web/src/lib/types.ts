@@ -14,6 +14,7 @@ import type {
   rulePerformanceView,
   snoozeView,
 } from '../../../worker/cases/schemas';
+import type { connectorView, runView, testView } from '../../../worker/connectors/schemas';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
   clauseView,
@@ -69,6 +70,9 @@ export type Transaction = z.infer<typeof transactionView>;
 export type TransactionDetail = z.infer<typeof transactionDetailView>;
 export type IngestReport = z.infer<typeof uploadReportView>;
 export type Source = z.infer<typeof sourceView>;
+export type Connector = z.infer<typeof connectorView>;
+export type ConnectorRun = z.infer<typeof runView>;
+export type ConnectorTest = z.infer<typeof testView>;
 export type SourceSecret = z.infer<typeof sourceWithSecret>;
 export type MappingPreview = z.infer<typeof previewView>;
 export type { SourceMapping };

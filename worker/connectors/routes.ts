@@ -1,0 +1,264 @@
+import { z } from '@hono/zod-openapi';
+import { withTenant } from '../../db/tenant';
+import { actorOf, auditOrigin, recordAudit } from '../platform/audit';
+import { createRouter, defineRoute } from '../platform/openapi';
+import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import type { SourceMapping } from '../sources/mapping';
+import { recordValidator } from '../transactions/intake';
+import { openReader } from './readers';
+import { SourceError } from './readers/reader';
+import { listRuns, startRun } from './runs';
+import {
+  type ConnectorType,
+  connectorView as connectorSchema,
+  createConnectorBody,
+  runView as runSchema,
+  runStarted,
+  testBody,
+  testView,
+  updateConnectorBody,
+} from './schemas';
+import {
+  checkConnectorConfig,
+  connectorPolicy,
+  connectorSecret,
+  connectorView,
+  createConnector,
+  deleteConnector,
+  findConnector,
+  lastRuns,
+  listConnectors,
+  runView,
+  updateConnector,
+} from './service';
+
+export const connectorsRoutes = createRouter();
+
+const ACCESS = { permission: 'connectors:manage', feature: 'connectors' } as const;
+const PREVIEW_ROWS = 5;
+const pageCursor = z.tuple([z.string().max(64), z.uuid()]);
+
+const create = defineRoute(ACCESS, {
+  method: 'post',
+  path: '/',
+  tags: ['connectors'],
+  summary: "Create a connector to a customer's Postgres, MySQL or REST system (its secrets are never shown again)",
+  request: { body: jsonBody(createConnectorBody) },
+  responses: { 201: jsonResponse(connectorSchema, 'The connector, without secrets'), ...problemResponses },
+});
+connectorsRoutes.openapi(create, async (c) => {
+  const { orgId, userId } = c.var.caller;
+  const body = c.req.valid('json');
+  const checked = await checkConnectorConfig(c.env, body.type, body.config);
+  return withTenant(c.var.database(), orgId, async (tx) => {
+    const row = await createConnector(tx, c.env.SOURCE_SECRET_KEY, {
+      orgId,
+      createdBy: userId,
+      name: body.name,
+      type: body.type,
+      checked,
+      mapping: body.mapping ?? {},
+      schedule: body.schedule ?? null,
+    });
+    await recordAudit(tx, auditOrigin(c), {
+      orgId,
+      actorId: userId,
+      action: 'connector.created',
+      targetType: 'connector',
+      targetId: row.id,
+      details: { name: row.name, type: row.type, schedule: row.schedule },
+    });
+    return c.json(connectorView(row, undefined), 201);
+  });
+});
+
+const list = defineRoute(ACCESS, {
+  method: 'get',
+  path: '/',
+  tags: ['connectors'],
+  summary: 'List connectors, each with its last run',
+  request: { query: pageQuery },
+  responses: { 200: jsonResponse(pageOf(connectorSchema), 'A page of connectors'), ...problemResponses },
+});
+connectorsRoutes.openapi(list, async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  const after = decodeCursor(cursor, pageCursor);
+  const { rows, runs } = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
+    const rows = await listConnectors(tx, after, limit);
+    return {
+      rows,
+      runs: await lastRuns(
+        tx,
+        rows.slice(0, limit).map((row) => row.id),
+      ),
+    };
+  });
+  return c.json(
+    toPage(
+      rows,
+      limit,
+      (row) => connectorView(row, runs.get(row.id)),
+      (row) => [row.createdAtKey, row.id],
+    ),
+    200,
+  );
+});
+
+const getOne = defineRoute(ACCESS, {
+  method: 'get',
+  path: '/{id}',
+  tags: ['connectors'],
+  summary: 'One connector (never its secrets)',
+  request: { params: idParams },
+  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+});
+connectorsRoutes.openapi(getOne, async (c) => {
+  const id = c.req.valid('param').id;
+  const { row, runs } = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => ({
+    row: await findConnector(tx, id),
+    runs: await lastRuns(tx, [id]),
+  }));
+  return c.json(connectorView(row, runs.get(id)), 200);
+});
+
+const update = defineRoute(ACCESS, {
+  method: 'patch',
+  path: '/{id}',
+  tags: ['connectors'],
+  summary: 'Rename, remap, reschedule, pause or reconfigure a connector',
+  request: { params: idParams, body: jsonBody(updateConnectorBody) },
+  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+});
+connectorsRoutes.openapi(update, async (c) => {
+  const { orgId, userId } = c.var.caller;
+  const id = c.req.valid('param').id;
+  const { config, ...changes } = c.req.valid('json');
+  const db = c.var.database();
+  const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
+  const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
+  return withTenant(db, orgId, async (tx) => {
+    const row = await updateConnector(tx, c.env.SOURCE_SECRET_KEY, id, { ...changes, checked });
+    await recordAudit(tx, auditOrigin(c), {
+      orgId,
+      actorId: userId,
+      action: 'connector.updated',
+      targetType: 'connector',
+      targetId: row.id,
+      details: { changed: [...Object.keys(changes), ...(config === undefined ? [] : ['config'])] },
+    });
+    return c.json(connectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
+  });
+});
+
+const remove = defineRoute(ACCESS, {
+  method: 'delete',
+  path: '/{id}',
+  tags: ['connectors'],
+  summary: 'Delete a connector, its secrets and its runs (its transactions stay)',
+  request: { params: idParams },
+  responses: { 204: { description: 'Deleted' }, ...problemResponses },
+});
+connectorsRoutes.openapi(remove, async (c) => {
+  const { orgId, userId } = c.var.caller;
+  await withTenant(c.var.database(), orgId, async (tx) => {
+    const row = await deleteConnector(tx, c.req.valid('param').id);
+    await recordAudit(tx, auditOrigin(c), {
+      orgId,
+      actorId: userId,
+      action: 'connector.deleted',
+      targetType: 'connector',
+      targetId: row.id,
+      details: { name: row.name },
+    });
+  });
+  return c.body(null, 204);
+});
+
+const test = defineRoute(ACCESS, {
+  method: 'post',
+  path: '/{id}/test',
+  tags: ['connectors'],
+  summary: 'Read the first five rows and show them as they would be stored (nothing is stored)',
+  request: { params: idParams, body: jsonBody(testBody) },
+  responses: {
+    200: jsonResponse(testView, "Up to five mapped rows, or the customer system's error"),
+    ...problemResponses,
+  },
+});
+connectorsRoutes.openapi(test, async (c) => {
+  const { mapping: trial } = c.req.valid('json');
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    findConnector(tx, c.req.valid('param').id),
+  );
+  const mapping = trial ?? (row.mapping as SourceMapping);
+  const validate = recordValidator(mapping);
+  try {
+    const reader = await openReader({
+      type: row.type as ConnectorType,
+      config: { ...row.config, page_size: PREVIEW_ROWS },
+      secret: await connectorSecret(c.env.SOURCE_SECRET_KEY, row),
+      policy: connectorPolicy(c.env),
+      mapping,
+    });
+    try {
+      const page = await reader.nextPage(null);
+      const rows: z.infer<typeof testView>['rows'] = page.rows.slice(0, PREVIEW_ROWS).map((value, index) => {
+        const result = validate(value);
+        return result.ok
+          ? { row: index + 1, transaction: result.transaction, errors: [] }
+          : { row: index + 1, transaction: null, errors: result.errors };
+      });
+      return c.json({ rows, error: null }, 200);
+    } finally {
+      await reader.close();
+    }
+  } catch (error) {
+    if (error instanceof SourceError) return c.json({ rows: [], error: error.message }, 200);
+    throw error;
+  }
+});
+
+const run = defineRoute(ACCESS, {
+  method: 'post',
+  path: '/{id}/run',
+  tags: ['connectors'],
+  summary: 'Run now: pull the rows newer than the cursor (queued; follow it in the runs)',
+  request: { params: idParams },
+  responses: {
+    202: jsonResponse(runStarted, 'The run is queued'),
+    ...problemResponses,
+    409: problemOf('A run is already queued or running, or the connector is paused'),
+  },
+});
+connectorsRoutes.openapi(run, async (c) => {
+  const runId = await startRun(c.env, c.var.database(), actorOf(c), c.req.valid('param').id);
+  return c.json({ run_id: runId }, 202);
+});
+
+const runs = defineRoute(ACCESS, {
+  method: 'get',
+  path: '/{id}/runs',
+  tags: ['connectors'],
+  summary: "A connector's runs, newest first, with counts and errors",
+  request: { params: idParams, query: pageQuery },
+  responses: { 200: jsonResponse(pageOf(runSchema), 'A page of runs'), ...problemResponses },
+});
+connectorsRoutes.openapi(runs, async (c) => {
+  const id = c.req.valid('param').id;
+  const { limit, cursor } = c.req.valid('query');
+  const after = decodeCursor(cursor, pageCursor);
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
+    await findConnector(tx, id);
+    return listRuns(tx, id, after, limit);
+  });
+  return c.json(
+    toPage(
+      rows,
+      limit,
+      (row) => runView(row.run),
+      (row) => [row.createdAtKey, row.run.id],
+    ),
+    200,
+  );
+});
