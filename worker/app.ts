@@ -17,6 +17,7 @@ import { requestContext, requestDatabase } from './platform/request';
 import { policiesRoutes } from './policies/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
+import { screeningRoutes } from './screening/routes';
 import { sourcesRoutes } from './sources/routes';
 import { plansRoutes, subscriptionRoutes } from './subscription/routes';
 import { transactionsRoutes } from './transactions/routes';
@@ -61,6 +62,7 @@ function createApp() {
   app.route('/api/alert-channels', alertChannelsRoutes);
   app.route('/api/alert-routes', alertRoutesRoutes);
   app.route('/api/alert-deliveries', alertDeliveriesRoutes);
+  app.route('/api/screening', screeningRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
