@@ -81,8 +81,7 @@ export function scoreCandidates(
     }
     const key = `${candidate.list_id}/${candidate.entry_id}`;
     const previous = best.get(key);
-    if (previous && (previous.score > score || (previous.score === score && previous.matched_name <= candidate.name)))
-      continue;
+    if (previous && !betterName(score, candidate.name, candidate.entry_name, previous)) continue;
     best.set(key, {
       list_id: candidate.list_id,
       list_name: candidate.list_name,
@@ -97,6 +96,14 @@ export function scoreCandidates(
     });
   }
   return [...best.values()].sort(byScore);
+}
+
+/** A higher score wins; on a tie the entry's own name, then the first in code point order. */
+function betterName(score: number, name: string, entryName: string, previous: ScreeningMatch): boolean {
+  if (score !== previous.score) return score > previous.score;
+  const [primary, previousPrimary] = [name === entryName, previous.matched_name === entryName];
+  if (primary !== previousPrimary) return primary;
+  return name < previous.matched_name;
 }
 
 /** Descending score; ties by list, then entry id (code point order). */
