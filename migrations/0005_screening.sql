@@ -36,6 +36,14 @@ CREATE TABLE "screening_lists" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "screening_name_keys" (
+	"org_id" uuid NOT NULL,
+	"list_id" uuid NOT NULL,
+	"version" integer NOT NULL,
+	"name_id" uuid NOT NULL,
+	"key" text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "screening_names" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"org_id" uuid NOT NULL,
@@ -66,6 +74,9 @@ ALTER TABLE "screening_list_versions" ADD CONSTRAINT "screening_list_versions_li
 ALTER TABLE "screening_list_versions" ADD CONSTRAINT "screening_list_versions_uploaded_by_users_id_fk" FOREIGN KEY ("uploaded_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "screening_lists" ADD CONSTRAINT "screening_lists_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "screening_lists" ADD CONSTRAINT "screening_lists_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "screening_name_keys" ADD CONSTRAINT "screening_name_keys_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "screening_name_keys" ADD CONSTRAINT "screening_name_keys_list_id_screening_lists_id_fk" FOREIGN KEY ("list_id") REFERENCES "public"."screening_lists"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "screening_name_keys" ADD CONSTRAINT "screening_name_keys_name_id_screening_names_id_fk" FOREIGN KEY ("name_id") REFERENCES "public"."screening_names"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "screening_names" ADD CONSTRAINT "screening_names_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "screening_names" ADD CONSTRAINT "screening_names_list_id_screening_lists_id_fk" FOREIGN KEY ("list_id") REFERENCES "public"."screening_lists"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "screening_names" ADD CONSTRAINT "screening_names_entry_ref_screening_entries_id_fk" FOREIGN KEY ("entry_ref") REFERENCES "public"."screening_entries"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -74,8 +85,8 @@ ALTER TABLE "screening_results" ADD CONSTRAINT "screening_results_list_id_screen
 CREATE UNIQUE INDEX "screening_entries_version_entry_idx" ON "screening_entries" USING btree ("list_id","version","entry_id");--> statement-breakpoint
 CREATE INDEX "screening_entries_org_idx" ON "screening_entries" USING btree ("org_id");--> statement-breakpoint
 CREATE INDEX "screening_lists_org_idx" ON "screening_lists" USING btree ("org_id","created_at");--> statement-breakpoint
+CREATE INDEX "screening_name_keys_key_idx" ON "screening_name_keys" USING btree ("key","org_id","list_id","version","name_id");--> statement-breakpoint
+CREATE INDEX "screening_name_keys_name_idx" ON "screening_name_keys" USING btree ("name_id");--> statement-breakpoint
 CREATE INDEX "screening_names_entry_idx" ON "screening_names" USING btree ("entry_ref");--> statement-breakpoint
-CREATE INDEX "screening_names_normalized_trgm_idx" ON "screening_names" USING gin ("normalized" gin_trgm_ops);--> statement-breakpoint
-CREATE INDEX "screening_names_phonetic_trgm_idx" ON "screening_names" USING gin ("phonetic" gin_trgm_ops);--> statement-breakpoint
 CREATE INDEX "screening_names_org_idx" ON "screening_names" USING btree ("org_id");--> statement-breakpoint
 CREATE INDEX "screening_results_org_idx" ON "screening_results" USING btree ("org_id");

@@ -78,10 +78,7 @@ export const screeningEntries = pgTable(
   ],
 );
 
-/**
- * Each name and alias of an entry, normalised for candidate generation: `normalized` (folded
- * tokens) and `phonetic` (their phonetic keys) carry trigram indexes.
- */
+/** Each name and alias of an entry, normalised: `normalized` (folded tokens) and `phonetic` (their phonetic keys). */
 export const screeningNames = pgTable(
   'screening_names',
   {
@@ -102,9 +99,32 @@ export const screeningNames = pgTable(
   },
   (t) => [
     index('screening_names_entry_idx').on(t.entryRef),
-    index('screening_names_normalized_trgm_idx').using('gin', t.normalized.op('gin_trgm_ops')),
-    index('screening_names_phonetic_trgm_idx').using('gin', t.phonetic.op('gin_trgm_ops')),
     index('screening_names_org_idx').on(t.orgId),
+  ],
+);
+
+/**
+ * Candidate generation: the blocking keys of each name (worker/screening/names.ts). A search
+ * reads the rows of its own keys through the index, and ranks names by the keys they share.
+ */
+export const screeningNameKeys = pgTable(
+  'screening_name_keys',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    listId: uuid('list_id')
+      .notNull()
+      .references(() => screeningLists.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    nameId: uuid('name_id')
+      .notNull()
+      .references(() => screeningNames.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+  },
+  (t) => [
+    index('screening_name_keys_key_idx').on(t.key, t.orgId, t.listId, t.version, t.nameId),
+    index('screening_name_keys_name_idx').on(t.nameId),
   ],
 );
 

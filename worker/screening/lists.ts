@@ -5,7 +5,7 @@ import { type Tx, withTenant } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
-import { normalizedText, normalizeName, phoneticText } from './names';
+import { blockingKeys, normalizedText, normalizeName, phoneticText } from './names';
 import { type EntryType, type ListEntry, parseList } from './parse';
 import { entriesCursor, listsCursor } from './schemas';
 
@@ -133,17 +133,25 @@ async function insertEntries(tx: Tx, orgId: string, listId: string, version: num
     [entry.name, ...entry.aliases].map((name) => {
       const normalized = normalizeName(name);
       return {
+        id: crypto.randomUUID(),
         entry_ref: refs.get(entry.entry_id),
         name,
         normalized: normalizedText(normalized),
         phonetic: phoneticText(normalized),
+        keys: blockingKeys(normalized),
       };
     }),
   );
   await tx.execute(sql`
-    insert into screening_names (org_id, list_id, version, entry_ref, name, normalized, phonetic)
-    select ${orgId}::uuid, ${listId}::uuid, ${version}, r.entry_ref, r.name, r.normalized, r.phonetic
-    from jsonb_to_recordset(${JSON.stringify(names)}::jsonb) as r(entry_ref uuid, name text, normalized text, phonetic text)`);
+    insert into screening_names (id, org_id, list_id, version, entry_ref, name, normalized, phonetic)
+    select r.id, ${orgId}::uuid, ${listId}::uuid, ${version}, r.entry_ref, r.name, r.normalized, r.phonetic
+    from jsonb_to_recordset(${JSON.stringify(names.map(({ keys: _, ...name }) => name))}::jsonb)
+      as r(id uuid, entry_ref uuid, name text, normalized text, phonetic text)`);
+  const keys = names.flatMap((name) => name.keys.map((key) => [name.id, key]));
+  await tx.execute(sql`
+    insert into screening_name_keys (org_id, list_id, version, name_id, key)
+    select ${orgId}::uuid, ${listId}::uuid, ${version}, (r.value ->> 0)::uuid, r.value ->> 1
+    from jsonb_array_elements(${JSON.stringify(keys)}::jsonb) as r`);
 }
 
 const entryCount = sql<number>`(select count(*)::int from screening_entries e

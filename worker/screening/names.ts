@@ -121,3 +121,22 @@ export function normalizedText(name: NormalizedName): string {
 export function phoneticText(name: NormalizedName): string {
   return name.phonetic.map(([primary]) => primary).join(' ');
 }
+
+/**
+ * Blocking keys: a listed name is a candidate for a searched name when they share keys. Each
+ * token gives itself, its phonetic key, and (five letters or more) its first and last four
+ * letters, so a token with one typo still shares a key with the listed spelling.
+ */
+export function blockingKeys(name: NormalizedName): string[] {
+  const keys = new Set<string>();
+  for (const [i, token] of name.tokens.entries()) {
+    keys.add(`=${token}`);
+    const [primary] = name.phonetic[i] ?? [''];
+    if (primary.length >= 2 && primary !== token) keys.add(`~${primary}`);
+    if (token.length >= 5 && !/\p{N}/u.test(token)) {
+      keys.add(`<${token.slice(0, 4)}`);
+      keys.add(`>${token.slice(-4)}`);
+    }
+  }
+  return [...keys];
+}

@@ -1,3 +1,4 @@
+/// <reference path="./jaro-winkler.d.ts" />
 import { distance as editDistance } from 'fastest-levenshtein';
 import jaroWinkler from 'jaro-winkler';
 import type { NormalizedName } from './names';

@@ -1,17 +1,17 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
-import { type NormalizedName, normalizedText, normalizeName, phoneticText } from './names';
+import { blockingKeys, type NormalizedName, normalizedText, normalizeName } from './names';
 import { compareNames, describeComparison, roundScore } from './score';
 
 /**
- * Searching lists by name: Postgres proposes candidates by trigram similarity of the folded name
- * or of its phonetic keys (pg_trgm, GIN indexes), the scorer decides and explains.
+ * Searching lists by name: Postgres proposes candidates (names sharing blocking keys, ranked by
+ * the keys' rarity and pg_trgm similarity), the scorer decides and explains.
  */
 
 export const DEFAULT_THRESHOLD = 0.85;
-// Candidate generation is wide on purpose: the scorer, not the trigrams, decides.
-const CANDIDATE_SIMILARITY = 0.3;
-const CANDIDATES_PER_NAME = 100;
+// Candidate generation is wide on purpose: the scorer, not the keys, decides.
+const CANDIDATE_POOL = 200;
+const CANDIDATES_PER_NAME = 60;
 // A listed country other than the one searched lowers the score by this factor.
 const COUNTRY_MISMATCH_FACTOR = 0.9;
 
@@ -42,22 +42,32 @@ type CandidateRow = {
 const candidateColumns = sql`n.list_id, l.name as list_name, e.entry_id, e.name as entry_name, e.type, e.country, e.program, n.name`;
 
 /**
- * Candidate names for one searched name, in the lists' current versions: trigram-close to the
- * folded name, holding it as a part (a listed name with more words), or close in sound.
+ * Candidate names for one searched name, in the lists' current versions: the names sharing its
+ * blocking keys, a rare key counting more than a common one (a first name shared by thousands
+ * says little), the best few ranked again with trigram similarity of the folded names (pg_trgm).
  */
 async function candidatesFor(tx: Tx, query: NormalizedName, listIds: string[] | undefined): Promise<CandidateRow[]> {
-  const [normalized, phonetic] = [normalizedText(query), phoneticText(query)];
-  if (normalized === '') return [];
-  await tx.execute(sql`select set_config('pg_trgm.similarity_threshold', ${String(CANDIDATE_SIMILARITY)}, true)`);
-  const lists = listIds ? sql`and n.list_id = any(${`{${listIds.join(',')}}`}::uuid[])` : sql``;
+  const keys = blockingKeys(query);
+  if (keys.length === 0) return [];
+  const normalized = normalizedText(query);
+  const lists = listIds ? sql`and k.list_id = any(${`{${listIds.join(',')}}`}::uuid[])` : sql``;
   return tx.execute<CandidateRow>(sql`
     select ${candidateColumns}
-    from screening_names n
-    join screening_lists l on l.id = n.list_id and l.current_version = n.version
+    from (
+      select x.name_id, sum(x.weight) as weight
+      from (
+        select k.name_id, 1.0 / ln(2 + count(*) over (partition by k.key)) as weight
+        from screening_name_keys k
+        where k.key = any(array(select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb)))
+          and k.org_id = app_current_org() ${lists}
+          and (k.list_id, k.version) in (select id, current_version from screening_lists)
+      ) x
+      group by x.name_id order by weight desc limit ${CANDIDATE_POOL}
+    ) r
+    join screening_names n on n.id = r.name_id
     join screening_entries e on e.id = n.entry_ref
-    where (n.normalized % ${normalized}::text or ${normalized}::text <% n.normalized or n.phonetic % ${phonetic}::text) ${lists}
-    order by greatest(similarity(n.normalized, ${normalized}::text), word_similarity(${normalized}::text, n.normalized),
-      similarity(n.phonetic, ${phonetic}::text)) desc, n.id
+    join screening_lists l on l.id = n.list_id
+    order by r.weight + similarity(n.normalized, ${normalized}::text) desc, n.id
     limit ${CANDIDATES_PER_NAME}`);
 }
 

@@ -12,6 +12,7 @@ import {
   ScanSearch,
   ScrollText,
   ShieldAlert,
+  UserSearch,
   Users,
   X,
 } from 'lucide-react';
@@ -51,6 +52,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { to: '/policies', label: 'Policies', icon: FileText, permission: 'data:read' },
       { to: '/rules', label: 'Rules', icon: BookOpenCheck, permission: 'data:read' },
+      { to: '/screening', label: 'Screening', icon: UserSearch, permission: 'data:read' },
       { to: '/sources', label: 'Sources', icon: Plug, permission: 'sources:manage' },
       { to: '/alerts', label: 'Alerts', icon: BellRing, permission: 'alerts:manage' },
     ],

@@ -10,6 +10,7 @@ import { PolicyDetailPage } from '../pages/policy-detail';
 import { RuleEditorPage } from '../pages/rule-editor';
 import { RulesPage } from '../pages/rules';
 import { ScansPage } from '../pages/scans';
+import { ScreeningPage } from '../pages/screening';
 import { SignInPage } from '../pages/sign-in';
 import { SignUpPage } from '../pages/sign-up';
 import { SourcesPage } from '../pages/sources';
@@ -51,6 +52,7 @@ export const router = createBrowserRouter([
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },
       { path: 'alerts', Component: AlertsPage },
+      { path: 'screening', Component: ScreeningPage },
       { path: 'scans', Component: ScansPage },
       { path: 'violations', Component: ViolationsPage },
       { path: 'violations/:id', Component: ViolationDetailPage },
