@@ -33,6 +33,7 @@ export interface NameComparison {
 // Below this a pair of tokens is not the same word misspelt: they stay unmatched.
 const MIN_TOKEN_SIMILARITY = 0.8;
 const PHONETIC_SIMILARITY = 0.9;
+const MIN_PHONETIC_SPELLING = 0.7;
 const INITIAL_SIMILARITY = 0.8;
 const JOINED_SCORE = 0.97;
 // A middle name present on one side only costs this share of its length.
@@ -71,11 +72,11 @@ function compareTokens(
     return { similarity: initial, likeness: 'initial' };
   }
   const longest = Math.max(query.length, listed.length);
+  const jaro = jaroWinkler(query, listed);
   const spelling =
-    editDistance(query, listed) <= allowedEdits(longest) && Math.min(query.length, listed.length) >= 3
-      ? jaroWinkler(query, listed)
-      : 0;
-  const phonetic = phoneticAlike(queryKeys, listedKeys) ? PHONETIC_SIMILARITY : 0;
+    editDistance(query, listed) <= allowedEdits(longest) && Math.min(query.length, listed.length) >= 3 ? jaro : 0;
+  // Sounding alike counts only for spellings not far apart (bakery and pekaar share a key, not a name).
+  const phonetic = jaro >= MIN_PHONETIC_SPELLING && phoneticAlike(queryKeys, listedKeys) ? PHONETIC_SIMILARITY : 0;
   const similarity = Math.max(spelling, phonetic);
   if (similarity < MIN_TOKEN_SIMILARITY) return { similarity: 0, likeness: 'spelling' };
   return { similarity, likeness: phonetic > spelling ? 'phonetic' : 'spelling' };
