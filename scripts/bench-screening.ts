@@ -193,8 +193,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main() {
-  let embedded: EmbeddedPostgres | undefined;
-  const url = process.env.DATABASE_URL ?? (embedded = await startEmbeddedPostgres({ dataDir: undefined, port: 0 })).url;
+  const embedded: EmbeddedPostgres | undefined = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: undefined, port: 0 });
+  const url = process.env.DATABASE_URL ?? (embedded as EmbeddedPostgres).url;
   await applyMigrations(url);
   const client = postgres(url, { max: 2, onnotice: () => {} });
   const db = drizzle(client);

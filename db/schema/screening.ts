@@ -97,10 +97,7 @@ export const screeningNames = pgTable(
     normalized: text('normalized').notNull(),
     phonetic: text('phonetic').notNull(),
   },
-  (t) => [
-    index('screening_names_entry_idx').on(t.entryRef),
-    index('screening_names_org_idx').on(t.orgId),
-  ],
+  (t) => [index('screening_names_entry_idx').on(t.entryRef), index('screening_names_org_idx').on(t.orgId)],
 );
 
 /**
