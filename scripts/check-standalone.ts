@@ -12,8 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-// A path starting with ./ or ../, up to the first character that cannot be part of it.
-const RELATIVE_PATH = /(?<![\w.])\.{1,2}\/[^\s'"`()<>[\]{},;*]*/g;
+// A path starting with ./ or ../ where a path can start (after a quote, a space, `(`, `[`, `@` or
+// `=`, so not `/\./g` in a regex), up to the first character that cannot be part of it.
+const RELATIVE_PATH = /(?<=^|[\s'"`(@=[])\.{1,2}\/[^\s'"`()<>[\]{},;*]*/g;
 // How an import names a TypeScript module: without extension, with `.js`, or a folder's index.
 const MODULE_SUFFIXES = ['', '.ts', '.tsx', '/index.ts'];
 

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import postgres from 'postgres';
 
@@ -13,7 +14,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string | undefined;
   port: number;
 }): Promise<EmbeddedPostgres> {
-  const db = await PGlite.create(options.dataDir);
+  // pg_trgm: screening's candidate generation (migrations create the extension).
+  const db = await PGlite.create(options.dataDir, { extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 32 });
   await server.start();
   const address = server.getServerConn();

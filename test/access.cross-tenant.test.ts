@@ -58,7 +58,21 @@ const transaction = () => ({
  * How to make organization A's resource for each GET route with path parameters: a function of
  * A's compliance_admin session returning the path parameters. Adding such a route? Add its fixture.
  */
+/** A watch list of one entry (screening). */
+async function screeningList(owner: Session): Promise<Record<string, string>> {
+  const form = new FormData();
+  form.set('name', 'Watch list');
+  form.set('file', new File(['id,name,aliases,type,country,program\nP-1,Ivan Petrov,,person,RU,\n'], 'list.csv'));
+  return {
+    id: (
+      await apiJson<{ id: string }>('POST', '/api/screening/lists', 201, { token: owner.access_token, rawBody: form })
+    ).id,
+  };
+}
+
 const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string>>> = {
+  '/api/screening/lists/{id}': screeningList,
+  '/api/screening/lists/{id}/entries': screeningList,
   '/api/users/{id}': async (owner) => ({
     id: await created('/api/users', owner, {
       email: uniqueEmail('fixture'),

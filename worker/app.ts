@@ -19,6 +19,7 @@ import { requestContext, requestDatabase } from './platform/request';
 import { policiesRoutes } from './policies/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
+import { screeningRoutes } from './screening/routes';
 import { sourcesRoutes } from './sources/routes';
 import { plansRoutes, subscriptionRoutes } from './subscription/routes';
 import { transactionsRoutes } from './transactions/routes';
@@ -66,6 +67,7 @@ function createApp() {
   app.route('/api/alert-routes', alertRoutesRoutes);
   app.route('/api/alert-deliveries', alertDeliveriesRoutes);
   app.route('/api/connectors', connectorsRoutes);
+  app.route('/api/screening', screeningRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

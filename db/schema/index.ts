@@ -5,5 +5,6 @@ export * from './connectors';
 export * from './policies';
 export * from './rules';
 export * from './scans';
+export * from './screening';
 export * from './tenancy';
 export * from './transactions';

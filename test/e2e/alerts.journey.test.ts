@@ -114,6 +114,10 @@ describe('happy', () => {
     await page.getByRole('button', { name: 'Upload and extract' }).click();
     await heading('AML and cash handling');
     await page.getByRole('button', { name: /^Approve all \d+ drafts$/ }).click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /^Approve \d+ drafts$/ })
+      .click();
     await page.getByText(/^Approved \d+ rules$/).waitFor();
 
     await goTo('Sources', 'Sources');

@@ -13,6 +13,7 @@ const BODY_LIMITS: { method: string; prefix: string; bytes: number; streamed?: t
   { method: 'POST', prefix: '/api/transactions', bytes: 100 * MB, streamed: true },
   { method: 'POST', prefix: '/api/policies', bytes: 20 * MB + 64 * 1024 },
   { method: 'POST', prefix: '/api/ingest/', bytes: 10 * MB },
+  { method: 'POST', prefix: '/api/screening/lists', bytes: 50 * MB + 64 * 1024 },
 ];
 const DEFAULT_BODY_LIMIT = 1 * MB;
 

@@ -9,6 +9,7 @@ const EVERYONE: Role[] = [...ROLES];
 export const PERMISSIONS = {
   'policies:write': AUTHORS,
   'rules:write': AUTHORS,
+  'screening:write': AUTHORS,
   'transactions:ingest': AUTHORS,
   'scans:run': AUTHORS,
   'rules:approve': [...ADMINS, 'reviewer'],

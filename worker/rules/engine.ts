@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
 import { log } from '../platform/log';
+import { prepareScreening } from '../screening/subjects';
 import {
   type AggregateMeasure,
   type CanonicalTransaction,
@@ -9,6 +10,7 @@ import {
   compileCondition,
   explain,
   riskScore,
+  type ScreeningLookup,
   type Severity,
 } from './language';
 import { type SetBasedWindows, setBasedCandidates } from './language/compile-sql';
@@ -79,8 +81,17 @@ export async function detectViolations(
   options: DetectionOptions,
 ): Promise<DetectedViolation[]> {
   const versions = options.ruleVersions ?? (await loadActiveRuleVersions(tx));
-  if (scope.kind === 'transactions') return detectForTransactions(tx, orgId, scope, versions, options);
-  const perVersion = await Promise.all(versions.map((version) => detectForVersion(tx, orgId, scope, version, options)));
+  // Values that `screen` predicates read are scored first, so both evaluators read the same results.
+  const screenings = await prepareScreening(
+    tx,
+    orgId,
+    scopeFilter(orgId, scope),
+    versions.map((version) => version.condition as Condition),
+  );
+  if (scope.kind === 'transactions') return detectForTransactions(tx, orgId, scope, versions, options, screenings);
+  const perVersion = await Promise.all(
+    versions.map((version) => detectForVersion(tx, orgId, scope, version, options, screenings)),
+  );
   return perVersion.flat();
 }
 
@@ -98,6 +109,7 @@ async function detectForTransactions(
   scope: EvaluationScope,
   versions: ActiveRuleVersion[],
   options: DetectionOptions,
+  screenings: ScreeningLookup | undefined,
 ): Promise<DetectedViolation[]> {
   if (versions.length === 0) return [];
   const compiled = versions.map((version) => compileCondition(version.condition as Condition));
@@ -117,7 +129,7 @@ async function detectForTransactions(
       const statistics = jsonOf<Omit<AggregateMeasure, 'ids'>[]>(row[`hit_${n}`]);
       const ids = evidence.get(`${n}/${row.internal_id}`) ?? [];
       const measures = statistics.map((measure, k) => ({ ...measure, ids: ids[k] ?? [] }) as AggregateMeasure);
-      return explainHit(version, hitOf({ ...withoutDecisions(row), measures }));
+      return explainHit(version, hitOf({ ...withoutDecisions(row), measures }), screenings);
     }),
   );
   // Every version's violations in one insert, not one per version.
@@ -163,6 +175,7 @@ async function detectForVersion(
   scope: EvaluationScope,
   version: ActiveRuleVersion,
   options: DetectionOptions,
+  screenings: ScreeningLookup | undefined,
 ): Promise<DetectedViolation[]> {
   const condition = version.condition as Condition;
   const compiled = compileCondition(condition, await setBasedWindows(tx, orgId, scope, condition));
@@ -172,7 +185,7 @@ async function detectForVersion(
   for (let found = 0; found < limit; ) {
     const hits = await selectHits(tx, orgId, scope, compiled, after, Math.min(HIT_PAGE, limit - found));
     if (hits.length === 0) break;
-    const explained = hits.map((hit) => explainHit(version, hit));
+    const explained = hits.map((hit) => explainHit(version, hit, screenings));
     detected.push(...(options.persist ? await persistViolations(tx, orgId, explained, options.scanId) : explained));
     found += hits.length;
     after = hits[hits.length - 1]!.id;
@@ -223,6 +236,7 @@ export async function countHits(
   scope: EvaluationScope,
   version: ActiveRuleVersion,
 ): Promise<{ scanned: number; hits: number }> {
+  await prepareScreening(tx, orgId, scopeFilter(orgId, scope), [version.condition as Condition]);
   const { holds } = compileCondition(version.condition as Condition);
   const [row] = await tx.execute<{ scanned: string; hits: string }>(sql`
     select count(*) as scanned, count(*) filter (where ${holds}) as hits
@@ -294,8 +308,13 @@ function hitOf({ internal_id, measures, ...transaction }: HitRow): Hit {
   };
 }
 
-function explainHit(version: ActiveRuleVersion, hit: Hit): DetectedViolation {
-  const { holds, explanation, evidence } = explain(version.condition as Condition, hit.transaction, hit.measures);
+function explainHit(version: ActiveRuleVersion, hit: Hit, screenings: ScreeningLookup | undefined): DetectedViolation {
+  const { holds, explanation, evidence } = explain(
+    version.condition as Condition,
+    hit.transaction,
+    hit.measures,
+    screenings,
+  );
   // The SQL decided; a disagreement would be a bug in one of the two evaluators, worth an alarm.
   if (!holds) {
     log('error', 'the SQL and JavaScript evaluators disagree', {

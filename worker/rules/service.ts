@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { and, count, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
-import { organizations, policies, rules, ruleVersions } from '../../db/schema';
+import { and, count, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { organizations, policies, rules, ruleVersions, screeningLists } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
@@ -8,7 +8,8 @@ import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
-import { type RuleInput, type Severity, validateRule } from './language';
+import { type Condition, isScreenOperand, type RuleInput, type Severity, validateRule } from './language';
+import { isPredicate, walkConditions } from './language/condition-tree';
 import type { VERSION_STATUSES } from './schemas';
 
 type VersionStatus = (typeof VERSION_STATUSES)[number];
@@ -248,8 +249,30 @@ async function validRule(tx: Tx, body: unknown): Promise<RuleInput> {
     const [policy] = await tx.select({ id: policies.id }).from(policies).where(eq(policies.id, policyId));
     if (!policy) errors.push({ path: 'policy_id', message: 'No policy with this id exists in your organization.' });
   }
+  if (validation.ok) errors.push(...(await unknownScreeningLists(tx, validation.rule.condition)));
   if (!validation.ok || errors.length > 0) throw new ApiError('validation_failed', 'The rule is invalid.', { errors });
   return validation.rule;
+}
+
+/** Each `screen` predicate must name a screening list of the organization. */
+async function unknownScreeningLists(tx: Tx, condition: Condition): Promise<{ path: string; message: string }[]> {
+  const screens = [...walkConditions(condition, ['condition'])].flatMap(({ condition: node, path }) =>
+    isPredicate(node) && node.op === 'screen' && isScreenOperand(node.value)
+      ? [{ listId: node.value.list_id, path: [...path, 'value', 'list_id'].join('.') }]
+      : [],
+  );
+  if (screens.length === 0) return [];
+  const known = new Set(
+    (
+      await tx
+        .select({ id: screeningLists.id })
+        .from(screeningLists)
+        .where(inArray(screeningLists.id, [...new Set(screens.map((screen) => screen.listId))]))
+    ).map((row) => row.id),
+  );
+  return screens
+    .filter((screen) => !known.has(screen.listId))
+    .map((screen) => ({ path: screen.path, message: 'No screening list with this id exists in your organization.' }));
 }
 
 async function insertVersion(

@@ -14,6 +14,7 @@ import {
   ScanSearch,
   ScrollText,
   ShieldAlert,
+  UserSearch,
   Users,
   X,
 } from 'lucide-react';
@@ -54,6 +55,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { to: '/policies', label: 'Policies', icon: FileText, permission: 'data:read' },
       { to: '/rules', label: 'Rules', icon: BookOpenCheck, permission: 'data:read' },
+      { to: '/screening', label: 'Screening', icon: UserSearch, permission: 'data:read' },
       { to: '/sources', label: 'Sources', icon: Plug, permission: 'sources:manage' },
       { to: '/connectors', label: 'Connectors', icon: DatabaseZap, permission: 'connectors:manage' },
       { to: '/alerts', label: 'Alerts', icon: BellRing, permission: 'alerts:manage' },

@@ -14,6 +14,7 @@ import { PolicyDetailPage } from '../pages/policy-detail';
 import { RuleEditorPage } from '../pages/rule-editor';
 import { RulesPage } from '../pages/rules';
 import { ScansPage } from '../pages/scans';
+import { ScreeningPage } from '../pages/screening';
 import { SignInPage } from '../pages/sign-in';
 import { SignUpPage } from '../pages/sign-up';
 import { SourcesPage } from '../pages/sources';
@@ -56,6 +57,7 @@ export const router = createBrowserRouter([
       { path: 'sources', Component: SourcesPage },
       { path: 'connectors', Component: ConnectorsPage },
       { path: 'alerts', Component: AlertsPage },
+      { path: 'screening', Component: ScreeningPage },
       { path: 'scans', Component: ScansPage },
       { path: 'cases', Component: CasesPage },
       { path: 'cases/settings', Component: CaseSettingsPage },

@@ -11,7 +11,9 @@ import {
   type AggregateOp,
   type ComparisonOp,
   type Condition,
+  isScreenOperand,
   type Predicate,
+  screenThreshold,
   validatedField,
   validatedWindowSeconds,
 } from './schema';
@@ -203,6 +205,7 @@ function bothGuards(a: SQL | null, b: SQL | null): SQL | null {
 function predicateSql(predicate: Predicate, alias: Alias): SQL {
   if (predicate.op === 'exists') return existsSql(predicate.field, alias);
   if (predicate.op === 'missing') return sql`(NOT ${existsSql(predicate.field, alias)})`;
+  if (predicate.op === 'screen') return screenSql(predicate, alias);
   // A NULL column makes the comparison NULL: absent is false, for ne and not_in too.
   return sql`COALESCE(${valuePredicateSql(predicate, alias)}, false)`;
 }
@@ -218,7 +221,7 @@ function valuePredicateSql(predicate: Predicate, alias: Alias): SQL {
   const { op, value } = predicate;
   if (predicate.other_field !== undefined)
     return fieldComparisonSql(op as ComparisonOp, views, fieldViews(predicate.other_field, alias));
-  if (value === undefined) return FALSE;
+  if (value === undefined || isScreenOperand(value)) return FALSE;
   switch (op) {
     case 'in':
     case 'not_in':
@@ -278,6 +281,32 @@ function betweenSql(views: TypedView[], [low, high]: (Literal | null)[]): SQL {
       .filter((view) => view.type === low.type)
       .map((view) => ({ guard: view.guard, result: sql`${ordered(view)} BETWEEN ${low.value} AND ${high.value}` })),
   );
+}
+
+/** The field's text on `t` when it holds a string (a text column, or a JSON string attribute), else NULL. */
+export function fieldTextSql(field: Field): SQL {
+  const [view] = fieldViews(field, 't').filter((candidate) => candidate.type === 'string');
+  if (!view) return sql`NULL::text`;
+  return view.guard ? sql`CASE WHEN ${view.guard} THEN ${view.value} END` : view.value;
+}
+
+/**
+ * `screen`: the value's stored screening result in the list's current version (worker/screening
+ * computes it before a statement runs; the JavaScript evaluator reads the same result), at or
+ * above the threshold. Only a text value is screened; no current version, no match.
+ */
+function screenSql(predicate: Predicate, alias: Alias): SQL {
+  if (!isScreenOperand(predicate.value)) return FALSE;
+  const listId = sql`${predicate.value.list_id}::uuid`;
+  const threshold = sql`${decimalToString(screenThreshold(predicate.value))}::numeric`;
+  const screened = (text: SQL) => sql`EXISTS (SELECT 1 FROM screening_results r
+    JOIN screening_lists l ON l.id = r.list_id AND l.current_version = r.version
+    WHERE r.list_id = ${listId} AND r.subject_hash = md5(${text}) AND r.subject = ${text} AND r.score >= ${threshold})`;
+  return sql`COALESCE(${branches(
+    fieldViews(predicate.field, alias)
+      .filter((view) => view.type === 'string')
+      .map((view) => ({ guard: view.guard, result: screened(view.value) })),
+  )}, false)`;
 }
 
 /** strpos/starts_with/right rather than LIKE, so % and _ in the value are plain characters. */

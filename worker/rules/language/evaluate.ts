@@ -19,7 +19,9 @@ import {
   type AggregateCondition,
   type ComparisonOp,
   type Condition,
+  isScreenOperand,
   type Predicate,
+  screenThreshold,
   validatedField,
   validatedWindowSeconds,
 } from './schema';
@@ -55,9 +57,42 @@ export interface CanonicalTransaction {
   attributes?: Record<string, unknown> | null;
 }
 
+/**
+ * The best match of a screened value in a list's current version, as the scorer found it
+ * (worker/screening): `score` with four decimals, `best` null when no entry came close.
+ */
+export interface ScreeningResult {
+  list_id: string;
+  list_name: string;
+  list_version: number;
+  score: string;
+  best: {
+    entry_id: string;
+    name: string;
+    matched_name: string;
+    type: string;
+    country: string | null;
+    program: string | null;
+    explanation: string;
+  } | null;
+}
+
+/** The screening result of a value in a list; undefined when the list has no current version (deleted). */
+export type ScreeningLookup = (listId: string, subject: string) => ScreeningResult | undefined;
+
+const NO_SCREENINGS: ScreeningLookup = () => undefined;
+
 /** A predicate or aggregate that held (negated: its negation held, under an odd number of `not`). */
 export type Finding =
-  | { kind: 'predicate'; predicate: Predicate; negated: boolean; actual: unknown; otherActual: unknown }
+  | {
+      kind: 'predicate';
+      predicate: Predicate;
+      negated: boolean;
+      actual: unknown;
+      otherActual: unknown;
+      /** For `screen`: the best match of the value in the list. */
+      screening?: ScreeningResult;
+    }
   | {
       kind: 'aggregate';
       condition: AggregateCondition;
@@ -75,13 +110,18 @@ export interface Evaluation {
 interface Context {
   transaction: CanonicalTransaction;
   measures: Map<AggregateCondition, AggregateMeasure>;
+  screenings: ScreeningLookup;
 }
 
-/** `measures` are the condition's aggregates' measures, in `listAggregates` order. */
+/**
+ * `measures` are the condition's aggregates' measures, in `listAggregates` order; `screenings`
+ * the screening results of the values its `screen` predicates read.
+ */
 export function evaluate(
   condition: Condition,
   transaction: CanonicalTransaction,
   measures: readonly AggregateMeasure[] = [],
+  screenings: ScreeningLookup = NO_SCREENINGS,
 ): Evaluation {
   const aggregates = listAggregates(condition);
   if (measures.length !== aggregates.length)
@@ -89,6 +129,7 @@ export function evaluate(
   const context: Context = {
     transaction,
     measures: new Map(aggregates.map((aggregate, i) => [aggregate, measures[i] as AggregateMeasure])),
+    screenings,
   };
   const holds = conditionHolds(condition, context);
   return { holds, predicatesThatHeld: holds ? findings(condition, context, true) : [] };
@@ -99,7 +140,7 @@ function conditionHolds(condition: Condition, context: Context): boolean {
   if ('any' in condition) return condition.any.some((member) => conditionHolds(member, context));
   if ('not' in condition) return !conditionHolds(condition.not, context);
   if (isAggregateCondition(condition)) return aggregateHolds(condition, measureOf(condition, context));
-  return predicateHolds(condition, context.transaction);
+  return predicateHolds(condition, context);
 }
 
 function measureOf(condition: AggregateCondition, context: Context): AggregateMeasure {
@@ -124,6 +165,7 @@ function findings(condition: Condition, context: Context, wanted: boolean): Find
     return [{ kind: 'aggregate', condition, negated: !wanted, measure: measureOf(condition, context), groupValues }];
   }
   const otherActual = condition.other_field === undefined ? undefined : readField(transaction, condition.other_field);
+  const screening = screeningOf(condition, context);
   return [
     {
       kind: 'predicate',
@@ -131,6 +173,7 @@ function findings(condition: Condition, context: Context, wanted: boolean): Find
       negated: !wanted,
       actual: readField(transaction, condition.field),
       otherActual,
+      ...(screening ? { screening } : {}),
     },
   ];
 }
@@ -171,11 +214,32 @@ function instantValue(text: string): TypedValue | undefined {
 
 // Predicates.
 
-function predicateHolds(predicate: Predicate, transaction: CanonicalTransaction): boolean {
+/** The screening result a `screen` predicate reads: the field's text in the list; undefined for other predicates. */
+export function screeningOf(
+  predicate: Predicate,
+  context: Pick<Context, 'transaction' | 'screenings'>,
+): ScreeningResult | undefined {
+  if (predicate.op !== 'screen' || !isScreenOperand(predicate.value)) return undefined;
+  const actual = typedField(context.transaction, predicate.field);
+  return actual?.type === 'string' ? context.screenings(predicate.value.list_id, actual.value) : undefined;
+}
+
+function predicateHolds(predicate: Predicate, context: Context): boolean {
+  const transaction = context.transaction;
   const actual = typedField(transaction, predicate.field);
   if (predicate.op === 'missing') return actual === undefined;
   if (actual === undefined) return false;
   if (predicate.op === 'exists') return true;
+  if (predicate.op === 'screen') {
+    const screening = screeningOf(predicate, context);
+    const score = screening ? parseDecimal(screening.score) : null;
+    return (
+      score !== null &&
+      isScreenOperand(predicate.value) &&
+      compareDecimals(score, screenThreshold(predicate.value)) >= 0
+    );
+  }
+  if (isScreenOperand(predicate.value)) return false;
   if (predicate.other_field !== undefined)
     return comparisonHolds(predicate.op as ComparisonOp, actual, typedField(transaction, predicate.other_field));
   const { op, value } = predicate;
@@ -301,7 +365,9 @@ function windowSet(
       return value !== undefined && valueKey(value) === keys[i];
     });
     return (
-      sameGroup && (!aggregate.where || conditionHolds(aggregate.where, { transaction: member, measures: new Map() }))
+      sameGroup &&
+      (!aggregate.where ||
+        conditionHolds(aggregate.where, { transaction: member, measures: new Map(), screenings: NO_SCREENINGS }))
     );
   });
 }

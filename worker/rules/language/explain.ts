@@ -1,9 +1,26 @@
-import { fieldsRead, listAggregates } from './condition-tree';
-import { decimalOf, formatDecimal, parseDecimal } from './decimal';
-import { type CanonicalTransaction, evaluate, type Finding, readField } from './evaluate';
+import { fieldsRead, isPredicate, listAggregates, walkConditions } from './condition-tree';
+import { compareDecimals, decimalOf, formatDecimal, parseDecimal } from './decimal';
+import {
+  type CanonicalTransaction,
+  evaluate,
+  type Finding,
+  readField,
+  type ScreeningLookup,
+  type ScreeningResult,
+  screeningOf,
+} from './evaluate';
 import type { Field } from './fields';
 import type { AggregateMeasure } from './measure';
-import type { AggregateCondition, AggregateFn, ComparisonOp, Condition, Predicate } from './schema';
+import {
+  type AggregateCondition,
+  type AggregateFn,
+  type ComparisonOp,
+  type Condition,
+  isScreenOperand,
+  type Predicate,
+  type ScreenOperand,
+  screenThreshold,
+} from './schema';
 import type { Scalar } from './values';
 
 /** The evidence stored with a violation: the fields read, and each aggregate's value with its contributing transactions. */
@@ -18,6 +35,20 @@ export interface Evidence {
     count: number;
     transaction_ids: string[];
   }[];
+  /** Present when the rule screens: each `screen` predicate's best match (entry and score). */
+  screening?: ScreeningEvidence[];
+}
+
+export interface ScreeningEvidence {
+  field: Field;
+  value: string | null;
+  list_id: string;
+  list_name: string | null;
+  list_version: number | null;
+  threshold: string;
+  score: string | null;
+  matched: boolean;
+  entry: NonNullable<ScreeningResult['best']> | null;
 }
 
 export interface Explanation {
@@ -32,8 +63,10 @@ export function explain(
   condition: Condition,
   transaction: CanonicalTransaction,
   measures: readonly AggregateMeasure[] = [],
+  screenings?: ScreeningLookup,
 ): Explanation {
-  const { holds, predicatesThatHeld } = evaluate(condition, transaction, measures);
+  const { holds, predicatesThatHeld } = evaluate(condition, transaction, measures, screenings);
+  const screening = screeningEvidence(condition, transaction, screenings);
   return {
     holds,
     explanation: predicatesThatHeld.map((finding) => describeFinding(finding, transaction)).join('; '),
@@ -51,8 +84,36 @@ export function explain(
           transaction_ids: measure.ids,
         };
       }),
+      ...(screening.length > 0 ? { screening } : {}),
     },
   };
+}
+
+function screeningEvidence(
+  condition: Condition,
+  transaction: CanonicalTransaction,
+  screenings: ScreeningLookup = () => undefined,
+): ScreeningEvidence[] {
+  return [...walkConditions(condition)].flatMap(({ condition: node }) => {
+    if (!isPredicate(node) || node.op !== 'screen' || !isScreenOperand(node.value)) return [];
+    const result = screeningOf(node, { transaction, screenings });
+    const actual = readField(transaction, node.field);
+    const threshold = screenThreshold(node.value);
+    const score = result ? parseDecimal(result.score) : null;
+    return [
+      {
+        field: node.field,
+        value: typeof actual === 'string' ? actual : null,
+        list_id: node.value.list_id,
+        list_name: result?.list_name ?? null,
+        list_version: result?.list_version ?? null,
+        threshold: formatDecimal(threshold),
+        score: result?.score ?? null,
+        matched: score !== null && compareDecimals(score, threshold) >= 0,
+        entry: result?.best ?? null,
+      },
+    ];
+  });
 }
 
 const SYMBOL: Record<ComparisonOp, string> = { eq: '=', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
@@ -79,12 +140,14 @@ function describeFinding(finding: Finding, transaction: CanonicalTransaction): s
       : `${predicate.field} is missing`;
   }
   // Equality against a literal reads as a sentence: "type is wire", "channel is erp, not pos".
-  if ((predicate.op === 'eq' || predicate.op === 'ne') && !predicate.other_field) {
+  if ((predicate.op === 'eq' || predicate.op === 'ne') && !predicate.other_field && !isScreenOperand(predicate.value)) {
     const is = `${predicate.field} is ${showActual(predicate.field, actual, transaction)}`;
     const differs = (predicate.op === 'ne') !== negated;
     const [expected = ''] = [predicate.value ?? ''].flat();
     return differs ? `${is}, not ${showLiteral(expected)}` : is;
   }
+  if (predicate.op === 'screen' && isScreenOperand(predicate.value))
+    return negatable(screenClause(predicate, predicate.value, actual, finding.screening), negated);
   const other =
     predicate.other_field &&
     `${predicate.other_field} ${showActual(predicate.other_field, finding.otherActual, transaction)}`;
@@ -98,8 +161,27 @@ function negatable(clause: string, negated: boolean): string {
   return negated ? `not (${clause})` : clause;
 }
 
+/** `counterparty Acme Tradng matches entry E-1 "ACME TRADING LLC" of list Sanctions (as "Acme Trading"), score 0.9823 >= 0.85`. */
+function screenClause(
+  predicate: Predicate,
+  operand: ScreenOperand,
+  actual: unknown,
+  screening: ScreeningResult | undefined,
+): string {
+  const subject = `${predicate.field} ${typeof actual === 'string' ? actual : '(absent)'}`;
+  const threshold = formatDecimal(screenThreshold(operand));
+  if (!screening) return `${subject} screens against list ${operand.list_id} (not found)`;
+  const list = `list ${screening.list_name} v${screening.list_version}`;
+  const best = screening.best;
+  if (!best) return `${subject} matches nothing in ${list} (threshold ${threshold})`;
+  const as = best.matched_name === best.name ? '' : ` (as "${best.matched_name}")`;
+  return `${subject} matches entry ${best.entry_id} "${best.name}"${as} of ${list}, score ${screening.score} >= ${threshold}`;
+}
+
 /** The operator and its operand: `> 10,000`, `in [US, CA]`, `> attributes.limit 9,000`. */
 function relation(predicate: Predicate, other: string | undefined): string {
+  if (isScreenOperand(predicate.value))
+    return `screens against list ${predicate.value.list_id} at ${formatDecimal(screenThreshold(predicate.value))}`;
   const values = [predicate.value ?? []].flat();
   const [first = '', second = ''] = values.map(showLiteral);
   switch (predicate.op) {
@@ -120,6 +202,8 @@ function relation(predicate: Predicate, other: string | undefined): string {
       return 'is present';
     case 'missing':
       return 'is missing';
+    case 'screen':
+      return 'screens';
     default:
       return `${SYMBOL[predicate.op]} ${other ?? first}`;
   }

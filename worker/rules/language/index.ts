@@ -6,8 +6,16 @@
 
 export { type CompiledCondition, compileCondition } from './compile-sql';
 export { fieldsRead, listAggregates } from './condition-tree';
-export { type CanonicalTransaction, type Evaluation, evaluate, type Finding, measureAggregates } from './evaluate';
-export { describeCondition, type Evidence, type Explanation, explain } from './explain';
+export {
+  type CanonicalTransaction,
+  type Evaluation,
+  evaluate,
+  type Finding,
+  measureAggregates,
+  type ScreeningLookup,
+  type ScreeningResult,
+} from './evaluate';
+export { describeCondition, type Evidence, type Explanation, explain, type ScreeningEvidence } from './explain';
 export { COLUMN_FIELDS, type Field } from './fields';
 export type { AggregateMeasure } from './measure';
 export { checkRegexSafety } from './regex-safety';
@@ -21,12 +29,15 @@ export {
   type AggregateOp,
   type Condition,
   conditionSchema,
+  DEFAULT_SCREEN_THRESHOLD,
+  isScreenOperand,
   PREDICATE_OPS,
   type Predicate,
   type PredicateOp,
   type RuleInput,
   type RuleValidation,
   ruleInputSchema,
+  type ScreenOperand,
   SEVERITIES,
   type Severity,
   validateRule,

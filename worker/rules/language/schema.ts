@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type ConditionPath, isAggregateCondition, walkConditions } from './condition-tree';
-import { compareDecimals, parseDecimal } from './decimal';
+import { compareDecimals, type Decimal, decimalOf, parseDecimal } from './decimal';
 import { COLUMN_FIELDS, type Field, type FieldKind, fieldKind, isField } from './fields';
 import { checkRegexSafety } from './regex-safety';
 import { compareValues, literalValue, type Scalar } from './values';
@@ -37,6 +37,7 @@ export const PREDICATE_OPS = [
   'matches',
   'exists',
   'missing',
+  'screen',
 ] as const;
 export const AGGREGATE_OPS = [...COMPARISON_OPS, 'between'] as const;
 export const AGGREGATE_FNS = ['count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const;
@@ -47,11 +48,29 @@ export type PredicateOp = (typeof PREDICATE_OPS)[number];
 export type AggregateOp = (typeof AGGREGATE_OPS)[number];
 export type AggregateFn = (typeof AGGREGATE_FNS)[number];
 
+/** The operand of `screen`: a watch list (its current version) and the lowest score that counts as a match. */
+export interface ScreenOperand {
+  list_id: string;
+  threshold?: number;
+}
+
 export interface Predicate {
   field: Field;
   op: PredicateOp;
-  value?: Scalar | Scalar[];
+  value?: Scalar | Scalar[] | ScreenOperand;
   other_field?: Field;
+}
+
+/** The threshold `screen` uses when the rule gives none (the search's default). */
+export const DEFAULT_SCREEN_THRESHOLD = 0.85;
+
+/** The threshold of a `screen` operand, as an exact decimal. */
+export function screenThreshold(operand: ScreenOperand): Decimal {
+  return decimalOf(operand.threshold ?? DEFAULT_SCREEN_THRESHOLD);
+}
+
+export function isScreenOperand(value: Predicate['value']): value is ScreenOperand {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export interface Aggregate {
@@ -119,8 +138,17 @@ const textSchema = z
 const scalarSchema = z.union([textSchema, z.number(), z.boolean()], {
   error: 'a value is a string, a number or a boolean',
 });
-const valueSchema = z.union([scalarSchema, z.array(scalarSchema).min(1).max(MAX_LIST_VALUES)], {
-  error: 'a value is a string, a number, a boolean or a list of them',
+const screenOperandSchema = z.strictObject({
+  list_id: z.uuid({ error: 'list_id is the id of a screening list' }),
+  threshold: z
+    .number()
+    .gt(0, 'a threshold is above 0')
+    .max(1, 'a threshold is at most 1')
+    .refine((n) => Math.round(n * 10_000) === n * 10_000, 'a threshold has at most 4 decimals')
+    .optional(),
+});
+const valueSchema = z.union([scalarSchema, z.array(scalarSchema).min(1).max(MAX_LIST_VALUES), screenOperandSchema], {
+  error: 'a value is a string, a number, a boolean or a list of them (screen: {"list_id", "threshold"?})',
 });
 
 /**
@@ -228,8 +256,16 @@ function otherFieldProblem(field: Field, op: PredicateOp, otherField: Field): Pr
   return null;
 }
 
-function valueProblem(field: Field, op: PredicateOp, value: Scalar | Scalar[]): Problem | null {
+function valueProblem(field: Field, op: PredicateOp, value: Scalar | Scalar[] | ScreenOperand): Problem | null {
   const kind = fieldKind(field);
+  if (op === 'screen') {
+    if (kind === 'numeric' || kind === 'instant')
+      return { path: ['op'], message: `screen applies to names, and ${field} is not text` };
+    return isScreenOperand(value)
+      ? null
+      : { path: ['value'], message: 'screen takes {"list_id": "<screening list id>", "threshold"?: 0.85}' };
+  }
+  if (isScreenOperand(value)) return { path: ['value'], message: `${op} does not take an object` };
   switch (op) {
     case 'in':
     case 'not_in':
@@ -313,6 +349,9 @@ function aggregateProblems(aggregate: Aggregate): Problem[] {
     for (const { condition, path } of walkConditions(aggregate.where, ['where'])) {
       if (isAggregateCondition(condition))
         problems.push({ path, message: "an aggregate's where cannot hold another aggregate" });
+      // Screening reads names of the evaluated transaction only: a window's members are not screened.
+      if ('op' in condition && condition.op === 'screen')
+        problems.push({ path: [...path, 'op'], message: "screen cannot be used in an aggregate's where" });
     }
   }
   return problems;

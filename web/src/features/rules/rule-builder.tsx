@@ -46,7 +46,11 @@ const OPERATOR_LABELS: Record<Operator, string> = {
   matches: 'matches regex',
   exists: 'is present',
   missing: 'is missing',
+  screen: 'is on the watch list',
 };
+// `screen` takes a watch list and a threshold, written in the JSON pane (docs/screening.md): the
+// builder shows such a predicate but does not offer the operator for new ones.
+const BUILDER_OPERATORS = OPERATORS.filter((op) => op !== 'screen');
 const UNIT_LABELS = { s: 'seconds', m: 'minutes', h: 'hours', d: 'days' } as const;
 const ATTRIBUTE = '__attribute__';
 
@@ -244,7 +248,7 @@ function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
           onChange={(event) => changeOp(event.target.value as Operator)}
           className="min-w-40"
         >
-          {OPERATORS.map((op) => (
+          {(node.op === 'screen' ? OPERATORS : BUILDER_OPERATORS).map((op) => (
             <option key={op} value={op}>
               {OPERATOR_LABELS[op]}
             </option>
