@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertReceivers, startAlertReceivers } from '../../scripts/alert-receivers';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 // Issue 16's "done when": a new organization sends its high and critical violations to a
 // Slack-style webhook and to email, sees them arrive, then watches a broken receiver's retries.
@@ -97,14 +97,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up, approves the AML policy rules and creates an ERP source', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
 
     const policyPath = join(files, 'aml-cash-policy.md');
     writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);

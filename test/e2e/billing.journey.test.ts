@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 // The Worker verifies Stripe's webhooks with this secret; no Stripe API key: plans change without Checkout.
 const WEBHOOK_SECRET = 'whsec_e2e_billing_journey_0123456789';
@@ -52,14 +52,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up on the basic plan', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
   });
 
   it("hits the basic plan's user limit and reads a clear 402", async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 // Issue 15's "done when": set a 1-minute SLA for critical cases, push a critical violation, watch
 // the case appear in the inbox, get it assigned, breach and escalate; close it as a false positive
@@ -74,14 +74,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up, and sets a 1-minute SLA for critical cases', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
 
     const session = await fetch(`${server.baseUrl}/api/auth/login`, {
       method: 'POST',

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 // Issue 22's "done when": a new user points a connector at a Postgres table of ERP payments,
 // previews it, runs it, adds rows, and sees only the new ones arrive on the next scheduled run.
@@ -67,14 +67,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up and finds no connectors yet', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connectors' }).click();
     await heading('Connectors');
     await page.getByText('No connectors yet').waitFor();

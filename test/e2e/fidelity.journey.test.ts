@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { branchTransactions } from '../policies.fidelity.fixtures';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-branch-policy.md';
 const ADMIN = {
@@ -71,14 +71,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up a new organization', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
   });
 
   it('uploads the policy before any transaction: drafts say they are ungrounded', async () => {

@@ -116,3 +116,18 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.waitForFunction(() => !document.querySelector('.animate-pulse'), undefined, { timeout: 15_000 });
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
 }
+
+/** Who signs up in a journey: a new organization and its first admin. */
+export type Admin = { org: string; name: string; email: string; password: string };
+
+/** Signs a new organization up through the sign-up page and waits for its overview. */
+export async function signUp(page: Page, admin: Admin): Promise<void> {
+  await page.goto('/signup');
+  await page.getByRole('heading', { level: 1, name: 'Create your organization' }).waitFor();
+  await page.getByLabel('Organization').fill(admin.org);
+  await page.getByLabel('Your name').fill(admin.name);
+  await page.getByLabel('Work email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Create organization' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
 
 // Issue 24's "done when": upload a list, search a misspelled listed name and find it, write a rule
 // that screens counterparties, push a transaction to a listed company written differently and
@@ -74,14 +74,7 @@ afterAll(async () => {
 
 describe('happy', () => {
   it('signs up and finds no watch list yet', async () => {
-    await page.goto('/signup');
-    await heading('Create your organization');
-    await page.getByLabel('Organization').fill(ADMIN.org);
-    await page.getByLabel('Your name').fill(ADMIN.name);
-    await page.getByLabel('Work email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await signUp(page, ADMIN);
     await goTo('Screening', 'Screening');
     await page.getByText('No watch lists yet').waitFor();
     await screenshot(page, 'screening-01-empty');
