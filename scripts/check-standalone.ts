@@ -20,7 +20,10 @@ const MODULE_SUFFIXES = ['', '.ts', '.tsx', '/index.ts'];
 
 function trackedFiles(): string[] {
   const output = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' });
-  return output.split('\0').filter((file) => file && !file.endsWith('package-lock.json'));
+  // A tracked file deleted in the working tree has nothing left to check.
+  return output
+    .split('\0')
+    .filter((file) => file && !file.endsWith('package-lock.json') && existsSync(resolve(root, file)));
 }
 
 function problemWith(base: string, path: string, inFence: boolean): string | null {

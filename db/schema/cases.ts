@@ -67,10 +67,6 @@ export const cases = pgTable(
     index('cases_org_assignee_idx').on(t.orgId, t.assigneeId, t.number),
     index('cases_org_priority_idx').on(t.orgId, t.priority, t.number),
     index('cases_org_account_idx').on(t.orgId, t.account, t.number),
-    // Search by words is `ilike '%...%'` on title and account: trigram indexes serve it
-    // (pg_trgm is created by the screening migration, and loaded in the embedded database).
-    index('cases_title_trgm_idx').using('gin', t.title.op('gin_trgm_ops')),
-    index('cases_account_trgm_idx').using('gin', t.account.op('gin_trgm_ops')),
     // At most one open automatic case per account: concurrent detections join the same one.
     uniqueIndex('cases_open_account_unique').on(t.orgId, t.account).where(sql`grouped and status <> 'closed'`),
     // The inbox's SLA filters and the escalation sweep read only cases whose clock runs.
