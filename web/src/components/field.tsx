@@ -1,4 +1,5 @@
 import { cloneElement, type ReactElement, useId } from 'react';
+import { ApiProblem, problemMessage } from '../lib/api';
 import { Label } from './ui/label';
 
 /** A labelled control with its hint and error wired to aria-describedby / aria-invalid. */
@@ -40,4 +41,11 @@ export function fieldErrors(errors: { path: string; message: string }[] | undefi
   const byPath: Record<string, string> = {};
   for (const error of errors ?? []) byPath[error.path] ??= error.message;
   return byPath;
+}
+
+/** A failed form's errors: per field for a 400 with `errors`, otherwise the problem's message on `fallback`. */
+export function problemFieldErrors(caught: unknown, fallback: string): Record<string, string> {
+  return caught instanceof ApiProblem && caught.errors.length > 0
+    ? fieldErrors(caught.errors)
+    : { [fallback]: problemMessage(caught) };
 }

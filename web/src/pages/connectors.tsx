@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Eye, Play, Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { StatusBadge } from '../components/badges';
-import { Field, fieldErrors } from '../components/field';
+import { Field, problemFieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
@@ -23,7 +23,7 @@ import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { Textarea } from '../components/ui/textarea';
 import { toast } from '../components/ui/toaster';
-import { ApiProblem, api, problemMessage, query } from '../lib/api';
+import { api, problemMessage, query } from '../lib/api';
 import { formatCount, formatDateTime } from '../lib/format';
 import type { Connector, ConnectorRun, ConnectorTest, Page } from '../lib/types';
 
@@ -56,12 +56,7 @@ function CreateConnectorDialog() {
       toast.success(`Connector ${connector.name} created`);
       void queryClient.invalidateQueries({ queryKey: ['connectors'] });
     },
-    onError: (caught) =>
-      setErrors(
-        caught instanceof ApiProblem && caught.errors.length
-          ? fieldErrors(caught.errors)
-          : { name: problemMessage(caught) },
-      ),
+    onError: (caught) => setErrors(problemFieldErrors(caught, 'name')),
   });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Copy, KeyRound, Plus } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { StatusBadge } from '../components/badges';
-import { Field, fieldErrors } from '../components/field';
+import { Field, problemFieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
@@ -22,7 +22,7 @@ import { Input } from '../components/ui/input';
 import { toast } from '../components/ui/toaster';
 import { MappingEditor } from '../features/sources/mapping-editor';
 import { RuleVocabulary } from '../features/sources/rule-vocabulary';
-import { ApiProblem, api, problemMessage, query } from '../lib/api';
+import { api, problemMessage, query } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import type { Page, Source, SourceSecret } from '../lib/types';
 
@@ -90,12 +90,7 @@ function CreateSourceDialog({ onCreated }: { onCreated: (secret: SourceSecret) =
       onCreated(secret);
       void queryClient.invalidateQueries({ queryKey: ['sources'] });
     },
-    onError: (caught) =>
-      setErrors(
-        caught instanceof ApiProblem && caught.errors.length
-          ? fieldErrors(caught.errors)
-          : { name: problemMessage(caught) },
-      ),
+    onError: (caught) => setErrors(problemFieldErrors(caught, 'name')),
   });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

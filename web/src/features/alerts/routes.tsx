@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { EVENT_TYPES, ROUTE_MODES } from '../../../../worker/alerts/kinds';
 import { SEVERITIES } from '../../../../worker/rules/language/schema';
 import { SeverityBadge } from '../../components/badges';
-import { fieldErrors } from '../../components/field';
+import { problemFieldErrors } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { Alert, AlertDescription } from '../../components/ui/alert';
@@ -15,7 +15,7 @@ import { Label } from '../../components/ui/label';
 import { Select } from '../../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../../components/ui/table';
 import { toast } from '../../components/ui/toaster';
-import { ApiProblem, api, problemMessage, query } from '../../lib/api';
+import { api, problemMessage, query } from '../../lib/api';
 import { humanize } from '../../lib/format';
 import type { AlertChannel, AlertRoute, Page, Rule } from '../../lib/types';
 
@@ -56,12 +56,7 @@ function CreateRouteCard({ channels }: { channels: AlertChannel[] }) {
       toast.success(`Route to ${route.channel.name} created`);
       void queryClient.invalidateQueries({ queryKey: ['alert-routes'] });
     },
-    onError: (caught) =>
-      setErrors(
-        caught instanceof ApiProblem && caught.errors.length > 0
-          ? fieldErrors(caught.errors)
-          : { form: problemMessage(caught) },
-      ),
+    onError: (caught) => setErrors(problemFieldErrors(caught, 'form')),
   });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
