@@ -143,28 +143,26 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     const after = memoryOf(workerd);
     if (scan.status !== 'completed') throw new Error(`the scan ended ${scan.status}: ${scan.error}`);
+    // The last line of output is the figures as one JSON object (what tools read).
     console.log(
-      JSON.stringify(
-        {
-          transactions: scan.processed,
-          rules: BENCH_RULES.length,
-          wall_seconds: Number(seconds.toFixed(2)),
-          transactions_per_second: Math.round(scan.processed / seconds),
-          violations_found: scan.violations_found,
-          workerd_rss_mib: {
-            before_scan: before?.rssMiB ?? null,
-            peak_during_scan: peakRss,
-            process_peak_vmhwm: after?.peakMiB ?? null,
-          },
-          machine: {
-            cpus: os.cpus().length,
-            memory_gib: Math.round(os.totalmem() / 2 ** 30),
-            database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)',
-          },
+      JSON.stringify({
+        benchmark: 'scan',
+        transactions: scan.processed,
+        rules: BENCH_RULES.length,
+        wall_seconds: Number(seconds.toFixed(2)),
+        transactions_per_second: Math.round(scan.processed / seconds),
+        violations_found: scan.violations_found,
+        workerd_rss_mib: {
+          before_scan: before?.rssMiB ?? null,
+          peak_during_scan: peakRss,
+          process_peak_vmhwm: after?.peakMiB ?? null,
         },
-        null,
-        2,
-      ),
+        machine: {
+          cpus: os.cpus().length,
+          memory_gib: Math.round(os.totalmem() / 2 ** 30),
+          database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)',
+        },
+      }),
     );
   } finally {
     await sql.end();
