@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
 import { log } from '../platform/log';
 import { prepareScreening } from '../screening/subjects';
+import { compiledForTransactions } from './compiled-versions';
 import {
   type AggregateMeasure,
   type CanonicalTransaction,
@@ -155,7 +156,7 @@ async function detectForTransactions(
   screenings: ScreeningLookup | undefined,
 ): Promise<DetectedViolation[]> {
   if (versions.length === 0) return [];
-  const compiled = versions.map((version) => compileCondition(version.condition as Condition));
+  const compiled = versions.map(compiledForTransactions);
   const decisions = compiled.map(
     (condition, n) =>
       sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`,
