@@ -80,7 +80,9 @@ async function prepareMariaDb(): Promise<string> {
 
 type Run = { id: string; status: string; read: number; accepted: number; pages: number; error: string | null };
 
-async function pull(server: BenchServer, label: string, type: 'postgres' | 'mysql', url: string): Promise<void> {
+type PullFigures = { kind: string; rows: number; pages: number; seconds: number; rows_per_second: number };
+
+async function pull(server: BenchServer, label: string, type: 'postgres' | 'mysql', url: string): Promise<PullFigures> {
   const cursor = type === 'postgres' ? 'coalesce(:cursor::bigint, 0)' : 'coalesce(:cursor, 0)';
   const connector = await call<{ id: string }>(server, 'POST', '/api/connectors', {
     name: `bench ${label}`,
@@ -116,6 +118,8 @@ async function pull(server: BenchServer, label: string, type: 'postgres' | 'mysq
       `${Math.round(ROWS / seconds)} rows/s; CPU per 1,000 rows: ${cpuPerUnit(cpuBefore, cpuSecondsByProcess(), ROWS / 1000)}; ` +
       `workerd peak RSS (MiB): ${workerdPeakMiB().join(', ')}`,
   );
+  const figures = { rows: ROWS, pages: run.pages, seconds: Number(seconds.toFixed(1)) };
+  return { kind: label, ...figures, rows_per_second: Math.round(ROWS / seconds) };
 }
 
 async function main(): Promise<void> {
@@ -123,8 +127,9 @@ async function main(): Promise<void> {
   const [pgUrl, mysqlUrl] = await Promise.all([preparePostgres(), prepareMariaDb()]);
   const server = await startBenchServer(undefined, { CONNECTOR_ALLOW_PRIVATE_HOSTS: 'true' });
   try {
-    await pull(server, 'postgres', 'postgres', pgUrl);
-    await pull(server, 'mariadb', 'mysql', mysqlUrl);
+    const pulls = [await pull(server, 'postgres', 'postgres', pgUrl), await pull(server, 'mariadb', 'mysql', mysqlUrl)];
+    // The last line of output is the figures as one JSON object (what tools read).
+    console.log(JSON.stringify({ benchmark: 'connectors', pulls }));
   } finally {
     await server.stop();
   }

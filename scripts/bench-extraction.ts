@@ -141,22 +141,19 @@ async function main() {
   const precision = drafts === 0 ? 1 : matchedDrafts / drafts;
   const recall = expectedRules === 0 ? 1 : matchedExpected / expectedRules;
   console.log(
-    JSON.stringify(
-      {
-        grounding: grounded,
-        clauses: CORPUS.length,
-        transactions: history.length,
-        expected_rules: expectedRules,
-        drafts,
-        precision: Number(precision.toFixed(3)),
-        recall: Number(recall.toFixed(3)),
-        assumptions_name_every_mapping: Number((drafts === 0 ? 1 : named / drafts).toFixed(3)),
-        labels_without_hits: degenerate,
-        duration_ms: Math.round(performance.now() - started),
-      },
-      null,
-      2,
-    ),
+    JSON.stringify({
+      benchmark: 'extraction',
+      grounding: grounded,
+      clauses: CORPUS.length,
+      transactions: history.length,
+      expected_rules: expectedRules,
+      drafts,
+      precision: Number(precision.toFixed(3)),
+      recall: Number(recall.toFixed(3)),
+      assumptions_name_every_mapping: Number((drafts === 0 ? 1 : named / drafts).toFixed(3)),
+      labels_without_hits: degenerate,
+      duration_ms: Math.round(performance.now() - started),
+    }),
   );
 }
 

@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import postgres from 'postgres';
+import { generateTransactions } from './bench-data';
 import { BENCH_RULES } from './bench-rules';
 import { startBenchServer } from './bench-server';
 
@@ -34,36 +35,6 @@ async function call(method: string, path: string, body?: unknown, token?: string
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : {};
-}
-
-/** ~N transactions over 90 days for 20,000 accounts; a few accounts structure cash, a few counterparties are shells. */
-async function generateTransactions(sql: postgres.Sql, orgId: string, count: number): Promise<void> {
-  await sql.begin(async (tx) => {
-    await tx`select set_config('app.org_id', ${orgId}, true), set_config('role', 'nitilens_app', true), setseed(0.42)`;
-    await tx.unsafe(
-      `
-      insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type, country, counterparty_country, channel, attributes)
-      select $1::uuid, 'TX-' || i,
-        timestamptz '2026-01-01T00:00:00Z' + (i::float8 / $2 * 90 * 86400) * interval '1 second',
-        case when structurer and r1 < 0.5 then round((9000 + r2 * 999.99)::numeric, 2) else round((r2 ^ 4 * 25000)::numeric, 2) end,
-        case when r3 < 0.85 then 'USD' when r3 < 0.93 then 'EUR' when r3 < 0.97 then 'GBP' else 'JPY' end,
-        'ACC-' || lpad(account::text, 5, '0'),
-        case when r4 < 0.001 then 'SHELL-' || (100 + (r5 * 900)::int) else 'VEND-' || (1 + (r5 * 4999)::int) end,
-        case when structurer and r1 < 0.5 then 'cash' when r6 < 0.15 then 'cash' when r6 < 0.35 then 'wire' when r6 < 0.85 then 'card' else 'ach' end,
-        case when r7 < 0.9 then 'US' else 'GB' end,
-        case when r8 < 0.001 then 'IR' when r8 < 0.9 then 'US' else 'AE' end,
-        case when r9 < 0.6 then 'erp' when r9 < 0.9 then 'api' else 'branch' end,
-        jsonb_build_object('department', case when r9 < 0.5 then 'procurement' else 'treasury' end)
-      from (
-        select i, account, account % 200 = 0 as structurer,
-          random() as r1, random() as r2, random() as r3, random() as r4, random() as r5, random() as r6, random() as r7, random() as r8, random() as r9
-        from (select i, 1 + (random() * 19999)::int as account from generate_series(1, $2) as i) numbered
-      ) draws`,
-      [orgId, count],
-    );
-  });
-  // Stored history is normally vacuumed by autovacuum: index-only window probes then skip the heap.
-  await sql`vacuum (analyze) transactions`;
 }
 
 /** The workerd process this script started (other workerd processes may run on the machine). */
@@ -143,28 +114,26 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     const after = memoryOf(workerd);
     if (scan.status !== 'completed') throw new Error(`the scan ended ${scan.status}: ${scan.error}`);
+    // The last line of output is the figures as one JSON object (what tools read).
     console.log(
-      JSON.stringify(
-        {
-          transactions: scan.processed,
-          rules: BENCH_RULES.length,
-          wall_seconds: Number(seconds.toFixed(2)),
-          transactions_per_second: Math.round(scan.processed / seconds),
-          violations_found: scan.violations_found,
-          workerd_rss_mib: {
-            before_scan: before?.rssMiB ?? null,
-            peak_during_scan: peakRss,
-            process_peak_vmhwm: after?.peakMiB ?? null,
-          },
-          machine: {
-            cpus: os.cpus().length,
-            memory_gib: Math.round(os.totalmem() / 2 ** 30),
-            database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)',
-          },
+      JSON.stringify({
+        benchmark: 'scan',
+        transactions: scan.processed,
+        rules: BENCH_RULES.length,
+        wall_seconds: Number(seconds.toFixed(2)),
+        transactions_per_second: Math.round(scan.processed / seconds),
+        violations_found: scan.violations_found,
+        workerd_rss_mib: {
+          before_scan: before?.rssMiB ?? null,
+          peak_during_scan: peakRss,
+          process_peak_vmhwm: after?.peakMiB ?? null,
         },
-        null,
-        2,
-      ),
+        machine: {
+          cpus: os.cpus().length,
+          memory_gib: Math.round(os.totalmem() / 2 ** 30),
+          database: embedded ? 'PGlite (embedded)' : 'Postgres (DATABASE_URL)',
+        },
+      }),
     );
   } finally {
     await sql.end();

@@ -126,29 +126,28 @@ const ROWS_PER_UPLOAD = 250_000;
 export type RowShape = 'full' | 'compact';
 
 function generatedRow(n: number, prefix: string, start: number, shape: RowShape): string {
+  return JSON.stringify(generatedFields(n, prefix, start, shape));
+}
+
+/** Row `n`'s fields, as the NDJSON upload sends them (and the COPY ceiling loads them). */
+export function generatedFields(n: number, prefix: string, start: number, shape: RowShape): Record<string, string> {
   const occurredAt = new Date(start + n * 30_000).toISOString().replace('.000Z', 'Z');
   const amount = `${(n * 7919) % 20000}.${String(n % 100).padStart(2, '0')}`;
   // Short ids and accounts: the organization is new, so ids need only be unique within this file.
   if (shape === 'compact')
-    return JSON.stringify({
-      id: n.toString(36),
-      occurred_at: occurredAt,
-      amount,
-      currency: 'USD',
-      account: `A${n % 1000}`,
-    });
+    return { id: n.toString(36), occurred_at: occurredAt, amount, currency: 'USD', account: `A${n % 1000}` };
   const types = ['wire', 'cash', 'card', 'ach'];
-  return JSON.stringify({
+  return {
     id: `${prefix}-${n}`,
     occurred_at: occurredAt,
     amount,
     currency: 'USD',
     account: `ACC-${n % 1000}`,
     counterparty: `CP-${n % 5000}`,
-    type: types[n % types.length],
+    type: types[n % types.length]!,
     country: 'US',
     channel: 'bench',
-  });
+  };
 }
 
 /** `count` NDJSON rows from row `first`, generated as the request body is read: 1,000 accounts, amounts with cents. */

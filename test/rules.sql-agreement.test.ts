@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Tx, withTenant } from '../db/tenant';
-import { detectViolations } from '../worker/rules/engine';
+import { detectViolations, isPlainRule } from '../worker/rules/engine';
 import {
   type AggregateMeasure,
   type CanonicalTransaction,
@@ -574,6 +574,60 @@ describe('happy', { timeout: 120_000 }, () => {
     );
     for (const { hits, expected } of detected) expect(hits).toEqual(expected);
     expect(detected.some(({ hits }) => hits.length > 0)).toBe(true);
+  });
+
+  it('a range of transactions with every version at once (plain rules in one pass, as a scan chunk runs them) flags exactly what the evaluator flags, with the same evidence', async () => {
+    const rules = seededRandom(seed * 10 + 7);
+    const instants = history.map((transaction) => transaction.occurred_at);
+    // Mostly plain rules (decided together in one pass), some windowed (decided on their own).
+    const versions = Array.from({ length: 40 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-0000000002${String(i).padStart(2, '0')}`,
+      ruleId: `rule-${i}`,
+      version: 1,
+      name: 'generated',
+      severity: 'low' as const,
+      condition: randomCondition(rules, instants, 3, i % 4 === 0),
+      policyId: null,
+      clauseRef: null,
+    }));
+    expect(versions.filter(isPlainRule).length).toBeGreaterThan(20);
+    const detected = await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        const [range] = await tx.execute<{ first: string; last: string }>(
+          sql`select min(id) + 40 as first, min(id) + 199 as last from transactions where org_id = ${orgId}`,
+        );
+        const scope = { kind: 'range' as const, firstId: Number(range!.first), lastId: Number(range!.last) };
+        // The stored instant as the engine reads it (UTC), which the evidence quotes.
+        const inScope = await tx.execute<{ id: string; occurred_at: string }>(
+          sql`select external_id as id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at
+              from transactions where org_id = ${orgId} and id between ${scope.firstId} and ${scope.lastId}`,
+        );
+        const hits = await detectViolations(tx, orgId, scope, { ruleVersions: versions, persist: false });
+        return { hits, inScope };
+      }),
+    );
+    let agreed = 0;
+    for (const version of versions) {
+      const condition = version.condition as Condition;
+      const subjects = detected.inScope.map((row) => ({
+        ...history.find((transaction) => transaction.id === row.id)!,
+        occurred_at: row.occurred_at,
+      }));
+      const expected = subjects
+        .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds)
+        .map((subject) => subject.id)
+        .sort();
+      const versionHits = detected.hits.filter((hit) => hit.ruleVersionId === version.id);
+      expect(versionHits.map((hit) => hit.externalId).sort(), JSON.stringify(condition)).toEqual(expected);
+      for (const hit of versionHits) {
+        const subject = subjects.find((transaction) => transaction.id === hit.externalId)!;
+        expect(hit.evidence, JSON.stringify(condition)).toEqual(
+          explain(condition, subject, measureAggregates(condition, subject, history)).evidence,
+        );
+      }
+      agreed += versionHits.length;
+    }
+    expect(agreed).toBeGreaterThan(0);
   });
 
   it('given transactions (a webhook push), all versions decided in one statement flag exactly what the evaluator flags, with the same evidence', async () => {

@@ -8,6 +8,7 @@ import {
   numeric,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -117,6 +118,10 @@ export const violations = pgTable(
       .references(() => transactions.id, { onDelete: 'cascade' }),
     scanId: uuid('scan_id').references(() => scans.id, { onDelete: 'set null' }),
     severity: text('severity').notNull(),
+    /** 1 (low) to 4 (critical): the severity as the triage queue sorts it, so an index can serve the sort. */
+    severityRank: smallint('severity_rank').generatedAlwaysAs(
+      sql`case severity when 'low' then 1 when 'medium' then 2 when 'high' then 3 when 'critical' then 4 end`,
+    ),
     riskScore: numeric('risk_score', { precision: 5, scale: 2 }).notNull(),
     explanation: text('explanation').notNull(),
     evidence: jsonb('evidence').notNull(),
@@ -132,10 +137,13 @@ export const violations = pgTable(
   (t) => [
     // At most one violation per (rule version, transaction), however often it is evaluated.
     uniqueIndex('violations_rule_version_transaction_unique').on(t.ruleVersionId, t.transactionId),
-    index('violations_org_status_idx').on(t.orgId, t.status),
-    index('violations_org_severity_idx').on(t.orgId, t.severity),
+    // The triage queue's sorts, each ending in the id as its cursor does: a page is an index range,
+    // read in either direction, however many violations the organization holds (bench:api).
+    index('violations_org_priority_idx').on(t.orgId, t.severityRank, t.riskScore, t.detectedAt, t.id),
+    index('violations_org_risk_idx').on(t.orgId, t.riskScore, t.detectedAt, t.id),
+    index('violations_org_detected_idx').on(t.orgId, t.detectedAt, t.id),
+    index('violations_org_status_idx').on(t.orgId, t.status, t.detectedAt, t.id),
     index('violations_org_rule_idx').on(t.orgId, t.ruleId),
-    index('violations_org_detected_idx').on(t.orgId, t.detectedAt),
     index('violations_org_transaction_idx').on(t.orgId, t.transactionId),
     index('violations_scan_idx').on(t.scanId),
     index('violations_case_idx').on(t.caseId),

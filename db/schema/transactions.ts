@@ -59,7 +59,8 @@ export const transactions = pgTable(
   },
   (t) => [
     uniqueIndex('transactions_org_external_unique').on(t.orgId, t.externalId),
-    // Windowed rules group by account or counterparty and range over occurred_at.
+    // Windowed rules group by account or counterparty and range over occurred_at. Both indexes
+    // also INCLUDE the columns window members are read for (migration 0009; drizzle-kit cannot say so).
     index('transactions_org_account_time_idx').on(t.orgId, t.account, t.occurredAt),
     index('transactions_org_counterparty_time_idx').on(t.orgId, t.counterparty, t.occurredAt),
     index('transactions_org_time_idx').on(t.orgId, t.occurredAt),

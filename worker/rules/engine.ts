@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
 import { log } from '../platform/log';
 import { prepareScreening } from '../screening/subjects';
+import { compiledForTransactions } from './compiled-versions';
 import {
   type AggregateMeasure,
   type CanonicalTransaction,
@@ -9,6 +10,7 @@ import {
   type Condition,
   compileCondition,
   explain,
+  listAggregates,
   riskScore,
   type ScreeningLookup,
   type Severity,
@@ -89,10 +91,52 @@ export async function detectViolations(
     versions.map((version) => version.condition as Condition),
   );
   if (scope.kind === 'transactions') return detectForTransactions(tx, orgId, scope, versions, options, screenings);
-  const perVersion = await Promise.all(
-    versions.map((version) => detectForVersion(tx, orgId, scope, version, options, screenings)),
-  );
-  return perVersion.flat();
+  // A sample limit is per version (backtests), which one shared pass cannot honour.
+  const together = options.sampleLimit === undefined ? versions.filter(isPlainRule) : [];
+  const apart = versions.filter((version) => !together.includes(version));
+  const found = await Promise.all([
+    detectPlainInOnePass(tx, orgId, scope, together, options, screenings),
+    ...apart.map((version) => detectForVersion(tx, orgId, scope, version, options, screenings)),
+  ]);
+  return found.flat();
+}
+
+/** A rule version without aggregates: deciding it reads only the transaction's own row. */
+export function isPlainRule(version: ActiveRuleVersion): boolean {
+  return listAggregates(version.condition as Condition).length === 0;
+}
+
+/**
+ * Rule versions without aggregates over a range, in one pass: a page of the range's rows that
+ * any of them flags, with a `hit_<n>` column per version. Reading a scan chunk once instead of
+ * once per version is most of what these cheap rules cost (BENCHMARKS.md, Scans).
+ */
+async function detectPlainInOnePass(
+  tx: Tx,
+  orgId: string,
+  scope: EvaluationScope,
+  versions: ActiveRuleVersion[],
+  options: DetectionOptions,
+  screenings: ScreeningLookup | undefined,
+): Promise<DetectedViolation[]> {
+  if (versions.length === 0) return [];
+  const holds = versions.map((version) => compileCondition(version.condition as Condition).holds);
+  const decisions = holds.map((condition, n) => sql`${condition} as ${sql.raw(`hit_${n}`)}`);
+  const detected: DetectedViolation[] = [];
+  for (let after = 0; ; ) {
+    const rows = await tx.execute<HitRow & Record<`hit_${number}`, boolean>>(sql`
+      select ${transactionColumns}, '[]'::jsonb as measures, ${sql.join(decisions, sql`, `)}
+      from transactions t
+      where ${scopeFilter(orgId, scope)} and t.id > ${after} and (${sql.join(holds, sql` or `)})
+      order by t.id
+      limit ${HIT_PAGE}`);
+    const explained = versions.flatMap((version, n) =>
+      rows.filter((row) => row[`hit_${n}`]).map((row) => explainHit(version, hitOf(withoutDecisions(row)), screenings)),
+    );
+    detected.push(...(options.persist ? await persistViolations(tx, orgId, explained, options.scanId) : explained));
+    if (rows.length < HIT_PAGE) return detected;
+    after = Number(rows[rows.length - 1]!.internal_id);
+  }
 }
 
 /**
@@ -112,7 +156,7 @@ async function detectForTransactions(
   screenings: ScreeningLookup | undefined,
 ): Promise<DetectedViolation[]> {
   if (versions.length === 0) return [];
-  const compiled = versions.map((version) => compileCondition(version.condition as Condition));
+  const compiled = versions.map(compiledForTransactions);
   const decisions = compiled.map(
     (condition, n) =>
       sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`,

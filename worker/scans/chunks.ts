@@ -10,7 +10,7 @@ import { mergeFollowUps } from '../cases/service';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { mapConcurrently } from '../platform/concurrency';
-import { detectViolations } from '../rules/engine';
+import { type ActiveRuleVersion, detectViolations, isPlainRule } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
 import {
   advanceWatermark,
@@ -52,11 +52,11 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
   if (!pending) return;
   const { scan, chunk, versions } = pending;
   const scope = scanScope(scan, chunk.firstId, chunk.lastId);
-  const perVersion = await mapConcurrently(versions, RULE_CONCURRENCY, async (version) => {
-    // Only one version's hits of one chunk are in memory per connection.
+  const perVersion = await mapConcurrently(evaluationUnits(versions), RULE_CONCURRENCY, async (unit) => {
+    // Only one unit's hits of one chunk are in memory per connection.
     const { detected, followUp } = await withTenant(db, scan.orgId, async (tx) => {
       const found = await detectViolations(tx, scan.orgId, scope, {
-        ruleVersions: [version],
+        ruleVersions: unit,
         scanId: scan.id,
         persist: true,
       });
@@ -81,6 +81,16 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
     ...cases.live,
     ...finished,
   ]);
+}
+
+/**
+ * The rule versions evaluated together: every version without aggregates in one unit (one pass
+ * over the chunk decides them all), each windowed version on its own, so units run concurrently.
+ */
+function evaluationUnits(versions: ActiveRuleVersion[]): ActiveRuleVersion[][] {
+  const plain = versions.filter(isPlainRule);
+  const windowed = versions.filter((version) => !isPlainRule(version)).map((version) => [version]);
+  return plain.length > 0 ? [plain, ...windowed] : windowed;
 }
 
 /** Marks the chunk done and adds it to the scan's progress; null when another delivery already did. */

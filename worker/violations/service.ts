@@ -10,17 +10,14 @@ import type { ViolationFilters, ViolationStatus } from './schemas';
 
 type SortColumn = { expr: SQL; type: 'int' | 'numeric' | 'timestamptz' | 'text' };
 
-const severityRank = sql`array_position(array[${sql.join(
-  SEVERITIES.map((s) => sql`${s}`),
-  sql`, `,
-)}]::text[], ${violations.severity})`;
+const bySeverity: SortColumn = { expr: sql`${violations.severityRank}`, type: 'int' };
 const byRisk: SortColumn = { expr: sql`${violations.riskScore}`, type: 'numeric' };
 const byDetected: SortColumn = { expr: sql`${violations.detectedAt}`, type: 'timestamptz' };
 
 /** Each sort's columns, most significant first; the violation id breaks the last tie. */
 const SORT_COLUMNS: Record<ViolationFilters['sort'], SortColumn[]> = {
-  priority: [{ expr: severityRank, type: 'int' }, byRisk, byDetected],
-  severity: [{ expr: severityRank, type: 'int' }, byRisk, byDetected],
+  priority: [bySeverity, byRisk, byDetected],
+  severity: [bySeverity, byRisk, byDetected],
   risk_score: [byRisk, byDetected],
   detected_at: [byDetected],
   transaction_id: [{ expr: sql`${transactions.externalId}`, type: 'text' }, byDetected],
@@ -52,7 +49,8 @@ function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
   return [
     filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
     filters.status ? eq(violations.status, filters.status) : undefined,
-    filters.severity ? eq(violations.severity, filters.severity) : undefined,
+    // By rank, which leads the priority index (the severity's own index would then be redundant).
+    filters.severity ? eq(violations.severityRank, SEVERITIES.indexOf(filters.severity) + 1) : undefined,
     filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
     filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
     filters.q
