@@ -188,10 +188,11 @@ export function MappingEditor({ source }: { source: Source }) {
       <section className="grid gap-3 md:grid-cols-2">
         <Field
           label="Timestamp format (optional)"
-          hint="For inputs that are not RFC 3339, e.g. yyyy/MM/dd HH:mm"
+          hint="For inputs that are not RFC 3339, e.g. YYYY/MM/DD HH:mm (tokens YYYY MM DD HH mm ss SSS, upper-case as shown), or unix, unix_ms"
           error={errors['mapping.timestamp.format']}
         >
           <Input
+            placeholder="YYYY-MM-DD HH:mm:ss"
             value={timestamp.format}
             onChange={(event) => setTimestamp({ ...timestamp, format: event.target.value })}
           />
