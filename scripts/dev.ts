@@ -50,8 +50,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   return child;
 }
 
-/** The minute cron's trigger below: wrangler logs each request, and this one is not news. */
-const CRON_REQUEST = '/__scheduled?cron=';
+/** The minute cron's trigger below: wrangler logs each request (without its query), and this one is not news. */
+const CRON_PATH = '/__scheduled';
 
 /** Like `run`, with the output passed on line by line, less the lines of the minute cron's requests. */
 function runQuietCron(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -66,7 +66,9 @@ function runQuietCron(command: string, args: string[], env: NodeJS.ProcessEnv): 
     stream?.on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
-      const kept = lines.filter((line) => !line.includes(CRON_REQUEST) && !line.includes('"path":"/__scheduled"'));
+      const kept = lines.filter(
+        (line) => !line.includes(`GET ${CRON_PATH}`) && !line.includes(`"path":"${CRON_PATH}"`),
+      );
       if (kept.length > 0) out.write(`${kept.join('\n')}\n`);
     });
     stream?.on('end', () => {
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
   await waitForHealth(`${base}/health`, 120_000);
   await seedDemo(base, secrets);
   // Local wrangler does not fire Cron Triggers by itself: drive the minute cron like production.
-  setInterval(() => void fetch(`${base}${CRON_REQUEST}${encodeURIComponent('* * * * *')}`).catch(() => {}), 60_000);
+  setInterval(() => void fetch(`${base}${CRON_PATH}?cron=${encodeURIComponent('* * * * *')}`).catch(() => {}), 60_000);
 }
 
 process.on('SIGINT', () => void shutdown(0));

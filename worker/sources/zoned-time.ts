@@ -90,6 +90,9 @@ const compiled = new Map<string, { regex: RegExp; parts: (keyof WallTime)[] }>()
  * year, a month and a day. `yyyy/MM/dd` (another library's tokens) is refused here, rather than
  * accepted and then failing every row.
  */
+export const TIMESTAMP_FORMAT_MESSAGE =
+  'must be unix, unix_ms, or a pattern with the tokens YYYY, MM and DD (and HH mm ss SSS), e.g. YYYY/MM/DD HH:mm';
+
 export function isTimestampFormat(format: string): boolean {
   if (format === 'unix' || format === 'unix_ms') return true;
   const { parts } = compileFormat(format);

@@ -290,7 +290,8 @@ export function AppLayout() {
         </header>
         <BillingBanner />
         <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 md:px-8">
-          <Outlet />
+          {/* A new time zone remounts the page, so every time on it is shown in that zone. */}
+          <Outlet key={me.user.time_zone ?? 'browser'} />
         </main>
       </div>
     </div>
