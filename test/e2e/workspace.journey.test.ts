@@ -371,7 +371,7 @@ describe('sources', () => {
     await card.getByText('Active', { exact: true }).waitFor();
     await card.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete source' }).click();
-    await page.getByText('Source SAP production deleted').waitFor();
+    await page.getByText('Source SAP production deleted', { exact: true }).waitFor();
     await page.getByText('No sources yet').waitFor();
     expect(consoleErrors).toEqual([]);
   });
