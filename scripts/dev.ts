@@ -50,6 +50,34 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   return child;
 }
 
+/** The minute cron's trigger below: wrangler logs each request (without its query), and this one is not news. */
+const CRON_PATH = '/__scheduled';
+
+/** Like `run`, with the output passed on line by line, less the lines of the minute cron's requests. */
+function runQuietCron(command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(command, args, { stdio: ['inherit', 'pipe', 'pipe'], env, detached: true });
+  children.push(child);
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    let pending = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      const kept = lines.filter(
+        (line) => !line.includes(`GET ${CRON_PATH}`) && !line.includes(`"path":"${CRON_PATH}"`),
+      );
+      if (kept.length > 0) out.write(`${kept.join('\n')}\n`);
+    });
+    stream?.on('end', () => {
+      if (pending) out.write(pending);
+    });
+  }
+  return child;
+}
+
 function stop(child: ChildProcess): void {
   if (child.exitCode !== null || child.pid === undefined) return;
   try {
@@ -63,22 +91,22 @@ function finished(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
-/** Registers the demo organization through the real API the first time; later runs just print it. */
+/**
+ * Registers the demo organization through the real API the first time; later runs just print it.
+ * A marker beside the data says it is done, so no failed login is logged to find out.
+ */
 async function seedDemo(base: string, secrets: DevSecrets): Promise<void> {
   const email = 'demo@nitilens.local';
-  const login = await fetch(`${base}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: secrets.demoPassword }),
-  });
-  if (!login.ok) {
+  const marker = `${dataDir}/demo-seeded`;
+  if (!existsSync(marker)) {
     const registered = await fetch(`${base}/api/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ org_name: 'Demo Bank', email, password: secrets.demoPassword, full_name: 'Demo Admin' }),
     });
-    if (!registered.ok)
-      console.warn(`[dev] could not seed the demo organization: ${registered.status} ${await registered.text()}`);
+    // 409: registered before with this data (a DATABASE_URL kept across data directories).
+    if (registered.ok || registered.status === 409) writeFileSync(marker, `${email}\n`);
+    else console.warn(`[dev] could not seed the demo organization: ${registered.status} ${await registered.text()}`);
   }
   console.log(`\n  NitiLens is running on ${base}\n  Demo login: ${email} / ${secrets.demoPassword}\n`);
 }
@@ -115,7 +143,7 @@ async function main(): Promise<void> {
   }
   run('npx', ['vite', 'build', '--watch', '--logLevel', 'warn']);
 
-  const wrangler = run(
+  const wrangler = runQuietCron(
     'npx',
     [
       'wrangler',
@@ -136,7 +164,12 @@ async function main(): Promise<void> {
       `DEFAULT_PLAN:${defaultPlan}`,
       ...passedThrough(),
     ],
-    { ...process.env, CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl },
+    {
+      // The placeholder Request.cf serves local development; fetching the real one warns on every offline start.
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      ...process.env,
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl,
+    },
   );
   wrangler.on('exit', (code) => void shutdown(code ?? 1));
 
@@ -144,7 +177,7 @@ async function main(): Promise<void> {
   await waitForHealth(`${base}/health`, 120_000);
   await seedDemo(base, secrets);
   // Local wrangler does not fire Cron Triggers by itself: drive the minute cron like production.
-  setInterval(() => void fetch(`${base}/__scheduled?cron=${encodeURIComponent('* * * * *')}`).catch(() => {}), 60_000);
+  setInterval(() => void fetch(`${base}${CRON_PATH}?cron=${encodeURIComponent('* * * * *')}`).catch(() => {}), 60_000);
 }
 
 process.on('SIGINT', () => void shutdown(0));

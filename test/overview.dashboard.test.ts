@@ -56,6 +56,49 @@ describe('happy', () => {
     expect(overview.top_rules).toEqual([{ rule_id: rule.id, name: 'Cash over 10,000', violations: 2, open: 1 }]);
   });
 
+  it("counts a back-loaded month by transaction date too, in the user's time zone", async () => {
+    const admin = await registerOrganization('Back-loaded Bank');
+    const token = admin.access_token;
+    await approvedRule(token, {
+      name: 'Any wire',
+      severity: 'low',
+      condition: { field: 'type', op: 'eq', value: 'wire' },
+    });
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    await insertTransactions(admin.organization.id, [
+      { id: 'BL-1', occurred_at: `${daysAgo(10)}T12:00:00Z`, amount: '10.00', type: 'wire' },
+      { id: 'BL-2', occurred_at: `${daysAgo(10)}T12:30:00Z`, amount: '10.00', type: 'wire' },
+      { id: 'BL-3', occurred_at: `${daysAgo(3)}T12:00:00Z`, amount: '10.00', type: 'wire' },
+    ]);
+    const scan = await apiJson('POST', '/api/scans', 202, { token, body: {} });
+    expect((await waitForScan(token, scan.id)).status).toBe('completed');
+    const overview = await apiJson('GET', '/api/overview', 200, { token });
+    expect(overview.time_zone).toBe('UTC');
+    expect(overview.transactions.counted_by).toBe('ingestion');
+    const byDate = (days: { date: string; low: number }[]) =>
+      Object.fromEntries(days.filter((day) => day.low > 0).map((day) => [day.date, day.low]));
+    // By detection: one spike today. By transaction date: where each transaction happened.
+    expect(byDate(overview.violations_by_day)).toEqual({ [today]: 3 });
+    expect(byDate(overview.violations_by_transaction_day)).toEqual({ [daysAgo(10)]: 2, [daysAgo(3)]: 1 });
+
+    // A user's time zone decides the days: 12:00 UTC is already the next day in Kiritimati (UTC+14).
+    const me = await apiJson('PATCH', '/api/auth/me', 200, { token, body: { time_zone: 'Pacific/Kiritimati' } });
+    expect(me.user.time_zone).toBe('Pacific/Kiritimati');
+    expect((await apiJson('GET', '/api/auth/me', 200, { token })).user.time_zone).toBe('Pacific/Kiritimati');
+    const zoned = await apiJson('GET', '/api/overview', 200, { token });
+    expect(zoned.time_zone).toBe('Pacific/Kiritimati');
+    expect(byDate(zoned.violations_by_transaction_day)).toEqual({ [daysAgo(9)]: 2, [daysAgo(2)]: 1 });
+    // The dashboard may ask for a zone explicitly (the browser's, when the user has none).
+    const asked = await apiJson('GET', '/api/overview?time_zone=UTC', 200, { token });
+    expect(byDate(asked.violations_by_transaction_day)).toEqual({ [daysAgo(10)]: 2, [daysAgo(3)]: 1 });
+
+    const bad = await api('PATCH', '/api/auth/me', { token, body: { time_zone: 'Mars/Olympus' } });
+    expect(bad.status).toBe(400);
+    expect((await api('GET', '/api/overview?time_zone=Nowhere', { token })).status).toBe(400);
+    const cleared = await apiJson('PATCH', '/api/auth/me', 200, { token, body: { time_zone: null } });
+    expect(cleared.user.time_zone).toBeNull();
+  });
+
   it("shows the organization's plan and usage to its admins", async () => {
     const admin = await registerOrganization('Subscriber');
     const subscription = await apiJson('GET', '/api/subscription', 200, { token: admin.access_token });

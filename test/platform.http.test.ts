@@ -42,14 +42,65 @@ describe('happy', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('serves the OpenAPI 3.1 document and a readable docs page', async () => {
+  it('serves the OpenAPI 3.1 document and an interactive reference that loads nothing from elsewhere', async () => {
     const doc = await apiJson('GET', '/api/openapi.json', 200);
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths['/api/auth/register'].post['x-permission']).toBe('public');
     expect(doc.paths['/api/auth/me'].get['x-permission']).toBe('data:read');
     const page = await api('GET', '/api/docs');
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('/api/auth/register');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+    expect(sources).toEqual([
+      '/api/docs/assets/swagger-ui.css',
+      'data:,',
+      '/api/openapi.json',
+      '/api/docs/assets/swagger-ui-bundle.js',
+      '/api/docs/init.js',
+    ]);
+    const init = await api('GET', '/api/docs/init.js');
+    expect(await init.text()).toContain("url: '/api/openapi.json'");
+    expect((await api('GET', '/api/docs/assets/other.js')).status).toBe(404);
+  });
+
+  it('documents the bodies of the write endpoints that read them themselves, with examples', async () => {
+    const doc = await apiJson('GET', '/api/openapi.json', 200);
+    const upload = doc.paths['/api/transactions'].post.requestBody.content;
+    expect(Object.keys(upload)).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    expect(upload['application/json'].schema.items).toEqual({ $ref: '#/components/schemas/TransactionInput' });
+    expect(upload['application/json'].example[0]).toMatchObject({ id: 'TX-1001', currency: 'USD' });
+    expect(upload['text/csv'].example).toMatch(/^id,occurred_at,amount,currency,account/);
+    const push = doc.paths['/api/ingest/{source_id}'].post;
+    expect(push.requestBody.content['application/json'].examples.one.value).toMatchObject({ id: 'SAP-4711' });
+    expect(push.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'X-NitiLens-Signature', required: true })]),
+    );
+    expect(doc.components.schemas.TransactionInput.required).toEqual([
+      'id',
+      'occurred_at',
+      'amount',
+      'currency',
+      'account',
+    ]);
+    // Every write endpoint that takes a body declares it; those left take none.
+    const bodiless = Object.entries(doc.paths as Record<string, Record<string, { requestBody?: unknown }>>).flatMap(
+      ([path, operations]) =>
+        Object.entries(operations)
+          .filter(([method, operation]) => ['post', 'put', 'patch'].includes(method) && !operation.requestBody)
+          .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(bodiless.sort()).toEqual(
+      [
+        'POST /api/alert-channels/{id}/rotate-secret',
+        'POST /api/alert-channels/{id}/test',
+        'POST /api/alert-deliveries/{id}/redeliver',
+        'POST /api/connectors/{id}/run',
+        'POST /api/policies/{id}/reground',
+        'POST /api/sources/{id}/rotate-secret',
+        'POST /api/ws/ticket',
+      ].sort(),
+    );
   });
 });
 

@@ -171,6 +171,32 @@ describe('errors', () => {
     expect(paths).toEqual(expect.arrayContaining(['mapping.fields.colour', 'mapping.timestamp.time_zone']));
   });
 
+  it("refuses a timestamp format that could read no date, such as another library's yyyy/MM/dd", async () => {
+    const response = await api('POST', '/api/sources', {
+      token: org.access_token,
+      body: { name: 'Wrong tokens', mapping: { timestamp: { format: 'yyyy/MM/dd HH:mm', time_zone: 'UTC' } } },
+    });
+    expect(response.status).toBe(400);
+    const { errors } = await response.json<{ errors: { path: string; message: string }[] }>();
+    expect(errors).toEqual([
+      { path: 'mapping.timestamp.format', message: expect.stringContaining('YYYY/MM/DD HH:mm') },
+    ]);
+    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+      token: org.access_token,
+      body: { name: 'Right tokens', mapping: { timestamp: { format: 'YYYY/MM/DD HH:mm', time_zone: 'UTC' } } },
+    });
+    const preview = await apiJson<{ rows: { transaction: { occurred_at: string } | null }[] }>(
+      'POST',
+      `/api/sources/${source.id}/preview`,
+      200,
+      {
+        token: org.access_token,
+        body: { sample: { id: 'T-1', occurred_at: '2026/11/30 16:20', amount: '1', currency: 'USD', account: 'A' } },
+      },
+    );
+    expect(preview.rows[0]!.transaction?.occurred_at).toBe('2026-11-30T16:20:00+00:00');
+  });
+
   it('reads naive timestamps only when the mapping gives a time zone', async () => {
     const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
       token: org.access_token,

@@ -11,7 +11,7 @@ import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
 import { overviewRoutes } from './overview/routes';
-import { renderDocsPage } from './platform/docs-page';
+import { docsAsset, docsInitScript, docsPage } from './platform/docs-page';
 import { bodyLimits, corsForConfiguredOrigins, environmentGuard } from './platform/edge';
 import { ApiError, handleError, problemResponse } from './platform/errors';
 import { createRouter } from './platform/openapi';
@@ -75,9 +75,9 @@ function createApp() {
     bearerFormat: 'JWT',
   });
   app.doc31('/api/openapi.json', OPENAPI_INFO);
-  app.get('/api/docs', (c) =>
-    c.html(renderDocsPage(app.getOpenAPI31Document(OPENAPI_INFO) as unknown as Parameters<typeof renderDocsPage>[0])),
-  );
+  app.get('/api/docs', (c) => docsPage(c, OPENAPI_INFO.info));
+  app.get('/api/docs/init.js', docsInitScript);
+  app.get('/api/docs/assets/:file', docsAsset);
 
   app.notFound((c) => problemResponse(c, new ApiError('not_found', `No route matches ${c.req.method} ${c.req.path}.`)));
   app.onError(handleError);

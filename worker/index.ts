@@ -50,7 +50,8 @@ export default {
       for (const job of jobs) {
         try {
           const handled = await job(env, client.db, new Date(controller.scheduledTime));
-          log('info', 'cron', { cron: controller.cron, job: job.name, handled });
+          // A minute with nothing to do is not news: 5,760 such lines a day said nothing.
+          if (handled > 0) log('info', 'cron', { cron: controller.cron, job: job.name, handled });
         } catch (error) {
           failures.push(error);
         }

@@ -82,6 +82,8 @@ export const users = pgTable(
     /** Self-describing hash: `scrypt$N$r$p$salt$hash`, so parameters can be raised later. */
     passwordHash: text('password_hash').notNull(),
     isActive: boolean('is_active').notNull().default(true),
+    /** The IANA zone the dashboard shows times in; null: the browser's own. */
+    timeZone: text('time_zone'),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),

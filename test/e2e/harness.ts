@@ -100,11 +100,12 @@ export async function launchBrowser(baseURL: string): Promise<{ context: Browser
   };
 }
 
-/** Every console error and uncaught exception of a page, so the journey can fail on any of them. */
+/** Every console error and warning and every uncaught exception of a page, so the journey can fail on any of them. */
 export function collectConsoleErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`${page.url()}: ${message.text()} ${message.location().url}`.trim());
+    if (message.type() === 'error' || message.type() === 'warning')
+      errors.push(`${page.url()}: ${message.text()} ${message.location().url}`.trim());
   });
   page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
   return errors;

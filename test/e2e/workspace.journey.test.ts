@@ -10,6 +10,9 @@ let server: DevServer;
 let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
+let token: string;
+let policyId: string;
+const POLICY_TEXT = '# Wire policy\n\n1. Wires above 1,000 USD are reviewed.\n';
 
 async function call<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
   const response = await fetch(`${server.baseUrl}${path}`, {
@@ -24,11 +27,21 @@ async function call<T>(method: string, path: string, token: string | null, body?
 
 /** 500 violations: 20 critical (sanctioned counterparties), 280 high (large amounts), 200 low (wires). */
 async function seedQueue(): Promise<void> {
-  const { access_token: token } = await call<{ access_token: string }>('POST', '/api/auth/register', null, {
+  ({ access_token: token } = await call<{ access_token: string }>('POST', '/api/auth/register', null, {
     org_name: 'E2E Triage Bank',
     full_name: 'Lena Lead',
     ...ADMIN,
+  }));
+  const form = new FormData();
+  form.set('name', 'Wire policy');
+  form.set('file', new Blob([POLICY_TEXT], { type: 'text/markdown' }), 'wire-policy.md');
+  const uploaded = await fetch(`${server.baseUrl}/api/policies`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
   });
+  expect(uploaded.status).toBe(201);
+  policyId = ((await uploaded.json()) as { id: string }).id;
   const rules = [
     {
       name: 'Sanctioned counterparty',
@@ -266,6 +279,210 @@ describe('scan schedules', () => {
     await row.getByText('Paused').waitFor();
     await row.getByRole('button', { name: 'Resume' }).click();
     await row.getByText('Active').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+const mainNav = () => page.getByRole('navigation', { name: 'Main' });
+
+describe('overview', () => {
+  it('names the rules that need review, counts violations by transaction date too, and says what the month counts', async () => {
+    await mainNav().getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByText(/^Transactions received in /).waitFor();
+    await page.getByText(/Counted when ingested, whatever date they carry/).waitFor();
+    // Needs review: the rule's name first, the transaction and explanation beneath it.
+    const review = page.locator('section', { has: page.getByRole('heading', { name: 'Needs review' }) });
+    const first = review.getByRole('listitem').first();
+    await first.getByRole('link', { name: /^(Sanctioned counterparty|Large transfer|Wire)$/ }).waitFor();
+    await first.getByText(/^TX-\d{4} · /).waitFor();
+    const chart = page.locator('section', { has: page.getByRole('heading', { name: 'Violations over time' }) });
+    await chart.getByText(/Violations per day they were detected, last 30 days/).waitFor();
+    await chart.getByRole('button', { name: 'Transaction date' }).click();
+    await chart.getByText(/Violations per day their transaction occurred, last 30 days/).waitFor();
+    expect(await chart.getByRole('button', { name: 'Transaction date' }).getAttribute('aria-pressed')).toBe('true');
+    await screenshot(page, 'workspace-06-overview-by-transaction-date');
+    await chart.getByRole('button', { name: 'Detection date' }).click();
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('time zone', () => {
+  it("shows every time in the user's chosen zone, named", async () => {
+    await page.getByRole('button', { name: /^Account menu for / }).click();
+    await page.getByRole('menuitem', { name: 'Time zone' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Time zone' });
+    await dialog.getByLabel('Show times in').selectOption('Asia/Tokyo');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Times are shown in Asia/Tokyo').waitFor();
+    // The overview counts its days in the zone, and says which.
+    await page.getByText(/last 30 days \(Asia\/Tokyo\)/).waitFor();
+    await mainNav().getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    await rows()
+      .first()
+      .getByText(/GMT\+9/)
+      .waitFor();
+    // The setting is the user's: it is there after signing in again.
+    await page.reload();
+    await rows()
+      .first()
+      .getByText(/GMT\+9/)
+      .waitFor();
+    await page.getByRole('button', { name: /^Account menu for / }).click();
+    await page.getByRole('menuitem', { name: 'Time zone' }).click();
+    await dialog.getByLabel('Show times in').selectOption('');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/^Times are shown in .+ \(this browser's\)$/).waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('sources', () => {
+  it('hints a timestamp format that works, refuses one that cannot, deactivates and deletes a source', async () => {
+    await mainNav().getByRole('link', { name: 'Sources' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sources' }).waitFor();
+    await page.getByText('No sources yet').waitFor();
+    await page.getByRole('button', { name: 'New source' }).click();
+    await page.getByLabel('Name').fill('SAP production');
+    await page.getByRole('button', { name: 'Create source' }).click();
+    await page.getByTestId('signing-secret').waitFor();
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    const card = page.getByTestId('source').filter({ hasText: 'SAP production' });
+    await card.getByRole('button', { name: 'Edit mapping' }).click();
+    await card.getByText(/e\.g\. YYYY\/MM\/DD HH:mm/).waitFor();
+    const format = card.getByLabel('Timestamp format (optional)');
+    await format.fill('yyyy/MM/dd HH:mm');
+    await card.getByLabel('Time zone for timestamps without offset').fill('Europe/Berlin');
+    await card.getByRole('button', { name: 'Save mapping' }).click();
+    await card.getByText(/must be unix, unix_ms, or a pattern with the tokens YYYY, MM and DD/).waitFor();
+    await format.fill('YYYY/MM/DD HH:mm');
+    await card.getByRole('button', { name: 'Save mapping' }).click();
+    await page.getByText('Mapping saved', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Close mapping' }).click();
+
+    await card.getByRole('button', { name: 'Deactivate' }).click();
+    await page
+      .getByText('SAP production deactivated: its pushes are refused until it is reactivated', { exact: true })
+      .waitFor();
+    await card.getByText('Inactive').waitFor();
+    await screenshot(page, 'workspace-07-source-inactive');
+    await card.getByRole('button', { name: 'Reactivate' }).click();
+    await card.getByText('Active', { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete source' }).click();
+    await page.getByText('Source SAP production deleted', { exact: true }).waitFor();
+    await page.getByText('No sources yet').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('policies', () => {
+  it("downloads a version's original file", async () => {
+    await page.goto(`/policies/${policyId}`);
+    await page.getByRole('heading', { level: 1, name: 'Wire policy' }).waitFor();
+    await page.getByRole('tab', { name: 'Versions and impact' }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download v1 (wire-policy.md)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('wire-policy.md');
+    expect(readFileSync((await download.path())!, 'utf8')).toBe(POLICY_TEXT);
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe('API reference', () => {
+  it('renders the OpenAPI document interactively from this server alone, with request bodies and examples', async () => {
+    const elsewhere: string[] = [];
+    const onRequest = (request: { url: () => string }) => {
+      const url = request.url();
+      if (!url.startsWith(server.baseUrl) && !url.startsWith('data:')) elsewhere.push(url);
+    };
+    page.on('request', onRequest);
+    await page.goto('/api/docs');
+    const upload = page.locator('.opblock', { hasText: 'Upload transactions' });
+    await upload.locator('.opblock-summary').click();
+    await upload.getByText('Upload transactions: JSON array, NDJSON or CSV (streamed)').waitFor();
+    await upload.getByText('"TX-1001"').first().waitFor();
+    // The body in each of its three formats, each with its example.
+    await upload.locator('select:has(option[value="text/csv"])').selectOption('text/csv');
+    await upload.getByText(/^id,occurred_at,amount,currency,account/).waitFor();
+    await upload.locator('select:has(option[value="text/csv"])').selectOption('application/x-ndjson');
+    // Swagger UI quotes a string example of a media type that ends in "json", as NDJSON does.
+    await upload.getByText(/^"\{\\"id\\":\\"TX-1001\\"/).waitFor();
+    const push = page.locator('.opblock', { hasText: 'Push one transaction' });
+    await push.locator('.opblock-summary').click();
+    await push.getByText('X-NitiLens-Signature').first().waitFor();
+    await push.getByText('"SAP-4711"').first().waitFor();
+    await page
+      .getByRole('button', { name: /Authorize/ })
+      .first()
+      .waitFor();
+    await screenshot(page, 'workspace-08-api-reference');
+    page.off('request', onRequest);
+    expect(elsewhere).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+/** Every page of the dashboard, at a phone's and a tablet's width: nothing scrolls sideways. */
+describe('phone and tablet widths', () => {
+  it('no page scrolls sideways at 375 px or 768 px; tables scroll in their card and the navigation collapses', async () => {
+    const violation = (
+      await call<{ items: { id: string; transaction_id: string }[] }>('GET', '/api/violations?limit=1', token)
+    ).items[0]!;
+    const rule = (await call<{ items: { id: string }[] }>('GET', '/api/rules?limit=1', token)).items[0]!;
+    const pages = [
+      ['overview', '/', 'Overview'],
+      ['cases', '/cases', 'Cases'],
+      ['violations', '/violations', 'Violations'],
+      ['violation', `/violations/${violation.id}`, null],
+      ['scans', '/scans', 'Scans'],
+      ['transactions', '/transactions', 'Transactions'],
+      ['transaction', `/transactions/${violation.transaction_id}`, null],
+      ['policies', '/policies', 'Policies'],
+      ['policy', `/policies/${policyId}`, 'Wire policy'],
+      ['rules', '/rules', 'Rules'],
+      ['rule-new', '/rules/new', null],
+      ['rule', `/rules/${rule.id}`, null],
+      ['screening', '/screening', 'Screening'],
+      ['sources', '/sources', 'Sources'],
+      ['connectors', '/connectors', 'Connectors'],
+      ['alerts', '/alerts', 'Alerts'],
+      ['users', '/users', 'Users and roles'],
+      ['audit', '/audit', 'Audit log'],
+      ['subscription', '/subscription', 'Subscription'],
+      ['api-docs', '/api/docs', null],
+    ] as const;
+    const wide: string[] = [];
+    for (const width of [375, 768]) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const [name, path, heading] of pages) {
+        await page.goto(path);
+        if (heading) await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+        else if (path === '/api/docs') await page.locator('.opblock').first().waitFor();
+        else await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await page.waitForFunction(() => !document.querySelector('.animate-pulse'), undefined, { timeout: 15_000 });
+        const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+          scrollWidth: document.scrollingElement!.scrollWidth,
+          innerWidth: window.innerWidth,
+        }));
+        if (scrollWidth > innerWidth) wide.push(`${path} at ${width} px: ${scrollWidth} px wide`);
+        if (width === 375) await screenshot(page, `workspace-phone-${name}`);
+      }
+    }
+    expect(wide).toEqual([]);
+    // The navigation collapses behind a button.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    expect(await mainNav().isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Open navigation' }).click();
+    await page.getByRole('dialog', { name: 'Navigation' }).getByRole('link', { name: 'Violations' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Violations' }).waitFor();
+    await screenshot(page, 'workspace-phone-violations-after-menu');
+    await page.setViewportSize({ width: 1440, height: 900 });
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
 import { withTenant } from '../../db/tenant';
 import { auditOrigin } from '../platform/audit';
+import type { Caller } from '../platform/context';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { loginBody, meView, refreshBody, registerBody, sessionView } from './schemas';
-import { login, logout, organizationName, refreshSession, registerOrganization } from './service';
+import { loginBody, meView, refreshBody, registerBody, sessionView, updateMeBody } from './schemas';
+import { login, logout, organizationName, refreshSession, registerOrganization, updateOwnPreferences } from './service';
 
 export const authRoutes = createRouter();
 
@@ -84,11 +85,40 @@ const me = defineRoute(
 authRoutes.openapi(me, async (c) => {
   const caller = c.var.caller;
   const orgName = await withTenant(c.var.database(), caller.orgId, (tx) => organizationName(tx, caller.orgId));
-  return c.json(
-    {
-      user: { id: caller.userId, email: caller.email, role: caller.role, full_name: caller.fullName },
-      organization: { id: caller.orgId, name: orgName },
+  return c.json(meOf(caller, orgName, caller.timeZone), 200);
+});
+
+function meOf(caller: Caller, orgName: string, timeZone: string | null) {
+  return {
+    user: {
+      id: caller.userId,
+      email: caller.email,
+      role: caller.role,
+      full_name: caller.fullName,
+      time_zone: timeZone,
     },
-    200,
-  );
+    organization: { id: caller.orgId, name: orgName },
+  };
+}
+
+// Every role may set its own preferences: data:read is the permission every role holds.
+const updateMe = defineRoute(
+  { permission: 'data:read' },
+  {
+    method: 'patch',
+    path: '/me',
+    tags: ['auth'],
+    summary: "The signed-in user's own preferences: the time zone the dashboard shows times in",
+    request: { body: jsonBody(updateMeBody) },
+    responses: { 200: jsonResponse(meView, 'The caller, updated'), ...problemResponses },
+  },
+);
+authRoutes.openapi(updateMe, async (c) => {
+  const caller = c.var.caller;
+  const changes = c.req.valid('json');
+  const orgName = await withTenant(c.var.database(), caller.orgId, async (tx) => {
+    await updateOwnPreferences(tx, auditOrigin(c), caller, changes);
+    return organizationName(tx, caller.orgId);
+  });
+  return c.json(meOf(caller, orgName, changes.time_zone), 200);
 });

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ROLES } from '../platform/permissions';
+import { isTimeZone } from '../sources/zoned-time';
 
 export const email = z.string().trim().toLowerCase().max(254).pipe(z.email());
 export const password = z
@@ -26,6 +27,10 @@ const userView = z
     email: z.string(),
     role: z.enum(ROLES),
     full_name: z.string(),
+    time_zone: z
+      .string()
+      .nullable()
+      .openapi({ description: "The IANA time zone the dashboard shows this user's times in; null: the browser's" }),
   })
   .openapi('User');
 
@@ -43,5 +48,16 @@ export const sessionView = z
   .openapi('Session');
 
 export const meView = z.object({ user: userView, organization: organizationView }).openapi('Me');
+
+export const updateMeBody = z
+  .strictObject({
+    time_zone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin')
+      .nullable()
+      .openapi({ description: "An IANA time zone, or null for the browser's own" }),
+  })
+  .openapi('UpdateMeRequest');
 
 export type SessionView = z.infer<typeof sessionView>;

@@ -20,7 +20,14 @@ import {
   REFRESH_TOKEN_SECONDS,
 } from './tokens';
 
-type SessionUser = { id: string; orgId: string; email: string; role: string; fullName: string };
+type SessionUser = {
+  id: string;
+  orgId: string;
+  email: string;
+  role: string;
+  fullName: string;
+  timeZone: string | null;
+};
 
 const invalidCredentials = () => new ApiError('unauthorized', 'The email or password is incorrect.');
 const invalidRefresh = () => new ApiError('unauthorized', 'The refresh token is invalid, expired or revoked.');
@@ -227,7 +234,7 @@ async function startSession(
     refresh_token: refresh.token,
     token_type: 'Bearer',
     expires_in: ACCESS_TOKEN_SECONDS,
-    user: { id: user.id, email: user.email, role, full_name: user.fullName },
+    user: { id: user.id, email: user.email, role, full_name: user.fullName, time_zone: user.timeZone },
     organization: { id: user.orgId, name: orgName },
   };
 }
@@ -238,4 +245,22 @@ export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> 
     .update(refreshTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+}
+
+/** The caller's own preferences (the time zone the dashboard shows times in). */
+export async function updateOwnPreferences(
+  tx: Tx,
+  origin: AuditOrigin,
+  caller: { userId: string; orgId: string },
+  changes: { time_zone: string | null },
+): Promise<void> {
+  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: new Date() }).where(eq(users.id, caller.userId));
+  await recordAudit(tx, origin, {
+    orgId: caller.orgId,
+    actorId: caller.userId,
+    action: 'user.preferences_changed',
+    targetType: 'user',
+    targetId: caller.userId,
+    details: { time_zone: changes.time_zone },
+  });
 }

@@ -23,6 +23,23 @@ const stripeWebhook = defineRoute(
     summary: "Stripe's events: checkout completed, subscription updated or deleted, invoice payment failed",
     description:
       'Register this URL in Stripe with those four events. Each event id is applied once; other events are acknowledged and ignored.',
+    // Verified over the exact bytes by the handler, so documented rather than validated.
+    parameters: [{ in: 'header', name: 'Stripe-Signature', required: true, schema: { type: 'string' } }],
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: { type: 'object', description: 'A Stripe Event object, as Stripe sends it' },
+            example: {
+              id: 'evt_1Q2w3E4r5T6y',
+              type: 'customer.subscription.updated',
+              data: { object: { id: 'sub_1Q2w3E', status: 'active' } },
+            },
+          },
+        },
+      },
+    },
     responses: {
       200: jsonResponse(outcome, 'Received'),
       400: problemOf('The Stripe-Signature is missing, wrong, or older than 300 s'),

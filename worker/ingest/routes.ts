@@ -22,6 +22,7 @@ import {
   type UsageMeter,
   usageMeter,
 } from '../transactions/metering';
+import { pushBody } from '../transactions/schemas';
 import { existingExternalIds, insertTransactions } from '../transactions/store';
 import { parseSignatureHeader, SIGNATURE_HEADER, signatureMatches } from './signature';
 
@@ -53,7 +54,18 @@ const push = defineRoute(
     tags: ['ingest'],
     summary: 'Push one transaction or an array of at most 1,000, signed; each is evaluated at once',
     description: `Header \`${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, within 300 s of the server clock.`,
-    request: { params: z.object({ source_id: z.uuid() }) },
+    // The header and the body are read by the handler itself (a missing signature is a 401, a bad
+    // row a rejected result), so they are documented here, not validated.
+    parameters: [
+      {
+        in: 'header',
+        name: SIGNATURE_HEADER,
+        required: true,
+        schema: { type: 'string' },
+        example: 't=1764515000,v1=5f2b0c1e9d...',
+      },
+    ],
+    request: { params: z.object({ source_id: z.uuid() }), body: pushBody },
     responses: {
       200: jsonResponse(pushView, 'What happened to each transaction, with the violations it raised'),
       ...problemResponses,

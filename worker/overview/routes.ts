@@ -2,7 +2,7 @@ import { withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonResponse, problemResponses } from '../platform/responses';
-import { overviewView } from './schemas';
+import { overviewQuery, overviewView } from './schemas';
 import { buildOverview } from './service';
 
 export const overviewRoutes = createRouter();
@@ -14,12 +14,14 @@ const overview = defineRoute(
     path: '/',
     tags: ['overview'],
     summary: "Compliance KPIs for the dashboard's overview",
+    request: { query: overviewQuery },
     responses: { 200: jsonResponse(overviewView, 'The overview'), ...problemResponses },
   },
 );
 overviewRoutes.openapi(overview, async (c) => {
-  const { orgId } = c.var.caller;
+  const { orgId, timeZone } = c.var.caller;
+  const zone = c.req.valid('query').time_zone ?? timeZone ?? 'UTC';
   // Read before the tenant transaction: the hub may itself need the database on a new month.
   const metered = await orgHub(c.env, orgId).currentUsage(orgId);
-  return c.json(await withTenant(c.var.database(), orgId, (tx) => buildOverview(tx, orgId, metered)), 200);
+  return c.json(await withTenant(c.var.database(), orgId, (tx) => buildOverview(tx, orgId, metered, zone)), 200);
 });

@@ -14,16 +14,24 @@ export async function buildOverview(
   tx: Tx,
   orgId: string,
   metered: { period: string; used: number },
+  timeZone: string,
 ): Promise<OverviewView> {
   const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
   return {
     period: metered.period,
-    transactions: { this_month: metered.used, limit: plan.maxTransactionsPerMonth, plan: plan.id },
+    transactions: {
+      this_month: metered.used,
+      counted_by: 'ingestion',
+      limit: plan.maxTransactionsPerMonth,
+      plan: plan.id,
+    },
     open_violations: await openViolations(tx),
     compliance_rate: await complianceRate(tx, metered.period),
     last_scan: lastScan ? scanView(lastScan) : null,
-    violations_by_day: await violationsByDay(tx),
+    time_zone: timeZone,
+    violations_by_day: await violationsByDay(tx, timeZone, 'detected'),
+    violations_by_transaction_day: await violationsByDay(tx, timeZone, 'occurred'),
     top_rules: await topRules(tx),
   };
 }
@@ -46,14 +54,32 @@ async function complianceRate(tx: Tx, period: string): Promise<number | null> {
   return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
 }
 
-async function violationsByDay(tx: Tx): Promise<OverviewView['violations_by_day']> {
+/**
+ * Violations per day of the last 30 in `timeZone`, by when they were detected or by when their
+ * transaction occurred: a back-loaded month is one spike by detection, spread out by occurrence.
+ */
+async function violationsByDay(
+  tx: Tx,
+  timeZone: string,
+  by: 'detected' | 'occurred',
+): Promise<OverviewView['violations_by_day']> {
+  // The first of the 30 days, midnight in the zone, as an instant: both counts read only from there on.
+  const since = sql`(((now() at time zone ${timeZone})::date - 29)::timestamp at time zone ${timeZone})`;
+  const counted =
+    by === 'detected'
+      ? sql`select (v.detected_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
+            from violations v where v.detected_at >= ${since} group by 1, 2`
+      : sql`select (t.occurred_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
+            from transactions t join violations v on v.transaction_id = t.id
+            where t.occurred_at >= ${since} group by 1, 2`;
   const rows = await tx.execute<{ date: string; severity: string | null; n: number }>(sql`
     with days as (
-      select to_char(d, 'YYYY-MM-DD') as date
-      from generate_series((now() at time zone 'UTC')::date - 29, (now() at time zone 'UTC')::date, interval '1 day') d)
-    select days.date, v.severity, count(v.id)::int as n
-    from days left join violations v on to_char(v.detected_at at time zone 'UTC', 'YYYY-MM-DD') = days.date
-    group by days.date, v.severity order by days.date`);
+      select d::date as day
+      from generate_series((now() at time zone ${timeZone})::date - 29, (now() at time zone ${timeZone})::date, interval '1 day') d),
+    counted as (${counted})
+    select to_char(days.day, 'YYYY-MM-DD') as date, counted.severity, coalesce(counted.n, 0)::int as n
+    from days left join counted on counted.day = days.day
+    order by days.day`);
   const byDate = new Map<string, SeverityCounts & { date: string }>();
   for (const row of rows) {
     const day = byDate.get(row.date) ?? { date: row.date, ...zeroCounts() };

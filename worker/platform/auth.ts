@@ -35,6 +35,7 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     role: user.role as Role,
     email: user.email,
     fullName: user.fullName,
+    timeZone: user.timeZone,
   };
   c.set('caller', caller);
   return caller;

@@ -9,6 +9,8 @@ export type Caller = {
   role: Role;
   email: string;
   fullName: string;
+  /** The IANA zone the user reads times in; null: the browser's own. */
+  timeZone: string | null;
 };
 
 export type AppEnv = { Bindings: Env };

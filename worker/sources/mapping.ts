@@ -4,7 +4,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { FieldError } from '../platform/errors';
 import { CANONICAL_FIELDS } from '../rules/language/fields';
 import { isObject, locate } from '../transactions/exact-json';
-import { isTimeZone, readTimestamp } from './zoned-time';
+import { isTimestampFormat, isTimeZone, readTimestamp, TIMESTAMP_FORMAT_MESSAGE } from './zoned-time';
 
 export { CANONICAL_FIELDS };
 
@@ -26,7 +26,7 @@ export const sourceMapping = z
     constants: z.record(target, z.union([z.string(), z.number(), z.boolean()])).optional(),
     timestamp: z
       .strictObject({
-        format: z.string().min(1).max(64).optional(),
+        format: z.string().min(1).max(64).refine(isTimestampFormat, TIMESTAMP_FORMAT_MESSAGE).optional(),
         time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Berlin').optional(),
       })
       .optional(),

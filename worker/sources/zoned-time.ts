@@ -85,6 +85,20 @@ const TOKENS: Record<string, { pattern: string; part: keyof WallTime }> = {
 const NAIVE_ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const compiled = new Map<string, { regex: RegExp; parts: (keyof WallTime)[] }>();
 
+/**
+ * Whether a mapping's format can read a date: epoch seconds or milliseconds, or a pattern with a
+ * year, a month and a day. `yyyy/MM/dd` (another library's tokens) is refused here, rather than
+ * accepted and then failing every row.
+ */
+export const TIMESTAMP_FORMAT_MESSAGE =
+  'must be unix, unix_ms, or a pattern with the tokens YYYY, MM and DD (and HH mm ss SSS), e.g. YYYY/MM/DD HH:mm';
+
+export function isTimestampFormat(format: string): boolean {
+  if (format === 'unix' || format === 'unix_ms') return true;
+  const { parts } = compileFormat(format);
+  return ['year', 'month', 'day'].every((part) => parts.includes(part as keyof WallTime));
+}
+
 /** `DD/MM/YYYY HH:mm` and the like: YYYY MM DD HH mm ss SSS, every other character literal. */
 function compileFormat(format: string): { regex: RegExp; parts: (keyof WallTime)[] } {
   let entry = compiled.get(format);

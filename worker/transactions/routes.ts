@@ -15,7 +15,9 @@ import {
   listQuery,
   transactionDetailView,
   transactionIdParam,
+  transactionInput,
   transactionView,
+  uploadBody,
   uploadQuery,
   uploadReportView,
 } from './schemas';
@@ -23,6 +25,8 @@ import { findTransaction, listTransactions, transactionView as toView, violation
 import { ingestRecords } from './upload';
 
 export const transactionsRoutes = createRouter();
+// Referenced by the upload's and the push's documented bodies (schemas.ts).
+transactionsRoutes.openAPIRegistry.register('TransactionInput', transactionInput);
 
 const MAX_JSON_ARRAY_ROWS = 10_000;
 /** A JSON array is parsed whole, so it gets a tighter byte budget than streamed formats. */
@@ -44,7 +48,7 @@ const upload = defineRoute(
     description:
       'Body: `application/json` (an array of at most 10,000), `application/x-ndjson` or `text/csv` with a header row, ' +
       "up to 100 MB. With `source_id` the rows are read through that source's mapping. Uploads are not evaluated in real time: run a scan.",
-    request: { query: uploadQuery },
+    request: { query: uploadQuery, body: uploadBody },
     responses: {
       200: jsonResponse(uploadReportView, 'What happened to each row'),
       ...problemResponses,

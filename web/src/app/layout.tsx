@@ -3,6 +3,7 @@ import {
   Activity,
   BellRing,
   BookOpenCheck,
+  Clock,
   CreditCard,
   DatabaseZap,
   FileText,
@@ -31,6 +32,7 @@ import {
   DropdownMenuTrigger,
 } from '../components/ui/dropdown-menu';
 import { toast } from '../components/ui/toaster';
+import { TimeZoneDialog } from '../features/account/time-zone-dialog';
 import { BillingBanner } from '../features/subscription/billing-banner';
 import { signOut, useCan, useMe } from '../lib/auth';
 import { humanize } from '../lib/format';
@@ -189,6 +191,7 @@ export function AppLayout() {
   const navigate = useNavigate();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
+  const [timeZoneOpen, setTimeZoneOpen] = useState(false);
   useLiveConnection(me !== null);
   useLiveUpdates();
   // biome-ignore lint/correctness/useExhaustiveDependencies: the menu closes whenever the route changes
@@ -270,6 +273,9 @@ export function AppLayout() {
                   <div className="text-xs text-muted-foreground">{humanize(me.user.role)}</div>
                 </DropdownMenuLabel>
                 <DropdownMenuSeparator />
+                <DropdownMenuItem onSelect={() => setTimeZoneOpen(true)}>
+                  <Clock /> Time zone
+                </DropdownMenuItem>
                 <DropdownMenuItem
                   onSelect={() => {
                     void signOut().then(() => navigate('/signin'));
@@ -279,11 +285,13 @@ export function AppLayout() {
                 </DropdownMenuItem>
               </DropdownMenuContent>
             </DropdownMenu>
+            <TimeZoneDialog open={timeZoneOpen} onOpenChange={setTimeZoneOpen} />
           </div>
         </header>
         <BillingBanner />
         <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 md:px-8">
-          <Outlet />
+          {/* A new time zone remounts the page, so every time on it is shown in that zone. */}
+          <Outlet key={me.user.time_zone ?? 'browser'} />
         </main>
       </div>
     </div>

@@ -38,13 +38,23 @@ async function redirectSignedIn() {
   return sessionStore.me() ? redirect('/') : null;
 }
 
+/** What shows while the first loader restores the session (without it, react-router warns on every load). */
+function Restoring() {
+  return (
+    <p role="status" className="grid min-h-screen place-items-center text-sm text-muted-foreground">
+      Loading NitiLens…
+    </p>
+  );
+}
+
 export const router = createBrowserRouter([
-  { path: '/signin', loader: redirectSignedIn, Component: SignInPage },
-  { path: '/signup', loader: redirectSignedIn, Component: SignUpPage },
+  { path: '/signin', loader: redirectSignedIn, Component: SignInPage, HydrateFallback: Restoring },
+  { path: '/signup', loader: redirectSignedIn, Component: SignUpPage, HydrateFallback: Restoring },
   {
     path: '/',
     loader: requireSession,
     Component: AppLayout,
+    HydrateFallback: Restoring,
     children: [
       { index: true, Component: OverviewPage },
       { path: 'policies', Component: PoliciesPage },

@@ -1,13 +1,51 @@
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+import { sessionStore } from './session';
+
 const integer = new Intl.NumberFormat();
 
-export function formatDateTime(value: string | null | undefined): string {
-  return value ? dateTime.format(new Date(value)) : '—';
+/** The browser's own time zone: what times are shown in unless the user chose another. */
+export const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** The zone the signed-in user reads times in: their setting, else the browser's. */
+export function displayTimeZone(): string {
+  return sessionStore.me()?.user.time_zone ?? BROWSER_TIME_ZONE;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: 'dateTime' | 'date', timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat(
+      undefined,
+      kind === 'dateTime'
+        ? {
+            timeZone,
+            year: 'numeric',
+            month: 'short',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: '2-digit',
+            timeZoneName: 'short',
+          }
+        : { timeZone, dateStyle: 'medium' },
+    );
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+/** An instant, in the user's time zone, which it names ("Dec 6, 2026, 2:05 AM GMT+1"). */
+export function formatDateTime(value: string | null | undefined): string {
+  return value ? formatter('dateTime', displayTimeZone()).format(new Date(value)) : '—';
+}
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** An instant's date in the user's time zone; a calendar date (YYYY-MM-DD) as it is. */
 export function formatDate(value: string | null | undefined): string {
-  return value ? dateOnly.format(new Date(value)) : '—';
+  if (!value) return '—';
+  // A calendar date is midnight UTC to Date: read in UTC so it never shifts to the day before.
+  return formatter('date', CALENDAR_DATE.test(value) ? 'UTC' : displayTimeZone()).format(new Date(value));
 }
 
 export function formatCount(value: number | null | undefined): string {
@@ -32,4 +70,36 @@ export function formatBytes(bytes: number): string {
 export function humanize(value: string): string {
   const text = value.replaceAll('_', ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const offsetParts = new Map<string, Intl.DateTimeFormat>();
+/** How far `zone` is ahead of UTC at the instant `utcMs`, in milliseconds. */
+function zoneOffset(zone: string, utcMs: number): number {
+  let parts = offsetParts.get(zone);
+  if (!parts) {
+    parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    offsetParts.set(zone, parts);
+  }
+  const p = Object.fromEntries(parts.formatToParts(new Date(utcMs)).map((part) => [part.type, Number(part.value)]));
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - Math.floor(utcMs / 1000) * 1000;
+}
+
+/**
+ * A wall-clock time on a calendar date (a date filter's "from" or "to") in the user's time zone,
+ * as an instant. The offset is taken twice: the first guess may sit across a daylight-saving change.
+ */
+export function zonedInstant(date: string, time = '00:00:00.000'): string {
+  const zone = displayTimeZone();
+  const wall = Date.parse(`${date}T${time}Z`);
+  const offset = zoneOffset(zone, wall - zoneOffset(zone, wall));
+  return new Date(wall - offset).toISOString();
 }

@@ -33,6 +33,12 @@ export const sessionStore = {
     sessionStorage.setItem(REFRESH_KEY, session.refresh_token);
     notify();
   },
+  /** The signed-in user changed (their preferences): the same session, a new `me`. */
+  update(me: Me) {
+    if (!current) return;
+    current = { ...current, me };
+    notify();
+  },
   end() {
     current = null;
     sessionStorage.removeItem(REFRESH_KEY);

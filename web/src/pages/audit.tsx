@@ -15,7 +15,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '.
 import { toast } from '../components/ui/toaster';
 import { api, problemMessage, query } from '../lib/api';
 import { downloadFile } from '../lib/download';
-import { formatCount, formatDateTime } from '../lib/format';
+import { formatCount, formatDateTime, zonedInstant } from '../lib/format';
 import type { AuditEntry, ChainVerdict, ManagedUser, Page } from '../lib/types';
 
 const BREAK_EXPLANATION: Record<NonNullable<ChainVerdict['first_broken']>['reason'], string> = {
@@ -58,8 +58,8 @@ const NO_FILTERS = { actor_id: '', action: '', target_type: '', target_id: '', f
 function apiFilters(filters: typeof NO_FILTERS) {
   return {
     ...filters,
-    from: filters.from ? new Date(`${filters.from}T00:00:00`).toISOString() : '',
-    to: filters.to ? new Date(`${filters.to}T23:59:59.999`).toISOString() : '',
+    from: filters.from ? zonedInstant(filters.from) : '',
+    to: filters.to ? zonedInstant(filters.to, '23:59:59.999') : '',
   };
 }
 

@@ -23,6 +23,7 @@ import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { Textarea } from '../components/ui/textarea';
 import { toast } from '../components/ui/toaster';
+import { PlanGate } from '../features/subscription/plan-gate';
 import { api, problemMessage, query } from '../lib/api';
 import { formatCount, formatDateTime } from '../lib/format';
 import type { Connector, ConnectorRun, ConnectorTest, Page } from '../lib/types';
@@ -403,11 +404,6 @@ function ConnectorCard({ connector }: { connector: Connector }) {
 }
 
 export function ConnectorsPage() {
-  const pages = useCursorPages();
-  const connectors = useQuery({
-    queryKey: ['connectors', pages.cursor],
-    queryFn: () => api<Page<Connector>>(`/api/connectors${query({ cursor: pages.cursor, limit: 20 })}`),
-  });
   return (
     <>
       <PageHeader
@@ -415,6 +411,21 @@ export function ConnectorsPage() {
         description="Pull transactions from your own Postgres, MySQL or REST systems, on demand or on a schedule: only rows newer than the cursor are read."
         actions={<CreateConnectorDialog />}
       />
+      <PlanGate feature="connectors">
+        <ConnectorList />
+      </PlanGate>
+    </>
+  );
+}
+
+function ConnectorList() {
+  const pages = useCursorPages();
+  const connectors = useQuery({
+    queryKey: ['connectors', pages.cursor],
+    queryFn: () => api<Page<Connector>>(`/api/connectors${query({ cursor: pages.cursor, limit: 20 })}`),
+  });
+  return (
+    <>
       {connectors.isPending ? (
         <LoadingState />
       ) : connectors.isError ? (

@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import {
   Area,
@@ -16,11 +17,12 @@ import {
 import { SEVERITIES, SeverityBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Progress } from '../components/ui/progress';
 import { Skeleton } from '../components/ui/skeleton';
 import { api } from '../lib/api';
-import { formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
+import { displayTimeZone, formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
 import type { Overview, Page, Violation } from '../lib/types';
 
 const SEVERITY_COLORS = { low: '#94a3b8', medium: '#f59e0b', high: '#ef4444', critical: '#991b1b' } as const;
@@ -48,6 +50,13 @@ function Kpi({
   );
 }
 
+/** `2026-12` as "December 2026" (a UTC month, as the plan meters it). */
+function monthName(period: string): string {
+  return new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${period}-01T00:00:00Z`),
+  );
+}
+
 function Kpis({ overview }: { overview: Overview }) {
   const { transactions, open_violations: open, compliance_rate: rate, last_scan: scan } = overview;
   const openTotal = SEVERITIES.reduce((sum, severity) => sum + open[severity], 0);
@@ -55,12 +64,15 @@ function Kpis({ overview }: { overview: Overview }) {
   return (
     <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
       <Kpi
-        label={`Transactions in ${overview.period}`}
+        label={`Transactions received in ${monthName(overview.period)}`}
         value={formatCount(transactions.this_month)}
         detail={
-          transactions.limit
-            ? `of ${formatCount(transactions.limit)} on the ${humanize(transactions.plan)} plan`
-            : `unlimited on the ${humanize(transactions.plan)} plan`
+          <>
+            Counted when ingested, whatever date they carry;{' '}
+            {transactions.limit
+              ? `of ${formatCount(transactions.limit)} on the ${humanize(transactions.plan)} plan`
+              : `unlimited on the ${humanize(transactions.plan)} plan`}
+          </>
         }
       >
         {used !== null && <Progress value={used} aria-label="Share of the monthly plan used" className="mt-1" />}
@@ -83,7 +95,7 @@ function Kpis({ overview }: { overview: Overview }) {
       <Kpi
         label="Compliance rate"
         value={rate === null ? '—' : `${(rate * 100).toFixed(1)}%`}
-        detail="Transactions this month without a confirmed violation"
+        detail="Transactions that occurred this month without a confirmed violation"
       />
       <Kpi
         label="Last scan"
@@ -104,7 +116,14 @@ function Kpis({ overview }: { overview: Overview }) {
   );
 }
 
+const CHART_BASES = {
+  detected: { label: 'Detection date', description: 'Violations per day they were detected' },
+  occurred: { label: 'Transaction date', description: 'Violations per day their transaction occurred' },
+} as const;
+
 function Charts({ overview }: { overview: Overview }) {
+  const [basis, setBasis] = useState<keyof typeof CHART_BASES>('detected');
+  const days = basis === 'detected' ? overview.violations_by_day : overview.violations_by_transaction_day;
   const breakdown = SEVERITIES.map((severity) => ({
     severity: humanize(severity),
     key: severity,
@@ -113,13 +132,32 @@ function Charts({ overview }: { overview: Overview }) {
   return (
     <div className="grid gap-4 xl:grid-cols-3">
       <Card className="xl:col-span-2">
-        <CardHeader>
-          <CardTitle>Violations over time</CardTitle>
-          <CardDescription>Detected per day, last 30 days</CardDescription>
+        <CardHeader className="flex flex-row flex-wrap items-start justify-between gap-2 space-y-0">
+          <div className="grid gap-1.5">
+            <CardTitle>Violations over time</CardTitle>
+            <CardDescription>
+              {CHART_BASES[basis].description}, last 30 days ({overview.time_zone.replaceAll('_', ' ')})
+            </CardDescription>
+          </div>
+          <fieldset className="flex gap-1">
+            <legend className="sr-only">Count violations by</legend>
+            {(Object.keys(CHART_BASES) as (keyof typeof CHART_BASES)[]).map((key) => (
+              <Button
+                key={key}
+                type="button"
+                size="sm"
+                variant={basis === key ? 'secondary' : 'ghost'}
+                aria-pressed={basis === key}
+                onClick={() => setBasis(key)}
+              >
+                {CHART_BASES[key].label}
+              </Button>
+            ))}
+          </fieldset>
         </CardHeader>
         <CardContent className="h-72">
           <ResponsiveContainer width="100%" height="100%">
-            <AreaChart data={overview.violations_by_day} margin={{ left: -16, right: 8 }} accessibilityLayer>
+            <AreaChart data={days} margin={{ left: -16, right: 8 }} accessibilityLayer>
               <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
               <XAxis
                 dataKey="date"
@@ -220,7 +258,7 @@ function LatestFindings() {
     <Card>
       <CardHeader>
         <CardTitle>Needs review</CardTitle>
-        <CardDescription>The newest open violations</CardDescription>
+        <CardDescription>The newest open violations, by the rule that found them</CardDescription>
       </CardHeader>
       <CardContent>
         {latest.isPending ? (
@@ -234,9 +272,14 @@ function LatestFindings() {
             {latest.data.items.map((violation) => (
               <li key={violation.id} className="flex items-start gap-2 text-sm">
                 <SeverityBadge severity={violation.severity} />
-                <Link to={`/violations/${violation.id}`} className="line-clamp-2 hover:underline">
-                  {violation.explanation}
-                </Link>
+                <div className="grid min-w-0 gap-0.5">
+                  <Link to={`/violations/${violation.id}`} className="truncate font-medium hover:underline">
+                    {violation.rule_name}
+                  </Link>
+                  <span className="line-clamp-2 text-xs text-muted-foreground">
+                    {violation.transaction_id} · {violation.explanation}
+                  </span>
+                </div>
               </li>
             ))}
           </ul>
@@ -248,7 +291,11 @@ function LatestFindings() {
 
 /** Without the aggregate endpoint the page still shows what list endpoints give exactly. */
 export function OverviewPage() {
-  const overview = useQuery({ queryKey: ['overview'], queryFn: () => api<Overview>('/api/overview') });
+  const zone = displayTimeZone();
+  const overview = useQuery({
+    queryKey: ['overview', zone],
+    queryFn: () => api<Overview>(`/api/overview?time_zone=${encodeURIComponent(zone)}`),
+  });
   return (
     <>
       <PageHeader title="Overview" description="Where compliance stands this month." />

@@ -1,5 +1,5 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { ArrowLeft, Pencil } from 'lucide-react';
+import { ArrowLeft, Download, Pencil } from 'lucide-react';
 import { Link, useParams } from 'react-router';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
@@ -8,6 +8,7 @@ import { Badge } from '../components/ui/badge';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '../components/ui/tabs';
+import { toast } from '../components/ui/toaster';
 import { HighlightedText, usePolicy } from '../features/policies/cited-clause';
 import {
   ApproveAll,
@@ -19,8 +20,9 @@ import {
 } from '../features/policies/draft-review';
 import { ImpactReport } from '../features/policies/impact-report';
 import { DecisionButtons } from '../features/rules/decision-buttons';
-import { api } from '../lib/api';
+import { api, problemMessage } from '../lib/api';
 import { useCan } from '../lib/auth';
+import { downloadFile } from '../lib/download';
 import { formatBytes, formatDateTime } from '../lib/format';
 import type { DraftRule, Page, PolicyClause } from '../lib/types';
 import { PolicyUploadForm } from './policies';
@@ -248,6 +250,22 @@ export function PolicyDetailPage() {
                         {version.changes.changed.length} changed, {version.changes.removed.length} removed
                       </span>
                     )}
+                    <Button
+                      variant="outline"
+                      size="sm"
+                      className="ml-auto"
+                      aria-label={`Download v${version.version} (${version.file_name})`}
+                      onClick={() =>
+                        void downloadFile(
+                          `/api/policies/${p.id}/versions/${version.version}/file`,
+                          version.file_name,
+                        ).catch((caught) =>
+                          toast.error('Could not download the file', { description: problemMessage(caught) }),
+                        )
+                      }
+                    >
+                      <Download /> Download
+                    </Button>
                   </li>
                 ))}
               </ol>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Copy, KeyRound, Plus } from 'lucide-react';
+import { Copy, KeyRound, Pause, Play, Plus, Trash2 } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { StatusBadge } from '../components/badges';
 import { Field, problemFieldErrors } from '../components/field';
@@ -127,20 +127,45 @@ function CreateSourceDialog({ onCreated }: { onCreated: (secret: SourceSecret) =
 }
 
 function SourceCard({ source, onSecret }: { source: Source; onSecret: (secret: SourceSecret) => void }) {
+  const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: ['sources'] });
   const rotate = useMutation({
     mutationFn: () => api<SourceSecret>(`/api/sources/${source.id}/rotate-secret`, { method: 'POST' }),
     onSuccess: onSecret,
     onError: (caught) => toast.error('Could not rotate the secret', { description: problemMessage(caught) }),
   });
+  const setActive = useMutation({
+    mutationFn: (isActive: boolean) =>
+      api<Source>(`/api/sources/${source.id}`, { method: 'PATCH', body: { is_active: isActive } }),
+    onSuccess: (updated) => {
+      toast.success(
+        updated.is_active
+          ? `${updated.name} reactivated`
+          : `${updated.name} deactivated: its pushes are refused until it is reactivated`,
+      );
+      refresh();
+    },
+    onError: (caught) => toast.error('Could not change the source', { description: problemMessage(caught) }),
+  });
+  const remove = useMutation({
+    mutationFn: () => api(`/api/sources/${source.id}`, { method: 'DELETE' }),
+    onSuccess: () => {
+      setConfirming(false);
+      toast.success(`Source ${source.name} deleted`);
+      refresh();
+    },
+    onError: (caught) => toast.error('Could not delete the source', { description: problemMessage(caught) }),
+  });
   return (
-    <Card>
+    <Card data-testid="source">
       <CardHeader>
         <div className="flex flex-wrap items-center justify-between gap-2">
           <CardTitle className="flex items-center gap-2">
             {source.name} <StatusBadge status={source.is_active ? 'active' : 'inactive'} />
           </CardTitle>
-          <div className="flex gap-2">
+          <div className="flex flex-wrap gap-2">
             <Button variant="outline" size="sm" onClick={() => rotate.mutate()} disabled={rotate.isPending}>
               <KeyRound /> Rotate secret
             </Button>
@@ -152,10 +177,49 @@ function SourceCard({ source, onSecret }: { source: Source; onSecret: (secret: S
             >
               {editing ? 'Close mapping' : 'Edit mapping'}
             </Button>
+            <Button
+              variant="outline"
+              size="sm"
+              onClick={() => setActive.mutate(!source.is_active)}
+              disabled={setActive.isPending}
+            >
+              {source.is_active ? (
+                <>
+                  <Pause /> Deactivate
+                </>
+              ) : (
+                <>
+                  <Play /> Reactivate
+                </>
+              )}
+            </Button>
+            <Dialog open={confirming} onOpenChange={setConfirming}>
+              <DialogTrigger asChild>
+                <Button variant="outline" size="sm">
+                  <Trash2 /> Delete
+                </Button>
+              </DialogTrigger>
+              <DialogContent>
+                <DialogHeader>
+                  <DialogTitle>Delete {source.name}?</DialogTitle>
+                  <DialogDescription>
+                    Its webhook URL stops working and its secrets are deleted. The transactions it pushed stay.
+                  </DialogDescription>
+                </DialogHeader>
+                <DialogFooter>
+                  <Button variant="outline" onClick={() => setConfirming(false)}>
+                    Keep it
+                  </Button>
+                  <Button variant="destructive" onClick={() => remove.mutate()} disabled={remove.isPending}>
+                    Delete source
+                  </Button>
+                </DialogFooter>
+              </DialogContent>
+            </Dialog>
           </div>
         </div>
         <CardDescription>
-          <code className="text-xs">{source.webhook_path}</code> · created {formatDateTime(source.created_at)}
+          <code className="break-all text-xs">{source.webhook_path}</code> · created {formatDateTime(source.created_at)}
           {source.previous_secret_expires_at && (
             <> · previous secret valid until {formatDateTime(source.previous_secret_expires_at)}</>
           )}

@@ -16,7 +16,7 @@ import { toast } from '../components/ui/toaster';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { downloadFile } from '../lib/download';
-import { formatDateTime, humanize } from '../lib/format';
+import { formatDateTime, humanize, zonedInstant } from '../lib/format';
 import { useRuleNames } from '../lib/rule-names';
 import type { Page, Violation, ViolationStatus } from '../lib/types';
 import { VIOLATION_STATUS_CHOICES } from './violation-detail';
@@ -29,8 +29,8 @@ const PAGE_SIZE = 50;
 function apiFilters(filters: Record<string, string>, sort: SortKey, order: string) {
   return {
     ...filters,
-    from: filters.from ? new Date(`${filters.from}T00:00:00`).toISOString() : '',
-    to: filters.to ? new Date(`${filters.to}T23:59:59.999`).toISOString() : '',
+    from: filters.from ? zonedInstant(filters.from) : '',
+    to: filters.to ? zonedInstant(filters.to, '23:59:59.999') : '',
     sort,
     order,
   };

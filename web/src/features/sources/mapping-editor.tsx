@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Eye, Plus, Save, Trash2 } from 'lucide-react';
 import { useState } from 'react';
 import { CANONICAL_FIELDS } from '../../../../worker/rules/language/fields';
+import { isTimestampFormat, TIMESTAMP_FORMAT_MESSAGE } from '../../../../worker/sources/zoned-time';
 import { Field, fieldErrors } from '../../components/field';
 import { Alert, AlertDescription } from '../../components/ui/alert';
 import { Button } from '../../components/ui/button';
@@ -77,6 +78,12 @@ export function MappingEditor({ source }: { source: Source }) {
   const [errors, setErrors] = useState<Record<string, string>>({});
 
   function currentMapping(): SourceMapping | null {
+    // Checked here with the worker's own rule and message: a format that can read no date is not sent.
+    if (timestamp.format && !isTimestampFormat(timestamp.format)) {
+      setErrors({ 'mapping.timestamp.format': TIMESTAMP_FORMAT_MESSAGE });
+      return null;
+    }
+    setErrors({});
     try {
       setProblem(null);
       return buildMapping(rows, extras, timestamp, deriveId, unmapped);
@@ -188,10 +195,11 @@ export function MappingEditor({ source }: { source: Source }) {
       <section className="grid gap-3 md:grid-cols-2">
         <Field
           label="Timestamp format (optional)"
-          hint="For inputs that are not RFC 3339, e.g. yyyy/MM/dd HH:mm"
+          hint="For inputs that are not RFC 3339, e.g. YYYY/MM/DD HH:mm (tokens YYYY MM DD HH mm ss SSS, upper-case as shown), or unix, unix_ms"
           error={errors['mapping.timestamp.format']}
         >
           <Input
+            placeholder="YYYY-MM-DD HH:mm:ss"
             value={timestamp.format}
             onChange={(event) => setTimestamp({ ...timestamp, format: event.target.value })}
           />

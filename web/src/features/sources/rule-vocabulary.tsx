@@ -42,31 +42,33 @@ export function RuleVocabulary() {
         {vocabulary.isError && <ErrorState error={vocabulary.error} onRetry={() => void vocabulary.refetch()} />}
         {vocabulary.data && (
           <>
-            <table className="w-full text-left" aria-label="Rule vocabulary values">
-              <thead className="text-xs text-muted-foreground">
-                <tr>
-                  <th className="py-1">Field</th>
-                  <th>Value</th>
-                  <th>Also matched in your data by</th>
-                </tr>
-              </thead>
-              <tbody>
-                {vocabulary.data.values.map((entry) => (
-                  <tr key={`${entry.field}=${entry.value}`} className="border-t">
-                    <td className="py-1 font-mono text-xs">{entry.field}</td>
-                    <td className="font-mono text-xs">{entry.value}</td>
-                    <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left" aria-label="Rule vocabulary values">
+                <thead className="text-xs text-muted-foreground">
+                  <tr>
+                    <th className="py-1">Field</th>
+                    <th>Value</th>
+                    <th>Also matched in your data by</th>
                   </tr>
-                ))}
-                {vocabulary.data.attributes.map((entry) => (
-                  <tr key={entry.field} className="border-t">
-                    <td className="py-1 font-mono text-xs">{entry.field}</td>
-                    <td className="text-xs text-muted-foreground">(present or missing)</td>
-                    <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {vocabulary.data.values.map((entry) => (
+                    <tr key={`${entry.field}=${entry.value}`} className="border-t">
+                      <td className="py-1 font-mono text-xs">{entry.field}</td>
+                      <td className="font-mono text-xs">{entry.value}</td>
+                      <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+                    </tr>
+                  ))}
+                  {vocabulary.data.attributes.map((entry) => (
+                    <tr key={entry.field} className="border-t">
+                      <td className="py-1 font-mono text-xs">{entry.field}</td>
+                      <td className="text-xs text-muted-foreground">(present or missing)</td>
+                      <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
             <div data-testid="stored-vocabulary">
               <p className="font-medium">
                 Your data ({vocabulary.data.data.transactions} newest transactions looked at)
