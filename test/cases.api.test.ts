@@ -244,6 +244,13 @@ describe('happy', () => {
     expect((await list('&priority=low')).every((c) => c.priority === 'low')).toBe(true);
     expect((await list('&assignee_id=none')).every((c) => c.assignee === null)).toBe(true);
     expect((await list('&q=ACC-R')).map((c) => c.account)).toEqual(['ACC-R']);
+    // Words match from the start of a word of the title or the account, case-insensitively.
+    const titled = all.find((c) => c.account === 'ACC-R')!;
+    const middleWord = titled.title.split(' ')[1]!;
+    expect((await list(`&q=${encodeURIComponent(middleWord.slice(0, 3).toUpperCase())}`)).map((c) => c.id)).toContain(
+      titled.id,
+    );
+    expect(await list('&q=zzzz-nothing')).toEqual([]);
     expect((await list(`&q=${all[0]!.number}`)).map((c) => c.id)).toContain(all[0]!.id);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -256,7 +263,10 @@ describe('happy', () => {
     } while (cursor);
     expect(seen).toEqual(all.map((c) => c.id));
     const counts = await get<Record<string, number>>('/api/cases/counts');
-    expect(counts.open).toBe(all.filter((c) => c.status !== 'closed').length);
+    const open = all.filter((c) => c.status !== 'closed');
+    expect(counts.open).toBe(open.length);
+    expect(counts.unassigned).toBe(open.filter((c) => c.assignee === null).length);
+    expect(counts.mine).toBe(open.filter((c) => c.assignee?.id === org.user.id).length);
   });
 
   it('bulk-closes cases, each wholly or not at all', async () => {
