@@ -81,6 +81,19 @@ async function caseOfAccount(account: string): Promise<Case> {
   return found;
 }
 
+/** The inbox counters (kept by triggers) agree with the cases as listed. */
+async function expectCountsOfList(session: Session = org) {
+  const open = (await list('', session)).filter((c) => c.status !== 'closed');
+  const counts = await get<Record<string, number>>('/api/cases/counts', session);
+  expect(counts).toEqual({
+    open: open.length,
+    unassigned: open.filter((c) => c.assignee === null).length,
+    mine: open.filter((c) => c.assignee?.id === session.user.id).length,
+    breached: open.filter((c) => c.sla.state === 'breached').length,
+    due_soon: open.filter((c) => c.sla.state === 'due_soon').length,
+  });
+}
+
 beforeAll(async () => {
   org = await registerOrganization('Cases Org');
   await setPlan(org.organization.id, 'enterprise');
@@ -262,11 +275,7 @@ describe('happy', () => {
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual(all.map((c) => c.id));
-    const counts = await get<Record<string, number>>('/api/cases/counts');
-    const open = all.filter((c) => c.status !== 'closed');
-    expect(counts.open).toBe(open.length);
-    expect(counts.unassigned).toBe(open.filter((c) => c.assignee === null).length);
-    expect(counts.mine).toBe(open.filter((c) => c.assignee?.id === org.user.id).length);
+    await expectCountsOfList();
   });
 
   it('bulk-closes cases, each wholly or not at all', async () => {
@@ -301,6 +310,7 @@ describe('happy', () => {
       body: { case_ids: ids, action: 'assign', assignee_id: analyst.user.id },
     });
     expect(assigned).toEqual({ updated: 2, errors: [] });
+    await expectCountsOfList(analyst);
     const paused = await apiJson('POST', '/api/cases/bulk', 200, {
       token: analyst.access_token,
       body: { case_ids: ids, action: 'status', status: 'pending_info' },
@@ -441,6 +451,37 @@ describe('errors', () => {
     ]);
     await patch(opened.id, { outcome: 'confirmed', reason: 'x' }, 400);
     await patch(opened.id, { status: 'nope' }, 400);
+  });
+
+  it("pages through a case's violations beyond the case page's first ones, by keyset", async () => {
+    await push(...Array.from({ length: 5 }, (_, i) => transaction('ACC-PAGE', String(20000 + i))));
+    const paged = await caseOfAccount('ACC-PAGE');
+    const detail = await get<Case & { violations: { id: string }[]; violations_next_cursor: string | null }>(
+      `/api/cases/${paged.id}`,
+    );
+    expect(detail.violations).toHaveLength(5);
+    expect(detail.violations_next_cursor).toBeNull();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { id: string }[]; next_cursor: string | null } = await get(
+        `/api/cases/${paged.id}/violations?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((v) => v.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(detail.violations.map((v) => v.id));
+    await apiJson('GET', `/api/cases/${paged.id}/violations?cursor=forged`, 400, { token: org.access_token });
+  });
+
+  it('lists the members a case may be assigned to, for anyone who reads cases', async () => {
+    const viewer = await addUser(org, 'viewer');
+    const assignees = await get<{ id: string; full_name: string; role: string }[]>('/api/cases/assignees', viewer);
+    const ids = assignees.map((a) => a.id);
+    expect(ids).toContain(org.user.id);
+    expect(ids).toContain(analyst.user.id);
+    expect(ids).not.toContain(viewer.user.id);
   });
 
   it('an assignee must be an active member who may change case status', async () => {
