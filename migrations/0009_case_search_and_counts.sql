@@ -86,7 +86,8 @@ CREATE TRIGGER cases_search_and_counts_update AFTER UPDATE ON cases
 CREATE TRIGGER cases_search_and_counts_delete AFTER DELETE ON cases
   REFERENCING OLD TABLE AS old_cases FOR EACH STATEMENT EXECUTE FUNCTION cases_after_delete();
 --> statement-breakpoint
--- Cases stored before this migration (read as the migrating owner; a superuser sees every organization).
+-- Cases stored before this migration. Row-level security is forced on cases, even for its owner: only a
+-- migrating role that bypasses it (a superuser, or BYPASSRLS) sees them to fill these in.
 INSERT INTO case_search_keys (org_id, case_id, key)
   SELECT c.org_id, c.id, w FROM cases c, case_search_words(c.title, c.account) w;
 --> statement-breakpoint

@@ -170,6 +170,9 @@ describe('happy', () => {
     const paused = await patch(opened.id, { status: 'pending_info' }, 200, analyst);
     expect(paused.sla.state).toBe('paused');
     await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The deadline moves later by the time spent in pending_info, so far.
+    const whilePaused = await get(`/api/cases/${opened.id}`);
+    expect(Date.parse(whilePaused.due_at) - Date.parse(opened.due_at)).toBeGreaterThanOrEqual(1000);
     const resumed = await patch(opened.id, { status: 'investigating' }, 200, analyst);
     expect(resumed.sla.state).toBe('on_track');
     expect(Date.parse(resumed.due_at) - Date.parse(opened.due_at)).toBeGreaterThanOrEqual(1000);

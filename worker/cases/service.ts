@@ -154,7 +154,10 @@ export function caseView({ case: row, assigneeName }: CaseWithAssignee, now = Da
     account: row.account,
     violation_count: row.violationCount,
     created_at: row.createdAt.toISOString(),
-    due_at: row.dueAt.toISOString(),
+    // While paused the deadline keeps moving: the time in pending_info so far counts (contract section 10).
+    due_at: new Date(
+      row.dueAt.getTime() + (row.pausedAt ? Math.max(0, now - row.pausedAt.getTime()) : 0),
+    ).toISOString(),
     sla: slaOf(row, now),
     escalated: row.escalated,
     outcome: row.outcome as CaseOutcome | null,
