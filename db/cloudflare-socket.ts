@@ -89,6 +89,11 @@ export const CONNECTION_WAIT_MS = 5_000;
 
 const connectionGate = new Semaphore(CONNECTION_SLOTS);
 
+/** The most connections this isolate held at once since the last call. */
+export function takeConnectionPeak(): number {
+  return connectionGate.takePeak();
+}
+
 /** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev), within the isolate's bound. */
 export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
   const release = await connectionGate.acquire(CONNECTION_WAIT_MS);

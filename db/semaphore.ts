@@ -12,11 +12,19 @@ const POLL_MS = 10;
  */
 export class Semaphore {
   private held = 0;
+  private most = 0;
 
   constructor(private readonly slots: number) {}
 
   get inUse(): number {
     return this.held;
+  }
+
+  /** The most slots held at once since the last call (what tests check the bound with). */
+  takePeak(): number {
+    const peak = this.most;
+    this.most = this.held;
+    return peak;
   }
 
   async acquire(waitMs: number): Promise<() => void> {
@@ -28,6 +36,7 @@ export class Semaphore {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS + Math.random() * POLL_MS));
     }
     this.held++;
+    this.most = Math.max(this.most, this.held);
     let released = false;
     return () => {
       if (released) return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONNECTION_SLOTS, takeConnectionPeak } from '../db/cloudflare-socket';
 import { SATURATED, Semaphore } from '../db/semaphore';
 import { databaseUnavailable } from '../worker/platform/database-errors';
 import { api, registerOrganization } from './helpers';
@@ -6,6 +7,7 @@ import { api, registerOrganization } from './helpers';
 describe('happy', () => {
   it('200 concurrent logins are answered 200, or 503 with Retry-After when the database is saturated, never 500', async () => {
     const admin = await registerOrganization('Login Crowd');
+    takeConnectionPeak();
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         api('POST', '/api/auth/login', {
@@ -14,6 +16,10 @@ describe('happy', () => {
         }),
       ),
     );
+    // The Worker runs in this isolate: its connections went through the bound.
+    const peak = takeConnectionPeak();
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(CONNECTION_SLOTS);
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s >= 500 && s !== 503)).toEqual([]);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
@@ -24,7 +30,8 @@ describe('happy', () => {
       }
       await response.body?.cancel();
     }
-  });
+    // 200 logins through a bounded number of connections take a while on a shared machine.
+  }, 120_000);
 });
 
 describe('sad', () => {

@@ -248,9 +248,11 @@ function likePattern(text: string): string {
  */
 function matchesText(q: string): SQL | undefined {
   const words = searchWords(q);
-  if (words.length === 0) return undefined;
+  const text = or(sql`${cases.title} ilike ${likePattern(q)}`, sql`${cases.account} ilike ${likePattern(q)}`);
+  // Punctuation alone has no key to start from: a scan of the organization's cases, as before.
+  if (words.length === 0) return text;
   return and(
-    or(sql`${cases.title} ilike ${likePattern(q)}`, sql`${cases.account} ilike ${likePattern(q)}`),
+    text,
     ...words.map(
       (word) => sql`exists (select 1 from ${caseSearchKeys} k where k.case_id = ${cases.id}
         and k.key ~>=~ ${word} and k.key ~<~ ${`${word}\u{10FFFF}`})`,
