@@ -1,6 +1,6 @@
-import { connect } from 'cloudflare:sockets';
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
+import { Semaphore } from './semaphore';
 
 /**
  * A TCP socket for postgres.js inside workerd. postgres.js's own polyfill closes the socket while
@@ -14,7 +14,10 @@ class WorkerdSocket extends EventEmitter {
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
 
-  constructor(private readonly raw: Socket) {
+  constructor(
+    private readonly raw: Socket,
+    private readonly release: () => void,
+  ) {
     super();
     this.writer = raw.writable.getWriter();
     this.reader = raw.readable.getReader();
@@ -69,13 +72,40 @@ class WorkerdSocket extends EventEmitter {
   private finish(): void {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
+    this.release();
     this.emit('close');
   }
 }
 
-/** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev). */
+/**
+ * The most Postgres connections one isolate holds at once. Every request has its own client, so
+ * 200 concurrent logins opened 200 connections and Postgres refused the rest ("too many clients
+ * already", answered 500). Hyperdrive pools in production; this bound keeps a local Postgres (and
+ * Hyperdrive's own limit) from being flooded by one isolate.
+ */
+export const CONNECTION_SLOTS = 20;
+/** How long a new connection waits for a slot before the request is answered 503 with Retry-After. */
+export const CONNECTION_WAIT_MS = 5_000;
+
+const connectionGate = new Semaphore(CONNECTION_SLOTS);
+
+/** The most connections this isolate held at once since the last call. */
+export function takeConnectionPeak(): number {
+  return connectionGate.takePeak();
+}
+
+/** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev), within the isolate's bound. */
 export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
-  const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
-  await raw.opened;
-  return new WorkerdSocket(raw);
+  const release = await connectionGate.acquire(CONNECTION_WAIT_MS);
+  try {
+    // Imported here, not at the top: Node scripts (create-super-admin) load db/tenant.ts -> db/client.ts
+    // and have no `cloudflare:` modules.
+    const { connect } = await import('cloudflare:sockets');
+    const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
+    await raw.opened;
+    return new WorkerdSocket(raw, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
 }

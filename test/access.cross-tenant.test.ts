@@ -122,6 +122,7 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
   },
   '/api/cases/{id}': caseOf,
   '/api/cases/{id}/events': caseOf,
+  '/api/cases/{id}/violations': caseOf,
   '/api/rules/{id}/performance': async (owner) => ({ id: await approvedRuleId(owner) }),
   '/api/rules/{id}/snoozes': async (owner) => ({ id: await approvedRuleId(owner) }),
   '/api/policies/{id}': policyWithTwoVersions,

@@ -257,6 +257,6 @@ describe('security', () => {
       ),
     );
     expect(JSON.stringify(row)).not.toContain(hook.url);
-    expect(row!.secretCiphertext).toMatch(/^v1\./);
+    expect(row!.secretCiphertext).toMatch(/^v2\.[0-9a-f]{8}\./);
   });
 });

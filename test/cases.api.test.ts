@@ -81,6 +81,19 @@ async function caseOfAccount(account: string): Promise<Case> {
   return found;
 }
 
+/** The inbox counters (kept by triggers) agree with the cases as listed. */
+async function expectCountsOfList(session: Session = org) {
+  const open = (await list('', session)).filter((c) => c.status !== 'closed');
+  const counts = await get<Record<string, number>>('/api/cases/counts', session);
+  expect(counts).toEqual({
+    open: open.length,
+    unassigned: open.filter((c) => c.assignee === null).length,
+    mine: open.filter((c) => c.assignee?.id === session.user.id).length,
+    breached: open.filter((c) => c.sla.state === 'breached').length,
+    due_soon: open.filter((c) => c.sla.state === 'due_soon').length,
+  });
+}
+
 beforeAll(async () => {
   org = await registerOrganization('Cases Org');
   await setPlan(org.organization.id, 'enterprise');
@@ -157,6 +170,9 @@ describe('happy', () => {
     const paused = await patch(opened.id, { status: 'pending_info' }, 200, analyst);
     expect(paused.sla.state).toBe('paused');
     await new Promise((resolve) => setTimeout(resolve, 1100));
+    // The deadline moves later by the time spent in pending_info, so far.
+    const whilePaused = await get(`/api/cases/${opened.id}`);
+    expect(Date.parse(whilePaused.due_at) - Date.parse(opened.due_at)).toBeGreaterThanOrEqual(1000);
     const resumed = await patch(opened.id, { status: 'investigating' }, 200, analyst);
     expect(resumed.sla.state).toBe('on_track');
     expect(Date.parse(resumed.due_at) - Date.parse(opened.due_at)).toBeGreaterThanOrEqual(1000);
@@ -244,6 +260,13 @@ describe('happy', () => {
     expect((await list('&priority=low')).every((c) => c.priority === 'low')).toBe(true);
     expect((await list('&assignee_id=none')).every((c) => c.assignee === null)).toBe(true);
     expect((await list('&q=ACC-R')).map((c) => c.account)).toEqual(['ACC-R']);
+    // Words match from the start of a word of the title or the account, case-insensitively.
+    const titled = all.find((c) => c.account === 'ACC-R')!;
+    const middleWord = titled.title.split(' ')[1]!;
+    expect((await list(`&q=${encodeURIComponent(middleWord.slice(0, 3).toUpperCase())}`)).map((c) => c.id)).toContain(
+      titled.id,
+    );
+    expect(await list('&q=zzzz-nothing')).toEqual([]);
     expect((await list(`&q=${all[0]!.number}`)).map((c) => c.id)).toContain(all[0]!.id);
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -255,8 +278,7 @@ describe('happy', () => {
       cursor = page.next_cursor;
     } while (cursor);
     expect(seen).toEqual(all.map((c) => c.id));
-    const counts = await get<Record<string, number>>('/api/cases/counts');
-    expect(counts.open).toBe(all.filter((c) => c.status !== 'closed').length);
+    await expectCountsOfList();
   });
 
   it('bulk-closes cases, each wholly or not at all', async () => {
@@ -291,6 +313,7 @@ describe('happy', () => {
       body: { case_ids: ids, action: 'assign', assignee_id: analyst.user.id },
     });
     expect(assigned).toEqual({ updated: 2, errors: [] });
+    await expectCountsOfList(analyst);
     const paused = await apiJson('POST', '/api/cases/bulk', 200, {
       token: analyst.access_token,
       body: { case_ids: ids, action: 'status', status: 'pending_info' },
@@ -431,6 +454,37 @@ describe('errors', () => {
     ]);
     await patch(opened.id, { outcome: 'confirmed', reason: 'x' }, 400);
     await patch(opened.id, { status: 'nope' }, 400);
+  });
+
+  it("pages through a case's violations beyond the case page's first ones, by keyset", async () => {
+    await push(...Array.from({ length: 5 }, (_, i) => transaction('ACC-PAGE', String(20000 + i))));
+    const paged = await caseOfAccount('ACC-PAGE');
+    const detail = await get<Case & { violations: { id: string }[]; violations_next_cursor: string | null }>(
+      `/api/cases/${paged.id}`,
+    );
+    expect(detail.violations).toHaveLength(5);
+    expect(detail.violations_next_cursor).toBeNull();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { id: string }[]; next_cursor: string | null } = await get(
+        `/api/cases/${paged.id}/violations?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((v) => v.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(detail.violations.map((v) => v.id));
+    await apiJson('GET', `/api/cases/${paged.id}/violations?cursor=forged`, 400, { token: org.access_token });
+  });
+
+  it('lists the members a case may be assigned to, for anyone who reads cases', async () => {
+    const viewer = await addUser(org, 'viewer');
+    const assignees = await get<{ id: string; full_name: string; role: string }[]>('/api/cases/assignees', viewer);
+    const ids = assignees.map((a) => a.id);
+    expect(ids).toContain(org.user.id);
+    expect(ids).toContain(analyst.user.id);
+    expect(ids).not.toContain(viewer.user.id);
   });
 
   it('an assignee must be an active member who may change case status', async () => {

@@ -239,7 +239,7 @@ describe('security', () => {
     const [stored] = await withOwnerDatabase((db) =>
       db.execute<{ secret_ciphertext: string }>(sql`select secret_ciphertext from connectors where id = ${id}::uuid`),
     );
-    expect(stored!.secret_ciphertext).toMatch(/^v1\./);
+    expect(stored!.secret_ciphertext).toMatch(/^v2\.[0-9a-f]{8}\./);
     expect(stored!.secret_ciphertext).not.toContain(password);
   });
 

@@ -71,7 +71,7 @@ describe('happy', () => {
         ),
       ),
     );
-    expect(row!.secret_ciphertext).toMatch(/^v1\.[0-9a-f]{24}\.[0-9a-f]+$/);
+    expect(row!.secret_ciphertext).toMatch(/^v2\.[0-9a-f]{8}\.[0-9a-f]{24}\.[0-9a-f]+$/);
     expect(row!.secret_ciphertext).not.toContain(created.signing_secret.slice(6));
   });
 

@@ -25,9 +25,11 @@ export interface Env {
   /** HMAC key for access tokens; JWT_PREVIOUS_SECRET keeps tokens signed before a rotation valid. */
   JWT_SECRET: string;
   JWT_PREVIOUS_SECRET?: string;
-  /** 32 bytes, base64: AES-GCM key for ingest source signing secrets. */
+  /** 32 bytes, base64: AES-GCM key for stored secrets (source signing secrets, connector and alert channel secrets). */
   SOURCE_SECRET_KEY: string;
-  /** `test` lowers the password KDF cost; refused outside development and test. */
+  /** During a rotation, the key SOURCE_SECRET_KEY replaced: secrets it sealed still open (docs/security.md). */
+  SOURCE_SECRET_KEY_PREVIOUS?: string;
+  /** `test` lowers the password KDF cost; allowed only when APP_ENV is development or test. */
   PASSWORD_COST?: string;
   /** Days new organizations try DEFAULT_PLAN before falling back to basic; unset: no trial. */
   TRIAL_DAYS?: string;
@@ -63,16 +65,22 @@ export function environmentProblems(env: Env): string[] {
   const problems: string[] = REQUIRED.filter((name) => !env[name]).map((name) => `${name} is not set`);
   if (!env.HYPERDRIVE?.connectionString) problems.push('HYPERDRIVE binding is missing');
   if (env.JWT_SECRET && env.JWT_SECRET.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (env.JWT_PREVIOUS_SECRET && env.JWT_PREVIOUS_SECRET.length < 32)
+    problems.push('JWT_PREVIOUS_SECRET must be at least 32 characters');
   if (env.SOURCE_SECRET_KEY && base64Length(env.SOURCE_SECRET_KEY) !== 32) {
     problems.push('SOURCE_SECRET_KEY must be 32 bytes, base64-encoded');
   }
+  if (env.SOURCE_SECRET_KEY_PREVIOUS && base64Length(env.SOURCE_SECRET_KEY_PREVIOUS) !== 32)
+    problems.push('SOURCE_SECRET_KEY_PREVIOUS must be 32 bytes, base64-encoded');
   if (env.DEFAULT_PLAN && !isPlanId(env.DEFAULT_PLAN))
     problems.push(`DEFAULT_PLAN must be one of ${PLAN_IDS.join(', ')}`);
   if (env.TRIAL_DAYS !== undefined && env.TRIAL_DAYS !== '' && !/^[1-9][0-9]{0,2}$/.test(env.TRIAL_DAYS))
     problems.push('TRIAL_DAYS must be a whole number of days from 1 to 999');
   if (env.STRIPE_API_URL && !URL.canParse(env.STRIPE_API_URL)) problems.push('STRIPE_API_URL must be a URL');
-  if (env.PASSWORD_COST === 'test' && env.APP_ENV === 'production')
-    problems.push('PASSWORD_COST=test is refused in production');
+  // The lowered cost makes stolen hashes cheap to crack: only where every account is disposable.
+  if (env.PASSWORD_COST && env.PASSWORD_COST !== 'test') problems.push('PASSWORD_COST must be unset or "test"');
+  if (env.PASSWORD_COST === 'test' && env.APP_ENV !== 'development' && env.APP_ENV !== 'test')
+    problems.push('PASSWORD_COST=test is allowed only when APP_ENV is development or test');
   if (env.ALERT_ALLOW_PRIVATE_URLS === 'true' && env.APP_ENV === 'production')
     problems.push('ALERT_ALLOW_PRIVATE_URLS=true is refused in production');
   if (env.CONNECTOR_ALLOW_PRIVATE_HOSTS === 'true' && env.APP_ENV === 'production')

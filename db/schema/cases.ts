@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { rules } from './rules';
 import { organizations, users } from './tenancy';
 
@@ -74,6 +86,46 @@ export const cases = pgTable(
     index('cases_running_due_soon_idx').on(t.orgId, t.dueSoonAt).where(sql`status in ('open', 'investigating')`),
     index('cases_unescalated_due_idx').on(t.dueAt).where(sql`status in ('open', 'investigating') and not escalated`),
   ],
+);
+
+/**
+ * The words of each case's title and account, lowercased: the inbox's search by words. Row-level
+ * security keeps a non-leakproof `ilike` (or `@@`) out of index conditions, so search matches
+ * these keys with the leakproof text comparisons instead (a prefix as a `~>=~ ... ~<~` range).
+ * Written by triggers on `cases` (the migration that made this table), so every path that
+ * stores a case keeps them.
+ */
+export const caseSearchKeys = pgTable(
+  'case_search_keys',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.caseId, t.key] }),
+    index('case_search_keys_key_idx').on(t.orgId, t.key.op('text_pattern_ops'), t.caseId),
+  ],
+);
+
+/**
+ * Cases not closed per assignee (null: unassigned), kept by triggers on `cases` in the
+ * transaction that changes them: the inbox counts read a few rows instead of every open case.
+ */
+export const caseOpenCounts = pgTable(
+  'case_open_counts',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    assigneeId: uuid('assignee_id'),
+    cases: integer('cases').notNull().default(0),
+  },
+  (t) => [unique('case_open_counts_assignee_unique').on(t.orgId, t.assigneeId).nullsNotDistinct()],
 );
 
 /** A case's history: what happened, who did it, when. */

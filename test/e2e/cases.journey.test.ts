@@ -44,8 +44,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return (await response.json()) as T;
 }
 
-/** What the ERP does: a signed push (contract section 5). */
-async function push(transaction: Record<string, unknown>): Promise<void> {
+/** What the ERP does: a signed push (contract section 5), one transaction or a batch. */
+async function push(transaction: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
   const body = JSON.stringify(transaction);
   const t = Math.floor(Date.now() / 1000);
   const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
@@ -183,4 +183,44 @@ describe('happy', () => {
     await screenshot(page, 'cases-06-rule-precision');
     expect(consoleErrors).toEqual([]);
   });
+
+  it('bulk-assigns selected cases to another member, and pages through a case past its first 200 violations', async () => {
+    const wire = (id: string, account: string) => ({
+      id,
+      occurred_at: new Date().toISOString(),
+      amount: '90000.00',
+      currency: 'USD',
+      account,
+      type: 'wire',
+    });
+    await goTo('Cases', 'Cases');
+    await page.getByRole('button', { name: /All open/ }).click();
+    // 205 violations on one account: they join one case, whose page shows the first 200.
+    await push(Array.from({ length: 205 }, (_, i) => wire(`BULK-${stamp}-${i}`, 'ACC-5000')));
+    await push(wire(`SOLO-${stamp}`, 'ACC-6000'));
+    const many = page.getByRole('link', { name: /Wire above 50,000 on ACC-5000/ });
+    const solo = page.getByRole('link', { name: /Wire above 50,000 on ACC-6000/ });
+    await many.waitFor({ timeout: 15_000 });
+    await solo.waitFor({ timeout: 15_000 });
+
+    await page.getByRole('checkbox', { name: /Select case #2/ }).check();
+    await page.getByRole('checkbox', { name: /Select case #3/ }).check();
+    await page.getByRole('region', { name: 'Bulk actions' }).getByText('2 selected').waitFor();
+    await page.getByLabel('Assign the selected cases to').selectOption({ label: `${ADMIN.name} (Compliance admin)` });
+    await page.getByText('2 cases updated', { exact: true }).waitFor();
+    const assignedRows = page.getByRole('row').filter({ hasText: ADMIN.name });
+    await expect.poll(() => assignedRows.count()).toBe(2);
+    await page.getByRole('button', { name: /Unassigned \(0\)/ }).waitFor();
+    await screenshot(page, 'cases-07-bulk-assigned-to-member');
+
+    await many.click();
+    await heading(/Wire above 50,000 on ACC-5000/);
+    await page.getByText('Showing 200 of 205 violations.').waitFor();
+    await page.getByRole('button', { name: 'Show more violations' }).click();
+    await page.getByText('Showing 205 of 205 violations.').waitFor();
+    expect(await page.getByRole('button', { name: 'Show more violations' }).count()).toBe(0);
+    await page.getByText(`BULK-${stamp}-204`, { exact: true }).waitFor();
+    await screenshot(page, 'cases-08-violations-paged');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });

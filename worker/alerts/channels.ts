@@ -5,7 +5,7 @@ import type { Env } from '../env';
 import { AddressRefused, checkUrl, privateAddressesAllowed } from '../platform/address-guard';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
-import { decryptSecret, encryptSecret } from '../sources/secrets';
+import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { CONFIG_SCHEMAS, type CreateChannelInput } from './schemas';
 import type { ChannelTarget } from './senders';
 
@@ -60,7 +60,7 @@ function secretOf(type: ChannelType, config: ChannelConfig): string | null {
 export async function createChannel(
   tx: Tx,
   actor: Actor,
-  input: { name: string; type: ChannelType; config: ChannelConfig; secretKey: string },
+  input: { name: string; type: ChannelType; config: ChannelConfig; secretKey: SecretKeys },
 ): Promise<{ row: ChannelRow; signingSecret: string | null }> {
   const id = crypto.randomUUID();
   const secret = secretOf(input.type, input.config);
@@ -102,7 +102,7 @@ export async function listChannels(tx: Tx, cursor: [string, string] | undefined,
 export async function updateChannel(
   tx: Tx,
   actor: Actor,
-  input: { id: string; name?: string | undefined; config?: ChannelConfig | undefined; secretKey: string },
+  input: { id: string; name?: string | undefined; config?: ChannelConfig | undefined; secretKey: SecretKeys },
 ): Promise<ChannelRow> {
   const current = await findChannel(tx, input.id);
   const type = current.type as ChannelType;
@@ -137,7 +137,7 @@ export async function deleteChannel(tx: Tx, actor: Actor, id: string): Promise<v
 export async function rotateChannelSecret(
   tx: Tx,
   actor: Actor,
-  input: { id: string; secretKey: string },
+  input: { id: string; secretKey: SecretKeys },
 ): Promise<{ row: ChannelRow; signingSecret: string }> {
   const current = await findChannel(tx, input.id);
   if (current.type !== 'webhook')
@@ -179,7 +179,7 @@ export async function createTestDelivery(tx: Tx, actor: Actor, id: string): Prom
 
 /** Where an attempt goes, with the channel's secrets decrypted (a rotated-out secret only while it is valid). */
 export async function channelTarget(
-  secretKey: string,
+  secretKey: SecretKeys,
   channel: {
     id: string;
     type: string;

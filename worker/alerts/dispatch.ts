@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { announce } from '../live/announce';
 import { mapConcurrently } from '../platform/concurrency';
 import { log } from '../platform/log';
+import { secretKeysOf } from '../sources/secrets';
 import { channelTarget } from './channels';
 import type { AlertPayload } from './render';
 import { type AttemptOutcome, attemptDelivery } from './senders';
@@ -105,7 +106,7 @@ async function attempt(env: Env, row: Claimed): Promise<Recorded> {
   const payload = jsonOf<AlertPayload>(row.payload);
   let outcome: AttemptOutcome;
   try {
-    const target = await channelTarget(env.SOURCE_SECRET_KEY, {
+    const target = await channelTarget(secretKeysOf(env), {
       id: row.channel_id,
       type: row.type,
       config: jsonOf(row.config),

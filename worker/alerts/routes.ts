@@ -4,6 +4,7 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { secretKeysOf } from '../sources/secrets';
 import {
   channelView,
   checkedConfig,
@@ -56,7 +57,7 @@ alertChannelsRoutes.openapi(createChannelRoute, async (c) => {
   const body = c.req.valid('json');
   const config = await checkedConfig(c.env, body.type, body.config);
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    createChannel(tx, actorOf(c), { ...body, config, secretKey: c.env.SOURCE_SECRET_KEY }),
+    createChannel(tx, actorOf(c), { ...body, config, secretKey: secretKeysOf(c.env) }),
   );
   return c.json({ ...channelView(row), ...(signingSecret ? { signing_secret: signingSecret } : {}) }, 201);
 });
@@ -123,7 +124,7 @@ alertChannelsRoutes.openapi(updateChannelRoute, async (c) => {
           config,
         );
   const row = await withTenant(db, orgId, (tx) =>
-    updateChannel(tx, actorOf(c), { id, name, config: checked, secretKey: c.env.SOURCE_SECRET_KEY }),
+    updateChannel(tx, actorOf(c), { id, name, config: checked, secretKey: secretKeysOf(c.env) }),
   );
   return c.json(channelView(row), 200);
 });
@@ -163,7 +164,7 @@ const rotateRoute = defineRoute(
 );
 alertChannelsRoutes.openapi(rotateRoute, async (c) => {
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    rotateChannelSecret(tx, actorOf(c), { id: c.req.valid('param').id, secretKey: c.env.SOURCE_SECRET_KEY }),
+    rotateChannelSecret(tx, actorOf(c), { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) }),
   );
   return c.json({ ...channelView(row), signing_secret: signingSecret }, 200);
 });

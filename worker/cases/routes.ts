@@ -3,11 +3,12 @@ import { withTenant } from '../../db/tenant';
 import { raiseEvents } from '../alerts/events';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { pageOf } from '../platform/pagination';
+import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { settleCases } from './deadlines';
 import { createSnooze, endSnooze, listSnoozes, rulePerformance } from './feedback';
 import {
+  assigneeView,
   bulkBody,
   bulkResult,
   caseCountsView,
@@ -16,6 +17,7 @@ import {
   caseListQuery,
   caseSettingsView,
   caseView,
+  caseViolationView,
   commentBody,
   createCaseBody,
   createSnoozeBody,
@@ -31,8 +33,10 @@ import {
   caseCounts,
   createCase,
   getCase,
+  listAssignees,
   listCaseEvents,
   listCases,
+  listCaseViolations,
   loadCaseSettings,
   updateCase,
   updateCaseSettings,
@@ -92,6 +96,20 @@ casesRoutes.openapi(counts, async (c) => {
   const { orgId, userId } = c.var.caller;
   return c.json(await withTenant(c.var.database(), orgId, (tx) => caseCounts(tx, userId)), 200);
 });
+
+const assignees = defineRoute(
+  { permission: 'data:read', feature },
+  {
+    method: 'get',
+    path: '/assignees',
+    tags,
+    summary: 'Who cases may be assigned to: the active members whose role may change case status',
+    responses: { 200: jsonResponse(z.array(assigneeView), 'The members, by name'), ...problemResponses },
+  },
+);
+casesRoutes.openapi(assignees, async (c) =>
+  c.json(await withTenant(c.var.database(), c.var.caller.orgId, listAssignees), 200),
+);
 
 const list = defineRoute(
   { permission: 'data:read', feature },
@@ -218,6 +236,25 @@ casesRoutes.openapi(events, async (c) => {
     listCaseEvents(tx, c.req.valid('param').id),
   );
   return c.json(rows, 200);
+});
+
+const caseViolations = defineRoute(
+  { permission: 'data:read', feature },
+  {
+    method: 'get',
+    path: '/{id}/violations',
+    tags,
+    summary: "The case's violations in detection order, a page at a time (the case page shows the first 200)",
+    request: { params: idParams, query: pageQuery },
+    responses: { 200: jsonResponse(pageOf(caseViolationView), 'A page of violations'), ...problemResponses },
+  },
+);
+casesRoutes.openapi(caseViolations, async (c) => {
+  const { limit, cursor } = c.req.valid('query');
+  const page = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    listCaseViolations(tx, c.req.valid('param').id, limit, cursor),
+  );
+  return c.json(page, 200);
 });
 
 const comment = defineRoute(

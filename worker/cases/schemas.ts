@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
+import { ROLES } from '../platform/permissions';
 import { SEVERITIES } from '../rules/language';
 import { violationView } from '../violations/schemas';
 import { BULK_ACTIONS, CASE_EVENT_TYPES, CASE_OUTCOMES, CASE_STATUSES, SLA_STATES } from './kinds';
@@ -43,7 +44,7 @@ export const caseView = z
   })
   .openapi('Case');
 
-const caseViolationView = violationView
+export const caseViolationView = violationView
   .extend({
     transaction: z.object({
       id: z.string(),
@@ -58,7 +59,19 @@ const caseViolationView = violationView
   })
   .openapi('CaseViolation');
 
-export const caseDetailView = caseView.extend({ violations: z.array(caseViolationView) }).openapi('CaseDetail');
+export const caseDetailView = caseView
+  .extend({
+    violations: z.array(caseViolationView).openapi({ description: 'The first 200, in detection order.' }),
+    violations_next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The cursor of `GET /api/cases/{id}/violations` for the rest; null when none.' }),
+  })
+  .openapi('CaseDetail');
+
+export const assigneeView = z
+  .object({ id: z.uuid(), full_name: z.string(), role: z.enum(ROLES) })
+  .openapi('CaseAssignee');
 
 export const caseEventView = z
   .object({

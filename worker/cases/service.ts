@@ -1,6 +1,15 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
-import { caseEvents, caseSettings, cases, ruleVersions, transactions, users, violations } from '../../db/schema';
+import {
+  caseEvents,
+  caseSearchKeys,
+  caseSettings,
+  cases,
+  ruleVersions,
+  transactions,
+  users,
+  violations,
+} from '../../db/schema';
 import { type Tx, uuidLiteral } from '../../db/tenant';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
@@ -145,7 +154,10 @@ export function caseView({ case: row, assigneeName }: CaseWithAssignee, now = Da
     account: row.account,
     violation_count: row.violationCount,
     created_at: row.createdAt.toISOString(),
-    due_at: row.dueAt.toISOString(),
+    // While paused the deadline keeps moving: the time in pending_info so far counts (contract section 10).
+    due_at: new Date(
+      row.dueAt.getTime() + (row.pausedAt ? Math.max(0, now - row.pausedAt.getTime()) : 0),
+    ).toISOString(),
     sla: slaOf(row, now),
     escalated: row.escalated,
     outcome: row.outcome as CaseOutcome | null,
@@ -215,8 +227,37 @@ export type CaseFilters = {
 const caseCursor = z.tuple([z.number().int()]);
 const RUNNING = sql`${cases.status} in ('open', 'investigating')`;
 
+/** At most this many words of a search count; more narrow nothing a user would notice. */
+const SEARCH_WORDS = 8;
+
+/** The words of a search as `case_search_words` splits a title: lowercased, split on anything but letters and digits. */
+export function searchWords(q: string): string[] {
+  return [...new Set(q.toLowerCase().split(/[^\p{L}\p{N}]+/u))].filter(Boolean).slice(0, SEARCH_WORDS);
+}
+
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+}
+
+/**
+ * The text in the title or the account, starting at a word. Each word of it must start a key
+ * (compared as a range under `text_pattern_ops`: `~>=~`, `~<~` are leakproof, so row-level
+ * security lets the index serve them, which it does not for `ilike`); Postgres picks by the keys'
+ * statistics between a rare word's keys and the newest cases first. The `ilike` then keeps the
+ * words' order and punctuation as typed.
+ */
+function matchesText(q: string): SQL | undefined {
+  const words = searchWords(q);
+  const text = or(sql`${cases.title} ilike ${likePattern(q)}`, sql`${cases.account} ilike ${likePattern(q)}`);
+  // Punctuation alone has no key to start from: a scan of the organization's cases, as before.
+  if (words.length === 0) return text;
+  return and(
+    text,
+    ...words.map(
+      (word) => sql`exists (select 1 from ${caseSearchKeys} k where k.case_id = ${cases.id}
+        and k.key ~>=~ ${word} and k.key ~<~ ${`${word}\u{10FFFF}`})`,
+    ),
+  );
 }
 
 export async function listCases(tx: Tx, callerId: string, filters: CaseFilters) {
@@ -236,9 +277,7 @@ export async function listCases(tx: Tx, callerId: string, filters: CaseFilters) 
     filters.account ? eq(cases.account, filters.account) : undefined,
     // A number (`42`, `#42`) finds that case; words match the title or the account.
     q && /^#?\d{1,9}$/.test(q) ? eq(cases.number, Number(q.replace('#', ''))) : undefined,
-    q && !/^#?\d{1,9}$/.test(q)
-      ? or(sql`${cases.title} ilike ${likePattern(q)}`, sql`${cases.account} ilike ${likePattern(q)}`)
-      : undefined,
+    q && !/^#?\d{1,9}$/.test(q) ? matchesText(q) : undefined,
     after ? lt(cases.number, after[0]) : undefined,
   ];
   const rows = await tx
@@ -257,64 +296,117 @@ export async function listCases(tx: Tx, callerId: string, filters: CaseFilters) 
   );
 }
 
-/** The inbox's counters, over cases not closed (row-level security keeps them to the organization). */
+/**
+ * The inbox's counters over cases not closed (row-level security keeps them to the organization):
+ * mine, unassigned and open from the per-assignee counters the triggers on `cases` keep; breached
+ * and due soon depend on the clock, so they are counted through the running cases' deadline indexes.
+ */
 export async function caseCounts(tx: Tx, callerId: string) {
-  // One pass over the cases not closed, every counter a filter of it.
-  const [row] = await tx.execute<Record<'mine' | 'unassigned' | 'breached' | 'due_soon' | 'open', number>>(sql`
+  const [row] = await tx.execute<Record<'mine' | 'unassigned' | 'breached' | 'past_due_soon' | 'open', number>>(sql`
     select
-      count(*) filter (where assignee_id = ${uuidLiteral(callerId)})::int as mine,
-      count(*) filter (where assignee_id is null)::int as unassigned,
-      count(*) filter (where status <> 'pending_info' and due_at <= now())::int as breached,
-      count(*) filter (where status <> 'pending_info' and due_soon_at <= now() and due_at > now())::int as due_soon,
-      count(*)::int as open
-    from cases where status in ('open', 'investigating', 'pending_info')`);
-  return row!;
+      coalesce(sum(cases) filter (where assignee_id = ${uuidLiteral(callerId)}), 0)::int as mine,
+      coalesce(sum(cases) filter (where assignee_id is null), 0)::int as unassigned,
+      coalesce(sum(cases), 0)::int as open,
+      (select count(*) from cases where status in ('open', 'investigating') and due_at <= now())::int as breached,
+      (select count(*) from cases where status in ('open', 'investigating') and due_soon_at <= now())::int as past_due_soon
+    from case_open_counts`);
+  // due_soon_at is never after due_at, so the breached cases are among those past their due-soon
+  // mark: due soon = past the mark - breached. Each count reads only its partial index (no heap
+  // once the visibility map is set).
+  const { past_due_soon: pastDueSoon, ...counts } = row!;
+  return { ...counts, due_soon: pastDueSoon - counts.breached };
 }
 
-/** The violations shown on a case page; `violation_count` tells how many the case has in all. */
+/** The violations shown on a case page; `violation_count` tells how many the case has in all, `violations_next_cursor` where the rest go on. */
 const DETAIL_VIOLATIONS = 200;
 
-export async function getCase(tx: Tx, id: string) {
-  const found = await findCase(tx, id);
+type CaseViolationRow = {
+  violation: typeof violations.$inferSelect;
+  transaction: typeof transactions.$inferSelect;
+  ruleName: string;
+  detectedKey: string;
+};
+
+// The cursor keeps detected_at to the microsecond: a JavaScript Date keeps milliseconds, and the
+// violations of one push or scan chunk differ below that.
+const detectedKey = sql<string>`to_char(${violations.detectedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const violationCursor = z.tuple([z.string(), z.uuid()]);
+
+/** A case's violations in detection order, a keyset page (`(detected_at, id)` after the cursor). */
+async function caseViolationRows(tx: Tx, caseId: string, limit: number, cursor?: string) {
+  const after = decodeCursor(cursor, violationCursor);
   const rows = await tx
-    .select({ violation: violations, transaction: transactions, ruleName: ruleVersions.name })
+    .select({ violation: violations, transaction: transactions, ruleName: ruleVersions.name, detectedKey })
     .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
     .innerJoin(ruleVersions, eq(ruleVersions.id, violations.ruleVersionId))
-    .where(eq(violations.caseId, id))
+    .where(
+      and(
+        eq(violations.caseId, caseId),
+        after
+          ? sql`(${violations.detectedAt}, ${violations.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`
+          : undefined,
+      ),
+    )
     .orderBy(asc(violations.detectedAt), asc(violations.id))
-    .limit(DETAIL_VIOLATIONS);
+    .limit(limit + 1);
+  return toPage(rows, limit, caseViolationView, (row) => [row.detectedKey, row.violation.id]);
+}
+
+function caseViolationView({ violation: v, transaction: t, ruleName }: CaseViolationRow) {
   return {
-    ...caseView(found),
-    violations: rows.map(({ violation: v, transaction: t, ruleName }) => ({
-      id: v.id,
-      rule_id: v.ruleId,
-      rule_name: ruleName,
-      rule_version: v.ruleVersion,
-      transaction_id: t.externalId,
+    id: v.id,
+    rule_id: v.ruleId,
+    rule_name: ruleName,
+    rule_version: v.ruleVersion,
+    transaction_id: t.externalId,
+    account: t.account,
+    counterparty: t.counterparty,
+    severity: v.severity as Severity,
+    risk_score: Number(v.riskScore),
+    explanation: v.explanation,
+    evidence: v.evidence as Record<string, unknown>,
+    status: v.status as 'open',
+    detected_at: v.detectedAt.toISOString(),
+    policy_id: v.policyId,
+    clause_ref: v.clauseRef,
+    scan_id: v.scanId,
+    transaction: {
+      id: t.externalId,
+      occurred_at: t.occurredAt.toISOString(),
+      amount: String(t.amount),
+      currency: t.currency,
       account: t.account,
       counterparty: t.counterparty,
-      severity: v.severity as Severity,
-      risk_score: Number(v.riskScore),
-      explanation: v.explanation,
-      evidence: v.evidence as Record<string, unknown>,
-      status: v.status as 'open',
-      detected_at: v.detectedAt.toISOString(),
-      policy_id: v.policyId,
-      clause_ref: v.clauseRef,
-      scan_id: v.scanId,
-      transaction: {
-        id: t.externalId,
-        occurred_at: t.occurredAt.toISOString(),
-        amount: String(t.amount),
-        currency: t.currency,
-        account: t.account,
-        counterparty: t.counterparty,
-        type: t.type,
-        country: t.country,
-      },
-    })),
+      type: t.type,
+      country: t.country,
+    },
   };
+}
+
+export async function getCase(tx: Tx, id: string) {
+  const found = await findCase(tx, id);
+  const page = await caseViolationRows(tx, id, DETAIL_VIOLATIONS);
+  return { ...caseView(found), violations: page.items, violations_next_cursor: page.next_cursor };
+}
+
+/** The next page of a case's violations after the case page's first 200 (`violations_next_cursor`). */
+export async function listCaseViolations(tx: Tx, id: string, limit: number, cursor?: string) {
+  await findCase(tx, id);
+  return caseViolationRows(tx, id, limit, cursor);
+}
+
+/** Who a case may be assigned to: active members whose role may change case status. */
+export async function listAssignees(tx: Tx) {
+  const rows = await tx
+    .select({ id: users.id, fullName: users.fullName, role: users.role })
+    .from(users)
+    .where(eq(users.isActive, true))
+    .orderBy(asc(users.fullName), asc(users.id));
+  return rows
+    .filter((u) => roleHas(u.role as Role, 'cases:update'))
+    .map((u) => ({ id: u.id, full_name: u.fullName, role: u.role as Role }));
 }
 
 export async function listCaseEvents(tx: Tx, id: string) {

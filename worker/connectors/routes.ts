@@ -5,6 +5,7 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
+import { secretKeysOf } from '../sources/secrets';
 import { recordValidator } from '../transactions/intake';
 import { openReader } from './readers';
 import { SourceError } from './readers/reader';
@@ -52,7 +53,7 @@ connectorsRoutes.openapi(create, async (c) => {
   const body = c.req.valid('json');
   const checked = await checkConnectorConfig(c.env, body.type, body.config);
   return withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await createConnector(tx, c.env.SOURCE_SECRET_KEY, {
+    const row = await createConnector(tx, secretKeysOf(c.env), {
       orgId,
       createdBy: userId,
       name: body.name,
@@ -138,7 +139,7 @@ connectorsRoutes.openapi(update, async (c) => {
   const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
-    const row = await updateConnector(tx, c.env.SOURCE_SECRET_KEY, id, { ...changes, checked });
+    const row = await updateConnector(tx, secretKeysOf(c.env), id, { ...changes, checked });
     await recordAudit(tx, auditOrigin(c), {
       orgId,
       actorId: userId,
@@ -197,7 +198,7 @@ connectorsRoutes.openapi(test, async (c) => {
     const reader = await openReader({
       type: row.type as ConnectorType,
       config: { ...row.config, page_size: PREVIEW_ROWS },
-      secret: await connectorSecret(c.env.SOURCE_SECRET_KEY, row),
+      secret: await connectorSecret(secretKeysOf(c.env), row),
       policy: connectorPolicy(c.env),
       mapping,
     });

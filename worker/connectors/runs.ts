@@ -7,6 +7,7 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import type { SourceMapping } from '../sources/mapping';
+import { secretKeysOf } from '../sources/secrets';
 import { subscriptionPlan } from '../subscription/plan';
 import { recordValidator } from '../transactions/intake';
 import { planAllowance, usageMeter } from '../transactions/metering';
@@ -152,7 +153,7 @@ export async function processConnectorRun(env: Env, db: Database, orgId: string,
     reader = await openReader({
       type: connector.type as ConnectorType,
       config: connector.config,
-      secret: await connectorSecret(env.SOURCE_SECRET_KEY, connector),
+      secret: await connectorSecret(secretKeysOf(env), connector),
       policy: connectorPolicy(env),
       mapping,
     });

@@ -12,7 +12,7 @@ import {
 } from '../platform/address-guard';
 import { ApiError, notFound, validationError } from '../platform/errors';
 import type { SourceMapping } from '../sources/mapping';
-import { decryptSecret, encryptSecret } from '../sources/secrets';
+import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { databaseAddress } from './readers/database-url';
 import { type ConnectorSecret, SourceError } from './readers/reader';
 import { type ConnectorType, restConfig, type runView as runSchema, scheduleMinutes, sqlConfig } from './schemas';
@@ -88,7 +88,7 @@ export function nextRunAt(schedule: string | null | undefined, from = new Date()
 
 export async function createConnector(
   tx: Tx,
-  key: string,
+  key: SecretKeys,
   input: {
     orgId: string;
     createdBy: string;
@@ -124,7 +124,7 @@ export async function findConnector(tx: Tx, id: string): Promise<ConnectorRow> {
   return row;
 }
 
-export async function connectorSecret(key: string, row: ConnectorRow): Promise<ConnectorSecret> {
+export async function connectorSecret(key: SecretKeys, row: ConnectorRow): Promise<ConnectorSecret> {
   return JSON.parse(await decryptSecret(key, row.id, row.secretCiphertext)) as ConnectorSecret;
 }
 
@@ -153,7 +153,7 @@ export async function lastRuns(tx: Tx, connectorIds: string[]): Promise<Map<stri
 
 export async function updateConnector(
   tx: Tx,
-  key: string,
+  key: SecretKeys,
   id: string,
   changes: {
     name?: string | undefined;

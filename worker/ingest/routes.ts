@@ -11,6 +11,7 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { type DetectedViolation, detectViolations, loadActiveRuleVersions } from '../rules/engine';
 import { amountPath, type SourceMapping } from '../sources/mapping';
+import { secretKeysOf } from '../sources/secrets';
 import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
 import { parseExactJson } from '../transactions/exact-json';
@@ -77,7 +78,7 @@ const push = defineRoute(
 ingestRoutes.openapi(push, async (c) => {
   const header = parseSignatureHeader(c.req.header(SIGNATURE_HEADER), Math.floor(Date.now() / 1000));
   const rawBody = new Uint8Array(await c.req.arrayBuffer());
-  const key = c.env.SOURCE_SECRET_KEY;
+  const key = secretKeysOf(c.env);
   const reservation: Reservation = { meter: undefined, reserved: 0 };
   let decided: Decided | undefined;
   try {

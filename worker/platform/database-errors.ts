@@ -1,3 +1,4 @@
+import { SATURATED } from '../../db/semaphore';
 import { ApiError } from './errors';
 
 /** The SQLSTATE (or postgres.js connection code) of a database failure, through drizzle's wrapper. */
@@ -20,6 +21,8 @@ const BUSY: Record<string, { detail: string; retryAfter: number }> = {
   '55P03': { detail: 'The data is being changed by another request. Try again shortly.', retryAfter: 1 },
   '25P03': { detail: 'The request held the database too long. Try again shortly.', retryAfter: 1 },
   '53300': { detail: 'The database has no free connection. Try again shortly.', retryAfter: 2 },
+  // This isolate's connection bound (db/cloudflare-socket.ts): no connection freed up in time.
+  [SATURATED]: { detail: 'The database is busy with other requests. Try again shortly.', retryAfter: 1 },
   '53400': { detail: 'The database has no free connection. Try again shortly.', retryAfter: 2 },
   '57P01': { detail: 'The database is restarting. Try again shortly.', retryAfter: 5 },
   '57P03': { detail: 'The database is starting. Try again shortly.', retryAfter: 5 },

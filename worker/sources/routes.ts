@@ -15,6 +15,7 @@ import {
   sourceWithSecret,
   updateSourceBody,
 } from './schemas';
+import { secretKeysOf } from './secrets';
 import { createSource, deleteSource, findSource, listSources, rotateSecret, sourceView, updateSource } from './service';
 
 export const sourcesRoutes = createRouter();
@@ -34,7 +35,7 @@ sourcesRoutes.openapi(create, async (c) => {
   const { orgId, userId } = c.var.caller;
   const { name, mapping = {} } = c.req.valid('json');
   return withTenant(c.var.database(), orgId, async (tx) => {
-    const { row, secret } = await createSource(tx, c.env.SOURCE_SECRET_KEY, {
+    const { row, secret } = await createSource(tx, secretKeysOf(c.env), {
       orgId,
       createdBy: userId,
       name,
@@ -158,7 +159,7 @@ const rotate = defineRoute(
 sourcesRoutes.openapi(rotate, async (c) => {
   const { orgId, userId } = c.var.caller;
   return withTenant(c.var.database(), orgId, async (tx) => {
-    const { row, secret } = await rotateSecret(tx, c.env.SOURCE_SECRET_KEY, c.req.valid('param').id);
+    const { row, secret } = await rotateSecret(tx, secretKeysOf(c.env), c.req.valid('param').id);
     await recordAudit(tx, auditOrigin(c), {
       orgId,
       actorId: userId,

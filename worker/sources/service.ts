@@ -6,7 +6,7 @@ import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
-import { decryptSecret, encryptSecret, generateSigningSecret } from './secrets';
+import { decryptSecret, encryptSecret, generateSigningSecret, type SecretKeys } from './secrets';
 
 type SourceRow = typeof ingestSources.$inferSelect;
 
@@ -15,7 +15,7 @@ const PREVIOUS_SECRET_HOURS = 24;
 
 export async function createSource(
   tx: Tx,
-  key: string,
+  key: SecretKeys,
   input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping },
 ) {
   const id = crypto.randomUUID();
@@ -79,7 +79,7 @@ export async function deleteSource(tx: Tx, id: string): Promise<SourceRow> {
 }
 
 /** A new current secret; the one it replaces keeps verifying for 24 hours. */
-export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ row: SourceRow; secret: string }> {
+export async function rotateSecret(tx: Tx, key: SecretKeys, id: string): Promise<{ row: SourceRow; secret: string }> {
   const current = await findSource(tx, id);
   const secret = generateSigningSecret();
   const [row] = await tx
@@ -100,7 +100,7 @@ export async function rotateSecret(tx: Tx, key: string, id: string): Promise<{ r
  * known): the source, its organization's plan and the secrets that verify today. Reading the
  * source enters its organization's tenant context.
  */
-export async function sourceForPush(tx: Tx, key: string, id: string, now = new Date()) {
+export async function sourceForPush(tx: Tx, key: SecretKeys, id: string, now = new Date()) {
   // Two statements sent at once: neither binds a parameter (see uuidLiteral), so postgres.js
   // pipelines them. In whichever order they run, the plan's reads the same rows: as the system
   // role, or in the tenant context of the source's organization.

@@ -6,11 +6,13 @@ import type { z } from 'zod';
 import type { channelView, channelWithSecret, deliveryView, routeView } from '../../../worker/alerts/schemas';
 import type { auditEntryView, chainVerdictView } from '../../../worker/audit/schemas';
 import type {
+  assigneeView,
   caseCountsView,
   caseDetailView,
   caseEventView,
   caseSettingsView,
   caseView,
+  caseViolationView,
   rulePerformanceView,
   snoozeView,
 } from '../../../worker/cases/schemas';
@@ -95,6 +97,8 @@ export type AlertDelivery = z.infer<typeof deliveryView>;
 
 export type Case = z.infer<typeof caseView>;
 export type CaseDetail = z.infer<typeof caseDetailView>;
+export type CaseViolation = z.infer<typeof caseViolationView>;
+export type CaseAssignee = z.infer<typeof assigneeView>;
 export type CaseEvent = z.infer<typeof caseEventView>;
 export type CaseCounts = z.infer<typeof caseCountsView>;
 export type CaseSettings = z.infer<typeof caseSettingsView>;

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -15,10 +15,10 @@ import { Textarea } from '../components/ui/textarea';
 import { toast } from '../components/ui/toaster';
 import { CloseForm } from '../features/cases/close-form';
 import { CitedClause } from '../features/policies/cited-clause';
-import { api, problemMessage } from '../lib/api';
+import { api, problemMessage, query } from '../lib/api';
 import { useCan, useMe } from '../lib/auth';
 import { formatAmount, formatDateTime, humanize } from '../lib/format';
-import type { CaseDetail, CaseEvent, ManagedUser, Page } from '../lib/types';
+import type { CaseAssignee, CaseDetail, CaseEvent, CaseViolation, Page } from '../lib/types';
 
 const WORKING_STATUSES: CaseStatus[] = ['open', 'investigating', 'pending_info'];
 
@@ -57,13 +57,24 @@ export function CaseDetailPage() {
     queryKey: ['cases', 'events', id],
     queryFn: () => api<CaseEvent[]>(`/api/cases/${id}/events`),
   });
-  // Admins pick any member; others can take a case themselves.
+  // Anyone who works cases may give one to any member who may take it.
   const members = useQuery({
-    queryKey: ['users', 'assignable'],
-    queryFn: () => api<Page<ManagedUser>>('/api/users?limit=200'),
-    enabled: can('users:manage'),
+    queryKey: ['cases', 'assignees'],
+    queryFn: () => api<CaseAssignee[]>('/api/cases/assignees'),
+    enabled: can('cases:update'),
   });
   const [comment, setComment] = useState('');
+  // The case answers with its first 200 violations; the rest come a page at a time, on request.
+  const [showMore, setShowMore] = useState(false);
+  const firstCursor = detail.data?.violations_next_cursor ?? null;
+  const moreViolations = useInfiniteQuery({
+    queryKey: ['cases', 'violations', id, firstCursor],
+    queryFn: ({ pageParam }) =>
+      api<Page<CaseViolation>>(`/api/cases/${id}/violations${query({ limit: 200, cursor: pageParam })}`),
+    initialPageParam: firstCursor ?? '',
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled: showMore && firstCursor !== null,
+  });
 
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['cases'] });
   const update = useMutation({
@@ -106,14 +117,13 @@ export function CaseDetailPage() {
       </>
     );
   const c = detail.data;
+  const shownViolations = [...c.violations, ...(moreViolations.data?.pages.flatMap((page) => page.items) ?? [])];
   const closed = c.status === 'closed';
-  const names = new Map<string, string>((members.data?.items ?? []).map((u) => [u.id, u.full_name]));
+  const names = new Map<string, string>((members.data ?? []).map((u) => [u.id, u.full_name]));
   for (const e of events.data ?? []) if (e.actor) names.set(e.actor.id, e.actor.full_name);
   if (c.assignee) names.set(c.assignee.id, c.assignee.full_name);
   if (me) names.set(me.user.id, me.user.full_name);
-  const assignable = (members.data?.items ?? []).filter(
-    (u) => u.is_active && ['compliance_admin', 'compliance_analyst', 'reviewer'].includes(u.role),
-  );
+  const assignable = members.data ?? [];
 
   function submitComment(event: FormEvent) {
     event.preventDefault();
@@ -141,7 +151,7 @@ export function CaseDetailPage() {
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
         <div className="grid content-start gap-4">
           <section aria-label="Violations" className="grid gap-4">
-            {c.violations.map((v) => (
+            {shownViolations.map((v) => (
               <Card key={v.id}>
                 <CardHeader>
                   <CardTitle className="flex flex-wrap items-center gap-2">
@@ -176,9 +186,25 @@ export function CaseDetailPage() {
               </Card>
             ))}
             {c.violation_count > c.violations.length && (
-              <p className="text-sm text-muted-foreground">
-                Showing the first {c.violations.length} of {c.violation_count} violations.
-              </p>
+              <div className="flex flex-wrap items-center gap-3">
+                <p className="text-sm text-muted-foreground">
+                  Showing {shownViolations.length} of {c.violation_count} violations.
+                </p>
+                {moreViolations.isError ? (
+                  <ErrorState error={moreViolations.error} onRetry={() => void moreViolations.refetch()} />
+                ) : (
+                  (!showMore || moreViolations.hasNextPage) && (
+                    <Button
+                      size="sm"
+                      variant="outline"
+                      disabled={moreViolations.isFetching}
+                      onClick={() => (showMore ? void moreViolations.fetchNextPage() : setShowMore(true))}
+                    >
+                      {moreViolations.isFetching ? 'Loading…' : 'Show more violations'}
+                    </Button>
+                  )
+                )}
+              </div>
             )}
           </section>
           <Card>

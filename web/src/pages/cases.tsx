@@ -19,7 +19,7 @@ import { CloseForm } from '../features/cases/close-form';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan, useMe } from '../lib/auth';
 import { formatDateTime, humanize } from '../lib/format';
-import type { Case, CaseCounts, Page } from '../lib/types';
+import type { Case, CaseAssignee, CaseCounts, Page } from '../lib/types';
 
 /** The inbox's views: each a preset of filters, with its count. */
 const VIEWS = [
@@ -55,6 +55,12 @@ export function CasesPage() {
     queryFn: () => api<Page<Case>>(`/api/cases${query({ ...filters, cursor: pages.cursor, limit: 50 })}`),
   });
   const counts = useQuery({ queryKey: ['cases', 'counts'], queryFn: () => api<CaseCounts>('/api/cases/counts') });
+  const canWork = can('cases:update');
+  const assignees = useQuery({
+    queryKey: ['cases', 'assignees'],
+    queryFn: () => api<CaseAssignee[]>('/api/cases/assignees'),
+    enabled: canWork,
+  });
 
   const bulk = useMutation({
     mutationFn: (body: Record<string, unknown>) =>
@@ -92,7 +98,6 @@ export function CasesPage() {
 
   const items = cases.data?.items ?? [];
   const allSelected = items.length > 0 && items.every((c) => selected.has(c.id));
-  const canWork = can('cases:update');
 
   return (
     <>
@@ -185,6 +190,22 @@ export function CasesPage() {
                   Assign to me
                 </Button>
               )}
+              <Select
+                aria-label="Assign the selected cases to"
+                className="h-8 w-52"
+                value=""
+                disabled={bulk.isPending || !assignees.data}
+                onChange={(event) => {
+                  if (event.target.value) bulk.mutate({ action: 'assign', assignee_id: event.target.value });
+                }}
+              >
+                <option value="">{assignees.isError ? 'Members could not be loaded' : 'Assign to…'}</option>
+                {(assignees.data ?? []).map((member) => (
+                  <option key={member.id} value={member.id}>
+                    {member.full_name} ({humanize(member.role)})
+                  </option>
+                ))}
+              </Select>
               <Button
                 size="sm"
                 variant="outline"
