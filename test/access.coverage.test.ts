@@ -14,6 +14,7 @@ const UNDOCUMENTED = new Set(['GET /api/openapi.json', 'GET /api/docs']);
  */
 const PUBLIC = new Set([
   'GET /health',
+  'GET /metrics',
   'POST /api/auth/register',
   'POST /api/auth/login',
   'POST /api/auth/refresh',
