@@ -1,4 +1,3 @@
-import { connect } from 'cloudflare:sockets';
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 
@@ -63,7 +62,7 @@ class WorkerdSocket extends EventEmitter {
   }
 
   private fail(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.emit('error', withCode(error, 'ECONNRESET'));
   }
 
   private finish(): void {
@@ -75,7 +74,24 @@ class WorkerdSocket extends EventEmitter {
 
 /** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev). */
 export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
+  // Imported when a connection opens: Node scripts (create-super-admin) load this module through
+  // db/tenant.ts and never open a workerd socket, and Node cannot resolve `cloudflare:` modules.
+  const { connect } = await import('cloudflare:sockets');
   const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
-  await raw.opened;
+  try {
+    await raw.opened;
+  } catch (error) {
+    throw withCode(error, 'ECONNREFUSED');
+  }
   return new WorkerdSocket(raw);
+}
+
+/**
+ * workerd's socket errors carry no code ("connection attempt failed", "Network connection lost"):
+ * given Node's, the error path knows the database is out of reach (503 with Retry-After), not broken.
+ */
+function withCode(error: unknown, code: string): Error {
+  const tagged = error instanceof Error ? error : new Error(String(error));
+  if (typeof (tagged as Error & { code?: unknown }).code !== 'string') Object.assign(tagged, { code });
+  return tagged;
 }

@@ -40,8 +40,8 @@ export const METRICS = {
 } as const;
 export type MetricName = keyof typeof METRICS;
 
-const source = crypto.randomUUID();
-const shard = Math.floor(Math.random() * SHARDS);
+/** This isolate's id and shard, chosen at its first hand-over (random values are refused at module load). */
+let isolate: { source: string; shard: number } | undefined;
 let buffer: Deltas = {};
 let slowBuffer: SlowStatement[] = [];
 let seq = 0;
@@ -113,6 +113,8 @@ export async function flushMetrics(env: Env): Promise<void> {
 }
 
 async function handOver(env: Env): Promise<void> {
+  isolate ??= { source: crypto.randomUUID(), shard: Math.floor(Math.random() * SHARDS) };
+  const { source, shard } = isolate;
   try {
     if (unacknowledged) {
       await shardStub(env, shard).add(unacknowledged);

@@ -1,9 +1,8 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
+import type { MiddlewareHandler } from 'hono';
 import { createDatabaseClient, type DatabaseClient } from '../../db/client';
 import type { AppEnv } from './context';
 import { log } from './log';
-import { count, flushSoon, observe, routeTemplate } from './metrics';
+import { countRequest } from './request-metrics';
 
 const INCOMING_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -34,23 +33,6 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     });
     countRequest(c, status, duration);
   };
-}
-
-function countRequest(c: Context<AppEnv>, status: number, durationMs: number): void {
-  const route = templateOf(c);
-  count('nitilens_http_requests_total', { method: c.req.method, route, status });
-  observe('nitilens_http_request_duration_seconds', { method: c.req.method, route }, durationMs / 1000);
-  try {
-    flushSoon(c.env, (work) => c.executionCtx.waitUntil(work));
-  } catch {
-    // No execution context (a request made by a test harness straight to app.fetch): flushed by the next reader.
-  }
-}
-
-/** The matched route's template: the last route that is not a middleware (`app.use` routes are method ALL). */
-function templateOf(c: Context<AppEnv>): string {
-  const route = matchedRoutes(c).findLast((one) => one.method !== 'ALL');
-  return routeTemplate(route?.path, route !== undefined);
 }
 
 /** One database client per request, created lazily and closed before the handler returns. */

@@ -3,6 +3,7 @@ import {
   Activity,
   BellRing,
   BookOpenCheck,
+  Cog,
   CreditCard,
   DatabaseZap,
   FileText,
@@ -31,6 +32,7 @@ import {
   DropdownMenuTrigger,
 } from '../components/ui/dropdown-menu';
 import { toast } from '../components/ui/toaster';
+import { ServiceBanner } from '../features/operations/service-banner';
 import { BillingBanner } from '../features/subscription/billing-banner';
 import { signOut, useCan, useMe } from '../lib/auth';
 import { humanize } from '../lib/format';
@@ -66,6 +68,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { to: '/users', label: 'Users and roles', icon: Users, permission: 'users:manage' },
       { to: '/audit', label: 'Audit log', icon: ScrollText, permission: 'audit:read' },
+      { to: '/operations', label: 'Operations', icon: Cog, permission: 'jobs:read' },
       { to: '/subscription', label: 'Subscription', icon: CreditCard, permission: 'subscription:manage' },
     ],
   },
@@ -113,6 +116,7 @@ function useLiveUpdates() {
         if (ALERTING.has(event.violation.severity)) announce(event.violation);
       } else if (event.type === 'scan.completed') {
         void queryClient.invalidateQueries({ queryKey: ['scans'] });
+        void queryClient.invalidateQueries({ queryKey: ['jobs'] });
         void queryClient.invalidateQueries({ queryKey: ['violations'] });
         void queryClient.invalidateQueries({ queryKey: ['overview'] });
       } else if (event.type === 'case.created' || event.type === 'case.updated') {
@@ -281,6 +285,7 @@ export function AppLayout() {
             </DropdownMenu>
           </div>
         </header>
+        <ServiceBanner />
         <BillingBanner />
         <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 md:px-8">
           <Outlet />
