@@ -22,6 +22,7 @@ export default defineConfig({
           SMTP_URL: inject('smtpUrl'),
           SMTP_FROM: 'alerts@nitilens.test',
           APP_BASE_URL: 'https://app.nitilens.test',
+          METRICS_TOKEN: 'test-metrics-token-0123456789',
         },
         outboundService: testOutbound,
       },

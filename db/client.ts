@@ -1,6 +1,9 @@
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { log } from '../worker/platform/log';
+import { noteSlowStatement } from '../worker/platform/metrics';
 import { openWorkerdSocket } from './cloudflare-socket';
+import { statementDigest, type TimedStatement, timeStatements } from './statement-timing';
 
 export type Database = PostgresJsDatabase;
 
@@ -35,7 +38,11 @@ export type DatabaseClient = {
  * One client per request or queue message, through Hyperdrive's pooled connection string; its
  * transactions get `limits` unless one asks for others.
  */
-export function createDatabaseClient(connectionString: string, limits = API_LIMITS): DatabaseClient {
+export function createDatabaseClient(
+  connectionString: string,
+  limits = API_LIMITS,
+  context: { requestId?: string } = {},
+): DatabaseClient {
   const options = {
     max: 5,
     // Unnamed statements: Hyperdrive pools per transaction and PGlite multiplexes one session.
@@ -47,7 +54,25 @@ export function createDatabaseClient(connectionString: string, limits = API_LIMI
   };
   const client = postgres(connectionString, options as postgres.Options<Record<string, postgres.PostgresType>>);
   // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.
-  const db = drizzle(client);
+  const db = drizzle(timeStatements(client, (slow) => reportSlowStatement(slow, context)));
   clientLimits.set(db, limits);
   return { db, close: () => client.end({ timeout: 5 }) };
+}
+
+/** A statement over 200 ms: a warn log line with its duration and digest, counted in the metrics. */
+function reportSlowStatement(slow: TimedStatement, context: { requestId?: string }): void {
+  const { digest, normalized } = statementDigest(slow.text);
+  const durationMs = Math.round(slow.durationMs);
+  log('warn', 'slow statement', {
+    duration_ms: durationMs,
+    digest,
+    statement: normalized.slice(0, 300),
+    request_id: context.requestId ?? null,
+  });
+  noteSlowStatement({
+    digest,
+    statement: normalized.slice(0, 300),
+    duration_ms: durationMs,
+    at: new Date().toISOString(),
+  });
 }

@@ -66,7 +66,7 @@ class WorkerdSocket extends EventEmitter {
   }
 
   private fail(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.emit('error', withCode(error, 'ECONNRESET'));
   }
 
   private finish(): void {
@@ -98,14 +98,28 @@ export function takeConnectionPeak(): number {
 export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
   const release = await connectionGate.acquire(CONNECTION_WAIT_MS);
   try {
-    // Imported here, not at the top: Node scripts (create-super-admin) load db/tenant.ts -> db/client.ts
-    // and have no `cloudflare:` modules.
+    // Imported when a connection opens: Node scripts (create-super-admin) load this module through
+    // db/tenant.ts and never open a workerd socket, and Node cannot resolve `cloudflare:` modules.
     const { connect } = await import('cloudflare:sockets');
     const raw = connect({ hostname: options.host[0]!, port: options.port[0]! });
-    await raw.opened;
+    try {
+      await raw.opened;
+    } catch (error) {
+      throw withCode(error, 'ECONNREFUSED');
+    }
     return new WorkerdSocket(raw, release);
   } catch (error) {
     release();
     throw error;
   }
+}
+
+/**
+ * workerd's socket errors carry no code ("connection attempt failed", "Network connection lost"):
+ * given Node's, the error path knows the database is out of reach (503 with Retry-After), not broken.
+ */
+function withCode(error: unknown, code: string): Error {
+  const tagged = error instanceof Error ? error : new Error(String(error));
+  if (typeof (tagged as Error & { code?: unknown }).code !== 'string') Object.assign(tagged, { code });
+  return tagged;
 }

@@ -39,6 +39,8 @@ GRANT SELECT ON alert_deliveries, alert_digest_items TO nitilens_system;
 GRANT SELECT ON cases TO nitilens_system;
 -- The connectors cron finds the connectors whose schedule is due.
 GRANT SELECT ON connectors TO nitilens_system;
+-- The operators' jobs console (GET /api/admin/jobs) lists every organization's jobs.
+GRANT SELECT ON jobs, scans, scan_chunks, connector_runs, job_runs TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -15,10 +15,33 @@ export async function withTenant<T>(
   work: (tx: Tx) => Promise<T>,
   limits?: TransactionLimits,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
+  return committed(db, async (tx) => {
     await tx.execute(sql`select ${enterTenant(uuidLiteral(orgId))}, ${limitsOf(limits ?? transactionLimitsOf(db))}`);
     return work(tx);
   });
+}
+
+const afterCommitWork = new WeakMap<Tx, (() => void)[]>();
+
+/**
+ * Runs `effect` once the transaction commits, and never if it rolls back: for in-memory effects
+ * that must count a change exactly once (metrics), not for I/O (a crash after commit loses them).
+ */
+export function afterCommit(tx: Tx, effect: () => void): void {
+  const effects = afterCommitWork.get(tx);
+  if (effects) effects.push(effect);
+  else afterCommitWork.set(tx, [effect]);
+}
+
+/** `db.transaction`, then the transaction's `afterCommit` effects. */
+async function committed<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  let transaction: Tx | undefined;
+  const result = await db.transaction((tx) => {
+    transaction = tx;
+    return work(tx);
+  });
+  for (const effect of (transaction && afterCommitWork.get(transaction)) ?? []) effect();
+  return result;
 }
 
 /**
@@ -47,7 +70,7 @@ export async function withTenantFoundBy<F, T>(
   work: (tx: Tx, found: F) => Promise<T>,
   limits?: TransactionLimits,
 ): Promise<T | undefined> {
-  return db.transaction(async (tx) => {
+  return committed(db, async (tx) => {
     // Awaited on its own: the role must be in place before find's statements are even parsed, and
     // postgres.js sends concurrently issued statements in no order callers can rely on.
     // Not read-only: `work` writes, and the system role's grants let it do nothing but select.

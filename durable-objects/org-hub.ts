@@ -3,6 +3,7 @@ import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { sendDigests } from '../worker/alerts/digest';
 import { escalateOrganization } from '../worker/cases/deadlines';
 import type { Env } from '../worker/env';
+import { flushSoon } from '../worker/platform/metrics';
 import { AlarmSchedule } from './alarms';
 import { AlertDigests, DIGEST_ALARM } from './alert-digests';
 import { type RecordedUsage, USAGE_ALARM, UsageCounter } from './usage-counter';
@@ -240,12 +241,17 @@ export class OrgHub extends DurableObject<Env> {
 
   /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; case deadlines; socket and ticket expiry); see AlarmSchedule. */
   override async alarm(): Promise<void> {
-    await this.alarms.run({
-      [USAGE_ALARM]: () => this.usageCounter.flush(),
-      [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
-      [SOCKETS_ALARM]: (now) => this.sweepSockets(now),
-      [CASE_ALARM]: (now) => this.escalateCases(now),
-    });
+    try {
+      await this.alarms.run({
+        [USAGE_ALARM]: () => this.usageCounter.flush(),
+        [DIGEST_ALARM]: (now) => this.alertDigests.run(now),
+        [SOCKETS_ALARM]: (now) => this.sweepSockets(now),
+        [CASE_ALARM]: (now) => this.escalateCases(now),
+      });
+    } finally {
+      // What the alarm's work counted (events raised, jobs failed) reaches the deployment's metrics.
+      flushSoon(this.env, (work) => this.ctx.waitUntil(work));
+    }
   }
 }
 

@@ -18,7 +18,7 @@ export async function consumeAlertQueue(batch: MessageBatch<AlertQueueMessage>, 
   const bodies = batch.messages.map((message) => message.body);
   try {
     if (batch.queue.endsWith('-dlq')) {
-      await failDeadLettered(client.db, bodies);
+      await failDeadLettered(env, client.db, bodies);
       for (const message of batch.messages) message.ack();
       return;
     }

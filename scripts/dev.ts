@@ -25,6 +25,7 @@ const PASSED_THROUGH = [
   'APP_BASE_URL',
   'STRIPE_API_URL',
   'TRIAL_DAYS',
+  'METRICS_TOKEN',
 ];
 let embedded: EmbeddedPostgres | undefined;
 

@@ -19,6 +19,7 @@ const UNDOCUMENTED = new Set([
  */
 const PUBLIC = new Set([
   'GET /health',
+  'GET /metrics',
   'POST /api/auth/register',
   'POST /api/auth/login',
   'POST /api/auth/refresh',

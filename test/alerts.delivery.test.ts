@@ -342,7 +342,7 @@ describe('errors', () => {
       { id: 'd1', timestamp: new Date(), attempts: 1, body: message },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(['d1']);
     const [failed] = await deliveries(org.access_token, `&channel_id=${channel.id}&status=failed`);
     expect(failed).toMatchObject({ id: dead.id, status: 'failed', last_error: '(the queue gave up on this delivery)' });

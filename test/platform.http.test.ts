@@ -156,6 +156,7 @@ describe('errors', () => {
     };
     const response = await app.fetch(new Request('http://nitilens.test/health'), unreachable, createExecutionContext());
     expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
     const body = await problem(response);
     expect(body.detail).toMatch(/database is unreachable/);
     expect(body.database).toBe('unreachable');

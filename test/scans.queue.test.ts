@@ -203,7 +203,7 @@ describe('errors', () => {
       { id: 'm1', timestamp: new Date(), attempts: 1, body: message },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env);
+    await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages).toEqual([expect.objectContaining({ msgId: 'm1' })]);
@@ -215,7 +215,7 @@ describe('errors', () => {
       { id: 'm1', timestamp: new Date(), attempts: 1, body: message },
     ]);
     const deadCtx = createExecutionContext();
-    await worker.queue(dead, env);
+    await worker.queue(dead, env, deadCtx);
     expect((await getQueueResult(dead, deadCtx)).explicitAcks).toEqual(['m1']);
     const failed = await apiJson('GET', `/api/scans/${scanId}`, 200, { token: org.access_token });
     expect(failed).toMatchObject({ status: 'failed', finished_at: expect.any(String) });

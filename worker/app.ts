@@ -10,6 +10,7 @@ import { connectorsRoutes } from './connectors/routes';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
+import { adminOperationsRoutes, jobsRoutes, metricsRoutes } from './operations/routes';
 import { overviewRoutes } from './overview/routes';
 import { docsAsset, docsInitScript, docsPage } from './platform/docs-page';
 import { bodyLimits, corsForConfiguredOrigins, environmentGuard } from './platform/edge';
@@ -45,10 +46,13 @@ function createApp() {
   app.use('*', requestDatabase());
 
   app.route('/health', healthRoutes);
+  app.route('/metrics', metricsRoutes);
   app.route('/api/auth', authRoutes);
   app.route('/api/users', usersRoutes);
   app.route('/api/audit', auditRoutes);
   app.route('/api/admin', adminRoutes);
+  app.route('/api/admin', adminOperationsRoutes);
+  app.route('/api/jobs', jobsRoutes);
   app.route('/api/rules', rulesRoutes);
   app.route('/api/rules', ruleFeedbackRoutes);
   app.route('/api/cases', casesRoutes);

@@ -1,3 +1,4 @@
+import type { MetricsAggregator } from '../durable-objects/metrics-aggregator';
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
@@ -9,6 +10,10 @@ export interface Env {
   HYPERDRIVE: Hyperdrive;
   ORG_HUB: DurableObjectNamespace<OrgHub>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** The shards that sum the deployment's metrics (worker/platform/metrics.ts). */
+  METRICS?: DurableObjectNamespace<MetricsAggregator>;
+  /** The bearer token of `GET /metrics`; unset, /metrics answers 404. */
+  METRICS_TOKEN?: string;
   SCANS_QUEUE: Queue<ScanQueueMessage>;
   ALERTS_QUEUE: Queue<AlertQueueMessage>;
   CONNECTORS_QUEUE: Queue<ConnectorRunMessage>;

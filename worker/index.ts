@@ -9,9 +9,11 @@ import { sweepCaseDeadlines } from './cases/deadlines';
 import { runDueConnectors } from './connectors/runs';
 import type { Env } from './env';
 import { log } from './platform/log';
+import { flushMetrics } from './platform/metrics';
 import { runDueSchedules } from './scans/schedules';
 import { rolloverUsage } from './transactions/metering';
 
+export { MetricsAggregator } from '../durable-objects/metrics-aggregator';
 export { OrgHub } from '../durable-objects/org-hub';
 export { RateLimiter } from '../durable-objects/rate-limiter';
 
@@ -36,29 +38,44 @@ function consumeQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void
 
 export default {
   fetch: app.fetch,
-  queue: consumeQueue,
-  async scheduled(controller, env, _ctx) {
-    const jobs = CRON_JOBS[controller.cron];
-    if (!jobs) {
-      log('warn', 'cron without a job', { cron: controller.cron });
-      return;
-    }
-    const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
+  async queue(batch, env, ctx) {
     try {
-      // Each job on its own: one that fails does not keep the others from running, and still fails the run.
-      const failures: unknown[] = [];
-      for (const job of jobs) {
-        try {
-          const handled = await job(env, client.db, new Date(controller.scheduledTime));
-          // A minute with nothing to do is not news: 5,760 such lines a day said nothing.
-          if (handled > 0) log('info', 'cron', { cron: controller.cron, job: job.name, handled });
-        } catch (error) {
-          failures.push(error);
-        }
-      }
-      if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateError(failures);
+      await consumeQueue(batch, env);
     } finally {
-      await client.close();
+      ctx.waitUntil(flushMetrics(env));
+    }
+  },
+  async scheduled(controller, env, ctx) {
+    try {
+      await runCron(controller, env);
+    } finally {
+      ctx.waitUntil(flushMetrics(env));
     }
   },
 } satisfies ExportedHandler<Env, QueueMessage>;
+
+/** One Cron Trigger's jobs, each on its own. */
+async function runCron(controller: ScheduledController, env: Env): Promise<void> {
+  const jobs = CRON_JOBS[controller.cron];
+  if (!jobs) {
+    log('warn', 'cron without a job', { cron: controller.cron });
+    return;
+  }
+  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
+  try {
+    // Each job on its own: one that fails does not keep the others from running, and still fails the run.
+    const failures: unknown[] = [];
+    for (const job of jobs) {
+      try {
+        const handled = await job(env, client.db, new Date(controller.scheduledTime));
+        // A minute with nothing to do is not news: 5,760 such lines a day said nothing.
+        if (handled > 0) log('info', 'cron', { cron: controller.cron, job: job.name, handled });
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateError(failures);
+  } finally {
+    await client.close();
+  }
+}

@@ -79,6 +79,8 @@ export const alertDeliveries = pgTable(
     leasedUntil: timestamp('leased_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    /** When it was delivered or failed for good: the end of its job (worker/operations/jobs.ts). */
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [
     index('alert_deliveries_org_created_idx').on(t.orgId, t.createdAt),

@@ -2,6 +2,7 @@ export * from './alerts';
 export * from './billing';
 export * from './cases';
 export * from './connectors';
+export * from './jobs';
 export * from './policies';
 export * from './rules';
 export * from './scans';

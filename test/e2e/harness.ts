@@ -36,9 +36,10 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
 
 /**
  * `npm run dev` on a free port with a fresh embedded database, in its own process group so every
- * child (vite, wrangler, workerd) stops with it. E2E_BASE_URL reuses a running server instead.
+ * child (vite, wrangler, workerd) stops with it; `databaseUrl` instead of the embedded database, for
+ * a journey that must reach the database itself (making a super_admin). E2E_BASE_URL reuses a running server.
  */
-export async function startDevServer(): Promise<DevServer> {
+export async function startDevServer(options: { databaseUrl?: string } = {}): Promise<DevServer> {
   if (process.env.E2E_BASE_URL) return { baseUrl: process.env.E2E_BASE_URL, stop: async () => {} };
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'nitilens-e2e-'));
@@ -46,7 +47,7 @@ export async function startDevServer(): Promise<DevServer> {
   const child = spawn('npm', ['run', 'dev'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), NITILENS_DATA_DIR: dataDir, DATABASE_URL: '' },
+    env: { ...process.env, PORT: String(port), NITILENS_DATA_DIR: dataDir, DATABASE_URL: options.databaseUrl ?? '' },
   });
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);

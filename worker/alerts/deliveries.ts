@@ -56,6 +56,7 @@ export async function redeliver(tx: Tx, actor: Actor, id: string): Promise<Deliv
       leasedUntil: null,
       nextAttemptAt: sql`now()`,
       deliveredAt: null,
+      finishedAt: null,
     })
     .where(eq(alertDeliveries.id, id))
     .returning();

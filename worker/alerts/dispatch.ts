@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { type Tx, withTenant } from '../../db/tenant';
+import { afterCommit, type Tx, withTenant } from '../../db/tenant';
 import type { AlertQueueMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
+import { raiseJobFailures } from '../operations/jobs';
 import { mapConcurrently } from '../platform/concurrency';
 import { log } from '../platform/log';
+import { count } from '../platform/metrics';
 import { secretKeysOf } from '../sources/secrets';
 import { channelTarget } from './channels';
 import type { AlertPayload } from './render';
@@ -30,6 +32,7 @@ type Claimed = {
   id: string;
   round: number;
   attempts: number;
+  event_type: string;
   payload: AlertPayload | string;
   channel_id: string;
   channel_name: string;
@@ -64,7 +67,7 @@ export async function deliverAlerts(env: Env, db: Database, messages: AlertQueue
     const unclaimed = mine.filter((message) => !claimed.some((row) => row.id === message.deliveryId));
     const waiting = unclaimed.length === 0 ? new Set<string>() : await stillRaising(db, orgId, unclaimed);
     const recorded = await mapConcurrently(claimed, CONCURRENT_ATTEMPTS, (row) => attempt(env, row));
-    if (recorded.length > 0) await withTenant(db, orgId, (tx) => record(tx, recorded));
+    if (recorded.length > 0) await withTenant(db, orgId, (tx) => record(env, tx, orgId, recorded, claimed));
     for (const index of indexes) {
       const { deliveryId } = messages[index]!;
       const settled = recorded.find((row) => row.id === deliveryId);
@@ -84,7 +87,7 @@ async function claim(tx: Tx, messages: AlertQueueMessage[]): Promise<Claimed[]> 
     from jsonb_to_recordset(${wanted}::jsonb) as m(id uuid, round int), alert_channels c
     where d.id = m.id and d.round = m.round and d.status = 'pending' and c.id = d.channel_id
       and (d.leased_until is null or d.leased_until < now())
-    returning d.id, d.round, d.attempts, d.payload, d.channel_id, c.name as channel_name, c.type, c.config,
+    returning d.id, d.round, d.attempts, d.event_type, d.payload, d.channel_id, c.name as channel_name, c.type, c.config,
       c.secret_ciphertext, c.previous_secret_ciphertext, c.previous_secret_expires_at > now() as previous_valid`);
 }
 
@@ -124,7 +127,12 @@ async function attempt(env: Env, row: Claimed): Promise<Recorded> {
   return { id: row.id, status: 'failed', outcome, delay: null };
 }
 
-async function record(tx: Tx, recorded: Recorded[]): Promise<void> {
+/**
+ * The attempts' outcomes in one statement; each delivery that failed for good is a failed job
+ * (`job.failed`), except a delivery of a `job.failed` event itself, which would raise another
+ * failure on a broken channel forever.
+ */
+async function record(env: Env, tx: Tx, orgId: string, recorded: Recorded[], claimed: Claimed[]): Promise<void> {
   const rows = recorded.map(({ id, status, outcome, delay }) => ({
     id,
     status,
@@ -136,9 +144,34 @@ async function record(tx: Tx, recorded: Recorded[]): Promise<void> {
     update alert_deliveries d
     set status = o.status, last_status_code = o.code, last_error = o.error, leased_until = null,
       next_attempt_at = case when o.status = 'pending' then now() + make_interval(secs => o.delay) end,
-      delivered_at = case when o.status = 'delivered' then now() end
+      delivered_at = case when o.status = 'delivered' then now() end,
+      finished_at = case when o.status <> 'pending' then now() end
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as o(id uuid, status text, code int, error text, delay int)
     where d.id = o.id`);
+  const claimedById = new Map(claimed.map((row) => [row.id, row]));
+  const failures = recorded.filter(
+    (row) => row.status === 'failed' && claimedById.get(row.id)?.event_type !== 'job.failed',
+  );
+  await raiseJobFailures(
+    env,
+    tx,
+    orgId,
+    failures.map((row) => ({
+      kind: 'alert_delivery',
+      id: row.id,
+      error: row.outcome.error,
+      subject: { channel_id: claimedById.get(row.id)?.channel_id },
+    })),
+  );
+  afterCommit(tx, () => {
+    for (const row of recorded) {
+      const outcome = row.status === 'pending' ? 'retry' : row.status;
+      count('nitilens_alert_deliveries_total', {
+        channel_type: claimedById.get(row.id)?.type ?? 'unknown',
+        status: outcome,
+      });
+    }
+  });
 }
 
 /** A delivery that failed for good is announced on the dashboard's live socket (its toast). */
@@ -162,19 +195,33 @@ async function announceFailures(env: Env, orgId: string, recorded: Recorded[], c
  * Deliveries whose messages the queue dead-lettered (the consumer kept failing, e.g. with the
  * database unreachable) have failed, unless they settled meanwhile.
  */
-export async function failDeadLettered(db: Database, messages: AlertQueueMessage[]): Promise<void> {
+export async function failDeadLettered(env: Env, db: Database, messages: AlertQueueMessage[]): Promise<void> {
   const byOrg = new Map<string, AlertQueueMessage[]>();
   for (const message of messages) byOrg.set(message.orgId, [...(byOrg.get(message.orgId) ?? []), message]);
   for (const [orgId, mine] of byOrg) {
     const wanted = JSON.stringify(mine.map((message) => ({ id: message.deliveryId, round: message.round })));
-    await withTenant(db, orgId, (tx) =>
-      tx.execute(sql`
+    await withTenant(db, orgId, async (tx) => {
+      const failed = await tx.execute<{ id: string; event_type: string; channel_id: string; last_error: string }>(sql`
         update alert_deliveries d
-        set status = 'failed', leased_until = null, next_attempt_at = null,
+        set status = 'failed', leased_until = null, next_attempt_at = null, finished_at = now(),
           last_error = coalesce(d.last_error || ' ', '') || '(the queue gave up on this delivery)'
         from jsonb_to_recordset(${wanted}::jsonb) as m(id uuid, round int)
-        where d.id = m.id and d.round = m.round and d.status = 'pending'`),
-    );
+        where d.id = m.id and d.round = m.round and d.status = 'pending'
+        returning d.id, d.event_type, d.channel_id, d.last_error`);
+      await raiseJobFailures(
+        env,
+        tx,
+        orgId,
+        failed
+          .filter((row) => row.event_type !== 'job.failed')
+          .map((row) => ({
+            kind: 'alert_delivery' as const,
+            id: row.id,
+            error: row.last_error,
+            subject: { channel_id: row.channel_id },
+          })),
+      );
+    });
   }
 }
 

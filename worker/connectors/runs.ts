@@ -3,6 +3,7 @@ import type { Database } from '../../db/client';
 import { connectorRuns, connectors } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
+import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
@@ -175,12 +176,12 @@ export async function processConnectorRun(env: Env, db: Database, orgId: string,
       }
       if (page.last) break;
     }
-    await finishRun(db, orgId, runId, totals, cursor, null);
+    await finishRun(env, db, orgId, runId, totals, cursor, null);
   } catch (error) {
     const message =
       error instanceof SourceError || error instanceof ApiError ? error.message : `The run failed: ${String(error)}`;
     log('warn', 'connector run failed', { org_id: orgId, run_id: runId, error: message });
-    await finishRun(db, orgId, runId, totals, cursor, message);
+    await finishRun(env, db, orgId, runId, totals, cursor, message);
   } finally {
     await reader?.close();
   }
@@ -208,6 +209,7 @@ async function recordProgress(
 }
 
 async function finishRun(
+  env: Env,
   db: Database,
   orgId: string,
   runId: string,
@@ -215,12 +217,17 @@ async function finishRun(
   cursor: string | null,
   error: string | null,
 ) {
-  await withTenant(db, orgId, (tx) =>
-    tx
+  await withTenant(db, orgId, async (tx) => {
+    const [run] = await tx
       .update(connectorRuns)
       .set({ ...runCounts(totals, cursor), status: error ? 'failed' : 'succeeded', error, finishedAt: new Date() })
-      .where(eq(connectorRuns.id, runId)),
-  );
+      .where(eq(connectorRuns.id, runId))
+      .returning({ connectorId: connectorRuns.connectorId });
+    if (run && error)
+      await raiseJobFailures(env, tx, orgId, [
+        { kind: 'connector_run', id: runId, error, subject: { connector_id: run.connectorId } },
+      ]);
+  });
 }
 
 function runCounts(totals: Totals, cursor: string | null) {

@@ -7,7 +7,7 @@ import { jsonResponse, problemOf } from '../platform/responses';
 
 export const healthRoutes = createRouter();
 
-/** Names no versions (of the product or of Postgres): they would tell an attacker what to try. */
+// Contract section 17: the answer names no versions (they tell an attacker what to try).
 const healthView = z.object({ status: z.literal('ok'), database: z.literal('ok') }).openapi('Health');
 
 const DATABASE_TIMEOUT_MS = 3000;
@@ -19,18 +19,26 @@ const health = defineRoute(
     path: '/',
     tags: ['platform'],
     summary: 'Service and database health',
-    responses: { 200: jsonResponse(healthView, 'Healthy'), 503: problemOf('The database is unreachable') },
+    responses: {
+      200: jsonResponse(healthView, 'Healthy'),
+      503: problemOf('The database is unreachable (`database: "unreachable"`, with Retry-After)'),
+    },
   },
 );
 
 healthRoutes.openapi(health, async (c) => {
   try {
     await withTimeout(c.var.database().execute(sql`select 1`), DATABASE_TIMEOUT_MS);
-    return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
   } catch (error) {
-    log('error', 'health check: database unreachable', { error: String(error) });
-    throw new ApiError('service_unavailable', 'The database is unreachable.', { database: 'unreachable' });
+    log('error', 'health check: database unreachable', { request_id: c.get('requestId'), error: String(error) });
+    throw new ApiError(
+      'service_unavailable',
+      'The database is unreachable.',
+      { database: 'unreachable' },
+      { 'Retry-After': '5' },
+    );
   }
+  return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
 });
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

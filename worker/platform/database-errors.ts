@@ -33,6 +33,7 @@ const BUSY: Record<string, { detail: string; retryAfter: number }> = {
   CONNECTION_DESTROYED: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
   CONNECTION_ENDED: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
   ECONNREFUSED: { detail: 'The database could not be reached. Try again shortly.', retryAfter: 5 },
+  ECONNRESET: { detail: 'The database connection was lost. Try again shortly.', retryAfter: 2 },
 };
 
 /**

@@ -23,6 +23,7 @@ export const PERMISSIONS = {
   'connectors:manage': ADMINS,
   'subscription:manage': ADMINS,
   'audit:read': ADMINS,
+  'jobs:read': ADMINS,
   'platform:admin': ['super_admin'],
 } as const satisfies Record<string, Role[]>;
 

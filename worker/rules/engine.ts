@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/tenant';
+import { afterCommit, type Tx } from '../../db/tenant';
 import { log } from '../platform/log';
+import { count } from '../platform/metrics';
 import { prepareScreening } from '../screening/subjects';
 import { compiledForTransactions } from './compiled-versions';
 import {
@@ -418,6 +419,7 @@ async function persistViolations(
     on conflict (rule_version_id, transaction_id) do nothing
     returning id, rule_version_id, transaction_id`);
   const key = (ruleVersionId: string, transactionId: number | string) => `${ruleVersionId}/${transactionId}`;
+  countNewViolations(tx, found, inserted);
   const newIds = new Map(inserted.map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));
   const existing = found.filter((v) => !newIds.has(key(v.ruleVersionId, v.transactionId)));
   const existingIds =
@@ -438,5 +440,23 @@ async function persistViolations(
       id: newId ?? existingIds.get(key(v.ruleVersionId, v.transactionId)) ?? null,
       isNew: newId !== undefined,
     };
+  });
+}
+
+/** `nitilens_violations_total{severity}`: the violations this insert stored, once its transaction commits. */
+function countNewViolations(
+  tx: Tx,
+  found: DetectedViolation[],
+  inserted: readonly { rule_version_id: string; transaction_id: string }[],
+): void {
+  if (inserted.length === 0) return;
+  const severityOf = new Map(found.map((v) => [`${v.ruleVersionId}/${v.transactionId}`, v.severity]));
+  const bySeverity = new Map<string, number>();
+  for (const row of inserted) {
+    const severity = severityOf.get(`${row.rule_version_id}/${row.transaction_id}`) ?? 'unknown';
+    bySeverity.set(severity, (bySeverity.get(severity) ?? 0) + 1);
+  }
+  afterCommit(tx, () => {
+    for (const [severity, stored] of bySeverity) count('nitilens_violations_total', { severity }, stored);
   });
 }

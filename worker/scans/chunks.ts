@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
-import { type Tx, withTenant } from '../../db/tenant';
+import { afterCommit, type Tx, withTenant } from '../../db/tenant';
 import type { ScanChunkMessage } from '../../queues/messages';
 import { raiseEvents } from '../alerts/events';
 import { settleCases } from '../cases/deadlines';
@@ -10,6 +10,7 @@ import { mergeFollowUps } from '../cases/service';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { mapConcurrently } from '../platform/concurrency';
+import { count } from '../platform/metrics';
 import { type ActiveRuleVersion, detectViolations, isPlainRule } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
 import {
@@ -133,6 +134,7 @@ async function completeChunk(env: Env, tx: Tx, scan: ScanRow, chunk: ChunkRow): 
   if (updated!.status === 'completed') {
     await advanceWatermark(tx, updated!);
     await raiseEvents(env, tx, scan.orgId, [scanFinishedEvent(updated!)]);
+    afterCommit(tx, () => count('nitilens_scans_total', { status: 'completed' }));
   }
   return updated!;
 }

@@ -4,6 +4,7 @@ import type { Database } from '../../db/client';
 import { rules, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
+import { runAsJob } from '../operations/jobs';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
@@ -272,12 +273,15 @@ async function runSchedule(env: Env, db: Database, orgId: string, scheduleId: st
     return busy ? null : schedule;
   });
   if (!claimed) return false;
-  await startScan(env, db, CRON_ORIGIN, orgId, {
-    trigger: 'schedule',
-    scheduleId,
-    actorId: null,
-    ruleIds: claimed.ruleIds ?? undefined,
-    ingestedAfter: claimed.watermark ?? undefined,
-  });
+  // A schedule run is a job of its own: starting its scan can fail before there is a scan to show.
+  await runAsJob(env, db, orgId, 'schedule_run', scheduleId, () =>
+    startScan(env, db, CRON_ORIGIN, orgId, {
+      trigger: 'schedule',
+      scheduleId,
+      actorId: null,
+      ruleIds: claimed.ruleIds ?? undefined,
+      ingestedAfter: claimed.watermark ?? undefined,
+    }),
+  );
   return true;
 }

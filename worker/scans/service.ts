@@ -2,15 +2,17 @@ import { z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scanSchedules, scans } from '../../db/schema';
-import { type Tx, withTenant } from '../../db/tenant';
+import { afterCommit, type Tx, withTenant } from '../../db/tenant';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
 import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
+import { raiseJobFailures } from '../operations/jobs';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
+import { count } from '../platform/metrics';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
@@ -115,6 +117,10 @@ export async function startScan(
       .returning();
     if (chunks.length === 0 && versions.length > 0) await advanceWatermark(tx, scan!);
     if (chunks.length === 0) await raiseEvents(env, tx, orgId, [scanFinishedEvent(scan!)]);
+    afterCommit(tx, () => {
+      count('nitilens_scans_total', { status: 'queued' });
+      if (chunks.length === 0) count('nitilens_scans_total', { status: 'completed' });
+    });
     await recordAudit(tx, origin, {
       orgId,
       actorId: request.actorId,
@@ -253,7 +259,11 @@ export async function failScan(env: Env, db: Database, orgId: string, scanId: st
       .set({ status: 'failed', error: reason, finishedAt: sql`now()` })
       .where(and(eq(scans.id, scanId), sql`${scans.status} in ('queued', 'running')`))
       .returning();
-    if (row) await raiseEvents(env, tx, orgId, [scanFinishedEvent(row)]);
+    if (row) {
+      await raiseEvents(env, tx, orgId, [scanFinishedEvent(row)]);
+      await raiseJobFailures(env, tx, orgId, [{ kind: 'scan', id: row.id, error: reason }]);
+      afterCommit(tx, () => count('nitilens_scans_total', { status: 'failed' }));
+    }
     return row;
   });
   if (failed) await announce(env, orgId, [completionEvent(failed)]);

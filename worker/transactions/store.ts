@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
-import type { Tx } from '../../db/tenant';
+import { afterCommit, type Tx } from '../../db/tenant';
+import { count } from '../platform/metrics';
 import { formatInstant } from '../platform/timestamps';
 import type { CanonicalTransaction } from './canonical';
 
@@ -19,6 +20,7 @@ export async function insertTransactions(
   const stored = await tx.execute<{ id: string; external_id: string }>(
     sql`${insertStatement(orgId, sourceId, rows)} returning id, external_id`,
   );
+  afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, stored.length));
   return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
 }
 
@@ -35,6 +37,7 @@ export async function storeTransactions(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const result = await tx.execute(insertStatement(orgId, sourceId, rows));
+  afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, result.count));
   return result.count;
 }
 

@@ -4,6 +4,7 @@ import {
   BellRing,
   BookOpenCheck,
   Clock,
+  Cog,
   CreditCard,
   DatabaseZap,
   FileText,
@@ -33,6 +34,7 @@ import {
 } from '../components/ui/dropdown-menu';
 import { toast } from '../components/ui/toaster';
 import { TimeZoneDialog } from '../features/account/time-zone-dialog';
+import { ServiceBanner } from '../features/operations/service-banner';
 import { BillingBanner } from '../features/subscription/billing-banner';
 import { signOut, useCan, useMe } from '../lib/auth';
 import { humanize } from '../lib/format';
@@ -68,6 +70,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { to: '/users', label: 'Users and roles', icon: Users, permission: 'users:manage' },
       { to: '/audit', label: 'Audit log', icon: ScrollText, permission: 'audit:read' },
+      { to: '/operations', label: 'Operations', icon: Cog, permission: 'jobs:read' },
       { to: '/subscription', label: 'Subscription', icon: CreditCard, permission: 'subscription:manage' },
     ],
   },
@@ -115,6 +118,7 @@ function useLiveUpdates() {
         if (ALERTING.has(event.violation.severity)) announce(event.violation);
       } else if (event.type === 'scan.completed') {
         void queryClient.invalidateQueries({ queryKey: ['scans'] });
+        void queryClient.invalidateQueries({ queryKey: ['jobs'] });
         void queryClient.invalidateQueries({ queryKey: ['violations'] });
         void queryClient.invalidateQueries({ queryKey: ['overview'] });
       } else if (event.type === 'case.created' || event.type === 'case.updated') {
@@ -288,6 +292,7 @@ export function AppLayout() {
             <TimeZoneDialog open={timeZoneOpen} onOpenChange={setTimeZoneOpen} />
           </div>
         </header>
+        <ServiceBanner />
         <BillingBanner />
         <main id="main" className="mx-auto w-full max-w-7xl flex-1 px-4 py-6 md:px-8">
           {/* A new time zone remounts the page, so every time on it is shown in that zone. */}

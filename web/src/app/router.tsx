@@ -8,6 +8,7 @@ import { CaseSettingsPage } from '../pages/case-settings';
 import { CasesPage } from '../pages/cases';
 import { ConnectorsPage } from '../pages/connectors';
 import { NotFoundPage } from '../pages/not-found';
+import { OperationsPage } from '../pages/operations';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
 import { PolicyDetailPage } from '../pages/policy-detail';
@@ -76,6 +77,7 @@ export const router = createBrowserRouter([
       { path: 'violations/:id', Component: ViolationDetailPage },
       { path: 'users', Component: UsersPage },
       { path: 'audit', Component: AuditPage },
+      { path: 'operations', Component: OperationsPage },
       { path: 'subscription', Component: SubscriptionPage },
       { path: '*', Component: NotFoundPage },
     ],

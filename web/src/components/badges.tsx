@@ -20,6 +20,7 @@ const STATUS_VARIANT: Record<string, 'default' | 'secondary' | 'success' | 'warn
   draft: 'warning',
   queued: 'secondary',
   running: 'default',
+  retrying: 'warning',
   open: 'danger',
   escalated: 'danger',
   failed: 'danger',

@@ -1,4 +1,5 @@
 import type { FieldError } from '../../../worker/platform/errors';
+import { noteServiceAnswer } from './service-status';
 import { type Session, sessionStore } from './session';
 
 export type { FieldError };
@@ -98,7 +99,9 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     throw new ApiProblem(0, 'Network error', 'The server could not be reached. Check your connection and try again.');
   }
   const body = await readBody(response);
-  if (!response.ok) throw toProblem(response.status, body);
+  const problem = response.ok ? undefined : toProblem(response.status, body);
+  noteServiceAnswer(response, problem?.detail);
+  if (problem) throw problem;
   return body as T;
 }
 

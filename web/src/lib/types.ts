@@ -104,3 +104,22 @@ export type CaseCounts = z.infer<typeof caseCountsView>;
 export type CaseSettings = z.infer<typeof caseSettingsView>;
 export type RulePerformance = z.infer<typeof rulePerformanceView>;
 export type RuleSnooze = z.infer<typeof snoozeView>;
+
+/** A background job (GET /api/jobs); `org_id` in the operators' listing (GET /api/admin/jobs). */
+export type Job = {
+  id: string;
+  kind: 'scan' | 'schedule_run' | 'report_run' | 'model_training' | 'connector_run' | 'alert_delivery';
+  status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  org_id?: string;
+};
+
+/** GET /api/admin/operations. */
+export type OperationsOverview = {
+  requests: { method: string; route: string; total: number; server_errors: number; error_rate: number }[];
+  jobs: { kind: string; total: number; failed: number; error_rate: number }[];
+  slow_statements: { digest: string; statement: string; duration_ms: number; at: string }[];
+};

@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+
+// Issue 19's "done when", in the dashboard: an admin watches the organization's jobs (empty,
+// loading, a long list, a new scan arriving live, the API unavailable); an operator sees every
+// organization's jobs with error rates and slow statements.
+
+const SERVER = process.env.E2E_PG ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const DATABASE = `nitilens_e2e_ops_${Date.now()}`;
+const ADMIN = {
+  org: 'E2E Ops Bank',
+  name: 'Oona Admin',
+  email: `oona-ops-${Date.now()}@e2e.test`,
+  password: 'correct horse battery staple',
+};
+const OPERATOR = { email: `olga-ops-${Date.now()}@e2e.test`, password: 'operator horse battery staple' };
+
+const JOBS_REQUEST = /\/api\/jobs\?/;
+const HEALTH_REQUEST = /\/health$/;
+
+let server: DevServer;
+let closeBrowser: (() => Promise<void>) | undefined;
+let page: Page;
+let consoleErrors: string[];
+
+const databaseUrl = () => {
+  const url = new URL(SERVER);
+  url.pathname = `/${DATABASE}`;
+  return url.toString();
+};
+
+async function heading(name: string | RegExp) {
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+async function token(email: string, password: string): Promise<string> {
+  const response = await fetch(`${server.baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function approvedRule(accessToken: string): Promise<void> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
+  const created = await fetch(`${server.baseUrl}/api/rules`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      name: 'Large amount',
+      severity: 'high',
+      condition: { field: 'amount', op: 'gt', value: 10000 },
+    }),
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const approved = await fetch(`${server.baseUrl}/api/rules/${id}/approve`, { method: 'POST', headers, body: '{}' });
+  expect(approved.status).toBe(200);
+}
+
+async function startScan(accessToken: string): Promise<string> {
+  const response = await fetch(`${server.baseUrl}/api/scans`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: '{}',
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function openOperations() {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click();
+  await heading('Operations');
+}
+
+beforeAll(async () => {
+  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${DATABASE}`);
+  await admin.end();
+  server = await startDevServer({ databaseUrl: databaseUrl() });
+  const { context, close } = await launchBrowser(server.baseUrl);
+  closeBrowser = close;
+  page = context.pages()[0] ?? (await context.newPage());
+  consoleErrors = collectConsoleErrors(page);
+});
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await server?.stop();
+  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${DATABASE} with (force)`).catch(() => undefined);
+  await admin.end();
+});
+
+describe('happy', () => {
+  it('an admin finds no jobs yet, then sees a scan arrive live, succeeded with its duration', async () => {
+    await signUp(page, ADMIN);
+    await openOperations();
+    await page.getByText('No jobs yet').waitFor();
+    await screenshot(page, 'operations-01-empty');
+    const accessToken = await token(ADMIN.email, ADMIN.password);
+    await approvedRule(accessToken);
+    const scanId = await startScan(accessToken);
+    const row = page.getByRole('row').filter({ has: page.getByTitle(scanId) });
+    await row.waitFor();
+    await row.getByText('Succeeded').waitFor();
+    await row.getByText(/\d+ ms|\d+\.\d s/).waitFor();
+    await screenshot(page, 'operations-02-live');
+  });
+
+  it('a long list pages, and filters by kind and status', async () => {
+    const accessToken = await token(ADMIN.email, ADMIN.password);
+    for (let i = 0; i < 55; i++) await startScan(accessToken);
+    await page.reload();
+    await heading('Operations');
+    await page.getByRole('navigation', { name: 'Pagination' }).waitFor();
+    expect(await page.getByRole('table', { name: 'Jobs' }).getByRole('row').count()).toBe(51);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('Page 2').waitFor();
+    await screenshot(page, 'operations-03-long-list');
+    await page.getByLabel('Kind').selectOption('connector_run');
+    await page.getByText('No jobs yet').waitFor();
+    await page.getByLabel('Kind').selectOption('scan');
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.getByRole('table', { name: 'Jobs' }).waitFor();
+  });
+});
+
+describe('states', () => {
+  it('shows loading while the list is on its way', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(JOBS_REQUEST, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Loading jobs' }).waitFor();
+    release();
+    await page.getByRole('table', { name: 'Jobs' }).waitFor();
+    await page.unroute(JOBS_REQUEST);
+  });
+
+  it('says so when the database is unreachable, and recovers by itself', async () => {
+    const unavailable = {
+      status: 503,
+      contentType: 'application/problem+json',
+      headers: { 'Retry-After': '1' },
+      body: JSON.stringify({
+        type: 'https://nitilens.dev/problems/service-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database could not be reached. Try again shortly.',
+      }),
+    };
+    await page.route(JOBS_REQUEST, (route) => route.fulfill(unavailable));
+    await page.route(HEALTH_REQUEST, (route) => route.fulfill({ ...unavailable, headers: { 'Retry-After': '1' } }));
+    await page.reload();
+    await page.getByText('Could not load the jobs').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'NitiLens cannot reach its database right now' }).first().waitFor();
+    await screenshot(page, 'operations-04-database-unreachable');
+    await page.unroute(JOBS_REQUEST);
+    await page.unroute(HEALTH_REQUEST);
+    await page.getByRole('table', { name: 'Jobs' }).waitFor({ timeout: 15_000 });
+    await page.getByText('NitiLens cannot reach its database right now').waitFor({ state: 'detached' });
+  });
+});
+
+describe('operators', () => {
+  it('a super_admin sees every organization, with error rates and slow statements', async () => {
+    execFileSync(
+      'npm',
+      [
+        'run',
+        'create-super-admin',
+        '--',
+        '--email',
+        OPERATOR.email,
+        '--password',
+        OPERATOR.password,
+        '--name',
+        'Olga Operator',
+      ],
+      { env: { ...process.env, DATABASE_URL: databaseUrl() }, stdio: 'ignore' },
+    );
+    await page.getByRole('button', { name: /Account menu/ }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').fill(OPERATOR.email);
+    await page.getByLabel('Password').fill(OPERATOR.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await heading('Overview');
+    await openOperations();
+    await page.getByRole('table', { name: 'Job error rates' }).waitFor();
+    await page.getByRole('heading', { name: 'Request error rates' }).waitFor();
+    await page.getByRole('heading', { name: 'Slow statements (over 200 ms)' }).waitFor();
+    await page.getByLabel('Every organization').check();
+    await page.getByRole('heading', { name: 'Jobs of every organization' }).waitFor();
+    await page.getByRole('table', { name: 'Jobs' }).getByRole('columnheader', { name: 'Organization' }).waitFor();
+    await screenshot(page, 'operations-05-operator');
+    expect(consoleErrors.filter((error) => !/503|Failed to load resource/.test(error))).toEqual([]);
+  });
+});
