@@ -39,6 +39,8 @@ GRANT SELECT ON alert_deliveries, alert_digest_items TO nitilens_system;
 GRANT SELECT ON cases TO nitilens_system;
 -- The connectors cron finds the connectors whose schedule is due.
 GRANT SELECT ON connectors TO nitilens_system;
+-- The reports cron finds the report schedules that are due.
+GRANT SELECT ON report_schedules TO nitilens_system;
 
 -- Every table with an org_id column is a tenant table.
 DO $$

@@ -136,6 +136,8 @@ export const violations = pgTable(
     index('violations_org_severity_idx').on(t.orgId, t.severity),
     index('violations_org_rule_idx').on(t.orgId, t.ruleId),
     index('violations_org_detected_idx').on(t.orgId, t.detectedAt),
+    // Report exports page through a period in (detected_at, id) order; a scan stores thousands with one detected_at.
+    index('violations_org_detected_id_idx').on(t.orgId, t.detectedAt, t.id),
     index('violations_org_transaction_idx').on(t.orgId, t.transactionId),
     index('violations_scan_idx').on(t.scanId),
     index('violations_case_idx').on(t.caseId),
