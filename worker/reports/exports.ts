@@ -63,17 +63,23 @@ const violationsExport: CsvExport = {
     ),
   async page(tx, { from, to }, after, limit) {
     // The key keeps Postgres's own text of detected_at: a JavaScript Date would drop its microseconds.
+    // The page of violations first, by the (org_id, detected_at, id) index; then its names. Joined in one
+    // query, the planner (blind to how many rows row-level security leaves) scanned a rule's every violation.
     const rows = await tx.execute<ViolationRow>(sql`
+      with page as materialized (
+        select * from violations v
+        where v.org_id = app_current_org()
+          and v.detected_at >= ${from.toISOString()}::timestamptz and v.detected_at <= ${to.toISOString()}::timestamptz
+          ${after ? sql`and (v.detected_at, v.id) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+        order by v.detected_at, v.id
+        limit ${limit})
       select v.id, ${iso('v.detected_at')} as detected_at, v.detected_at::text as key_at, v.severity,
         v.risk_score::text as risk_score, v.status, v.rule_id, rv.name as rule_name, v.rule_version, v.clause_ref,
         t.external_id as transaction_id, t.account, t.counterparty, v.explanation
-      from violations v
+      from page v
       join transactions t on t.id = v.transaction_id
       join rule_versions rv on rv.id = v.rule_version_id
-      where v.detected_at >= ${from.toISOString()}::timestamptz and v.detected_at <= ${to.toISOString()}::timestamptz
-        ${after ? sql`and (v.detected_at, v.id) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
-      order by v.detected_at, v.id
-      limit ${limit}`);
+      order by v.detected_at, v.id`);
     const last = rows.at(-1);
     return {
       rows: rows.map((v) =>
@@ -210,7 +216,7 @@ const transactionsExport: CsvExport = {
         t.amount::text as amount, t.currency, t.account, t.counterparty, t.type, t.country, t.counterparty_country,
         t.channel, t.attributes::text as attributes, ${iso('t.ingested_at')} as ingested_at
       from transactions t
-      where t.occurred_at >= ${from.toISOString()}::timestamptz and t.occurred_at <= ${to.toISOString()}::timestamptz
+      where t.org_id = app_current_org() and t.occurred_at >= ${from.toISOString()}::timestamptz and t.occurred_at <= ${to.toISOString()}::timestamptz
         ${after ? sql`and (t.occurred_at, t.id) > (${after[0]}::timestamptz, ${after[1]}::bigint)` : sql``}
       order by t.occurred_at, t.id
       limit ${limit}`);

@@ -5,6 +5,7 @@ import {
   BookOpenCheck,
   CreditCard,
   DatabaseZap,
+  FileDown,
   FileText,
   Gauge,
   Inbox,
@@ -48,6 +49,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { to: '/violations', label: 'Violations', icon: ShieldAlert, permission: 'data:read' },
       { to: '/scans', label: 'Scans', icon: ScanSearch, permission: 'data:read' },
       { to: '/transactions', label: 'Transactions', icon: Activity, permission: 'data:read' },
+      { to: '/reports', label: 'Reports', icon: FileDown, permission: 'data:read' },
     ],
   },
   {
