@@ -154,7 +154,7 @@ describe('happy', () => {
   it("generates this month's compliance summary, watches it complete and opens the PDF", async () => {
     await page.getByLabel('Period').selectOption('this_month');
     await page.getByRole('button', { name: 'Generate' }).click();
-    await page.getByText('Compliance summary queued').waitFor();
+    await page.getByText('Compliance summary queued', { exact: true }).waitFor();
     const row = page.getByRole('row', { name: /Compliance summary/ }).first();
     // The list reads itself again while the report is being made: no reload.
     await row.getByText('Completed').waitFor({ timeout: 60_000 });
@@ -199,7 +199,7 @@ describe('happy', () => {
     await form.getByLabel('Cadence').selectOption('weekly');
     await form.getByLabel('Deliver to').selectOption({ label: 'Compliance inbox (email)' });
     await form.getByRole('button', { name: 'Schedule' }).click();
-    await page.getByText('Scheduled weekly').waitFor();
+    await page.getByText('Scheduled weekly', { exact: true }).waitFor();
     const schedule = page.getByRole('table', { name: 'Report schedules' }).getByRole('row').nth(1);
     await schedule.getByText('Compliance inbox').waitFor();
     await schedule.getByText('not yet').waitFor();

@@ -253,22 +253,29 @@ async function writeCsvExport(
   const total = await withTenant(db, orgId, (tx) => source.count(tx, period));
   await setProgress(db, orgId, id, 0, total);
   await writer.write(csvRow(source.header));
-  let after: Awaited<ReturnType<typeof source.page>>['last'] = null;
+  const read = (after: Awaited<ReturnType<typeof source.page>>['last']) =>
+    withTenant(db, orgId, (tx) => source.page(tx, period, after, EXPORT_PAGE_ROWS));
   let done = 0;
   let reported = 0;
+  let next = read(null);
   for (;;) {
-    const page = await withTenant(db, orgId, (tx) => source.page(tx, period, after, EXPORT_PAGE_ROWS));
-    if (page.rows.length === 0) break;
+    const page = await next;
+    // The next page is read while this one is written: the database and the Worker work at the same time.
+    const more = page.rows.length === EXPORT_PAGE_ROWS;
+    if (more) {
+      next = read(page.last);
+      // Awaited on the next turn; a failure of this page's writing must not leave it unhandled meanwhile.
+      next.catch(() => undefined);
+    }
     let text = '';
     for (const cells of page.rows) text += csvRow(cells);
     await writer.write(text);
     done += page.rows.length;
-    after = page.last;
     if (done - reported >= PROGRESS_EVERY_ROWS) {
       await setProgress(db, orgId, id, done, total);
       reported = done;
     }
-    if (page.rows.length < EXPORT_PAGE_ROWS) break;
+    if (!more) break;
   }
   await setProgress(db, orgId, id, done, total);
 }
