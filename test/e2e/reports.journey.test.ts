@@ -228,6 +228,26 @@ describe('happy', () => {
     const failed = verify(tampered);
     expect(failed.status).toBe(1);
     expect(failed.output).toMatch(/MISMATCH {2}violations\.json: SHA-256/);
+  });
+
+  it('pages through a long list of reports', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    for (let i = 0; i < 25; i++) await call('POST', '/api/reports', { type: 'cases', from: today, to: today });
+    await goTo('Reports', 'Reports');
+    const table = page.getByRole('table', { name: 'Reports' });
+    // 27 reports, 25 a page: the newest 25 here, once each is completed.
+    await page.waitForFunction(
+      () => document.querySelectorAll('table[aria-label="Reports"] tbody tr').length === 25,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await table.getByText('Completed').nth(24).waitFor({ timeout: 60_000 });
+    await page.getByText('Page 1').waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByText('Page 2').waitFor();
+    await table.getByRole('row', { name: /^Compliance summary/ }).waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    await screenshot(page, 'reports-06-second-page');
     expect(consoleErrors).toEqual([]);
   });
 });
