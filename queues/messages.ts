@@ -25,3 +25,6 @@ export type AlertQueueMessage = {
 
 /** One run of a pull connector, already recorded as `queued`. */
 export type ConnectorRunMessage = { kind: 'connector.run'; orgId: string; runId: string };
+
+/** The generation of one report, already recorded as `queued`. */
+export type ReportRunMessage = { kind: 'report.run'; orgId: string; reportId: string };

@@ -8,6 +8,7 @@
  * status repeats); `GET /control/hooks/<name>` lists what arrived; `GET /control/mail?to=<address>`
  * lists the mail received for an address, parsed.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
@@ -20,6 +21,8 @@ export type ReceivedMail = {
   subject: string;
   text: string;
   html: string;
+  /** Files the message carries: name, type, bytes and their SHA-256. */
+  attachments: { filename: string; content_type: string; size: number; sha256: string }[];
   received_at: number;
 };
 type Script = { statuses: number[]; delay_ms: number };
@@ -111,6 +114,12 @@ export async function startAlertReceivers(): Promise<AlertReceivers> {
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : '',
+            attachments: parsed.attachments.map((file) => ({
+              filename: file.filename ?? '',
+              content_type: file.contentType,
+              size: file.content.length,
+              sha256: createHash('sha256').update(file.content).digest('hex'),
+            })),
             received_at: Date.now(),
           });
           callback();

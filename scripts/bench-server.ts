@@ -76,7 +76,8 @@ async function startWorker(
   const bundle = mkdtempSync(`${tmpdir()}/nitilens-bench-bundle-`);
   execFileSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--outdir', bundle], { stdio: 'ignore' });
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  // The bundle is one module, so wrangler's module rules are not needed (Miniflare 5 refuses to convert them).
+  // The bundle is one module and the PDF font beside it (wrangler.toml's Data rule); Miniflare 5 refuses to
+  // convert wrangler's module rules, so the bundle's files are listed as modules instead.
   const { modulesRules: _, ...options } = workerOptions;
   const worker = new Miniflare(
     convertV4MiniflareOptions({
@@ -89,9 +90,13 @@ async function startWorker(
         {
           ...options,
           name: 'nitilens',
-          modules: true,
           modulesRoot: bundle,
-          scriptPath: `${bundle}/index.js`,
+          modules: [
+            { type: 'ESModule', path: `${bundle}/index.js` },
+            ...readdirSync(bundle)
+              .filter((name) => name.endsWith('.ttf'))
+              .map((name) => ({ type: 'Data' as const, path: `${bundle}/${name}` })),
+          ],
           bindings: {
             ...(options.bindings as Record<string, string>),
             DEFAULT_PLAN: 'enterprise',

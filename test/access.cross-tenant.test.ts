@@ -70,6 +70,20 @@ async function screeningList(owner: Session): Promise<Record<string, string>> {
   };
 }
 
+/** A completed report (its file exists), so B's 404 is not a 409 for one still being made. */
+async function report(owner: Session): Promise<Record<string, string>> {
+  const day = new Date().toISOString().slice(0, 10);
+  const id = await created('/api/reports', owner, { type: 'cases', from: day, to: day }, 202);
+  for (let i = 0; i < 100; i++) {
+    const { status } = await apiJson<{ status: string }>('GET', `/api/reports/${id}`, 200, {
+      token: owner.access_token,
+    });
+    if (status === 'completed') break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { id };
+}
+
 const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string>>> = {
   '/api/screening/lists/{id}': screeningList,
   '/api/screening/lists/{id}/entries': screeningList,
@@ -123,6 +137,9 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
   '/api/cases/{id}': caseOf,
   '/api/cases/{id}/events': caseOf,
   '/api/cases/{id}/violations': caseOf,
+  '/api/cases/{id}/evidence-pack': caseOf,
+  '/api/reports/{id}': report,
+  '/api/reports/{id}/file': report,
   '/api/rules/{id}/performance': async (owner) => ({ id: await approvedRuleId(owner) }),
   '/api/rules/{id}/snoozes': async (owner) => ({ id: await approvedRuleId(owner) }),
   '/api/policies/{id}': policyWithTwoVersions,

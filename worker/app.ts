@@ -18,6 +18,7 @@ import { ApiError, handleError, problemResponse } from './platform/errors';
 import { createRouter } from './platform/openapi';
 import { requestContext, requestDatabase } from './platform/request';
 import { policiesRoutes } from './policies/routes';
+import { evidencePackRoutes, reportSchedulesRoutes, reportsRoutes } from './reports/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
 import { screeningRoutes } from './screening/routes';
@@ -56,6 +57,7 @@ function createApp() {
   app.route('/api/rules', rulesRoutes);
   app.route('/api/rules', ruleFeedbackRoutes);
   app.route('/api/cases', casesRoutes);
+  app.route('/api/cases', evidencePackRoutes);
   app.route('/api/scans', scansRoutes);
   app.route('/api/violations', violationsRoutes);
   app.route('/api/transactions', transactionsRoutes);
@@ -72,6 +74,8 @@ function createApp() {
   app.route('/api/alert-deliveries', alertDeliveriesRoutes);
   app.route('/api/connectors', connectorsRoutes);
   app.route('/api/screening', screeningRoutes);
+  app.route('/api/reports', reportsRoutes);
+  app.route('/api/report-schedules', reportSchedulesRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,7 +1,7 @@
 import type { MetricsAggregator } from '../durable-objects/metrics-aggregator';
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ConnectorRunMessage, ReportRunMessage, ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
@@ -17,7 +17,10 @@ export interface Env {
   SCANS_QUEUE: Queue<ScanQueueMessage>;
   ALERTS_QUEUE: Queue<AlertQueueMessage>;
   CONNECTORS_QUEUE: Queue<ConnectorRunMessage>;
+  REPORTS_QUEUE: Queue<ReportRunMessage>;
   POLICY_FILES: R2Bucket;
+  /** Generated reports (worker/reports/). */
+  REPORT_FILES: R2Bucket;
   /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
   AI?: AiBinding;
   POLICY_LLM_MODEL?: string;

@@ -1,7 +1,8 @@
 import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
 import { consumeConnectorQueue } from '../queues/connectors';
-import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ConnectorRunMessage, ReportRunMessage, ScanQueueMessage } from '../queues/messages';
+import { consumeReportQueue } from '../queues/reports';
 import { consumeScanQueue } from '../queues/scans';
 import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
@@ -10,6 +11,7 @@ import { runDueConnectors } from './connectors/runs';
 import type { Env } from './env';
 import { log } from './platform/log';
 import { flushMetrics } from './platform/metrics';
+import { runDueReportSchedules } from './reports/schedules';
 import { runDueSchedules } from './scans/schedules';
 import { rolloverUsage } from './transactions/metering';
 
@@ -21,18 +23,19 @@ type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at:
 
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
 const CRON_JOBS: Record<string, CronJob[]> = {
-  '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines, runDueConnectors],
+  '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines, runDueConnectors, runDueReportSchedules],
   '0 0 1 * *': [rolloverUsage],
 };
 
-type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage;
+type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage | ReportRunMessage;
 
-/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', or the scans'. */
+/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', the reports', or the scans'. */
 function consumeQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   if (batch.queue.startsWith('nitilens-alerts'))
     return consumeAlertQueue(batch as MessageBatch<AlertQueueMessage>, env);
   if (batch.queue === 'nitilens-connectors')
     return consumeConnectorQueue(batch as MessageBatch<ConnectorRunMessage>, env);
+  if (batch.queue === 'nitilens-reports') return consumeReportQueue(batch as MessageBatch<ReportRunMessage>, env);
   return consumeScanQueue(batch as MessageBatch<ScanQueueMessage>, env);
 }
 

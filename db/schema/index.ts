@@ -4,6 +4,7 @@ export * from './cases';
 export * from './connectors';
 export * from './jobs';
 export * from './policies';
+export * from './reports';
 export * from './rules';
 export * from './scans';
 export * from './screening';

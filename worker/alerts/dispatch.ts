@@ -8,6 +8,7 @@ import { raiseJobFailures } from '../operations/jobs';
 import { mapConcurrently } from '../platform/concurrency';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
+import { reportAttachments } from '../reports/delivery';
 import { secretKeysOf } from '../sources/secrets';
 import { channelTarget } from './channels';
 import type { AlertPayload } from './render';
@@ -66,7 +67,7 @@ export async function deliverAlerts(env: Env, db: Database, messages: AlertQueue
     const claimed = await withTenant(db, orgId, (tx) => claim(tx, mine));
     const unclaimed = mine.filter((message) => !claimed.some((row) => row.id === message.deliveryId));
     const waiting = unclaimed.length === 0 ? new Set<string>() : await stillRaising(db, orgId, unclaimed);
-    const recorded = await mapConcurrently(claimed, CONCURRENT_ATTEMPTS, (row) => attempt(env, row));
+    const recorded = await mapConcurrently(claimed, CONCURRENT_ATTEMPTS, (row) => attempt(env, orgId, row));
     if (recorded.length > 0) await withTenant(db, orgId, (tx) => record(env, tx, orgId, recorded, claimed));
     for (const index of indexes) {
       const { deliveryId } = messages[index]!;
@@ -105,7 +106,7 @@ async function stillRaising(db: Database, orgId: string, messages: AlertQueueMes
   return new Set(rows.map((row) => row.id));
 }
 
-async function attempt(env: Env, row: Claimed): Promise<Recorded> {
+async function attempt(env: Env, orgId: string, row: Claimed): Promise<Recorded> {
   const payload = jsonOf<AlertPayload>(row.payload);
   let outcome: AttemptOutcome;
   try {
@@ -117,7 +118,9 @@ async function attempt(env: Env, row: Claimed): Promise<Recorded> {
       previousSecretCiphertext: row.previous_secret_ciphertext,
       previousSecretValid: row.previous_valid === true,
     });
-    outcome = await attemptDelivery(env, target, row.id, payload);
+    // An email carries a ready report's file; Slack and webhooks carry its link.
+    const attachments = target.type === 'email' ? await reportAttachments(env, orgId, payload) : [];
+    outcome = await attemptDelivery(env, target, row.id, payload, attachments);
   } catch (error) {
     outcome = { result: 'failed', statusCode: null, error: `The channel could not be used: ${String(error)}` };
   }

@@ -53,6 +53,21 @@ export function describe(payload: AlertPayload, appBaseUrl: string | undefined):
     };
   }
   if (type === 'alert.digest') return describeDigest(data, link('Open violations', '/violations'));
+  if (type === 'report.ready') {
+    const size = typeof data.size === 'number' ? `${(data.size / 1024).toFixed(1)} KB` : '';
+    return {
+      title: `Report ready: ${text(data.title)}`,
+      severity: null,
+      fields: [
+        ['File', text(data.file_name)],
+        ['Size', size],
+        ['SHA-256', text(data.sha256)],
+      ],
+      detail: 'Email carries the file when it is under 10 MB; every member can download it from the Reports page.',
+      lines: [],
+      link: link('Open report', `/reports?report=${text(data.report_id)}`),
+    };
+  }
   if (type === 'alert.test') {
     return {
       title: TITLES[type]!,

@@ -17,6 +17,9 @@ export type ChannelTarget =
   | { type: 'email'; to: string[] }
   | { type: 'webhook'; url: string; secrets: string[] };
 
+/** A file an email carries: its content base64-encoded. */
+export type EmailAttachment = { filename: string; content: string; mimeType: string };
+
 export const ATTEMPT_TIMEOUT_MS = 10_000;
 const RETRYABLE_STATUS = new Set([408, 429]);
 
@@ -26,9 +29,10 @@ export async function attemptDelivery(
   target: ChannelTarget,
   id: string,
   payload: AlertPayload,
+  attachments: EmailAttachment[] = [],
 ): Promise<AttemptOutcome> {
   try {
-    if (target.type === 'email') return await sendEmail(env, target.to, payload);
+    if (target.type === 'email') return await sendEmail(env, target.to, payload, attachments);
     const policy = { allowPrivate: privateAddressesAllowed(env.ALERT_ALLOW_PRIVATE_URLS, env.APP_ENV) };
     const url = target.type === 'slack' ? target.webhookUrl : target.url;
     // Again at every attempt: a name may resolve elsewhere than when it was saved.
@@ -106,7 +110,12 @@ export function smtpSettings(smtpUrl: string): SmtpSettings {
   return settings;
 }
 
-async function sendEmail(env: Env, to: string[], payload: AlertPayload): Promise<AttemptOutcome> {
+async function sendEmail(
+  env: Env,
+  to: string[],
+  payload: AlertPayload,
+  attachments: EmailAttachment[],
+): Promise<AttemptOutcome> {
   if (!env.SMTP_URL || !env.SMTP_FROM)
     return { result: 'failed', statusCode: null, error: 'Email is not configured: set SMTP_URL and SMTP_FROM.' };
   const message = emailMessage(payload, env.APP_BASE_URL);
@@ -124,7 +133,7 @@ async function sendEmail(env: Env, to: string[], payload: AlertPayload): Promise
       deadline.promise,
     ]);
     try {
-      await Promise.race([mailer.send({ from: env.SMTP_FROM, to, ...message }), deadline.promise]);
+      await Promise.race([mailer.send({ from: env.SMTP_FROM, to, ...message, attachments }), deadline.promise]);
     } finally {
       // QUIT is a courtesy: a server slow to answer it does not hold the delivery up.
       const quit = timeout(1000);

@@ -1,7 +1,7 @@
-import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { auditLog } from '../../db/schema';
-import { withTenant } from '../../db/tenant';
+import { type Tx, withTenant } from '../../db/tenant';
 import { notFound } from '../platform/errors';
 import { type Page, toPage } from '../platform/pagination';
 import type { AuditEntryView, AuditQuery, ChainBreak, ChainVerdict } from './schemas';
@@ -91,6 +91,17 @@ export async function auditForExport(db: Database, orgId: string, query: Omit<Au
       .limit(AUDIT_EXPORT_LIMIT + 1),
   );
   return { items: rows.slice(0, AUDIT_EXPORT_LIMIT).map(toAuditView), truncated: rows.length > AUDIT_EXPORT_LIMIT };
+}
+
+/** A page of the entries created in [from, to] after sequence `afterSeq`, oldest first (report exports). */
+export async function auditExportPage(tx: Tx, from: Date, to: Date, afterSeq: number, limit: number) {
+  const rows = await tx
+    .select(selection)
+    .from(auditLog)
+    .where(and(gte(auditLog.createdAt, from), lte(auditLog.createdAt, to), gt(auditLog.seq, afterSeq)))
+    .orderBy(asc(auditLog.seq))
+    .limit(limit);
+  return rows.map(toAuditView);
 }
 
 export const AUDIT_EXPORT_HEADER = [

@@ -142,7 +142,10 @@ export const EXPORT_HEADER = [
   'explanation',
 ] as const;
 
-export function exportRow(v: ReturnType<typeof violationView>): (string | number | null)[] {
+/** What a CSV row of a violation holds: the list's quick export and the report's streamed export alike. */
+export type ViolationExportItem = Pick<ReturnType<typeof violationView>, (typeof EXPORT_HEADER)[number]>;
+
+export function exportRow(v: ViolationExportItem): (string | number | null)[] {
   return [
     v.id,
     v.detected_at,

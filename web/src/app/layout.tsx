@@ -7,6 +7,7 @@ import {
   Cog,
   CreditCard,
   DatabaseZap,
+  FileDown,
   FileText,
   Gauge,
   Inbox,
@@ -52,6 +53,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { to: '/violations', label: 'Violations', icon: ShieldAlert, permission: 'data:read' },
       { to: '/scans', label: 'Scans', icon: ScanSearch, permission: 'data:read' },
       { to: '/transactions', label: 'Transactions', icon: Activity, permission: 'data:read' },
+      { to: '/reports', label: 'Reports', icon: FileDown, permission: 'data:read' },
     ],
   },
   {

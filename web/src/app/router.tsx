@@ -12,6 +12,7 @@ import { OperationsPage } from '../pages/operations';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
 import { PolicyDetailPage } from '../pages/policy-detail';
+import { ReportsPage } from '../pages/reports';
 import { RuleEditorPage } from '../pages/rule-editor';
 import { RulesPage } from '../pages/rules';
 import { ScansPage } from '../pages/scans';
@@ -67,6 +68,7 @@ export const router = createBrowserRouter([
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },
       { path: 'connectors', Component: ConnectorsPage },
+      { path: 'reports', Component: ReportsPage },
       { path: 'alerts', Component: AlertsPage },
       { path: 'screening', Component: ScreeningPage },
       { path: 'scans', Component: ScansPage },

@@ -26,6 +26,7 @@ import type {
   policyUploadView,
   policyView,
 } from '../../../worker/policies/schemas';
+import type { scheduleView as reportScheduleView, reportView } from '../../../worker/reports/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
 import type { queuedScanView, scanView, scheduleListItemView, scheduleView } from '../../../worker/scans/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
@@ -123,3 +124,5 @@ export type OperationsOverview = {
   jobs: { kind: string; total: number; failed: number; error_rate: number }[];
   slow_statements: { digest: string; statement: string; duration_ms: number; at: string }[];
 };
+export type Report = z.infer<typeof reportView>;
+export type ReportSchedule = z.infer<typeof reportScheduleView>;

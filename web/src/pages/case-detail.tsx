@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowLeft } from 'lucide-react';
+import { ArrowLeft, PackageCheck } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import type { CaseStatus } from '../../../worker/cases/kinds';
@@ -17,8 +17,30 @@ import { CloseForm } from '../features/cases/close-form';
 import { CitedClause } from '../features/policies/cited-clause';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan, useMe } from '../lib/auth';
+import { downloadFile } from '../lib/download';
 import { formatAmount, formatDateTime, humanize } from '../lib/format';
 import type { CaseAssignee, CaseDetail, CaseEvent, CaseViolation, Page } from '../lib/types';
+
+/** Downloads the case's evidence pack (a ZIP with a SHA-256 manifest; `npm run verify-evidence` checks it). */
+function EvidencePackButton({ caseId, number }: { caseId: string; number: number }) {
+  const [busy, setBusy] = useState(false);
+  async function download() {
+    setBusy(true);
+    try {
+      await downloadFile(`/api/cases/${caseId}/evidence-pack`, `case-${number}-evidence.zip`);
+      toast.success('Evidence pack downloaded', { description: 'Check it with npm run verify-evidence -- <file>.' });
+    } catch (caught) {
+      toast.error('Could not build the evidence pack', { description: problemMessage(caught) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Button variant="outline" onClick={() => void download()} disabled={busy}>
+      <PackageCheck /> {busy ? 'Preparing…' : 'Evidence pack'}
+    </Button>
+  );
+}
 
 const WORKING_STATUSES: CaseStatus[] = ['open', 'investigating', 'pending_info'];
 
@@ -135,6 +157,7 @@ export function CaseDetailPage() {
       {back}
       <PageHeader
         title={`#${c.number} ${c.title}`}
+        actions={<EvidencePackButton caseId={c.id} number={c.number} />}
         description={
           <span className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={c.priority} />
