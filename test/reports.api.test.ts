@@ -214,6 +214,21 @@ describe('reports', () => {
     expect(report.sha256).toBe(await sha256(new TextEncoder().encode(text)));
   });
 
+  it("lists each report run among the organization's jobs, with its duration", async () => {
+    const report = await generate({ type: 'transactions', format: 'csv', from: today, to: today });
+    const jobs = await apiJson<{ items: { id: string; kind: string; status: string; duration_ms: number | null }[] }>(
+      'GET',
+      '/api/jobs?kind=report_run',
+      200,
+      { token: org.access_token },
+    );
+    expect(jobs.items.find((job) => job.id === report.id)).toMatchObject({
+      kind: 'report_run',
+      status: 'succeeded',
+      duration_ms: expect.any(Number),
+    });
+  });
+
   it('exports cases, transactions and the audit log as CSV', async () => {
     const cases = parseCsv(await (await download(await generate({ type: 'cases', from: today, to: today }))).text());
     expect(cases[0]?.slice(0, 4)).toEqual(['number', 'id', 'title', 'status']);

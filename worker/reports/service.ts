@@ -6,6 +6,7 @@ import { type Tx, withTenant } from '../../db/tenant';
 import { enqueueDelivery } from '../alerts/deliveries';
 import { raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
+import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { csvRow } from '../platform/csv';
 import { ApiError, notFound } from '../platform/errors';
@@ -217,14 +218,12 @@ export async function generateReport(
     return withTenant(db, orgId, async (tx) => {
       const [failed] = await tx
         .update(reports)
-        .set({ status: 'failed', finishedAt: new Date(), error: shown })
+        .set({ status: 'failed', finishedAt: sql`now()`, error: shown })
         .where(eq(reports.id, row.id))
         .returning();
-      await raiseEvents(env, tx, orgId, [
-        {
-          type: 'job.failed',
-          data: { kind: 'report', report_id: row.id, report_type: row.type, error: failed!.error },
-        },
+      // A report run is a job (GET /api/jobs lists reports through the jobs view).
+      await raiseJobFailures(env, tx, orgId, [
+        { kind: 'report_run', id: row.id, error: failed!.error, subject: { report_id: row.id, report_type: row.type } },
       ]);
       return failed!;
     });
