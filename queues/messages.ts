@@ -25,3 +25,18 @@ export type AlertQueueMessage = {
 
 /** One run of a pull connector, already recorded as `queued`. */
 export type ConnectorRunMessage = { kind: 'connector.run'; orgId: string; runId: string };
+
+/** Train the organization's anomaly model recorded as `training` (worker/risk/training.ts). */
+export type RiskTrainMessage = { kind: 'risk.train'; orgId: string; modelId: string };
+
+/** Score the transactions `firstId <= id <= lastId` stored before the model, as part of its training run. */
+export type RiskScoreMessage = {
+  kind: 'risk.score';
+  orgId: string;
+  modelId: string;
+  chunk: number;
+  firstId: number;
+  lastId: number;
+};
+
+export type RiskQueueMessage = RiskTrainMessage | RiskScoreMessage;

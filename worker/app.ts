@@ -17,6 +17,7 @@ import { ApiError, handleError, problemResponse } from './platform/errors';
 import { createRouter } from './platform/openapi';
 import { requestContext, requestDatabase } from './platform/request';
 import { policiesRoutes } from './policies/routes';
+import { riskRoutes } from './risk/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
 import { screeningRoutes } from './screening/routes';
@@ -68,6 +69,7 @@ function createApp() {
   app.route('/api/alert-deliveries', alertDeliveriesRoutes);
   app.route('/api/connectors', connectorsRoutes);
   app.route('/api/screening', screeningRoutes);
+  app.route('/api/risk', riskRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,6 +1,6 @@
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ConnectorRunMessage, RiskQueueMessage, ScanQueueMessage } from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
@@ -12,6 +12,7 @@ export interface Env {
   SCANS_QUEUE: Queue<ScanQueueMessage>;
   ALERTS_QUEUE: Queue<AlertQueueMessage>;
   CONNECTORS_QUEUE: Queue<ConnectorRunMessage>;
+  RISK_QUEUE: Queue<RiskQueueMessage>;
   POLICY_FILES: R2Bucket;
   /** Workers AI and a model name turn on the optional LLM policy extractor; both unset by default. */
   AI?: AiBinding;

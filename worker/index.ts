@@ -1,7 +1,8 @@
 import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
 import { consumeConnectorQueue } from '../queues/connectors';
-import type { AlertQueueMessage, ConnectorRunMessage, ScanQueueMessage } from '../queues/messages';
+import type { AlertQueueMessage, ConnectorRunMessage, RiskQueueMessage, ScanQueueMessage } from '../queues/messages';
+import { consumeRiskQueue } from '../queues/risk';
 import { consumeScanQueue } from '../queues/scans';
 import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
@@ -9,6 +10,7 @@ import { sweepCaseDeadlines } from './cases/deadlines';
 import { runDueConnectors } from './connectors/runs';
 import type { Env } from './env';
 import { log } from './platform/log';
+import { retrainModels } from './risk/training';
 import { runDueSchedules } from './scans/schedules';
 import { rolloverUsage } from './transactions/metering';
 
@@ -21,16 +23,18 @@ type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at:
 const CRON_JOBS: Record<string, CronJob[]> = {
   '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines, runDueConnectors],
   '0 0 1 * *': [rolloverUsage],
+  '0 3 * * 1': [retrainModels],
 };
 
-type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage;
+type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage | RiskQueueMessage;
 
-/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', or the scans'. */
+/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', the risk models', or the scans'. */
 function consumeQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   if (batch.queue.startsWith('nitilens-alerts'))
     return consumeAlertQueue(batch as MessageBatch<AlertQueueMessage>, env);
   if (batch.queue === 'nitilens-connectors')
     return consumeConnectorQueue(batch as MessageBatch<ConnectorRunMessage>, env);
+  if (batch.queue === 'nitilens-risk') return consumeRiskQueue(batch as MessageBatch<RiskQueueMessage>, env);
   return consumeScanQueue(batch as MessageBatch<ScanQueueMessage>, env);
 }
 

@@ -3,6 +3,7 @@ export * from './billing';
 export * from './cases';
 export * from './connectors';
 export * from './policies';
+export * from './risk';
 export * from './rules';
 export * from './scans';
 export * from './screening';
