@@ -17,6 +17,7 @@ const MIN_HISTORY_FOR_HOURS = 5;
 export const FEATURES = [
   'log_amount',
   'amount_vs_account',
+  'amount_above_account_max',
   'hour_of_day',
   'day_of_week',
   'hour_unusual_for_account',
@@ -37,6 +38,7 @@ export type HistoryRow = {
   history: number;
   mean_log: number | null;
   sd_log: number | null;
+  max_log: number | null;
   near_hour: number;
   last_24h: number;
   last_1h: number;
@@ -69,15 +71,16 @@ export function historyStatement(orgId: string, probes: SQL, timeZone: string): 
       ${hourOf('t')}${zone})::int as hour,
       extract(isodow from t.occurred_at at time zone ${zone})::int - 1 as weekday,
       t.counterparty, t.counterparty_country,
-      h.history, h.mean_log, h.sd_log, h.near_hour, h.last_24h, h.last_1h, h.span_hours, h.counterparty_seen, h.country_seen
+      h.history, h.mean_log, h.sd_log, h.max_log, h.near_hour, h.last_24h, h.last_1h, h.span_hours, h.counterparty_seen, h.country_seen
     from transactions t
     cross join lateral (
       select count(*)::int as history,
         avg(ln(1 + u.amount::float8)) as mean_log,
         stddev_pop(ln(1 + u.amount::float8)) as sd_log,
+        max(ln(1 + u.amount::float8)) as max_log,
         count(*) filter (where least(
           abs(${hourOf('u')}${zone}) - ${hourOf('t')}${zone})),
-          24 - abs(${hourOf('u')}${zone}) - ${hourOf('t')}${zone}))) <= 1)::int as near_hour,
+          24 - abs(${hourOf('u')}${zone}) - ${hourOf('t')}${zone}))) <= 2)::int as near_hour,
         count(*) filter (where u.occurred_at > t.occurred_at - interval '24 hours')::int as last_24h,
         count(*) filter (where u.occurred_at > t.occurred_at - interval '1 hour')::int as last_1h,
         extract(epoch from t.occurred_at - min(u.occurred_at))::float8 / 3600 as span_hours,
@@ -101,6 +104,7 @@ export async function readHistories(tx: Tx, orgId: string, probes: SQL, timeZone
     ...row,
     mean_log: row.mean_log === null ? null : Number(row.mean_log),
     sd_log: row.sd_log === null ? null : Number(row.sd_log),
+    max_log: row.max_log === null ? null : Number(row.max_log),
     span_hours: row.span_hours === null ? null : Number(row.span_hours),
   }));
 }
@@ -111,7 +115,11 @@ export function featureVector(row: HistoryRow): number[] {
   const known = row.history >= MIN_HISTORY;
   // How many of the account's standard deviations the (log) amount is off its mean, either way.
   const amountVsAccount =
-    known && row.mean_log !== null ? Math.min(Math.abs(logAmount - row.mean_log) / Math.max(row.sd_log ?? 0, 0.1), 20) : 0;
+    known && row.mean_log !== null
+      ? Math.min(Math.abs(logAmount - row.mean_log) / Math.max(row.sd_log ?? 0, 0.1), 20)
+      : 0;
+  // How far (in log amount) above the largest amount of the account's history: 0 within it.
+  const aboveMax = known && row.max_log !== null ? Math.max(0, logAmount - row.max_log) : 0;
   const hourUnusual = row.history >= MIN_HISTORY_FOR_HOURS ? 1 - row.near_hour / row.history : 0;
   // The account's usual transactions per day over its history (at least a day's span), against the last 24 h.
   const perDay = known ? (row.history * 24) / Math.max(row.span_hours ?? 24, 24) : 0;
@@ -121,6 +129,7 @@ export function featureVector(row: HistoryRow): number[] {
   return [
     logAmount,
     amountVsAccount,
+    aboveMax,
     row.hour,
     row.weekday,
     hourUnusual,

@@ -7,9 +7,9 @@ import { type Forest, featureContributions, forestScore } from './forest';
 /** A ready model as scoring uses it. */
 export type ScoringModel = { id: string; version: number; timeZone: string; forest: Forest };
 
-// Deserialized forests by model id, most recently used last: a few hundred kilobytes each, so the
-// isolate keeps a bounded number (one per organization it serves, at most this many).
-const MODEL_CACHE_SIZE = 32;
+// Deserialized forests by model id, most recently used last: a few megabytes each, so the isolate
+// keeps a bounded number (one per organization it serves, at most this many; 128 MB is the limit).
+const MODEL_CACHE_SIZE = 8;
 const cache = new Map<string, ScoringModel>();
 
 /** How many factors a transaction lists: the features that raised its score most. */
