@@ -4,10 +4,19 @@
  * 250,000-row bodies (1M of them are ~190 MB, over the 100 MB body limit); with `--one-file`,
  * compact rows (the required fields, ~100 bytes) go as a single 1,000,000-row file.
  */
-import { cpuPerUnit, cpuSecondsByProcess, type RowShape, startBenchServer, uploadNdjson } from './bench-server';
+import {
+  cpuPerUnit,
+  cpuSecondsByProcess,
+  type RowShape,
+  startBenchServer,
+  trainAnomalyModel,
+  uploadNdjson,
+} from './bench-server';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SHAPE: RowShape = process.argv.includes('--one-file') ? 'compact' : 'full';
+// `--with-model`: first 20,000 rows and a trained anomaly model, so every timed row is scored too.
+const WITH_MODEL = process.argv.includes('--with-model');
 
 async function main(): Promise<void> {
   const server = await startBenchServer();
@@ -16,9 +25,16 @@ async function main(): Promise<void> {
     console.log(
       `bench:ingest: ${ROWS.toLocaleString('en')} NDJSON rows (${layout}) -> ${server.base}/api/transactions (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'})`,
     );
+    if (WITH_MODEL) {
+      await uploadNdjson(server, 20_000, `SEED-${Date.now()}`, SHAPE);
+      const model = await trainAnomalyModel(server);
+      console.log(
+        `with anomaly model v${model.version} (trained on ${model.transactions} of 20,000 rows): every row below is scored`,
+      );
+    }
     const cpuBefore = cpuSecondsByProcess();
     const { seconds, report } = await uploadNdjson(server, ROWS, `ING-${Date.now()}`, SHAPE);
-    console.log(JSON.stringify(report));
+    console.log(JSON.stringify({ ...report, with_model: WITH_MODEL }));
     console.log(
       `${ROWS.toLocaleString('en')} rows in ${seconds.toFixed(1)} s: ${Math.round(ROWS / seconds).toLocaleString('en')} rows/s`,
     );

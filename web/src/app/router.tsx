@@ -11,6 +11,7 @@ import { NotFoundPage } from '../pages/not-found';
 import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
 import { PolicyDetailPage } from '../pages/policy-detail';
+import { RiskPage } from '../pages/risk';
 import { RuleEditorPage } from '../pages/rule-editor';
 import { RulesPage } from '../pages/rules';
 import { ScansPage } from '../pages/scans';
@@ -52,6 +53,7 @@ export const router = createBrowserRouter([
       { path: 'rules', Component: RulesPage },
       { path: 'rules/new', Component: RuleEditorPage },
       { path: 'rules/:id', Component: RuleEditorPage },
+      { path: 'risk', Component: RiskPage },
       { path: 'transactions', Component: TransactionsPage },
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },

@@ -24,6 +24,7 @@ import type {
   policyUploadView,
   policyView,
 } from '../../../worker/policies/schemas';
+import type { accountRiskView, anomalyView, modelView, summaryView } from '../../../worker/risk/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
 import type { queuedScanView, scanView, scheduleListItemView, scheduleView } from '../../../worker/scans/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
@@ -100,3 +101,8 @@ export type CaseCounts = z.infer<typeof caseCountsView>;
 export type CaseSettings = z.infer<typeof caseSettingsView>;
 export type RulePerformance = z.infer<typeof rulePerformanceView>;
 export type RuleSnooze = z.infer<typeof snoozeView>;
+
+export type RiskModel = z.infer<typeof modelView>;
+export type AccountRisk = z.infer<typeof accountRiskView>;
+export type RiskSummary = z.infer<typeof summaryView>;
+export type Anomaly = z.infer<typeof anomalyView>;
