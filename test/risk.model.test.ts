@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import { generateDataset } from '../scripts/anomaly-dataset';
 import { FEATURES, featureVector, readHistories } from '../worker/risk/features';
-import { fitForest, forestScore } from '../worker/risk/forest';
+import { compileForest, fitForest, forestScore } from '../worker/risk/forest';
 import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
@@ -245,7 +245,8 @@ describe('the forest and the risk arithmetic', () => {
     const b = fitForest(vectors);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     const outlier = [100, 6, 0];
-    expect(forestScore(a, outlier)).toBeGreaterThan(forestScore(a, vectors[10]!));
+    const compiled = compileForest(a);
+    expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
   });
 
   it('splits an account score into whole contributions that add up to it', () => {

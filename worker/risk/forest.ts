@@ -133,44 +133,101 @@ function medians(vectors: number[][]): number[] {
 }
 
 /**
- * The expected path length of `vector` in the tree. Where the vector lies outside the range the
- * node's samples span on its split feature, by a distance d, a split drawn uniformly over the
- * range the vector extends (width w + d) would have set it apart here with probability d / (w + d):
- * so values far beyond anything seen in training isolate at once, while the plain algorithm would
- * file them with the most extreme training samples.
+ * The forest as scoring reads it: every tree's nodes in shared typed arrays (a node's children
+ * are absolute indexes), each leaf's c(size) precomputed. Several times faster than the arrays of
+ * the stored JSON, which matters at 5,000 transactions an upload batch.
  */
-function pathLength(tree: Tree, vector: number[]): number {
-  let node = 0;
+export type CompiledForest = {
+  trees: number;
+  normalizer: number;
+  roots: Int32Array;
+  feature: Int16Array;
+  threshold: Float64Array;
+  low: Float64Array;
+  high: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  leafPath: Float64Array;
+  medians: number[];
+};
+
+export function compileForest(forest: Forest): CompiledForest {
+  const total = forest.trees.reduce((sum, tree) => sum + tree.feature.length, 0);
+  const compiled: CompiledForest = {
+    trees: forest.trees.length,
+    normalizer: averagePath(forest.sampleSize),
+    roots: new Int32Array(forest.trees.length),
+    feature: new Int16Array(total),
+    threshold: new Float64Array(total),
+    low: new Float64Array(total),
+    high: new Float64Array(total),
+    left: new Int32Array(total),
+    right: new Int32Array(total),
+    leafPath: new Float64Array(total),
+    medians: forest.medians,
+  };
+  let offset = 0;
+  forest.trees.forEach((tree, t) => {
+    compiled.roots[t] = offset;
+    for (let i = 0; i < tree.feature.length; i++) {
+      const at = offset + i;
+      compiled.feature[at] = tree.feature[i]!;
+      compiled.threshold[at] = tree.threshold[i]!;
+      compiled.low[at] = tree.low[i]!;
+      compiled.high[at] = tree.high[i]!;
+      compiled.left[at] = offset + tree.left[i]!;
+      compiled.right[at] = offset + tree.right[i]!;
+      compiled.leafPath[at] = averagePath(tree.size[i]!);
+    }
+    offset += tree.feature.length;
+  });
+  return compiled;
+}
+
+/**
+ * The expected path length of `vector` in the tree rooted at `root`. Where the vector lies outside
+ * the range the node's samples span on its split feature, by a distance d, a split drawn uniformly
+ * over the range the vector extends (width w + d) would have set it apart here with probability
+ * d / (w + d): so values far beyond anything seen in training isolate at once, while the plain
+ * algorithm would file them with the most extreme training samples.
+ */
+function pathLength(f: CompiledForest, root: number, vector: number[]): number {
+  let node = root;
   let depth = 0;
   let stillTogether = 1;
   let expected = 0;
-  while (tree.feature[node]! >= 0) {
-    const value = vector[tree.feature[node]!]!;
-    const [low, high] = [tree.low[node]!, tree.high[node]!];
+  for (let split = f.feature[node]!; split >= 0; split = f.feature[node]!) {
+    const value = vector[split]!;
+    const low = f.low[node]!;
+    const high = f.high[node]!;
     const beyond = value < low ? low - value : value > high ? value - high : 0;
     if (beyond > 0) {
       const isolated = beyond / (high - low + beyond);
       expected += stillTogether * isolated * (depth + 1);
       stillTogether *= 1 - isolated;
     }
-    node = value < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+    node = value < f.threshold[node]! ? f.left[node]! : f.right[node]!;
     depth++;
   }
-  return expected + stillTogether * (depth + averagePath(tree.size[node]!));
+  return expected + stillTogether * (depth + f.leafPath[node]!);
 }
 
 /** The anomaly score in (0, 1]: 2^(-mean path / c(sample size)); about 0.5 is ordinary, near 1 isolated at once. */
-export function forestScore(forest: Forest, vector: number[]): number {
+export function forestScore(forest: CompiledForest, vector: number[]): number {
   let total = 0;
-  for (const tree of forest.trees) total += pathLength(tree, vector);
-  return 2 ** -(total / forest.trees.length / averagePath(forest.sampleSize));
+  for (let t = 0; t < forest.trees; t++) total += pathLength(forest, forest.roots[t]!, vector);
+  return 2 ** -(total / forest.trees / forest.normalizer);
 }
 
 /**
  * What each feature adds to the score: the score minus the score with that feature set to its
  * median (what an ordinary transaction has). Positive contributions raised the score.
  */
-export function featureContributions(forest: Forest, vector: number[], score = forestScore(forest, vector)): number[] {
+export function featureContributions(
+  forest: CompiledForest,
+  vector: number[],
+  score = forestScore(forest, vector),
+): number[] {
   return vector.map((value, f) => {
     if (value === forest.medians[f]) return 0;
     const ordinary = [...vector];

@@ -56,6 +56,9 @@ export const summaryView = z
     counts: z.array(
       z.object({ rule_id: z.uuid(), rule_name: z.string(), severity: z.string(), count: z.number().int() }),
     ),
+    model: modelView
+      .nullable()
+      .openapi({ description: 'The newest model, as GET /api/risk/models/current; null before the first.' }),
   })
   .openapi('RiskSummary');
 

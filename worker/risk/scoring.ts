@@ -2,10 +2,10 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { AnomalyFactor } from '../../db/schema';
 import { type Tx, uuidLiteral } from '../../db/tenant';
 import { FEATURES, featureVector, type HistoryRow, readHistories } from './features';
-import { type Forest, featureContributions, forestScore } from './forest';
+import { type CompiledForest, compileForest, type Forest, featureContributions, forestScore } from './forest';
 
 /** A ready model as scoring uses it. */
-export type ScoringModel = { id: string; version: number; timeZone: string; forest: Forest };
+export type ScoringModel = { id: string; version: number; timeZone: string; forest: CompiledForest };
 
 // Deserialized forests by model id, most recently used last: a few megabytes each, so the isolate
 // keeps a bounded number (one per organization it serves, at most this many; 128 MB is the limit).
@@ -14,6 +14,8 @@ const cache = new Map<string, ScoringModel>();
 
 /** How many factors a transaction lists: the features that raised its score most. */
 const LISTED_FACTORS = 3;
+/** The score from which a transaction's factors are listed. */
+const FACTORS_FROM = 0.5;
 
 /**
  * The organization's newest ready model, or null before the first one. One small statement
@@ -34,7 +36,9 @@ export async function loadScoringModel(tx: Tx): Promise<ScoringModel | null> {
   const [stored] = await tx.execute<{ model: Forest | string }>(
     sql`select model from risk_models where id = ${uuidLiteral(current.id)}`,
   );
-  const forest = (typeof stored!.model === 'string' ? JSON.parse(stored!.model) : stored!.model) as Forest;
+  const forest = compileForest(
+    (typeof stored!.model === 'string' ? JSON.parse(stored!.model) : stored!.model) as Forest,
+  );
   const model = { id: current.id, version: Number(current.version), timeZone: current.time_zone ?? 'UTC', forest };
   cache.set(model.id, model);
   if (cache.size > MODEL_CACHE_SIZE) cache.delete(cache.keys().next().value!);
@@ -44,10 +48,11 @@ export async function loadScoringModel(tx: Tx): Promise<ScoringModel | null> {
 export type Scored = { id: number; score: string; factors: AnomalyFactor[] };
 
 /** A transaction's score (4 decimals, as stored) and its factors, from its history row. */
-export function scoreHistory(forest: Forest, row: HistoryRow): Scored {
+export function scoreHistory(forest: CompiledForest, row: HistoryRow): Scored {
   const vector = featureVector(row);
   const raw = forestScore(forest, vector);
-  const contributions = featureContributions(forest, vector, raw);
+  // Explaining costs a scoring per feature: an ordinary transaction (below 0.5) has nothing to explain.
+  const contributions = raw < FACTORS_FROM ? [] : featureContributions(forest, vector, raw);
   const factors = contributions
     .map((contribution, f) => ({
       feature: FEATURES[f]!,

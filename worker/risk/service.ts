@@ -119,6 +119,7 @@ export type RiskSummary = {
   open_violations: number;
   trend: { week_start: string; score: number; violations: number }[];
   counts: { rule_id: string; rule_name: string; severity: string; count: number }[];
+  model: ReturnType<typeof modelView> | null;
 };
 
 const TREND_WEEKS = 12;
@@ -129,7 +130,7 @@ const TREND_WEEKS = 12;
  * false positives left out), oldest first. Counts: open violations by rule and severity.
  */
 export async function riskSummary(tx: Tx): Promise<RiskSummary> {
-  const [current, trend, counts] = await Promise.all([
+  const [current, trend, counts, [model]] = await Promise.all([
     tx.execute<{ score: string | null; open: number }>(sql`
       select avg(v.risk_score)::text as score, count(*)::int as open from violations v where ${OPEN_VIOLATION}`),
     tx.execute<{ week_start: string; score: string | null; violations: number }>(sql`
@@ -145,6 +146,7 @@ export async function riskSummary(tx: Tx): Promise<RiskSummary> {
         v.severity, count(*)::int as count
       from violations v where ${OPEN_VIOLATION}
       group by v.rule_id, v.severity order by count(*) desc, v.rule_id, v.severity`),
+    tx.select().from(riskModels).orderBy(desc(riskModels.version)).limit(1),
   ]);
   return {
     score: Math.round(Number(current[0]?.score ?? 0)),
@@ -155,6 +157,7 @@ export async function riskSummary(tx: Tx): Promise<RiskSummary> {
       violations: week.violations,
     })),
     counts: counts.map((row) => ({ ...row })),
+    model: model ? modelView(model) : null,
   };
 }
 

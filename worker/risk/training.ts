@@ -9,7 +9,7 @@ import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { subscriptionPlan } from '../subscription/plan';
 import { FEATURES, featureVector, HISTORY_SIZE, readHistories } from './features';
-import { FOREST_OPTIONS, fitForest, forestScore } from './forest';
+import { compileForest, FOREST_OPTIONS, fitForest, forestScore } from './forest';
 import { idsFilter, loadScoringModel, scoreTransactions } from './scoring';
 
 export type RiskModelRow = typeof riskModels.$inferSelect;
@@ -140,7 +140,8 @@ export async function trainModel(env: Env, db: Database, message: RiskTrainMessa
       vectors.push(...rows.map(featureVector));
     }
     const forest = fitForest(vectors);
-    const scores = vectors.map((vector) => forestScore(forest, vector)).sort((a, b) => a - b);
+    const compiled = compileForest(forest);
+    const scores = vectors.map((vector) => forestScore(compiled, vector)).sort((a, b) => a - b);
     const statistics = {
       time_zone: zone,
       stored_transactions: total,

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Brain } from 'lucide-react';
-import { useCallback } from 'react';
+import { useCallback, useEffect } from 'react';
 import { Link } from 'react-router';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { SEVERITIES } from '../components/badges';
@@ -11,7 +11,7 @@ import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
-import { ApiProblem, api, problemMessage, query } from '../lib/api';
+import { api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatAmount, formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
 import { type LiveEvent, useLiveEvents } from '../lib/live';
@@ -27,35 +27,25 @@ const FACTOR_COLORS: Record<string, string> = {
 function ModelCard() {
   const can = useCan();
   const client = useQueryClient();
-  const model = useQuery({
-    queryKey: ['risk', 'model'],
-    queryFn: async () => {
-      try {
-        return await api<RiskModel>('/api/risk/models/current');
-      } catch (error) {
-        if (error instanceof ApiProblem && error.status === 404) return null;
-        throw error;
-      }
-    },
-    // While a run trains or scores what was stored, its progress is polled.
-    refetchInterval: (q) => {
-      const data = q.state.data;
-      return data && (data.status === 'training' || (data.status === 'ready' && !data.scoring.finished_at))
-        ? 1000
-        : false;
-    },
-  });
+  // The model comes with the summary (null before the first): no 404 to read on an empty page.
+  const summary = useRiskSummary();
+  const model = { ...summary, data: summary.data?.model };
   const train = useMutation({
     mutationFn: () => api<RiskModel>('/api/risk/models/train', { method: 'POST', body: {} }),
     onSuccess: (queued) => {
       toast.success(`Training model v${queued.version}`, { description: 'It scores every transaction when ready.' });
-      client.setQueryData(['risk', 'model'], queued);
+      client.setQueryData(['risk', 'summary'], (previous: RiskSummary | undefined) =>
+        previous ? { ...previous, model: queued } : previous,
+      );
     },
     onError: (error) => toast.error('Could not start the training', { description: problemMessage(error) }),
   });
   const m = model.data;
-  const finished = m?.status === 'ready' && m.scoring.finished_at;
-  if (finished) void client.invalidateQueries({ queryKey: ['risk', 'anomalies'] });
+  // When the run has scored everything, the lists below are read again.
+  const finishedAt = m?.scoring.finished_at ?? null;
+  useEffect(() => {
+    if (finishedAt) void client.invalidateQueries({ queryKey: ['risk', 'anomalies'] });
+  }, [finishedAt, client]);
   return (
     <Card>
       <CardHeader className="flex flex-row flex-wrap items-start justify-between gap-3">
@@ -350,9 +340,21 @@ function AnomaliesCard() {
   );
 }
 
+/** The summary, polled every second while a training run trains or scores what was stored. */
+function useRiskSummary() {
+  return useQuery({
+    queryKey: ['risk', 'summary'],
+    queryFn: () => api<RiskSummary>('/api/risk/summary'),
+    refetchInterval: (q) => {
+      const m = q.state.data?.model;
+      return m && (m.status === 'training' || (m.status === 'ready' && !m.scoring.finished_at)) ? 1000 : false;
+    },
+  });
+}
+
 export function RiskPage() {
   const client = useQueryClient();
-  const summary = useQuery({ queryKey: ['risk', 'summary'], queryFn: () => api<RiskSummary>('/api/risk/summary') });
+  const summary = useRiskSummary();
   // A new violation changes the scores: the page follows live.
   const onEvent = useCallback(
     (event: LiveEvent) => {
