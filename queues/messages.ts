@@ -28,3 +28,17 @@ export type ConnectorRunMessage = { kind: 'connector.run'; orgId: string; runId:
 
 /** The generation of one report, already recorded as `queued`. */
 export type ReportRunMessage = { kind: 'report.run'; orgId: string; reportId: string };
+/** Train the organization's anomaly model recorded as `training` (worker/risk/training.ts). */
+export type RiskTrainMessage = { kind: 'risk.train'; orgId: string; modelId: string };
+
+/** Score the transactions `firstId <= id <= lastId` stored before the model, as part of its training run. */
+export type RiskScoreMessage = {
+  kind: 'risk.score';
+  orgId: string;
+  modelId: string;
+  chunk: number;
+  firstId: number;
+  lastId: number;
+};
+
+export type RiskQueueMessage = RiskTrainMessage | RiskScoreMessage;

@@ -18,11 +18,14 @@ import {
   generatedFields,
   type RowShape,
   startBenchServer,
+  trainAnomalyModel,
   uploadNdjson,
 } from './bench-server';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const SHAPE: RowShape = process.argv.includes('--one-file') ? 'compact' : 'full';
+// `--with-model`: first 20,000 rows and a trained anomaly model, so every timed row is scored too.
+const WITH_MODEL = process.argv.includes('--with-model');
 const SCRATCH = 'bench_copy_ceiling';
 const COPIED_COLUMNS = [
   'external_id',
@@ -43,6 +46,13 @@ async function main(): Promise<void> {
     console.log(
       `bench:ingest: ${ROWS.toLocaleString('en')} NDJSON rows (${layout}) -> ${server.base}/api/transactions (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite'})`,
     );
+    if (WITH_MODEL) {
+      await uploadNdjson(server, 20_000, `SEED-${Date.now()}`, SHAPE);
+      const model = await trainAnomalyModel(server);
+      console.log(
+        `with anomaly model v${model.version} (trained on ${model.transactions} of 20,000 rows): every row below is scored`,
+      );
+    }
     const prefix = `ING-${Date.now()}`;
     const cpuBefore = cpuSecondsByProcess();
     const { seconds, report } = await uploadNdjson(server, ROWS, prefix, SHAPE);
@@ -61,6 +71,7 @@ async function main(): Promise<void> {
         benchmark: 'ingest',
         rows: ROWS,
         shape: SHAPE,
+        with_model: WITH_MODEL,
         accepted: report.accepted,
         seconds: Number(seconds.toFixed(2)),
         rows_per_second: Math.round(rate),

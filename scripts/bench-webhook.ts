@@ -4,10 +4,19 @@
  */
 import { createHmac } from 'node:crypto';
 import { BENCH_RULES } from './bench-rules';
-import { type BenchServer, cpuPerUnit, cpuSecondsByProcess, startBenchServer, uploadNdjson } from './bench-server';
+import {
+  type BenchServer,
+  cpuPerUnit,
+  cpuSecondsByProcess,
+  startBenchServer,
+  trainAnomalyModel,
+  uploadNdjson,
+} from './bench-server';
 
 const STORED = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 500);
+// `--with-model`: a trained anomaly model scores every push before its rules run.
+const WITH_MODEL = process.argv.includes('--with-model');
 
 async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${server.base}${path}`, {
@@ -28,6 +37,10 @@ async function main(): Promise<void> {
   try {
     console.log(`bench:webhook: storing ${STORED.toLocaleString('en')} transactions ...`);
     await uploadNdjson(server, STORED, 'HIST');
+    if (WITH_MODEL) {
+      const model = await trainAnomalyModel(server);
+      console.log(`with anomaly model v${model.version}: every push is scored`);
+    }
     for (const rule of BENCH_RULES) {
       const created = await call<{ id: string }>(server, 'POST', '/api/rules', rule);
       await call(server, 'POST', `/api/rules/${created.id}/approve`, {});

@@ -445,16 +445,23 @@ describe('happy', () => {
 
   it.each([
     ['critical', 70],
-    ['high', 52.5],
+    ['high', 53],
     ['medium', 35],
-    ['low', 17.5],
-  ] as const)('risk score of a %s violation without anomaly is %s', (severity, expected) => {
-    expect(riskScore(severity)).toBe(expected);
-  });
+    ['low', 18],
+  ] as const)(
+    'risk score of a %s violation without anomaly is %s (contract: rounded to a whole number)',
+    (severity, expected) => {
+      expect(riskScore(severity)).toBe(expected);
+    },
+  );
 
-  it('adds 0.3 x anomaly x 100 to the risk score, to two decimals', () => {
-    expect(riskScore('high', 1)).toBe(82.5);
-    expect(riskScore('low', 0.123456)).toBe(21.2);
+  it('blends in the anomaly score: round(100 x (0.7 s + 0.3 a))', () => {
+    expect(riskScore('high', 1)).toBe(83);
+    expect(riskScore('critical', 1)).toBe(100);
+    expect(riskScore('low', 0.1234)).toBe(21);
+    // 0.7 x 0.5 + 0.3 x 0.5 = 0.5 exactly: 50, with no floating-point drift.
+    expect(riskScore('medium', 0.5)).toBe(50);
+    expect(riskScore('low', 0.05)).toBe(19);
   });
 });
 

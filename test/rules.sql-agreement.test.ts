@@ -94,6 +94,8 @@ const POOLS = {
   tier: ['gold', 'silver', 3, null, true],
   limit: [10000, 9000.5, '10000', 0.3],
   code: ['INV-2026-000123', 'inv-1', 'GB12ABCD', 'a\nb', 'a b', 'INV-2026-12', 'x]-y'],
+  // The anomaly model's score: 4 decimals, absent before a model.
+  anomaly_score: ['0.8', '0.7999', '0.8000', '0.5', '1', '0', '0.6123', null],
 } as const;
 
 function randomAttributes(random: Random): Record<string, unknown> {
@@ -160,6 +162,7 @@ const ATTRIBUTE_FIELDS = [
 ] as const;
 const ATTRIBUTE_LITERALS = [87, '87', true, 0.3, 'ops', 'gold', 10000, 3, '', 'é', 'INV-2026-000123', -5] as const;
 const AMOUNT_LITERALS = [0, 0.1, 0.3, 9000, 9999.99, 10000, 12500, 0.0001, 250.25];
+const ANOMALY_LITERALS = [0.8, 0.5, 0, 1, 0.6123, 0.79995];
 const PATTERNS = [
   '^INV-\\d{4}-\\d{6}$',
   'a\\sb',
@@ -188,6 +191,7 @@ type Literal = string | number | boolean;
 
 function literalFor(random: Random, field: Field, instants: string[]): Literal {
   if (field === 'amount') return pick(random, AMOUNT_LITERALS);
+  if (field === 'anomaly_score') return pick(random, ANOMALY_LITERALS);
   if (field === 'occurred_at') return pick(random, instants);
   if (field.startsWith('attributes.')) return pick(random, ATTRIBUTE_LITERALS);
   const pool = POOLS[
@@ -213,12 +217,13 @@ function randomPredicate(random: Random, instants: string[]): Condition {
   }
   const field: Field = pick(random, [
     'amount',
+    'anomaly_score',
     'occurred_at',
     ...TEXT_FIELDS,
     ...ATTRIBUTE_FIELDS,
     ...ATTRIBUTE_FIELDS,
   ]);
-  const isText = field !== 'amount' && field !== 'occurred_at';
+  const isText = field !== 'amount' && field !== 'anomaly_score' && field !== 'occurred_at';
   const ops = [
     'eq',
     'ne',
@@ -263,7 +268,13 @@ function randomPredicate(random: Random, instants: string[]): Condition {
 
 function randomAggregate(random: Random, instants: string[]): Condition {
   const fn = pick(random, ['count', 'count', 'sum', 'avg', 'min', 'max', 'count_distinct'] as const);
-  const numericField: Field = pick(random, ['amount', 'amount', 'attributes.score', 'attributes.limit']);
+  const numericField: Field = pick(random, [
+    'amount',
+    'amount',
+    'anomaly_score',
+    'attributes.score',
+    'attributes.limit',
+  ]);
   const field: Field | undefined =
     fn === 'count'
       ? undefined
@@ -328,10 +339,10 @@ function randomCondition(random: Random, instants: string[], depth: number, allo
 async function insertTransactions(tx: Tx, orgId: string, rows: CanonicalTransaction[]): Promise<void> {
   // Through jsonb_to_recordset, so instants keep their microseconds and offsets exactly as written.
   await tx.execute(sql`
-    insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type, country, counterparty_country, channel, attributes)
-    select ${orgId}::uuid, r.id, r.occurred_at, r.amount, r.currency, r.account, r.counterparty, r.type, r.country, r.counterparty_country, r.channel, r.attributes
+    insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type, country, counterparty_country, channel, attributes, anomaly_score)
+    select ${orgId}::uuid, r.id, r.occurred_at, r.amount, r.currency, r.account, r.counterparty, r.type, r.country, r.counterparty_country, r.channel, r.attributes, r.anomaly_score
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, occurred_at timestamptz, amount numeric, currency text, account text,
-      counterparty text, type text, country text, counterparty_country text, channel text, attributes jsonb)`);
+      counterparty text, type text, country text, counterparty_country text, channel text, attributes jsonb, anomaly_score numeric)`);
 }
 
 type SqlOutcome = { id: string; holds: boolean; measures: AggregateMeasure[] };
@@ -399,7 +410,12 @@ function disagreements(condition: Condition, history: CanonicalTransaction[], ou
 describe('happy', { timeout: 120_000 }, () => {
   const seed = 20260301;
   const random = seededRandom(seed);
-  const history = randomTransactions(random, 240);
+  // Anomaly scores from a stream of their own, so the rest of the history stays as it was before them.
+  const scores = seededRandom(seed + 1);
+  const history = randomTransactions(random, 240).map((transaction) => ({
+    ...transaction,
+    anomaly_score: pick(scores, POOLS.anomaly_score),
+  }));
   let orgId = '';
 
   beforeAll(async () => {
@@ -441,6 +457,12 @@ describe('happy', { timeout: 120_000 }, () => {
     const instant = history[7]!.occurred_at;
     const corners: Condition[] = [
       { field: 'amount', op: 'eq', value: 0.3 },
+      // A transaction without an anomaly score makes the predicate false, and its negation true.
+      { field: 'anomaly_score', op: 'gte', value: 0.8 },
+      { not: { field: 'anomaly_score', op: 'gte', value: 0.8 } },
+      { field: 'anomaly_score', op: 'missing' },
+      { field: 'anomaly_score', op: 'between', value: [0.5, 0.8] },
+      { aggregate: { fn: 'max', field: 'anomaly_score', group_by: ['account'], window: '7d' }, op: 'gte', value: 0.8 },
       { aggregate: { fn: 'sum', field: 'amount', group_by: ['account'], window: '1d' }, op: 'eq', value: 0.3 },
       { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 },
       { aggregate: { fn: 'avg', field: 'amount', group_by: [], window: '7d' }, op: 'gt', value: 5000 },

@@ -76,7 +76,7 @@ describe('happy', () => {
     expect(large).toMatchObject({
       rule_version: 1,
       severity: 'high',
-      risk_score: 52.5,
+      risk_score: 53,
       status: 'open',
       scan_id: queued.id,
     });

@@ -19,6 +19,7 @@ import { createRouter } from './platform/openapi';
 import { requestContext, requestDatabase } from './platform/request';
 import { policiesRoutes } from './policies/routes';
 import { evidencePackRoutes, reportSchedulesRoutes, reportsRoutes } from './reports/routes';
+import { riskRoutes } from './risk/routes';
 import { rulesRoutes } from './rules/routes';
 import { scansRoutes } from './scans/routes';
 import { screeningRoutes } from './screening/routes';
@@ -76,6 +77,7 @@ function createApp() {
   app.route('/api/screening', screeningRoutes);
   app.route('/api/reports', reportsRoutes);
   app.route('/api/report-schedules', reportSchedulesRoutes);
+  app.route('/api/risk', riskRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,7 +1,13 @@
 import type { MetricsAggregator } from '../durable-objects/metrics-aggregator';
 import type { OrgHub } from '../durable-objects/org-hub';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
-import type { AlertQueueMessage, ConnectorRunMessage, ReportRunMessage, ScanQueueMessage } from '../queues/messages';
+import type {
+  AlertQueueMessage,
+  ConnectorRunMessage,
+  ReportRunMessage,
+  RiskQueueMessage,
+  ScanQueueMessage,
+} from '../queues/messages';
 import type { AiBinding } from './policies/extraction/llm-extractor';
 import { isPlanId, PLAN_IDS } from './subscription/catalogue';
 
@@ -18,6 +24,7 @@ export interface Env {
   ALERTS_QUEUE: Queue<AlertQueueMessage>;
   CONNECTORS_QUEUE: Queue<ConnectorRunMessage>;
   REPORTS_QUEUE: Queue<ReportRunMessage>;
+  RISK_QUEUE: Queue<RiskQueueMessage>;
   POLICY_FILES: R2Bucket;
   /** Generated reports (worker/reports/). */
   REPORT_FILES: R2Bucket;

@@ -1,8 +1,15 @@
 import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
 import { consumeConnectorQueue } from '../queues/connectors';
-import type { AlertQueueMessage, ConnectorRunMessage, ReportRunMessage, ScanQueueMessage } from '../queues/messages';
+import type {
+  AlertQueueMessage,
+  ConnectorRunMessage,
+  ReportRunMessage,
+  RiskQueueMessage,
+  ScanQueueMessage,
+} from '../queues/messages';
 import { consumeReportQueue } from '../queues/reports';
+import { consumeRiskQueue } from '../queues/risk';
 import { consumeScanQueue } from '../queues/scans';
 import { sweepAlerts } from './alerts/sweeper';
 import { app } from './app';
@@ -12,6 +19,7 @@ import type { Env } from './env';
 import { log } from './platform/log';
 import { flushMetrics } from './platform/metrics';
 import { runDueReportSchedules } from './reports/schedules';
+import { retrainModels } from './risk/training';
 import { runDueSchedules } from './scans/schedules';
 import { rolloverUsage } from './transactions/metering';
 
@@ -25,17 +33,19 @@ type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at:
 const CRON_JOBS: Record<string, CronJob[]> = {
   '* * * * *': [runDueSchedules, sweepAlerts, sweepCaseDeadlines, runDueConnectors, runDueReportSchedules],
   '0 0 1 * *': [rolloverUsage],
+  '0 3 * * 1': [retrainModels],
 };
 
-type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage | ReportRunMessage;
+type QueueMessage = ScanQueueMessage | AlertQueueMessage | ConnectorRunMessage | ReportRunMessage | RiskQueueMessage;
 
-/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', the reports', or the scans'. */
+/** Each queue's consumer: the alerts queues (and their dead letters), the connectors', the reports', the risk models', or the scans'. */
 function consumeQueue(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   if (batch.queue.startsWith('nitilens-alerts'))
     return consumeAlertQueue(batch as MessageBatch<AlertQueueMessage>, env);
   if (batch.queue === 'nitilens-connectors')
     return consumeConnectorQueue(batch as MessageBatch<ConnectorRunMessage>, env);
   if (batch.queue === 'nitilens-reports') return consumeReportQueue(batch as MessageBatch<ReportRunMessage>, env);
+  if (batch.queue === 'nitilens-risk') return consumeRiskQueue(batch as MessageBatch<RiskQueueMessage>, env);
   return consumeScanQueue(batch as MessageBatch<ScanQueueMessage>, env);
 }
 

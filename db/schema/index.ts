@@ -5,6 +5,7 @@ export * from './connectors';
 export * from './jobs';
 export * from './policies';
 export * from './reports';
+export * from './risk';
 export * from './rules';
 export * from './scans';
 export * from './screening';

@@ -16,6 +16,8 @@ import {
 type OrganizationSettings = {
   /** Four-eyes approval: a rule version may not be approved by its author. */
   four_eyes?: boolean;
+  /** The IANA zone the anomaly model reads hours and weekdays in (worker/risk/); UTC when unset. */
+  time_zone?: string;
 };
 
 export const organizations = pgTable('organizations', {

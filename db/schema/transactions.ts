@@ -12,6 +12,8 @@ import {
 } from 'drizzle-orm/pg-core';
 import { organizations, users } from './tenancy';
 
+export type AnomalyFactor = { feature: string; value: number; contribution: number };
+
 /** An ERP webhook endpoint; the signing secret is stored AES-GCM encrypted under SOURCE_SECRET_KEY. */
 export const ingestSources = pgTable(
   'ingest_sources',
@@ -56,6 +58,10 @@ export const transactions = pgTable(
     attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default({}),
     sourceId: uuid('source_id').references(() => ingestSources.id, { onDelete: 'set null' }),
     ingestedAt: timestamp('ingested_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The organization's anomaly model's score in [0, 1] (worker/risk/), null before the first model. */
+    anomalyScore: numeric('anomaly_score', { precision: 5, scale: 4 }),
+    /** The features that raised the score most: `[{feature, value, contribution}]`. */
+    anomalyFactors: jsonb('anomaly_factors').$type<AnomalyFactor[]>(),
   },
   (t) => [
     uniqueIndex('transactions_org_external_unique').on(t.orgId, t.externalId),

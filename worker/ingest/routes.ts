@@ -9,6 +9,7 @@ import { violationCreated } from '../live/announce';
 import { ApiError, type FieldError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { fieldErrors, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { idsFilter, loadScoringModel, scoreTransactions } from '../risk/scoring';
 import { type DetectedViolation, detectViolations, loadActiveRuleVersions } from '../rules/engine';
 import { amountPath, type SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
@@ -191,9 +192,10 @@ async function storeAndDecide(
   reservation.reserved = await meter.reserve(fresh.length);
   await meter.noteNearLimit(tx);
   const allowed = new Set(fresh.slice(0, reservation.reserved));
-  // The rule versions are read beside the insert, sharing its round trip.
-  const [versions, stored] = await Promise.all([
+  // The rule versions and the anomaly model are read beside the insert, sharing its round trip.
+  const [versions, model, stored] = await Promise.all([
     loadActiveRuleVersions(tx),
+    loadScoringModel(tx),
     insertTransactions(
       tx,
       orgId,
@@ -208,6 +210,8 @@ async function storeAndDecide(
   );
   const settled = settle(pending, results, { allowed, stored, alreadyStored }, planLimitRowError(meter));
   const ids = settled.accepted.map((id) => stored.get(id)!);
+  // Scored before the rules run: `anomaly_score` predicates and the risk blend read the score.
+  if (model && ids.length > 0) await scoreTransactions(tx, orgId, model, idsFilter(ids));
   const detected =
     ids.length === 0
       ? []

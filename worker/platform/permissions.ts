@@ -22,6 +22,7 @@ export const PERMISSIONS = {
   'alerts:manage': ADMINS,
   'connectors:manage': ADMINS,
   'subscription:manage': ADMINS,
+  'risk:train': ADMINS,
   'audit:read': ADMINS,
   'jobs:read': ADMINS,
   'platform:admin': ['super_admin'],

@@ -314,7 +314,7 @@ type Hit = { id: number; transaction: CanonicalTransaction; measures: AggregateM
 const transactionColumns = sql`t.id as internal_id, t.external_id as id,
   to_char(t.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
   trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
-  t.counterparty_country, t.channel, t.attributes`;
+  t.counterparty_country, t.channel, t.attributes, trim_scale(t.anomaly_score)::text as anomaly_score`;
 
 /** Each aggregate's measure for a hit, in the order of the condition's aggregates. */
 const measuresOf = (compiled: CompiledCondition) => jsonbArray(compiled.measures);
@@ -379,13 +379,19 @@ function explainHit(version: ActiveRuleVersion, hit: Hit, screenings: ScreeningL
     transactionId: hit.id,
     externalId: hit.transaction.id,
     severity: version.severity,
-    riskScore: riskScore(version.severity),
+    riskScore: riskScore(version.severity, anomalyOf(hit.transaction)),
     explanation,
     evidence: evidence as unknown as Record<string, unknown>,
     policyId: version.policyId,
     clauseRef: version.clauseRef,
     isNew: false,
   };
+}
+
+/** The transaction's anomaly score as the risk blend reads it: 0 without one. */
+function anomalyOf(transaction: CanonicalTransaction): number {
+  const score = Number(transaction.anomaly_score ?? 0);
+  return Number.isFinite(score) ? score : 0;
 }
 
 /**

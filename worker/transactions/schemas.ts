@@ -38,6 +38,13 @@ export const transactionView = z
     attributes: z.record(z.string(), z.unknown()),
     source_id: z.string().nullable(),
     ingested_at: z.string(),
+    anomaly_score: z
+      .number()
+      .nullable()
+      .openapi({ description: "The organization's anomaly model's score in [0, 1]; null before its first model." }),
+    anomaly_factors: z
+      .array(z.object({ feature: z.string(), value: z.number(), contribution: z.number() }))
+      .openapi({ description: 'The features that raised the score most, largest contribution first.' }),
   })
   .openapi('Transaction');
 

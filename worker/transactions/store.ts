@@ -91,6 +91,8 @@ const transactionColumns = {
   attributes: transactions.attributes,
   sourceId: transactions.sourceId,
   ingestedAt: transactions.ingestedAt,
+  anomalyScore: transactions.anomalyScore,
+  anomalyFactors: transactions.anomalyFactors,
 };
 
 type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
@@ -163,5 +165,7 @@ export function transactionView(row: NonNullable<TransactionRow>) {
     attributes: row.attributes,
     source_id: row.sourceId,
     ingested_at: row.ingestedAt.toISOString(),
+    anomaly_score: row.anomalyScore === null ? null : Number(row.anomalyScore),
+    anomaly_factors: row.anomalyFactors ?? [],
   };
 }

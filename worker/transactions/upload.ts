@@ -1,11 +1,12 @@
 import type { Database } from '../../db/client';
-import { withTenant } from '../../db/tenant';
+import { type Tx, withTenant } from '../../db/tenant';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
+import { idsFilter, loadScoringModel, type ScoringModel, scoreTransactions } from '../risk/scoring';
 import type { CanonicalTransaction, Validated } from './canonical';
 import { planLimitReached, planLimitRowError, type UsageMeter } from './metering';
 import type { UploadRecord } from './readers';
-import { existingExternalIds, storeTransactions } from './store';
+import { existingExternalIds, insertTransactions, storeTransactions } from './store';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep a transaction short. */
 const UPLOAD_BATCH_SIZE = 5000;
@@ -125,13 +126,14 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
   let outcome: { stored: number; alreadyStored: Set<string> };
   try {
     outcome = await withTenant(target.db, target.orgId, async (tx) => {
-      await target.meter.noteNearLimit(tx);
+      const [, model] = await Promise.all([target.meter.noteNearLimit(tx), loadScoringModel(tx)]);
       return {
-        stored: await storeTransactions(
+        stored: await storeAndScore(
           tx,
           target.orgId,
           target.sourceId,
           allowed.map((c) => c.transaction),
+          model,
         ),
         // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
         alreadyStored: await existingExternalIds(
@@ -155,6 +157,23 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
       tally.reject(row, line, [planLimitRowError(target.meter)]);
     }
   }
+}
+
+/**
+ * Stores the batch; once the organization has an anomaly model, scores its new rows in the same
+ * transaction (so every stored transaction carries a score). Returns how many rows were new.
+ */
+async function storeAndScore(
+  tx: Tx,
+  orgId: string,
+  sourceId: string | null,
+  rows: CanonicalTransaction[],
+  model: ScoringModel | null,
+): Promise<number> {
+  if (!model) return storeTransactions(tx, orgId, sourceId, rows);
+  const stored = await insertTransactions(tx, orgId, sourceId, rows);
+  if (stored.size > 0) await scoreTransactions(tx, orgId, model, idsFilter([...stored.values()]));
+  return stored.size;
 }
 
 function databaseFailure(tally: UploadTally, failure: BatchFailure): ApiError {

@@ -13,6 +13,7 @@ import { OverviewPage } from '../pages/overview';
 import { PoliciesPage } from '../pages/policies';
 import { PolicyDetailPage } from '../pages/policy-detail';
 import { ReportsPage } from '../pages/reports';
+import { RiskPage } from '../pages/risk';
 import { RuleEditorPage } from '../pages/rule-editor';
 import { RulesPage } from '../pages/rules';
 import { ScansPage } from '../pages/scans';
@@ -64,6 +65,7 @@ export const router = createBrowserRouter([
       { path: 'rules', Component: RulesPage },
       { path: 'rules/new', Component: RuleEditorPage },
       { path: 'rules/:id', Component: RuleEditorPage },
+      { path: 'risk', Component: RiskPage },
       { path: 'transactions', Component: TransactionsPage },
       { path: 'transactions/:id', Component: TransactionDetailPage },
       { path: 'sources', Component: SourcesPage },

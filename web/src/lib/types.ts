@@ -27,6 +27,7 @@ import type {
   policyView,
 } from '../../../worker/policies/schemas';
 import type { scheduleView as reportScheduleView, reportView } from '../../../worker/reports/schemas';
+import type { accountRiskView, anomalyView, modelView, summaryView } from '../../../worker/risk/schemas';
 import type { backtestView, ruleBody, ruleDetailView, ruleVersionView, ruleView } from '../../../worker/rules/schemas';
 import type { queuedScanView, scanView, scheduleListItemView, scheduleView } from '../../../worker/scans/schemas';
 import type { SourceMapping } from '../../../worker/sources/mapping';
@@ -126,3 +127,7 @@ export type OperationsOverview = {
 };
 export type Report = z.infer<typeof reportView>;
 export type ReportSchedule = z.infer<typeof reportScheduleView>;
+export type RiskModel = z.infer<typeof modelView>;
+export type AccountRisk = z.infer<typeof accountRiskView>;
+export type RiskSummary = z.infer<typeof summaryView>;
+export type Anomaly = z.infer<typeof anomalyView>;

@@ -7,7 +7,7 @@ import { ErrorState, LoadingState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card';
 import { api } from '../lib/api';
-import { formatAmount, formatDateTime } from '../lib/format';
+import { formatAmount, formatDateTime, humanize } from '../lib/format';
 import { useRuleNames } from '../lib/rule-names';
 import type { TransactionDetail } from '../lib/types';
 
@@ -51,7 +51,7 @@ export function TransactionDetailPage() {
         description={`${formatAmount(t.amount, t.currency)} · ${formatDateTime(t.occurred_at)}`}
       />
       <div className="grid gap-4 lg:grid-cols-[22rem_1fr]">
-        <Card>
+        <Card className="lg:row-span-2">
           <CardHeader>
             <CardTitle>Fields</CardTitle>
           </CardHeader>
@@ -72,7 +72,35 @@ export function TransactionDetailPage() {
             </dl>
           </CardContent>
         </Card>
-        <Card>
+        <Card className="lg:col-start-2">
+          <CardHeader>
+            <CardTitle>Anomaly</CardTitle>
+          </CardHeader>
+          <CardContent>
+            {t.anomaly_score === null ? (
+              <p className="text-sm text-muted-foreground">Not scored: the organization has no anomaly model yet.</p>
+            ) : (
+              <div className="grid gap-2 text-sm">
+                <p>
+                  Anomaly score <span className="text-lg font-semibold tabular-nums">{t.anomaly_score.toFixed(4)}</span>{' '}
+                  <span className="text-muted-foreground">(about 0.5 is ordinary; the higher, the more unusual)</span>
+                </p>
+                {t.anomaly_factors.length > 0 && (
+                  <ul aria-label="Anomaly factors" className="grid gap-1">
+                    {t.anomaly_factors.map((factor) => (
+                      <li key={factor.feature} className="flex items-center gap-2">
+                        <span className="w-56">{humanize(factor.feature)}</span>
+                        <span className="font-mono text-xs text-muted-foreground">value {factor.value}</span>
+                        <span className="font-mono text-xs">+{factor.contribution.toFixed(4)}</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            )}
+          </CardContent>
+        </Card>
+        <Card className="lg:col-start-2">
           <CardHeader>
             <CardTitle>Violations</CardTitle>
           </CardHeader>

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Upload } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
@@ -170,7 +170,12 @@ type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
 export function TransactionsPage() {
   const can = useCan();
   const pages = useCursorPages();
-  const [filters, setFilters] = useState<Filters>({});
+  // The Risk page links to an account's transactions with `?account=`.
+  const [params] = useSearchParams();
+  const [filters, setFilters] = useState<Filters>(() => {
+    const account = params.get('account');
+    return account ? { account } : {};
+  });
   const transactions = useQuery({
     queryKey: ['transactions', filters, pages.cursor],
     queryFn: () => api<Page<Transaction>>(`/api/transactions${query({ ...filters, cursor: pages.cursor, limit: 50 })}`),
@@ -201,7 +206,7 @@ export function TransactionsPage() {
               aria-label="Filter transactions"
             >
               <Field label="Account" className="grid w-36 gap-1.5">
-                <Input name="account" />
+                <Input name="account" defaultValue={filters.account} />
               </Field>
               <Field label="Type" className="grid w-32 gap-1.5">
                 <Input name="type" placeholder="e.g. cash" />

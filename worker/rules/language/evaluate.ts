@@ -55,6 +55,8 @@ export interface CanonicalTransaction {
   counterparty_country?: string | null;
   channel?: string | null;
   attributes?: Record<string, unknown> | null;
+  /** Derived, not pushed: the anomaly model's score as a decimal string (absent before a model). */
+  anomaly_score?: string | number | null;
 }
 
 /**

@@ -1,5 +1,5 @@
-/** The transaction columns a rule may read, named as in the contract and in the transactions table. */
-export const COLUMN_FIELDS = [
+/** The transaction columns a pushed transaction fills, named as in the contract and in the transactions table. */
+export const PUSHED_FIELDS = [
   'amount',
   'currency',
   'account',
@@ -11,10 +11,16 @@ export const COLUMN_FIELDS = [
   'occurred_at',
 ] as const;
 
+/**
+ * The transaction columns a rule may read: those pushed, and `anomaly_score`, which the product
+ * derives (contract section 12; absent until the organization's first anomaly model).
+ */
+export const COLUMN_FIELDS = [...PUSHED_FIELDS, 'anomaly_score'] as const;
+
 export type ColumnField = (typeof COLUMN_FIELDS)[number];
 
-/** A canonical transaction's top-level fields a source mapping can fill: its id and the columns rules read. */
-export const CANONICAL_FIELDS = ['id', ...COLUMN_FIELDS] as const;
+/** A canonical transaction's top-level fields a source mapping can fill: its id and the pushed columns. */
+export const CANONICAL_FIELDS = ['id', ...PUSHED_FIELDS] as const;
 /** `attributes.<key>`, a dot path into the transaction's attributes object. */
 export type AttributeField = `attributes.${string}`;
 export type Field = ColumnField | AttributeField;
@@ -43,7 +49,7 @@ export function attributeKeys(field: AttributeField): string[] {
 
 export function fieldKind(field: Field): FieldKind {
   if (isAttributeField(field)) return 'json';
-  if (field === 'amount') return 'numeric';
+  if (field === 'amount' || field === 'anomaly_score') return 'numeric';
   if (field === 'occurred_at') return 'instant';
   return 'text';
 }

@@ -234,10 +234,11 @@ export function parseWindow(window: string): { amount: number; unit: (typeof WIN
   return match ? { amount: Number(match[1]), unit: match[2] as (typeof WINDOW_UNITS)[number] } : null;
 }
 
-/** The value a typed text becomes for a field: numbers for amount, strings for text columns, JSON literals for attributes. */
+/** The value a typed text becomes for a field: numbers for amount and anomaly_score, strings for text columns, JSON literals for attributes. */
 export function valueFromText(field: string, text: string): JsonValue {
   const trimmed = text.trim();
-  if (field === 'amount') return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : text;
+  if (field === 'amount' || field === 'anomaly_score')
+    return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : text;
   if (field.startsWith('attributes.')) {
     if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
     if (trimmed !== '' && Number.isFinite(Number(trimmed))) return Number(trimmed);

@@ -387,7 +387,9 @@ function AggregateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
           <legend id={groupId} className="float-left mr-2 text-sm text-muted-foreground">
             per
           </legend>
-          {COLUMN_FIELDS.filter((field) => field !== 'occurred_at' && field !== 'amount').map((field) => (
+          {COLUMN_FIELDS.filter(
+            (field) => field !== 'occurred_at' && field !== 'amount' && field !== 'anomaly_score',
+          ).map((field) => (
             <label key={field} className="flex items-center gap-1 text-sm">
               <input
                 type="checkbox"

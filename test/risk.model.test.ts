@@ -1,0 +1,265 @@
+import { env } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withTenant } from '../db/tenant';
+import { generateDataset } from '../scripts/anomaly-dataset';
+import { FEATURES, featureVector, readHistories } from '../worker/risk/features';
+import { compileForest, fitForest, forestScore } from '../worker/risk/forest';
+import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
+import { accountRisk, wholeParts } from '../worker/risk/service';
+import { retrainModels } from '../worker/risk/training';
+import { addMember, api, apiJson, pushSigned, registerOrganization, setPlan, withDatabase } from './helpers';
+
+type Session = Awaited<ReturnType<typeof registerOrganization>>;
+
+async function waitForScoredModel(token: string, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await api('GET', '/api/risk/models/current', { token });
+    const model = response.status === 200 ? await response.json<any>() : null;
+    if (model?.status === 'failed') throw new Error(`training failed: ${model.error}`);
+    if (model?.status === 'ready' && model.scoring.finished_at) return model;
+    if (Date.now() > deadline) throw new Error(`no scored model in time: ${JSON.stringify(model)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function internalIds(orgId: string, externalIds: string[]): Promise<number[]> {
+  const rows = await withDatabase((db) =>
+    withTenant(db, orgId, (tx) =>
+      tx.execute<{ id: string }>(
+        sql`select id from transactions where external_id in (select json_array_elements_text(${JSON.stringify(externalIds)}::json)) order by id`,
+      ),
+    ),
+  );
+  return rows.map((row) => Number(row.id));
+}
+
+const dataset = generateDataset({ accounts: 16, days: 40, seed: 7, anomalyRate: 0.01, start: '2026-06-01T00:00:00Z' });
+const upload = dataset.map(({ anomaly: _anomaly, ...row }) => row);
+
+describe('anomaly model', { timeout: 120_000 }, () => {
+  let org: Session;
+
+  beforeAll(async () => {
+    org = await registerOrganization('Risk Model');
+    await setPlan(org.organization.id, 'enterprise');
+    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: upload });
+    expect(report).toMatchObject({ accepted: upload.length, rejected: 0 });
+  });
+
+  it('has no model before the first training (404), and trains on demand (202), scoring what was stored', async () => {
+    const none = await api('GET', '/api/risk/models/current', { token: org.access_token });
+    expect(none.status).toBe(404);
+    expect(none.headers.get('content-type')).toContain('application/problem+json');
+
+    const queued = await apiJson('POST', '/api/risk/models/train', 202, { token: org.access_token });
+    expect(queued).toMatchObject({ status: 'training', version: 1, trained_at: null, features: [...FEATURES] });
+
+    const model = await waitForScoredModel(org.access_token);
+    expect(model).toMatchObject({ id: queued.id, status: 'ready', features: [...FEATURES] });
+    expect(model.transactions).toBe(upload.length);
+    expect(Date.parse(model.trained_at)).not.toBeNaN();
+    expect(model.statistics).toMatchObject({ stored_transactions: upload.length, time_zone: 'UTC', trees: 100 });
+    expect(model.scoring).toMatchObject({ total: upload.length, chunks_done: model.scoring.chunks });
+
+    // Every stored transaction now has a score in [0, 1], with its factors.
+    const page = await apiJson('GET', '/api/transactions?limit=200', 200, { token: org.access_token });
+    for (const item of page.items) {
+      expect(item.anomaly_score).toBeGreaterThanOrEqual(0);
+      expect(item.anomaly_score).toBeLessThanOrEqual(1);
+      expect(Array.isArray(item.anomaly_factors)).toBe(true);
+    }
+  });
+
+  it('puts the planted anomalies at the top, with the features that raised them', async () => {
+    await waitForScoredModel(org.access_token);
+    const planted = dataset.filter((row) => row.anomaly);
+    const top = await apiJson('GET', `/api/risk/anomalies?limit=${planted.length}`, 200, { token: org.access_token });
+    const plantedIds = new Set(planted.map((row) => row.id));
+    const hits = top.items.filter((item: any) => plantedIds.has(item.id)).length;
+    expect(hits / planted.length).toBeGreaterThanOrEqual(0.5);
+    const amountAnomaly = planted.find((row) => row.anomaly === 'amount')!;
+    const detail = await apiJson('GET', `/api/transactions/${amountAnomaly.id}`, 200, { token: org.access_token });
+    expect(detail.anomaly_score).toBeGreaterThan(0.55);
+    expect(detail.anomaly_factors[0]).toMatchObject({ feature: expect.stringMatching(/amount/) });
+    for (const factor of detail.anomaly_factors) {
+      expect(Object.keys(factor).sort()).toEqual(['contribution', 'feature', 'value']);
+      expect(factor.contribution).toBeGreaterThan(0);
+    }
+  });
+
+  it('computes features one way: a transaction read in a training range and by its id gives the same vector and score', async () => {
+    await waitForScoredModel(org.access_token);
+    const orgId = org.organization.id;
+    const ids = await internalIds(
+      orgId,
+      upload.slice(200, 260).map((row) => row.id),
+    );
+    await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        const model = (await loadScoringModel(tx))!;
+        const byRange = await readHistories(tx, orgId, sql.raw(`t.id between ${ids[0]} and ${ids.at(-1)}`), 'UTC');
+        const byIds = await readHistories(tx, orgId, idsFilter(ids), 'UTC');
+        expect(byIds.map(featureVector)).toEqual(
+          byRange.filter((row) => ids.includes(Number(row.id))).map(featureVector),
+        );
+        const stored = await tx.execute<{ id: string; anomaly_score: string }>(
+          sql`select id, anomaly_score::text from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
+        );
+        expect(byIds.map((row) => scoreHistory(model.forest, row).score)).toEqual(
+          stored.map((row) => Number(row.anomaly_score).toFixed(4)),
+        );
+      }),
+    );
+  });
+
+  it('scores each webhook push before its rules run: anomaly_score rules hold, and the risk score blends it in', async () => {
+    await waitForScoredModel(org.access_token);
+    const token = org.access_token;
+    const rule = await apiJson('POST', '/api/rules', 201, {
+      token,
+      body: {
+        name: 'Anomalous transaction',
+        severity: 'high',
+        condition: { field: 'anomaly_score', op: 'gte', value: 0.6 },
+      },
+    });
+    await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: (await addMember(org, 'reviewer')).token });
+    const source = await apiJson('POST', '/api/sources', 201, { token, body: { name: 'ERP' } });
+    const habitual = upload.filter((row) => row.account === upload[0]!.account);
+    const last = habitual.at(-1)!;
+    const later = (hours: number) => new Date(Date.parse(last.occurred_at) + hours * 3_600_000).toISOString();
+    const ordinary = { ...last, id: 'PUSH-ORDINARY', occurred_at: later(24) };
+    const odd = {
+      ...last,
+      id: 'PUSH-ODD',
+      occurred_at: later(24 + 11),
+      amount: (Number(last.amount) * 400).toFixed(2),
+      counterparty: 'V-SHELL-1',
+      counterparty_country: 'KY',
+    };
+    const response = await pushSigned(source.id, source.signing_secret, [ordinary, odd]);
+    expect(response.status).toBe(200);
+    const { results } = await response.json<any>();
+    const oddDetail = await apiJson('GET', '/api/transactions/PUSH-ODD', 200, { token });
+    const ordinaryDetail = await apiJson('GET', '/api/transactions/PUSH-ORDINARY', 200, { token });
+    expect(oddDetail.anomaly_score).toBeGreaterThanOrEqual(0.6);
+    expect(ordinaryDetail.anomaly_score).toBeLessThan(0.6);
+    expect(results[0].violations).toEqual([]);
+    expect(results[1].violations).toEqual([expect.objectContaining({ rule_id: rule.id, severity: 'high' })]);
+    expect(oddDetail.violations).toHaveLength(1);
+    expect(oddDetail.violations[0].risk_score).toBe(Math.round(100 * (0.7 * 0.75 + 0.3 * oddDetail.anomaly_score)));
+  });
+
+  it('lists accounts by descending risk, each with contributions that add up to its score exactly', async () => {
+    await waitForScoredModel(org.access_token);
+    const page = await apiJson('GET', '/api/risk/accounts?limit=200', 200, { token: org.access_token });
+    expect(page.items.length).toBeGreaterThan(0);
+    for (const item of page.items) {
+      expect(Object.keys(item).sort()).toEqual(['account', 'factors', 'open_cases', 'open_violations', 'score']);
+      expect(item.factors.reduce((sum: number, f: any) => sum + f.contribution, 0)).toBe(item.score);
+      expect(item.score).toBeGreaterThanOrEqual(0);
+      expect(item.score).toBeLessThanOrEqual(100);
+    }
+    const scores = page.items.map((item: any) => item.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    // Paging with the cursor yields the same order.
+    const first = await apiJson('GET', '/api/risk/accounts?limit=1', 200, { token: org.access_token });
+    expect(first.items[0]).toEqual(page.items[0]);
+    if (page.items.length > 1) {
+      const second = await apiJson('GET', `/api/risk/accounts?limit=1&cursor=${first.next_cursor}`, 200, {
+        token: org.access_token,
+      });
+      expect(second.items[0]).toEqual(page.items[1]);
+    }
+  });
+
+  it("summarizes the organization's risk: score, 12 weekly points, open violations by rule and severity", async () => {
+    const summary = await apiJson('GET', '/api/risk/summary', 200, { token: org.access_token });
+    expect(summary.trend).toHaveLength(12);
+    expect(summary.trend.at(-1).violations).toBeGreaterThanOrEqual(1);
+    expect(summary.score).toBeGreaterThan(0);
+    expect(summary.counts).toEqual([
+      expect.objectContaining({ rule_name: 'Anomalous transaction', severity: 'high', count: summary.open_violations }),
+    ]);
+  });
+
+  it('is per organization: another one sees no model, and a viewer may read but not train', async () => {
+    const other = await registerOrganization('Risk Other');
+    await setPlan(other.organization.id, 'enterprise');
+    expect((await api('GET', '/api/risk/models/current', { token: other.access_token })).status).toBe(404);
+    expect((await api('GET', '/api/transactions/PUSH-ODD', { token: other.access_token })).status).toBe(404);
+    const viewer = await addMember(org, 'viewer');
+    expect((await api('GET', '/api/risk/models/current', { token: viewer.token })).status).toBe(200);
+    expect((await api('POST', '/api/risk/models/train', { token: viewer.token })).status).toBe(403);
+  });
+
+  it('retrains weekly every organization on a risk plan with at least 1,000 transactions', async () => {
+    await waitForScoredModel(org.access_token);
+    const queued = await withDatabase((db) => retrainModels(env, db, new Date()));
+    expect(queued).toBeGreaterThanOrEqual(1);
+    const model = await waitForScoredModel(org.access_token);
+    expect(model).toMatchObject({ version: 2, trigger: 'schedule', status: 'ready' });
+  });
+});
+
+describe('plans and validation', () => {
+  it('answers 402 on a plan without risk, and 400 for an unknown time zone', async () => {
+    const org = await registerOrganization('Risk Basic');
+    const refused = await api('POST', '/api/risk/models/train', { token: org.access_token });
+    expect(refused.status).toBe(402);
+    expect(await refused.json()).toMatchObject({ feature: 'risk', plan: 'basic' });
+    await setPlan(org.organization.id, 'pro');
+    const invalid = await api('POST', '/api/risk/models/train', {
+      token: org.access_token,
+      body: { time_zone: 'Mars/Olympus' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ errors: [{ path: 'time_zone' }] });
+  });
+
+  it('fails a training run with nothing to learn from, saying why', async () => {
+    const org = await registerOrganization('Risk Empty');
+    await setPlan(org.organization.id, 'pro');
+    await apiJson('POST', '/api/risk/models/train', 202, {
+      token: org.access_token,
+      body: { time_zone: 'Asia/Kolkata' },
+    });
+    const deadline = Date.now() + 20_000;
+    let model: any;
+    do {
+      model = await apiJson('GET', '/api/risk/models/current', 200, { token: org.access_token });
+      if (model.status !== 'training') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } while (Date.now() < deadline);
+    expect(model).toMatchObject({ status: 'failed', error: expect.stringContaining('no transactions') });
+    expect(model.statistics.time_zone).toBe('Asia/Kolkata');
+  });
+});
+
+describe('the forest and the risk arithmetic', () => {
+  it('is seeded: the same vectors give the same forest and scores', () => {
+    const vectors = Array.from({ length: 600 }, (_, i) => [Math.sin(i) * 10, (i * 7) % 13, i % 2]);
+    const a = fitForest(vectors);
+    const b = fitForest(vectors);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    const outlier = [100, 6, 0];
+    const compiled = compileForest(a);
+    expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
+  });
+
+  it('splits an account score into whole contributions that add up to it', () => {
+    expect(wholeParts([10.4, 10.4, 10.4])).toEqual([11, 10, 10]);
+    expect(wholeParts([0.5, 0.5, 0])).toEqual([1, 0, 0]);
+    const risk = accountRisk({
+      account: 'A',
+      violation_risk: '140',
+      open_violations: 2,
+      max_anomaly: '0.8123',
+      open_cases: 1,
+    });
+    expect(risk.factors.reduce((sum, f) => sum + f.contribution, 0)).toBe(risk.score);
+    expect(risk.score).toBe(Math.round(50 * (1 - Math.exp(-140 / 200)) + 30 * ((0.8123 - 0.5) / 0.5) + 10));
+  });
+});
