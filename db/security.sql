@@ -40,7 +40,7 @@ GRANT SELECT ON cases TO nitilens_system;
 -- The connectors cron finds the connectors whose schedule is due.
 GRANT SELECT ON connectors TO nitilens_system;
 -- The operators' jobs console (GET /api/admin/jobs) lists every organization's jobs.
-GRANT SELECT ON jobs, scans, scan_chunks, connector_runs, job_runs, reports TO nitilens_system;
+GRANT SELECT ON jobs, scans, scan_chunks, connector_runs, job_runs, reports, risk_models TO nitilens_system;
 -- The reports cron finds the report schedules that are due.
 GRANT SELECT ON report_schedules TO nitilens_system;
 

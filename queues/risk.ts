@@ -18,6 +18,7 @@ export async function consumeRiskQueue(batch: MessageBatch<RiskQueueMessage>, en
       log('warn', 'risk message failed', { kind: message.body.kind, attempts: message.attempts, error: String(error) });
       if (message.body.kind === 'risk.train' && message.attempts >= MAX_ATTEMPTS) {
         await failTraining(
+          env,
           client.db,
           message.body.orgId,
           message.body.modelId,

@@ -62,6 +62,8 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     expect(Date.parse(model.trained_at)).not.toBeNaN();
     expect(model.statistics).toMatchObject({ stored_transactions: upload.length, time_zone: 'UTC', trees: 100 });
     expect(model.scoring).toMatchObject({ total: upload.length, chunks_done: model.scoring.chunks });
+    const jobs = await apiJson('GET', '/api/jobs?kind=model_training', 200, { token: org.access_token });
+    expect(jobs.items[0]).toMatchObject({ id: model.id, status: 'succeeded', duration_ms: expect.any(Number) });
 
     // Every stored transaction now has a score in [0, 1], with its factors.
     const page = await apiJson('GET', '/api/transactions?limit=200', 200, { token: org.access_token });
@@ -235,6 +237,11 @@ describe('plans and validation', () => {
     } while (Date.now() < deadline);
     expect(model).toMatchObject({ status: 'failed', error: expect.stringContaining('no transactions') });
     expect(model.statistics.time_zone).toBe('Asia/Kolkata');
+    // A training run is a job: the operations console lists it failed, with its reason.
+    const jobs = await apiJson('GET', '/api/jobs?kind=model_training', 200, { token: org.access_token });
+    expect(jobs.items).toEqual([
+      expect.objectContaining({ id: model.id, kind: 'model_training', status: 'failed', error: model.error }),
+    ]);
   });
 });
 

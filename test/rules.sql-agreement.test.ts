@@ -619,9 +619,10 @@ describe('happy', { timeout: 120_000 }, () => {
           sql`select min(id) + 40 as first, min(id) + 199 as last from transactions where org_id = ${orgId}`,
         );
         const scope = { kind: 'range' as const, firstId: Number(range!.first), lastId: Number(range!.last) };
-        // The stored instant as the engine reads it (UTC), which the evidence quotes.
-        const inScope = await tx.execute<{ id: string; occurred_at: string }>(
-          sql`select external_id as id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at
+        // The stored instant and score as the engine reads them (UTC, no trailing zeros), which the evidence quotes.
+        const inScope = await tx.execute<{ id: string; occurred_at: string; anomaly_score: string | null }>(
+          sql`select external_id as id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
+                trim_scale(anomaly_score)::text as anomaly_score
               from transactions where org_id = ${orgId} and id between ${scope.firstId} and ${scope.lastId}`,
         );
         const hits = await detectViolations(tx, orgId, scope, { ruleVersions: versions, persist: false });
@@ -634,6 +635,7 @@ describe('happy', { timeout: 120_000 }, () => {
       const subjects = detected.inScope.map((row) => ({
         ...history.find((transaction) => transaction.id === row.id)!,
         occurred_at: row.occurred_at,
+        anomaly_score: row.anomaly_score,
       }));
       const expected = subjects
         .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds)
@@ -667,8 +669,16 @@ describe('happy', { timeout: 120_000 }, () => {
     }));
     const detected = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
-        const pushed = await tx.execute<{ id: string; external_id: string }>(
-          sql`select id, external_id from transactions where org_id = ${orgId} and id % 7 = 0 limit 25`,
+        // The stored instant and score as the engine reads them (UTC, no trailing zeros), which the evidence quotes.
+        const pushed = await tx.execute<{
+          id: string;
+          external_id: string;
+          occurred_at: string;
+          anomaly_score: string | null;
+        }>(
+          sql`select id, external_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
+                trim_scale(anomaly_score)::text as anomaly_score
+              from transactions where org_id = ${orgId} and id % 7 = 0 limit 25`,
         );
         const hits = await detectViolations(
           tx,
@@ -676,14 +686,18 @@ describe('happy', { timeout: 120_000 }, () => {
           { kind: 'transactions', ids: pushed.map((row) => Number(row.id)) },
           { ruleVersions: versions, persist: false },
         );
-        return { hits, pushed: pushed.map((row) => row.external_id) };
+        return { hits, pushed };
       }),
     );
     let agreed = 0;
     for (const version of versions) {
       const condition = version.condition as Condition;
-      const expected = detected.pushed
-        .map((id) => history.find((transaction) => transaction.id === id)!)
+      const subjects = detected.pushed.map((row) => ({
+        ...history.find((transaction) => transaction.id === row.external_id)!,
+        occurred_at: row.occurred_at,
+        anomaly_score: row.anomaly_score,
+      }));
+      const expected = subjects
         .filter((subject) => evaluate(condition, subject, measureAggregates(condition, subject, history)).holds)
         .map((subject) => subject.id)
         .sort();
@@ -693,7 +707,7 @@ describe('happy', { timeout: 120_000 }, () => {
       // The evidence (each aggregate's value and contributing ids, read from the decision and the
       // evidence statement) is what the evaluator explains from its own measures.
       for (const hit of versionHits) {
-        const subject = history.find((transaction) => transaction.id === hit.externalId)!;
+        const subject = subjects.find((transaction) => transaction.id === hit.externalId)!;
         expect(hit.evidence, JSON.stringify(condition)).toEqual(
           explain(condition, subject, measureAggregates(condition, subject, history)).evidence,
         );

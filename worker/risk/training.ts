@@ -4,6 +4,7 @@ import { organizations, riskModels } from '../../db/schema';
 import { type Tx, uuidLiteral, withSystem, withTenant } from '../../db/tenant';
 import type { RiskQueueMessage, RiskScoreMessage, RiskTrainMessage } from '../../queues/messages';
 import type { Env } from '../env';
+import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
@@ -72,7 +73,7 @@ export async function requestTraining(
       await env.RISK_QUEUE.send({ kind: 'risk.train', orgId: actor.orgId, modelId: model.id });
     } catch (error) {
       log('error', 'risk training could not be queued', { model_id: model.id, error: String(error) });
-      await failTraining(db, actor.orgId, model.id, 'The training could not be queued; ask again.');
+      await failTraining(env, db, actor.orgId, model.id, 'The training could not be queued; ask again.');
       throw new ApiError('service_unavailable', 'The training could not be queued. Try again in a moment.');
     }
   }
@@ -123,7 +124,13 @@ export async function trainModel(env: Env, db: Database, message: RiskTrainMessa
     );
     const total = counted!.total;
     if (total === 0) {
-      await markFailed(tx, model.id, 'There are no transactions to learn from yet: upload some, then train.');
+      await markFailed(
+        env,
+        tx,
+        message.orgId,
+        model.id,
+        'There are no transactions to learn from yet: upload some, then train.',
+      );
       return null;
     }
     // A seeded, order-free sample: a transaction is in it when its id hashes under the threshold.
@@ -216,15 +223,27 @@ export async function scoreChunk(db: Database, message: RiskScoreMessage): Promi
   });
 }
 
-export async function failTraining(db: Database, orgId: string, modelId: string, reason: string): Promise<void> {
-  await withTenant(db, orgId, (tx) => markFailed(tx, modelId, reason));
+export async function failTraining(
+  env: Env,
+  db: Database,
+  orgId: string,
+  modelId: string,
+  reason: string,
+): Promise<void> {
+  await withTenant(db, orgId, (tx) => markFailed(env, tx, orgId, modelId, reason));
 }
 
-async function markFailed(tx: Tx, modelId: string, reason: string): Promise<void> {
-  await tx
+/** A training run is a job (the jobs view lists models): failing raises `job.failed`, once. */
+async function markFailed(env: Env, tx: Tx, orgId: string, modelId: string, reason: string): Promise<void> {
+  const failed = await tx
     .update(riskModels)
     .set({ status: 'failed', error: reason })
-    .where(and(eq(riskModels.id, modelId), eq(riskModels.status, 'training')));
+    .where(and(eq(riskModels.id, modelId), eq(riskModels.status, 'training')))
+    .returning({ id: riskModels.id });
+  if (failed.length > 0)
+    await raiseJobFailures(env, tx, orgId, [
+      { kind: 'model_training', id: modelId, error: reason, subject: { model_id: modelId } },
+    ]);
 }
 
 /**
