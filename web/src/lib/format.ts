@@ -103,3 +103,9 @@ export function zonedInstant(date: string, time = '00:00:00.000'): string {
   const offset = zoneOffset(zone, wall - zoneOffset(zone, wall));
   return new Date(wall - offset).toISOString();
 }
+
+/** A `datetime-local` input's value (`YYYY-MM-DDTHH:mm`, seconds optional) read in the user's time zone, as an instant. */
+export function zonedLocalInstant(value: string): string {
+  const [date, time = '00:00'] = value.split('T');
+  return zonedInstant(date!, time.length === 5 ? `${time}:00.000` : time);
+}

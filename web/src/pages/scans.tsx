@@ -17,7 +17,7 @@ import { toast } from '../components/ui/toaster';
 import { ScanSchedulesCard } from '../features/scans/schedules';
 import { ApiProblem, api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
-import { formatCount, formatDateTime, humanize } from '../lib/format';
+import { formatCount, formatDateTime, humanize, zonedLocalInstant } from '../lib/format';
 import { type LiveEvent, useLiveEvents, useLiveStatus } from '../lib/live';
 import type { Page, QueuedScan, Scan } from '../lib/types';
 
@@ -28,9 +28,9 @@ function percentOf(processed: number, total: number, status: string): number {
   return total > 0 ? Math.round((processed / total) * 100) : 0;
 }
 
-/** A `datetime-local` value read as local time, sent as RFC 3339 with offset. */
+/** A `datetime-local` value read in the user's time zone, sent as an RFC 3339 instant. */
 function toInstant(value: FormDataEntryValue | null): string | undefined {
-  return value ? new Date(String(value)).toISOString() : undefined;
+  return value ? zonedLocalInstant(String(value)) : undefined;
 }
 
 function StartScanCard() {

@@ -16,7 +16,7 @@ import { toast } from '../components/ui/toaster';
 import { UploadProgress } from '../components/upload-progress';
 import { api, type UploadProgress as Progressed, problemMessage, query, uploadWithProgress } from '../lib/api';
 import { useCan } from '../lib/auth';
-import { formatAmount, formatCount, formatDateTime } from '../lib/format';
+import { formatAmount, formatCount, formatDateTime, zonedLocalInstant } from '../lib/format';
 import type { IngestReport, Page, Source, Transaction } from '../lib/types';
 
 /** The upload's content type from its name: the API reads CSV, NDJSON or a JSON array. */
@@ -187,7 +187,7 @@ export function TransactionsPage() {
     const next: Filters = {};
     for (const key of FILTERS) {
       const value = String(form.get(key) ?? '').trim();
-      if (value) next[key] = key === 'from' || key === 'to' ? new Date(value).toISOString() : value;
+      if (value) next[key] = key === 'from' || key === 'to' ? zonedLocalInstant(value) : value;
     }
     setFilters(next);
     pages.reset();
