@@ -140,6 +140,9 @@ function ReportsList() {
   const reports = useQuery({
     queryKey: ['reports', pages.cursor],
     queryFn: () => api<Page<Report>>(`/api/reports${query({ cursor: pages.cursor, limit: 25 })}`),
+    // Reports appear and finish in the background (schedules, other members, the API): read the list
+    // afresh on every visit rather than showing the app-wide 15 s cache.
+    staleTime: 0,
     refetchInterval: (q) => (q.state.data?.items.some((r) => ACTIVE.has(r.status)) ? POLL_MS : false),
   });
   async function download(report: Report) {
