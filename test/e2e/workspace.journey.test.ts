@@ -314,7 +314,7 @@ describe('time zone', () => {
     const dialog = page.getByRole('dialog', { name: 'Time zone' });
     await dialog.getByLabel('Show times in').selectOption('Asia/Tokyo');
     await dialog.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Times are shown in Asia/Tokyo').waitFor();
+    await page.getByText('Times are shown in Asia/Tokyo', { exact: true }).waitFor();
     // The overview counts its days in the zone, and says which.
     await page.getByText(/last 30 days \(Asia\/Tokyo\)/).waitFor();
     await mainNav().getByRole('link', { name: 'Audit log' }).click();
@@ -464,7 +464,7 @@ describe('phone and tablet widths', () => {
       for (const [name, path, heading] of pages) {
         await page.goto(path);
         if (heading) await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-        else if (path === '/api/docs') await page.locator('.opblock').first().waitFor();
+        else if (path === '/api/docs') await page.locator('.opblock-tag').first().waitFor();
         else await page.getByRole('heading', { level: 1 }).first().waitFor();
         await page.waitForFunction(() => !document.querySelector('.animate-pulse'), undefined, { timeout: 15_000 });
         const { scrollWidth, innerWidth } = await page.evaluate(() => ({
