@@ -12,6 +12,7 @@ import {
   addUser,
   api,
   apiJson,
+  parseCsv,
   pushSigned,
   registerOrganization,
   type Session,
@@ -72,35 +73,6 @@ async function download(report: Report, session: Session = org): Promise<Respons
   const response = await api('GET', `/api/reports/${report.id}/file`, { token: session.access_token });
   expect(response.status).toBe(200);
   return response;
-}
-
-/** RFC 4180 records of a CSV document (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  return records;
 }
 
 async function pdfText(bytes: ArrayBuffer): Promise<{ pages: number; text: string[] }> {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
+import { addMember, api, apiJson, parseCsv, registerOrganization, type Session } from './helpers';
 import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
@@ -8,35 +8,6 @@ const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, crit
 let org: Session;
 let sanctions: { id: string };
 let started: string;
-
-/** Parses RFC 4180 (quoted fields may hold commas, quotes and line breaks). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  return rows;
-}
 
 type Listed = { id: string; transaction_id: string; rule_name: string; risk_score: number; severity: string };
 type ListedPage = { items: Listed[]; next_cursor: string | null };
