@@ -20,6 +20,55 @@ CREATE OR REPLACE FUNCTION app_current_org() RETURNS uuid
   LANGUAGE sql STABLE PARALLEL SAFE
   AS $$ SELECT nullif(current_setting('app.org_id', true), '')::uuid $$;
 
+-- Every background job in one shape (GET /api/jobs, worker/operations/jobs.ts), defined here once and
+-- kept current by every migration run: a new job kind adds its branch here (columns may only be
+-- appended: CREATE OR REPLACE VIEW). Before the grants below, which cover it as one of ALL TABLES.
+-- security_invoker: the caller's row-level security applies to each table beneath, so a tenant
+-- sees its own jobs. Statuses: queued | running | retrying (an attempt failed and is being
+-- retried) | succeeded | failed.
+CREATE OR REPLACE VIEW "jobs" WITH (security_invoker = true) AS
+  SELECT s.id, s.org_id, 'scan'::text AS kind,
+    CASE
+      WHEN s.status = 'completed' THEN 'succeeded'
+      WHEN s.status = 'running' AND EXISTS (
+        SELECT 1 FROM scan_chunks c WHERE c.scan_id = s.id AND c.status = 'pending' AND c.attempts > 0
+      ) THEN 'retrying'
+      ELSE s.status
+    END AS status,
+    coalesce(s.error, (
+      SELECT c.error FROM scan_chunks c
+      WHERE c.scan_id = s.id AND c.status = 'pending' AND c.error IS NOT NULL
+      ORDER BY c.updated_at DESC LIMIT 1
+    )) AS error,
+    s.created_at, s.started_at, s.finished_at
+  FROM scans s
+  UNION ALL
+  SELECT r.id, r.org_id, 'connector_run', r.status, r.error, r.created_at, r.started_at, r.finished_at
+  FROM connector_runs r
+  UNION ALL
+  SELECT d.id, d.org_id, 'alert_delivery',
+    CASE
+      WHEN d.status = 'delivered' THEN 'succeeded'
+      WHEN d.status = 'pending' AND d.attempts > 0 THEN 'retrying'
+      WHEN d.status = 'pending' THEN 'queued'
+      ELSE d.status
+    END,
+    d.last_error, d.created_at, d.created_at, coalesce(d.finished_at, d.delivered_at)
+  FROM alert_deliveries d
+  UNION ALL
+  SELECT p.id, p.org_id, 'report_run',
+    CASE WHEN p.status = 'completed' THEN 'succeeded' ELSE p.status END,
+    p.error, p.created_at, p.started_at, p.finished_at
+  FROM reports p
+  UNION ALL
+  SELECT m.id, m.org_id, 'model_training',
+    CASE m.status WHEN 'training' THEN 'running' WHEN 'ready' THEN 'succeeded' ELSE m.status END,
+    m.error, m.requested_at, m.requested_at, m.trained_at
+  FROM risk_models m
+  UNION ALL
+  SELECT j.id, j.org_id, j.kind, j.status, j.error, j.created_at, j.started_at, j.finished_at
+  FROM job_runs j;
+
 GRANT USAGE ON SCHEMA public TO nitilens_app, nitilens_system;
 GRANT EXECUTE ON FUNCTION app_current_org() TO nitilens_app, nitilens_system;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO nitilens_app;

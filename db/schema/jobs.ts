@@ -2,10 +2,10 @@ import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organizations } from './tenancy';
 
 /**
- * Background work that has no table of its own (schedule runs; report runs and model trainings
- * may use it too), written through `recordJob`/`finishJob` (worker/operations/jobs.ts). Scans,
- * connector runs and alert deliveries keep their own tables; the `jobs` view (migration SQL)
- * shows all of them in one shape.
+ * Background work that has no table of its own (schedule runs), written through
+ * `recordJob`/`finishJob` (worker/operations/jobs.ts). Scans, connector runs, report runs, model
+ * trainings and alert deliveries keep their own tables; the `jobs` view (db/security.sql) shows
+ * all of them in one shape.
  */
 export const jobRuns = pgTable(
   'job_runs',

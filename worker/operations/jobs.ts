@@ -9,7 +9,7 @@ import { count } from '../platform/metrics';
 
 /**
  * Every kind of background job. Scans, connector runs, report runs and alert deliveries are read
- * from their own tables through the `jobs` view (migrations 0012 to 0014); the others are written
+ * from their own tables through the `jobs` view (db/security.sql); the others are written
  * to `job_runs` with `recordJob` and `finishJob`.
  */
 export const JOB_KINDS = [
