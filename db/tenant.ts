@@ -118,3 +118,9 @@ export function uuidLiteral(id: string): SQL {
   if (!UUID.test(id)) throw new Error(`not a uuid: ${JSON.stringify(id).slice(0, 80)}`);
   return sql.raw(`'${id}'`);
 }
+
+/** A uuid[] written into the statement, as `uuidLiteral` writes one uuid. */
+export function uuidArray(ids: readonly string[]): SQL {
+  for (const id of ids) if (!UUID.test(id)) throw new Error(`not a uuid: ${JSON.stringify(id).slice(0, 80)}`);
+  return sql.raw(`'{${ids.join(',')}}'::uuid[]`);
+}

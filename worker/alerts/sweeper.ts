@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { withSystem, withTenant } from '../../db/tenant';
+import { uuidArray, withSystem, withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
 import { log } from '../platform/log';
@@ -37,10 +37,10 @@ export async function sweepAlerts(env: Env, db: Database): Promise<number> {
   );
   for (const [orgId, rows] of groupByOrg(lost)) {
     // Marked as due now, so that the next sweep does not queue them again while they wait their turn.
-    const ids = `{${rows.map((row) => row.id).join(',')}}`;
+    const ids = uuidArray(rows.map((row) => row.id));
     await withTenant(db, orgId, (tx) =>
       tx.execute(sql`update alert_deliveries set next_attempt_at = now()
-        where id = any(${ids}::uuid[]) and status = 'pending'`),
+        where id = any(${ids}) and status = 'pending'`),
     );
     const messages = rows.map((row) => ({ body: deliveryMessage({ orgId, id: row.id, round: row.round }) }));
     for (let i = 0; i < messages.length; i += SEND_BATCH)

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Tx, uuidLiteral } from '../../db/tenant';
+import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { raiseEvents, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
 import type { DetectedViolation } from '../rules/engine';
@@ -42,7 +42,7 @@ export async function takeNewViolations(
     with suppressed as (
       update violations v set status = 'suppressed'
       from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text)
-      where v.id = i.id and exists (select 1 from rule_snoozes s
+      where v.id = i.id and v.id = any(${uuidArray(fresh.map((v) => v.id!))}) and exists (select 1 from rule_snoozes s
         where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
       returning v.id)
     select (select json_agg(id) from suppressed) as suppressed,

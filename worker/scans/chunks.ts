@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
-import { afterCommit, type Tx, withTenant } from '../../db/tenant';
+import { afterCommit, type Tx, uuidArray, withTenant } from '../../db/tenant';
 import type { ScanChunkMessage } from '../../queues/messages';
 import { raiseEvents } from '../alerts/events';
 import { settleCases } from '../cases/deadlines';
@@ -105,7 +105,7 @@ async function completeChunk(env: Env, tx: Tx, scan: ScanRow, chunk: ChunkRow): 
   // Served by the (rule_version_id, transaction_id) unique index: exact however often the chunk ran.
   const [counted] = await tx.execute<{ found: number }>(sql`
     select count(*)::int as found from violations
-    where rule_version_id = any(${`{${scan.ruleVersionIds.join(',')}}`}::uuid[])
+    where rule_version_id = any(${uuidArray(scan.ruleVersionIds)})
       and transaction_id between ${chunk.firstId} and ${chunk.lastId} and scan_id = ${scan.id}`);
   const found = counted!.found;
   await tx

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../../db/tenant';
+import { type Tx, uuidArray } from '../../db/tenant';
 import { blockingKeys, type NormalizedName, normalizedText, normalizeName } from './names';
 import { compareNames, describeComparison, roundScore } from './score';
 
@@ -50,7 +50,7 @@ async function candidatesFor(tx: Tx, query: NormalizedName, listIds: string[] | 
   const keys = blockingKeys(query);
   if (keys.length === 0) return [];
   const normalized = normalizedText(query);
-  const lists = listIds ? sql`and k.list_id = any(${`{${listIds.join(',')}}`}::uuid[])` : sql``;
+  const lists = listIds ? sql`and k.list_id = any(${uuidArray(listIds)})` : sql``;
   return tx.execute<CandidateRow>(sql`
     select ${candidateColumns}
     from (

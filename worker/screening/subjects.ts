@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/tenant';
+import { type Tx, uuidArray } from '../../db/tenant';
 import type { Condition, ScreeningLookup, ScreeningResult } from '../rules/language';
 import { fieldTextSql } from '../rules/language/compile-sql';
 import { isPredicate, walkConditions } from '../rules/language/condition-tree';
@@ -45,7 +45,7 @@ export async function prepareScreening(
   if (screened.length === 0) return undefined;
   const listIds = [...new Set(screened.map((pair) => pair.listId))];
   const lists = await tx.execute<{ id: string; name: string; current_version: number }>(sql`
-    select id, name, current_version from screening_lists where id = any(${`{${listIds.join(',')}}`}::uuid[])`);
+    select id, name, current_version from screening_lists where id = any(${uuidArray(listIds)})`);
   const listById = new Map(lists.map((list) => [list.id, list]));
   const results = new Map<string, ScreeningResult>();
   for (const { listId, field } of screened) {
