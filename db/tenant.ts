@@ -119,7 +119,13 @@ export function uuidLiteral(id: string): SQL {
   return sql.raw(`'${id}'`);
 }
 
-/** A uuid[] written into the statement, as `uuidLiteral` writes one uuid. */
+/**
+ * A uuid[] written into the statement, as `uuidLiteral` writes one uuid. Beside a join to a
+ * `jsonb_to_recordset` by id, `t.id = any(uuidArray(ids))` keeps the statement an index lookup per
+ * row: on the join alone the planner (guessing 100 rows for the recordset, and few for the
+ * organization while a table grows faster than its statistics) hashed every row of the
+ * organization on each call: 7 ms a call at 40,000 violations in a scan, and growing with them.
+ */
 export function uuidArray(ids: readonly string[]): SQL {
   for (const id of ids) if (!UUID.test(id)) throw new Error(`not a uuid: ${JSON.stringify(id).slice(0, 80)}`);
   return sql.raw(`'{${ids.join(',')}}'::uuid[]`);

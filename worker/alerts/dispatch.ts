@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { afterCommit, type Tx, withTenant } from '../../db/tenant';
+import { afterCommit, type Tx, uuidArray, withTenant } from '../../db/tenant';
 import type { AlertQueueMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
@@ -86,8 +86,8 @@ async function claim(tx: Tx, messages: AlertQueueMessage[]): Promise<Claimed[]> 
     update alert_deliveries d
     set attempts = d.attempts + 1, leased_until = now() + make_interval(secs => ${LEASE_SECONDS})
     from jsonb_to_recordset(${wanted}::jsonb) as m(id uuid, round int), alert_channels c
-    where d.id = m.id and d.round = m.round and d.status = 'pending' and c.id = d.channel_id
-      and (d.leased_until is null or d.leased_until < now())
+    where d.id = m.id and d.id = any(${uuidArray(messages.map((message) => message.deliveryId))})
+      and d.round = m.round and d.status = 'pending' and c.id = d.channel_id and (d.leased_until is null or d.leased_until < now())
     returning d.id, d.round, d.attempts, d.event_type, d.payload, d.channel_id, c.name as channel_name, c.type, c.config,
       c.secret_ciphertext, c.previous_secret_ciphertext, c.previous_secret_expires_at > now() as previous_valid`);
 }
@@ -150,7 +150,7 @@ async function record(env: Env, tx: Tx, orgId: string, recorded: Recorded[], cla
       delivered_at = case when o.status = 'delivered' then now() end,
       finished_at = case when o.status <> 'pending' then now() end
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as o(id uuid, status text, code int, error text, delay int)
-    where d.id = o.id`);
+    where d.id = o.id and d.id = any(${uuidArray(rows.map((row) => row.id))})`);
   const claimedById = new Map(claimed.map((row) => [row.id, row]));
   const failures = recorded.filter(
     (row) => row.status === 'failed' && claimedById.get(row.id)?.event_type !== 'job.failed',
@@ -209,7 +209,8 @@ export async function failDeadLettered(env: Env, db: Database, messages: AlertQu
         set status = 'failed', leased_until = null, next_attempt_at = null, finished_at = now(),
           last_error = coalesce(d.last_error || ' ', '') || '(the queue gave up on this delivery)'
         from jsonb_to_recordset(${wanted}::jsonb) as m(id uuid, round int)
-        where d.id = m.id and d.round = m.round and d.status = 'pending'
+        where d.id = m.id and d.id = any(${uuidArray(mine.map((message) => message.deliveryId))})
+          and d.round = m.round and d.status = 'pending'
         returning d.id, d.event_type, d.channel_id, d.last_error`);
       await raiseJobFailures(
         env,

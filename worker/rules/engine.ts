@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { afterCommit, type Tx } from '../../db/tenant';
+import { afterCommit, type Tx, uuidArray } from '../../db/tenant';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import { prepareScreening } from '../screening/subjects';
@@ -436,7 +436,9 @@ async function persistViolations(
             await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
     select v.id, v.rule_version_id, v.transaction_id from violations v
     join jsonb_to_recordset(${JSON.stringify(existing.map((e) => ({ rule_version_id: e.ruleVersionId, transaction_id: e.transactionId })))}::jsonb)
-      as e(rule_version_id uuid, transaction_id bigint) using (rule_version_id, transaction_id)`)
+      as e(rule_version_id uuid, transaction_id bigint) using (rule_version_id, transaction_id)
+    where v.rule_version_id = any(${uuidArray([...new Set(existing.map((e) => e.ruleVersionId))])})
+      and v.transaction_id = any(${`{${existing.map((e) => e.transactionId).join(',')}}`}::bigint[])`)
           ).map((row) => [key(row.rule_version_id, row.transaction_id), row.id]),
         );
   return found.map((v) => {
