@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { JOB_KINDS, JOB_STATUSES } from '../../../worker/operations/kinds';
 import { StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
@@ -13,15 +14,6 @@ import { useCan } from '../lib/auth';
 import { formatCount, formatDateTime, humanize } from '../lib/format';
 import type { Job, OperationsOverview, Page } from '../lib/types';
 
-const KINDS: Job['kind'][] = [
-  'scan',
-  'schedule_run',
-  'report_run',
-  'model_training',
-  'connector_run',
-  'alert_delivery',
-];
-const STATUSES: Job['status'][] = ['queued', 'running', 'retrying', 'succeeded', 'failed'];
 const UNSETTLED = new Set<Job['status']>(['queued', 'running', 'retrying']);
 // While a job is still moving, the list refreshes itself this often.
 const LIVE_REFRESH_MS = 3000;
@@ -65,7 +57,7 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
               className="w-48"
             >
               <option value="">Every kind</option>
-              {KINDS.map((value) => (
+              {JOB_KINDS.map((value) => (
                 <option key={value} value={value}>
                   {humanize(value)}
                 </option>
@@ -82,7 +74,7 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
               className="w-40"
             >
               <option value="">Any status</option>
-              {STATUSES.map((value) => (
+              {JOB_STATUSES.map((value) => (
                 <option key={value} value={value}>
                   {humanize(value)}
                 </option>
