@@ -1,11 +1,22 @@
-import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertReceivers, startAlertReceivers } from '../../scripts/alert-receivers';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  collectConsoleErrors,
+  type DevServer,
+  eventually,
+  goTo,
+  heading,
+  launchBrowser,
+  pushSigned,
+  type SigningSource,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 16's "done when": a new organization sends its high and critical violations to a
 // Slack-style webhook and to email, sees them arrive, then watches a broken receiver's retries.
@@ -26,18 +37,9 @@ let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
 let files: string;
-let source: { id: string; secret: string };
+let source: SigningSource;
 
 const slackHook = () => `${receivers.httpUrl}/hooks/slack-e2e`;
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
 
 async function slackMessages(): Promise<{ body: string }[]> {
   return (
@@ -48,30 +50,6 @@ async function slackMessages(): Promise<{ body: string }[]> {
 async function mail(): Promise<{ subject: string; text: string; html: string }[]> {
   const response = await fetch(`${receivers.httpUrl}/control/mail?to=${encodeURIComponent(RECIPIENT)}`);
   return ((await response.json()) as { messages: { subject: string; text: string; html: string }[] }).messages;
-}
-
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
-
-/** What the ERP does: a signed push (contract section 5). */
-async function push(transaction: Record<string, unknown>): Promise<void> {
-  const body = JSON.stringify(transaction);
-  const t = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', source.secret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
-    body,
-  });
-  expect(response.status).toBe(200);
 }
 
 beforeAll(async () => {
@@ -101,11 +79,11 @@ describe('happy', () => {
 
     const policyPath = join(files, 'aml-cash-policy.md');
     writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);
-    await goTo('Policies', 'Policies');
+    await goTo(page, 'Policies');
     await page.getByLabel('Document').setInputFiles(policyPath);
     await page.getByLabel('Name', { exact: true }).fill('AML and cash handling');
     await page.getByRole('button', { name: 'Upload and extract' }).click();
-    await heading('AML and cash handling');
+    await heading(page, 'AML and cash handling');
     await page.getByRole('button', { name: /^Approve all \d+ drafts$/ }).click();
     await page
       .getByRole('dialog')
@@ -113,7 +91,7 @@ describe('happy', () => {
       .click();
     await page.getByText(/^Approved \d+ rules$/).waitFor();
 
-    await goTo('Sources', 'Sources');
+    await goTo(page, 'Sources');
     await page.getByRole('button', { name: 'New source' }).click();
     await page.getByLabel('Name').fill('Core banking');
     await page.getByRole('button', { name: 'Create source' }).click();
@@ -125,7 +103,7 @@ describe('happy', () => {
   });
 
   it('adds a Slack-style webhook and an email channel, and sends each a test', async () => {
-    await goTo('Alerts', 'Alerts');
+    await goTo(page, 'Alerts');
     await page.getByText('No channels yet').waitFor();
     await screenshot(page, 'alerts-01-empty');
 
@@ -170,7 +148,7 @@ describe('happy', () => {
     await page.getByRole('table', { name: 'Alert routes' }).getByRole('row').nth(2).waitFor();
     await screenshot(page, 'alerts-04-routes');
 
-    await push({
+    await pushSigned(server.baseUrl, source, {
       id: 'E2E-ALERT-1',
       occurred_at: '2026-03-02T09:00:00Z',
       amount: '12500.00',
@@ -208,7 +186,7 @@ describe('happy', () => {
       method: 'PUT',
       body: JSON.stringify({ statuses: [500] }),
     });
-    await push({
+    await pushSigned(server.baseUrl, source, {
       id: 'E2E-ALERT-2',
       occurred_at: '2026-03-02T10:00:00Z',
       amount: '15000.00',
@@ -217,7 +195,7 @@ describe('happy', () => {
       type: 'cash',
       country: 'US',
     });
-    await goTo('Alerts', 'Alerts');
+    await goTo(page, 'Alerts');
     await page.getByRole('tab', { name: 'Delivery log' }).click();
     await page.getByLabel('Channel', { exact: true }).selectOption({ label: '#compliance-alerts' });
     const newest = page.getByTestId('alert-delivery').first();

@@ -1,7 +1,17 @@
 import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  callApi,
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // The Worker verifies Stripe's webhooks with this secret; no Stripe API key: plans change without Checkout.
 const WEBHOOK_SECRET = 'whsec_e2e_billing_journey_0123456789';
@@ -17,15 +27,6 @@ let server: DevServer;
 let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
 
 async function addUser(name: string) {
   await page.getByRole('button', { name: 'Add user' }).click();
@@ -56,7 +57,7 @@ describe('happy', () => {
   });
 
   it("hits the basic plan's user limit and reads a clear 402", async () => {
-    await goTo('Users and roles', 'Users and roles');
+    await goTo(page, 'Users and roles');
     for (const name of ['Vic Viewer', 'Val Viewer']) {
       await addUser(name);
       await page.getByRole('cell', { name: new RegExp(name) }).waitFor();
@@ -72,7 +73,7 @@ describe('happy', () => {
   });
 
   it('compares the plans, sees why a downgrade is refused, upgrades and sees the limit lifted', async () => {
-    await goTo('Subscription', 'Subscription');
+    await goTo(page, 'Subscription');
     await page.getByRole('progressbar', { name: 'Active users: 3 of 3 active users' }).waitFor();
     const comparison = page.getByRole('table', { name: 'Plan comparison' });
     await comparison.getByRole('columnheader', { name: /Enterprise/ }).waitFor();
@@ -83,11 +84,11 @@ describe('happy', () => {
     await page.getByText('You are now on the Pro plan', { exact: true }).waitFor();
     await page.getByRole('progressbar', { name: 'Active users: 3 of 20 active users' }).waitFor();
 
-    await goTo('Users and roles', 'Users and roles');
+    await goTo(page, 'Users and roles');
     await addUser('Now Allowed');
     await page.getByRole('cell', { name: /Now Allowed/ }).waitFor();
 
-    await goTo('Subscription', 'Subscription');
+    await goTo(page, 'Subscription');
     const basicRefusal = page.getByRole('list', { name: 'Why Basic is not available' });
     await basicRefusal.waitFor();
     expect(await basicRefusal.textContent()).toContain('At most 3 active users: you have 4.');
@@ -96,13 +97,9 @@ describe('happy', () => {
   });
 
   it('shows a banner across the app once Stripe reports a failed payment', async () => {
-    const session = (await (
-      await fetch(`${server.baseUrl}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-      })
-    ).json()) as { organization: { id: string } };
+    const session = await callApi<{ organization: { id: string } }>(server.baseUrl, 'POST', '/api/auth/login', {
+      body: { email: ADMIN.email, password: ADMIN.password },
+    });
     const payload = JSON.stringify({
       id: `evt_e2e_${Date.now()}`,
       object: 'event',
@@ -135,13 +132,13 @@ describe('happy', () => {
     expect(await delivered.json()).toEqual({ received: true, applied: true, duplicate: false });
 
     await page.reload();
-    await heading('Subscription');
+    await heading(page, 'Subscription');
     const banner = page.getByRole('alert', { name: 'Billing status' });
     await banner.waitFor();
     expect(await banner.textContent()).toContain('Payment failed');
     await page.getByText('Past due').first().waitFor();
     await screenshot(page, 'billing-04-past-due');
-    await goTo('Overview', 'Overview');
+    await goTo(page, 'Overview');
     await banner.waitFor();
     expect(await banner.textContent()).toContain('Every feature keeps working until');
     await screenshot(page, 'billing-05-past-due-banner-overview');

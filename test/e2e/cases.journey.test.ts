@@ -1,7 +1,23 @@
-import { createHmac } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  type Api,
+  apiAs,
+  approvedRule,
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  login,
+  pushSigned,
+  type SigningSource,
+  screenshot,
+  signIn,
+  signOut,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 15's "done when": set a 1-minute SLA for critical cases, push a critical violation, watch
 // the case appear in the inbox, get it assigned, breach and escalate; close it as a false positive
@@ -20,42 +36,8 @@ let server: DevServer;
 let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
-let token: string;
-let source: { id: string; signing_secret: string };
-let rule: { id: string };
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
-
-/** The API as a script would use it, for what this journey does not show (rules, sources, users). */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-/** What the ERP does: a signed push (contract section 5), one transaction or a batch. */
-async function push(transaction: Record<string, unknown> | Record<string, unknown>[]): Promise<void> {
-  const body = JSON.stringify(transaction);
-  const t = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
-    body,
-  });
-  expect(response.status).toBe(200);
-}
+let call: Api;
+let source: SigningSource;
 
 beforeAll(async () => {
   server = await startDevServer();
@@ -76,13 +58,8 @@ describe('happy', () => {
   it('signs up, and sets a 1-minute SLA for critical cases', async () => {
     await signUp(page, ADMIN);
 
-    const session = await fetch(`${server.baseUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    token = ((await session.json()) as { access_token: string }).access_token;
-    rule = await call('POST', '/api/rules', {
+    call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    await approvedRule(call, {
       name: 'Wire above 50,000',
       severity: 'critical',
       condition: {
@@ -92,8 +69,8 @@ describe('happy', () => {
         ],
       },
     });
-    await call('POST', `/api/rules/${rule.id}/approve`, {});
-    source = await call('POST', '/api/sources', { name: 'Core banking' });
+    const created = await call('POST', '/api/sources', { name: 'Core banking' });
+    source = { id: created.id, secret: created.signing_secret };
     await call('POST', '/api/users', {
       email: ANALYST.email,
       full_name: ANALYST.name,
@@ -101,11 +78,11 @@ describe('happy', () => {
       password: ANALYST.password,
     });
 
-    await goTo('Cases', 'Cases');
+    await goTo(page, 'Cases');
     await page.getByText('No cases here').waitFor();
     await screenshot(page, 'cases-01-empty-inbox');
     await page.getByRole('link', { name: 'Case settings' }).click();
-    await heading('Case settings');
+    await heading(page, 'Case settings');
     await page.getByLabel('Critical SLA (minutes)').fill('1');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Case settings saved', { exact: true }).waitFor();
@@ -115,9 +92,9 @@ describe('happy', () => {
   });
 
   it('a critical violation opens a case that appears in the open inbox without a reload', async () => {
-    await goTo('Cases', 'Cases');
+    await goTo(page, 'Cases');
     await page.getByText('No cases here').waitFor();
-    await push({
+    await pushSigned(server.baseUrl, source, {
       id: `WIRE-${stamp}`,
       occurred_at: new Date().toISOString(),
       amount: '75000.00',
@@ -132,7 +109,7 @@ describe('happy', () => {
     await screenshot(page, 'cases-02-inbox-new-case');
 
     await row.click();
-    await heading(/#1 Wire above 50,000 on ACC-7781/);
+    await heading(page, /#1 Wire above 50,000 on ACC-7781/);
     await page
       .getByText(/amount/i)
       .first()
@@ -144,14 +121,9 @@ describe('happy', () => {
   });
 
   it('the analyst sees it in My cases; it breaches and escalates within the minute', async () => {
-    await page.getByRole('button', { name: `Account menu for ${ADMIN.name}` }).click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
-    await heading('Sign in');
-    await page.getByLabel('Email').fill(ANALYST.email);
-    await page.getByLabel('Password').fill(ANALYST.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await heading('Overview');
-    await goTo('Cases', 'Cases');
+    await signOut(page);
+    await signIn(page, ANALYST.email, ANALYST.password);
+    await goTo(page, 'Cases');
     await page.getByRole('button', { name: /My cases \(1\)/ }).click();
     await page.getByRole('link', { name: /#1 Wire above 50,000/ }).waitFor();
 
@@ -167,7 +139,7 @@ describe('happy', () => {
 
   it('closes it as a false positive; the rule’s precision moves', async () => {
     await page.getByRole('link', { name: /#1 Wire above 50,000/ }).click();
-    await heading(/#1 Wire above 50,000/);
+    await heading(page, /#1 Wire above 50,000/);
     await page.getByRole('list', { name: 'Case history' }).getByText('Escalated: the SLA was breached').waitFor();
     await page.getByLabel('Outcome', { exact: true }).selectOption('false_positive');
     await page.getByLabel('Reason', { exact: true }).fill('Scheduled treasury transfer to our own account.');
@@ -193,11 +165,15 @@ describe('happy', () => {
       account,
       type: 'wire',
     });
-    await goTo('Cases', 'Cases');
+    await goTo(page, 'Cases');
     await page.getByRole('button', { name: /All open/ }).click();
     // 205 violations on one account: they join one case, whose page shows the first 200.
-    await push(Array.from({ length: 205 }, (_, i) => wire(`BULK-${stamp}-${i}`, 'ACC-5000')));
-    await push(wire(`SOLO-${stamp}`, 'ACC-6000'));
+    await pushSigned(
+      server.baseUrl,
+      source,
+      Array.from({ length: 205 }, (_, i) => wire(`BULK-${stamp}-${i}`, 'ACC-5000')),
+    );
+    await pushSigned(server.baseUrl, source, wire(`SOLO-${stamp}`, 'ACC-6000'));
     const many = page.getByRole('link', { name: /Wire above 50,000 on ACC-5000/ });
     const solo = page.getByRole('link', { name: /Wire above 50,000 on ACC-6000/ });
     await many.waitFor({ timeout: 15_000 });
@@ -214,7 +190,7 @@ describe('happy', () => {
     await screenshot(page, 'cases-07-bulk-assigned-to-member');
 
     await many.click();
-    await heading(/Wire above 50,000 on ACC-5000/);
+    await heading(page, /Wire above 50,000 on ACC-5000/);
     await page.getByText('Showing 200 of 205 violations.').waitFor();
     await page.getByRole('button', { name: 'Show more violations' }).click();
     await page.getByText('Showing 205 of 205 violations.').waitFor();

@@ -1,7 +1,16 @@
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 22's "done when": a new user points a connector at a Postgres table of ERP payments,
 // previews it, runs it, adds rows, and sees only the new ones arrive on the next scheduled run.
@@ -34,10 +43,6 @@ async function addPayments(from: number, count: number): Promise<void> {
     from generate_series(${from + 1}, ${from + count}) as i`);
 }
 
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
 beforeAll(async () => {
   const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${DATABASE}`);
@@ -68,8 +73,7 @@ afterAll(async () => {
 describe('happy', () => {
   it('signs up and finds no connectors yet', async () => {
     await signUp(page, ADMIN);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connectors' }).click();
-    await heading('Connectors');
+    await goTo(page, 'Connectors');
     await page.getByText('No connectors yet').waitFor();
     await screenshot(page, 'connectors-01-empty');
   });
@@ -118,15 +122,14 @@ describe('happy', () => {
     );
     expect(fired.status).toBe(200);
     await page.reload();
-    await heading('Connectors');
+    await heading(page, 'Connectors');
     const runs = page.getByRole('table', { name: 'Runs of ERP payments' });
     const scheduled = runs.getByRole('row').filter({ hasText: 'schedule' });
     await scheduled.getByText('Succeeded').waitFor({ timeout: 30_000 });
     await expect(scheduled.innerText()).resolves.toMatch(/schedule\s+Succeeded\s+5\s+5\s+0\s+0\s+30 → 35/);
     await screenshot(page, 'connectors-05-scheduled-run');
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Transactions' }).click();
-    await heading('Transactions');
+    await goTo(page, 'Transactions');
     await page.getByText('PAY-35', { exact: true }).waitFor();
     expect(consoleErrors).toEqual([]);
   });

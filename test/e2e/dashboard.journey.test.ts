@@ -3,7 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, startDevServer } from './harness';
+import {
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  goToViaMenu,
+  heading,
+  launchBrowser,
+  mainNav,
+  screenshot,
+  signIn,
+  signOut,
+  startDevServer,
+} from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-cash-policy.md';
 const INLINE_POLICY = `# Cash policy\n\n## 1. Reporting\n\n1.1 Any cash transaction exceeding USD 10,000 must be reported within 15 days.\n`;
@@ -34,15 +46,6 @@ let page: Page;
 let consoleErrors: string[];
 let files: string;
 
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
-
 beforeAll(async () => {
   server = await startDevServer();
   const { context, close } = await launchBrowser(server.baseUrl);
@@ -61,17 +64,17 @@ afterAll(async () => {
 describe('happy', () => {
   it('signs up a new organization and lands on the overview', async () => {
     await page.goto('/');
-    await heading('Sign in');
+    await heading(page, 'Sign in');
     await screenshot(page, '01-sign-in');
     await page.getByRole('link', { name: 'Create an organization' }).click();
-    await heading('Create your organization');
+    await heading(page, 'Create your organization');
     await page.getByLabel('Organization').fill(ADMIN.org);
     await page.getByLabel('Your name').fill(ADMIN.name);
     await page.getByLabel('Work email').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
     await screenshot(page, '02-sign-up');
     await page.getByRole('button', { name: 'Create organization' }).click();
-    await heading('Overview');
+    await heading(page, 'Overview');
     await page.getByText(ADMIN.org).first().waitFor();
     await page.getByRole('status', { name: 'Live updates: Live' }).waitFor();
     await screenshot(page, '03-overview-empty');
@@ -80,12 +83,12 @@ describe('happy', () => {
   it('uploads the AML policy and approves its draft rules', async () => {
     const policyPath = join(files, 'aml-cash-policy.md');
     writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);
-    await goTo('Policies', 'Policies');
+    await goTo(page, 'Policies');
     await screenshot(page, '04-policies-empty');
     await page.getByLabel('Document').setInputFiles(policyPath);
     await page.getByLabel('Name', { exact: true }).fill('AML and cash handling');
     await page.getByRole('button', { name: 'Upload and extract' }).click();
-    await heading('AML and cash handling');
+    await heading(page, 'AML and cash handling');
     await page.getByText('Clause 3.1').waitFor();
     await page.locator('mark').first().waitFor();
     await screenshot(page, '05-policy-clauses-and-drafts');
@@ -101,7 +104,7 @@ describe('happy', () => {
     await approveAll.waitFor({ state: 'detached' });
     expect(await page.getByRole('button', { name: /^Approve / }).count()).toBe(0);
 
-    await goTo('Rules', 'Rules');
+    await goTo(page, 'Rules');
     await page.getByRole('table').getByText('Approved').first().waitFor();
     await screenshot(page, '06-rules');
     await page.getByRole('table').getByRole('link').first().click();
@@ -113,7 +116,7 @@ describe('happy', () => {
   it('uploads transactions and reports the invalid row', async () => {
     const csvPath = join(files, 'transactions.csv');
     writeFileSync(csvPath, TRANSACTIONS_CSV);
-    await goTo('Transactions', 'Transactions');
+    await goTo(page, 'Transactions');
     await page.getByLabel('File').setInputFiles(csvPath);
     await page.getByRole('button', { name: 'Upload' }).click();
     const report = page.getByTestId('ingest-report');
@@ -123,12 +126,12 @@ describe('happy', () => {
     await page.getByRole('link', { name: 'E2E-1' }).waitFor();
     await screenshot(page, '08-transactions');
     await page.getByRole('link', { name: 'E2E-1' }).click();
-    await heading('Transaction E2E-1');
+    await heading(page, 'Transaction E2E-1');
     await screenshot(page, '09-transaction-detail');
   });
 
   it('runs a scan and watches the live progress bar reach 100%', async () => {
-    await goTo('Scans', 'Scans');
+    await goTo(page, 'Scans');
     await page.getByRole('button', { name: 'Start scan' }).click();
     const progress = page.getByTestId('scan-progress').first();
     await progress.waitFor();
@@ -139,7 +142,7 @@ describe('happy', () => {
   });
 
   it('opens a violation, reads its evidence and cited clause, and resolves it', async () => {
-    await goTo('Violations', 'Violations');
+    await goTo(page, 'Violations');
     const rows = page.getByRole('table').getByRole('row');
     await rows.nth(1).waitFor();
     await screenshot(page, '11-violations-queue');
@@ -156,12 +159,12 @@ describe('happy', () => {
   });
 
   it('visits the overview, sources, audit log and subscription pages', async () => {
-    await goTo('Overview', 'Overview');
+    await goTo(page, 'Overview');
     // The overview reflects the scan: its rules top the chart and its violations are counted.
     await page.getByRole('link', { name: 'Wire transfers involving IR, KP, SY, CU' }).waitFor();
     expect(await page.getByText('No activity yet').count()).toBe(0);
     await screenshot(page, '13-overview');
-    await goTo('Sources', 'Sources');
+    await goTo(page, 'Sources');
     await page.getByRole('button', { name: 'New source' }).click();
     await page.getByLabel('Name').fill('SAP production');
     await page.getByRole('button', { name: 'Create source' }).click();
@@ -177,15 +180,15 @@ describe('happy', () => {
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.getByRole('cell', { name: 'OK' }).waitFor();
     await screenshot(page, '15-source-mapping-preview');
-    await goTo('Audit log', 'Audit log');
+    await goTo(page, 'Audit log');
     await page.getByText('Chain verified').waitFor();
     await screenshot(page, '16-audit-log');
-    await goTo('Subscription', 'Subscription');
+    await goTo(page, 'Subscription');
     await screenshot(page, '17-subscription');
   });
 
   it('adds a viewer who sees the data but no approve button', async () => {
-    await goTo('Users and roles', 'Users and roles');
+    await goTo(page, 'Users and roles');
     await page.getByRole('button', { name: 'Add user' }).click();
     await page.getByLabel('Full name').fill(VIEWER.name);
     await page.getByLabel('Email').fill(VIEWER.email);
@@ -195,26 +198,21 @@ describe('happy', () => {
     await page.getByRole('cell', { name: new RegExp(VIEWER.name) }).waitFor();
     await screenshot(page, '18-users');
 
-    await page.getByRole('button', { name: `Account menu for ${ADMIN.name}` }).click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
-    await heading('Sign in');
-    await page.getByLabel('Email').fill(VIEWER.email);
-    await page.getByLabel('Password').fill(VIEWER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await heading('Overview');
+    await signOut(page);
+    await signIn(page, VIEWER.email, VIEWER.password);
 
-    const nav = page.getByRole('navigation', { name: 'Main' });
+    const nav = mainNav(page);
     expect(await nav.getByRole('link', { name: 'Users and roles' }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'Sources' }).count()).toBe(0);
-    await goTo('Policies', 'Policies');
+    await goTo(page, 'Policies');
     expect(await page.getByRole('button', { name: 'Upload and extract' }).count()).toBe(0);
     await page.getByRole('link', { name: 'AML and cash handling' }).click();
-    await heading('AML and cash handling');
+    await heading(page, 'AML and cash handling');
     await page.getByText('Clause 3.1').waitFor();
     expect(await page.getByRole('button', { name: /Approve/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /Reject/ }).count()).toBe(0);
     await screenshot(page, '19-viewer-policy-no-approve');
-    await goTo('Violations', 'Violations');
+    await goTo(page, 'Violations');
     await page.getByLabel('Status').selectOption('');
     await page.getByRole('table').getByRole('row').nth(1).getByRole('link').first().click();
     await page.getByRole('heading', { name: 'Why this was flagged' }).waitFor();
@@ -224,7 +222,7 @@ describe('happy', () => {
 
   it('renders at tablet width', async () => {
     await page.setViewportSize({ width: 820, height: 1100 });
-    await goToViaMenu('Rules', 'Rules');
+    await goToViaMenu(page, 'Rules');
     await screenshot(page, '21-tablet-rules');
   });
 
@@ -232,9 +230,3 @@ describe('happy', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
-
-async function goToViaMenu(label: string, title: string) {
-  await page.getByRole('button', { name: 'Open navigation' }).click();
-  await page.getByRole('dialog', { name: 'Navigation' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { branchTransactions } from '../policies.fidelity.fixtures';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-branch-policy.md';
 const ADMIN = {
@@ -41,15 +50,6 @@ let page: Page;
 let consoleErrors: string[];
 let files: string;
 
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
-
 function draft(name: string) {
   return page.getByRole('article', { name: `Draft rule ${name}` });
 }
@@ -77,11 +77,11 @@ describe('happy', () => {
   it('uploads the policy before any transaction: drafts say they are ungrounded', async () => {
     const policyPath = join(files, 'aml-branch-policy.md');
     writeFileSync(policyPath, readFileSync(POLICY_FILE));
-    await goTo('Policies', 'Policies');
+    await goTo(page, 'Policies');
     await page.getByLabel('Document').setInputFiles(policyPath);
     await page.getByLabel('Name', { exact: true }).fill('Branch AML policy');
     await page.getByRole('button', { name: 'Upload and extract' }).click();
-    await heading('Branch AML policy');
+    await heading(page, 'Branch AML policy');
     await page.getByText('Clause 2.1').waitFor();
     await page.getByText(/drafts were written before any transaction was stored/).waitFor();
     await draft('Cash deposits over USD 10,000').getByText('Drafted before any data').waitFor();
@@ -94,7 +94,7 @@ describe('happy', () => {
   it("uploads the bank's transactions, then grounds the drafts on them", async () => {
     const csvPath = join(files, 'branch-transactions.csv');
     writeFileSync(csvPath, transactionsCsv());
-    await goTo('Transactions', 'Transactions');
+    await goTo(page, 'Transactions');
     await page.getByLabel('File').setInputFiles(csvPath);
     await page.getByRole('button', { name: 'Upload' }).click();
     await page
@@ -102,9 +102,9 @@ describe('happy', () => {
       .getByText(/^33 accepted/)
       .waitFor();
 
-    await goTo('Policies', 'Policies');
+    await goTo(page, 'Policies');
     await page.getByRole('link', { name: 'Branch AML policy' }).click();
-    await heading('Branch AML policy');
+    await heading(page, 'Branch AML policy');
     await page
       .getByText('Transactions are stored now: ground the drafts again to map their values onto your data.')
       .waitFor();
@@ -167,7 +167,7 @@ describe('happy', () => {
   });
 
   it('shows the rule vocabulary beside the stored values where sources are mapped', async () => {
-    await goTo('Sources', 'Sources');
+    await goTo(page, 'Sources');
     await page.getByRole('table', { name: 'Rule vocabulary values' }).getByText('attributes.approved_by').waitFor();
     await page
       .getByTestId('stored-vocabulary')

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -115,21 +116,158 @@ export function collectConsoleErrors(page: Page): string[] {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   // Skeletons mean a query is still loading: the picture is taken once every one is gone.
-  await page.waitForFunction(() => !document.querySelector('.animate-pulse'), undefined, { timeout: 15_000 });
+  await settled(page);
   await page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+}
+
+/** Waits for the page's title (its one `h1`): the page is there. */
+export async function heading(page: Page, name: string | RegExp): Promise<void> {
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+}
+
+/** The main navigation: the sidebar from 1024 px, behind "Open navigation" below. */
+export function mainNav(page: Page) {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+/** Follows the sidebar's link `label` and waits for the page titled `title` (the label itself unless given). */
+export async function goTo(page: Page, label: string, title: string | RegExp = label): Promise<void> {
+  await mainNav(page).getByRole('link', { name: label }).click();
+  await heading(page, title);
+}
+
+/** The same through the collapsed navigation of a phone or tablet. */
+export async function goToViaMenu(page: Page, label: string, title: string | RegExp = label): Promise<void> {
+  await page.getByRole('button', { name: 'Open navigation' }).click();
+  await page.getByRole('dialog', { name: 'Navigation' }).getByRole('link', { name: label }).click();
+  await heading(page, title);
+}
+
+/** Waits until no skeleton is left: every query of the page has answered. */
+export async function settled(page: Page, timeoutMs = 15_000): Promise<void> {
+  await page.waitForFunction(() => !document.querySelector('.animate-pulse'), undefined, { timeout: timeoutMs });
+}
+
+/**
+ * What `callApi` sends: a bearer token, and a body (JSON unless `contentType` says otherwise, then
+ * sent as is); `status`, the one status the answer must have (any 2xx without it).
+ */
+export type ApiOptions = { token?: string | null; body?: unknown; contentType?: string; status?: number };
+
+/** One call to the API; an answer of another status throws with the status and the body. */
+// biome-ignore lint/suspicious/noExplicitAny: a journey reads the answers it needs, as the user would
+export async function callApi<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: ApiOptions = {},
+): Promise<T> {
+  const { token, body, contentType = 'application/json', status } = options;
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': contentType, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : contentType === 'application/json' ? JSON.stringify(body) : (body as string),
+  });
+  const text = await response.text();
+  if (status === undefined ? !response.ok : response.status !== status)
+    throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** `callApi` bound to a server and a token: `call(method, path, body?, { contentType?, status? })`. */
+// biome-ignore lint/suspicious/noExplicitAny: as callApi
+export type Api = <T = any>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options?: Pick<ApiOptions, 'contentType' | 'status'>,
+) => Promise<T>;
+
+export function apiAs(baseUrl: string, token: string | null): Api {
+  return (method, path, body, options) => callApi(baseUrl, method, path, { token, body, ...options });
+}
+
+/** Creates a rule and approves it (an admin's token): the rule in force. */
+export async function approvedRule(call: Api, rule: Record<string, unknown>): Promise<{ id: string }> {
+  const created = await call<{ id: string }>('POST', '/api/rules', rule, { status: 201 });
+  await call('POST', `/api/rules/${created.id}/approve`, {}, { status: 200 });
+  return created;
+}
+
+/** Signs in through the API: the access token for `callApi`. */
+export async function login(baseUrl: string, email: string, password: string): Promise<string> {
+  const session = await callApi<{ access_token: string }>(baseUrl, 'POST', '/api/auth/login', {
+    body: { email, password },
+    status: 200,
+  });
+  return session.access_token;
+}
+
+/** A source's id and signing secret, as shown once when it is created. */
+export type SigningSource = { id: string; secret: string };
+
+/**
+ * Pushes one transaction (or an array) to a source as an ERP would, signed with its secret
+ * (`X-NitiLens-Signature: t=<unix>,v1=<hmac>`); the webhook's answer, which must be 200.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the push result is read field by field
+export async function pushSigned<T = any>(baseUrl: string, source: SigningSource, transaction: unknown): Promise<T> {
+  const body = JSON.stringify(transaction);
+  const t = Math.floor(Date.now() / 1000);
+  const signature = createHmac('sha256', source.secret).update(`${t}.${body}`).digest('hex');
+  const response = await fetch(`${baseUrl}/api/ingest/${source.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+    body,
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`push to ${source.id}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Reads until `done` holds (every 300 ms), or throws with the last value read. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`not reached in ${timeoutMs} ms: ${JSON.stringify(value).slice(0, 400)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 /** Who signs up in a journey: a new organization and its first admin. */
 export type Admin = { org: string; name: string; email: string; password: string };
 
+/** Signs in on the sign-in page the browser shows and waits for the overview. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await heading(page, 'Sign in');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(page, 'Overview');
+}
+
+/** Signs out through the account menu and waits for the sign-in page. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: /^Account menu for / }).click();
+  await page.getByRole('menuitem', { name: 'Sign out' }).click();
+  await heading(page, 'Sign in');
+}
+
 /** Signs a new organization up through the sign-up page and waits for its overview. */
 export async function signUp(page: Page, admin: Admin): Promise<void> {
   await page.goto('/signup');
-  await page.getByRole('heading', { level: 1, name: 'Create your organization' }).waitFor();
+  await heading(page, 'Create your organization');
   await page.getByLabel('Organization').fill(admin.org);
   await page.getByLabel('Your name').fill(admin.name);
   await page.getByLabel('Work email').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
   await page.getByRole('button', { name: 'Create organization' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+  await heading(page, 'Overview');
 }

@@ -2,7 +2,22 @@ import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  type Api,
+  apiAs,
+  approvedRule,
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  login,
+  screenshot,
+  signIn,
+  signOut,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 19's "done when", in the dashboard: an admin watches the organization's jobs (empty,
 // loading, a long list, a new scan arriving live, the API unavailable); an operator sees every
@@ -32,50 +47,10 @@ const databaseUrl = () => {
   return url.toString();
 };
 
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
+const LARGE_AMOUNT = { name: 'Large amount', severity: 'high', condition: { field: 'amount', op: 'gt', value: 10000 } };
 
-async function token(email: string, password: string): Promise<string> {
-  const response = await fetch(`${server.baseUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-async function approvedRule(accessToken: string): Promise<void> {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
-  const created = await fetch(`${server.baseUrl}/api/rules`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      name: 'Large amount',
-      severity: 'high',
-      condition: { field: 'amount', op: 'gt', value: 10000 },
-    }),
-  });
-  expect(created.status).toBe(201);
-  const { id } = (await created.json()) as { id: string };
-  const approved = await fetch(`${server.baseUrl}/api/rules/${id}/approve`, { method: 'POST', headers, body: '{}' });
-  expect(approved.status).toBe(200);
-}
-
-async function startScan(accessToken: string): Promise<string> {
-  const response = await fetch(`${server.baseUrl}/api/scans`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    body: '{}',
-  });
-  expect(response.status).toBe(202);
-  return ((await response.json()) as { id: string }).id;
-}
-
-async function openOperations() {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operations' }).click();
-  await heading('Operations');
+async function startScan(call: Api): Promise<string> {
+  return (await call<{ id: string }>('POST', '/api/scans', {}, { status: 202 })).id;
 }
 
 beforeAll(async () => {
@@ -100,12 +75,12 @@ afterAll(async () => {
 describe('happy', () => {
   it('an admin finds no jobs yet, then sees a scan arrive live, succeeded with its duration', async () => {
     await signUp(page, ADMIN);
-    await openOperations();
+    await goTo(page, 'Operations');
     await page.getByText('No jobs yet').waitFor();
     await screenshot(page, 'operations-01-empty');
-    const accessToken = await token(ADMIN.email, ADMIN.password);
-    await approvedRule(accessToken);
-    const scanId = await startScan(accessToken);
+    const call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    await approvedRule(call, LARGE_AMOUNT);
+    const scanId = await startScan(call);
     const row = page.getByRole('row').filter({ has: page.getByTitle(scanId) });
     await row.waitFor();
     await row.getByText('Succeeded').waitFor();
@@ -114,10 +89,10 @@ describe('happy', () => {
   });
 
   it('a long list pages, and filters by kind and status', async () => {
-    const accessToken = await token(ADMIN.email, ADMIN.password);
-    for (let i = 0; i < 55; i++) await startScan(accessToken);
+    const call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    for (let i = 0; i < 55; i++) await startScan(call);
     await page.reload();
-    await heading('Operations');
+    await heading(page, 'Operations');
     await page.getByRole('navigation', { name: 'Pagination' }).waitFor();
     expect(await page.getByRole('table', { name: 'Jobs' }).getByRole('row').count()).toBe(51);
     await page.getByRole('button', { name: 'Next' }).click();
@@ -184,13 +159,9 @@ describe('operators', () => {
         stdio: 'ignore',
       },
     );
-    await page.getByRole('button', { name: /Account menu/ }).click();
-    await page.getByRole('menuitem', { name: 'Sign out' }).click();
-    await page.getByLabel('Email').fill(OPERATOR.email);
-    await page.getByLabel('Password').fill(OPERATOR.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await heading('Overview');
-    await openOperations();
+    await signOut(page);
+    await signIn(page, OPERATOR.email, OPERATOR.password);
+    await goTo(page, 'Operations');
     await page.getByRole('table', { name: 'Job error rates' }).waitFor();
     await page.getByRole('heading', { name: 'Request error rates' }).waitFor();
     await page.getByRole('heading', { name: 'Slow statements (over 200 ms)' }).waitFor();

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,22 @@ import type { Page } from 'playwright-core';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertReceivers, startAlertReceivers } from '../../scripts/alert-receivers';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  type Api,
+  apiAs,
+  approvedRule,
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  login,
+  pushSigned,
+  type SigningSource,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 20's "done when", as a new user would: generate this period's compliance summary and open
 // the PDF, export violations to CSV and see no cell that a spreadsheet would run, schedule a weekly
@@ -26,40 +40,9 @@ let receivers: AlertReceivers;
 let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
-let token: string;
-let source: { id: string; signing_secret: string };
+let call: Api;
+let source: SigningSource;
 const downloads = mkdtempSync(join(tmpdir(), 'nitilens-reports-e2e-'));
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-async function push(transactions: Record<string, unknown>[]): Promise<void> {
-  const body = JSON.stringify(transactions);
-  const t = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
-    body,
-  });
-  expect(response.status).toBe(200);
-}
 
 /** Clicks `button` and keeps the file the browser downloads. */
 async function download(click: () => Promise<void>): Promise<string> {
@@ -106,21 +89,16 @@ afterAll(async () => {
 describe('happy', () => {
   it('signs up and finds no reports yet', async () => {
     await signUp(page, ADMIN);
-    const session = await fetch(`${server.baseUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    token = ((await session.json()) as { access_token: string }).access_token;
-    const rule = await call<{ id: string }>('POST', '/api/rules', {
+    call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    await approvedRule(call, {
       name: 'Wire above 50,000',
       severity: 'critical',
       clause_ref: 'AML 4.2',
       condition: { field: 'amount', op: 'gt', value: 50000 },
     });
-    await call('POST', `/api/rules/${rule.id}/approve`, {});
-    source = await call('POST', '/api/sources', { name: 'Core banking' });
-    await push([
+    const created = await call('POST', '/api/sources', { name: 'Core banking' });
+    source = { id: created.id, secret: created.signing_secret };
+    await pushSigned(server.baseUrl, source, [
       {
         id: `W1-${stamp}`,
         occurred_at: new Date().toISOString(),
@@ -145,7 +123,7 @@ describe('happy', () => {
       },
     ]);
 
-    await goTo('Reports', 'Reports');
+    await goTo(page, 'Reports');
     await page.getByText('No reports yet').waitFor();
     await page.getByText('No report is scheduled.').waitFor();
     await screenshot(page, 'reports-01-empty');
@@ -193,7 +171,7 @@ describe('happy', () => {
       config: { to: ['compliance@e2e.test'] },
     });
     await page.reload();
-    await heading('Reports');
+    await heading(page, 'Reports');
     const form = page.getByRole('form', { name: 'Schedule a report' });
     await form.getByLabel('Report').selectOption('compliance_summary');
     await form.getByLabel('Cadence').selectOption('weekly');
@@ -207,9 +185,9 @@ describe('happy', () => {
   });
 
   it("downloads a case's evidence pack, verifies it, and sees a changed byte fail", async () => {
-    await goTo('Cases', 'Cases');
+    await goTo(page, 'Cases');
     await page.getByRole('link', { name: /#1 Wire above 50,000 on ACC-7781/ }).click();
-    await heading(/#1 Wire above 50,000/);
+    await heading(page, /#1 Wire above 50,000/);
     const path = await download(() => page.getByRole('button', { name: 'Evidence pack' }).click());
     expect(path).toMatch(/case-1-evidence\.zip$/);
     await screenshot(page, 'reports-05-evidence-pack');
@@ -233,7 +211,7 @@ describe('happy', () => {
   it('pages through a long list of reports', async () => {
     const today = new Date().toISOString().slice(0, 10);
     for (let i = 0; i < 25; i++) await call('POST', '/api/reports', { type: 'cases', from: today, to: today });
-    await goTo('Reports', 'Reports');
+    await goTo(page, 'Reports');
     const table = page.getByRole('table', { name: 'Reports' });
     // 27 reports, 25 a page: the newest 25 here, once each is completed.
     await page.waitForFunction(

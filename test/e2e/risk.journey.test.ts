@@ -1,8 +1,21 @@
-import { createHmac } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../scripts/anomaly-dataset';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  type Api,
+  apiAs,
+  approvedRule,
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  login,
+  pushSigned,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 18's "done when": upload a few thousand transactions, train, see the odd ones at the top
 // with reasons, write a rule on anomaly_score, and watch risk scores on new violations change.
@@ -19,22 +32,7 @@ let server: DevServer;
 let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
-let token = '';
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function call(method: string, path: string, body?: unknown, type = 'application/json'): Promise<any> {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': type },
-    body: typeof body === 'string' ? body : body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+let call: Api;
 
 beforeAll(async () => {
   // Risk is a Pro feature: this installation starts organizations on Enterprise.
@@ -54,14 +52,8 @@ afterAll(async () => {
 describe('happy', { timeout: 180_000 }, () => {
   it('signs up and finds no model, no risky account and nothing scored', async () => {
     await signUp(page, ADMIN);
-    const session = await fetch(`${server.baseUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    token = ((await session.json()) as { access_token: string }).access_token;
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Risk' }).click();
-    await heading('Risk');
+    call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    await goTo(page, 'Risk');
     await page.getByText('No model yet').waitFor();
     await page.getByText('No risky accounts').waitFor();
     await page.getByText('Nothing scored yet').waitFor();
@@ -78,7 +70,7 @@ describe('happy', { timeout: 180_000 }, () => {
       }),
     );
     await page.reload();
-    await heading('Risk');
+    await heading(page, 'Risk');
     // The model card and the summary read the same answer: both say so.
     await page.getByText('Could not load this').first().waitFor();
     expect(await page.getByText('Could not load this').count()).toBe(2);
@@ -91,7 +83,7 @@ describe('happy', { timeout: 180_000 }, () => {
 
   it('uploads a few thousand transactions, trains, and lists the odd ones first with their reasons', async () => {
     const body = dataset.map(({ anomaly: _anomaly, ...row }) => JSON.stringify(row)).join('\n');
-    const report = await call('POST', '/api/transactions', body, 'application/x-ndjson');
+    const report = await call('POST', '/api/transactions', body, { contentType: 'application/x-ndjson' });
     expect(report.accepted).toBe(dataset.length);
     await page.getByRole('button', { name: 'Train the model' }).click();
     // Loading state of the run: training, then scoring what was stored, then ready.
@@ -122,15 +114,14 @@ describe('happy', { timeout: 180_000 }, () => {
   });
 
   it('a rule on anomaly_score raises violations whose risk score blends the anomaly, live on the Risk page', async () => {
-    const rule = await call('POST', '/api/rules', {
+    await approvedRule(call, {
       name: 'Highly unusual transaction',
       severity: 'medium',
       condition: { field: 'anomaly_score', op: 'gte', value: 0.6 },
     });
-    await call('POST', `/api/rules/${rule.id}/approve`, {});
-    const source = await call('POST', '/api/sources', { name: 'Core banking' });
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Risk' }).click();
-    await heading('Risk');
+    const created = await call('POST', '/api/sources', { name: 'Core banking' });
+    const source = { id: created.id, secret: created.signing_secret };
+    await goTo(page, 'Risk');
     await page.getByTestId('org-score').waitFor();
     expect(await page.getByText('No open violations.').count()).toBe(1);
 
@@ -145,15 +136,7 @@ describe('happy', { timeout: 180_000 }, () => {
       counterparty: 'V-SHELL-9',
       counterparty_country: 'KY',
     };
-    const pushed = JSON.stringify(odd);
-    const t = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', source.signing_secret).update(`${t}.${pushed}`).digest('hex');
-    const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
-      body: pushed,
-    });
-    const answer = (await response.json()) as { results: { violations: unknown[] }[] };
+    const answer = await pushSigned<{ results: { violations: unknown[] }[] }>(server.baseUrl, source, odd);
     expect(answer.results[0]!.violations).toHaveLength(1);
 
     // Live: the heatmap and the account list follow without a reload.
@@ -168,7 +151,7 @@ describe('happy', { timeout: 180_000 }, () => {
     await accounts.getByRole('link', { name: last.account }).waitFor();
     await screenshot(page, 'risk-03-live');
     await accounts.getByRole('link', { name: last.account }).click();
-    await heading('Transactions');
+    await heading(page, 'Transactions');
     await page.getByRole('cell', { name: 'PUSH-ODD-1' }).waitFor();
     expect(consoleErrors).toEqual([]);
   });

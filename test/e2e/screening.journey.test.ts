@@ -1,10 +1,20 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectConsoleErrors, type DevServer, launchBrowser, screenshot, signUp, startDevServer } from './harness';
+import {
+  collectConsoleErrors,
+  type DevServer,
+  goTo,
+  heading,
+  launchBrowser,
+  pushSigned,
+  type SigningSource,
+  screenshot,
+  signUp,
+  startDevServer,
+} from './harness';
 
 // Issue 24's "done when": upload a list, search a misspelled listed name and find it, write a rule
 // that screens counterparties, push a transaction to a listed company written differently and
@@ -30,30 +40,7 @@ let page: Page;
 let consoleErrors: string[];
 let files: string;
 let listId = '';
-let source: { id: string; secret: string };
-
-async function heading(name: string | RegExp) {
-  await page.getByRole('heading', { level: 1, name }).waitFor();
-}
-
-async function goTo(label: string, title: string | RegExp) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-}
-
-/** What the ERP does: a signed push (contract section 5). */
-async function push(transaction: Record<string, unknown>): Promise<{ results: { violations: unknown[] }[] }> {
-  const body = JSON.stringify(transaction);
-  const t = Math.floor(Date.now() / 1000);
-  const signature = createHmac('sha256', source.secret).update(`${t}.${body}`).digest('hex');
-  const response = await fetch(`${server.baseUrl}/api/ingest/${source.id}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
-    body,
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as { results: { violations: unknown[] }[] };
-}
+let source: SigningSource;
 
 beforeAll(async () => {
   // Screening is a Pro feature: this installation starts organizations on Enterprise.
@@ -75,7 +62,7 @@ afterAll(async () => {
 describe('happy', () => {
   it('signs up and finds no watch list yet', async () => {
     await signUp(page, ADMIN);
-    await goTo('Screening', 'Screening');
+    await goTo(page, 'Screening');
     await page.getByText('No watch lists yet').waitFor();
     await screenshot(page, 'screening-01-empty');
   });
@@ -117,7 +104,7 @@ describe('happy', () => {
   });
 
   it('writes and approves a rule that screens counterparties', async () => {
-    await goTo('Sources', 'Sources');
+    await goTo(page, 'Sources');
     await page.getByRole('button', { name: 'New source' }).click();
     await page.getByLabel('Name').fill('Payments ERP');
     await page.getByRole('button', { name: 'Create source' }).click();
@@ -128,7 +115,7 @@ describe('happy', () => {
     await page.getByRole('button', { name: 'I have stored it' }).click();
 
     await page.goto('/rules/new');
-    await heading('New rule');
+    await heading(page, 'New rule');
     await page.getByLabel('Name', { exact: true }).fill('Payment to a sanctioned counterparty');
     await page.getByLabel('Severity').selectOption('critical');
     await page
@@ -137,7 +124,7 @@ describe('happy', () => {
         JSON.stringify({ field: 'counterparty', op: 'screen', value: { list_id: listId, threshold: 0.9 } }, null, 2),
       );
     await page.getByRole('button', { name: 'Create draft' }).click();
-    await heading('Payment to a sanctioned counterparty');
+    await heading(page, 'Payment to a sanctioned counterparty');
     await page.getByRole('button', { name: 'Approve' }).click();
     await page
       .getByText(/is now evaluated/)
@@ -146,7 +133,7 @@ describe('happy', () => {
   });
 
   it('a payment to the listed company written differently is a violation naming the entry and the score', async () => {
-    const clean = await push({
+    const clean = await pushSigned<{ results: { violations: unknown[] }[] }>(server.baseUrl, source, {
       id: 'PAY-1',
       occurred_at: '2026-03-01T09:30:00Z',
       amount: '5000.00',
@@ -155,7 +142,7 @@ describe('happy', () => {
       counterparty: 'Globex Corporation',
     });
     expect(clean.results[0]!.violations).toEqual([]);
-    const flagged = await push({
+    const flagged = await pushSigned<{ results: { violations: unknown[] }[] }>(server.baseUrl, source, {
       id: 'PAY-2',
       occurred_at: '2026-03-01T10:00:00Z',
       amount: '48000.00',
@@ -165,7 +152,7 @@ describe('happy', () => {
     });
     expect(flagged.results[0]!.violations).toHaveLength(1);
 
-    await goTo('Violations', 'Violations');
+    await goTo(page, 'Violations');
     const row = page.getByRole('table').getByRole('row').filter({ hasText: 'PAY-2' });
     await row.getByText(/matches entry O-1/).waitFor();
     await row.getByRole('link', { name: /Payment to a sanctioned counterparty/ }).click();

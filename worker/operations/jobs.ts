@@ -6,22 +6,7 @@ import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-
-/**
- * Every kind of background job. Scans, connector runs, report runs and alert deliveries are read
- * from their own tables through the `jobs` view (db/security.sql); the others are written
- * to `job_runs` with `recordJob` and `finishJob`.
- */
-export const JOB_KINDS = [
-  'scan',
-  'schedule_run',
-  'report_run',
-  'model_training',
-  'connector_run',
-  'alert_delivery',
-] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
-export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed'] as const;
+import type { JobKind, JobStatus } from './kinds';
 
 /** A job that failed: it raises `job.failed` and counts in `nitilens_jobs_failed_total{kind}`. */
 export type JobFailure = { kind: JobKind; id: string; error: string | null; subject?: Record<string, unknown> };
@@ -95,7 +80,7 @@ type JobRow = {
   id: string;
   org_id: string;
   kind: JobKind;
-  status: (typeof JOB_STATUSES)[number];
+  status: JobStatus;
   error: string | null;
   created_at: Date | string;
   created_key: string;
@@ -107,7 +92,7 @@ export type JobFilters = {
   limit: number;
   after?: [string, string] | undefined;
   kind?: JobKind | undefined;
-  status?: (typeof JOB_STATUSES)[number] | undefined;
+  status?: JobStatus | undefined;
   orgId?: string | undefined;
 };
 

@@ -5,7 +5,8 @@ import { readMetrics, renderPrometheus } from '../platform/metrics';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
-import { adminJobView, JOB_KINDS, JOB_STATUSES, jobFailureRates, jobView, listAllJobs, listJobs } from './jobs';
+import { adminJobView, jobFailureRates, jobView, listAllJobs, listJobs } from './jobs';
+import { JOB_KINDS, JOB_STATUSES } from './kinds';
 import { requestErrorRates } from './rates';
 
 /** `GET /metrics`, mounted at the root (worker/app.ts). */

@@ -1,8 +1,6 @@
-import { SEVERITIES, type Severity } from '../../../worker/rules/language/schema';
+import type { Severity } from '../../../worker/rules/language/schema';
 import { humanize } from '../lib/format';
 import { Badge } from './ui/badge';
-
-export { SEVERITIES };
 
 const SEVERITY_VARIANT = { low: 'secondary', medium: 'warning', high: 'danger', critical: 'critical' } as const;
 

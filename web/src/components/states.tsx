@@ -1,3 +1,4 @@
+import type { UseQueryResult } from '@tanstack/react-query';
 import { AlertCircle, Inbox, RefreshCw } from 'lucide-react';
 import type { ReactNode } from 'react';
 import { problemMessage } from '../lib/api';
@@ -58,4 +59,42 @@ export function EmptyState({
       {action && <div className="mt-2">{action}</div>}
     </div>
   );
+}
+
+/** A page of the API (`{items, next_cursor}`) or a plain list is empty when it has no item. */
+function hasNoItems(data: unknown): boolean {
+  if (Array.isArray(data)) return data.length === 0;
+  const items = (data as { items?: unknown } | null | undefined)?.items;
+  return Array.isArray(items) && items.length === 0;
+}
+
+/**
+ * What a query shows in each of its states: `loading` while it is pending, the error with a retry
+ * when it failed, `empty` when it answered no item (a page's `items` or a list; `isEmpty` for any
+ * other reading), else its data through `children`.
+ */
+export function QueryState<T>({
+  query,
+  loading = <LoadingState />,
+  errorTitle,
+  retry = true,
+  empty,
+  isEmpty = hasNoItems,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  loading?: ReactNode;
+  errorTitle?: string;
+  retry?: boolean;
+  empty?: ReactNode;
+  isEmpty?: (data: T) => boolean;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isPending) return loading;
+  if (query.isError)
+    return (
+      <ErrorState title={errorTitle} error={query.error} onRetry={retry ? () => void query.refetch() : undefined} />
+    );
+  if (empty !== undefined && isEmpty(query.data)) return empty;
+  return children(query.data);
 }

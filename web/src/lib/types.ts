@@ -17,6 +17,7 @@ import type {
   snoozeView,
 } from '../../../worker/cases/schemas';
 import type { connectorView, runView, testView } from '../../../worker/connectors/schemas';
+import type { JobKind, JobStatus } from '../../../worker/operations/kinds';
 import type { overviewView } from '../../../worker/overview/schemas';
 import type {
   clauseView,
@@ -110,8 +111,8 @@ export type RuleSnooze = z.infer<typeof snoozeView>;
 /** A background job (GET /api/jobs); `org_id` in the operators' listing (GET /api/admin/jobs). */
 export type Job = {
   id: string;
-  kind: 'scan' | 'schedule_run' | 'report_run' | 'model_training' | 'connector_run' | 'alert_delivery';
-  status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
+  kind: JobKind;
+  status: JobStatus;
   started_at: string | null;
   finished_at: string | null;
   duration_ms: number | null;

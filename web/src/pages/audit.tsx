@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
@@ -26,29 +26,30 @@ const BREAK_EXPLANATION: Record<NonNullable<ChainVerdict['first_broken']>['reaso
 
 function ChainStatus() {
   const verdict = useQuery({ queryKey: ['audit', 'verify'], queryFn: () => api<ChainVerdict>('/api/audit/verify') });
-  if (verdict.isPending) return <Skeleton className="h-16 w-full" />;
-  if (verdict.isError)
-    return (
-      <ErrorState title="Could not verify the chain" error={verdict.error} onRetry={() => void verdict.refetch()} />
-    );
-  const { valid, rows, first_broken: broken } = verdict.data;
-  return valid ? (
-    <Alert variant="success">
-      <ShieldCheck />
-      <AlertTitle>Chain verified</AlertTitle>
-      <AlertDescription>
-        All {formatCount(rows)} entries link up: none was altered, removed or reordered.
-      </AlertDescription>
-    </Alert>
-  ) : (
-    <Alert variant="destructive">
-      <ShieldX />
-      <AlertTitle>Chain broken</AlertTitle>
-      <AlertDescription>
-        Entry #{broken?.seq} ({broken?.id}) fails verification:{' '}
-        {broken ? BREAK_EXPLANATION[broken.reason] : 'unknown reason'}. Checked {formatCount(rows)} entries.
-      </AlertDescription>
-    </Alert>
+  return (
+    <QueryState query={verdict} loading={<Skeleton className="h-16 w-full" />} errorTitle="Could not verify the chain">
+      {(data) => {
+        const { valid, rows, first_broken: broken } = data;
+        return valid ? (
+          <Alert variant="success">
+            <ShieldCheck />
+            <AlertTitle>Chain verified</AlertTitle>
+            <AlertDescription>
+              All {formatCount(rows)} entries link up: none was altered, removed or reordered.
+            </AlertDescription>
+          </Alert>
+        ) : (
+          <Alert variant="destructive">
+            <ShieldX />
+            <AlertTitle>Chain broken</AlertTitle>
+            <AlertDescription>
+              Entry #{broken?.seq} ({broken?.id}) fails verification:{' '}
+              {broken ? BREAK_EXPLANATION[broken.reason] : 'unknown reason'}. Checked {formatCount(rows)} entries.
+            </AlertDescription>
+          </Alert>
+        );
+      }}
+    </QueryState>
   );
 }
 
@@ -163,58 +164,59 @@ export function AuditPage() {
                 Apply
               </Button>
             </form>
-            {entries.isPending ? (
-              <LoadingState />
-            ) : entries.isError ? (
-              <ErrorState error={entries.error} onRetry={() => void entries.refetch()} />
-            ) : entries.data.items.length === 0 ? (
-              <EmptyState title="No entries match" description="Change the filters to see more of the trail." />
-            ) : (
-              <>
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>#</TableHead>
-                      <TableHead>When</TableHead>
-                      <TableHead>Action</TableHead>
-                      <TableHead>Target</TableHead>
-                      <TableHead>Actor</TableHead>
-                      <TableHead>IP</TableHead>
-                      <TableHead>Hash</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {entries.data.items.map((entry) => (
-                      <TableRow key={entry.id}>
-                        <TableCell className="tabular-nums">{entry.seq}</TableCell>
-                        <TableCell className="whitespace-nowrap text-sm">{formatDateTime(entry.created_at)}</TableCell>
-                        <TableCell>
-                          <code className="text-xs">{entry.action}</code>
-                        </TableCell>
-                        <TableCell className="text-sm">
-                          {entry.target_type ? (
-                            <>
-                              <span className="text-muted-foreground">{entry.target_type}</span>{' '}
-                              <Named name={entry.target_name} id={entry.target_id} fallback="" />
-                            </>
-                          ) : (
-                            '—'
-                          )}
-                        </TableCell>
-                        <TableCell className="max-w-48 truncate text-sm">
-                          <Named name={entry.actor_name} id={entry.actor_id} fallback="NitiLens" />
-                        </TableCell>
-                        <TableCell className="text-xs">{entry.ip ?? '—'}</TableCell>
-                        <TableCell className="font-mono text-xs" title={entry.hash}>
-                          {entry.hash.slice(0, 12)}…
-                        </TableCell>
+            <QueryState
+              query={entries}
+              empty={<EmptyState title="No entries match" description="Change the filters to see more of the trail." />}
+            >
+              {(data) => (
+                <>
+                  <Table>
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>#</TableHead>
+                        <TableHead>When</TableHead>
+                        <TableHead>Action</TableHead>
+                        <TableHead>Target</TableHead>
+                        <TableHead>Actor</TableHead>
+                        <TableHead>IP</TableHead>
+                        <TableHead>Hash</TableHead>
                       </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-                <Pager pages={pages} nextCursor={entries.data.next_cursor} />
-              </>
-            )}
+                    </TableHeader>
+                    <TableBody>
+                      {data.items.map((entry) => (
+                        <TableRow key={entry.id}>
+                          <TableCell className="tabular-nums">{entry.seq}</TableCell>
+                          <TableCell className="whitespace-nowrap text-sm">
+                            {formatDateTime(entry.created_at)}
+                          </TableCell>
+                          <TableCell>
+                            <code className="text-xs">{entry.action}</code>
+                          </TableCell>
+                          <TableCell className="text-sm">
+                            {entry.target_type ? (
+                              <>
+                                <span className="text-muted-foreground">{entry.target_type}</span>{' '}
+                                <Named name={entry.target_name} id={entry.target_id} fallback="" />
+                              </>
+                            ) : (
+                              '—'
+                            )}
+                          </TableCell>
+                          <TableCell className="max-w-48 truncate text-sm">
+                            <Named name={entry.actor_name} id={entry.actor_id} fallback="NitiLens" />
+                          </TableCell>
+                          <TableCell className="text-xs">{entry.ip ?? '—'}</TableCell>
+                          <TableCell className="font-mono text-xs" title={entry.hash}>
+                            {entry.hash.slice(0, 12)}…
+                          </TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                  <Pager pages={pages} nextCursor={data.next_cursor} />
+                </>
+              )}
+            </QueryState>
           </CardContent>
         </Card>
       </div>

@@ -7,7 +7,7 @@ import { SeverityBadge, SlaBadge, StatusBadge } from '../components/badges';
 import { EvidenceView } from '../components/evidence';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
-import { ErrorState, LoadingState } from '../components/states';
+import { ErrorState, LoadingState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card';
 import { Select } from '../components/ui/select';
@@ -124,236 +124,243 @@ export function CaseDetailPage() {
       </Link>
     </Button>
   );
-  if (detail.isPending)
-    return (
-      <>
-        {back}
-        <LoadingState rows={8} />
-      </>
-    );
-  if (detail.isError)
-    return (
-      <>
-        {back}
-        <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />
-      </>
-    );
-  const c = detail.data;
-  const shownViolations = [...c.violations, ...(moreViolations.data?.pages.flatMap((page) => page.items) ?? [])];
-  const closed = c.status === 'closed';
-  const names = new Map<string, string>((members.data ?? []).map((u) => [u.id, u.full_name]));
-  for (const e of events.data ?? []) if (e.actor) names.set(e.actor.id, e.actor.full_name);
-  if (c.assignee) names.set(c.assignee.id, c.assignee.full_name);
-  if (me) names.set(me.user.id, me.user.full_name);
-  const assignable = members.data ?? [];
-
-  function submitComment(event: FormEvent) {
-    event.preventDefault();
-    if (comment.trim()) addComment.mutate(comment.trim());
-  }
-
   return (
     <>
       {back}
-      <PageHeader
-        title={`#${c.number} ${c.title}`}
-        actions={<EvidencePackButton caseId={c.id} number={c.number} />}
-        description={
-          <span className="flex flex-wrap items-center gap-2">
-            <SeverityBadge severity={c.priority} />
-            <StatusBadge status={c.status} />
-            <SlaBadge sla={c.sla} closed={closed} />
-            {c.escalated && <StatusBadge status="escalated" />}
-            <span>
-              due {formatDateTime(c.due_at)} · opened {formatDateTime(c.created_at)}
-              {c.account ? ` · account ${c.account}` : ''}
-            </span>
-          </span>
-        }
-      />
-      <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
-        <div className="grid content-start gap-4">
-          <section aria-label="Violations" className="grid gap-4">
-            {shownViolations.map((v) => (
-              <Card key={v.id}>
-                <CardHeader>
-                  <CardTitle className="flex flex-wrap items-center gap-2">
-                    <SeverityBadge severity={v.severity} />
-                    <Link to={`/rules/${v.rule_id}`} className="hover:underline">
-                      {v.rule_name}
-                    </Link>
-                    <span className="text-sm font-normal text-muted-foreground">v{v.rule_version}</span>
-                    <StatusBadge status={v.status} />
-                  </CardTitle>
-                </CardHeader>
-                <CardContent className="grid gap-3">
-                  <p className="leading-relaxed">{v.explanation}</p>
-                  <p className="text-sm">
-                    Transaction{' '}
-                    <Link
-                      className="font-mono text-primary hover:underline"
-                      to={`/transactions/${encodeURIComponent(v.transaction.id)}`}
-                    >
-                      {v.transaction.id}
-                    </Link>{' '}
-                    · {formatAmount(v.transaction.amount, v.transaction.currency)} · {v.transaction.account}
-                    {v.transaction.counterparty ? ` → ${v.transaction.counterparty}` : ''} ·{' '}
-                    {formatDateTime(v.transaction.occurred_at)}
-                  </p>
-                  <CitedClause policyId={v.policy_id} clauseRef={v.clause_ref} />
-                  <details>
-                    <summary className="cursor-pointer text-sm text-muted-foreground">Evidence</summary>
-                    <EvidenceView evidence={v.evidence} />
-                  </details>
-                </CardContent>
-              </Card>
-            ))}
-            {c.violation_count > c.violations.length && (
-              <div className="flex flex-wrap items-center gap-3">
-                <p className="text-sm text-muted-foreground">
-                  Showing {shownViolations.length} of {c.violation_count} violations.
-                </p>
-                {moreViolations.isError ? (
-                  <ErrorState error={moreViolations.error} onRetry={() => void moreViolations.refetch()} />
-                ) : (
-                  (!showMore || moreViolations.hasNextPage) && (
-                    <Button
-                      size="sm"
-                      variant="outline"
-                      disabled={moreViolations.isFetching}
-                      onClick={() => (showMore ? void moreViolations.fetchNextPage() : setShowMore(true))}
-                    >
-                      {moreViolations.isFetching ? 'Loading…' : 'Show more violations'}
-                    </Button>
-                  )
-                )}
-              </div>
-            )}
-          </section>
-          <Card>
-            <CardHeader>
-              <CardTitle>Timeline</CardTitle>
-            </CardHeader>
-            <CardContent className="grid gap-4">
-              {events.isPending ? (
-                <LoadingState rows={3} />
-              ) : events.isError ? (
-                <ErrorState error={events.error} onRetry={() => void events.refetch()} />
-              ) : (
-                <ol className="grid gap-3" aria-label="Case history">
-                  {events.data.map((event) => (
-                    <li key={event.id} className="border-l-2 border-slate-200 pl-3 text-sm">
-                      <div className="flex flex-wrap items-center gap-2 text-muted-foreground">
-                        <span className="font-medium text-foreground">{event.actor?.full_name ?? 'NitiLens'}</span>
-                        {humanize(event.type)} · {formatDateTime(event.at)}
+      <QueryState query={detail} loading={<LoadingState rows={8} />}>
+        {(c) => {
+          const shownViolations = [
+            ...c.violations,
+            ...(moreViolations.data?.pages.flatMap((page) => page.items) ?? []),
+          ];
+          const closed = c.status === 'closed';
+          const names = new Map<string, string>((members.data ?? []).map((u) => [u.id, u.full_name]));
+          for (const e of events.data ?? []) if (e.actor) names.set(e.actor.id, e.actor.full_name);
+          if (c.assignee) names.set(c.assignee.id, c.assignee.full_name);
+          if (me) names.set(me.user.id, me.user.full_name);
+          const assignable = members.data ?? [];
+
+          function submitComment(event: FormEvent) {
+            event.preventDefault();
+            if (comment.trim()) addComment.mutate(comment.trim());
+          }
+
+          return (
+            <>
+              <PageHeader
+                title={`#${c.number} ${c.title}`}
+                actions={<EvidencePackButton caseId={c.id} number={c.number} />}
+                description={
+                  <span className="flex flex-wrap items-center gap-2">
+                    <SeverityBadge severity={c.priority} />
+                    <StatusBadge status={c.status} />
+                    <SlaBadge sla={c.sla} closed={closed} />
+                    {c.escalated && <StatusBadge status="escalated" />}
+                    <span>
+                      due {formatDateTime(c.due_at)} · opened {formatDateTime(c.created_at)}
+                      {c.account ? ` · account ${c.account}` : ''}
+                    </span>
+                  </span>
+                }
+              />
+              <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
+                <div className="grid content-start gap-4">
+                  <section aria-label="Violations" className="grid gap-4">
+                    {shownViolations.map((v) => (
+                      <Card key={v.id}>
+                        <CardHeader>
+                          <CardTitle className="flex flex-wrap items-center gap-2">
+                            <SeverityBadge severity={v.severity} />
+                            <Link to={`/rules/${v.rule_id}`} className="hover:underline">
+                              {v.rule_name}
+                            </Link>
+                            <span className="text-sm font-normal text-muted-foreground">v{v.rule_version}</span>
+                            <StatusBadge status={v.status} />
+                          </CardTitle>
+                        </CardHeader>
+                        <CardContent className="grid gap-3">
+                          <p className="leading-relaxed">{v.explanation}</p>
+                          <p className="text-sm">
+                            Transaction{' '}
+                            <Link
+                              className="font-mono text-primary hover:underline"
+                              to={`/transactions/${encodeURIComponent(v.transaction.id)}`}
+                            >
+                              {v.transaction.id}
+                            </Link>{' '}
+                            · {formatAmount(v.transaction.amount, v.transaction.currency)} · {v.transaction.account}
+                            {v.transaction.counterparty ? ` → ${v.transaction.counterparty}` : ''} ·{' '}
+                            {formatDateTime(v.transaction.occurred_at)}
+                          </p>
+                          <CitedClause policyId={v.policy_id} clauseRef={v.clause_ref} />
+                          <details>
+                            <summary className="cursor-pointer text-sm text-muted-foreground">Evidence</summary>
+                            <EvidenceView evidence={v.evidence} />
+                          </details>
+                        </CardContent>
+                      </Card>
+                    ))}
+                    {c.violation_count > c.violations.length && (
+                      <div className="flex flex-wrap items-center gap-3">
+                        <p className="text-sm text-muted-foreground">
+                          Showing {shownViolations.length} of {c.violation_count} violations.
+                        </p>
+                        {moreViolations.isError ? (
+                          <ErrorState error={moreViolations.error} onRetry={() => void moreViolations.refetch()} />
+                        ) : (
+                          (!showMore || moreViolations.hasNextPage) && (
+                            <Button
+                              size="sm"
+                              variant="outline"
+                              disabled={moreViolations.isFetching}
+                              onClick={() => (showMore ? void moreViolations.fetchNextPage() : setShowMore(true))}
+                            >
+                              {moreViolations.isFetching ? 'Loading…' : 'Show more violations'}
+                            </Button>
+                          )
+                        )}
                       </div>
-                      <p className="mt-1 whitespace-pre-wrap">{describeEvent(event, names)}</p>
-                    </li>
-                  ))}
-                </ol>
-              )}
-              {can('cases:update') && (
-                <form onSubmit={submitComment} className="grid gap-2" aria-label="Add a comment">
-                  <Field label="Comment">
-                    <Textarea
-                      value={comment}
-                      onChange={(event) => setComment(event.target.value)}
-                      rows={2}
-                      maxLength={10000}
-                    />
-                  </Field>
-                  <Button type="submit" variant="outline" disabled={addComment.isPending || !comment.trim()}>
-                    Add comment
-                  </Button>
-                </form>
-              )}
-            </CardContent>
-          </Card>
-        </div>
-        <div className="grid content-start gap-4">
-          <Card>
-            <CardHeader>
-              <CardTitle>Owner</CardTitle>
-            </CardHeader>
-            <CardContent className="grid gap-3 text-sm">
-              <p>{c.assignee ? c.assignee.full_name : 'Unassigned'}</p>
-              {can('cases:update') && !closed && (
-                <div className="flex flex-wrap gap-2">
-                  {me && c.assignee?.id !== me.user.id && (
-                    <Button size="sm" variant="outline" onClick={() => update.mutate({ assignee_id: me.user.id })}>
-                      Assign to me
-                    </Button>
+                    )}
+                  </section>
+                  <Card>
+                    <CardHeader>
+                      <CardTitle>Timeline</CardTitle>
+                    </CardHeader>
+                    <CardContent className="grid gap-4">
+                      <QueryState query={events} loading={<LoadingState rows={3} />}>
+                        {(data) => (
+                          <ol className="grid gap-3" aria-label="Case history">
+                            {data.map((event) => (
+                              <li key={event.id} className="border-l-2 border-slate-200 pl-3 text-sm">
+                                <div className="flex flex-wrap items-center gap-2 text-muted-foreground">
+                                  <span className="font-medium text-foreground">
+                                    {event.actor?.full_name ?? 'NitiLens'}
+                                  </span>
+                                  {humanize(event.type)} · {formatDateTime(event.at)}
+                                </div>
+                                <p className="mt-1 whitespace-pre-wrap">{describeEvent(event, names)}</p>
+                              </li>
+                            ))}
+                          </ol>
+                        )}
+                      </QueryState>
+                      {can('cases:update') && (
+                        <form onSubmit={submitComment} className="grid gap-2" aria-label="Add a comment">
+                          <Field label="Comment">
+                            <Textarea
+                              value={comment}
+                              onChange={(event) => setComment(event.target.value)}
+                              rows={2}
+                              maxLength={10000}
+                            />
+                          </Field>
+                          <Button type="submit" variant="outline" disabled={addComment.isPending || !comment.trim()}>
+                            Add comment
+                          </Button>
+                        </form>
+                      )}
+                    </CardContent>
+                  </Card>
+                </div>
+                <div className="grid content-start gap-4">
+                  <Card>
+                    <CardHeader>
+                      <CardTitle>Owner</CardTitle>
+                    </CardHeader>
+                    <CardContent className="grid gap-3 text-sm">
+                      <p>{c.assignee ? c.assignee.full_name : 'Unassigned'}</p>
+                      {can('cases:update') && !closed && (
+                        <div className="flex flex-wrap gap-2">
+                          {me && c.assignee?.id !== me.user.id && (
+                            <Button
+                              size="sm"
+                              variant="outline"
+                              onClick={() => update.mutate({ assignee_id: me.user.id })}
+                            >
+                              Assign to me
+                            </Button>
+                          )}
+                          {assignable.length > 0 && (
+                            <Field label="Assign to">
+                              <Select
+                                value={c.assignee?.id ?? ''}
+                                onChange={(event) => update.mutate({ assignee_id: event.target.value || null })}
+                              >
+                                <option value="">Unassigned</option>
+                                {assignable.map((u) => (
+                                  <option key={u.id} value={u.id}>
+                                    {u.full_name}
+                                  </option>
+                                ))}
+                              </Select>
+                            </Field>
+                          )}
+                        </div>
+                      )}
+                    </CardContent>
+                  </Card>
+                  {can('cases:update') && !closed && (
+                    <>
+                      <Card>
+                        <CardHeader>
+                          <CardTitle>Status</CardTitle>
+                        </CardHeader>
+                        <CardContent>
+                          <Field label="Status" hint="Pending info stops the SLA clock.">
+                            <Select
+                              value={c.status}
+                              onChange={(event) => update.mutate({ status: event.target.value })}
+                            >
+                              {WORKING_STATUSES.map((status) => (
+                                <option key={status} value={status}>
+                                  {humanize(status)}
+                                </option>
+                              ))}
+                            </Select>
+                          </Field>
+                        </CardContent>
+                      </Card>
+                      <Card>
+                        <CardHeader>
+                          <CardTitle>Close</CardTitle>
+                        </CardHeader>
+                        <CardContent>
+                          <CloseForm
+                            pending={update.isPending}
+                            onClose={(body) => update.mutate({ status: 'closed', ...body })}
+                          />
+                        </CardContent>
+                      </Card>
+                    </>
                   )}
-                  {assignable.length > 0 && (
-                    <Field label="Assign to">
-                      <Select
-                        value={c.assignee?.id ?? ''}
-                        onChange={(event) => update.mutate({ assignee_id: event.target.value || null })}
-                      >
-                        <option value="">Unassigned</option>
-                        {assignable.map((u) => (
-                          <option key={u.id} value={u.id}>
-                            {u.full_name}
-                          </option>
-                        ))}
-                      </Select>
-                    </Field>
+                  {closed && (
+                    <Card>
+                      <CardHeader>
+                        <CardTitle>Outcome</CardTitle>
+                      </CardHeader>
+                      <CardContent className="grid gap-2 text-sm">
+                        <p>
+                          <StatusBadge status={c.outcome ?? 'closed'} /> {c.close_reason}
+                        </p>
+                        <p className="text-muted-foreground">Closed {formatDateTime(c.closed_at)}</p>
+                        {me?.user.role === 'compliance_admin' && (
+                          <Button
+                            size="sm"
+                            variant="outline"
+                            onClick={() => update.mutate({ status: 'investigating' })}
+                          >
+                            Reopen
+                          </Button>
+                        )}
+                      </CardContent>
+                    </Card>
                   )}
                 </div>
-              )}
-            </CardContent>
-          </Card>
-          {can('cases:update') && !closed && (
-            <>
-              <Card>
-                <CardHeader>
-                  <CardTitle>Status</CardTitle>
-                </CardHeader>
-                <CardContent>
-                  <Field label="Status" hint="Pending info stops the SLA clock.">
-                    <Select value={c.status} onChange={(event) => update.mutate({ status: event.target.value })}>
-                      {WORKING_STATUSES.map((status) => (
-                        <option key={status} value={status}>
-                          {humanize(status)}
-                        </option>
-                      ))}
-                    </Select>
-                  </Field>
-                </CardContent>
-              </Card>
-              <Card>
-                <CardHeader>
-                  <CardTitle>Close</CardTitle>
-                </CardHeader>
-                <CardContent>
-                  <CloseForm
-                    pending={update.isPending}
-                    onClose={(body) => update.mutate({ status: 'closed', ...body })}
-                  />
-                </CardContent>
-              </Card>
+              </div>
             </>
-          )}
-          {closed && (
-            <Card>
-              <CardHeader>
-                <CardTitle>Outcome</CardTitle>
-              </CardHeader>
-              <CardContent className="grid gap-2 text-sm">
-                <p>
-                  <StatusBadge status={c.outcome ?? 'closed'} /> {c.close_reason}
-                </p>
-                <p className="text-muted-foreground">Closed {formatDateTime(c.closed_at)}</p>
-                {me?.user.role === 'compliance_admin' && (
-                  <Button size="sm" variant="outline" onClick={() => update.mutate({ status: 'investigating' })}>
-                    Reopen
-                  </Button>
-                )}
-              </CardContent>
-            </Card>
-          )}
-        </div>
-      </div>
+          );
+        }}
+      </QueryState>
     </>
   );
 }

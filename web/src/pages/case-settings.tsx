@@ -2,10 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { SEVERITIES } from '../components/badges';
+import { SEVERITIES } from '../../../worker/rules/language/schema';
 import { Field, fieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
-import { ErrorState, LoadingState } from '../components/states';
+import { LoadingState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card';
 import { Input } from '../components/ui/input';
@@ -113,13 +113,9 @@ export function CaseSettingsPage() {
           <CardTitle>Automatic cases and SLAs</CardTitle>
         </CardHeader>
         <CardContent>
-          {settings.isPending ? (
-            <LoadingState rows={4} />
-          ) : settings.isError ? (
-            <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
-          ) : (
-            <SettingsForm settings={settings.data} />
-          )}
+          <QueryState query={settings} loading={<LoadingState rows={4} />}>
+            {(data) => <SettingsForm settings={data} />}
+          </QueryState>
         </CardContent>
       </Card>
     </>

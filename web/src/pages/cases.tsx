@@ -3,11 +3,12 @@ import { Settings } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { CASE_STATUSES } from '../../../worker/cases/kinds';
-import { SEVERITIES, SeverityBadge, SlaBadge, StatusBadge } from '../components/badges';
+import { SEVERITIES } from '../../../worker/rules/language/schema';
+import { SeverityBadge, SlaBadge, StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
 import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } from '../components/ui/dialog';
@@ -219,85 +220,86 @@ export function CasesPage() {
               </Button>
             </section>
           )}
-          {cases.isPending ? (
-            <LoadingState />
-          ) : cases.isError ? (
-            <ErrorState error={cases.error} onRetry={() => void cases.refetch()} />
-          ) : items.length === 0 ? (
-            <EmptyState
-              title="No cases here"
-              description="Cases open automatically for new violations at or above the organization's severity, or by hand from the violations."
-            />
-          ) : (
-            <>
-              <Table>
-                <TableHeader>
-                  <TableRow>
-                    {canWork && (
-                      <TableHead className="w-8">
-                        <input
-                          type="checkbox"
-                          aria-label="Select every case on this page"
-                          checked={allSelected}
-                          onChange={() => setSelected(allSelected ? new Set() : new Set(items.map((c) => c.id)))}
-                        />
-                      </TableHead>
-                    )}
-                    <TableHead>Case</TableHead>
-                    <TableHead>Priority</TableHead>
-                    <TableHead>Status</TableHead>
-                    <TableHead>SLA</TableHead>
-                    <TableHead>Assignee</TableHead>
-                    <TableHead>Opened</TableHead>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {items.map((c) => (
-                    <TableRow key={c.id} className="cursor-pointer" onClick={() => navigate(`/cases/${c.id}`)}>
+          <QueryState
+            query={cases}
+            empty={
+              <EmptyState
+                title="No cases here"
+                description="Cases open automatically for new violations at or above the organization's severity, or by hand from the violations."
+              />
+            }
+          >
+            {(data) => (
+              <>
+                <Table>
+                  <TableHeader>
+                    <TableRow>
                       {canWork && (
-                        <TableCell onClick={(event) => event.stopPropagation()}>
+                        <TableHead className="w-8">
                           <input
                             type="checkbox"
-                            aria-label={`Select case #${c.number}`}
-                            checked={selected.has(c.id)}
-                            onChange={() => toggle(c.id)}
+                            aria-label="Select every case on this page"
+                            checked={allSelected}
+                            onChange={() => setSelected(allSelected ? new Set() : new Set(items.map((c) => c.id)))}
                           />
-                        </TableCell>
+                        </TableHead>
                       )}
-                      <TableCell className="max-w-md">
-                        <Link
-                          to={`/cases/${c.id}`}
-                          className="font-medium hover:underline"
-                          onClick={(event) => event.stopPropagation()}
-                        >
-                          #{c.number} {c.title}
-                        </Link>
-                        <p className="text-xs text-muted-foreground">
-                          {c.violation_count} violation{c.violation_count === 1 ? '' : 's'}
-                          {c.account ? ` · ${c.account}` : ''}
-                          {c.escalated ? ' · escalated' : ''}
-                        </p>
-                      </TableCell>
-                      <TableCell>
-                        <SeverityBadge severity={c.priority} />
-                      </TableCell>
-                      <TableCell>
-                        <StatusBadge status={c.status} />
-                      </TableCell>
-                      <TableCell>
-                        <SlaBadge sla={c.sla} closed={c.status === 'closed'} />
-                      </TableCell>
-                      <TableCell className="text-sm">
-                        {c.assignee?.full_name ?? <span className="text-muted-foreground">Unassigned</span>}
-                      </TableCell>
-                      <TableCell className="whitespace-nowrap text-sm">{formatDateTime(c.created_at)}</TableCell>
+                      <TableHead>Case</TableHead>
+                      <TableHead>Priority</TableHead>
+                      <TableHead>Status</TableHead>
+                      <TableHead>SLA</TableHead>
+                      <TableHead>Assignee</TableHead>
+                      <TableHead>Opened</TableHead>
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              <Pager pages={pages} nextCursor={cases.data.next_cursor} />
-            </>
-          )}
+                  </TableHeader>
+                  <TableBody>
+                    {items.map((c) => (
+                      <TableRow key={c.id} className="cursor-pointer" onClick={() => navigate(`/cases/${c.id}`)}>
+                        {canWork && (
+                          <TableCell onClick={(event) => event.stopPropagation()}>
+                            <input
+                              type="checkbox"
+                              aria-label={`Select case #${c.number}`}
+                              checked={selected.has(c.id)}
+                              onChange={() => toggle(c.id)}
+                            />
+                          </TableCell>
+                        )}
+                        <TableCell className="max-w-md">
+                          <Link
+                            to={`/cases/${c.id}`}
+                            className="font-medium hover:underline"
+                            onClick={(event) => event.stopPropagation()}
+                          >
+                            #{c.number} {c.title}
+                          </Link>
+                          <p className="text-xs text-muted-foreground">
+                            {c.violation_count} violation{c.violation_count === 1 ? '' : 's'}
+                            {c.account ? ` · ${c.account}` : ''}
+                            {c.escalated ? ' · escalated' : ''}
+                          </p>
+                        </TableCell>
+                        <TableCell>
+                          <SeverityBadge severity={c.priority} />
+                        </TableCell>
+                        <TableCell>
+                          <StatusBadge status={c.status} />
+                        </TableCell>
+                        <TableCell>
+                          <SlaBadge sla={c.sla} closed={c.status === 'closed'} />
+                        </TableCell>
+                        <TableCell className="text-sm">
+                          {c.assignee?.full_name ?? <span className="text-muted-foreground">Unassigned</span>}
+                        </TableCell>
+                        <TableCell className="whitespace-nowrap text-sm">{formatDateTime(c.created_at)}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+                <Pager pages={pages} nextCursor={data.next_cursor} />
+              </>
+            )}
+          </QueryState>
         </CardContent>
       </Card>
       <Dialog open={closing} onOpenChange={setClosing}>

@@ -5,7 +5,7 @@ import { StatusBadge } from '../components/badges';
 import { Field, problemFieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, ErrorState, LoadingState, QueryState } from '../components/states';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -294,48 +294,52 @@ function RunsHistory({ connector }: { connector: Connector }) {
     // Live while a run is queued or running.
     refetchInterval: (current) => (current.state.data?.items.some((run) => ACTIVE_RUN.has(run.status)) ? 1000 : false),
   });
-  if (runs.isPending) return <LoadingState rows={2} label="Loading runs" />;
-  if (runs.isError) return <ErrorState error={runs.error} onRetry={() => void runs.refetch()} />;
-  if (runs.data.items.length === 0)
-    return <p className="text-sm text-muted-foreground">No runs yet: preview, then run it now.</p>;
   return (
-    <>
-      <Table aria-label={`Runs of ${connector.name}`}>
-        <TableHeader>
-          <TableRow>
-            <TableHead>Started</TableHead>
-            <TableHead>Trigger</TableHead>
-            <TableHead>Status</TableHead>
-            <TableHead className="text-right">Read</TableHead>
-            <TableHead className="text-right">Accepted</TableHead>
-            <TableHead className="text-right">Duplicates</TableHead>
-            <TableHead className="text-right">Rejected</TableHead>
-            <TableHead>Cursor</TableHead>
-            <TableHead>Error</TableHead>
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {runs.data.items.map((run) => (
-            <TableRow key={run.id}>
-              <TableCell>{formatDateTime(run.started_at ?? run.created_at)}</TableCell>
-              <TableCell>{run.trigger}</TableCell>
-              <TableCell>
-                <StatusBadge status={run.status} />
-              </TableCell>
-              <TableCell className="text-right tabular-nums">{formatCount(run.read)}</TableCell>
-              <TableCell className="text-right tabular-nums">{formatCount(run.accepted)}</TableCell>
-              <TableCell className="text-right tabular-nums">{formatCount(run.duplicates)}</TableCell>
-              <TableCell className="text-right tabular-nums">{formatCount(run.rejected)}</TableCell>
-              <TableCell className="font-mono text-xs">
-                {run.cursor_before ?? '∅'} → {run.cursor_after ?? '∅'}
-              </TableCell>
-              <TableCell className="max-w-64 text-xs text-red-600">{run.error}</TableCell>
-            </TableRow>
-          ))}
-        </TableBody>
-      </Table>
-      <Pager pages={pages} nextCursor={runs.data.next_cursor} />
-    </>
+    <QueryState
+      query={runs}
+      loading={<LoadingState rows={2} label="Loading runs" />}
+      empty={<p className="text-sm text-muted-foreground">No runs yet: preview, then run it now.</p>}
+    >
+      {(data) => (
+        <>
+          <Table aria-label={`Runs of ${connector.name}`}>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Started</TableHead>
+                <TableHead>Trigger</TableHead>
+                <TableHead>Status</TableHead>
+                <TableHead className="text-right">Read</TableHead>
+                <TableHead className="text-right">Accepted</TableHead>
+                <TableHead className="text-right">Duplicates</TableHead>
+                <TableHead className="text-right">Rejected</TableHead>
+                <TableHead>Cursor</TableHead>
+                <TableHead>Error</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {data.items.map((run) => (
+                <TableRow key={run.id}>
+                  <TableCell>{formatDateTime(run.started_at ?? run.created_at)}</TableCell>
+                  <TableCell>{run.trigger}</TableCell>
+                  <TableCell>
+                    <StatusBadge status={run.status} />
+                  </TableCell>
+                  <TableCell className="text-right tabular-nums">{formatCount(run.read)}</TableCell>
+                  <TableCell className="text-right tabular-nums">{formatCount(run.accepted)}</TableCell>
+                  <TableCell className="text-right tabular-nums">{formatCount(run.duplicates)}</TableCell>
+                  <TableCell className="text-right tabular-nums">{formatCount(run.rejected)}</TableCell>
+                  <TableCell className="font-mono text-xs">
+                    {run.cursor_before ?? '∅'} → {run.cursor_after ?? '∅'}
+                  </TableCell>
+                  <TableCell className="max-w-64 text-xs text-red-600">{run.error}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+          <Pager pages={pages} nextCursor={data.next_cursor} />
+        </>
+      )}
+    </QueryState>
   );
 }
 
@@ -425,24 +429,23 @@ function ConnectorList() {
     queryFn: () => api<Page<Connector>>(`/api/connectors${query({ cursor: pages.cursor, limit: 20 })}`),
   });
   return (
-    <>
-      {connectors.isPending ? (
-        <LoadingState />
-      ) : connectors.isError ? (
-        <ErrorState error={connectors.error} onRetry={() => void connectors.refetch()} />
-      ) : connectors.data.items.length === 0 ? (
+    <QueryState
+      query={connectors}
+      empty={
         <EmptyState
           title="No connectors yet"
           description="Point a connector at a table of payments or an API; preview five rows, then run it or give it a schedule."
         />
-      ) : (
+      }
+    >
+      {(data) => (
         <div className="grid gap-4">
-          {connectors.data.items.map((connector) => (
+          {data.items.map((connector) => (
             <ConnectorCard key={connector.id} connector={connector} />
           ))}
-          <Pager pages={pages} nextCursor={connectors.data.next_cursor} />
+          <Pager pages={pages} nextCursor={data.next_cursor} />
         </div>
       )}
-    </>
+    </QueryState>
   );
 }

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { JOB_KINDS, JOB_STATUSES } from '../../../worker/operations/kinds';
 import { StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, LoadingState, QueryState } from '../components/states';
 import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card';
 import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
@@ -13,15 +14,6 @@ import { useCan } from '../lib/auth';
 import { formatCount, formatDateTime, humanize } from '../lib/format';
 import type { Job, OperationsOverview, Page } from '../lib/types';
 
-const KINDS: Job['kind'][] = [
-  'scan',
-  'schedule_run',
-  'report_run',
-  'model_training',
-  'connector_run',
-  'alert_delivery',
-];
-const STATUSES: Job['status'][] = ['queued', 'running', 'retrying', 'succeeded', 'failed'];
 const UNSETTLED = new Set<Job['status']>(['queued', 'running', 'retrying']);
 // While a job is still moving, the list refreshes itself this often.
 const LIVE_REFRESH_MS = 3000;
@@ -65,7 +57,7 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
               className="w-48"
             >
               <option value="">Every kind</option>
-              {KINDS.map((value) => (
+              {JOB_KINDS.map((value) => (
                 <option key={value} value={value}>
                   {humanize(value)}
                 </option>
@@ -82,7 +74,7 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
               className="w-40"
             >
               <option value="">Any status</option>
-              {STATUSES.map((value) => (
+              {JOB_STATUSES.map((value) => (
                 <option key={value} value={value}>
                   {humanize(value)}
                 </option>
@@ -90,50 +82,53 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
             </Select>
           </Field>
         </form>
-        {jobs.isPending ? (
-          <LoadingState label="Loading jobs" />
-        ) : jobs.isError ? (
-          <ErrorState title="Could not load the jobs" error={jobs.error} onRetry={() => void jobs.refetch()} />
-        ) : jobs.data.items.length === 0 ? (
-          <EmptyState
-            title="No jobs yet"
-            description="Scans, scheduled runs, connector runs and alert deliveries appear here as they run."
-          />
-        ) : (
-          <>
-            <Table aria-label="Jobs">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Kind</TableHead>
-                  <TableHead>Status</TableHead>
-                  {everyOrganization && <TableHead>Organization</TableHead>}
-                  <TableHead>Started</TableHead>
-                  <TableHead>Duration</TableHead>
-                  <TableHead>Error</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {jobs.data.items.map((job) => (
-                  <TableRow key={job.id}>
-                    <TableCell>
-                      <span title={job.id}>{humanize(job.kind)}</span>
-                    </TableCell>
-                    <TableCell>
-                      <StatusBadge status={job.status} />
-                    </TableCell>
-                    {everyOrganization && <TableCell className="font-mono text-xs">{job.org_id}</TableCell>}
-                    <TableCell>{job.started_at ? formatDateTime(job.started_at) : 'Not started'}</TableCell>
-                    <TableCell>{formatDuration(job.duration_ms)}</TableCell>
-                    <TableCell className="max-w-md truncate text-sm text-muted-foreground" title={job.error ?? ''}>
-                      {job.error ?? ''}
-                    </TableCell>
+        <QueryState
+          query={jobs}
+          loading={<LoadingState label="Loading jobs" />}
+          errorTitle="Could not load the jobs"
+          empty={
+            <EmptyState
+              title="No jobs yet"
+              description="Scans, scheduled runs, connector runs and alert deliveries appear here as they run."
+            />
+          }
+        >
+          {(data) => (
+            <>
+              <Table aria-label="Jobs">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Kind</TableHead>
+                    <TableHead>Status</TableHead>
+                    {everyOrganization && <TableHead>Organization</TableHead>}
+                    <TableHead>Started</TableHead>
+                    <TableHead>Duration</TableHead>
+                    <TableHead>Error</TableHead>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={jobs.data.next_cursor} />
-          </>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {data.items.map((job) => (
+                    <TableRow key={job.id}>
+                      <TableCell>
+                        <span title={job.id}>{humanize(job.kind)}</span>
+                      </TableCell>
+                      <TableCell>
+                        <StatusBadge status={job.status} />
+                      </TableCell>
+                      {everyOrganization && <TableCell className="font-mono text-xs">{job.org_id}</TableCell>}
+                      <TableCell>{job.started_at ? formatDateTime(job.started_at) : 'Not started'}</TableCell>
+                      <TableCell>{formatDuration(job.duration_ms)}</TableCell>
+                      <TableCell className="max-w-md truncate text-sm text-muted-foreground" title={job.error ?? ''}>
+                        {job.error ?? ''}
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <Pager pages={pages} nextCursor={data.next_cursor} />
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -146,112 +141,117 @@ function DeploymentHealth() {
     queryFn: () => api<OperationsOverview>('/api/admin/operations'),
     refetchInterval: 15_000,
   });
-  if (overview.isPending) return <LoadingState label="Loading error rates" rows={3} />;
-  if (overview.isError)
-    return (
-      <ErrorState title="Could not load error rates" error={overview.error} onRetry={() => void overview.refetch()} />
-    );
-  const { requests, jobs, slow_statements: slow } = overview.data;
   return (
-    <div className="grid gap-4 lg:grid-cols-2">
-      <Card>
-        <CardHeader>
-          <CardTitle>Job error rates (24 h)</CardTitle>
-        </CardHeader>
-        <CardContent>
-          {jobs.length === 0 ? (
-            <EmptyState title="No jobs in the last 24 hours" />
-          ) : (
-            <Table aria-label="Job error rates">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Kind</TableHead>
-                  <TableHead className="text-right">Jobs</TableHead>
-                  <TableHead className="text-right">Failed</TableHead>
-                  <TableHead className="text-right">Error rate</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {jobs.map((row) => (
-                  <TableRow key={row.kind}>
-                    <TableCell>{humanize(row.kind)}</TableCell>
-                    <TableCell className="text-right">{formatCount(row.total)}</TableCell>
-                    <TableCell className="text-right">{formatCount(row.failed)}</TableCell>
-                    <TableCell className="text-right">{percent(row.error_rate)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </CardContent>
-      </Card>
-      <Card>
-        <CardHeader>
-          <CardTitle>Request error rates</CardTitle>
-        </CardHeader>
-        <CardContent>
-          {requests.length === 0 ? (
-            <EmptyState title="No requests counted yet" />
-          ) : (
-            <Table aria-label="Request error rates">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Route</TableHead>
-                  <TableHead className="text-right">Requests</TableHead>
-                  <TableHead className="text-right">5xx</TableHead>
-                  <TableHead className="text-right">Error rate</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {requests.slice(0, 15).map((row) => (
-                  <TableRow key={`${row.method} ${row.route}`}>
-                    <TableCell className="font-mono text-xs">
-                      {row.method} {row.route}
-                    </TableCell>
-                    <TableCell className="text-right">{formatCount(row.total)}</TableCell>
-                    <TableCell className="text-right">{formatCount(row.server_errors)}</TableCell>
-                    <TableCell className="text-right">{percent(row.error_rate)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </CardContent>
-      </Card>
-      <Card className="lg:col-span-2">
-        <CardHeader>
-          <CardTitle>Slow statements (over 200 ms)</CardTitle>
-        </CardHeader>
-        <CardContent>
-          {slow.length === 0 ? (
-            <EmptyState title="No slow statements" description="Statements slower than 200 ms are listed here." />
-          ) : (
-            <Table aria-label="Slow statements">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>When</TableHead>
-                  <TableHead className="text-right">Duration</TableHead>
-                  <TableHead>Digest</TableHead>
-                  <TableHead>Statement</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {slow.map((row) => (
-                  <TableRow key={`${row.at}-${row.digest}`}>
-                    <TableCell>{formatDateTime(row.at)}</TableCell>
-                    <TableCell className="text-right">{formatDuration(row.duration_ms)}</TableCell>
-                    <TableCell className="font-mono text-xs">{row.digest}</TableCell>
-                    <TableCell className="max-w-xl truncate font-mono text-xs" title={row.statement}>
-                      {row.statement}
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </CardContent>
-      </Card>
-    </div>
+    <QueryState
+      query={overview}
+      loading={<LoadingState label="Loading error rates" rows={3} />}
+      errorTitle="Could not load error rates"
+    >
+      {(data) => {
+        const { requests, jobs, slow_statements: slow } = data;
+        return (
+          <div className="grid gap-4 lg:grid-cols-2">
+            <Card>
+              <CardHeader>
+                <CardTitle>Job error rates (24 h)</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {jobs.length === 0 ? (
+                  <EmptyState title="No jobs in the last 24 hours" />
+                ) : (
+                  <Table aria-label="Job error rates">
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Kind</TableHead>
+                        <TableHead className="text-right">Jobs</TableHead>
+                        <TableHead className="text-right">Failed</TableHead>
+                        <TableHead className="text-right">Error rate</TableHead>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {jobs.map((row) => (
+                        <TableRow key={row.kind}>
+                          <TableCell>{humanize(row.kind)}</TableCell>
+                          <TableCell className="text-right">{formatCount(row.total)}</TableCell>
+                          <TableCell className="text-right">{formatCount(row.failed)}</TableCell>
+                          <TableCell className="text-right">{percent(row.error_rate)}</TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                )}
+              </CardContent>
+            </Card>
+            <Card>
+              <CardHeader>
+                <CardTitle>Request error rates</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {requests.length === 0 ? (
+                  <EmptyState title="No requests counted yet" />
+                ) : (
+                  <Table aria-label="Request error rates">
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Route</TableHead>
+                        <TableHead className="text-right">Requests</TableHead>
+                        <TableHead className="text-right">5xx</TableHead>
+                        <TableHead className="text-right">Error rate</TableHead>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {requests.slice(0, 15).map((row) => (
+                        <TableRow key={`${row.method} ${row.route}`}>
+                          <TableCell className="font-mono text-xs">
+                            {row.method} {row.route}
+                          </TableCell>
+                          <TableCell className="text-right">{formatCount(row.total)}</TableCell>
+                          <TableCell className="text-right">{formatCount(row.server_errors)}</TableCell>
+                          <TableCell className="text-right">{percent(row.error_rate)}</TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                )}
+              </CardContent>
+            </Card>
+            <Card className="lg:col-span-2">
+              <CardHeader>
+                <CardTitle>Slow statements (over 200 ms)</CardTitle>
+              </CardHeader>
+              <CardContent>
+                {slow.length === 0 ? (
+                  <EmptyState title="No slow statements" description="Statements slower than 200 ms are listed here." />
+                ) : (
+                  <Table aria-label="Slow statements">
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>When</TableHead>
+                        <TableHead className="text-right">Duration</TableHead>
+                        <TableHead>Digest</TableHead>
+                        <TableHead>Statement</TableHead>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {slow.map((row) => (
+                        <TableRow key={`${row.at}-${row.digest}`}>
+                          <TableCell>{formatDateTime(row.at)}</TableCell>
+                          <TableCell className="text-right">{formatDuration(row.duration_ms)}</TableCell>
+                          <TableCell className="font-mono text-xs">{row.digest}</TableCell>
+                          <TableCell className="max-w-xl truncate font-mono text-xs" title={row.statement}>
+                            {row.statement}
+                          </TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                )}
+              </CardContent>
+            </Card>
+          </div>
+        );
+      }}
+    </QueryState>
   );
 }
 

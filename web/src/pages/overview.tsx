@@ -14,9 +14,10 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { SEVERITIES, SeverityBadge } from '../components/badges';
+import { SEVERITIES } from '../../../worker/rules/language/schema';
+import { SeverityBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, LoadingState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Progress } from '../components/ui/progress';
@@ -261,29 +262,29 @@ function LatestFindings() {
         <CardDescription>The newest open violations, by the rule that found them</CardDescription>
       </CardHeader>
       <CardContent>
-        {latest.isPending ? (
-          <LoadingState rows={3} />
-        ) : latest.isError ? (
-          <ErrorState error={latest.error} onRetry={() => void latest.refetch()} />
-        ) : latest.data.items.length === 0 ? (
-          <p className="text-sm text-muted-foreground">Nothing waiting for review.</p>
-        ) : (
-          <ul className="grid gap-2">
-            {latest.data.items.map((violation) => (
-              <li key={violation.id} className="flex items-start gap-2 text-sm">
-                <SeverityBadge severity={violation.severity} />
-                <div className="grid min-w-0 gap-0.5">
-                  <Link to={`/violations/${violation.id}`} className="truncate font-medium hover:underline">
-                    {violation.rule_name}
-                  </Link>
-                  <span className="line-clamp-2 text-xs text-muted-foreground">
-                    {violation.transaction_id} · {violation.explanation}
-                  </span>
-                </div>
-              </li>
-            ))}
-          </ul>
-        )}
+        <QueryState
+          query={latest}
+          loading={<LoadingState rows={3} />}
+          empty={<p className="text-sm text-muted-foreground">Nothing waiting for review.</p>}
+        >
+          {(data) => (
+            <ul className="grid gap-2">
+              {data.items.map((violation) => (
+                <li key={violation.id} className="flex items-start gap-2 text-sm">
+                  <SeverityBadge severity={violation.severity} />
+                  <div className="grid min-w-0 gap-0.5">
+                    <Link to={`/violations/${violation.id}`} className="truncate font-medium hover:underline">
+                      {violation.rule_name}
+                    </Link>
+                    <span className="line-clamp-2 text-xs text-muted-foreground">
+                      {violation.transaction_id} · {violation.explanation}
+                    </span>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -300,32 +301,35 @@ export function OverviewPage() {
     <>
       <PageHeader title="Overview" description="Where compliance stands this month." />
       <div className="grid gap-4">
-        {overview.isPending ? (
-          <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
-            {Array.from({ length: 4 }, (_, index) => (
-              <Skeleton key={index} className="h-28" />
-            ))}
-          </div>
-        ) : overview.isError ? (
-          <ErrorState error={overview.error} onRetry={() => void overview.refetch()} />
-        ) : (
-          <>
-            <Kpis overview={overview.data} />
-            {overview.data.top_rules.length === 0 && overview.data.last_scan === null ? (
-              <EmptyState
-                title="No activity yet"
-                description="Upload a policy, approve its rules and load transactions: this page fills in as violations are found."
-                action={
-                  <Link className="text-primary hover:underline" to="/policies">
-                    Start with a policy
-                  </Link>
-                }
-              />
-            ) : (
-              <Charts overview={overview.data} />
-            )}
-          </>
-        )}
+        <QueryState
+          query={overview}
+          loading={
+            <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
+              {Array.from({ length: 4 }, (_, index) => (
+                <Skeleton key={index} className="h-28" />
+              ))}
+            </div>
+          }
+        >
+          {(data) => (
+            <>
+              <Kpis overview={data} />
+              {data.top_rules.length === 0 && data.last_scan === null ? (
+                <EmptyState
+                  title="No activity yet"
+                  description="Upload a policy, approve its rules and load transactions: this page fills in as violations are found."
+                  action={
+                    <Link className="text-primary hover:underline" to="/policies">
+                      Start with a policy
+                    </Link>
+                  }
+                />
+              ) : (
+                <Charts overview={data} />
+              )}
+            </>
+          )}
+        </QueryState>
         <div className="grid gap-4 lg:grid-cols-2">
           {overview.isSuccess && <TopRules overview={overview.data} />}
           <LatestFindings />

@@ -1,100 +1,15 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { FileUp } from 'lucide-react';
-import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
-import { Field } from '../components/field';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { Alert, AlertDescription } from '../components/ui/alert';
-import { Button } from '../components/ui/button';
+import { EmptyState, QueryState } from '../components/states';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
-import { Input } from '../components/ui/input';
-import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
-import { toast } from '../components/ui/toaster';
-import { UploadProgress } from '../components/upload-progress';
-import { api, type UploadProgress as Progressed, problemMessage, query, uploadWithProgress } from '../lib/api';
+import { PolicyUploadForm } from '../features/policies/upload-form';
+import { api, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatDateTime } from '../lib/format';
-import type { Page, PolicySummary, PolicyUploadResult } from '../lib/types';
-
-const ACCEPTED = '.pdf,.docx,.md,.markdown,.txt';
-
-export function PolicyUploadForm({ policies, fixedPolicyId }: { policies: PolicySummary[]; fixedPolicyId?: string }) {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const [progress, setProgress] = useState<Progressed | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const file = form.get('file');
-    if (!(file instanceof File) || file.size === 0) {
-      setError('Choose a PDF, DOCX, Markdown or text file.');
-      return;
-    }
-    if (!String(form.get('name') ?? '').trim()) form.set('name', file.name.replace(/\.[^.]+$/, ''));
-    for (const key of ['framework', 'policy_id']) if (!String(form.get(key) ?? '').trim()) form.delete(key);
-    setError(null);
-    setProgress({ loaded: 0, total: file.size });
-    try {
-      const result = await uploadWithProgress<PolicyUploadResult>('/api/policies', form, setProgress);
-      toast.success(`${result.name} v${result.version} uploaded`, {
-        description: `${result.clauses} clauses, ${result.rules} draft rules to review.`,
-      });
-      void queryClient.invalidateQueries({ queryKey: ['policies'] });
-      void queryClient.invalidateQueries({ queryKey: ['rules'] });
-      navigate(`/policies/${result.id}`);
-    } catch (caught) {
-      setError(problemMessage(caught));
-    } finally {
-      setProgress(null);
-    }
-  }
-
-  return (
-    <form onSubmit={submit} className="grid gap-3">
-      <div className="grid gap-3 md:grid-cols-2">
-        <Field label="Document" hint="PDF, DOCX, Markdown or plain text, up to 20 MB.">
-          <Input type="file" name="file" accept={ACCEPTED} />
-        </Field>
-        <Field label="Name" hint="Defaults to the file name.">
-          <Input name="name" maxLength={200} />
-        </Field>
-        <Field label="Framework (optional)">
-          <Input name="framework" placeholder="e.g. BSA/AML" maxLength={200} />
-        </Field>
-        {fixedPolicyId ? (
-          <input type="hidden" name="policy_id" value={fixedPolicyId} />
-        ) : (
-          <Field label="New version of (optional)">
-            <Select name="policy_id" defaultValue="">
-              <option value="">A new policy</option>
-              {policies.map((policy) => (
-                <option key={policy.id} value={policy.id}>
-                  {policy.name} (v{policy.version})
-                </option>
-              ))}
-            </Select>
-          </Field>
-        )}
-      </div>
-      <div>
-        <Button type="submit" disabled={progress !== null}>
-          <FileUp /> Upload and extract
-        </Button>
-      </div>
-      {progress && <UploadProgress progress={progress} label="Uploading the policy" />}
-      {error && (
-        <Alert variant="destructive">
-          <AlertDescription>{error}</AlertDescription>
-        </Alert>
-      )}
-    </form>
-  );
-}
+import type { Page, PolicySummary } from '../lib/types';
 
 export function PoliciesPage() {
   const can = useCan();
@@ -127,53 +42,56 @@ export function PoliciesPage() {
         )}
         <Card>
           <CardContent className="pt-5">
-            {policies.isPending ? (
-              <LoadingState />
-            ) : policies.isError ? (
-              <ErrorState error={policies.error} onRetry={() => void policies.refetch()} />
-            ) : policies.data.items.length === 0 ? (
-              <EmptyState
-                title="No policies yet"
-                description="Upload your AML, expenses or procurement policy to get cited draft rules."
-              />
-            ) : (
-              <>
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>Policy</TableHead>
-                      <TableHead>Framework</TableHead>
-                      <TableHead>Version</TableHead>
-                      <TableHead>Rules</TableHead>
-                      <TableHead>Updated</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {policies.data.items.map((policy) => (
-                      <TableRow key={policy.id}>
-                        <TableCell>
-                          <Link className="font-medium text-primary hover:underline" to={`/policies/${policy.id}`}>
-                            {policy.name}
-                          </Link>
-                        </TableCell>
-                        <TableCell>{policy.framework ?? '—'}</TableCell>
-                        <TableCell className="tabular-nums">v{policy.version}</TableCell>
-                        <TableCell className="text-sm">
-                          {policy.rules.approved} approved
-                          {policy.rules.draft > 0 && (
-                            <>
-                              , <span className="font-medium text-amber-700">{policy.rules.draft} to review</span>
-                            </>
-                          )}
-                        </TableCell>
-                        <TableCell className="whitespace-nowrap text-sm">{formatDateTime(policy.updated_at)}</TableCell>
+            <QueryState
+              query={policies}
+              empty={
+                <EmptyState
+                  title="No policies yet"
+                  description="Upload your AML, expenses or procurement policy to get cited draft rules."
+                />
+              }
+            >
+              {(data) => (
+                <>
+                  <Table>
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Policy</TableHead>
+                        <TableHead>Framework</TableHead>
+                        <TableHead>Version</TableHead>
+                        <TableHead>Rules</TableHead>
+                        <TableHead>Updated</TableHead>
                       </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-                <Pager pages={pages} nextCursor={policies.data.next_cursor} />
-              </>
-            )}
+                    </TableHeader>
+                    <TableBody>
+                      {data.items.map((policy) => (
+                        <TableRow key={policy.id}>
+                          <TableCell>
+                            <Link className="font-medium text-primary hover:underline" to={`/policies/${policy.id}`}>
+                              {policy.name}
+                            </Link>
+                          </TableCell>
+                          <TableCell>{policy.framework ?? '—'}</TableCell>
+                          <TableCell className="tabular-nums">v{policy.version}</TableCell>
+                          <TableCell className="text-sm">
+                            {policy.rules.approved} approved
+                            {policy.rules.draft > 0 && (
+                              <>
+                                , <span className="font-medium text-amber-700">{policy.rules.draft} to review</span>
+                              </>
+                            )}
+                          </TableCell>
+                          <TableCell className="whitespace-nowrap text-sm">
+                            {formatDateTime(policy.updated_at)}
+                          </TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                  <Pager pages={pages} nextCursor={data.next_cursor} />
+                </>
+              )}
+            </QueryState>
           </CardContent>
         </Card>
       </div>

@@ -3,7 +3,7 @@ import { ArrowLeft, Download, Pencil } from 'lucide-react';
 import { Link, useParams } from 'react-router';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, ErrorState, LoadingState, QueryState } from '../components/states';
 import { Badge } from '../components/ui/badge';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -19,13 +19,13 @@ import {
   RegroundBanner,
 } from '../features/policies/draft-review';
 import { ImpactReport } from '../features/policies/impact-report';
+import { PolicyUploadForm } from '../features/policies/upload-form';
 import { DecisionButtons } from '../features/rules/decision-buttons';
 import { api, problemMessage } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { downloadFile } from '../lib/download';
 import { formatBytes, formatDateTime } from '../lib/format';
 import type { DraftRule, Page, PolicyClause } from '../lib/types';
-import { PolicyUploadForm } from './policies';
 
 function DraftRuleCard({ rule }: { rule: DraftRule }) {
   const can = useCan();
@@ -127,160 +127,158 @@ export function PolicyDetailPage() {
       </Link>
     </Button>
   );
-  if (policy.isPending)
-    return (
-      <>
-        {back}
-        <LoadingState rows={8} />
-      </>
-    );
-  if (policy.isError)
-    return (
-      <>
-        {back}
-        <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />
-      </>
-    );
-  const p = policy.data;
-  const loaded = rules.data?.pages.flatMap((page) => page.items) ?? [];
-  const drafts = loaded.filter((rule) => rule.status === 'draft');
-  const rulesOf = (clause: PolicyClause) => loaded.filter((rule) => rule.clause_ref === clause.key);
-
   return (
     <>
       {back}
-      <PageHeader
-        title={p.name}
-        description={
-          <>
-            Version {p.version}
-            {p.framework && ` · ${p.framework}`} · updated {formatDateTime(p.updated_at)} · {p.clause_count} clauses ·{' '}
-            {p.rules.approved} rules approved, {p.rules.draft} awaiting review
-          </>
-        }
-        actions={drafts.length > 0 && can('rules:approve') && !rules.hasNextPage && <ApproveAll drafts={drafts} />}
-      />
-      <div className="mb-4 grid gap-3">
-        <FourEyesSetting />
-        <RegroundBanner policyId={p.id} drafts={drafts} />
-      </div>
-      <Tabs defaultValue="clauses">
-        <TabsList>
-          <TabsTrigger value="clauses">Clauses and draft rules</TabsTrigger>
-          <TabsTrigger value="versions">Versions and impact</TabsTrigger>
-        </TabsList>
-        <TabsContent value="clauses">
-          <Card>
-            <CardHeader>
-              <CardTitle>Clauses</CardTitle>
-              <CardDescription>
-                Each clause beside the rules proposed from it; the sentence a rule came from is highlighted.
-              </CardDescription>
-            </CardHeader>
-            <CardContent>
-              {rules.isError && (
-                <ErrorState
-                  error={rules.error}
-                  onRetry={() => void rules.refetch()}
-                  title="Could not load the draft rules"
-                />
-              )}
-              {rules.isPending && <LoadingState rows={3} label="Loading draft rules" />}
-              {p.clauses.length === 0 ? (
-                <EmptyState title="No clauses found" description="The document had no recognizable numbered clauses." />
-              ) : (
-                <ol>
-                  {p.clauses.map((clause) => (
-                    <ClauseRow key={clause.id} clause={clause} rules={rulesOf(clause)} />
-                  ))}
-                </ol>
-              )}
-              {rules.hasNextPage && (
-                <div className="flex flex-wrap items-center gap-3 pt-3">
-                  <span className="text-sm text-muted-foreground">
-                    {loaded.length} rules shown; more clauses have rules still to load.
-                  </span>
-                  <Button
-                    variant="outline"
-                    size="sm"
-                    onClick={() => void rules.fetchNextPage()}
-                    disabled={rules.isFetchingNextPage}
-                  >
-                    {rules.isFetchingNextPage ? 'Loading…' : 'Load more rules'}
-                  </Button>
-                </div>
-              )}
-            </CardContent>
-          </Card>
-        </TabsContent>
-        <TabsContent value="versions" className="grid gap-4">
-          {can('policies:write') && (
-            <Card>
-              <CardHeader>
-                <CardTitle>Upload a new version</CardTitle>
-                <CardDescription>
-                  Clauses are compared with this version; changed clauses get new drafts, and the impact report
-                  backtests the affected rules.
-                </CardDescription>
-              </CardHeader>
-              <CardContent>
-                <PolicyUploadForm policies={[]} fixedPolicyId={p.id} />
-              </CardContent>
-            </Card>
-          )}
-          <Card>
-            <CardHeader>
-              <CardTitle>Versions</CardTitle>
-            </CardHeader>
-            <CardContent>
-              <ol className="grid gap-2">
-                {p.versions.map((version) => (
-                  <li
-                    key={version.version}
-                    className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border p-3 text-sm"
-                  >
-                    <span className="font-medium tabular-nums">v{version.version}</span>
-                    <span>{version.file_name}</span>
-                    <span className="text-muted-foreground">
-                      {formatBytes(version.size_bytes)} · {formatDateTime(version.created_at)}
-                    </span>
-                    {version.changes && (
-                      <span className="text-muted-foreground">
-                        vs v{version.changes.previous_version}: {version.changes.added.length} added,{' '}
-                        {version.changes.changed.length} changed, {version.changes.removed.length} removed
-                      </span>
-                    )}
-                    <Button
-                      variant="outline"
-                      size="sm"
-                      className="ml-auto"
-                      aria-label={`Download v${version.version} (${version.file_name})`}
-                      onClick={() =>
-                        void downloadFile(
-                          `/api/policies/${p.id}/versions/${version.version}/file`,
-                          version.file_name,
-                        ).catch((caught) =>
-                          toast.error('Could not download the file', { description: problemMessage(caught) }),
-                        )
-                      }
-                    >
-                      <Download /> Download
-                    </Button>
-                  </li>
-                ))}
-              </ol>
-            </CardContent>
-          </Card>
-          {p.version > 1 ? (
-            <ImpactReport policyId={p.id} />
-          ) : (
-            <EmptyState
-              title="Only one version"
-              description="The impact report compares versions: upload a changed document to see it."
-            />
-          )}
-        </TabsContent>
-      </Tabs>
+      <QueryState query={policy} loading={<LoadingState rows={8} />}>
+        {(p) => {
+          const loaded = rules.data?.pages.flatMap((page) => page.items) ?? [];
+          const drafts = loaded.filter((rule) => rule.status === 'draft');
+          const rulesOf = (clause: PolicyClause) => loaded.filter((rule) => rule.clause_ref === clause.key);
+
+          return (
+            <>
+              <PageHeader
+                title={p.name}
+                description={
+                  <>
+                    Version {p.version}
+                    {p.framework && ` · ${p.framework}`} · updated {formatDateTime(p.updated_at)} · {p.clause_count}{' '}
+                    clauses · {p.rules.approved} rules approved, {p.rules.draft} awaiting review
+                  </>
+                }
+                actions={
+                  drafts.length > 0 && can('rules:approve') && !rules.hasNextPage && <ApproveAll drafts={drafts} />
+                }
+              />
+              <div className="mb-4 grid gap-3">
+                <FourEyesSetting />
+                <RegroundBanner policyId={p.id} drafts={drafts} />
+              </div>
+              <Tabs defaultValue="clauses">
+                <TabsList>
+                  <TabsTrigger value="clauses">Clauses and draft rules</TabsTrigger>
+                  <TabsTrigger value="versions">Versions and impact</TabsTrigger>
+                </TabsList>
+                <TabsContent value="clauses">
+                  <Card>
+                    <CardHeader>
+                      <CardTitle>Clauses</CardTitle>
+                      <CardDescription>
+                        Each clause beside the rules proposed from it; the sentence a rule came from is highlighted.
+                      </CardDescription>
+                    </CardHeader>
+                    <CardContent>
+                      {rules.isError && (
+                        <ErrorState
+                          error={rules.error}
+                          onRetry={() => void rules.refetch()}
+                          title="Could not load the draft rules"
+                        />
+                      )}
+                      {rules.isPending && <LoadingState rows={3} label="Loading draft rules" />}
+                      {p.clauses.length === 0 ? (
+                        <EmptyState
+                          title="No clauses found"
+                          description="The document had no recognizable numbered clauses."
+                        />
+                      ) : (
+                        <ol>
+                          {p.clauses.map((clause) => (
+                            <ClauseRow key={clause.id} clause={clause} rules={rulesOf(clause)} />
+                          ))}
+                        </ol>
+                      )}
+                      {rules.hasNextPage && (
+                        <div className="flex flex-wrap items-center gap-3 pt-3">
+                          <span className="text-sm text-muted-foreground">
+                            {loaded.length} rules shown; more clauses have rules still to load.
+                          </span>
+                          <Button
+                            variant="outline"
+                            size="sm"
+                            onClick={() => void rules.fetchNextPage()}
+                            disabled={rules.isFetchingNextPage}
+                          >
+                            {rules.isFetchingNextPage ? 'Loading…' : 'Load more rules'}
+                          </Button>
+                        </div>
+                      )}
+                    </CardContent>
+                  </Card>
+                </TabsContent>
+                <TabsContent value="versions" className="grid gap-4">
+                  {can('policies:write') && (
+                    <Card>
+                      <CardHeader>
+                        <CardTitle>Upload a new version</CardTitle>
+                        <CardDescription>
+                          Clauses are compared with this version; changed clauses get new drafts, and the impact report
+                          backtests the affected rules.
+                        </CardDescription>
+                      </CardHeader>
+                      <CardContent>
+                        <PolicyUploadForm policies={[]} fixedPolicyId={p.id} />
+                      </CardContent>
+                    </Card>
+                  )}
+                  <Card>
+                    <CardHeader>
+                      <CardTitle>Versions</CardTitle>
+                    </CardHeader>
+                    <CardContent>
+                      <ol className="grid gap-2">
+                        {p.versions.map((version) => (
+                          <li
+                            key={version.version}
+                            className="flex flex-wrap items-center gap-x-3 gap-y-1 rounded-md border p-3 text-sm"
+                          >
+                            <span className="font-medium tabular-nums">v{version.version}</span>
+                            <span>{version.file_name}</span>
+                            <span className="text-muted-foreground">
+                              {formatBytes(version.size_bytes)} · {formatDateTime(version.created_at)}
+                            </span>
+                            {version.changes && (
+                              <span className="text-muted-foreground">
+                                vs v{version.changes.previous_version}: {version.changes.added.length} added,{' '}
+                                {version.changes.changed.length} changed, {version.changes.removed.length} removed
+                              </span>
+                            )}
+                            <Button
+                              variant="outline"
+                              size="sm"
+                              className="ml-auto"
+                              aria-label={`Download v${version.version} (${version.file_name})`}
+                              onClick={() =>
+                                void downloadFile(
+                                  `/api/policies/${p.id}/versions/${version.version}/file`,
+                                  version.file_name,
+                                ).catch((caught) =>
+                                  toast.error('Could not download the file', { description: problemMessage(caught) }),
+                                )
+                              }
+                            >
+                              <Download /> Download
+                            </Button>
+                          </li>
+                        ))}
+                      </ol>
+                    </CardContent>
+                  </Card>
+                  {p.version > 1 ? (
+                    <ImpactReport policyId={p.id} />
+                  ) : (
+                    <EmptyState
+                      title="Only one version"
+                      description="The impact report compares versions: upload a changed document to see it."
+                    />
+                  )}
+                </TabsContent>
+              </Tabs>
+            </>
+          );
+        }}
+      </QueryState>
     </>
   );
 }

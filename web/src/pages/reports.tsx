@@ -7,13 +7,14 @@ import { StatusBadge } from '../components/badges';
 import { Field, problemFieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, LoadingState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Input } from '../components/ui/input';
 import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
+import { PlanGate } from '../features/subscription/plan-gate';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { downloadFile } from '../lib/download';
@@ -159,72 +160,74 @@ function ReportsList() {
         <CardDescription>Newest first. Files stay available to every member who may read them.</CardDescription>
       </CardHeader>
       <CardContent>
-        {reports.isPending ? (
-          <LoadingState rows={4} />
-        ) : reports.isError ? (
-          <ErrorState error={reports.error} onRetry={() => void reports.refetch()} />
-        ) : reports.data.items.length === 0 ? (
-          <EmptyState
-            title="No reports yet"
-            description="Generate last month's compliance summary above, or schedule one to arrive by email every week."
-          />
-        ) : (
-          <>
-            <Table aria-label="Reports">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Requested</TableHead>
-                  <TableHead>Report</TableHead>
-                  <TableHead>Period</TableHead>
-                  <TableHead>Status</TableHead>
-                  <TableHead className="text-right">Size</TableHead>
-                  <TableHead>
-                    <span className="sr-only">Download</span>
-                  </TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {reports.data.items.map((report) => (
-                  <TableRow
-                    key={report.id}
-                    data-state={report.id === highlighted ? 'selected' : undefined}
-                    aria-label={`${REPORT_TYPE_LABELS[report.type]} ${formatDate(report.from)} to ${formatDate(report.to)}`}
-                  >
-                    <TableCell>{formatDateTime(report.created_at)}</TableCell>
-                    <TableCell>
-                      {REPORT_TYPE_LABELS[report.type]}{' '}
-                      <span className="text-xs uppercase text-muted-foreground">{report.format}</span>
-                      {report.schedule_id && <span className="ml-2 text-xs text-muted-foreground">scheduled</span>}
-                    </TableCell>
-                    <TableCell>
-                      {report.from.slice(0, 10)} to {report.to.slice(0, 10)}
-                    </TableCell>
-                    <TableCell>
-                      <span className="flex flex-wrap items-center gap-2">
-                        <StatusBadge status={report.status} />
-                        {ACTIVE.has(report.status) && (
-                          <span className="text-xs text-muted-foreground">{progressText(report)}</span>
-                        )}
-                        {report.error && <span className="text-xs text-red-600">{report.error}</span>}
-                      </span>
-                    </TableCell>
-                    <TableCell className="text-right tabular-nums">
-                      {report.size === null ? '—' : formatBytes(report.size)}
-                    </TableCell>
-                    <TableCell className="text-right">
-                      {report.status === 'completed' && (
-                        <Button size="sm" variant="outline" onClick={() => void download(report)}>
-                          <Download /> Download
-                        </Button>
-                      )}
-                    </TableCell>
+        <QueryState
+          query={reports}
+          loading={<LoadingState rows={4} />}
+          empty={
+            <EmptyState
+              title="No reports yet"
+              description="Generate last month's compliance summary above, or schedule one to arrive by email every week."
+            />
+          }
+        >
+          {(data) => (
+            <>
+              <Table aria-label="Reports">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Requested</TableHead>
+                    <TableHead>Report</TableHead>
+                    <TableHead>Period</TableHead>
+                    <TableHead>Status</TableHead>
+                    <TableHead className="text-right">Size</TableHead>
+                    <TableHead>
+                      <span className="sr-only">Download</span>
+                    </TableHead>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={reports.data.next_cursor} />
-          </>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {data.items.map((report) => (
+                    <TableRow
+                      key={report.id}
+                      data-state={report.id === highlighted ? 'selected' : undefined}
+                      aria-label={`${REPORT_TYPE_LABELS[report.type]} ${formatDate(report.from)} to ${formatDate(report.to)}`}
+                    >
+                      <TableCell>{formatDateTime(report.created_at)}</TableCell>
+                      <TableCell>
+                        {REPORT_TYPE_LABELS[report.type]}{' '}
+                        <span className="text-xs uppercase text-muted-foreground">{report.format}</span>
+                        {report.schedule_id && <span className="ml-2 text-xs text-muted-foreground">scheduled</span>}
+                      </TableCell>
+                      <TableCell>
+                        {report.from.slice(0, 10)} to {report.to.slice(0, 10)}
+                      </TableCell>
+                      <TableCell>
+                        <span className="flex flex-wrap items-center gap-2">
+                          <StatusBadge status={report.status} />
+                          {ACTIVE.has(report.status) && (
+                            <span className="text-xs text-muted-foreground">{progressText(report)}</span>
+                          )}
+                          {report.error && <span className="text-xs text-red-600">{report.error}</span>}
+                        </span>
+                      </TableCell>
+                      <TableCell className="text-right tabular-nums">
+                        {report.size === null ? '—' : formatBytes(report.size)}
+                      </TableCell>
+                      <TableCell className="text-right">
+                        {report.status === 'completed' && (
+                          <Button size="sm" variant="outline" onClick={() => void download(report)}>
+                            <Download /> Download
+                          </Button>
+                        )}
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <Pager pages={pages} nextCursor={data.next_cursor} />
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -282,51 +285,51 @@ function Schedules() {
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
-        {schedules.isPending ? (
-          <LoadingState rows={2} />
-        ) : schedules.isError ? (
-          <ErrorState error={schedules.error} onRetry={() => void schedules.refetch()} />
-        ) : schedules.data.length === 0 ? (
-          <p className="text-sm text-muted-foreground">No report is scheduled.</p>
-        ) : (
-          <Table aria-label="Report schedules">
-            <TableHeader>
-              <TableRow>
-                <TableHead>Report</TableHead>
-                <TableHead>Cadence</TableHead>
-                <TableHead>Delivered to</TableHead>
-                <TableHead>Next run</TableHead>
-                <TableHead>Last run</TableHead>
-                <TableHead>
-                  <span className="sr-only">Delete</span>
-                </TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {schedules.data.map((schedule) => (
-                <TableRow key={schedule.id}>
-                  <TableCell>{REPORT_TYPE_LABELS[schedule.type]}</TableCell>
-                  <TableCell>{schedule.cadence}</TableCell>
-                  <TableCell>{channelName(schedule.channel_id)}</TableCell>
-                  <TableCell>{formatDateTime(schedule.next_run_at)}</TableCell>
-                  <TableCell>{schedule.last_run_at ? formatDateTime(schedule.last_run_at) : 'not yet'}</TableCell>
-                  <TableCell className="text-right">
-                    {manage && (
-                      <Button
-                        size="sm"
-                        variant="ghost"
-                        aria-label={`Delete the ${schedule.cadence} ${REPORT_TYPE_LABELS[schedule.type]} schedule`}
-                        onClick={() => remove.mutate(schedule.id)}
-                      >
-                        <Trash2 />
-                      </Button>
-                    )}
-                  </TableCell>
+        <QueryState
+          query={schedules}
+          loading={<LoadingState rows={2} />}
+          empty={<p className="text-sm text-muted-foreground">No report is scheduled.</p>}
+        >
+          {(data) => (
+            <Table aria-label="Report schedules">
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Report</TableHead>
+                  <TableHead>Cadence</TableHead>
+                  <TableHead>Delivered to</TableHead>
+                  <TableHead>Next run</TableHead>
+                  <TableHead>Last run</TableHead>
+                  <TableHead>
+                    <span className="sr-only">Delete</span>
+                  </TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+              </TableHeader>
+              <TableBody>
+                {data.map((schedule) => (
+                  <TableRow key={schedule.id}>
+                    <TableCell>{REPORT_TYPE_LABELS[schedule.type]}</TableCell>
+                    <TableCell>{schedule.cadence}</TableCell>
+                    <TableCell>{channelName(schedule.channel_id)}</TableCell>
+                    <TableCell>{formatDateTime(schedule.next_run_at)}</TableCell>
+                    <TableCell>{schedule.last_run_at ? formatDateTime(schedule.last_run_at) : 'not yet'}</TableCell>
+                    <TableCell className="text-right">
+                      {manage && (
+                        <Button
+                          size="sm"
+                          variant="ghost"
+                          aria-label={`Delete the ${schedule.cadence} ${REPORT_TYPE_LABELS[schedule.type]} schedule`}
+                          onClick={() => remove.mutate(schedule.id)}
+                        >
+                          <Trash2 />
+                        </Button>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
         {manage &&
           (channels.data && channels.data.items.length === 0 ? (
             <p className="text-sm text-muted-foreground">
@@ -382,11 +385,13 @@ export function ReportsPage() {
         title="Reports"
         description="Audit-ready files: the compliance summary of a period, and exports of violations, cases, transactions and the audit log."
       />
-      <div className="grid gap-4">
-        <GenerateForm />
-        <ReportsList />
-        <Schedules />
-      </div>
+      <PlanGate feature="reports">
+        <div className="grid gap-4">
+          <GenerateForm />
+          <ReportsList />
+          <Schedules />
+        </div>
+      </PlanGate>
     </>
   );
 }

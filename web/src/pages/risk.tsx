@@ -3,14 +3,15 @@ import { Brain } from 'lucide-react';
 import { useCallback, useEffect } from 'react';
 import { Link } from 'react-router';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { SEVERITIES } from '../components/badges';
+import { SEVERITIES } from '../../../worker/rules/language/schema';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, LoadingState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
+import { PlanGate } from '../features/subscription/plan-gate';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatAmount, formatCount, formatDate, formatDateTime, humanize } from '../lib/format';
@@ -29,7 +30,6 @@ function ModelCard() {
   const client = useQueryClient();
   // The model comes with the summary (null before the first): no 404 to read on an empty page.
   const summary = useRiskSummary();
-  const model = { ...summary, data: summary.data?.model };
   const train = useMutation({
     mutationFn: () => api<RiskModel>('/api/risk/models/train', { method: 'POST', body: {} }),
     onSuccess: (queued) => {
@@ -40,7 +40,7 @@ function ModelCard() {
     },
     onError: (error) => toast.error('Could not start the training', { description: problemMessage(error) }),
   });
-  const m = model.data;
+  const m = summary.data?.model;
   // When the run has scored everything, the lists below are read again.
   const finishedAt = m?.scoring.finished_at ?? null;
   useEffect(() => {
@@ -62,37 +62,43 @@ function ModelCard() {
         )}
       </CardHeader>
       <CardContent>
-        {model.isPending ? (
-          <LoadingState rows={2} label="Loading the model" />
-        ) : model.isError ? (
-          <ErrorState error={model.error} onRetry={() => void model.refetch()} />
-        ) : !m ? (
-          <p className="text-sm text-muted-foreground">
-            No model yet. Upload transactions, then train: it retrains itself weekly once you have 1,000.
-          </p>
-        ) : (
-          <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" aria-label="Model status">
-            <dt className="text-muted-foreground">Status</dt>
-            <dd data-testid="model-status">
-              v{m.version}: {m.status === 'ready' && !m.scoring.finished_at ? 'scoring stored transactions' : m.status}
-              {m.status === 'ready' &&
-                !m.scoring.finished_at &&
-                ` (${m.scoring.chunks_done} of ${m.scoring.chunks} chunks)`}
-            </dd>
-            <dt className="text-muted-foreground">Last training</dt>
-            <dd>{m.trained_at ? formatDateTime(m.trained_at) : '—'}</dd>
-            <dt className="text-muted-foreground">Trained on</dt>
-            <dd>{formatCount(m.transactions)} transactions</dd>
-            <dt className="text-muted-foreground">Features</dt>
-            <dd>{m.features.map(humanize).join(', ')}</dd>
-            {m.error && (
-              <>
-                <dt className="text-muted-foreground">Error</dt>
-                <dd className="text-destructive">{m.error}</dd>
-              </>
-            )}
-          </dl>
-        )}
+        <QueryState
+          query={summary}
+          loading={<LoadingState rows={2} label="Loading the model" />}
+          empty={
+            <p className="text-sm text-muted-foreground">
+              No model yet. Upload transactions, then train: it retrains itself weekly once you have 1,000.
+            </p>
+          }
+          isEmpty={(data) => !data.model}
+        >
+          {() =>
+            m && (
+              <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" aria-label="Model status">
+                <dt className="text-muted-foreground">Status</dt>
+                <dd data-testid="model-status">
+                  v{m.version}:{' '}
+                  {m.status === 'ready' && !m.scoring.finished_at ? 'scoring stored transactions' : m.status}
+                  {m.status === 'ready' &&
+                    !m.scoring.finished_at &&
+                    ` (${m.scoring.chunks_done} of ${m.scoring.chunks} chunks)`}
+                </dd>
+                <dt className="text-muted-foreground">Last training</dt>
+                <dd>{m.trained_at ? formatDateTime(m.trained_at) : '—'}</dd>
+                <dt className="text-muted-foreground">Trained on</dt>
+                <dd>{formatCount(m.transactions)} transactions</dd>
+                <dt className="text-muted-foreground">Features</dt>
+                <dd>{m.features.map(humanize).join(', ')}</dd>
+                {m.error && (
+                  <>
+                    <dt className="text-muted-foreground">Error</dt>
+                    <dd className="text-destructive">{m.error}</dd>
+                  </>
+                )}
+              </dl>
+            )
+          }
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -214,65 +220,67 @@ function AccountsCard() {
         </CardDescription>
       </CardHeader>
       <CardContent>
-        {accounts.isPending ? (
-          <LoadingState label="Loading accounts" />
-        ) : accounts.isError ? (
-          <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} />
-        ) : accounts.data.items.length === 0 ? (
-          <EmptyState
-            title="No risky accounts"
-            description="Accounts appear here with an open violation, an open case or an anomalous transaction."
-          />
-        ) : (
-          <>
-            <Table aria-label="Riskiest accounts">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Account</TableHead>
-                  <TableHead className="text-right">Score</TableHead>
-                  <TableHead>Factors</TableHead>
-                  <TableHead className="text-right">Open violations</TableHead>
-                  <TableHead className="text-right">Open cases</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {accounts.data.items.map((account) => (
-                  <TableRow key={account.account}>
-                    <TableCell>
-                      <Link
-                        to={`/transactions?account=${encodeURIComponent(account.account)}`}
-                        className="text-primary hover:underline"
-                      >
-                        {account.account}
-                      </Link>
-                    </TableCell>
-                    <TableCell className="text-right font-semibold tabular-nums">{account.score}</TableCell>
-                    <TableCell>
-                      <div className="flex items-center gap-2">
-                        <FactorBar account={account} />
-                        <span className="text-xs text-muted-foreground">
-                          {account.factors
-                            .filter((f) => f.contribution > 0)
-                            .map((f) => `${humanize(f.name)} ${f.contribution}`)
-                            .join(' · ')}
-                        </span>
-                      </div>
-                    </TableCell>
-                    <TableCell className="text-right tabular-nums">{account.open_violations}</TableCell>
-                    <TableCell className="text-right tabular-nums">{account.open_cases}</TableCell>
+        <QueryState
+          query={accounts}
+          loading={<LoadingState label="Loading accounts" />}
+          empty={
+            <EmptyState
+              title="No risky accounts"
+              description="Accounts appear here with an open violation, an open case or an anomalous transaction."
+            />
+          }
+        >
+          {(data) => (
+            <>
+              <Table aria-label="Riskiest accounts">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Account</TableHead>
+                    <TableHead className="text-right">Score</TableHead>
+                    <TableHead>Factors</TableHead>
+                    <TableHead className="text-right">Open violations</TableHead>
+                    <TableHead className="text-right">Open cases</TableHead>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={accounts.data.next_cursor} />
-          </>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {data.items.map((account) => (
+                    <TableRow key={account.account}>
+                      <TableCell>
+                        <Link
+                          to={`/transactions?account=${encodeURIComponent(account.account)}`}
+                          className="text-primary hover:underline"
+                        >
+                          {account.account}
+                        </Link>
+                      </TableCell>
+                      <TableCell className="text-right font-semibold tabular-nums">{account.score}</TableCell>
+                      <TableCell>
+                        <div className="flex items-center gap-2">
+                          <FactorBar account={account} />
+                          <span className="text-xs text-muted-foreground">
+                            {account.factors
+                              .filter((f) => f.contribution > 0)
+                              .map((f) => `${humanize(f.name)} ${f.contribution}`)
+                              .join(' · ')}
+                          </span>
+                        </div>
+                      </TableCell>
+                      <TableCell className="text-right tabular-nums">{account.open_violations}</TableCell>
+                      <TableCell className="text-right tabular-nums">{account.open_cases}</TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <Pager pages={pages} nextCursor={data.next_cursor} />
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
 }
 
-export function factorText(factors: { feature: string; contribution: number }[]): string {
+function factorText(factors: { feature: string; contribution: number }[]): string {
   return factors.map((f) => `${humanize(f.feature)} +${f.contribution.toFixed(2)}`).join(', ');
 }
 
@@ -289,52 +297,52 @@ function AnomaliesCard() {
         <CardDescription>Highest anomaly score first, with the features that raised it most.</CardDescription>
       </CardHeader>
       <CardContent>
-        {anomalies.isPending ? (
-          <LoadingState label="Loading anomalies" />
-        ) : anomalies.isError ? (
-          <ErrorState error={anomalies.error} onRetry={() => void anomalies.refetch()} />
-        ) : anomalies.data.items.length === 0 ? (
-          <EmptyState title="Nothing scored yet" description="Scores appear once the model is trained." />
-        ) : (
-          <>
-            <Table aria-label="Most anomalous transactions">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Transaction</TableHead>
-                  <TableHead>Account</TableHead>
-                  <TableHead className="text-right">Amount</TableHead>
-                  <TableHead className="text-right">Score</TableHead>
-                  <TableHead>Why</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {anomalies.data.items.map((item) => (
-                  <TableRow key={item.id}>
-                    <TableCell>
-                      <Link
-                        to={`/transactions/${encodeURIComponent(item.id)}`}
-                        className="text-primary hover:underline"
-                      >
-                        {item.id}
-                      </Link>
-                    </TableCell>
-                    <TableCell>{item.account}</TableCell>
-                    <TableCell className="text-right tabular-nums">
-                      {formatAmount(item.amount, item.currency)}
-                    </TableCell>
-                    <TableCell className="text-right font-semibold tabular-nums">
-                      {item.anomaly_score.toFixed(2)}
-                    </TableCell>
-                    <TableCell className="text-xs text-muted-foreground">
-                      {factorText(item.anomaly_factors as { feature: string; contribution: number }[])}
-                    </TableCell>
+        <QueryState
+          query={anomalies}
+          loading={<LoadingState label="Loading anomalies" />}
+          empty={<EmptyState title="Nothing scored yet" description="Scores appear once the model is trained." />}
+        >
+          {(data) => (
+            <>
+              <Table aria-label="Most anomalous transactions">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Transaction</TableHead>
+                    <TableHead>Account</TableHead>
+                    <TableHead className="text-right">Amount</TableHead>
+                    <TableHead className="text-right">Score</TableHead>
+                    <TableHead>Why</TableHead>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={anomalies.data.next_cursor} />
-          </>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {data.items.map((item) => (
+                    <TableRow key={item.id}>
+                      <TableCell>
+                        <Link
+                          to={`/transactions/${encodeURIComponent(item.id)}`}
+                          className="text-primary hover:underline"
+                        >
+                          {item.id}
+                        </Link>
+                      </TableCell>
+                      <TableCell>{item.account}</TableCell>
+                      <TableCell className="text-right tabular-nums">
+                        {formatAmount(item.amount, item.currency)}
+                      </TableCell>
+                      <TableCell className="text-right font-semibold tabular-nums">
+                        {item.anomaly_score.toFixed(2)}
+                      </TableCell>
+                      <TableCell className="text-xs text-muted-foreground">
+                        {factorText(item.anomaly_factors as { feature: string; contribution: number }[])}
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <Pager pages={pages} nextCursor={data.next_cursor} />
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -352,7 +360,8 @@ function useRiskSummary() {
   });
 }
 
-export function RiskPage() {
+/** The model, the summary and the lists, on a plan that includes risk. */
+function RiskBoard() {
   const client = useQueryClient();
   const summary = useRiskSummary();
   // A new violation changes the scores: the page follows live.
@@ -364,23 +373,27 @@ export function RiskPage() {
   );
   useLiveEvents(onEvent);
   return (
+    <div className="grid gap-4">
+      <ModelCard />
+      <QueryState query={summary} loading={<LoadingState rows={3} label="Loading the summary" />}>
+        {(data) => <SummaryCards summary={data} />}
+      </QueryState>
+      <AccountsCard />
+      <AnomaliesCard />
+    </div>
+  );
+}
+
+export function RiskPage() {
+  return (
     <>
       <PageHeader
         title="Risk"
         description="Your organization's risk, the accounts that drive it, and what the anomaly model finds unusual."
       />
-      <div className="grid gap-4">
-        <ModelCard />
-        {summary.isPending ? (
-          <LoadingState rows={3} label="Loading the summary" />
-        ) : summary.isError ? (
-          <ErrorState error={summary.error} onRetry={() => void summary.refetch()} />
-        ) : (
-          <SummaryCards summary={summary.data} />
-        )}
-        <AccountsCard />
-        <AnomaliesCard />
-      </div>
+      <PlanGate feature="risk">
+        <RiskBoard />
+      </PlanGate>
     </>
   );
 }

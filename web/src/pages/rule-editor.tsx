@@ -2,11 +2,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowLeft, Save } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { validateRule } from '../../../worker/rules/language/schema';
-import { SEVERITIES, StatusBadge } from '../components/badges';
+import { SEVERITIES, validateRule } from '../../../worker/rules/language/schema';
+import { StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
-import { ErrorState, LoadingState } from '../components/states';
+import { LoadingState, QueryState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -314,7 +314,9 @@ export function RuleEditorPage() {
     enabled: Boolean(id),
   });
   if (!id) return <RuleEditor key="new" rule={null} />;
-  if (rule.isPending) return <LoadingState rows={8} />;
-  if (rule.isError) return <ErrorState error={rule.error} onRetry={() => void rule.refetch()} />;
-  return <RuleEditor key={`${rule.data.id}:${rule.data.version}:${rule.data.status}`} rule={rule.data} />;
+  return (
+    <QueryState query={rule} loading={<LoadingState rows={8} />}>
+      {(data) => <RuleEditor key={`${data.id}:${data.version}:${data.status}`} rule={data} />}
+    </QueryState>
+  );
 }

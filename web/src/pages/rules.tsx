@@ -6,7 +6,7 @@ import { SeverityBadge, StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
 import { Select } from '../components/ui/select';
@@ -64,72 +64,73 @@ export function RulesPage() {
               </Select>
             </Field>
           </div>
-          {rules.isPending ? (
-            <LoadingState />
-          ) : rules.isError ? (
-            <ErrorState error={rules.error} onRetry={() => void rules.refetch()} />
-          ) : rules.data.items.length === 0 ? (
-            <EmptyState
-              title={status ? 'No rules with this status' : 'No rules yet'}
-              description="Upload a policy to get draft rules with the clause each came from, or write one in the builder."
-              action={
-                can('rules:write') &&
-                !status && (
-                  <Button asChild variant="outline">
-                    <Link to="/rules/new">Write a rule</Link>
-                  </Button>
-                )
-              }
-            />
-          ) : (
-            <>
-              <Table>
-                <TableHeader>
-                  <TableRow>
-                    <TableHead>Rule</TableHead>
-                    <TableHead>Severity</TableHead>
-                    <TableHead>Latest version</TableHead>
-                    <TableHead>Evaluated version</TableHead>
-                    <TableHead>Updated</TableHead>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {rules.data.items.map((rule) => (
-                    <TableRow key={rule.id} className="cursor-pointer" onClick={() => navigate(`/rules/${rule.id}`)}>
-                      <TableCell className="max-w-md">
-                        <Link
-                          to={`/rules/${rule.id}`}
-                          className="font-medium hover:underline"
-                          onClick={(event) => event.stopPropagation()}
-                        >
-                          {rule.name}
-                        </Link>
-                        {rule.clause_ref && (
-                          <p className="text-xs text-muted-foreground">Cites clause {rule.clause_ref}</p>
-                        )}
-                      </TableCell>
-                      <TableCell>
-                        <SeverityBadge severity={rule.severity} />
-                      </TableCell>
-                      <TableCell>
-                        <span className="mr-2 tabular-nums">v{rule.version}</span>
-                        <StatusBadge status={rule.status} />
-                      </TableCell>
-                      <TableCell className="tabular-nums">
-                        {rule.active_version ? (
-                          `v${rule.active_version}`
-                        ) : (
-                          <span className="text-muted-foreground">none</span>
-                        )}
-                      </TableCell>
-                      <TableCell className="whitespace-nowrap text-sm">{formatDateTime(rule.updated_at)}</TableCell>
+          <QueryState
+            query={rules}
+            empty={
+              <EmptyState
+                title={status ? 'No rules with this status' : 'No rules yet'}
+                description="Upload a policy to get draft rules with the clause each came from, or write one in the builder."
+                action={
+                  can('rules:write') &&
+                  !status && (
+                    <Button asChild variant="outline">
+                      <Link to="/rules/new">Write a rule</Link>
+                    </Button>
+                  )
+                }
+              />
+            }
+          >
+            {(data) => (
+              <>
+                <Table>
+                  <TableHeader>
+                    <TableRow>
+                      <TableHead>Rule</TableHead>
+                      <TableHead>Severity</TableHead>
+                      <TableHead>Latest version</TableHead>
+                      <TableHead>Evaluated version</TableHead>
+                      <TableHead>Updated</TableHead>
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              <Pager pages={pages} nextCursor={rules.data.next_cursor} />
-            </>
-          )}
+                  </TableHeader>
+                  <TableBody>
+                    {data.items.map((rule) => (
+                      <TableRow key={rule.id} className="cursor-pointer" onClick={() => navigate(`/rules/${rule.id}`)}>
+                        <TableCell className="max-w-md">
+                          <Link
+                            to={`/rules/${rule.id}`}
+                            className="font-medium hover:underline"
+                            onClick={(event) => event.stopPropagation()}
+                          >
+                            {rule.name}
+                          </Link>
+                          {rule.clause_ref && (
+                            <p className="text-xs text-muted-foreground">Cites clause {rule.clause_ref}</p>
+                          )}
+                        </TableCell>
+                        <TableCell>
+                          <SeverityBadge severity={rule.severity} />
+                        </TableCell>
+                        <TableCell>
+                          <span className="mr-2 tabular-nums">v{rule.version}</span>
+                          <StatusBadge status={rule.status} />
+                        </TableCell>
+                        <TableCell className="tabular-nums">
+                          {rule.active_version ? (
+                            `v${rule.active_version}`
+                          ) : (
+                            <span className="text-muted-foreground">none</span>
+                          )}
+                        </TableCell>
+                        <TableCell className="whitespace-nowrap text-sm">{formatDateTime(rule.updated_at)}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+                <Pager pages={pages} nextCursor={data.next_cursor} />
+              </>
+            )}
+          </QueryState>
         </CardContent>
       </Card>
     </>

@@ -6,7 +6,7 @@ import { StatusBadge } from '../components/badges';
 import { Field, fieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -187,55 +187,56 @@ export function ScansPage() {
             <CardTitle>History</CardTitle>
           </CardHeader>
           <CardContent>
-            {scans.isPending ? (
-              <LoadingState />
-            ) : scans.isError ? (
-              <ErrorState error={scans.error} onRetry={() => void scans.refetch()} />
-            ) : scans.data.items.length === 0 ? (
-              <EmptyState title="No scans yet" description="Approve rules, load transactions, then start a scan." />
-            ) : (
-              <>
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>Started</TableHead>
-                      <TableHead>Status</TableHead>
-                      <TableHead>Trigger</TableHead>
-                      <TableHead>Progress</TableHead>
-                      <TableHead>Violations</TableHead>
-                      <TableHead>Finished</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {scans.data.items.map((scan) => {
-                      const progress = live[scan.id];
-                      const status = progress?.status ?? scan.status;
-                      return (
-                        <TableRow key={scan.id}>
-                          <TableCell className="whitespace-nowrap">{formatDateTime(scan.created_at)}</TableCell>
-                          <TableCell>
-                            <StatusBadge status={status} />
-                            {scan.error && <p className="mt-1 text-xs text-red-700">{scan.error}</p>}
-                          </TableCell>
-                          <TableCell>{humanize(scan.trigger)}</TableCell>
-                          <TableCell className="tabular-nums">
-                            {formatCount(progress?.processed ?? scan.processed)} /{' '}
-                            {formatCount(progress?.total ?? scan.total)}
-                          </TableCell>
-                          <TableCell className="tabular-nums">
-                            <Link className="text-primary hover:underline" to={`/violations?scan_id=${scan.id}`}>
-                              {formatCount(progress?.violations_found ?? scan.violations_found)}
-                            </Link>
-                          </TableCell>
-                          <TableCell className="whitespace-nowrap">{formatDateTime(scan.finished_at)}</TableCell>
-                        </TableRow>
-                      );
-                    })}
-                  </TableBody>
-                </Table>
-                <Pager pages={pages} nextCursor={scans.data.next_cursor} />
-              </>
-            )}
+            <QueryState
+              query={scans}
+              empty={
+                <EmptyState title="No scans yet" description="Approve rules, load transactions, then start a scan." />
+              }
+            >
+              {(data) => (
+                <>
+                  <Table>
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Started</TableHead>
+                        <TableHead>Status</TableHead>
+                        <TableHead>Trigger</TableHead>
+                        <TableHead>Progress</TableHead>
+                        <TableHead>Violations</TableHead>
+                        <TableHead>Finished</TableHead>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {data.items.map((scan) => {
+                        const progress = live[scan.id];
+                        const status = progress?.status ?? scan.status;
+                        return (
+                          <TableRow key={scan.id}>
+                            <TableCell className="whitespace-nowrap">{formatDateTime(scan.created_at)}</TableCell>
+                            <TableCell>
+                              <StatusBadge status={status} />
+                              {scan.error && <p className="mt-1 text-xs text-red-700">{scan.error}</p>}
+                            </TableCell>
+                            <TableCell>{humanize(scan.trigger)}</TableCell>
+                            <TableCell className="tabular-nums">
+                              {formatCount(progress?.processed ?? scan.processed)} /{' '}
+                              {formatCount(progress?.total ?? scan.total)}
+                            </TableCell>
+                            <TableCell className="tabular-nums">
+                              <Link className="text-primary hover:underline" to={`/violations?scan_id=${scan.id}`}>
+                                {formatCount(progress?.violations_found ?? scan.violations_found)}
+                              </Link>
+                            </TableCell>
+                            <TableCell className="whitespace-nowrap">{formatDateTime(scan.finished_at)}</TableCell>
+                          </TableRow>
+                        );
+                      })}
+                    </TableBody>
+                  </Table>
+                  <Pager pages={pages} nextCursor={data.next_cursor} />
+                </>
+              )}
+            </QueryState>
           </CardContent>
         </Card>
       </div>

@@ -5,9 +5,9 @@ import { Field } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Input } from '../components/ui/input';
+import { AuthShell } from '../features/account/auth-shell';
 import { ApiProblem, problemMessage } from '../lib/api';
 import { signIn } from '../lib/auth';
-import { AuthShell } from './auth-shell';
 
 /** Only same-site paths, so a crafted link cannot send a fresh session elsewhere. */
 function safeDestination(from: string | null): string {

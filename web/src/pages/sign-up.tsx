@@ -5,9 +5,9 @@ import { Field, fieldErrors } from '../components/field';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Input } from '../components/ui/input';
+import { AuthShell } from '../features/account/auth-shell';
 import { ApiProblem, problemMessage } from '../lib/api';
 import { signUp } from '../lib/auth';
-import { AuthShell } from './auth-shell';
 
 export function SignUpPage() {
   const navigate = useNavigate();

@@ -5,7 +5,7 @@ import { StatusBadge } from '../components/badges';
 import { Field, problemFieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -249,23 +249,24 @@ export function SourcesPage() {
         actions={<CreateSourceDialog onCreated={setSecret} />}
       />
       <SecretDialog secret={secret} onClose={() => setSecret(null)} />
-      {sources.isPending ? (
-        <LoadingState />
-      ) : sources.isError ? (
-        <ErrorState error={sources.error} onRetry={() => void sources.refetch()} />
-      ) : sources.data.items.length === 0 ? (
-        <EmptyState
-          title="No sources yet"
-          description="Create a source for each system that pushes transactions; uploads need none."
-        />
-      ) : (
-        <div className="grid gap-3">
-          {sources.data.items.map((source) => (
-            <SourceCard key={source.id} source={source} onSecret={setSecret} />
-          ))}
-          <Pager pages={pages} nextCursor={sources.data.next_cursor} />
-        </div>
-      )}
+      <QueryState
+        query={sources}
+        empty={
+          <EmptyState
+            title="No sources yet"
+            description="Create a source for each system that pushes transactions; uploads need none."
+          />
+        }
+      >
+        {(data) => (
+          <div className="grid gap-3">
+            {data.items.map((source) => (
+              <SourceCard key={source.id} source={source} onSecret={setSecret} />
+            ))}
+            <Pager pages={pages} nextCursor={data.next_cursor} />
+          </div>
+        )}
+      </QueryState>
       <Alert variant="info" className="mt-4">
         <AlertTitle>Uploading an export instead?</AlertTitle>
         <AlertDescription>

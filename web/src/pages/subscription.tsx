@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { StatusBadge } from '../components/badges';
 import { PageHeader } from '../components/page-header';
-import { ErrorState, LoadingState } from '../components/states';
+import { LoadingState, QueryState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
@@ -143,56 +143,52 @@ export function SubscriptionPage() {
           </AlertDescription>
         </Alert>
       )}
-      {subscription.isPending ? (
-        <LoadingState rows={4} />
-      ) : subscription.isError ? (
-        <ErrorState error={subscription.error} onRetry={() => void subscription.refetch()} />
-      ) : (
-        <div className="grid gap-4">
-          <BillingSummary subscription={subscription.data} />
-          <UsageMeters subscription={subscription.data} />
-          <Card>
-            <CardHeader>
-              <CardTitle>Compare plans</CardTitle>
-              <CardDescription>
-                An upgrade applies at once. A downgrade needs your usage to fit the smaller plan first.
-              </CardDescription>
-            </CardHeader>
-            <CardContent className="grid gap-4">
-              {refusal && (
-                <Alert variant="destructive">
-                  <AlertCircle />
-                  <AlertTitle>{`Could not move to ${refusal.plan}`}</AlertTitle>
-                  <AlertDescription>
-                    <p>{refusal.message}</p>
-                    {refusal.reasons.length > 0 && (
-                      <ul className="mt-1 list-disc pl-5">
-                        {refusal.reasons.map((reason) => (
-                          <li key={reason}>{reason}</li>
-                        ))}
-                      </ul>
-                    )}
-                  </AlertDescription>
-                </Alert>
-              )}
-              {plans.isPending ? (
-                <LoadingState rows={6} />
-              ) : plans.isError ? (
-                <ErrorState error={plans.error} onRetry={() => void plans.refetch()} />
-              ) : (
-                <PlanComparison
-                  plans={plans.data}
-                  subscription={subscription.data}
-                  pending={choose.isPending ? (choose.variables?.id ?? null) : null}
-                  onChoose={(plan) => choose.mutate(plan)}
-                  canChange={can('subscription:manage')}
-                />
-              )}
-            </CardContent>
-          </Card>
-          <History subscription={subscription.data} />
-        </div>
-      )}
+      <QueryState query={subscription} loading={<LoadingState rows={4} />}>
+        {(current) => (
+          <div className="grid gap-4">
+            <BillingSummary subscription={current} />
+            <UsageMeters subscription={current} />
+            <Card>
+              <CardHeader>
+                <CardTitle>Compare plans</CardTitle>
+                <CardDescription>
+                  An upgrade applies at once. A downgrade needs your usage to fit the smaller plan first.
+                </CardDescription>
+              </CardHeader>
+              <CardContent className="grid gap-4">
+                {refusal && (
+                  <Alert variant="destructive">
+                    <AlertCircle />
+                    <AlertTitle>{`Could not move to ${refusal.plan}`}</AlertTitle>
+                    <AlertDescription>
+                      <p>{refusal.message}</p>
+                      {refusal.reasons.length > 0 && (
+                        <ul className="mt-1 list-disc pl-5">
+                          {refusal.reasons.map((reason) => (
+                            <li key={reason}>{reason}</li>
+                          ))}
+                        </ul>
+                      )}
+                    </AlertDescription>
+                  </Alert>
+                )}
+                <QueryState query={plans} loading={<LoadingState rows={6} />}>
+                  {(catalogue) => (
+                    <PlanComparison
+                      plans={catalogue}
+                      subscription={current}
+                      pending={choose.isPending ? (choose.variables?.id ?? null) : null}
+                      onChoose={(plan) => choose.mutate(plan)}
+                      canChange={can('subscription:manage')}
+                    />
+                  )}
+                </QueryState>
+              </CardContent>
+            </Card>
+            <History subscription={current} />
+          </div>
+        )}
+      </QueryState>
     </>
   );
 }

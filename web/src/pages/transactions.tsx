@@ -5,7 +5,7 @@ import { Link, useSearchParams } from 'react-router';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Alert, AlertDescription, AlertTitle } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../components/ui/card';
@@ -227,63 +227,64 @@ export function TransactionsPage() {
                 Apply filters
               </Button>
             </form>
-            {transactions.isPending ? (
-              <LoadingState />
-            ) : transactions.isError ? (
-              <ErrorState error={transactions.error} onRetry={() => void transactions.refetch()} />
-            ) : transactions.data.items.length === 0 ? (
-              <EmptyState
-                title="No transactions"
-                description={
-                  Object.keys(filters).length
-                    ? 'Nothing matches these filters.'
-                    : 'Upload a file above or connect an ERP source.'
-                }
-              />
-            ) : (
-              <>
-                <Table>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHead>Id</TableHead>
-                      <TableHead>Occurred</TableHead>
-                      <TableHead className="text-right">Amount</TableHead>
-                      <TableHead>Account</TableHead>
-                      <TableHead>Counterparty</TableHead>
-                      <TableHead>Type</TableHead>
-                      <TableHead>Country</TableHead>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {transactions.data.items.map((transaction) => (
-                      <TableRow key={transaction.id}>
-                        <TableCell>
-                          <Link
-                            className="font-mono text-xs text-primary hover:underline"
-                            to={`/transactions/${encodeURIComponent(transaction.id)}`}
-                          >
-                            {transaction.id}
-                          </Link>
-                        </TableCell>
-                        <TableCell className="whitespace-nowrap text-sm">
-                          {formatDateTime(transaction.occurred_at)}
-                        </TableCell>
-                        <TableCell className="whitespace-nowrap text-right tabular-nums">
-                          {formatAmount(transaction.amount, transaction.currency)}
-                        </TableCell>
-                        <TableCell>{transaction.account}</TableCell>
-                        <TableCell>{transaction.counterparty ?? '—'}</TableCell>
-                        <TableCell>{transaction.type ?? '—'}</TableCell>
-                        <TableCell>
-                          {[transaction.country, transaction.counterparty_country].filter(Boolean).join(' → ') || '—'}
-                        </TableCell>
+            <QueryState
+              query={transactions}
+              empty={
+                <EmptyState
+                  title="No transactions"
+                  description={
+                    Object.keys(filters).length
+                      ? 'Nothing matches these filters.'
+                      : 'Upload a file above or connect an ERP source.'
+                  }
+                />
+              }
+            >
+              {(data) => (
+                <>
+                  <Table>
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Id</TableHead>
+                        <TableHead>Occurred</TableHead>
+                        <TableHead className="text-right">Amount</TableHead>
+                        <TableHead>Account</TableHead>
+                        <TableHead>Counterparty</TableHead>
+                        <TableHead>Type</TableHead>
+                        <TableHead>Country</TableHead>
                       </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-                <Pager pages={pages} nextCursor={transactions.data.next_cursor} />
-              </>
-            )}
+                    </TableHeader>
+                    <TableBody>
+                      {data.items.map((transaction) => (
+                        <TableRow key={transaction.id}>
+                          <TableCell>
+                            <Link
+                              className="font-mono text-xs text-primary hover:underline"
+                              to={`/transactions/${encodeURIComponent(transaction.id)}`}
+                            >
+                              {transaction.id}
+                            </Link>
+                          </TableCell>
+                          <TableCell className="whitespace-nowrap text-sm">
+                            {formatDateTime(transaction.occurred_at)}
+                          </TableCell>
+                          <TableCell className="whitespace-nowrap text-right tabular-nums">
+                            {formatAmount(transaction.amount, transaction.currency)}
+                          </TableCell>
+                          <TableCell>{transaction.account}</TableCell>
+                          <TableCell>{transaction.counterparty ?? '—'}</TableCell>
+                          <TableCell>{transaction.type ?? '—'}</TableCell>
+                          <TableCell>
+                            {[transaction.country, transaction.counterparty_country].filter(Boolean).join(' → ') || '—'}
+                          </TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                  <Pager pages={pages} nextCursor={data.next_cursor} />
+                </>
+              )}
+            </QueryState>
           </CardContent>
         </Card>
       </div>

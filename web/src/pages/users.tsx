@@ -5,7 +5,7 @@ import { StatusBadge } from '../components/badges';
 import { Field, fieldErrors } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Alert, AlertDescription } from '../components/ui/alert';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
@@ -191,35 +191,31 @@ export function UsersPage() {
       />
       <Card>
         <CardContent className="pt-5">
-          {users.isPending ? (
-            <LoadingState />
-          ) : users.isError ? (
-            <ErrorState error={users.error} onRetry={() => void users.refetch()} />
-          ) : users.data.items.length === 0 ? (
-            <EmptyState title="No users yet" />
-          ) : (
-            <>
-              <Table>
-                <TableHeader>
-                  <TableRow>
-                    <TableHead>User</TableHead>
-                    <TableHead>Role</TableHead>
-                    <TableHead>Status</TableHead>
-                    <TableHead>Last sign-in</TableHead>
-                    <TableHead>
-                      <span className="sr-only">Actions</span>
-                    </TableHead>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {users.data.items.map((user) => (
-                    <UserRow key={user.id} user={user} isSelf={user.id === me?.user.id} />
-                  ))}
-                </TableBody>
-              </Table>
-              <Pager pages={pages} nextCursor={users.data.next_cursor} />
-            </>
-          )}
+          <QueryState query={users} empty={<EmptyState title="No users yet" />}>
+            {(data) => (
+              <>
+                <Table>
+                  <TableHeader>
+                    <TableRow>
+                      <TableHead>User</TableHead>
+                      <TableHead>Role</TableHead>
+                      <TableHead>Status</TableHead>
+                      <TableHead>Last sign-in</TableHead>
+                      <TableHead>
+                        <span className="sr-only">Actions</span>
+                      </TableHead>
+                    </TableRow>
+                  </TableHeader>
+                  <TableBody>
+                    {data.items.map((user) => (
+                      <UserRow key={user.id} user={user} isSelf={user.id === me?.user.id} />
+                    ))}
+                  </TableBody>
+                </Table>
+                <Pager pages={pages} nextCursor={data.next_cursor} />
+              </>
+            )}
+          </QueryState>
         </CardContent>
       </Card>
     </>

@@ -2,24 +2,25 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ArrowDown, ArrowUp, ArrowUpDown, Download } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { SEVERITIES, SeverityBadge, StatusBadge } from '../components/badges';
+import { SEVERITIES } from '../../../worker/rules/language/schema';
+import { SeverityBadge, StatusBadge } from '../components/badges';
 import { Field } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { EmptyState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
 import { Input } from '../components/ui/input';
 import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { toast } from '../components/ui/toaster';
+import { VIOLATION_STATUS_CHOICES } from '../features/violations/status-choices';
 import { api, problemMessage, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { downloadFile } from '../lib/download';
 import { formatDateTime, humanize, zonedInstant } from '../lib/format';
 import { useRuleNames } from '../lib/rule-names';
 import type { Page, Violation, ViolationStatus } from '../lib/types';
-import { VIOLATION_STATUS_CHOICES } from './violation-detail';
 
 const FILTER_KEYS = ['status', 'severity', 'rule_id', 'scan_id', 'transaction_id', 'q', 'from', 'to'] as const;
 type SortKey = 'priority' | 'severity' | 'risk_score' | 'detected_at' | 'transaction_id' | 'rule' | 'status';
@@ -298,90 +299,92 @@ export function ViolationsPage() {
             </div>
           </search>
           {canChange && selected.size > 0 && <BulkBar ids={[...selected]} onDone={() => setSelected(new Set())} />}
-          {violations.isPending ? (
-            <LoadingState />
-          ) : violations.isError ? (
-            <ErrorState error={violations.error} onRetry={() => void violations.refetch()} />
-          ) : items.length === 0 ? (
-            <EmptyState
-              title="Nothing to review"
-              description="No violation matches these filters. Scans and webhook decisions add new ones here."
-            />
-          ) : (
-            <>
-              <Table>
-                <TableHeader>
-                  <TableRow>
-                    {canChange && (
-                      <TableHead className="w-8">
-                        <input
-                          type="checkbox"
-                          aria-label="Select every violation on this page"
-                          checked={allOnPage}
-                          onChange={toggleAll}
-                        />
-                      </TableHead>
-                    )}
-                    <SortableHead label="Severity" column="severity" {...sortProps} />
-                    <SortableHead label="Finding" column="rule" {...sortProps} />
-                    <SortableHead label="Transaction" column="transaction_id" {...sortProps} />
-                    <SortableHead label="Risk" column="risk_score" {...sortProps} />
-                    <SortableHead label="Status" column="status" {...sortProps} />
-                    <SortableHead label="Detected" column="detected_at" {...sortProps} />
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {items.map((violation) => (
-                    <TableRow
-                      key={violation.id}
-                      className="cursor-pointer"
-                      data-state={selected.has(violation.id) ? 'selected' : undefined}
-                      onClick={() => navigate(`/violations/${violation.id}`)}
-                    >
+          <QueryState
+            query={violations}
+            empty={
+              <EmptyState
+                title="Nothing to review"
+                description="No violation matches these filters. Scans and webhook decisions add new ones here."
+              />
+            }
+          >
+            {(data) => (
+              <>
+                <Table>
+                  <TableHeader>
+                    <TableRow>
                       {canChange && (
-                        <TableCell onClick={(event) => event.stopPropagation()}>
+                        <TableHead className="w-8">
                           <input
                             type="checkbox"
-                            aria-label={`Select ${violation.rule_name} on ${violation.transaction_id}`}
-                            checked={selected.has(violation.id)}
-                            onChange={() => toggle(violation.id)}
+                            aria-label="Select every violation on this page"
+                            checked={allOnPage}
+                            onChange={toggleAll}
                           />
-                        </TableCell>
+                        </TableHead>
                       )}
-                      <TableCell>
-                        <SeverityBadge severity={violation.severity} />
-                      </TableCell>
-                      <TableCell className="max-w-md">
-                        <Link
-                          to={`/violations/${violation.id}`}
-                          className="font-medium hover:underline"
-                          onClick={(event) => event.stopPropagation()}
-                        >
-                          {violation.rule_name} <span className="text-muted-foreground">v{violation.rule_version}</span>
-                        </Link>
-                        <p className="line-clamp-2 text-xs text-muted-foreground">{violation.explanation}</p>
-                      </TableCell>
-                      <TableCell>
-                        <span className="font-mono text-xs">{violation.transaction_id}</span>
-                        <p className="text-xs text-muted-foreground">
-                          {violation.account}
-                          {violation.counterparty ? ` → ${violation.counterparty}` : ''}
-                        </p>
-                      </TableCell>
-                      <TableCell className="tabular-nums">{violation.risk_score.toFixed(1)}</TableCell>
-                      <TableCell>
-                        <StatusBadge status={violation.status} />
-                      </TableCell>
-                      <TableCell className="whitespace-nowrap text-sm">
-                        {formatDateTime(violation.detected_at)}
-                      </TableCell>
+                      <SortableHead label="Severity" column="severity" {...sortProps} />
+                      <SortableHead label="Finding" column="rule" {...sortProps} />
+                      <SortableHead label="Transaction" column="transaction_id" {...sortProps} />
+                      <SortableHead label="Risk" column="risk_score" {...sortProps} />
+                      <SortableHead label="Status" column="status" {...sortProps} />
+                      <SortableHead label="Detected" column="detected_at" {...sortProps} />
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              <Pager pages={pages} nextCursor={violations.data.next_cursor} />
-            </>
-          )}
+                  </TableHeader>
+                  <TableBody>
+                    {items.map((violation) => (
+                      <TableRow
+                        key={violation.id}
+                        className="cursor-pointer"
+                        data-state={selected.has(violation.id) ? 'selected' : undefined}
+                        onClick={() => navigate(`/violations/${violation.id}`)}
+                      >
+                        {canChange && (
+                          <TableCell onClick={(event) => event.stopPropagation()}>
+                            <input
+                              type="checkbox"
+                              aria-label={`Select ${violation.rule_name} on ${violation.transaction_id}`}
+                              checked={selected.has(violation.id)}
+                              onChange={() => toggle(violation.id)}
+                            />
+                          </TableCell>
+                        )}
+                        <TableCell>
+                          <SeverityBadge severity={violation.severity} />
+                        </TableCell>
+                        <TableCell className="max-w-md">
+                          <Link
+                            to={`/violations/${violation.id}`}
+                            className="font-medium hover:underline"
+                            onClick={(event) => event.stopPropagation()}
+                          >
+                            {violation.rule_name}{' '}
+                            <span className="text-muted-foreground">v{violation.rule_version}</span>
+                          </Link>
+                          <p className="line-clamp-2 text-xs text-muted-foreground">{violation.explanation}</p>
+                        </TableCell>
+                        <TableCell>
+                          <span className="font-mono text-xs">{violation.transaction_id}</span>
+                          <p className="text-xs text-muted-foreground">
+                            {violation.account}
+                            {violation.counterparty ? ` → ${violation.counterparty}` : ''}
+                          </p>
+                        </TableCell>
+                        <TableCell className="tabular-nums">{violation.risk_score.toFixed(1)}</TableCell>
+                        <TableCell>
+                          <StatusBadge status={violation.status} />
+                        </TableCell>
+                        <TableCell className="whitespace-nowrap text-sm">
+                          {formatDateTime(violation.detected_at)}
+                        </TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+                <Pager pages={pages} nextCursor={data.next_cursor} />
+              </>
+            )}
+          </QueryState>
         </CardContent>
       </Card>
     </>

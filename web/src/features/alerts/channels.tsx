@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { CHANNEL_TYPES } from '../../../../worker/alerts/kinds';
 import { Field, fieldErrors } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { EmptyState, QueryState } from '../../components/states';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { Card, CardDescription, CardHeader, CardTitle } from '../../components/ui/card';
@@ -278,23 +278,24 @@ export function ChannelsPanel() {
         <CreateChannelDialog onSecret={setSecret} />
       </div>
       <SecretDialog secret={secret} onClose={() => setSecret(null)} />
-      {channels.isPending ? (
-        <LoadingState />
-      ) : channels.isError ? (
-        <ErrorState error={channels.error} onRetry={() => void channels.refetch()} />
-      ) : channels.data.items.length === 0 ? (
-        <EmptyState
-          title="No channels yet"
-          description="Add a Slack webhook, email recipients or a signed webhook, then route events to it."
-        />
-      ) : (
-        <>
-          {channels.data.items.map((channel) => (
-            <ChannelCard key={channel.id} channel={channel} onSecret={setSecret} />
-          ))}
-          <Pager pages={pages} nextCursor={channels.data.next_cursor} />
-        </>
-      )}
+      <QueryState
+        query={channels}
+        empty={
+          <EmptyState
+            title="No channels yet"
+            description="Add a Slack webhook, email recipients or a signed webhook, then route events to it."
+          />
+        }
+      >
+        {(data) => (
+          <>
+            {data.items.map((channel) => (
+              <ChannelCard key={channel.id} channel={channel} onSecret={setSecret} />
+            ))}
+            <Pager pages={pages} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </QueryState>
     </div>
   );
 }

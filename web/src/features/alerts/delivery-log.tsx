@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { DELIVERY_STATUSES } from '../../../../worker/alerts/kinds';
 import { StatusBadge } from '../../components/badges';
 import { Pager, useCursorPages } from '../../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { EmptyState, QueryState } from '../../components/states';
 import { Button } from '../../components/ui/button';
 import { Label } from '../../components/ui/label';
 import { Select } from '../../components/ui/select';
@@ -120,41 +120,42 @@ export function DeliveryLogPanel() {
           </Select>
         </div>
       </search>
-      {deliveries.isPending ? (
-        <LoadingState />
-      ) : deliveries.isError ? (
-        <ErrorState error={deliveries.error} onRetry={() => void deliveries.refetch()} />
-      ) : deliveries.data.items.length === 0 ? (
-        <EmptyState
-          title="Nothing delivered yet"
-          description="Each message to a channel is listed here with its attempts, once an event is routed or a test is sent."
-        />
-      ) : (
-        <div className="overflow-x-auto">
-          <Table aria-label="Alert deliveries">
-            <TableHeader>
-              <TableRow>
-                <TableHead>Created</TableHead>
-                <TableHead>Channel</TableHead>
-                <TableHead>Event</TableHead>
-                <TableHead>Status</TableHead>
-                <TableHead>Attempts</TableHead>
-                <TableHead>Last result</TableHead>
-                <TableHead>Next attempt</TableHead>
-                <TableHead>
-                  <span className="sr-only">Actions</span>
-                </TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {deliveries.data.items.map((delivery) => (
-                <DeliveryRow key={delivery.id} delivery={delivery} channel={channelName(delivery.channel_id)} />
-              ))}
-            </TableBody>
-          </Table>
-          <Pager pages={pages} nextCursor={deliveries.data.next_cursor} />
-        </div>
-      )}
+      <QueryState
+        query={deliveries}
+        empty={
+          <EmptyState
+            title="Nothing delivered yet"
+            description="Each message to a channel is listed here with its attempts, once an event is routed or a test is sent."
+          />
+        }
+      >
+        {(data) => (
+          <div className="overflow-x-auto">
+            <Table aria-label="Alert deliveries">
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Created</TableHead>
+                  <TableHead>Channel</TableHead>
+                  <TableHead>Event</TableHead>
+                  <TableHead>Status</TableHead>
+                  <TableHead>Attempts</TableHead>
+                  <TableHead>Last result</TableHead>
+                  <TableHead>Next attempt</TableHead>
+                  <TableHead>
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {data.items.map((delivery) => (
+                  <DeliveryRow key={delivery.id} delivery={delivery} channel={channelName(delivery.channel_id)} />
+                ))}
+              </TableBody>
+            </Table>
+            <Pager pages={pages} nextCursor={data.next_cursor} />
+          </div>
+        )}
+      </QueryState>
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { SEVERITIES } from '../../../../worker/rules/language/schema';
 import { SeverityBadge } from '../../components/badges';
 import { problemFieldErrors } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { EmptyState, QueryState } from '../../components/states';
 import { Alert, AlertDescription } from '../../components/ui/alert';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
@@ -207,36 +207,35 @@ export function RoutesPanel() {
           </Alert>
         )
       )}
-      {routes.isPending ? (
-        <LoadingState />
-      ) : routes.isError ? (
-        <ErrorState error={routes.error} onRetry={() => void routes.refetch()} />
-      ) : routes.data.items.length === 0 ? (
-        <EmptyState title="No routes yet" description="Without a route, no event is sent to any channel." />
-      ) : (
-        <div>
-          <Table aria-label="Alert routes">
-            <TableHeader>
-              <TableRow>
-                <TableHead>Channel</TableHead>
-                <TableHead>Events</TableHead>
-                <TableHead>Minimum severity</TableHead>
-                <TableHead>Rules</TableHead>
-                <TableHead>Delivery</TableHead>
-                <TableHead>
-                  <span className="sr-only">Actions</span>
-                </TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {routes.data.items.map((route) => (
-                <RouteRow key={route.id} route={route} />
-              ))}
-            </TableBody>
-          </Table>
-          <Pager pages={pages} nextCursor={routes.data.next_cursor} />
-        </div>
-      )}
+      <QueryState
+        query={routes}
+        empty={<EmptyState title="No routes yet" description="Without a route, no event is sent to any channel." />}
+      >
+        {(data) => (
+          <div>
+            <Table aria-label="Alert routes">
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Channel</TableHead>
+                  <TableHead>Events</TableHead>
+                  <TableHead>Minimum severity</TableHead>
+                  <TableHead>Rules</TableHead>
+                  <TableHead>Delivery</TableHead>
+                  <TableHead>
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {data.items.map((route) => (
+                  <RouteRow key={route.id} route={route} />
+                ))}
+              </TableBody>
+            </Table>
+            <Pager pages={pages} nextCursor={data.next_cursor} />
+          </div>
+        )}
+      </QueryState>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Field } from '../../components/field';
-import { ErrorState, LoadingState } from '../../components/states';
+import { LoadingState, QueryState } from '../../components/states';
 import { Button } from '../../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../../components/ui/card';
 import { Input } from '../../components/ui/input';
@@ -26,13 +26,9 @@ export function RulePerformancePanel({ ruleId }: { ruleId: string }) {
         <CardDescription>From the outcomes of closed cases holding this rule's violations.</CardDescription>
       </CardHeader>
       <CardContent>
-        {performance.isPending ? (
-          <LoadingState rows={2} />
-        ) : performance.isError ? (
-          <ErrorState error={performance.error} onRetry={() => void performance.refetch()} />
-        ) : (
-          <PerformanceFigures performance={performance.data} />
-        )}
+        <QueryState query={performance} loading={<LoadingState rows={2} />}>
+          {(data) => <PerformanceFigures performance={data} />}
+        </QueryState>
       </CardContent>
     </Card>
   );
@@ -114,7 +110,6 @@ export function RuleSnoozesPanel({ ruleId }: { ruleId: string }) {
     create.mutate();
   }
 
-  const active = (snoozes.data ?? []).filter((s) => s.active);
   return (
     <Card>
       <CardHeader>
@@ -124,26 +119,29 @@ export function RuleSnoozesPanel({ ruleId }: { ruleId: string }) {
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-3 text-sm">
-        {snoozes.isPending ? (
-          <LoadingState rows={2} />
-        ) : snoozes.isError ? (
-          <ErrorState error={snoozes.error} onRetry={() => void snoozes.refetch()} />
-        ) : active.length === 0 ? (
-          <p className="text-muted-foreground">No active snooze.</p>
-        ) : (
-          <ul className="grid gap-2">
-            {active.map((s) => (
-              <li key={s.id} className="flex flex-wrap items-center gap-2 rounded-md border p-2">
-                <span className="font-mono">{s.account}</span> until {formatDateTime(s.until)} · {s.reason}
-                {can('cases:update') && (
-                  <Button size="sm" variant="ghost" onClick={() => end.mutate(s.id)}>
-                    End
-                  </Button>
-                )}
-              </li>
-            ))}
-          </ul>
-        )}
+        <QueryState
+          query={snoozes}
+          loading={<LoadingState rows={2} />}
+          empty={<p className="text-muted-foreground">No active snooze.</p>}
+          isEmpty={(all) => !all.some((s) => s.active)}
+        >
+          {(all) => (
+            <ul className="grid gap-2">
+              {all
+                .filter((s) => s.active)
+                .map((s) => (
+                  <li key={s.id} className="flex flex-wrap items-center gap-2 rounded-md border p-2">
+                    <span className="font-mono">{s.account}</span> until {formatDateTime(s.until)} · {s.reason}
+                    {can('cases:update') && (
+                      <Button size="sm" variant="ghost" onClick={() => end.mutate(s.id)}>
+                        End
+                      </Button>
+                    )}
+                  </li>
+                ))}
+            </ul>
+          )}
+        </QueryState>
         {can('cases:update') && (
           <form onSubmit={submit} className="grid gap-2 md:grid-cols-3" aria-label="Snooze for an account">
             <Field label="Account">

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { ErrorState, LoadingState } from '../../components/states';
+import { LoadingState, QueryState } from '../../components/states';
 import { api } from '../../lib/api';
 import type { PolicyDetail } from '../../lib/types';
 
@@ -29,26 +29,30 @@ export function CitedClause({
   const policy = usePolicy(policyId);
   if (!policyId || !clauseRef)
     return <p className="text-sm text-muted-foreground">This rule was written by hand; it cites no policy clause.</p>;
-  if (policy.isPending) return <LoadingState rows={2} />;
-  if (policy.isError) return <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />;
-  const clause = findClause(policy.data, clauseRef);
   return (
-    <figure className="grid gap-2">
-      <figcaption className="text-sm text-muted-foreground">
-        <Link className="font-medium text-primary hover:underline" to={`/policies/${policyId}`}>
-          {policy.data.name}
-        </Link>{' '}
-        v{policy.data.version}, clause {clause?.number ?? clauseRef}
-        {clause?.heading && ` (${clause.heading})`}
-      </figcaption>
-      <blockquote className="border-l-4 border-indigo-300 bg-indigo-50/50 px-4 py-3 text-sm leading-relaxed">
-        {clause ? (
-          <HighlightedText text={clause.text} highlight={sourceText ?? null} />
-        ) : (
-          `Clause ${clauseRef} is not in the current version of this policy.`
-        )}
-      </blockquote>
-    </figure>
+    <QueryState query={policy} loading={<LoadingState rows={2} />}>
+      {(data) => {
+        const clause = findClause(data, clauseRef);
+        return (
+          <figure className="grid gap-2">
+            <figcaption className="text-sm text-muted-foreground">
+              <Link className="font-medium text-primary hover:underline" to={`/policies/${policyId}`}>
+                {data.name}
+              </Link>{' '}
+              v{data.version}, clause {clause?.number ?? clauseRef}
+              {clause?.heading && ` (${clause.heading})`}
+            </figcaption>
+            <blockquote className="border-l-4 border-indigo-300 bg-indigo-50/50 px-4 py-3 text-sm leading-relaxed">
+              {clause ? (
+                <HighlightedText text={clause.text} highlight={sourceText ?? null} />
+              ) : (
+                `Clause ${clauseRef} is not in the current version of this policy.`
+              )}
+            </blockquote>
+          </figure>
+        );
+      }}
+    </QueryState>
   );
 }
 

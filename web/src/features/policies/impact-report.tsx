@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { StatusBadge } from '../../components/badges';
-import { ErrorState, LoadingState } from '../../components/states';
+import { LoadingState, QueryState } from '../../components/states';
 import { Badge } from '../../components/ui/badge';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../../components/ui/card';
 import { api } from '../../lib/api';
@@ -61,50 +61,48 @@ export function ImpactReport({ policyId }: { policyId: string }) {
         </CardDescription>
       </CardHeader>
       <CardContent>
-        {impact.isPending ? (
-          <LoadingState rows={4} />
-        ) : impact.isError ? (
-          <ErrorState error={impact.error} onRetry={() => void impact.refetch()} />
-        ) : (
-          <div className="grid gap-4">
-            <p className="text-sm">
-              {impact.data.clauses.added.length} clauses added, {impact.data.clauses.changed.length} changed,{' '}
-              {impact.data.clauses.removed.length} removed.
-            </p>
-            {impact.data.clauses.changed.map((clause) => (
-              <div key={clause.key} className="grid gap-2 rounded-md border p-3 md:grid-cols-2">
-                <p className="text-xs font-semibold uppercase text-muted-foreground md:col-span-2">
-                  Clause {clause.number} changed
-                </p>
-                <p className="rounded bg-red-50 p-2 text-sm">
-                  <span className="sr-only">Before: </span>
-                  <del className="no-underline">{clause.before}</del>
-                </p>
-                <p className="rounded bg-emerald-50 p-2 text-sm">
-                  <span className="sr-only">After: </span>
-                  <ins className="no-underline">{clause.after}</ins>
-                </p>
-              </div>
-            ))}
-            {impact.data.rules.length === 0 ? (
-              <p className="text-sm text-muted-foreground">No rule is affected by these changes.</p>
-            ) : (
-              <ul className="grid gap-3">
-                {impact.data.rules.map((rule, index) => (
-                  <li key={`${rule.clause_key}-${index}`} className="grid gap-2 rounded-md border p-3">
-                    <div className="flex items-center gap-2 text-sm">
-                      <Badge variant={CHANGE_VARIANT[rule.change]}>{rule.change}</Badge> clause {rule.clause_key}
-                    </div>
-                    <div className="grid gap-3 md:grid-cols-2">
-                      <Run label="Before" run={rule.before} />
-                      <Run label="After" run={rule.after} />
-                    </div>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
+        <QueryState query={impact} loading={<LoadingState rows={4} />}>
+          {(data) => (
+            <div className="grid gap-4">
+              <p className="text-sm">
+                {data.clauses.added.length} clauses added, {data.clauses.changed.length} changed,{' '}
+                {data.clauses.removed.length} removed.
+              </p>
+              {data.clauses.changed.map((clause) => (
+                <div key={clause.key} className="grid gap-2 rounded-md border p-3 md:grid-cols-2">
+                  <p className="text-xs font-semibold uppercase text-muted-foreground md:col-span-2">
+                    Clause {clause.number} changed
+                  </p>
+                  <p className="rounded bg-red-50 p-2 text-sm">
+                    <span className="sr-only">Before: </span>
+                    <del className="no-underline">{clause.before}</del>
+                  </p>
+                  <p className="rounded bg-emerald-50 p-2 text-sm">
+                    <span className="sr-only">After: </span>
+                    <ins className="no-underline">{clause.after}</ins>
+                  </p>
+                </div>
+              ))}
+              {data.rules.length === 0 ? (
+                <p className="text-sm text-muted-foreground">No rule is affected by these changes.</p>
+              ) : (
+                <ul className="grid gap-3">
+                  {data.rules.map((rule, index) => (
+                    <li key={`${rule.clause_key}-${index}`} className="grid gap-2 rounded-md border p-3">
+                      <div className="flex items-center gap-2 text-sm">
+                        <Badge variant={CHANGE_VARIANT[rule.change]}>{rule.change}</Badge> clause {rule.clause_key}
+                      </div>
+                      <div className="grid gap-3 md:grid-cols-2">
+                        <Run label="Before" run={rule.before} />
+                        <Run label="After" run={rule.after} />
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );

@@ -4,25 +4,16 @@
  * of every node so the API's 400 errors (`condition.all.2.value`) land on the node they name.
  */
 
-import { COLUMN_FIELDS } from '../../../../worker/rules/language/fields';
-import { AGGREGATE_FNS, AGGREGATE_OPS, PREDICATE_OPS } from '../../../../worker/rules/language/schema';
+import type { AggregateFn, AggregateOp, PredicateOp } from '../../../../worker/rules/language/schema';
 
-// The language's own lists, so the builder offers exactly what the API accepts.
-export { COLUMN_FIELDS };
-export const OPERATORS = PREDICATE_OPS;
-export const AGGREGATE_OPERATORS = AGGREGATE_OPS;
-export const AGGREGATE_FUNCTIONS = AGGREGATE_FNS;
 export const WINDOW_UNITS = ['s', 'm', 'h', 'd'] as const;
 
-export type Operator = (typeof OPERATORS)[number];
-export type AggregateOperator = (typeof AGGREGATE_OPERATORS)[number];
-export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number];
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-export type PredicateJson = { field: string; op: Operator; value?: JsonValue; other_field?: string };
+export type PredicateJson = { field: string; op: PredicateOp; value?: JsonValue; other_field?: string };
 export type AggregateJson = {
-  aggregate: { fn: AggregateFunction; field?: string; group_by: string[]; window: string; where?: ConditionJson };
-  op: AggregateOperator;
+  aggregate: { fn: AggregateFn; field?: string; group_by: string[]; window: string; where?: ConditionJson };
+  op: AggregateOp;
   value: JsonValue;
 };
 export type ConditionJson =
@@ -38,7 +29,7 @@ export type PredicateNode = {
   kind: 'predicate';
   id: string;
   field: string;
-  op: Operator;
+  op: PredicateOp;
   compare: 'value' | 'field';
   value?: JsonValue;
   otherField?: string;
@@ -46,12 +37,12 @@ export type PredicateNode = {
 export type AggregateNode = {
   kind: 'aggregate';
   id: string;
-  fn: AggregateFunction;
+  fn: AggregateFn;
   field?: string;
   groupBy: string[];
   window: string;
   where?: ConditionNode;
-  op: AggregateOperator;
+  op: AggregateOp;
   value: JsonValue;
 };
 export type ConditionNode = GroupNode | NotNode | PredicateNode | AggregateNode;
@@ -101,7 +92,7 @@ function predicateFromJson(json: Record<string, unknown>, path: string): Predica
     kind: 'predicate',
     id: newId(),
     field: json.field,
-    op: json.op as Operator,
+    op: json.op as PredicateOp,
     compare: 'other_field' in json ? 'field' : 'value',
   };
   if ('other_field' in json) node.otherField = String(json.other_field);
@@ -115,10 +106,10 @@ function aggregateFromJson(json: Record<string, unknown>, path: string): Aggrega
   const node: AggregateNode = {
     kind: 'aggregate',
     id: newId(),
-    fn: aggregate.fn as AggregateFunction,
+    fn: aggregate.fn as AggregateFn,
     groupBy: Array.isArray(aggregate.group_by) ? aggregate.group_by.map(String) : [],
     window: String(aggregate.window ?? ''),
-    op: json.op as AggregateOperator,
+    op: json.op as AggregateOp,
     value: json.value as JsonValue,
   };
   if ('field' in aggregate) node.field = String(aggregate.field);
@@ -148,7 +139,7 @@ export function toJson(node: ConditionNode): ConditionJson {
 }
 
 /** Operators that take no value. */
-export function isUnary(op: Operator): boolean {
+export function isUnary(op: PredicateOp): boolean {
   return op === 'exists' || op === 'missing';
 }
 

@@ -1,15 +1,20 @@
 import { Ban, Braces, Plus, Sigma, Trash2 } from 'lucide-react';
 import { useId } from 'react';
+import { COLUMN_FIELDS } from '../../../../worker/rules/language/fields';
+import {
+  AGGREGATE_FNS,
+  AGGREGATE_OPS,
+  COMPARISON_OPS,
+  PREDICATE_OPS,
+  type PredicateOp,
+} from '../../../../worker/rules/language/schema';
 import { Button } from '../../components/ui/button';
 import { Input } from '../../components/ui/input';
 import { Select } from '../../components/ui/select';
 import { humanize } from '../../lib/format';
 import { cn } from '../../lib/utils';
 import {
-  AGGREGATE_FUNCTIONS,
-  AGGREGATE_OPERATORS,
   type AggregateNode,
-  COLUMN_FIELDS,
   type ConditionNode,
   type GroupNode,
   isUnary,
@@ -21,8 +26,6 @@ import {
   newGroup,
   newId,
   newPredicate,
-  OPERATORS,
-  type Operator,
   type PredicateNode,
   parseWindow,
   valueFromText,
@@ -30,7 +33,7 @@ import {
   WINDOW_UNITS,
 } from './condition';
 
-const OPERATOR_LABELS: Record<Operator, string> = {
+const OPERATOR_LABELS: Record<PredicateOp, string> = {
   eq: 'equals',
   ne: 'does not equal',
   gt: 'greater than',
@@ -50,7 +53,7 @@ const OPERATOR_LABELS: Record<Operator, string> = {
 };
 // `screen` takes a watch list and a threshold, written in the JSON pane (docs/screening.md): the
 // builder shows such a predicate but does not offer the operator for new ones.
-const BUILDER_OPERATORS = OPERATORS.filter((op) => op !== 'screen');
+const BUILDER_OPERATORS = PREDICATE_OPS.filter((op) => op !== 'screen');
 const UNIT_LABELS = { s: 'seconds', m: 'minutes', h: 'hours', d: 'days' } as const;
 const ATTRIBUTE = '__attribute__';
 
@@ -126,7 +129,7 @@ function ValueInput({
   disabled,
 }: {
   field: string;
-  op: Operator;
+  op: PredicateOp;
   value: JsonValue | undefined;
   onChange: (value: JsonValue) => void;
   disabled: boolean;
@@ -224,7 +227,7 @@ function RemoveButton({
 
 function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorProps<PredicateNode>) {
   const set = (patch: Partial<PredicateNode>) => onChange({ ...node, ...patch });
-  function changeOp(op: Operator) {
+  function changeOp(op: PredicateOp) {
     const next: PredicateNode = { ...node, op };
     if (isUnary(op)) {
       delete next.value;
@@ -236,7 +239,8 @@ function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
     else if (!['between', 'in', 'not_in'].includes(op) && Array.isArray(node.value)) next.value = node.value[0] ?? '';
     onChange(next);
   }
-  const canCompareFields = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte'].includes(node.op);
+  // `other_field` compares only with the comparison operators (worker/rules/language/schema.ts).
+  const canCompareFields = (COMPARISON_OPS as readonly string[]).includes(node.op);
   return (
     <NodeFrame messages={errors.get(node.id)}>
       <fieldset className="min-w-0 flex flex-wrap items-center gap-2" aria-label="Condition on a field">
@@ -245,10 +249,10 @@ function PredicateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
           aria-label="Operator"
           value={node.op}
           disabled={readOnly}
-          onChange={(event) => changeOp(event.target.value as Operator)}
+          onChange={(event) => changeOp(event.target.value as PredicateOp)}
           className="min-w-40"
         >
-          {(node.op === 'screen' ? OPERATORS : BUILDER_OPERATORS).map((op) => (
+          {(node.op === 'screen' ? PREDICATE_OPS : BUILDER_OPERATORS).map((op) => (
             <option key={op} value={op}>
               {OPERATOR_LABELS[op]}
             </option>
@@ -361,7 +365,7 @@ function AggregateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
             className="w-40"
             onChange={(event) => changeFn(event.target.value as AggregateNode['fn'])}
           >
-            {AGGREGATE_FUNCTIONS.map((fn) => (
+            {AGGREGATE_FNS.map((fn) => (
               <option key={fn} value={fn}>
                 {humanize(fn)}
               </option>
@@ -436,7 +440,7 @@ function AggregateEditor({ node, onChange, onRemove, errors, readOnly }: EditorP
               onChange({ ...node, op, value });
             }}
           >
-            {AGGREGATE_OPERATORS.map((op) => (
+            {AGGREGATE_OPS.map((op) => (
               <option key={op} value={op}>
                 {OPERATOR_LABELS[op]}
               </option>

@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { StatusBadge } from '../../components/badges';
 import { Field, fieldErrors } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { EmptyState, LoadingState, QueryState } from '../../components/states';
 import { Button } from '../../components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../../components/ui/card';
 import { Input } from '../../components/ui/input';
@@ -108,71 +108,73 @@ export function ScanSchedulesCard() {
       </CardHeader>
       <CardContent>
         <NewScheduleForm />
-        {schedules.isPending ? (
-          <LoadingState rows={2} />
-        ) : schedules.isError ? (
-          <ErrorState error={schedules.error} onRetry={() => void schedules.refetch()} />
-        ) : schedules.data.items.length === 0 ? (
-          <EmptyState
-            title="No schedules"
-            description="Add one to scan new transactions without starting it by hand."
-          />
-        ) : (
-          <>
-            <Table aria-label="Scan schedules">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Runs</TableHead>
-                  <TableHead>State</TableHead>
-                  <TableHead>Next run</TableHead>
-                  <TableHead>Last result</TableHead>
-                  <TableHead>
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {schedules.data.items.map((schedule) => (
-                  <TableRow key={schedule.id}>
-                    <TableCell>
-                      {schedule.frequency === 'cron' ? (
-                        <code className="text-xs">{schedule.cron_expression}</code>
-                      ) : (
-                        humanize(schedule.frequency)
-                      )}
-                    </TableCell>
-                    <TableCell>{schedule.enabled ? 'Active' : 'Paused'}</TableCell>
-                    <TableCell className="whitespace-nowrap">
-                      {schedule.enabled ? formatDateTime(schedule.next_run_at) : '—'}
-                    </TableCell>
-                    <TableCell>
-                      {schedule.last_scan ? (
-                        <span className="flex flex-wrap items-center gap-2">
-                          <StatusBadge status={schedule.last_scan.status} />
-                          <Link
-                            className="text-primary hover:underline"
-                            to={`/violations?scan_id=${schedule.last_scan.id}&status=`}
-                          >
-                            {formatCount(schedule.last_scan.violations_found)} violations
-                          </Link>
-                          <span className="text-xs text-muted-foreground">
-                            {formatDateTime(schedule.last_scan.finished_at ?? schedule.last_scan.created_at)}
-                          </span>
-                        </span>
-                      ) : (
-                        <span className="text-muted-foreground">Not run yet</span>
-                      )}
-                    </TableCell>
-                    <TableCell className="text-right">
-                      <PauseButton schedule={schedule} />
-                    </TableCell>
+        <QueryState
+          query={schedules}
+          loading={<LoadingState rows={2} />}
+          empty={
+            <EmptyState
+              title="No schedules"
+              description="Add one to scan new transactions without starting it by hand."
+            />
+          }
+        >
+          {(data) => (
+            <>
+              <Table aria-label="Scan schedules">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Runs</TableHead>
+                    <TableHead>State</TableHead>
+                    <TableHead>Next run</TableHead>
+                    <TableHead>Last result</TableHead>
+                    <TableHead>
+                      <span className="sr-only">Actions</span>
+                    </TableHead>
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={schedules.data.next_cursor} />
-          </>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {data.items.map((schedule) => (
+                    <TableRow key={schedule.id}>
+                      <TableCell>
+                        {schedule.frequency === 'cron' ? (
+                          <code className="text-xs">{schedule.cron_expression}</code>
+                        ) : (
+                          humanize(schedule.frequency)
+                        )}
+                      </TableCell>
+                      <TableCell>{schedule.enabled ? 'Active' : 'Paused'}</TableCell>
+                      <TableCell className="whitespace-nowrap">
+                        {schedule.enabled ? formatDateTime(schedule.next_run_at) : '—'}
+                      </TableCell>
+                      <TableCell>
+                        {schedule.last_scan ? (
+                          <span className="flex flex-wrap items-center gap-2">
+                            <StatusBadge status={schedule.last_scan.status} />
+                            <Link
+                              className="text-primary hover:underline"
+                              to={`/violations?scan_id=${schedule.last_scan.id}&status=`}
+                            >
+                              {formatCount(schedule.last_scan.violations_found)} violations
+                            </Link>
+                            <span className="text-xs text-muted-foreground">
+                              {formatDateTime(schedule.last_scan.finished_at ?? schedule.last_scan.created_at)}
+                            </span>
+                          </span>
+                        ) : (
+                          <span className="text-muted-foreground">Not run yet</span>
+                        )}
+                      </TableCell>
+                      <TableCell className="text-right">
+                        <PauseButton schedule={schedule} />
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+              <Pager pages={pages} nextCursor={data.next_cursor} />
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );

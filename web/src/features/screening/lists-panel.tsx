@@ -3,7 +3,7 @@ import { FileUp } from 'lucide-react';
 import { type FormEvent, useState } from 'react';
 import { Field } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
-import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { EmptyState, LoadingState, QueryState } from '../../components/states';
 import { Alert, AlertDescription } from '../../components/ui/alert';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
@@ -123,78 +123,86 @@ function ListEntries({ listId }: { listId: string }) {
         `/api/screening/lists/${listId}/entries${query({ q: filter, cursor: pages.cursor, limit: 50 })}`,
       ),
   });
-  if (detail.isPending) return <LoadingState rows={3} label="Loading the list" />;
-  if (detail.isError) return <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />;
-  const list = detail.data;
   return (
-    <Card>
-      <CardHeader>
-        <CardTitle>{list.name}</CardTitle>
-        <CardDescription>
-          Version {list.version}, {formatCount(list.entries)} entries. Rules and searches read the current version.
-        </CardDescription>
-      </CardHeader>
-      <CardContent className="grid gap-4">
-        <div>
-          <h3 className="mb-2 text-sm font-semibold">Versions</h3>
-          <ul className="grid gap-1 text-sm" aria-label="Versions">
-            {list.versions.map((version) => (
-              <li key={version.version}>
-                v{version.version}: {formatCount(version.entries)} entries ({version.format.toUpperCase()}
-                {version.file_name ? `, ${version.file_name}` : ''}), {formatDateTime(version.uploaded_at)}
-              </li>
-            ))}
-          </ul>
-        </div>
-        <Field label="Filter entries">
-          <Input
-            value={filter}
-            placeholder="Part of a name or alias"
-            onChange={(event) => {
-              setFilter(event.target.value);
-              pages.reset();
-            }}
-          />
-        </Field>
-        {entries.isPending ? (
-          <LoadingState label="Loading entries" />
-        ) : entries.isError ? (
-          <ErrorState error={entries.error} onRetry={() => void entries.refetch()} />
-        ) : entries.data.items.length === 0 ? (
-          <EmptyState title="No entries" description={filter ? 'No name or alias contains this text.' : undefined} />
-        ) : (
-          <>
-            <Table aria-label="Entries">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Id</TableHead>
-                  <TableHead>Name</TableHead>
-                  <TableHead>Aliases</TableHead>
-                  <TableHead>Type</TableHead>
-                  <TableHead>Country</TableHead>
-                  <TableHead>Program</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {entries.data.items.map((entry) => (
-                  <TableRow key={entry.entry_id}>
-                    <TableCell className="font-mono text-xs">{entry.entry_id}</TableCell>
-                    <TableCell>{entry.name}</TableCell>
-                    <TableCell className="max-w-xs text-xs text-muted-foreground">{entry.aliases.join('; ')}</TableCell>
-                    <TableCell>
-                      <Badge variant="outline">{entry.type}</Badge>
-                    </TableCell>
-                    <TableCell>{entry.country ?? ''}</TableCell>
-                    <TableCell className="text-xs">{entry.program ?? ''}</TableCell>
-                  </TableRow>
+    <QueryState query={detail} loading={<LoadingState rows={3} label="Loading the list" />}>
+      {(list) => (
+        <Card>
+          <CardHeader>
+            <CardTitle>{list.name}</CardTitle>
+            <CardDescription>
+              Version {list.version}, {formatCount(list.entries)} entries. Rules and searches read the current version.
+            </CardDescription>
+          </CardHeader>
+          <CardContent className="grid gap-4">
+            <div>
+              <h3 className="mb-2 text-sm font-semibold">Versions</h3>
+              <ul className="grid gap-1 text-sm" aria-label="Versions">
+                {list.versions.map((version) => (
+                  <li key={version.version}>
+                    v{version.version}: {formatCount(version.entries)} entries ({version.format.toUpperCase()}
+                    {version.file_name ? `, ${version.file_name}` : ''}), {formatDateTime(version.uploaded_at)}
+                  </li>
                 ))}
-              </TableBody>
-            </Table>
-            <Pager pages={pages} nextCursor={entries.data.next_cursor} />
-          </>
-        )}
-      </CardContent>
-    </Card>
+              </ul>
+            </div>
+            <Field label="Filter entries">
+              <Input
+                value={filter}
+                placeholder="Part of a name or alias"
+                onChange={(event) => {
+                  setFilter(event.target.value);
+                  pages.reset();
+                }}
+              />
+            </Field>
+            <QueryState
+              query={entries}
+              loading={<LoadingState label="Loading entries" />}
+              empty={
+                <EmptyState
+                  title="No entries"
+                  description={filter ? 'No name or alias contains this text.' : undefined}
+                />
+              }
+            >
+              {(data) => (
+                <>
+                  <Table aria-label="Entries">
+                    <TableHeader>
+                      <TableRow>
+                        <TableHead>Id</TableHead>
+                        <TableHead>Name</TableHead>
+                        <TableHead>Aliases</TableHead>
+                        <TableHead>Type</TableHead>
+                        <TableHead>Country</TableHead>
+                        <TableHead>Program</TableHead>
+                      </TableRow>
+                    </TableHeader>
+                    <TableBody>
+                      {data.items.map((entry) => (
+                        <TableRow key={entry.entry_id}>
+                          <TableCell className="font-mono text-xs">{entry.entry_id}</TableCell>
+                          <TableCell>{entry.name}</TableCell>
+                          <TableCell className="max-w-xs text-xs text-muted-foreground">
+                            {entry.aliases.join('; ')}
+                          </TableCell>
+                          <TableCell>
+                            <Badge variant="outline">{entry.type}</Badge>
+                          </TableCell>
+                          <TableCell>{entry.country ?? ''}</TableCell>
+                          <TableCell className="text-xs">{entry.program ?? ''}</TableCell>
+                        </TableRow>
+                      ))}
+                    </TableBody>
+                  </Table>
+                  <Pager pages={pages} nextCursor={data.next_cursor} />
+                </>
+              )}
+            </QueryState>
+          </CardContent>
+        </Card>
+      )}
+    </QueryState>
   );
 }
 
@@ -227,46 +235,48 @@ export function ListsPanel() {
           <CardTitle>Lists</CardTitle>
         </CardHeader>
         <CardContent>
-          {lists.isPending ? (
-            <LoadingState label="Loading lists" />
-          ) : lists.isError ? (
-            <ErrorState error={lists.error} onRetry={() => void lists.refetch()} />
-          ) : lists.data.items.length === 0 ? (
-            <EmptyState
-              title="No watch lists yet"
-              description="Upload a sanctions list (CSV or an OpenSanctions FollowTheMoney export) to screen names and counterparties."
-            />
-          ) : (
-            <>
-              <Table aria-label="Watch lists">
-                <TableHeader>
-                  <TableRow>
-                    <TableHead>Name</TableHead>
-                    <TableHead>Version</TableHead>
-                    <TableHead className="text-right">Entries</TableHead>
-                    <TableHead>Updated</TableHead>
-                    <TableHead>List id (for rules)</TableHead>
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {lists.data.items.map((list) => (
-                    <TableRow key={list.id} data-state={selected === list.id ? 'selected' : undefined}>
-                      <TableCell>
-                        <Button variant="link" className="h-auto p-0" onClick={() => setSelected(list.id)}>
-                          {list.name}
-                        </Button>
-                      </TableCell>
-                      <TableCell>v{list.version}</TableCell>
-                      <TableCell className="text-right tabular-nums">{formatCount(list.entries)}</TableCell>
-                      <TableCell>{formatDateTime(list.updated_at)}</TableCell>
-                      <TableCell className="font-mono text-xs">{list.id}</TableCell>
+          <QueryState
+            query={lists}
+            loading={<LoadingState label="Loading lists" />}
+            empty={
+              <EmptyState
+                title="No watch lists yet"
+                description="Upload a sanctions list (CSV or an OpenSanctions FollowTheMoney export) to screen names and counterparties."
+              />
+            }
+          >
+            {(data) => (
+              <>
+                <Table aria-label="Watch lists">
+                  <TableHeader>
+                    <TableRow>
+                      <TableHead>Name</TableHead>
+                      <TableHead>Version</TableHead>
+                      <TableHead className="text-right">Entries</TableHead>
+                      <TableHead>Updated</TableHead>
+                      <TableHead>List id (for rules)</TableHead>
                     </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-              <Pager pages={pages} nextCursor={lists.data.next_cursor} />
-            </>
-          )}
+                  </TableHeader>
+                  <TableBody>
+                    {data.items.map((list) => (
+                      <TableRow key={list.id} data-state={selected === list.id ? 'selected' : undefined}>
+                        <TableCell>
+                          <Button variant="link" className="h-auto p-0" onClick={() => setSelected(list.id)}>
+                            {list.name}
+                          </Button>
+                        </TableCell>
+                        <TableCell>v{list.version}</TableCell>
+                        <TableCell className="text-right tabular-nums">{formatCount(list.entries)}</TableCell>
+                        <TableCell>{formatDateTime(list.updated_at)}</TableCell>
+                        <TableCell className="font-mono text-xs">{list.id}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+                <Pager pages={pages} nextCursor={data.next_cursor} />
+              </>
+            )}
+          </QueryState>
         </CardContent>
       </Card>
       {selected && <ListEntries key={selected} listId={selected} />}

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ErrorState, LoadingState } from '../../components/states';
+import { LoadingState, QueryState } from '../../components/states';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '../../components/ui/card';
 import { api } from '../../lib/api';
 
@@ -38,55 +38,53 @@ export function RuleVocabulary() {
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4 text-sm">
-        {vocabulary.isPending && <LoadingState rows={3} label="Loading the rule vocabulary" />}
-        {vocabulary.isError && <ErrorState error={vocabulary.error} onRetry={() => void vocabulary.refetch()} />}
-        {vocabulary.data && (
-          <>
-            <div className="overflow-x-auto">
-              <table className="w-full text-left" aria-label="Rule vocabulary values">
-                <thead className="text-xs text-muted-foreground">
-                  <tr>
-                    <th className="py-1">Field</th>
-                    <th>Value</th>
-                    <th>Also matched in your data by</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {vocabulary.data.values.map((entry) => (
-                    <tr key={`${entry.field}=${entry.value}`} className="border-t">
-                      <td className="py-1 font-mono text-xs">{entry.field}</td>
-                      <td className="font-mono text-xs">{entry.value}</td>
-                      <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+        <QueryState query={vocabulary} loading={<LoadingState rows={3} label="Loading the rule vocabulary" />}>
+          {(terms) => (
+            <>
+              <div className="overflow-x-auto">
+                <table className="w-full text-left" aria-label="Rule vocabulary values">
+                  <thead className="text-xs text-muted-foreground">
+                    <tr>
+                      <th className="py-1">Field</th>
+                      <th>Value</th>
+                      <th>Also matched in your data by</th>
                     </tr>
-                  ))}
-                  {vocabulary.data.attributes.map((entry) => (
-                    <tr key={entry.field} className="border-t">
-                      <td className="py-1 font-mono text-xs">{entry.field}</td>
-                      <td className="text-xs text-muted-foreground">(present or missing)</td>
-                      <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <div data-testid="stored-vocabulary">
-              <p className="font-medium">
-                Your data ({vocabulary.data.data.transactions} newest transactions looked at)
-              </p>
-              <ul className="list-disc pl-5 text-xs">
-                <li>type: {stored(vocabulary.data.data.values.type)}</li>
-                <li>channel: {stored(vocabulary.data.data.values.channel)}</li>
-                <li>currency: {stored(vocabulary.data.data.values.currency)}</li>
-                <li>
-                  attributes:{' '}
-                  {vocabulary.data.data.attributes.length === 0
-                    ? 'none yet'
-                    : vocabulary.data.data.attributes.map(({ key, count }) => `${key} (${count})`).join(', ')}
-                </li>
-              </ul>
-            </div>
-          </>
-        )}
+                  </thead>
+                  <tbody>
+                    {terms.values.map((entry) => (
+                      <tr key={`${entry.field}=${entry.value}`} className="border-t">
+                        <td className="py-1 font-mono text-xs">{entry.field}</td>
+                        <td className="font-mono text-xs">{entry.value}</td>
+                        <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+                      </tr>
+                    ))}
+                    {terms.attributes.map((entry) => (
+                      <tr key={entry.field} className="border-t">
+                        <td className="py-1 font-mono text-xs">{entry.field}</td>
+                        <td className="text-xs text-muted-foreground">(present or missing)</td>
+                        <td className="text-xs text-muted-foreground">{entry.words.join(', ')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <div data-testid="stored-vocabulary">
+                <p className="font-medium">Your data ({terms.data.transactions} newest transactions looked at)</p>
+                <ul className="list-disc pl-5 text-xs">
+                  <li>type: {stored(terms.data.values.type)}</li>
+                  <li>channel: {stored(terms.data.values.channel)}</li>
+                  <li>currency: {stored(terms.data.values.currency)}</li>
+                  <li>
+                    attributes:{' '}
+                    {terms.data.attributes.length === 0
+                      ? 'none yet'
+                      : terms.data.attributes.map(({ key, count }) => `${key} (${count})`).join(', ')}
+                  </li>
+                </ul>
+              </div>
+            </>
+          )}
+        </QueryState>
       </CardContent>
     </Card>
   );
