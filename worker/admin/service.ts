@@ -4,7 +4,7 @@ import { organizations, policies, subscriptions, usage, users } from '../../db/s
 import { withSystem } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
-import { type Page, toPage } from '../platform/pagination';
+import { type Page, pastKey, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 
@@ -29,9 +29,7 @@ export async function listOrganizations(
       .from(organizations)
       .leftJoin(subscriptions, eq(subscriptions.orgId, organizations.id))
       .where(
-        after === undefined
-          ? undefined
-          : sql`(${organizations.name}, ${organizations.id}) > (${after[0]}, ${after[1]}::uuid)`,
+        after && pastKey('asc', [organizations.name, organizations.id], [sql`${after[0]}`, sql`${after[1]}::uuid`]),
       )
       .orderBy(asc(organizations.name), asc(organizations.id))
       .limit(limit + 1),

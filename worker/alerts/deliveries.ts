@@ -7,6 +7,7 @@ import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { log } from '../platform/log';
+import { olderThan } from '../platform/pagination';
 import { deliverAlerts } from './dispatch';
 import { type AlertPayload, summarize } from './render';
 
@@ -17,9 +18,7 @@ export async function listDeliveries(
   tx: Tx,
   query: { limit: number; after?: [string, string] | undefined; channelId?: string | undefined; status?: string },
 ) {
-  const after =
-    query.after &&
-    sql`(${alertDeliveries.createdAt}, ${alertDeliveries.id}) < (${query.after[0]}::timestamptz, ${query.after[1]}::uuid)`;
+  const after = olderThan(alertDeliveries.createdAt, alertDeliveries.id, query.after);
   return tx
     .select({ delivery: alertDeliveries, createdAtKey: sql<string>`${alertDeliveries.createdAt}::text` })
     .from(alertDeliveries)

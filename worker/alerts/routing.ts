@@ -3,6 +3,7 @@ import { alertChannels, alertRoutes, rules } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/pagination';
 import type { Severity } from '../rules/language';
 import { type EventType, pgArray } from './events';
 import type { CreateRouteInput } from './schemas';
@@ -54,9 +55,7 @@ export async function listRoutes(
   tx: Tx,
   query: { limit: number; after?: [string, string] | undefined; id?: string },
 ): Promise<(RouteWithChannel & { createdAtKey: string })[]> {
-  const after =
-    query.after &&
-    sql`(${alertRoutes.createdAt}, ${alertRoutes.id}) < (${query.after[0]}::timestamptz, ${query.after[1]}::uuid)`;
+  const after = olderThan(alertRoutes.createdAt, alertRoutes.id, query.after);
   const rows = await tx
     .select({
       route: alertRoutes,

@@ -15,7 +15,7 @@ import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
 import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, pastKey, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import type { Severity } from '../rules/language';
 import {
@@ -344,9 +344,8 @@ async function caseViolationRows(tx: Tx, caseId: string, limit: number, cursor?:
     .where(
       and(
         eq(violations.caseId, caseId),
-        after
-          ? sql`(${violations.detectedAt}, ${violations.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`
-          : undefined,
+        after &&
+          pastKey('asc', [violations.detectedAt, violations.id], [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`]),
       ),
     )
     .orderBy(asc(violations.detectedAt), asc(violations.id))

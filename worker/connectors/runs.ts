@@ -7,6 +7,7 @@ import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
+import { olderThan } from '../platform/pagination';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
 import { subscriptionPlan } from '../subscription/plan';
@@ -244,12 +245,10 @@ function runCounts(totals: Totals, cursor: string | null) {
 
 /** A connector's runs, newest first. */
 export async function listRuns(tx: Tx, connectorId: string, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${connectorRuns.createdAt}, ${connectorRuns.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
   return tx
     .select({ run: connectorRuns, createdAtKey: sql<string>`${connectorRuns.createdAt}::text` })
     .from(connectorRuns)
-    .where(and(eq(connectorRuns.connectorId, connectorId), after))
+    .where(and(eq(connectorRuns.connectorId, connectorId), olderThan(connectorRuns.createdAt, connectorRuns.id, cursor)))
     .orderBy(desc(connectorRuns.createdAt), desc(connectorRuns.id))
     .limit(limit + 1);
 }

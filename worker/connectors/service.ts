@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { connectorRuns, connectors } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
@@ -11,6 +11,7 @@ import {
   privateAddressesAllowed,
 } from '../platform/address-guard';
 import { ApiError, notFound, validationError } from '../platform/errors';
+import { olderThan } from '../platform/pagination';
 import type { SourceMapping } from '../sources/mapping';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { databaseAddress } from './readers/database-url';
@@ -130,12 +131,10 @@ export async function connectorSecret(key: SecretKeys, row: ConnectorRow): Promi
 
 /** Newest first; `createdAtKey` is created_at at full precision, for the cursor. */
 export async function listConnectors(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${connectors.createdAt}, ${connectors.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
   return tx
     .select({ ...getTableColumns(connectors), createdAtKey: sql<string>`${connectors.createdAt}::text` })
     .from(connectors)
-    .where(and(after))
+    .where(olderThan(connectors.createdAt, connectors.id, cursor))
     .orderBy(desc(connectors.createdAt), desc(connectors.id))
     .limit(limit + 1);
 }

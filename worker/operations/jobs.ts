@@ -6,6 +6,7 @@ import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
+import { olderThan } from '../platform/pagination';
 
 /**
  * Every kind of background job. Scans, connector runs, report runs and alert deliveries are read
@@ -126,7 +127,7 @@ function jobsQuery(filters: JobFilters): SQL {
     filters.kind ? sql`kind = ${filters.kind}` : undefined,
     filters.status ? sql`status = ${filters.status}` : undefined,
     filters.orgId ? sql`org_id = ${filters.orgId}::uuid` : undefined,
-    filters.after ? sql`(created_at, id) < (${filters.after[0]}::timestamptz, ${filters.after[1]}::uuid)` : undefined,
+    olderThan(sql`created_at`, sql`id`, filters.after),
   ].filter((condition) => condition !== undefined);
   return sql`
     select id, org_id, kind, status, error, created_at, created_at::text as created_key, started_at, finished_at

@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { policies, policyClauses, policyRuleOrigins, policyVersions, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, pastKey, toPage } from '../platform/pagination';
 import { backtestRule } from '../rules/backtest';
 import type { VERSION_STATUSES } from '../rules/schemas';
 import { ruleView } from '../rules/service';
@@ -68,12 +68,7 @@ export async function listPolicies(tx: Tx, query: { limit: number; cursor?: stri
     .select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` })
     .from(policies)
     .where(
-      after
-        ? or(
-            lt(policies.createdAt, sql`${after[0]}::timestamptz`),
-            and(eq(policies.createdAt, sql`${after[0]}::timestamptz`), lt(policies.id, after[1])),
-          )
-        : undefined,
+      olderThan(policies.createdAt, policies.id, after),
     )
     .orderBy(desc(policies.createdAt), desc(policies.id))
     .limit(query.limit + 1);
@@ -151,9 +146,12 @@ export async function listPolicyRules(
       and(
         eq(rules.policyId, policyId),
         query.status ? eq(ruleVersions.status, query.status) : undefined,
-        after
-          ? sql`(${rules.createdAt}, ${ordinal}, ${rules.id}) > (${after[0]}::timestamptz, ${after[1]}::int, ${after[2]}::uuid)`
-          : undefined,
+        after &&
+          pastKey(
+            'asc',
+            [rules.createdAt, ordinal, rules.id],
+            [sql`${after[0]}::timestamptz`, sql`${after[1]}::int`, sql`${after[2]}::uuid`],
+          ),
       ),
     )
     .orderBy(asc(rules.createdAt), asc(ordinal), asc(rules.id))

@@ -11,7 +11,7 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { csvRow } from '../platform/csv';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import { insertReportDelivery, reportReadyData } from './delivery';
 import { CSV_EXPORTS, type Period } from './exports';
@@ -120,8 +120,7 @@ export async function listReports(tx: Tx, role: Role, query: { limit: number; cu
     .where(
       and(
         visibleTo(role),
-        // Postgres's own text of created_at: a JavaScript Date would drop its microseconds.
-        key ? sql`(${reports.createdAt}, ${reports.id}) < (${key[0]}::timestamptz, ${key[1]}::uuid)` : undefined,
+        olderThan(reports.createdAt, reports.id, key),
       ),
     )
     .orderBy(desc(reports.createdAt), desc(reports.id))

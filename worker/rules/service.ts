@@ -1,11 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { and, count, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { organizations, policies, rules, ruleVersions, screeningLists } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 import { type Condition, isScreenOperand, type RuleInput, type Severity, validateRule } from './language';
@@ -176,12 +176,7 @@ export async function listRules(
       and(
         query.status ? eq(ruleVersions.status, query.status) : undefined,
         query.policy_id ? eq(rules.policyId, query.policy_id) : undefined,
-        after
-          ? or(
-              lt(rules.createdAt, sql`${after[0]}::timestamptz`),
-              and(eq(rules.createdAt, sql`${after[0]}::timestamptz`), lt(rules.id, after[1])),
-            )
-          : undefined,
+        olderThan(rules.createdAt, rules.id, after),
       ),
     )
     .orderBy(desc(rules.createdAt), desc(rules.id))

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rules, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
@@ -8,7 +8,7 @@ import { runAsJob } from '../operations/jobs';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
@@ -195,12 +195,7 @@ export async function listSchedules(tx: Tx, query: { limit: number; cursor?: str
     .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text`, lastScan: lastScanOf })
     .from(scanSchedules)
     .where(
-      after
-        ? or(
-            lt(scanSchedules.createdAt, sql`${after[0]}::timestamptz`),
-            and(eq(scanSchedules.createdAt, sql`${after[0]}::timestamptz`), lt(scanSchedules.id, after[1])),
-          )
-        : undefined,
+      olderThan(scanSchedules.createdAt, scanSchedules.id, after),
     )
     .orderBy(desc(scanSchedules.createdAt), desc(scanSchedules.id))
     .limit(query.limit + 1);

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scanSchedules, scans } from '../../db/schema';
 import { afterCommit, type Tx, withTenant } from '../../db/tenant';
@@ -13,7 +13,7 @@ import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
@@ -34,12 +34,7 @@ export async function listScans(tx: Tx, query: { limit: number; cursor?: string;
     .where(
       and(
         query.status ? eq(scans.status, query.status) : undefined,
-        after
-          ? or(
-              lt(scans.createdAt, sql`${after[0]}::timestamptz`),
-              and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1])),
-            )
-          : undefined,
+        olderThan(scans.createdAt, scans.id, after),
       ),
     )
     .orderBy(desc(scans.createdAt), desc(scans.id))

@@ -1,10 +1,10 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { screeningLists, screeningListVersions } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { blockingKeys, normalizedText, normalizeName, phoneticText } from './names';
 import { type EntryType, type ListEntry, parseList } from './parse';
 import { entriesCursor, listsCursor } from './schemas';
@@ -164,12 +164,7 @@ export async function listLists(tx: Tx, query: { limit: number; cursor?: string 
     .select({ list: screeningLists, entries: entryCount })
     .from(screeningLists)
     .where(
-      after
-        ? or(
-            lt(screeningLists.createdAt, new Date(after[0])),
-            and(eq(screeningLists.createdAt, new Date(after[0])), lt(screeningLists.id, after[1])),
-          )
-        : undefined,
+      olderThan(screeningLists.createdAt, screeningLists.id, after),
     )
     .orderBy(desc(screeningLists.createdAt), desc(screeningLists.id))
     .limit(query.limit + 1);

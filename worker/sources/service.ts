@@ -1,9 +1,10 @@
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ingestSources } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { enterTenant, uuidLiteral } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
+import { olderThan } from '../platform/pagination';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
 import { decryptSecret, encryptSecret, generateSigningSecret, type SecretKeys } from './secrets';
@@ -42,12 +43,10 @@ export async function findSource(tx: Tx, id: string): Promise<SourceRow> {
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
 export async function listSources(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${ingestSources.createdAt}, ${ingestSources.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
   return tx
     .select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
     .from(ingestSources)
-    .where(and(after))
+    .where(olderThan(ingestSources.createdAt, ingestSources.id, cursor))
     .orderBy(desc(ingestSources.createdAt), desc(ingestSources.id))
     .limit(limit + 1);
 }

@@ -2,6 +2,7 @@ import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { count } from '../platform/metrics';
+import { pastKey } from '../platform/pagination';
 import { formatInstant } from '../platform/timestamps';
 import type { CanonicalTransaction } from './canonical';
 
@@ -110,9 +111,8 @@ export async function listTransactions(
     filters.to === undefined ? undefined : lt(transactions.occurredAt, sql`${filters.to}::timestamptz`),
     filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
     filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
-    cursor === undefined
-      ? undefined
-      : sql`(${transactions.occurredAt}, ${transactions.externalId}) < (${cursor[0]}::timestamptz, ${cursor[1]})`,
+    cursor &&
+      pastKey('desc', [transactions.occurredAt, transactions.externalId], [sql`${cursor[0]}::timestamptz`, sql`${cursor[1]}`]),
   ];
   return tx
     .select(transactionColumns)
