@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { Env } from '../worker/env';
@@ -113,24 +113,20 @@ export class UsageCounter {
 }
 
 async function readUsage(env: Env, orgId: string, period: string): Promise<number> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
-    return await withTenant(client.db, orgId, async (tx) => {
+  return withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+    withTenant(db, orgId, async (tx) => {
       const [row] = await tx
         .select({ transactions: usage.transactions })
         .from(usage)
         .where(and(eq(usage.orgId, orgId), eq(usage.period, period)));
       return row?.transactions ?? 0;
-    });
-  } finally {
-    await client.close();
-  }
+    }),
+  );
 }
 
 async function writeUsage(env: Env, state: UsageState): Promise<void> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
-    await withTenant(client.db, state.orgId, (tx) =>
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+    withTenant(db, state.orgId, (tx) =>
       tx
         .insert(usage)
         .values({ orgId: state.orgId, period: state.period, transactions: state.used })
@@ -138,8 +134,6 @@ async function writeUsage(env: Env, state: UsageState): Promise<void> {
           target: [usage.orgId, usage.period],
           set: { transactions: state.used, updatedAt: new Date() },
         }),
-    );
-  } finally {
-    await client.close();
-  }
+    ),
+  );
 }
