@@ -15,7 +15,7 @@ import { amountPath, type SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
 import { sourceForPush } from '../sources/service';
 import type { CanonicalTransaction } from '../transactions/canonical';
-import { parseExactJson } from '../transactions/exact-json';
+import { parseJsonTransactions } from '../transactions/body';
 import { recordValidator } from '../transactions/intake';
 import {
   type PlanAllowance,
@@ -91,7 +91,11 @@ ingestRoutes.openapi(push, async (c) => {
       async (tx, source) => {
         if (!(await signatureMatches(header, rawBody, source.secrets))) throw badSignature();
         const mapping = source.row.mapping as SourceMapping;
-        const items = parsePushBody(new TextDecoder().decode(rawBody), amountPath(mapping));
+        const items = parseJsonTransactions(new TextDecoder().decode(rawBody), amountPath(mapping), {
+          single: true,
+          max: MAX_PUSH_ITEMS,
+          tooMany: `A push holds at most ${MAX_PUSH_ITEMS} transactions; use POST /api/transactions for files.`,
+        });
         const target = {
           orgId: source.row.orgId,
           sourceId: source.row.id,
@@ -122,23 +126,6 @@ ingestRoutes.openapi(push, async (c) => {
 
 function badSignature(): ApiError {
   return new ApiError('unauthorized', "The signature does not match this source's signing secret.");
-}
-
-function parsePushBody(text: string, amountPathInRecords: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = parseExactJson(text, amountPathInRecords);
-  } catch (error) {
-    throw new ApiError('bad_request', `The body is not valid JSON: ${(error as Error).message}`);
-  }
-  const items = Array.isArray(parsed) ? parsed : [parsed];
-  if (items.length > MAX_PUSH_ITEMS) {
-    throw new ApiError(
-      'payload_too_large',
-      `A push holds at most ${MAX_PUSH_ITEMS} transactions; use POST /api/transactions for files.`,
-    );
-  }
-  return items;
 }
 
 type Pending = { index: number; transaction: CanonicalTransaction };
