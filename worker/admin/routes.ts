@@ -1,9 +1,8 @@
-import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import { type Actor, auditOrigin } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf } from '../platform/pagination';
+import { pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { overrideBody, subscriptionView } from '../subscription/schemas';
 import { overrideSubscription, subscriptionView as subscriptionViewOf } from '../subscription/service';
@@ -29,8 +28,7 @@ const list = defineRoute(
 );
 adminRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, z.tuple([z.string(), z.uuid()]));
-  return c.json(await listOrganizations(c.var.database(), limit, after), 200);
+  return c.json(await listOrganizations(c.var.database(), limit, cursor), 200);
 });
 
 const usage = defineRoute(

@@ -1,10 +1,11 @@
+import { z } from '@hono/zod-openapi';
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, policies, subscriptions, usage, users } from '../../db/schema';
 import { withSystem } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
-import { type Page, pastKey, toPage } from '../platform/pagination';
+import { decodeCursor, type Page, pastKey, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 
@@ -12,8 +13,9 @@ import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 export async function listOrganizations(
   db: Database,
   limit: number,
-  after: readonly [string, string] | undefined,
+  cursor: string | undefined,
 ): Promise<Page<OrganizationSummaryView>> {
+  const after = decodeCursor(cursor, z.tuple([z.string(), z.uuid()]));
   const period = usagePeriod(new Date());
   const rows = await withSystem(db, (tx) =>
     tx

@@ -88,7 +88,7 @@ export async function findChannel(tx: Tx, id: string): Promise<ChannelRow> {
 }
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
-export async function listChannels(tx: Tx, cursor: [string, string] | undefined, limit: number) {
+export async function listChannels(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(alertChannels), createdAtKey: sql<string>`${alertChannels.createdAt}::text` })
     .from(alertChannels)

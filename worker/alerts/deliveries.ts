@@ -16,9 +16,9 @@ type DeliveryRow = typeof alertDeliveries.$inferSelect;
 /** Newest first, by channel and status when asked. */
 export async function listDeliveries(
   tx: Tx,
-  query: { limit: number; after?: [string, string] | undefined; channelId?: string | undefined; status?: string },
+  query: { limit: number; cursor?: string | undefined; channelId?: string | undefined; status?: string },
 ) {
-  const after = olderThan(alertDeliveries.createdAt, alertDeliveries.id, query.after);
+  const after = olderThan(alertDeliveries.createdAt, alertDeliveries.id, query.cursor);
   return tx
     .select({ delivery: alertDeliveries, createdAtKey: sql<string>`${alertDeliveries.createdAt}::text` })
     .from(alertDeliveries)

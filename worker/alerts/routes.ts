@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { secretKeysOf } from '../sources/secrets';
 import {
@@ -34,7 +34,6 @@ export const alertChannelsRoutes = createRouter();
 export const alertRoutesRoutes = createRouter();
 export const alertDeliveriesRoutes = createRouter();
 
-const pageCursor = z.tuple([z.string().max(64), z.uuid()]);
 const tags = ['alerts'];
 
 const createChannelRoute = defineRoute(
@@ -75,8 +74,7 @@ const listChannelsRoute = defineRoute(
 );
 alertChannelsRoutes.openapi(listChannelsRoute, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listChannels(tx, after, limit));
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listChannels(tx, cursor, limit));
   return c.json(
     toPage(rows, limit, channelView, (row) => [row.createdAtKey, row.id]),
     200,
@@ -219,8 +217,7 @@ const listRoutesRoute = defineRoute(
 );
 alertRoutesRoutes.openapi(listRoutesRoute, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listRoutes(tx, { limit, after }));
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listRoutes(tx, { limit, cursor }));
   return c.json(
     toPage(rows, limit, routeView, (row) => [row.createdAtKey, row.id]),
     200,
@@ -256,9 +253,8 @@ const listDeliveriesRoute = defineRoute(
 );
 alertDeliveriesRoutes.openapi(listDeliveriesRoute, async (c) => {
   const { limit, cursor, channel_id, status } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    listDeliveries(tx, { limit, after, channelId: channel_id, status }),
+    listDeliveries(tx, { limit, cursor, channelId: channel_id, status }),
   );
   return c.json(
     toPage(

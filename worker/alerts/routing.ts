@@ -53,9 +53,9 @@ export async function createRoute(tx: Tx, actor: Actor, input: CreateRouteInput)
 /** Newest first, each with its channel's name and type. */
 export async function listRoutes(
   tx: Tx,
-  query: { limit: number; after?: [string, string] | undefined; id?: string },
+  query: { limit: number; cursor?: string | undefined; id?: string },
 ): Promise<(RouteWithChannel & { createdAtKey: string })[]> {
-  const after = olderThan(alertRoutes.createdAt, alertRoutes.id, query.after);
+  const after = olderThan(alertRoutes.createdAt, alertRoutes.id, query.cursor);
   const rows = await tx
     .select({
       route: alertRoutes,

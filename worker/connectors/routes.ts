@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { actorOf, auditOrigin, recordAudit } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
@@ -38,7 +38,6 @@ export const connectorsRoutes = createRouter();
 
 const ACCESS = { permission: 'connectors:manage', feature: 'connectors' } as const;
 const PREVIEW_ROWS = 5;
-const pageCursor = z.tuple([z.string().max(64), z.uuid()]);
 
 const create = defineRoute(ACCESS, {
   method: 'post',
@@ -84,9 +83,8 @@ const list = defineRoute(ACCESS, {
 });
 connectorsRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const { rows, runs } = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
-    const rows = await listConnectors(tx, after, limit);
+    const rows = await listConnectors(tx, cursor, limit);
     return {
       rows,
       runs: await lastRuns(
@@ -248,10 +246,9 @@ const runs = defineRoute(ACCESS, {
 connectorsRoutes.openapi(runs, async (c) => {
   const id = c.req.valid('param').id;
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
     await findConnector(tx, id);
-    return listRuns(tx, id, after, limit);
+    return listRuns(tx, id, cursor, limit);
   });
   return c.json(
     toPage(

@@ -244,7 +244,7 @@ function runCounts(totals: Totals, cursor: string | null) {
 }
 
 /** A connector's runs, newest first. */
-export async function listRuns(tx: Tx, connectorId: string, cursor: [string, string] | undefined, limit: number) {
+export async function listRuns(tx: Tx, connectorId: string, cursor: string | undefined, limit: number) {
   return tx
     .select({ run: connectorRuns, createdAtKey: sql<string>`${connectorRuns.createdAt}::text` })
     .from(connectorRuns)

@@ -130,7 +130,7 @@ export async function connectorSecret(key: SecretKeys, row: ConnectorRow): Promi
 }
 
 /** Newest first; `createdAtKey` is created_at at full precision, for the cursor. */
-export async function listConnectors(tx: Tx, cursor: [string, string] | undefined, limit: number) {
+export async function listConnectors(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(connectors), createdAtKey: sql<string>`${connectors.createdAt}::text` })
     .from(connectors)

@@ -106,7 +106,7 @@ type JobRow = {
 
 export type JobFilters = {
   limit: number;
-  after?: [string, string] | undefined;
+  cursor?: string | undefined;
   kind?: JobKind | undefined;
   status?: (typeof JOB_STATUSES)[number] | undefined;
   orgId?: string | undefined;
@@ -127,7 +127,7 @@ function jobsQuery(filters: JobFilters): SQL {
     filters.kind ? sql`kind = ${filters.kind}` : undefined,
     filters.status ? sql`status = ${filters.status}` : undefined,
     filters.orgId ? sql`org_id = ${filters.orgId}::uuid` : undefined,
-    olderThan(sql`created_at`, sql`id`, filters.after),
+    olderThan(sql`created_at`, sql`id`, filters.cursor),
   ].filter((condition) => condition !== undefined);
   return sql`
     select id, org_id, kind, status, error, created_at, created_at::text as created_key, started_at, finished_at

@@ -74,11 +74,11 @@ export function pastKey(order: 'asc' | 'desc', columns: SQLChunk[], key: SQLChun
   return order === 'asc' ? sql`(${left}) > (${right})` : sql`(${left}) < (${right})`;
 }
 
-/** The keyset condition of a newest-first listing by `(created_at, id)`; `after` is the cursor's key. */
-export function olderThan(
-  createdAt: SQLChunk,
-  id: SQLChunk,
-  after: readonly [string, string] | undefined,
-): SQL | undefined {
+/** The sort key of a newest-first listing: created_at as Postgres writes it (microseconds), then the id. */
+const newestFirstKey = z.tuple([z.string().max(64), z.uuid()]);
+
+/** The keyset condition of a newest-first listing by `(created_at, id)`, from the request's `cursor`. */
+export function olderThan(createdAt: SQLChunk, id: SQLChunk, cursor: string | undefined): SQL | undefined {
+  const after = decodeCursor(cursor, newestFirstKey);
   return after && pastKey('desc', [createdAt, id], [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`]);
 }

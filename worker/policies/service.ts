@@ -60,15 +60,13 @@ const countColumns = {
   approvedRules: sql<number>`(select count(*)::int from rules r where r.policy_id = policies.id and r.active_version is not null)`,
 };
 
-const policyCursor = z.tuple([z.string(), z.uuid()]);
 
 export async function listPolicies(tx: Tx, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor(query.cursor, policyCursor);
   const rows = await tx
     .select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` })
     .from(policies)
     .where(
-      olderThan(policies.createdAt, policies.id, after),
+      olderThan(policies.createdAt, policies.id, query.cursor),
     )
     .orderBy(desc(policies.createdAt), desc(policies.id))
     .limit(query.limit + 1);

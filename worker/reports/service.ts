@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, reportSchedules, reports } from '../../db/schema';
@@ -11,7 +10,7 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { csvRow } from '../platform/csv';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
-import { decodeCursor, olderThan, toPage } from '../platform/pagination';
+import { olderThan, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import { insertReportDelivery, reportReadyData } from './delivery';
 import { CSV_EXPORTS, type Period } from './exports';
@@ -113,14 +112,13 @@ export async function enqueueReport(env: Env, orgId: string, reportId: string): 
 }
 
 export async function listReports(tx: Tx, role: Role, query: { limit: number; cursor?: string }) {
-  const key = decodeCursor(query.cursor, listCursor);
   const rows = await tx
     .select({ report: reports, key: sql<string>`${reports.createdAt}::text` })
     .from(reports)
     .where(
       and(
         visibleTo(role),
-        olderThan(reports.createdAt, reports.id, key),
+        olderThan(reports.createdAt, reports.id, query.cursor),
       ),
     )
     .orderBy(desc(reports.createdAt), desc(reports.id))
@@ -133,7 +131,6 @@ export async function listReports(tx: Tx, role: Role, query: { limit: number; cu
   );
 }
 
-const listCursor = z.tuple([z.string().max(64), z.uuid()]);
 
 export async function getReport(tx: Tx, role: Role, id: string): Promise<ReportRow> {
   const [row] = await tx

@@ -161,13 +161,11 @@ export async function findVersion(tx: Tx, ruleId: string, number: number): Promi
   return version;
 }
 
-const ruleCursor = z.tuple([z.string(), z.uuid()]);
 
 export async function listRules(
   tx: Tx,
   query: { limit: number; cursor?: string; status?: VersionStatus; policy_id?: string },
 ) {
-  const after = decodeCursor(query.cursor, ruleCursor);
   const rows = await tx
     .select({ rule: rules, version: ruleVersions, sortAt: sql<string>`${rules.createdAt}::text` })
     .from(rules)
@@ -176,7 +174,7 @@ export async function listRules(
       and(
         query.status ? eq(ruleVersions.status, query.status) : undefined,
         query.policy_id ? eq(rules.policyId, query.policy_id) : undefined,
-        olderThan(rules.createdAt, rules.id, after),
+        olderThan(rules.createdAt, rules.id, query.cursor),
       ),
     )
     .orderBy(desc(rules.createdAt), desc(rules.id))

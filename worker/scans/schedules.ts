@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rules, scanSchedules, scans } from '../../db/schema';
@@ -8,7 +7,7 @@ import { runAsJob } from '../operations/jobs';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
-import { decodeCursor, olderThan, toPage } from '../platform/pagination';
+import { olderThan, toPage } from '../platform/pagination';
 import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
@@ -170,7 +169,6 @@ export async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
   return row;
 }
 
-const scheduleCursor = z.tuple([z.string(), z.uuid()]);
 
 type LastScan = {
   id: string;
@@ -190,12 +188,11 @@ const lastScanOf = sql<LastScan | null>`(
   order by s.created_at desc limit 1)`;
 
 export async function listSchedules(tx: Tx, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor(query.cursor, scheduleCursor);
   const rows = await tx
     .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text`, lastScan: lastScanOf })
     .from(scanSchedules)
     .where(
-      olderThan(scanSchedules.createdAt, scanSchedules.id, after),
+      olderThan(scanSchedules.createdAt, scanSchedules.id, query.cursor),
     )
     .orderBy(desc(scanSchedules.createdAt), desc(scanSchedules.id))
     .limit(query.limit + 1);

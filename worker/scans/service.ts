@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scanSchedules, scans } from '../../db/schema';
@@ -13,7 +12,7 @@ import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { decodeCursor, olderThan, toPage } from '../platform/pagination';
+import { olderThan, toPage } from '../platform/pagination';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
@@ -23,18 +22,16 @@ const SEND_BATCH = 100;
 
 export type ScanRow = typeof scans.$inferSelect;
 
-const scanCursor = z.tuple([z.string(), z.uuid()]);
 
 /** Newest first; the cursor holds created_at at full (microsecond) precision. */
 export async function listScans(tx: Tx, query: { limit: number; cursor?: string; status?: string }) {
-  const after = decodeCursor(query.cursor, scanCursor);
   const rows = await tx
     .select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` })
     .from(scans)
     .where(
       and(
         query.status ? eq(scans.status, query.status) : undefined,
-        olderThan(scans.createdAt, scans.id, after),
+        olderThan(scans.createdAt, scans.id, query.cursor),
       ),
     )
     .orderBy(desc(scans.createdAt), desc(scans.id))

@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, olderThan, toPage } from '../platform/pagination';
 import { blockingKeys, normalizedText, normalizeName, phoneticText } from './names';
 import { type EntryType, type ListEntry, parseList } from './parse';
-import { entriesCursor, listsCursor } from './schemas';
+import { entriesCursor } from './schemas';
 
 // Rows per insert statement: bounded parameters and memory per statement.
 const INSERT_BATCH = 2_000;
@@ -159,12 +159,11 @@ const entryCount = sql<number>`(select count(*)::int from screening_entries e
 
 /** Lists, newest first. */
 export async function listLists(tx: Tx, query: { limit: number; cursor?: string | undefined }) {
-  const after = decodeCursor(query.cursor, listsCursor);
   const rows = await tx
     .select({ list: screeningLists, entries: entryCount })
     .from(screeningLists)
     .where(
-      olderThan(screeningLists.createdAt, screeningLists.id, after),
+      olderThan(screeningLists.createdAt, screeningLists.id, query.cursor),
     )
     .orderBy(desc(screeningLists.createdAt), desc(screeningLists.id))
     .limit(query.limit + 1);

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { auditOrigin, recordAudit } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { csvUploadRecords, recordValidator } from '../transactions/intake';
 import type { UploadRecord } from '../transactions/readers';
@@ -66,8 +66,7 @@ const list = defineRoute(
 );
 sourcesRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, z.tuple([z.string().max(64), z.uuid()]));
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listSources(tx, after, limit));
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listSources(tx, cursor, limit));
   return c.json(
     toPage(rows, limit, sourceView, (row) => [row.createdAtKey, row.id]),
     200,

@@ -42,7 +42,7 @@ export async function findSource(tx: Tx, id: string): Promise<SourceRow> {
 }
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
-export async function listSources(tx: Tx, cursor: [string, string] | undefined, limit: number) {
+export async function listSources(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
     .from(ingestSources)

@@ -1,8 +1,7 @@
-import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, toPage } from '../platform/pagination';
+import { pageOf, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
 import { findSource } from '../sources/service';
@@ -85,7 +84,6 @@ const list = defineRoute(
 transactionsRoutes.openapi(list, async (c) => {
   const { orgId } = c.var.caller;
   const query = c.req.valid('query');
-  const cursor = decodeCursor(query.cursor, z.tuple([z.string().max(64), z.string().max(128)]));
   const rows = await withTenant(c.var.database(), orgId, (tx) =>
     listTransactions(
       tx,
@@ -97,7 +95,7 @@ transactionsRoutes.openapi(list, async (c) => {
         minAmount: query.min_amount,
         maxAmount: query.max_amount,
       },
-      cursor,
+      query.cursor,
       query.limit,
     ),
   );

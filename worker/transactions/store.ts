@@ -1,8 +1,9 @@
+import { z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { count } from '../platform/metrics';
-import { pastKey } from '../platform/pagination';
+import { decodeCursor, pastKey } from '../platform/pagination';
 import { formatInstant } from '../platform/timestamps';
 import type { CanonicalTransaction } from './canonical';
 
@@ -73,7 +74,7 @@ type TransactionFilters = {
 };
 
 /** The sort key of the listing: newest first, then by id as pushed. */
-type TransactionCursor = [occurredAt: string, externalId: string];
+const transactionCursor = z.tuple([z.string().max(64), z.string().max(128)]);
 
 const occurredAtText = sql<string>`to_char(${transactions.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
@@ -101,9 +102,10 @@ type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
 export async function listTransactions(
   tx: Tx,
   filters: TransactionFilters,
-  cursor: TransactionCursor | undefined,
+  cursor: string | undefined,
   limit: number,
 ) {
+  const after = decodeCursor(cursor, transactionCursor);
   const conditions: (SQL | undefined)[] = [
     filters.account === undefined ? undefined : eq(transactions.account, filters.account),
     filters.type === undefined ? undefined : eq(transactions.type, filters.type),
@@ -111,8 +113,8 @@ export async function listTransactions(
     filters.to === undefined ? undefined : lt(transactions.occurredAt, sql`${filters.to}::timestamptz`),
     filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
     filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
-    cursor &&
-      pastKey('desc', [transactions.occurredAt, transactions.externalId], [sql`${cursor[0]}::timestamptz`, sql`${cursor[1]}`]),
+    after &&
+      pastKey('desc', [transactions.occurredAt, transactions.externalId], [sql`${after[0]}::timestamptz`, sql`${after[1]}`]),
   ];
   return tx
     .select(transactionColumns)

@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
@@ -11,7 +12,7 @@ import type { Env } from '../env';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import type { Caller } from '../platform/context';
 import { ApiError, notFound } from '../platform/errors';
-import { type Page, toPage } from '../platform/pagination';
+import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
@@ -70,8 +71,9 @@ export async function listUsers(
   db: Database,
   orgId: string,
   limit: number,
-  after: string | undefined,
+  cursor: string | undefined,
 ): Promise<Page<ManagedUserView>> {
+  const after = decodeCursor(cursor, z.tuple([z.string()]))?.[0];
   const rows = await withTenant(db, orgId, (tx) =>
     tx
       .select()
