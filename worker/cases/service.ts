@@ -17,6 +17,7 @@ import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, pastKey, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
+import { utcText } from '../platform/timestamps';
 import type { Severity } from '../rules/language';
 import {
   type CaseEventType,
@@ -329,7 +330,7 @@ type CaseViolationRow = {
 
 // The cursor keeps detected_at to the microsecond: a JavaScript Date keeps milliseconds, and the
 // violations of one push or scan chunk differ below that.
-const detectedKey = sql<string>`to_char(${violations.detectedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const detectedKey = utcText(violations.detectedAt);
 
 const violationCursor = z.tuple([z.string(), z.uuid()]);
 

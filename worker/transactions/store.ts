@@ -4,7 +4,7 @@ import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { count } from '../platform/metrics';
 import { decodeCursor, pastKey } from '../platform/pagination';
-import { formatInstant } from '../platform/timestamps';
+import { formatInstant, utcText } from '../platform/timestamps';
 import type { CanonicalTransaction } from './canonical';
 
 /**
@@ -76,12 +76,20 @@ type TransactionFilters = {
 /** The sort key of the listing: newest first, then by id as pushed. */
 const transactionCursor = z.tuple([z.string().max(64), z.string().max(128)]);
 
-const occurredAtText = sql<string>`to_char(${transactions.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/**
+ * A stored transaction as the rule evaluator reads it (a CanonicalTransaction and its internal id),
+ * over the alias `t`: the same values as the API's columns below, in snake case.
+ */
+export const canonicalColumns = sql`t.id as internal_id, t.external_id as id,
+  ${utcText(sql`t.occurred_at`)} as occurred_at,
+  trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
+  t.counterparty_country, t.channel, t.attributes, trim_scale(t.anomaly_score)::text as anomaly_score`;
 
+/** A stored transaction as the API shows it (transactionView). */
 const transactionColumns = {
   internalId: transactions.id,
   id: transactions.externalId,
-  occurredAt: occurredAtText,
+  occurredAt: utcText(transactions.occurredAt),
   amount: sql<string>`trim_scale(${transactions.amount})::text`,
   currency: transactions.currency,
   account: transactions.account,
