@@ -1,12 +1,10 @@
-import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
-import { auditOrigin, recordAudit } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { csvUploadRecords, recordValidator } from '../transactions/intake';
-import type { UploadRecord } from '../transactions/readers';
 import type { SourceMapping } from './mapping';
+import { previewMapping } from './preview';
 import {
   createSourceBody,
   previewBody,
@@ -32,25 +30,11 @@ const create = defineRoute(
   },
 );
 sourcesRoutes.openapi(create, async (c) => {
-  const { orgId, userId } = c.var.caller;
   const { name, mapping = {} } = c.req.valid('json');
-  return withTenant(c.var.database(), orgId, async (tx) => {
-    const { row, secret } = await createSource(tx, secretKeysOf(c.env), {
-      orgId,
-      createdBy: userId,
-      name,
-      mapping,
-    });
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'source.created',
-      targetType: 'source',
-      targetId: row.id,
-      details: { name },
-    });
-    return c.json({ id: row.id, name: row.name, signing_secret: secret }, 201);
-  });
+  const { row, secret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createSource(tx, actorOf(c), { name, mapping, secretKey: secretKeysOf(c.env) }),
+  );
+  return c.json({ id: row.id, name: row.name, signing_secret: secret }, 201);
 });
 
 const list = defineRoute(
@@ -101,20 +85,9 @@ const update = defineRoute(
   },
 );
 sourcesRoutes.openapi(update, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const changes = c.req.valid('json');
-  return withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await updateSource(tx, c.req.valid('param').id, changes);
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'source.updated',
-      targetType: 'source',
-      targetId: row.id,
-      details: { changed: Object.keys(changes) },
-    });
-    return c.json(sourceView(row), 200);
-  });
+  const input = { id: c.req.valid('param').id, changes: c.req.valid('json') };
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => updateSource(tx, actorOf(c), input));
+  return c.json(sourceView(row), 200);
 });
 
 const remove = defineRoute(
@@ -129,18 +102,9 @@ const remove = defineRoute(
   },
 );
 sourcesRoutes.openapi(remove, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  await withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await deleteSource(tx, c.req.valid('param').id);
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'source.deleted',
-      targetType: 'source',
-      targetId: row.id,
-      details: { name: row.name },
-    });
-  });
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    deleteSource(tx, actorOf(c), c.req.valid('param').id),
+  );
   return c.body(null, 204);
 });
 
@@ -156,19 +120,11 @@ const rotate = defineRoute(
   },
 );
 sourcesRoutes.openapi(rotate, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  return withTenant(c.var.database(), orgId, async (tx) => {
-    const { row, secret } = await rotateSecret(tx, secretKeysOf(c.env), c.req.valid('param').id);
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'source.secret_rotated',
-      targetType: 'source',
-      targetId: row.id,
-      details: { previous_secret_expires_at: row.previousSecretExpiresAt?.toISOString() },
-    });
-    return c.json({ id: row.id, name: row.name, signing_secret: secret }, 200);
-  });
+  const input = { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) };
+  const { row, secret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    rotateSecret(tx, actorOf(c), input),
+  );
+  return c.json({ id: row.id, name: row.name, signing_secret: secret }, 200);
 });
 
 const preview = defineRoute(
@@ -188,35 +144,5 @@ const preview = defineRoute(
 sourcesRoutes.openapi(preview, async (c) => {
   const { sample, mapping: trial } = c.req.valid('json');
   const saved = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => findSource(tx, c.req.valid('param').id));
-  const mapping = trial ?? (saved.mapping as SourceMapping);
-  const validate = recordValidator(mapping);
-  const rows: z.infer<typeof previewView>['rows'] = [];
-  for await (const record of sampleRecords(sample)) {
-    if (rows.length >= 100) break;
-    if (record.problem !== undefined) {
-      rows.push({ row: record.row, transaction: null, errors: [{ path: '', message: record.problem }] });
-      continue;
-    }
-    const result = validate(record.value);
-    rows.push(
-      result.ok
-        ? { row: record.row, transaction: result.transaction, errors: [] }
-        : { row: record.row, transaction: null, errors: result.errors },
-    );
-  }
-  return c.json({ rows }, 200);
+  return c.json(await previewMapping(trial ?? (saved.mapping as SourceMapping), sample), 200);
 });
-
-/** A pasted CSV (with its header), one JSON object, or an array of them. */
-async function* sampleRecords(sample: z.infer<typeof previewBody>['sample']): AsyncGenerator<UploadRecord> {
-  if (typeof sample === 'string') {
-    yield* csvUploadRecords(
-      (async function* () {
-        yield sample;
-      })(),
-      true,
-    );
-    return;
-  }
-  for (const [index, value] of (Array.isArray(sample) ? sample : [sample]).entries()) yield { row: index + 1, value };
-}

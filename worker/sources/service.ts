@@ -3,6 +3,7 @@ import { ingestSources } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { enterTenant, uuidLiteral } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
+import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { olderThan } from '../platform/pagination';
 import { planAllowance } from '../transactions/metering';
@@ -14,10 +15,11 @@ type SourceRow = typeof ingestSources.$inferSelect;
 /** How long a replaced signing secret keeps verifying after a rotation. */
 const PREVIOUS_SECRET_HOURS = 24;
 
+/** Creates a source; its signing secret is returned this once. */
 export async function createSource(
   tx: Tx,
-  key: SecretKeys,
-  input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping },
+  actor: Actor,
+  input: { name: string; mapping: SourceMapping; secretKey: SecretKeys },
 ) {
   const id = crypto.randomUUID();
   const secret = generateSigningSecret();
@@ -25,13 +27,14 @@ export async function createSource(
     .insert(ingestSources)
     .values({
       id,
-      orgId: input.orgId,
+      orgId: actor.orgId,
       name: input.name,
       mapping: input.mapping,
-      createdBy: input.createdBy,
-      secretCiphertext: await encryptSecret(key, id, secret),
+      createdBy: actor.userId,
+      secretCiphertext: await encryptSecret(input.secretKey, id, secret),
     })
     .returning();
+  await audit(tx, actor, 'source.created', row!.id, { name: input.name });
   return { row: row!, secret };
 }
 
@@ -53,9 +56,13 @@ export async function listSources(tx: Tx, cursor: string | undefined, limit: num
 
 export async function updateSource(
   tx: Tx,
-  id: string,
-  changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined },
+  actor: Actor,
+  input: {
+    id: string;
+    changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined };
+  },
 ): Promise<SourceRow> {
+  const { id, changes } = input;
   await findSource(tx, id);
   const [row] = await tx
     .update(ingestSources)
@@ -67,18 +74,24 @@ export async function updateSource(
     })
     .where(eq(ingestSources.id, id))
     .returning();
+  await audit(tx, actor, 'source.updated', row!.id, { changed: Object.keys(changes) });
   return row!;
 }
 
 /** Deleting a source destroys its secrets; its transactions stay, with no source. */
-export async function deleteSource(tx: Tx, id: string): Promise<SourceRow> {
+export async function deleteSource(tx: Tx, actor: Actor, id: string): Promise<void> {
   const row = await findSource(tx, id);
   await tx.delete(ingestSources).where(eq(ingestSources.id, id));
-  return row;
+  await audit(tx, actor, 'source.deleted', row.id, { name: row.name });
 }
 
 /** A new current secret; the one it replaces keeps verifying for 24 hours. */
-export async function rotateSecret(tx: Tx, key: SecretKeys, id: string): Promise<{ row: SourceRow; secret: string }> {
+export async function rotateSecret(
+  tx: Tx,
+  actor: Actor,
+  input: { id: string; secretKey: SecretKeys },
+): Promise<{ row: SourceRow; secret: string }> {
+  const { id, secretKey: key } = input;
   const current = await findSource(tx, id);
   const secret = generateSigningSecret();
   const [row] = await tx
@@ -91,7 +104,21 @@ export async function rotateSecret(tx: Tx, key: SecretKeys, id: string): Promise
     })
     .where(eq(ingestSources.id, id))
     .returning();
+  await audit(tx, actor, 'source.secret_rotated', row!.id, {
+    previous_secret_expires_at: row!.previousSecretExpiresAt?.toISOString(),
+  });
   return { row: row!, secret };
+}
+
+async function audit(tx: Tx, actor: Actor, action: string, sourceId: string, details: Record<string, unknown>) {
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action,
+    targetType: 'source',
+    targetId: sourceId,
+    details,
+  });
 }
 
 /**
