@@ -1,5 +1,5 @@
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
@@ -31,9 +31,8 @@ const createScheduleRoute = defineRoute(
   },
 );
 scansRoutes.openapi(createScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const row = await withTenant(c.var.database(), orgId, (tx) =>
-    createSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('json')),
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createSchedule(tx, actorOf(c), c.req.valid('json')),
   );
   return c.json(scheduleView(row), 201);
 });
@@ -85,9 +84,8 @@ const updateScheduleRoute = defineRoute(
   },
 );
 scansRoutes.openapi(updateScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const row = await withTenant(c.var.database(), orgId, (tx) =>
-    updateSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('param').id, c.req.valid('json')),
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    updateSchedule(tx, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
   );
   return c.json(scheduleView(row), 200);
 });
@@ -104,9 +102,8 @@ const deleteScheduleRoute = defineRoute(
   },
 );
 scansRoutes.openapi(deleteScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  await withTenant(c.var.database(), orgId, (tx) =>
-    deleteSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('param').id),
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    deleteSchedule(tx, actorOf(c), c.req.valid('param').id),
   );
   return c.body(null, 204);
 });
@@ -123,11 +120,9 @@ const start = defineRoute(
   },
 );
 scansRoutes.openapi(start, async (c) => {
-  const { orgId, userId } = c.var.caller;
   const body = c.req.valid('json') ?? {};
-  const scan = await startScan(c.env, c.var.database(), auditOrigin(c), orgId, {
+  const scan = await startScan(c.env, c.var.database(), actorOf(c), {
     trigger: 'manual',
-    actorId: userId,
     ruleIds: body.rule_ids,
     from: body.from ? new Date(body.from) : undefined,
     to: body.to ? new Date(body.to) : undefined,

@@ -4,7 +4,7 @@ import { rules, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
 import { runAsJob } from '../operations/jobs';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { olderThan, toPage } from '../platform/pagination';
@@ -68,13 +68,8 @@ async function assertRulesExist(tx: Tx, ruleIds: string[] | null | undefined): P
   if (missing >= 0) throw invalidSchedule(`rule_ids.${missing}`, `Rule ${ruleIds[missing]} does not exist.`);
 }
 
-export async function createSchedule(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  input: ScheduleInput,
-): Promise<ScheduleRow> {
+export async function createSchedule(tx: Tx, actor: Actor, input: ScheduleInput): Promise<ScheduleRow> {
+  const { orgId } = actor;
   // Serializes creations per organization so concurrent requests cannot all pass the count.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schedules:${orgId}`}, 0))`);
   const [{ count } = { count: 0 }] = await tx.select({ count: sql<number>`count(*)::int` }).from(scanSchedules);
@@ -95,12 +90,12 @@ export async function createSchedule(
       ruleIds: input.rule_ids ?? null,
       enabled: input.enabled ?? true,
       nextRunAt: nextRunAfter(input, new Date()),
-      createdBy: actorId,
+      createdBy: actor.userId,
     })
     .returning();
-  await recordAudit(tx, origin, {
+  await recordAudit(tx, actor.origin, {
     orgId,
-    actorId,
+    actorId: actor.userId,
     action: 'schedule.created',
     targetType: 'scan_schedule',
     targetId: row!.id,
@@ -111,9 +106,7 @@ export async function createSchedule(
 
 export async function updateSchedule(
   tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
+  actor: Actor,
   id: string,
   patch: Partial<ScheduleInput>,
 ): Promise<ScheduleRow> {
@@ -134,9 +127,9 @@ export async function updateSchedule(
     })
     .where(eq(scanSchedules.id, id))
     .returning();
-  await recordAudit(tx, origin, {
-    orgId,
-    actorId,
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'schedule.updated',
     targetType: 'scan_schedule',
     targetId: id,
@@ -145,18 +138,12 @@ export async function updateSchedule(
   return row!;
 }
 
-export async function deleteSchedule(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  id: string,
-): Promise<void> {
+export async function deleteSchedule(tx: Tx, actor: Actor, id: string): Promise<void> {
   await getSchedule(tx, id);
   await tx.delete(scanSchedules).where(eq(scanSchedules.id, id));
-  await recordAudit(tx, origin, {
-    orgId,
-    actorId,
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'schedule.deleted',
     targetType: 'scan_schedule',
     targetId: id,
@@ -267,10 +254,9 @@ async function runSchedule(env: Env, db: Database, orgId: string, scheduleId: st
   if (!claimed) return false;
   // A schedule run is a job of its own: starting its scan can fail before there is a scan to show.
   await runAsJob(env, db, orgId, 'schedule_run', scheduleId, () =>
-    startScan(env, db, CRON_ORIGIN, orgId, {
+    startScan(env, db, { orgId, userId: null, origin: CRON_ORIGIN }, {
       trigger: 'schedule',
       scheduleId,
-      actorId: null,
       ruleIds: claimed.ruleIds ?? undefined,
       ingestedAfter: claimed.watermark ?? undefined,
     }),

@@ -8,7 +8,7 @@ import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
 import { raiseJobFailures } from '../operations/jobs';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
@@ -58,7 +58,6 @@ type ScanRequest = {
   ingestedAfter?: Date;
   trigger: 'manual' | 'schedule';
   scheduleId?: string;
-  actorId: string | null;
 };
 
 type ChunkPlan = { chunk: number; firstId: number; lastId: number; size: number };
@@ -70,11 +69,11 @@ type ChunkPlan = { chunk: number; firstId: number; lastId: number; size: number 
 export async function startScan(
   env: Env,
   db: Database,
-  origin: AuditOrigin,
-  orgId: string,
+  actor: Actor,
   request: ScanRequest,
   chunkSize = SCAN_CHUNK_SIZE,
 ): Promise<ScanRow> {
+  const { orgId } = actor;
   const { scan, chunks } = await withTenant(db, orgId, async (tx) => {
     if (request.trigger === 'manual') await assertScanCapacity(tx, orgId);
     const versions = await loadActiveRuleVersions(tx, request.ruleIds);
@@ -89,7 +88,7 @@ export async function startScan(
         orgId,
         trigger: request.trigger,
         scheduleId: request.scheduleId ?? null,
-        requestedBy: request.actorId,
+        requestedBy: actor.userId,
         ruleVersionIds: versions.map((v) => v.id),
         rangeFrom: request.from ?? null,
         rangeTo: request.to ?? null,
@@ -113,9 +112,9 @@ export async function startScan(
       count('nitilens_scans_total', { status: 'queued' });
       if (chunks.length === 0) count('nitilens_scans_total', { status: 'completed' });
     });
-    await recordAudit(tx, origin, {
+    await recordAudit(tx, actor.origin, {
       orgId,
-      actorId: request.actorId,
+      actorId: actor.userId,
       action: 'scan.started',
       targetType: 'scan',
       targetId: scan!.id,
