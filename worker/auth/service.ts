@@ -5,7 +5,7 @@ import { organizations, refreshTokens, subscriptions, users } from '../../db/sch
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
 import { newSubscription } from '../subscription/service';
@@ -250,17 +250,16 @@ export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> 
 /** The caller's own preferences (the time zone the dashboard shows times in). */
 export async function updateOwnPreferences(
   tx: Tx,
-  origin: AuditOrigin,
-  caller: { userId: string; orgId: string },
+  actor: Actor & { userId: string },
   changes: { time_zone: string | null },
 ): Promise<void> {
-  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: new Date() }).where(eq(users.id, caller.userId));
-  await recordAudit(tx, origin, {
-    orgId: caller.orgId,
-    actorId: caller.userId,
+  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: new Date() }).where(eq(users.id, actor.userId));
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'user.preferences_changed',
     targetType: 'user',
-    targetId: caller.userId,
+    targetId: actor.userId,
     details: { time_zone: changes.time_zone },
   });
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
-import { actorOf, auditOrigin, recordAudit } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
@@ -48,29 +48,19 @@ const create = defineRoute(ACCESS, {
   responses: { 201: jsonResponse(connectorSchema, 'The connector, without secrets'), ...problemResponses },
 });
 connectorsRoutes.openapi(create, async (c) => {
-  const { orgId, userId } = c.var.caller;
   const body = c.req.valid('json');
   const checked = await checkConnectorConfig(c.env, body.type, body.config);
-  return withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await createConnector(tx, secretKeysOf(c.env), {
-      orgId,
-      createdBy: userId,
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createConnector(tx, actorOf(c), {
       name: body.name,
       type: body.type,
       checked,
       mapping: body.mapping ?? {},
       schedule: body.schedule ?? null,
-    });
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.created',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { name: row.name, type: row.type, schedule: row.schedule },
-    });
-    return c.json(connectorView(row, undefined), 201);
-  });
+      secretKey: secretKeysOf(c.env),
+    }),
+  );
+  return c.json(connectorView(row, undefined), 201);
 });
 
 const list = defineRoute(ACCESS, {
@@ -130,22 +120,14 @@ const update = defineRoute(ACCESS, {
   responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
 });
 connectorsRoutes.openapi(update, async (c) => {
-  const { orgId, userId } = c.var.caller;
+  const { orgId } = c.var.caller;
   const id = c.req.valid('param').id;
   const { config, ...changes } = c.req.valid('json');
   const db = c.var.database();
   const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
-    const row = await updateConnector(tx, secretKeysOf(c.env), id, { ...changes, checked });
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.updated',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { changed: [...Object.keys(changes), ...(config === undefined ? [] : ['config'])] },
-    });
+    const row = await updateConnector(tx, actorOf(c), { id, changes, checked, secretKey: secretKeysOf(c.env) });
     return c.json(connectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
   });
 });
@@ -159,18 +141,9 @@ const remove = defineRoute(ACCESS, {
   responses: { 204: { description: 'Deleted' }, ...problemResponses },
 });
 connectorsRoutes.openapi(remove, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  await withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await deleteConnector(tx, c.req.valid('param').id);
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.deleted',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { name: row.name },
-    });
-  });
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    deleteConnector(tx, actorOf(c), c.req.valid('param').id),
+  );
   return c.body(null, 204);
 });
 

@@ -10,6 +10,7 @@ import {
   checkUrl,
   privateAddressesAllowed,
 } from '../platform/address-guard';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
 import { olderThan } from '../platform/pagination';
 import type { SourceMapping } from '../sources/mapping';
@@ -89,15 +90,14 @@ export function nextRunAt(schedule: string | null | undefined, from = new Date()
 
 export async function createConnector(
   tx: Tx,
-  key: SecretKeys,
+  actor: Actor,
   input: {
-    orgId: string;
-    createdBy: string;
     name: string;
     type: ConnectorType;
     checked: CheckedConfig;
     mapping: SourceMapping;
     schedule: string | null;
+    secretKey: SecretKeys;
   },
 ): Promise<ConnectorRow> {
   const id = crypto.randomUUID();
@@ -105,17 +105,18 @@ export async function createConnector(
     .insert(connectors)
     .values({
       id,
-      orgId: input.orgId,
+      orgId: actor.orgId,
       name: input.name,
       type: input.type,
       config: input.checked.shown,
-      secretCiphertext: await encryptSecret(key, id, JSON.stringify(input.checked.secret)),
+      secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(input.checked.secret)),
       mapping: input.mapping,
       schedule: input.schedule,
       nextRunAt: nextRunAt(input.schedule),
-      createdBy: input.createdBy,
+      createdBy: actor.userId,
     })
     .returning();
+  await audit(tx, actor, 'connector.created', row!.id, { name: row!.name, type: row!.type, schedule: row!.schedule });
   return row!;
 }
 
@@ -150,18 +151,23 @@ export async function lastRuns(tx: Tx, connectorIds: string[]): Promise<Map<stri
   return new Map(rows.map((row) => [row.connectorId, row]));
 }
 
+/** Changes a connector; `checked` is its new config (checked by checkConnectorConfig first). */
 export async function updateConnector(
   tx: Tx,
-  key: SecretKeys,
-  id: string,
-  changes: {
-    name?: string | undefined;
-    mapping?: SourceMapping | undefined;
-    schedule?: string | null | undefined;
-    is_active?: boolean | undefined;
-    checked?: CheckedConfig | undefined;
+  actor: Actor,
+  input: {
+    id: string;
+    changes: {
+      name?: string | undefined;
+      mapping?: SourceMapping | undefined;
+      schedule?: string | null | undefined;
+      is_active?: boolean | undefined;
+    };
+    checked: CheckedConfig | undefined;
+    secretKey: SecretKeys;
   },
 ): Promise<ConnectorRow> {
+  const { id, changes, checked } = input;
   await findConnector(tx, id);
   const [row] = await tx
     .update(connectors)
@@ -170,23 +176,37 @@ export async function updateConnector(
       ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
       ...(changes.schedule === undefined ? {} : { schedule: changes.schedule, nextRunAt: nextRunAt(changes.schedule) }),
       ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
-      ...(changes.checked === undefined
+      ...(checked === undefined
         ? {}
         : {
-            config: changes.checked.shown,
-            secretCiphertext: await encryptSecret(key, id, JSON.stringify(changes.checked.secret)),
+            config: checked.shown,
+            secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(checked.secret)),
           }),
       updatedAt: new Date(),
     })
     .where(eq(connectors.id, id))
     .returning();
+  await audit(tx, actor, 'connector.updated', id, {
+    changed: [...Object.keys(changes), ...(checked === undefined ? [] : ['config'])],
+  });
   return row!;
 }
 
-export async function deleteConnector(tx: Tx, id: string): Promise<ConnectorRow> {
+export async function deleteConnector(tx: Tx, actor: Actor, id: string): Promise<void> {
   const row = await findConnector(tx, id);
   await tx.delete(connectors).where(eq(connectors.id, id));
-  return row;
+  await audit(tx, actor, 'connector.deleted', row.id, { name: row.name });
+}
+
+async function audit(tx: Tx, actor: Actor, action: string, connectorId: string, details: Record<string, unknown>) {
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action,
+    targetType: 'connector',
+    targetId: connectorId,
+    details,
+  });
 }
 
 export function connectorView(row: ConnectorRow, lastRun: RunRow | undefined) {

@@ -1,4 +1,4 @@
-import { auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
@@ -24,7 +24,7 @@ const create = defineRoute(
   },
 );
 usersRoutes.openapi(create, async (c) => {
-  const user = await createUser(c.env, c.var.database(), c.var.caller, auditOrigin(c), c.req.valid('json'));
+  const user = await createUser(c.env, c.var.database(), actorOf(c), c.req.valid('json'));
   return c.json(user, 201);
 });
 
@@ -82,8 +82,7 @@ usersRoutes.openapi(update, async (c) => {
   const user = await updateUser(
     c.env,
     c.var.database(),
-    c.var.caller,
-    auditOrigin(c),
+    actorOf(c),
     c.req.valid('param').id,
     c.req.valid('json'),
   );

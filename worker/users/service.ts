@@ -9,8 +9,7 @@ import { hashPassword, passwordCost } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/service';
 import { unassignCasesOf } from '../cases/service';
 import type { Env } from '../env';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
-import type { Caller } from '../platform/context';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
@@ -35,11 +34,10 @@ function toUserView(row: UserRow): ManagedUserView {
 export async function createUser(
   env: Env,
   db: Database,
-  caller: Caller,
-  origin: AuditOrigin,
+  actor: Actor,
   input: CreateUserInput,
 ): Promise<ManagedUserView> {
-  const { orgId } = caller;
+  const { orgId } = actor;
   const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
   try {
     return await withTenant(db, orgId, async (tx) => {
@@ -49,9 +47,9 @@ export async function createUser(
         .insert(users)
         .values({ orgId, email: input.email, fullName: input.full_name, role: input.role, passwordHash })
         .returning();
-      await recordAudit(tx, origin, {
+      await recordAudit(tx, actor.origin, {
         orgId,
-        actorId: caller.userId,
+        actorId: actor.userId,
         action: 'user.created',
         targetType: 'user',
         targetId: row!.id,
@@ -98,12 +96,11 @@ export async function getUser(db: Database, orgId: string, id: string): Promise<
 export async function updateUser(
   env: Env,
   db: Database,
-  caller: Caller,
-  origin: AuditOrigin,
+  actor: Actor,
   id: string,
   input: UpdateUserInput,
 ): Promise<ManagedUserView> {
-  const { orgId } = caller;
+  const { orgId } = actor;
   const { view, accessChanged } = await withTenant(db, orgId, async (tx) => {
     await lockOrganizationUsers(tx, orgId);
     const current = await findUser(tx, id);
@@ -125,9 +122,9 @@ export async function updateUser(
     // Deactivated, or no longer allowed to work cases: their open cases return to the unassigned queue.
     const couldWorkCases = current.isActive && roleHas(current.role as Role, 'cases:update');
     if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update')))
-      await unassignCasesOf(tx, { orgId, userId: caller.userId, origin }, id);
+      await unassignCasesOf(tx, actor, id);
     const audit = (action: string, details: Record<string, unknown> = {}) =>
-      recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
+      recordAudit(tx, actor.origin, { orgId, actorId: actor.userId, action, targetType: 'user', targetId: id, details });
     if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });
     if (isActive !== current.isActive) await audit(isActive ? 'user.reactivated' : 'user.deactivated');
     return { view: toUserView(row!), accessChanged: role !== current.role || (!isActive && current.isActive) };
