@@ -127,10 +127,6 @@ export class OrgHub extends DurableObject<Env> {
     return reached;
   }
 
-  async connectedSockets(): Promise<number> {
-    return this.ctx.getWebSockets().length;
-  }
-
   /** Only for the WebSocket upgrade; the worker has checked the route, the ticket is checked here. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
