@@ -145,9 +145,9 @@ async function detectPlainInOnePass(
  * Given transactions (a webhook's few): every rule version decided in one statement, one
  * `hit_<n>` column per version holding its aggregates' statistics when it holds (null otherwise).
  * One statement instead of one per version is what keeps a push's latency low (docs/architecture.md,
- * Round trips). The
- * evidence ids of windowed hits come from a second statement, run only when a windowed rule hit:
- * planning an ids subquery per window on every push cost more than that statement does on a few.
+ * Round trips). The evidence ids of windowed hits come from a second statement, run only when a
+ * windowed rule hit: planning an ids subquery per window on every push cost more than that
+ * statement does on a few.
  */
 async function detectForTransactions(
   tx: Tx,
