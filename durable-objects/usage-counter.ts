@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
@@ -132,7 +132,7 @@ async function writeUsage(env: Env, state: UsageState): Promise<void> {
         .values({ orgId: state.orgId, period: state.period, transactions: state.used })
         .onConflictDoUpdate({
           target: [usage.orgId, usage.period],
-          set: { transactions: state.used, updatedAt: new Date() },
+          set: { transactions: state.used, updatedAt: sql`now()` },
         }),
     ),
   );

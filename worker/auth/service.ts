@@ -99,7 +99,7 @@ export async function login(
     const rehashed = check.needsRehash ? { passwordHash: await hashPassword(password, cost) } : {};
     await tx
       .update(users)
-      .set({ lastLoginAt: new Date(), ...rehashed })
+      .set({ lastLoginAt: sql`now()`, ...rehashed })
       .where(eq(users.id, found.id));
     await recordAudit(tx, origin, {
       orgId: found.orgId,
@@ -150,7 +150,7 @@ export async function refreshSession(env: Env, db: Database, origin: AuditOrigin
     // Conditional update: of two concurrent uses of one token, exactly one wins.
     const claimed = await tx
       .update(refreshTokens)
-      .set({ usedAt: new Date() })
+      .set({ usedAt: sql`now()` })
       .where(and(eq(refreshTokens.id, stored.id), isNull(refreshTokens.usedAt), isNull(refreshTokens.revokedAt)))
       .returning({ id: refreshTokens.id });
     if (claimed.length === 0) {
@@ -209,7 +209,7 @@ async function findRefreshToken(db: Database, token: string) {
 async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
   await tx
     .update(refreshTokens)
-    .set({ revokedAt: new Date() })
+    .set({ revokedAt: sql`now()` })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 }
 
@@ -243,7 +243,7 @@ async function startSession(
 export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> {
   await tx
     .update(refreshTokens)
-    .set({ revokedAt: new Date() })
+    .set({ revokedAt: sql`now()` })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }
 
@@ -253,7 +253,7 @@ export async function updateOwnPreferences(
   actor: Actor & { userId: string },
   changes: { time_zone: string | null },
 ): Promise<void> {
-  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: new Date() }).where(eq(users.id, actor.userId));
+  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: sql`now()` }).where(eq(users.id, actor.userId));
   await recordAudit(tx, actor.origin, {
     orgId: actor.orgId,
     actorId: actor.userId,

@@ -140,7 +140,7 @@ export async function listSnoozes(tx: Tx, ruleId: string) {
 export async function endSnooze(tx: Tx, actor: Actor, ruleId: string, snoozeId: string): Promise<void> {
   const [row] = await tx
     .update(ruleSnoozes)
-    .set({ endedAt: new Date() })
+    .set({ endedAt: sql`now()` })
     .where(and(eq(ruleSnoozes.id, snoozeId), eq(ruleSnoozes.ruleId, ruleId), isNull(ruleSnoozes.endedAt)))
     .returning();
   if (!row) throw notFound('Snooze');

@@ -100,7 +100,7 @@ export async function updateCaseSettings(tx: Tx, actor: Actor, change: SettingsC
     slaHighMinutes: next.sla_minutes.high,
     slaMediumMinutes: next.sla_minutes.medium,
     slaLowMinutes: next.sla_minutes.low,
-    updatedAt: new Date(),
+    updatedAt: sql`now()`,
   };
   await tx
     .insert(caseSettings)
@@ -1049,7 +1049,7 @@ export async function bulkChange(tx: Tx, actor: Actor, _role: Role, input: BulkI
 export async function unassignCasesOf(tx: Tx, actor: Actor, userId: string): Promise<number> {
   const released = await tx
     .update(cases)
-    .set({ assigneeId: null, assignedAt: null, updatedAt: new Date() })
+    .set({ assigneeId: null, assignedAt: null, updatedAt: sql`now()` })
     .where(and(eq(cases.assigneeId, userId), ne(cases.status, 'closed')))
     .returning({ id: cases.id });
   await recordEvents(
@@ -1082,7 +1082,7 @@ export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise
   if (due.length === 0) return [];
   const rows = await tx
     .update(cases)
-    .set({ escalated: true, escalatedAt: new Date() })
+    .set({ escalated: true, escalatedAt: sql`now()` })
     .where(
       and(
         inArray(

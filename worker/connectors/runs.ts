@@ -138,7 +138,7 @@ export async function processConnectorRun(env: Env, db: Database, orgId: string,
   const claimed = await withTenant(db, orgId, async (tx) => {
     const [run] = await tx
       .update(connectorRuns)
-      .set({ status: 'running', startedAt: new Date() })
+      .set({ status: 'running', startedAt: sql`now()` })
       .where(and(eq(connectorRuns.id, runId), eq(connectorRuns.status, 'queued')))
       .returning();
     if (!run) return undefined;
@@ -221,7 +221,7 @@ async function finishRun(
   await withTenant(db, orgId, async (tx) => {
     const [run] = await tx
       .update(connectorRuns)
-      .set({ ...runCounts(totals, cursor), status: error ? 'failed' : 'succeeded', error, finishedAt: new Date() })
+      .set({ ...runCounts(totals, cursor), status: error ? 'failed' : 'succeeded', error, finishedAt: sql`now()` })
       .where(eq(connectorRuns.id, runId))
       .returning({ connectorId: connectorRuns.connectorId });
     if (run && error)

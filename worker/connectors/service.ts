@@ -182,7 +182,7 @@ export async function updateConnector(
             config: checked.shown,
             secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(checked.secret)),
           }),
-      updatedAt: new Date(),
+      updatedAt: sql`now()`,
     })
     .where(eq(connectors.id, id))
     .returning();

@@ -170,7 +170,7 @@ export async function generateReport(
   const claimed = await withTenant(db, orgId, async (tx) => {
     const [row] = await tx
       .update(reports)
-      .set({ status: 'running', startedAt: new Date(), rowsDone: 0, error: null })
+      .set({ status: 'running', startedAt: sql`now()`, rowsDone: 0, error: null })
       // A report left `running` by a consumer that died is taken up again on redelivery.
       .where(and(eq(reports.id, reportId), or(eq(reports.status, 'queued'), eq(reports.status, 'running'))))
       .returning();
@@ -198,7 +198,7 @@ export async function generateReport(
     const { done, delivery } = await withTenant(db, orgId, async (tx) => {
       const [done] = await tx
         .update(reports)
-        .set({ status: 'completed', finishedAt: new Date(), objectKey: key, size: stored.size, sha256: stored.sha256 })
+        .set({ status: 'completed', finishedAt: sql`now()`, objectKey: key, size: stored.size, sha256: stored.sha256 })
         .where(eq(reports.id, row.id))
         .returning();
       return { done: done!, delivery: await announceReady(env, tx, done!) };

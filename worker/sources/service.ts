@@ -70,7 +70,7 @@ export async function updateSource(
       ...(changes.name === undefined ? {} : { name: changes.name }),
       ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
       ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
-      updatedAt: new Date(),
+      updatedAt: sql`now()`,
     })
     .where(eq(ingestSources.id, id))
     .returning();
@@ -99,8 +99,8 @@ export async function rotateSecret(
     .set({
       secretCiphertext: await encryptSecret(key, id, secret),
       previousSecretCiphertext: current.secretCiphertext,
-      previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_HOURS * 3600_000),
-      updatedAt: new Date(),
+      previousSecretExpiresAt: sql`now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS})`,
+      updatedAt: sql`now()`,
     })
     .where(eq(ingestSources.id, id))
     .returning();

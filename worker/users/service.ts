@@ -115,7 +115,7 @@ export async function updateUser(
     if (isActive && !current.isActive) await assertSeatAvailable(env, tx, orgId);
     const [row] = await tx
       .update(users)
-      .set({ role, isActive, updatedAt: new Date() })
+      .set({ role, isActive, updatedAt: sql`now()` })
       .where(eq(users.id, id))
       .returning();
     if (!isActive && current.isActive) await revokeUserSessions(tx, id);
