@@ -5,7 +5,7 @@ import type { Env } from '../env';
 import { AddressRefused, checkUrl, privateAddressesAllowed } from '../platform/address-guard';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { CONFIG_SCHEMAS, type CreateChannelInput } from './schemas';
 import type { ChannelTarget } from './senders';

@@ -7,7 +7,7 @@ import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
 import { log } from '../platform/log';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import { deliverAlerts } from './dispatch';
 import { type AlertPayload, summarize } from './render';
 

@@ -3,7 +3,7 @@ import { alertChannels, alertRoutes, rules } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import type { Severity } from '../rules/language';
 import { type EventType, pgArray } from './events';
 import type { CreateRouteInput } from './schemas';

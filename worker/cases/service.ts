@@ -15,9 +15,10 @@ import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
 import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, pastKey, toPage } from '../platform/pagination';
+import { decodeCursor, toPage } from '../platform/pagination';
+import { pastKey } from '../platform/keyset';
 import { type Role, roleHas } from '../platform/permissions';
-import { utcText } from '../platform/timestamps';
+import { utcText } from '../../db/text';
 import type { Severity } from '../rules/language';
 import {
   type CaseEventType,

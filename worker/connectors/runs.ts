@@ -7,7 +7,7 @@ import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
 import { subscriptionPlan } from '../subscription/plan';

@@ -12,7 +12,7 @@ import {
 } from '../platform/address-guard';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import type { SourceMapping } from '../sources/mapping';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { databaseAddress } from './readers/database-url';

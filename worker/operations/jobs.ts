@@ -6,7 +6,7 @@ import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 
 /**
  * Every kind of background job. Scans, connector runs, report runs and alert deliveries are read

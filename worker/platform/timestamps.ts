@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { type SQL, type SQLChunk, sql } from 'drizzle-orm';
 import { MAX_OFFSET_HOURS } from '../rules/language/instant';
 
 /** Fixed positions: `YYYY-MM-DDThh:mm:ss`, then optional fraction, then `Z` or `+hh:mm` at the end. */
@@ -42,9 +41,4 @@ export function validDate(year: number, month: number, day: number): boolean {
 /** A UTC instant as RFC 3339, without fractional seconds when they are zero. */
 export function formatInstant(isoMicros: string): string {
   return isoMicros.replace(/\.(\d*?)0*Z$/, (_, digits: string) => (digits ? `.${digits}Z` : 'Z'));
-}
-
-/** A timestamptz as RFC 3339 in UTC with its microseconds, written by Postgres (a JavaScript Date drops them). */
-export function utcText(column: SQLChunk): SQL<string> {
-  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }

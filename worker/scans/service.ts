@@ -12,7 +12,8 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { olderThan, toPage } from '../platform/pagination';
+import { toPage } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */

@@ -5,7 +5,7 @@ import { enterTenant, uuidLiteral } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
-import { olderThan } from '../platform/pagination';
+import { olderThan } from '../platform/keyset';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
 import { decryptSecret, encryptSecret, generateSigningSecret, type SecretKeys } from './secrets';

@@ -3,8 +3,10 @@ import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { count } from '../platform/metrics';
-import { decodeCursor, pastKey } from '../platform/pagination';
-import { formatInstant, utcText } from '../platform/timestamps';
+import { decodeCursor } from '../platform/pagination';
+import { pastKey } from '../platform/keyset';
+import { formatInstant } from '../platform/timestamps';
+import { utcText } from '../../db/text';
 import type { CanonicalTransaction } from './canonical';
 
 /**
