@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
-import { issueAccessToken, signingKey } from '../worker/auth/tokens';
+import { issueAccessToken, signingKey } from '../worker/platform/tokens';
 import { addUser, api, registerOrganization, type Session } from './helpers';
 
 const OTHER_SECRET = 'another-secret-that-is-long-enough-0123456789';

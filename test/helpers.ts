@@ -6,7 +6,7 @@ import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
-import { issueAccessToken } from '../worker/auth/tokens';
+import { issueAccessToken } from '../worker/platform/tokens';
 import type { Role } from '../worker/platform/permissions';
 
 export type Session = {

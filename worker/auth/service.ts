@@ -18,7 +18,7 @@ import {
   issueAccessToken,
   newRefreshToken,
   REFRESH_TOKEN_SECONDS,
-} from './tokens';
+} from '../platform/tokens';
 
 type SessionUser = {
   id: string;

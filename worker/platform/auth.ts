@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { users } from '../../db/schema';
 import { withTenant } from '../../db/tenant';
-import { verifyAccessToken } from '../auth/tokens';
+import { verifyAccessToken } from './tokens';
 import type { AppEnv, Caller } from './context';
 import { ApiError } from './errors';
 import { type Permission, type Role, roleHas } from './permissions';
