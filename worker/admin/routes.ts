@@ -5,7 +5,7 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { overrideBody, subscriptionView } from '../subscription/schemas';
-import { overrideSubscription, subscriptionView as subscriptionViewOf } from '../subscription/service';
+import { overrideSubscription, toSubscriptionView } from '../subscription/service';
 import { organizationSummaryView, organizationsQuery, organizationUsageView } from './schemas';
 import { assertOrganizationExists, listOrganizations, organizationUsage } from './service';
 
@@ -67,7 +67,7 @@ adminRoutes.openapi(override, async (c) => {
   const operator: Actor = { orgId: id, userId: c.var.caller.userId, origin: auditOrigin(c) };
   const view = await withTenant(c.var.database(), id, async (tx) => {
     await overrideSubscription(tx, operator, c.req.valid('json'));
-    return subscriptionViewOf(c.env, tx, id, metered);
+    return toSubscriptionView(c.env, tx, id, metered);
   });
   return c.json(view, 200);
 });

@@ -197,7 +197,7 @@ export async function channelTarget(
   return { type: 'webhook', url: channel.config.url as string, secrets };
 }
 
-export function channelView(row: ChannelRow) {
+export function toChannelView(row: ChannelRow) {
   const config = row.type === 'slack' ? { webhook_url: row.config.url_hint } : row.config;
   return {
     id: row.id,

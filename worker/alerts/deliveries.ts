@@ -92,7 +92,7 @@ export async function deliverNow(env: Env, db: Database, orgId: string, id: stri
   return withTenant(db, orgId, (tx) => findDelivery(tx, id));
 }
 
-export function deliveryView(row: DeliveryRow) {
+export function toDeliveryView(row: DeliveryRow) {
   return {
     id: row.id,
     channel_id: row.channelId,

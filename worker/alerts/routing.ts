@@ -89,7 +89,7 @@ export async function deleteRoute(tx: Tx, actor: Actor, id: string): Promise<voi
   });
 }
 
-export function routeView(row: RouteWithChannel) {
+export function toRouteView(row: RouteWithChannel) {
   return {
     id: row.id,
     channel_id: row.channelId,

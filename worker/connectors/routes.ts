@@ -12,9 +12,9 @@ import { SourceError } from './readers/reader';
 import { listRuns, startRun } from './runs';
 import {
   type ConnectorType,
-  connectorView as connectorSchema,
+  connectorView,
   createConnectorBody,
-  runView as runSchema,
+  runView,
   runStarted,
   testBody,
   testView,
@@ -24,13 +24,13 @@ import {
   checkConnectorConfig,
   connectorPolicy,
   connectorSecret,
-  connectorView,
+  toConnectorView,
   createConnector,
   deleteConnector,
   findConnector,
   lastRuns,
   listConnectors,
-  runView,
+  toRunView,
   updateConnector,
 } from './service';
 
@@ -45,7 +45,7 @@ const create = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: "Create a connector to a customer's Postgres, MySQL or REST system (its secrets are never shown again)",
   request: { body: jsonBody(createConnectorBody) },
-  responses: { 201: jsonResponse(connectorSchema, 'The connector, without secrets'), ...problemResponses },
+  responses: { 201: jsonResponse(connectorView, 'The connector, without secrets'), ...problemResponses },
 });
 connectorsRoutes.openapi(create, async (c) => {
   const body = c.req.valid('json');
@@ -60,7 +60,7 @@ connectorsRoutes.openapi(create, async (c) => {
       secretKey: secretKeysOf(c.env),
     }),
   );
-  return c.json(connectorView(row, undefined), 201);
+  return c.json(toConnectorView(row, undefined), 201);
 });
 
 const list = defineRoute(ACCESS, {
@@ -69,7 +69,7 @@ const list = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'List connectors, each with its last run',
   request: { query: pageQuery },
-  responses: { 200: jsonResponse(pageOf(connectorSchema), 'A page of connectors'), ...problemResponses },
+  responses: { 200: jsonResponse(pageOf(connectorView), 'A page of connectors'), ...problemResponses },
 });
 connectorsRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
@@ -87,7 +87,7 @@ connectorsRoutes.openapi(list, async (c) => {
     toPage(
       rows,
       limit,
-      (row) => connectorView(row, runs.get(row.id)),
+      (row) => toConnectorView(row, runs.get(row.id)),
       (row) => [row.createdAtKey, row.id],
     ),
     200,
@@ -100,7 +100,7 @@ const getOne = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'One connector (never its secrets)',
   request: { params: idParams },
-  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+  responses: { 200: jsonResponse(connectorView, 'The connector'), ...problemResponses },
 });
 connectorsRoutes.openapi(getOne, async (c) => {
   const id = c.req.valid('param').id;
@@ -108,7 +108,7 @@ connectorsRoutes.openapi(getOne, async (c) => {
     row: await findConnector(tx, id),
     runs: await lastRuns(tx, [id]),
   }));
-  return c.json(connectorView(row, runs.get(id)), 200);
+  return c.json(toConnectorView(row, runs.get(id)), 200);
 });
 
 const update = defineRoute(ACCESS, {
@@ -117,7 +117,7 @@ const update = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'Rename, remap, reschedule, pause or reconfigure a connector',
   request: { params: idParams, body: jsonBody(updateConnectorBody) },
-  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+  responses: { 200: jsonResponse(connectorView, 'The connector'), ...problemResponses },
 });
 connectorsRoutes.openapi(update, async (c) => {
   const { orgId } = c.var.caller;
@@ -128,7 +128,7 @@ connectorsRoutes.openapi(update, async (c) => {
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
     const row = await updateConnector(tx, actorOf(c), { id, changes, checked, secretKey: secretKeysOf(c.env) });
-    return c.json(connectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
+    return c.json(toConnectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
   });
 });
 
@@ -214,7 +214,7 @@ const runs = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: "A connector's runs, newest first, with counts and errors",
   request: { params: idParams, query: pageQuery },
-  responses: { 200: jsonResponse(pageOf(runSchema), 'A page of runs'), ...problemResponses },
+  responses: { 200: jsonResponse(pageOf(runView), 'A page of runs'), ...problemResponses },
 });
 connectorsRoutes.openapi(runs, async (c) => {
   const id = c.req.valid('param').id;
@@ -227,7 +227,7 @@ connectorsRoutes.openapi(runs, async (c) => {
     toPage(
       rows,
       limit,
-      (row) => runView(row.run),
+      (row) => toRunView(row.run),
       (row) => [row.createdAtKey, row.run.id],
     ),
     200,

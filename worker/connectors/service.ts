@@ -17,7 +17,7 @@ import type { SourceMapping } from '../sources/mapping';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { databaseAddress } from './readers/database-url';
 import { type ConnectorSecret, SourceError } from './readers/reader';
-import { type ConnectorType, restConfig, type runView as runSchema, scheduleMinutes, sqlConfig } from './schemas';
+import { type ConnectorType, restConfig, type runView, scheduleMinutes, sqlConfig } from './schemas';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 export type RunRow = typeof connectorRuns.$inferSelect;
@@ -209,7 +209,7 @@ async function audit(tx: Tx, actor: Actor, action: string, connectorId: string, 
   });
 }
 
-export function connectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
+export function toConnectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
   return {
     id: row.id,
     name: row.name,
@@ -233,12 +233,12 @@ export function connectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
   };
 }
 
-export function runView(row: RunRow): z.infer<typeof runSchema> {
+export function toRunView(row: RunRow): z.infer<typeof runView> {
   return {
     id: row.id,
     connector_id: row.connectorId,
     trigger: row.trigger as 'manual' | 'schedule',
-    status: row.status as z.infer<typeof runSchema>['status'],
+    status: row.status as z.infer<typeof runView>['status'],
     started_at: row.startedAt?.toISOString() ?? null,
     finished_at: row.finishedAt?.toISOString() ?? null,
     read: row.read,

@@ -28,7 +28,7 @@ const PROGRESS_EVERY_ROWS = 50_000;
 /** The longest period a compliance summary covers (its charts have a column per day). */
 export const MAX_SUMMARY_DAYS = 366;
 
-export function reportView(row: ReportRow) {
+export function toReportView(row: ReportRow) {
   return {
     id: row.id,
     type: row.type as ReportType,
@@ -127,7 +127,7 @@ export async function listReports(tx: Tx, role: Role, query: { limit: number; cu
   return toPage(
     rows,
     query.limit,
-    (r) => reportView(r.report),
+    (r) => toReportView(r.report),
     (r) => [r.key, r.report.id],
   );
 }

@@ -187,12 +187,12 @@ export async function listSchedules(tx: Tx, query: { limit: number; cursor?: str
   return toPage(
     rows,
     query.limit,
-    (r) => ({ ...scheduleView(r.schedule), last_scan: r.lastScan }),
+    (r) => ({ ...toScheduleView(r.schedule), last_scan: r.lastScan }),
     (r) => [r.sortAt, r.schedule.id],
   );
 }
 
-export function scheduleView(row: ScheduleRow) {
+export function toScheduleView(row: ScheduleRow) {
   return {
     id: row.id,
     frequency: row.frequency as Frequency,

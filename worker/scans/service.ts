@@ -40,7 +40,7 @@ export async function listScans(tx: Tx, query: { limit: number; cursor?: string;
   return toPage(
     rows,
     query.limit,
-    (r) => scanView(r.scan),
+    (r) => toScanView(r.scan),
     (r) => [r.sortAt, r.scan.id],
   );
 }
@@ -299,7 +299,7 @@ export function scanFinishedEvent(scan: ScanRow): ProductEvent {
   };
 }
 
-export function scanView(scan: ScanRow) {
+export function toScanView(scan: ScanRow) {
   return {
     id: scan.id,
     status: scan.status as 'queued' | 'running' | 'completed' | 'failed',

@@ -9,12 +9,12 @@ import {
   createSourceBody,
   previewBody,
   previewView,
-  sourceView as sourceSchema,
+  sourceView,
   sourceWithSecret,
   updateSourceBody,
 } from './schemas';
 import { secretKeysOf } from './secrets';
-import { createSource, deleteSource, findSource, listSources, rotateSecret, sourceView, updateSource } from './service';
+import { createSource, deleteSource, findSource, listSources, rotateSecret, toSourceView, updateSource } from './service';
 
 export const sourcesRoutes = createRouter();
 
@@ -45,14 +45,14 @@ const list = defineRoute(
     tags: ['sources'],
     summary: 'List ingest sources',
     request: { query: pageQuery },
-    responses: { 200: jsonResponse(pageOf(sourceSchema), 'A page of sources'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(sourceView), 'A page of sources'), ...problemResponses },
   },
 );
 sourcesRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listSources(tx, cursor, limit));
   return c.json(
-    toPage(rows, limit, sourceView, (row) => [row.createdAtKey, row.id]),
+    toPage(rows, limit, toSourceView, (row) => [row.createdAtKey, row.id]),
     200,
   );
 });
@@ -65,12 +65,12 @@ const getOne = defineRoute(
     tags: ['sources'],
     summary: 'One ingest source (never its secret)',
     request: { params: idParams },
-    responses: { 200: jsonResponse(sourceSchema, 'The source'), ...problemResponses },
+    responses: { 200: jsonResponse(sourceView, 'The source'), ...problemResponses },
   },
 );
 sourcesRoutes.openapi(getOne, async (c) => {
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => findSource(tx, c.req.valid('param').id));
-  return c.json(sourceView(row), 200);
+  return c.json(toSourceView(row), 200);
 });
 
 const update = defineRoute(
@@ -81,13 +81,13 @@ const update = defineRoute(
     tags: ['sources'],
     summary: 'Rename, remap, activate or deactivate a source',
     request: { params: idParams, body: jsonBody(updateSourceBody) },
-    responses: { 200: jsonResponse(sourceSchema, 'The source'), ...problemResponses },
+    responses: { 200: jsonResponse(sourceView, 'The source'), ...problemResponses },
   },
 );
 sourcesRoutes.openapi(update, async (c) => {
   const input = { id: c.req.valid('param').id, changes: c.req.valid('json') };
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => updateSource(tx, actorOf(c), input));
-  return c.json(sourceView(row), 200);
+  return c.json(toSourceView(row), 200);
 });
 
 const remove = defineRoute(

@@ -156,7 +156,7 @@ export async function sourceForPush(tx: Tx, key: SecretKeys, id: string, now = n
   return { row, secrets, allowance, recorded: { period, used: Number(row.recordedUsage ?? 0) } };
 }
 
-export function sourceView(row: SourceRow) {
+export function toSourceView(row: SourceRow) {
   return {
     id: row.id,
     name: row.name,

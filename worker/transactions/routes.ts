@@ -18,7 +18,7 @@ import {
   uploadQuery,
   uploadReportView,
 } from './schemas';
-import { findTransaction, listTransactions, transactionView as toView, violationsOf } from './store';
+import { findTransaction, listTransactions, toTransactionView, violationsOf } from './store';
 import { ingestRecords } from './upload';
 
 export const transactionsRoutes = createRouter();
@@ -100,7 +100,7 @@ transactionsRoutes.openapi(list, async (c) => {
     ),
   );
   return c.json(
-    toPage(rows, query.limit, toView, (row) => [row.occurredAt, row.id]),
+    toPage(rows, query.limit, toTransactionView, (row) => [row.occurredAt, row.id]),
     200,
   );
 });
@@ -122,7 +122,7 @@ transactionsRoutes.openapi(getOne, async (c) => {
     const row = await findTransaction(tx, c.req.valid('param').id);
     if (!row) throw new ApiError('not_found', 'Transaction was not found.');
     return {
-      ...toView(row),
+      ...toTransactionView(row),
       violations: (await violationsOf(tx, row.internalId)).map((v) => ({
         id: v.id,
         rule_id: v.ruleId,

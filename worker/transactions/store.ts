@@ -87,7 +87,7 @@ export const canonicalColumns = sql`t.id as internal_id, t.external_id as id,
   trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
   t.counterparty_country, t.channel, t.attributes, trim_scale(t.anomaly_score)::text as anomaly_score`;
 
-/** A stored transaction as the API shows it (transactionView). */
+/** A stored transaction as the API shows it (toTransactionView). */
 const transactionColumns = {
   internalId: transactions.id,
   id: transactions.externalId,
@@ -162,7 +162,7 @@ export async function violationsOf(tx: Tx, transactionId: number) {
 }
 
 /** The canonical shape (contract section 4), as stored: amount as an exact decimal string, instants in UTC. */
-export function transactionView(row: NonNullable<TransactionRow>) {
+export function toTransactionView(row: NonNullable<TransactionRow>) {
   return {
     id: row.id,
     occurred_at: formatInstant(row.occurredAt),
