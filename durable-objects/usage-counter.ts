@@ -40,14 +40,18 @@ export class UsageCounter {
     private readonly alarms: AlarmSchedule,
   ) {}
 
-  /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
+  /**
+   * Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after
+   * it; `at` says which month (now, but for a test that plays an earlier one).
+   */
   async reserve(
     orgId: string,
     count: number,
     limit: number | null,
     recorded?: RecordedUsage,
+    at = new Date(),
   ): Promise<{ granted: number; used: number }> {
-    const state = await this.current(orgId, recorded);
+    const state = await this.current(orgId, recorded, at);
     const granted = limit === null ? count : Math.max(0, Math.min(count, limit - state.used));
     if (granted > 0) await this.save({ ...state, used: state.used + granted });
     return { granted, used: state.used + granted };
@@ -83,8 +87,8 @@ export class UsageCounter {
    * waits on Postgres when `recorded` is given: a webhook push reserves inside its database
    * transaction, and the embedded PGlite serves one session at a time.
    */
-  async current(orgId: string, recorded?: RecordedUsage): Promise<UsageState> {
-    const period = usagePeriod(new Date());
+  async current(orgId: string, recorded?: RecordedUsage, at = new Date()): Promise<UsageState> {
+    const period = usagePeriod(at);
     if (this.state?.period === period) return this.state;
     await this.ctx.blockConcurrencyWhile(async () => {
       const stored = this.state ?? (await this.ctx.storage.get<UsageState>(USAGE_KEY));

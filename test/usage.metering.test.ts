@@ -8,6 +8,8 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
+import { AlarmSchedule } from '../durable-objects/alarms';
+import { UsageCounter } from '../durable-objects/usage-counter';
 import worker from '../worker/index';
 import { api, apiJson, pushSigned, registerOrganization, withDatabase } from './helpers';
 
@@ -107,9 +109,10 @@ describe('happy: a month that ended', () => {
     await alreadyUsed(orgId, 4);
     const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
     // The hub last counted in January, and 9 of that month's transactions never reached Postgres.
-    await runInDurableObject(hub, (_, state) =>
-      state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }),
-    );
+    await runInDurableObject(hub, async (_, state) => {
+      const counter = new UsageCounter(state, env, new AlarmSchedule(state.storage));
+      await counter.reserve(orgId, 9, null, { period: '2026-01', used: 0 }, new Date('2026-01-20T12:00:00Z'));
+    });
     const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'ERP' },
