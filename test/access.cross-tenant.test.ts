@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, type Session, setPlan, uniqueEmail } from './helpers';
-import { approvedRule, waitForScan } from './rules-fixtures';
+import { api, apiJson, approvedRule, registerOrganization, setPlan, type Session, uniqueEmail } from './helpers';
+import { waitForScan } from './rules-fixtures';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 

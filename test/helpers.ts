@@ -1,6 +1,7 @@
+import type { z } from '@hono/zod-openapi';
 import { env, exports } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
 import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
@@ -8,6 +9,7 @@ import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
 import { issueAccessToken } from '../worker/platform/tokens';
 import type { Role } from '../worker/platform/permissions';
+import type { sourceWithSecret } from '../worker/sources/schemas';
 
 export type Session = {
   access_token: string;
@@ -148,6 +150,36 @@ export async function pushSigned(sourceId: string, secret: string, payload: unkn
   return api('POST', `/api/ingest/${sourceId}`, {
     rawBody: body,
     headers: { 'content-type': 'application/json', 'x-nitilens-signature': await webhookSignature(secret, body, t) },
+  });
+}
+
+/** A fresh ingest source (contract section 5) with its signing secret, shown this once. */
+export async function createSource(
+  token: string,
+  body: { name: string; mapping?: unknown } = { name: 'ERP' },
+): Promise<z.infer<typeof sourceWithSecret>> {
+  return apiJson('POST', '/api/sources', 201, { token, body });
+}
+
+export type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
+
+/** Creates a rule and has it approved; returns the rule as the API shows it. */
+export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {
+  const created = await apiJson('POST', '/api/rules', 201, {
+    token,
+    body: { name: 'A rule', severity: 'high', ...rule },
+  });
+  await apiJson('POST', `/api/rules/${created.id}/approve`, 200, { token, body: {} });
+  return created;
+}
+
+/** A problem+json body (RFC 9457) with `status`. */
+export function expectProblem(body: any, status: number): void {
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
   });
 }
 

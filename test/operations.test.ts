@@ -15,12 +15,13 @@ import {
   addMember,
   api,
   apiJson,
+  approvedRule,
   registerOrganization,
   type Session,
   signInPlatformOperator,
   withDatabase,
 } from './helpers';
-import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+import { insertTransactions, waitForScan } from './rules-fixtures';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
-import { countRows, expectProblem } from './rules-fixtures';
+import { addMember, api, apiJson, expectProblem, registerOrganization, type Session } from './helpers';
+import { countRows } from './rules-fixtures';
 
 const largeCash = {
   name: 'Large cash deposit',

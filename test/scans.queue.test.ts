@@ -8,8 +8,8 @@ import type { ScanChunkMessage } from '../queues/messages';
 import { processDeadLetter, processScanMessage } from '../queues/scans';
 import worker from '../worker/index';
 import { startScan } from '../worker/scans/service';
-import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
-import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const cashBand = {
   all: [

@@ -11,7 +11,7 @@ import { withTenant } from '../db/tenant';
 import { AlarmSchedule } from '../durable-objects/alarms';
 import { UsageCounter } from '../durable-objects/usage-counter';
 import worker from '../worker/index';
-import { api, apiJson, pushSigned, registerOrganization, withDatabase } from './helpers';
+import { api, apiJson, createSource, pushSigned, registerOrganization, withDatabase } from './helpers';
 
 const period = () => new Date().toISOString().slice(0, 7);
 
@@ -113,10 +113,7 @@ describe('happy: a month that ended', () => {
       const counter = new UsageCounter(state, env, new AlarmSchedule(state.storage));
       await counter.reserve(orgId, 9, null, { period: '2026-01', used: 0 }, new Date('2026-01-20T12:00:00Z'));
     });
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'ERP' },
-    });
+    const source = await createSource(org.access_token);
 
     const response = await pushSigned(source.id, source.signing_secret, rows('ME', 2));
     expect(response.status).toBe(200);
@@ -157,10 +154,7 @@ describe('errors', () => {
   it('applies the same limit to webhook pushes; a replay past the limit is still a duplicate', async () => {
     const org = await registerOrganization('Webhook Limit');
     await alreadyUsed(org.organization.id, 9_998);
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'ERP' },
-    });
+    const source = await createSource(org.access_token);
     const [first, second, third] = rows('W', 3);
     const statuses = async (response: Response) => {
       expect(response.status).toBe(200);
