@@ -173,14 +173,17 @@ export async function approvedRule(token: string, rule: RuleFixture): Promise<{ 
   return created;
 }
 
-/** A problem+json body (RFC 9457) with `status`. */
-export function expectProblem(body: any, status: number): void {
-  expect(body).toMatchObject({
-    status,
-    type: expect.any(String),
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
+/** An RFC 9457 problem as the API writes it; routes add members (`errors`, `limit`, `used`...). */
+export type Problem = { type: string; title: string; status: number; detail: string; [member: string]: any };
+
+/** Asserts a problem+json answer with `status` (status, content type, the RFC 9457 members) and returns it. */
+export async function expectProblem(response: Response, status: number): Promise<Problem> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  const body = JSON.parse(text) as Problem;
+  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  return body;
 }
 
 /** Parses RFC 4180 (quoted fields may hold commas, quotes and line breaks). */

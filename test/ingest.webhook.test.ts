@@ -5,6 +5,7 @@ import {
   api,
   apiJson,
   createSource,
+  expectProblem,
   pushSigned,
   registerOrganization,
   webhookSignature,
@@ -192,10 +193,7 @@ describe('security', () => {
       await pushSigned(source.id, source.signing_secret, tx('S-1'), Math.floor(Date.now() / 1000) + 305),
       await api('POST', `/api/ingest/${source.id}`, { body: tx('S-1') }),
     ];
-    for (const response of cases) {
-      expect(response.status).toBe(401);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
-    }
+    for (const response of cases) await expectProblem(response, 401);
     // A body changed after signing no longer matches.
     const signature = await webhookSignature(source.signing_secret, JSON.stringify(tx('S-1')));
     const tampered = await api('POST', `/api/ingest/${source.id}`, {

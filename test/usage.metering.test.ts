@@ -11,7 +11,7 @@ import { withTenant } from '../db/tenant';
 import { AlarmSchedule } from '../durable-objects/alarms';
 import { UsageCounter } from '../durable-objects/usage-counter';
 import worker from '../worker/index';
-import { api, apiJson, createSource, pushSigned, registerOrganization, withDatabase } from './helpers';
+import { api, apiJson, createSource, expectProblem, pushSigned, registerOrganization, withDatabase } from './helpers';
 
 const period = () => new Date().toISOString().slice(0, 7);
 
@@ -146,9 +146,7 @@ describe('errors', () => {
     expect(resend).toEqual({ accepted: 0, duplicates: 10, rejected: 0, errors: [] });
 
     const refused = await api('POST', '/api/transactions', { token: org.access_token, body: rows('M', 3) });
-    expect(refused.status).toBe(402);
-    expect(refused.headers.get('content-type')).toBe('application/problem+json');
-    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 
   it('applies the same limit to webhook pushes; a replay past the limit is still a duplicate', async () => {
@@ -172,8 +170,6 @@ describe('errors', () => {
     // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
     expect(await statuses(await pushSigned(source.id, source.signing_secret, first))).toEqual([['W-0', 'duplicate']]);
     const refused = await pushSigned(source.id, source.signing_secret, [first, third]);
-    expect(refused.status).toBe(402);
-    expect(refused.headers.get('content-type')).toBe('application/problem+json');
-    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 });
