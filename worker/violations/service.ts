@@ -4,6 +4,7 @@ import { ruleVersions, transactions, users, violationEvents, violations } from '
 import type { Tx } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { SEVERITIES, type Severity } from '../rules/language';
 import type { ViolationFilters, ViolationStatus } from './schemas';
@@ -100,12 +101,11 @@ function afterCursor(filters: ViolationFilters, cursor: string | undefined): SQL
       errors: [{ path: 'cursor', message: 'The cursor belongs to another sort order.' }],
     });
   }
-  const left = sql.join([...columns.map((column) => column.expr), sql`${violations.id}`], sql`, `);
-  const right = sql.join(
+  return pastKey(
+    filters.order,
+    [...columns.map((column) => column.expr), violations.id],
     [...columns.map((column, i) => sql`${values[i]}::${sql.raw(column.type)}`), sql`${id}::uuid`],
-    sql`, `,
   );
-  return filters.order === 'asc' ? sql`(${left}) > (${right})` : sql`(${left}) < (${right})`;
 }
 
 export async function listViolations(tx: Tx, filters: ViolationFilters & { limit: number; cursor?: string }) {
