@@ -4,6 +4,7 @@ import { withTenant } from '../db/tenant';
 import {
   api,
   apiJson,
+  approvedRule,
   createSource,
   expectProblem,
   pushSigned,
@@ -59,20 +60,16 @@ describe('happy', () => {
 
   it('evaluates each accepted transaction at once: its violations come back and are stored', async () => {
     const org = await registerOrganization('Webhook Realtime');
-    const rule = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
-      token: org.access_token,
-      body: {
-        name: 'Large wire',
-        severity: 'high',
-        condition: {
-          all: [
-            { field: 'type', op: 'eq', value: 'wire' },
-            { field: 'amount', op: 'gt', value: 10000 },
-          ],
-        },
+    const rule = await approvedRule(org.access_token, {
+      name: 'Large wire',
+      severity: 'high',
+      condition: {
+        all: [
+          { field: 'type', op: 'eq', value: 'wire' },
+          { field: 'amount', op: 'gt', value: 10000 },
+        ],
       },
     });
-    await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: org.access_token, body: {} });
     const source = await createSource(org.access_token);
 
     const response = await pushSigned(source.id, source.signing_secret, [
@@ -108,11 +105,7 @@ describe('happy', () => {
       ['Sanctioned country', 'critical', { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] }],
       ['Busy account', 'low', { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 }],
     ] as const) {
-      rules[name] = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
-        token: org.access_token,
-        body: { name, severity, condition },
-      });
-      await apiJson('POST', `/api/rules/${rules[name]!.id}/approve`, 200, { token: org.access_token, body: {} });
+      rules[name] = await approvedRule(org.access_token, { name, severity, condition });
     }
     const source = await createSource(org.access_token);
 
