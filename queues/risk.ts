@@ -15,11 +15,19 @@ export async function consumeRiskQueue(batch: MessageBatch<RiskQueueMessage>, en
         await consumeRiskMessage(env, db, message.body);
         message.ack();
       } catch (error) {
-        log('warn', 'risk message failed', { kind: message.body.kind, attempts: message.attempts, error: String(error) });
+        log('warn', 'risk message failed', {
+          kind: message.body.kind,
+          attempts: message.attempts,
+          error: String(error),
+        });
         if (message.body.kind === 'risk.train' && message.attempts >= MAX_ATTEMPTS) {
-          await failTraining(env, db, message.body.orgId, message.body.modelId, 'The training failed; ask again.').catch(
-            () => undefined,
-          );
+          await failTraining(
+            env,
+            db,
+            message.body.orgId,
+            message.body.modelId,
+            'The training failed; ask again.',
+          ).catch(() => undefined);
           message.ack();
         } else message.retry({ delaySeconds: Math.min(2 ** message.attempts, 300) });
       }

@@ -28,7 +28,9 @@ export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, en
       });
       // Best effort: the cause only improves the scan's final error; the retry must happen regardless.
       if (!deadLettered)
-        await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) => recordChunkFailure(db, message.body, error)).catch(() => undefined);
+        await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+          recordChunkFailure(db, message.body, error),
+        ).catch(() => undefined);
       message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
     }
   }
@@ -41,7 +43,5 @@ export async function processScanMessage(env: Env, body: ScanQueueMessage): Prom
 
 /** A chunk that exhausted its retries: its scan ends `failed` with the reason. */
 export async function processDeadLetter(env: Env, body: ScanQueueMessage): Promise<void> {
-  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
-    failDeadLetteredChunk(env, db, body),
-  );
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) => failDeadLetteredChunk(env, db, body));
 }

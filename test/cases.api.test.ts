@@ -13,8 +13,8 @@ import {
   createSource,
   pushSigned,
   registerOrganization,
-  setPlan,
   type Session,
+  setPlan,
   withDatabase,
 } from './helpers';
 

@@ -1,5 +1,5 @@
-import type { z } from '@hono/zod-openapi';
 import { env, exports } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { expect, inject } from 'vitest';
 import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
@@ -7,8 +7,8 @@ import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
-import { issueAccessToken } from '../worker/platform/tokens';
 import type { Role } from '../worker/platform/permissions';
+import { issueAccessToken } from '../worker/platform/tokens';
 import type { sourceWithSecret } from '../worker/sources/schemas';
 
 export type Session = {
@@ -182,7 +182,12 @@ export async function expectProblem(response: Response, status: number): Promise
   expect(response.status, text).toBe(status);
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   const body = JSON.parse(text) as Problem;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   return body;
 }
 

@@ -1,7 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { addUser, api, apiJson, approvedRule, registerOrganization, setPlan, signInPlatformOperator, withDatabase } from './helpers';
+import {
+  addUser,
+  api,
+  apiJson,
+  approvedRule,
+  registerOrganization,
+  setPlan,
+  signInPlatformOperator,
+  withDatabase,
+} from './helpers';
 import { insertTransactions, waitForScan } from './rules-fixtures';
 
 const thisMonth = new Date().toISOString().slice(0, 7);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import policy from '../docs/corpus/aml-branch-policy.md?raw';
-import { addMember, apiJson, createSource, registerOrganization, setPlan, type Session } from './helpers';
+import { addMember, apiJson, createSource, registerOrganization, type Session, setPlan } from './helpers';
 import { uploadPolicyJson } from './policies.api.fixtures';
 import { branchTransactions } from './policies.fidelity.fixtures';
 

@@ -17,8 +17,8 @@ import {
   parseCsv,
   pushSigned,
   registerOrganization,
-  setPlan,
   type Session,
+  setPlan,
   withDatabase,
 } from './helpers';
 

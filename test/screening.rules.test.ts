@@ -21,8 +21,8 @@ import {
   createSource,
   pushSigned,
   registerOrganization,
-  setPlan,
   type Session,
+  setPlan,
   withDatabase,
 } from './helpers';
 import { allViolations, insertTransactions, waitForScan } from './rules-fixtures';

@@ -5,8 +5,8 @@ import { organizations, policies, subscriptions, usage, users } from '../../db/s
 import { withSystem } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
-import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { pastKey } from '../platform/keyset';
+import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 

@@ -6,8 +6,8 @@ import type { AlertQueueMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
-import { log } from '../platform/log';
 import { olderThan } from '../platform/keyset';
+import { log } from '../platform/log';
 import { deliverAlerts } from './dispatch';
 import { type AlertPayload, summarize } from './render';
 

@@ -6,7 +6,6 @@ import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { secretKeysOf } from '../sources/secrets';
 import {
-  toChannelView,
   checkedConfig,
   createChannel,
   createTestDelivery,
@@ -14,9 +13,10 @@ import {
   findChannel,
   listChannels,
   rotateChannelSecret,
+  toChannelView,
   updateChannel,
 } from './channels';
-import { deliverNow, toDeliveryView, enqueueDelivery, listDeliveries, redeliver } from './deliveries';
+import { deliverNow, enqueueDelivery, listDeliveries, redeliver, toDeliveryView } from './deliveries';
 import { createRoute, deleteRoute, listRoutes, toRouteView } from './routing';
 import {
   channelView,

@@ -8,10 +8,6 @@ import type { Env } from '../env';
 import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
-import { newSubscription } from '../subscription/service';
-import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
-import type { SessionView } from './schemas';
-import { reserveLoginAttempt, reserveRegistration } from './throttle';
 import {
   ACCESS_TOKEN_SECONDS,
   hashRefreshToken,
@@ -19,6 +15,10 @@ import {
   newRefreshToken,
   REFRESH_TOKEN_SECONDS,
 } from '../platform/tokens';
+import { newSubscription } from '../subscription/service';
+import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
+import type { SessionView } from './schemas';
+import { reserveLoginAttempt, reserveRegistration } from './throttle';
 
 type SessionUser = {
   id: string;

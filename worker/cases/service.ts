@@ -11,14 +11,14 @@ import {
   violations,
 } from '../../db/schema';
 import { type Tx, uuidLiteral } from '../../db/tenant';
+import { utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
 import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
 import { pastKey } from '../platform/keyset';
+import { decodeCursor, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
-import { utcText } from '../../db/text';
 import type { Severity } from '../rules/language';
 import {
   type CaseEventType,
@@ -347,7 +347,11 @@ async function caseViolationRows(tx: Tx, caseId: string, limit: number, cursor?:
       and(
         eq(violations.caseId, caseId),
         after &&
-          pastKey('asc', [violations.detectedAt, violations.id], [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`]),
+          pastKey(
+            'asc',
+            [violations.detectedAt, violations.id],
+            [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`],
+          ),
       ),
     )
     .orderBy(asc(violations.detectedAt), asc(violations.id))

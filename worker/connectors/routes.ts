@@ -1,4 +1,4 @@
-import { z } from '@hono/zod-openapi';
+import type { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
@@ -14,8 +14,8 @@ import {
   type ConnectorType,
   connectorView,
   createConnectorBody,
-  runView,
   runStarted,
+  runView,
   testBody,
   testView,
   updateConnectorBody,
@@ -24,12 +24,12 @@ import {
   checkConnectorConfig,
   connectorPolicy,
   connectorSecret,
-  toConnectorView,
   createConnector,
   deleteConnector,
   findConnector,
   lastRuns,
   listConnectors,
+  toConnectorView,
   toRunView,
   updateConnector,
 } from './service';

@@ -6,8 +6,8 @@ import type { Env } from '../env';
 import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
-import { log } from '../platform/log';
 import { olderThan } from '../platform/keyset';
+import { log } from '../platform/log';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
 import { subscriptionPlan } from '../subscription/plan';
@@ -248,7 +248,9 @@ export async function listRuns(tx: Tx, connectorId: string, cursor: string | und
   return tx
     .select({ run: connectorRuns, createdAtKey: sql<string>`${connectorRuns.createdAt}::text` })
     .from(connectorRuns)
-    .where(and(eq(connectorRuns.connectorId, connectorId), olderThan(connectorRuns.createdAt, connectorRuns.id, cursor)))
+    .where(
+      and(eq(connectorRuns.connectorId, connectorId), olderThan(connectorRuns.createdAt, connectorRuns.id, cursor)),
+    )
     .orderBy(desc(connectorRuns.createdAt), desc(connectorRuns.id))
     .limit(limit + 1);
 }

@@ -36,7 +36,7 @@ const MAX_PUSH_ITEMS = 1000;
 export async function receivePush(
   env: Env,
   db: Database,
-  push: { sourceId: string; header: SignatureHeader; rawBody: Uint8Array },
+  push: { sourceId: string; header: SignatureHeader; rawBody: Uint8Array<ArrayBuffer> },
 ): Promise<PushResult[]> {
   const key = secretKeysOf(env);
   const reservation: Reservation = { meter: undefined, reserved: 0 };

@@ -4,9 +4,9 @@ import { jobRuns } from '../../db/schema';
 import { afterCommit, type Tx, uuidLiteral, withSystem, withTenant } from '../../db/tenant';
 import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { olderThan } from '../platform/keyset';
 
 /**
  * Every kind of background job. Scans, connector runs, report runs and alert deliveries are read

@@ -3,8 +3,8 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { policies, policyClauses, policyRuleOrigins, policyVersions, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
 import { olderThan, pastKey } from '../platform/keyset';
+import { decodeCursor, toPage } from '../platform/pagination';
 import { backtestRule } from '../rules/backtest';
 import type { VERSION_STATUSES } from '../rules/schemas';
 import { ruleView } from '../rules/service';
@@ -61,14 +61,11 @@ const countColumns = {
   approvedRules: sql<number>`(select count(*)::int from rules r where r.policy_id = policies.id and r.active_version is not null)`,
 };
 
-
 export async function listPolicies(tx: Tx, query: { limit: number; cursor?: string }) {
   const rows = await tx
     .select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` })
     .from(policies)
-    .where(
-      olderThan(policies.createdAt, policies.id, query.cursor),
-    )
+    .where(olderThan(policies.createdAt, policies.id, query.cursor))
     .orderBy(desc(policies.createdAt), desc(policies.id))
     .limit(query.limit + 1);
   return toPage(

@@ -6,12 +6,7 @@ import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { evidencePack } from './evidence';
 import { createReportSchedule, deleteReportSchedule, listReportSchedules, toScheduleView } from './schedules';
-import {
-  createReportBody,
-  createScheduleBody,
-  reportView,
-  scheduleView,
-} from './schemas';
+import { createReportBody, createScheduleBody, reportView, scheduleView } from './schemas';
 import {
   assertMayRequest,
   checkRequest,

@@ -9,9 +9,9 @@ import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { csvRow } from '../platform/csv';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { toPage } from '../platform/pagination';
-import { olderThan } from '../platform/keyset';
 import { type Role, roleHas } from '../platform/permissions';
 import { insertReportDelivery, reportReadyData } from './delivery';
 import { CSV_EXPORTS, type Period } from './exports';
@@ -116,12 +116,7 @@ export async function listReports(tx: Tx, role: Role, query: { limit: number; cu
   const rows = await tx
     .select({ report: reports, key: sql<string>`${reports.createdAt}::text` })
     .from(reports)
-    .where(
-      and(
-        visibleTo(role),
-        olderThan(reports.createdAt, reports.id, query.cursor),
-      ),
-    )
+    .where(and(visibleTo(role), olderThan(reports.createdAt, reports.id, query.cursor)))
     .orderBy(desc(reports.createdAt), desc(reports.id))
     .limit(query.limit + 1);
   return toPage(
@@ -131,7 +126,6 @@ export async function listReports(tx: Tx, role: Role, query: { limit: number; cu
     (r) => [r.key, r.report.id],
   );
 }
-
 
 export async function getReport(tx: Tx, role: Role, id: string): Promise<ReportRow> {
   const [row] = await tx

@@ -5,8 +5,8 @@ import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
 import { olderThan } from '../platform/keyset';
+import { decodeCursor, toPage } from '../platform/pagination';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
 import { type Condition, isScreenOperand, type RuleInput, type Severity, validateRule } from './language';
@@ -161,7 +161,6 @@ export async function findVersion(tx: Tx, ruleId: string, number: number): Promi
   if (!version) throw notFound(`Version ${number} of the rule`);
   return version;
 }
-
 
 export async function listRules(
   tx: Tx,

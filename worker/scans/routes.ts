@@ -3,7 +3,14 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { createSchedule, deleteSchedule, getSchedule, listSchedules, toScheduleView, updateSchedule } from './schedules';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  toScheduleView,
+  updateSchedule,
+} from './schedules';
 import {
   createScheduleBody,
   queuedScanView,
@@ -14,7 +21,7 @@ import {
   startScanBody,
   updateScheduleBody,
 } from './schemas';
-import { getScan, listScans, toScanView, startScan } from './service';
+import { getScan, listScans, startScan, toScanView } from './service';
 
 export const scansRoutes = createRouter();
 

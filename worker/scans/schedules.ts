@@ -6,9 +6,9 @@ import type { Env } from '../env';
 import { runAsJob } from '../operations/jobs';
 import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { toPage } from '../platform/pagination';
-import { olderThan } from '../platform/keyset';
 import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
@@ -157,7 +157,6 @@ export async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
   return row;
 }
 
-
 type LastScan = {
   id: string;
   status: 'queued' | 'running' | 'completed' | 'failed';
@@ -179,9 +178,7 @@ export async function listSchedules(tx: Tx, query: { limit: number; cursor?: str
   const rows = await tx
     .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text`, lastScan: lastScanOf })
     .from(scanSchedules)
-    .where(
-      olderThan(scanSchedules.createdAt, scanSchedules.id, query.cursor),
-    )
+    .where(olderThan(scanSchedules.createdAt, scanSchedules.id, query.cursor))
     .orderBy(desc(scanSchedules.createdAt), desc(scanSchedules.id))
     .limit(query.limit + 1);
   return toPage(
@@ -255,12 +252,17 @@ async function runSchedule(env: Env, db: Database, orgId: string, scheduleId: st
   if (!claimed) return false;
   // A schedule run is a job of its own: starting its scan can fail before there is a scan to show.
   await runAsJob(env, db, orgId, 'schedule_run', scheduleId, () =>
-    startScan(env, db, { orgId, userId: null, origin: CRON_ORIGIN }, {
-      trigger: 'schedule',
-      scheduleId,
-      ruleIds: claimed.ruleIds ?? undefined,
-      ingestedAfter: claimed.watermark ?? undefined,
-    }),
+    startScan(
+      env,
+      db,
+      { orgId, userId: null, origin: CRON_ORIGIN },
+      {
+        trigger: 'schedule',
+        scheduleId,
+        ruleIds: claimed.ruleIds ?? undefined,
+        ingestedAfter: claimed.watermark ?? undefined,
+      },
+    ),
   );
   return true;
 }

@@ -10,10 +10,10 @@ import { announce } from '../live/announce';
 import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import { toPage } from '../platform/pagination';
-import { olderThan } from '../platform/keyset';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
@@ -22,7 +22,6 @@ export const SCAN_CHUNK_SIZE = 10_000;
 const SEND_BATCH = 100;
 
 export type ScanRow = typeof scans.$inferSelect;
-
 
 /** Newest first; the cursor holds created_at at full (microsecond) precision. */
 export async function listScans(tx: Tx, query: { limit: number; cursor?: string; status?: string }) {

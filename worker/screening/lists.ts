@@ -4,8 +4,8 @@ import { screeningLists, screeningListVersions } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { decodeCursor, toPage } from '../platform/pagination';
 import { olderThan } from '../platform/keyset';
+import { decodeCursor, toPage } from '../platform/pagination';
 import { blockingKeys, normalizedText, normalizeName, phoneticText } from './names';
 import { type EntryType, type ListEntry, parseList } from './parse';
 import { entriesCursor } from './schemas';
@@ -163,9 +163,7 @@ export async function listLists(tx: Tx, query: { limit: number; cursor?: string 
   const rows = await tx
     .select({ list: screeningLists, entries: entryCount })
     .from(screeningLists)
-    .where(
-      olderThan(screeningLists.createdAt, screeningLists.id, query.cursor),
-    )
+    .where(olderThan(screeningLists.createdAt, screeningLists.id, query.cursor))
     .orderBy(desc(screeningLists.createdAt), desc(screeningLists.id))
     .limit(query.limit + 1);
   return toPage(

@@ -114,7 +114,12 @@ screeningRoutes.openapi(searchRoute, async (c) => {
   const body = c.req.valid('json');
   const actor = actorOf(c);
   const matches = await withTenant(c.var.database(), actor.orgId, (tx) =>
-    screenName(tx, actor, { name: body.name, country: body.country, listIds: body.list_ids, threshold: body.threshold }),
+    screenName(tx, actor, {
+      name: body.name,
+      country: body.country,
+      listIds: body.list_ids,
+      threshold: body.threshold,
+    }),
   );
   return c.json({ matches }, 200);
 });

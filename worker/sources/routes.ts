@@ -5,16 +5,17 @@ import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import type { SourceMapping } from './mapping';
 import { previewMapping } from './preview';
-import {
-  createSourceBody,
-  previewBody,
-  previewView,
-  sourceView,
-  sourceWithSecret,
-  updateSourceBody,
-} from './schemas';
+import { createSourceBody, previewBody, previewView, sourceView, sourceWithSecret, updateSourceBody } from './schemas';
 import { secretKeysOf } from './secrets';
-import { createSource, deleteSource, findSource, listSources, rotateSecret, toSourceView, updateSource } from './service';
+import {
+  createSource,
+  deleteSource,
+  findSource,
+  listSources,
+  rotateSecret,
+  toSourceView,
+  updateSource,
+} from './service';
 
 export const sourcesRoutes = createRouter();
 
@@ -102,9 +103,7 @@ const remove = defineRoute(
   },
 );
 sourcesRoutes.openapi(remove, async (c) => {
-  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    deleteSource(tx, actorOf(c), c.req.valid('param').id),
-  );
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) => deleteSource(tx, actorOf(c), c.req.valid('param').id));
   return c.body(null, 204);
 });
 

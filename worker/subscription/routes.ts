@@ -12,8 +12,8 @@ import {
   checkoutBody,
   checkoutView,
   planView,
-  subscriptionView,
   subscriptionStatusView,
+  subscriptionView,
 } from './schemas';
 import { changePlan, toSubscriptionView } from './service';
 

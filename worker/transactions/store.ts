@@ -2,11 +2,11 @@ import { z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
+import { utcText } from '../../db/text';
+import { pastKey } from '../platform/keyset';
 import { count } from '../platform/metrics';
 import { decodeCursor } from '../platform/pagination';
-import { pastKey } from '../platform/keyset';
 import { formatInstant } from '../platform/timestamps';
-import { utcText } from '../../db/text';
 import type { CanonicalTransaction } from './canonical';
 
 /**
@@ -109,12 +109,7 @@ const transactionColumns = {
 
 type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
 
-export async function listTransactions(
-  tx: Tx,
-  filters: TransactionFilters,
-  cursor: string | undefined,
-  limit: number,
-) {
+export async function listTransactions(tx: Tx, filters: TransactionFilters, cursor: string | undefined, limit: number) {
   const after = decodeCursor(cursor, transactionCursor);
   const conditions: (SQL | undefined)[] = [
     filters.account === undefined ? undefined : eq(transactions.account, filters.account),
@@ -124,7 +119,11 @@ export async function listTransactions(
     filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
     filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
     after &&
-      pastKey('desc', [transactions.occurredAt, transactions.externalId], [sql`${after[0]}::timestamptz`, sql`${after[1]}`]),
+      pastKey(
+        'desc',
+        [transactions.occurredAt, transactions.externalId],
+        [sql`${after[0]}::timestamptz`, sql`${after[1]}`],
+      ),
   ];
   return tx
     .select(transactionColumns)

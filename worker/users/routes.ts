@@ -79,12 +79,6 @@ const update = defineRoute(
   },
 );
 usersRoutes.openapi(update, async (c) => {
-  const user = await updateUser(
-    c.env,
-    c.var.database(),
-    actorOf(c),
-    c.req.valid('param').id,
-    c.req.valid('json'),
-  );
+  const user = await updateUser(c.env, c.var.database(), actorOf(c), c.req.valid('param').id, c.req.valid('json'));
   return c.json(user, 200);
 });

@@ -121,10 +121,16 @@ export async function updateUser(
     if (!isActive && current.isActive) await revokeUserSessions(tx, id);
     // Deactivated, or no longer allowed to work cases: their open cases return to the unassigned queue.
     const couldWorkCases = current.isActive && roleHas(current.role as Role, 'cases:update');
-    if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update')))
-      await unassignCasesOf(tx, actor, id);
+    if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update'))) await unassignCasesOf(tx, actor, id);
     const audit = (action: string, details: Record<string, unknown> = {}) =>
-      recordAudit(tx, actor.origin, { orgId, actorId: actor.userId, action, targetType: 'user', targetId: id, details });
+      recordAudit(tx, actor.origin, {
+        orgId,
+        actorId: actor.userId,
+        action,
+        targetType: 'user',
+        targetId: id,
+        details,
+      });
     if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });
     if (isActive !== current.isActive) await audit(isActive ? 'user.reactivated' : 'user.deactivated');
     return { view: toUserView(row!), accessChanged: role !== current.role || (!isActive && current.isActive) };
