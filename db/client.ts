@@ -59,6 +59,20 @@ export function createDatabaseClient(
   return { db, close: () => client.end({ timeout: 5 }) };
 }
 
+/** `work` with a client of its own (queue messages, cron, alarms), closed before this returns. */
+export async function withDatabase<T>(
+  connectionString: string,
+  limits: TransactionLimits,
+  work: (db: Database) => Promise<T>,
+): Promise<T> {
+  const client = createDatabaseClient(connectionString, limits);
+  try {
+    return await work(client.db);
+  } finally {
+    await client.close();
+  }
+}
+
 /** A statement over 200 ms: a warn log line with its duration and digest, counted in the metrics. */
 function reportSlowStatement(slow: TimedStatement, context: { requestId?: string }): void {
   const { digest, normalized } = statementDigest(slow.text);

@@ -110,9 +110,8 @@ export function limitsOf(limits: TransactionLimits): SQL {
 const enterSystem = sql`set_config('role', 'nitilens_system', true)`;
 
 /**
- * A uuid written into the statement instead of bound: postgres.js asks Postgres for the types of a
- * statement's parameters before running it, so a statement without parameters costs one round
- * trip instead of two. Only ever a value that matches the uuid syntax, so it cannot inject.
+ * A uuid written into the statement instead of bound, so the statement goes in one round trip
+ * (docs/architecture.md, Round trips). Only a value with the uuid syntax passes, so it cannot inject.
  */
 export function uuidLiteral(id: string): SQL {
   if (!UUID.test(id)) throw new Error(`not a uuid: ${JSON.stringify(id).slice(0, 80)}`);

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import { sendDigests } from '../worker/alerts/digest';
 import { escalateOrganization } from '../worker/cases/deadlines';
 import type { Env } from '../worker/env';
@@ -127,10 +127,6 @@ export class OrgHub extends DurableObject<Env> {
     return reached;
   }
 
-  async connectedSockets(): Promise<number> {
-    return this.ctx.getWebSockets().length;
-  }
-
   /** Only for the WebSocket upgrade; the worker has checked the route, the ticket is checked here. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
@@ -229,14 +225,11 @@ export class OrgHub extends DurableObject<Env> {
   private async escalateCases(now: number): Promise<void> {
     const orgId = await this.ctx.storage.get<string>(CASE_ORG_KEY);
     if (!orgId) return;
-    const client = createDatabaseClient(this.env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-    try {
-      const { live, next } = await escalateOrganization(this.env, client.db, orgId, new Date(now));
+    await withDatabase(this.env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, async (db) => {
+      const { live, next } = await escalateOrganization(this.env, db, orgId, new Date(now));
       await this.broadcastAll(live);
       if (next !== null) await this.alarms.schedule(CASE_ALARM, next);
-    } finally {
-      await client.close();
-    }
+    });
   }
 
   /** Each subsystem's due work (the usage flush: within a minute of a change; alert digests; case deadlines; socket and ticket expiry); see AlarmSchedule. */

@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { and, eq, sql } from 'drizzle-orm';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { Env } from '../worker/env';
@@ -40,14 +40,18 @@ export class UsageCounter {
     private readonly alarms: AlarmSchedule,
   ) {}
 
-  /** Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after it. */
+  /**
+   * Grants up to `count` (never past `limit`; null is unlimited) and returns the month's count after
+   * it; `at` says which month (now, but for a test that plays an earlier one).
+   */
   async reserve(
     orgId: string,
     count: number,
     limit: number | null,
     recorded?: RecordedUsage,
+    at = new Date(),
   ): Promise<{ granted: number; used: number }> {
-    const state = await this.current(orgId, recorded);
+    const state = await this.current(orgId, recorded, at);
     const granted = limit === null ? count : Math.max(0, Math.min(count, limit - state.used));
     if (granted > 0) await this.save({ ...state, used: state.used + granted });
     return { granted, used: state.used + granted };
@@ -83,8 +87,8 @@ export class UsageCounter {
    * waits on Postgres when `recorded` is given: a webhook push reserves inside its database
    * transaction, and the embedded PGlite serves one session at a time.
    */
-  async current(orgId: string, recorded?: RecordedUsage): Promise<UsageState> {
-    const period = usagePeriod(new Date());
+  async current(orgId: string, recorded?: RecordedUsage, at = new Date()): Promise<UsageState> {
+    const period = usagePeriod(at);
     if (this.state?.period === period) return this.state;
     await this.ctx.blockConcurrencyWhile(async () => {
       const stored = this.state ?? (await this.ctx.storage.get<UsageState>(USAGE_KEY));
@@ -113,33 +117,27 @@ export class UsageCounter {
 }
 
 async function readUsage(env: Env, orgId: string, period: string): Promise<number> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
-    return await withTenant(client.db, orgId, async (tx) => {
+  return withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+    withTenant(db, orgId, async (tx) => {
       const [row] = await tx
         .select({ transactions: usage.transactions })
         .from(usage)
         .where(and(eq(usage.orgId, orgId), eq(usage.period, period)));
       return row?.transactions ?? 0;
-    });
-  } finally {
-    await client.close();
-  }
+    }),
+  );
 }
 
 async function writeUsage(env: Env, state: UsageState): Promise<void> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
-    await withTenant(client.db, state.orgId, (tx) =>
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+    withTenant(db, state.orgId, (tx) =>
       tx
         .insert(usage)
         .values({ orgId: state.orgId, period: state.period, transactions: state.used })
         .onConflictDoUpdate({
           target: [usage.orgId, usage.period],
-          set: { transactions: state.used, updatedAt: new Date() },
+          set: { transactions: state.used, updatedAt: sql`now()` },
         }),
-    );
-  } finally {
-    await client.close();
-  }
+    ),
+  );
 }

@@ -1,4 +1,4 @@
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import { deliverAlerts, failDeadLettered } from '../worker/alerts/dispatch';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
@@ -14,29 +14,28 @@ const MAX_RETRY_DELAY_SECONDS = 300;
  * dead-letter consumer marks its delivery failed.
  */
 export async function consumeAlertQueue(batch: MessageBatch<AlertQueueMessage>, env: Env): Promise<void> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   const bodies = batch.messages.map((message) => message.body);
-  try {
-    if (batch.queue.endsWith('-dlq')) {
-      await failDeadLettered(env, client.db, bodies);
-      for (const message of batch.messages) message.ack();
-      return;
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, async (db) => {
+    try {
+      if (batch.queue.endsWith('-dlq')) {
+        await failDeadLettered(env, db, bodies);
+        for (const message of batch.messages) message.ack();
+        return;
+      }
+      const decisions = await deliverAlerts(env, db, bodies);
+      batch.messages.forEach((message, index) => {
+        const retryAfter = decisions[index]?.retryAfter;
+        if (retryAfter === undefined) message.ack();
+        else message.retry({ delaySeconds: retryAfter });
+      });
+    } catch (error) {
+      log('warn', 'alert batch failed; will retry', {
+        queue: batch.queue,
+        messages: bodies.length,
+        error: String(error),
+      });
+      for (const message of batch.messages)
+        message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
     }
-    const decisions = await deliverAlerts(env, client.db, bodies);
-    batch.messages.forEach((message, index) => {
-      const retryAfter = decisions[index]?.retryAfter;
-      if (retryAfter === undefined) message.ack();
-      else message.retry({ delaySeconds: retryAfter });
-    });
-  } catch (error) {
-    log('warn', 'alert batch failed; will retry', {
-      queue: batch.queue,
-      messages: bodies.length,
-      error: String(error),
-    });
-    for (const message of batch.messages)
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
-  } finally {
-    await client.close();
-  }
+  });
 }

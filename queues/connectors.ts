@@ -1,4 +1,4 @@
-import { createDatabaseClient } from '../db/client';
+import { API_LIMITS, withDatabase } from '../db/client';
 import { processConnectorRun } from '../worker/connectors/runs';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
@@ -10,15 +10,14 @@ import type { ConnectorRunMessage } from './messages';
  */
 export async function consumeConnectorQueue(batch: MessageBatch<ConnectorRunMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
-    const client = createDatabaseClient(env.HYPERDRIVE.connectionString);
-    try {
-      await processConnectorRun(env, client.db, message.body.orgId, message.body.runId);
-      message.ack();
-    } catch (error) {
-      log('warn', 'connector run message failed; will retry', { run_id: message.body.runId, error: String(error) });
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 300) });
-    } finally {
-      await client.close();
-    }
+    await withDatabase(env.HYPERDRIVE.connectionString, API_LIMITS, async (db) => {
+      try {
+        await processConnectorRun(env, db, message.body.orgId, message.body.runId);
+        message.ack();
+      } catch (error) {
+        log('warn', 'connector run message failed; will retry', { run_id: message.body.runId, error: String(error) });
+        message.retry({ delaySeconds: Math.min(2 ** message.attempts, 300) });
+      }
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
 import { generateReport } from '../worker/reports/service';
@@ -10,15 +10,14 @@ import type { ReportRunMessage } from './messages';
  */
 export async function consumeReportQueue(batch: MessageBatch<ReportRunMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
-    const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-    try {
-      await generateReport(env, client.db, message.body.orgId, message.body.reportId);
-      message.ack();
-    } catch (error) {
-      log('warn', 'report message failed; will retry', { report_id: message.body.reportId, error: String(error) });
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 300) });
-    } finally {
-      await client.close();
-    }
+    await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, async (db) => {
+      try {
+        await generateReport(env, db, message.body.orgId, message.body.reportId);
+        message.ack();
+      } catch (error) {
+        log('warn', 'report message failed; will retry', { report_id: message.body.reportId, error: String(error) });
+        message.retry({ delaySeconds: Math.min(2 ** message.attempts, 300) });
+      }
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../db/client';
 import type { Env } from '../worker/env';
 import { log } from '../worker/platform/log';
 import { failDeadLetteredChunk, processScanChunk, recordChunkFailure } from '../worker/scans/chunks';
@@ -28,7 +28,9 @@ export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, en
       });
       // Best effort: the cause only improves the scan's final error; the retry must happen regardless.
       if (!deadLettered)
-        await withDatabase(env, (db) => recordChunkFailure(db, message.body, error)).catch(() => undefined);
+        await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) =>
+          recordChunkFailure(db, message.body, error),
+        ).catch(() => undefined);
       message.retry({ delaySeconds: Math.min(2 ** message.attempts, MAX_RETRY_DELAY_SECONDS) });
     }
   }
@@ -36,19 +38,10 @@ export async function consumeScanQueue(batch: MessageBatch<ScanQueueMessage>, en
 
 /** Evaluates one chunk of a scan; throws when it should be retried. */
 export async function processScanMessage(env: Env, body: ScanQueueMessage): Promise<void> {
-  await withDatabase(env, (db) => processScanChunk(env, db, body));
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) => processScanChunk(env, db, body));
 }
 
 /** A chunk that exhausted its retries: its scan ends `failed` with the reason. */
 export async function processDeadLetter(env: Env, body: ScanQueueMessage): Promise<void> {
-  await withDatabase(env, (db) => failDeadLetteredChunk(env, db, body));
-}
-
-async function withDatabase<T>(env: Env, work: (db: Database) => Promise<T>): Promise<T> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
-    return await work(client.db);
-  } finally {
-    await client.close();
-  }
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, (db) => failDeadLetteredChunk(env, db, body));
 }

@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, type Session, setPlan, uniqueEmail } from './helpers';
-import { approvedRule, waitForScan } from './rules-fixtures';
+import {
+  api,
+  apiJson,
+  approvedRule,
+  expectProblem,
+  registerOrganization,
+  type Session,
+  setPlan,
+  uniqueEmail,
+} from './helpers';
+import { waitForScan } from './rules-fixtures';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 
@@ -188,8 +197,6 @@ describe('security', () => {
       );
     const url = fill(path, await fixture(a));
     expect((await api('GET', url, { token: a.access_token })).status).toBe(200);
-    const foreign = await api('GET', url, { token: b.access_token });
-    expect(foreign.status).toBe(404);
-    expect(foreign.headers.get('content-type')).toBe('application/problem+json');
+    await expectProblem(await api('GET', url, { token: b.access_token }), 404);
   });
 });

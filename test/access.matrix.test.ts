@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission, ROLES, type Role, roleHas } from '../worker/platform/permissions';
-import { addUser, api, apiJson, registerOrganization, type Session, setPlan, signInPlatformOperator } from './helpers';
+import {
+  addUser,
+  api,
+  apiJson,
+  expectProblem,
+  registerOrganization,
+  type Session,
+  setPlan,
+  signInPlatformOperator,
+} from './helpers';
 
 type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 type Operation = { method: string; path: string; permission: Permission };
@@ -58,8 +67,7 @@ describe('security', () => {
         expect([401, 403]).not.toContain(response.status);
         expect(response.status).toBeLessThan(500);
       } else {
-        expect(response.status).toBe(403);
-        expect(response.headers.get('content-type')).toBe('application/problem+json');
+        await expectProblem(response, 403);
       }
     },
   );

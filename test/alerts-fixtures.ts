@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import type { ReceivedMail, ReceivedRequest } from '../scripts/alert-receivers';
-import { apiJson, pushSigned } from './helpers';
+import { apiJson, createSource, pushSigned } from './helpers';
 
 /** One named endpoint of the local HTTP receiver (scripts/alert-receivers.ts), and what it received. */
 export function receiver(name = `hook-${crypto.randomUUID()}`) {
@@ -73,10 +73,7 @@ export async function deliveries(token: string, query = ''): Promise<any[]> {
 
 /** A source to push through, and a push of transactions (each accepted). */
 export async function pushTransactions(token: string, transactions: Record<string, unknown>[]) {
-  const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-    token,
-    body: { name: `ERP ${crypto.randomUUID().slice(0, 8)}` },
-  });
+  const source = await createSource(token, { name: `ERP ${crypto.randomUUID().slice(0, 8)}` });
   const response = await pushSigned(source.id, source.signing_secret, transactions);
   if (response.status !== 200) throw new Error(`push: ${response.status} ${await response.text()}`);
   return (await response.json()) as { results: { status: string; violations: unknown[] }[] };

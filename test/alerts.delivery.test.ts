@@ -23,8 +23,8 @@ import {
   waitUntil,
   webhookChannel,
 } from './alerts-fixtures';
-import { api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
-import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+import { api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import { insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
 let highRule: { id: string };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, api, apiJson, registerOrganization } from './helpers';
-import { approvedRule } from './rules-fixtures';
+import { addUser, api, apiJson, approvedRule, registerOrganization } from './helpers';
 
 type Named = {
   action: string;

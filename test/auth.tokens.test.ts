@@ -2,8 +2,8 @@ import { env } from 'cloudflare:workers';
 import { base64url, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
-import { issueAccessToken, signingKey } from '../worker/auth/tokens';
-import { addUser, api, registerOrganization, type Session } from './helpers';
+import { issueAccessToken, signingKey } from '../worker/platform/tokens';
+import { addUser, api, expectProblem, registerOrganization, type Session } from './helpers';
 
 const OTHER_SECRET = 'another-secret-that-is-long-enough-0123456789';
 const now = () => Math.floor(Date.now() / 1000);
@@ -137,9 +137,7 @@ describe('security', () => {
   it.each(tampered)('%s: 401 problem+json', async (_name, make) => {
     const session = await registerOrganization('Tokens Tampered');
     const other = await registerOrganization('Tokens Other');
-    const response = await me(await make(session, other));
-    expect(response.status).toBe(401);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    await expectProblem(await me(await make(session, other)), 401);
   });
 
   it('a missing or malformed Authorization header is 401', async () => {

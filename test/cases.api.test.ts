@@ -9,13 +9,14 @@ import {
   addUser,
   api,
   apiJson,
+  approvedRule,
+  createSource,
   pushSigned,
   registerOrganization,
   type Session,
   setPlan,
   withDatabase,
 } from './helpers';
-import { approvedRule } from './rules-fixtures';
 
 type Case = {
   id: string;
@@ -98,7 +99,7 @@ beforeAll(async () => {
   org = await registerOrganization('Cases Org');
   await setPlan(org.organization.id, 'enterprise');
   analyst = await addUser(org, 'compliance_analyst');
-  source = await apiJson('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+  source = await createSource(org.access_token);
   critical = await approvedRule(org.access_token, {
     name: 'Very large payment',
     severity: 'critical',
@@ -346,7 +347,7 @@ describe('happy', () => {
       token: fast.access_token,
       body: { sla_minutes: { critical: 1 } },
     });
-    const fastSource = await apiJson('POST', '/api/sources', 201, { token: fast.access_token, body: { name: 'ERP' } });
+    const fastSource = await createSource(fast.access_token);
     await approvedRule(fast.access_token, {
       severity: 'critical',
       condition: { field: 'amount', op: 'gt', value: 10000 },
@@ -407,7 +408,7 @@ describe('happy', () => {
     const first = await addUser(team, 'compliance_analyst');
     await addUser(team, 'compliance_analyst');
     await apiJson('PUT', '/api/cases/settings', 200, { token: team.access_token, body: { auto_assign: true } });
-    const teamSource = await apiJson('POST', '/api/sources', 201, { token: team.access_token, body: { name: 'ERP' } });
+    const teamSource = await createSource(team.access_token);
     await approvedRule(team.access_token, { severity: 'high', condition: { field: 'amount', op: 'gt', value: 10 } });
     await pushSigned(teamSource.id, teamSource.signing_secret, [
       transaction('T-1', '50'),

@@ -1,13 +1,15 @@
 import { env, exports } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
 import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
-import { issueAccessToken } from '../worker/auth/tokens';
 import type { Role } from '../worker/platform/permissions';
+import { issueAccessToken } from '../worker/platform/tokens';
+import type { sourceWithSecret } from '../worker/sources/schemas';
 
 export type Session = {
   access_token: string;
@@ -149,6 +151,44 @@ export async function pushSigned(sourceId: string, secret: string, payload: unkn
     rawBody: body,
     headers: { 'content-type': 'application/json', 'x-nitilens-signature': await webhookSignature(secret, body, t) },
   });
+}
+
+/** A fresh ingest source (contract section 5) with its signing secret, shown this once. */
+export async function createSource(
+  token: string,
+  body: { name: string; mapping?: unknown } = { name: 'ERP' },
+): Promise<z.infer<typeof sourceWithSecret>> {
+  return apiJson('POST', '/api/sources', 201, { token, body });
+}
+
+export type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
+
+/** Creates a rule and has it approved; returns the rule as the API shows it. */
+export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {
+  const created = await apiJson('POST', '/api/rules', 201, {
+    token,
+    body: { name: 'A rule', severity: 'high', ...rule },
+  });
+  await apiJson('POST', `/api/rules/${created.id}/approve`, 200, { token, body: {} });
+  return created;
+}
+
+/** An RFC 9457 problem as the API writes it; routes add members (`errors`, `limit`, `used`...). */
+export type Problem = { type: string; title: string; status: number; detail: string; [member: string]: any };
+
+/** Asserts a problem+json answer with `status` (status, content type, the RFC 9457 members) and returns it. */
+export async function expectProblem(response: Response, status: number): Promise<Problem> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  expect(response.headers.get('content-type')).toBe('application/problem+json');
+  const body = JSON.parse(text) as Problem;
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  return body;
 }
 
 /** Parses RFC 4180 (quoted fields may hold commas, quotes and line breaks). */

@@ -1,20 +1,26 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { api, apiJson, pushSigned, registerOrganization, webhookSignature, withDatabase } from './helpers';
+import {
+  api,
+  apiJson,
+  approvedRule,
+  createSource,
+  expectProblem,
+  pushSigned,
+  registerOrganization,
+  webhookSignature,
+  withDatabase,
+} from './helpers';
 
 function tx(id: string, extra: Record<string, unknown> = {}) {
   return { id, occurred_at: '2026-03-01T09:30:00Z', amount: '125.50', currency: 'USD', account: 'ACC-1', ...extra };
 }
 
-async function newSource(token: string, body: Record<string, unknown> = { name: 'ERP' }) {
-  return apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token, body });
-}
-
 describe('happy', () => {
   it('accepts a signed push, then reports the replay as a duplicate that changes nothing', async () => {
     const org = await registerOrganization('Webhook Happy');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const first = await pushSigned(source.id, source.signing_secret, tx('W-1', { attributes: { po: 'PO-9' } }));
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ results: [{ id: 'W-1', status: 'accepted', violations: [] }] });
@@ -33,7 +39,7 @@ describe('happy', () => {
 
   it('answers per transaction for an array: accepted, rejected with errors, duplicate within the push', async () => {
     const org = await registerOrganization('Webhook Array');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const response = await pushSigned(source.id, source.signing_secret, [
       tx('A-1'),
       tx('A-2', { currency: 'usd' }),
@@ -54,21 +60,17 @@ describe('happy', () => {
 
   it('evaluates each accepted transaction at once: its violations come back and are stored', async () => {
     const org = await registerOrganization('Webhook Realtime');
-    const rule = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
-      token: org.access_token,
-      body: {
-        name: 'Large wire',
-        severity: 'high',
-        condition: {
-          all: [
-            { field: 'type', op: 'eq', value: 'wire' },
-            { field: 'amount', op: 'gt', value: 10000 },
-          ],
-        },
+    const rule = await approvedRule(org.access_token, {
+      name: 'Large wire',
+      severity: 'high',
+      condition: {
+        all: [
+          { field: 'type', op: 'eq', value: 'wire' },
+          { field: 'amount', op: 'gt', value: 10000 },
+        ],
       },
     });
-    await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: org.access_token, body: {} });
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
 
     const response = await pushSigned(source.id, source.signing_secret, [
       tx('RT-1', { type: 'wire', amount: 12500.1 }),
@@ -103,13 +105,9 @@ describe('happy', () => {
       ['Sanctioned country', 'critical', { field: 'counterparty_country', op: 'in', value: ['IR', 'KP'] }],
       ['Busy account', 'low', { aggregate: { fn: 'count', group_by: ['account'], window: '1d' }, op: 'gte', value: 2 }],
     ] as const) {
-      rules[name] = await apiJson<{ id: string }>('POST', '/api/rules', 201, {
-        token: org.access_token,
-        body: { name, severity, condition },
-      });
-      await apiJson('POST', `/api/rules/${rules[name]!.id}/approve`, 200, { token: org.access_token, body: {} });
+      rules[name] = await approvedRule(org.access_token, { name, severity, condition });
     }
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
 
     const response = await pushSigned(source.id, source.signing_secret, [
       tx('SR-1', { amount: '15000', counterparty_country: 'IR' }),
@@ -144,7 +142,7 @@ describe('happy', () => {
 
   it('maps nested ERP payloads: dot paths, value maps, constants, time zones, unmapped keys to attributes', async () => {
     const org = await registerOrganization('Webhook Mapping');
-    const source = await newSource(org.access_token, {
+    const source = await createSource(org.access_token, {
       name: 'SAP',
       mapping: {
         fields: {
@@ -179,7 +177,7 @@ describe('happy', () => {
 describe('security', () => {
   it('refuses a wrong, stale, future or missing signature with 401', async () => {
     const org = await registerOrganization('Webhook Signatures');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const now = Math.floor(Date.now() / 1000);
     const cases = [
       await pushSigned(source.id, 'whsec_not-the-secret', tx('S-1')),
@@ -188,10 +186,7 @@ describe('security', () => {
       await pushSigned(source.id, source.signing_secret, tx('S-1'), Math.floor(Date.now() / 1000) + 305),
       await api('POST', `/api/ingest/${source.id}`, { body: tx('S-1') }),
     ];
-    for (const response of cases) {
-      expect(response.status).toBe(401);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
-    }
+    for (const response of cases) await expectProblem(response, 401);
     // A body changed after signing no longer matches.
     const signature = await webhookSignature(source.signing_secret, JSON.stringify(tx('S-1')));
     const tampered = await api('POST', `/api/ingest/${source.id}`, {
@@ -204,7 +199,7 @@ describe('security', () => {
 
   it('answers an unknown or inactive source exactly like a bad signature', async () => {
     const org = await registerOrganization('Webhook Unknown');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const unknown = await pushSigned(crypto.randomUUID(), source.signing_secret, tx('U-1'));
     await apiJson('PATCH', `/api/sources/${source.id}`, 200, { token: org.access_token, body: { is_active: false } });
     const inactive = await pushSigned(source.id, source.signing_secret, tx('U-1'));
@@ -216,7 +211,7 @@ describe('security', () => {
 
   it('keeps the previous secret valid for 24 hours after a rotation, and not after', async () => {
     const org = await registerOrganization('Webhook Rotation');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const rotated = await apiJson<{ signing_secret: string }>('POST', `/api/sources/${source.id}/rotate-secret`, 200, {
       token: org.access_token,
     });
@@ -239,7 +234,7 @@ describe('security', () => {
 describe('errors', () => {
   it('refuses malformed JSON (400) and more than 1,000 transactions (413)', async () => {
     const org = await registerOrganization('Webhook Errors');
-    const source = await newSource(org.access_token);
+    const source = await createSource(org.access_token);
     const body = '{"id": "X"';
     const malformed = await api('POST', `/api/ingest/${source.id}`, {
       rawBody: body,

@@ -15,12 +15,14 @@ import {
   addMember,
   api,
   apiJson,
+  approvedRule,
+  expectProblem,
   registerOrganization,
   type Session,
   signInPlatformOperator,
   withDatabase,
 } from './helpers';
-import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+import { insertTransactions, waitForScan } from './rules-fixtures';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
@@ -49,9 +51,7 @@ afterEach(() => {
 
 describe('GET /metrics', () => {
   it('is 401 without the token or with a wrong one, and 404 when METRICS_TOKEN is unset', async () => {
-    const missing = await api('GET', '/metrics');
-    expect(missing.status).toBe(401);
-    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    await expectProblem(await api('GET', '/metrics'), 401);
     expect((await api('GET', '/metrics', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const unset = await app.fetch(
       new Request('http://nitilens.test/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }),

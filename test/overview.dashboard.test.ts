@@ -1,8 +1,17 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
-import { addUser, api, apiJson, registerOrganization, setPlan, signInPlatformOperator, withDatabase } from './helpers';
-import { approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+import {
+  addUser,
+  api,
+  apiJson,
+  approvedRule,
+  registerOrganization,
+  setPlan,
+  signInPlatformOperator,
+  withDatabase,
+} from './helpers';
+import { insertTransactions, waitForScan } from './rules-fixtures';
 
 const thisMonth = new Date().toISOString().slice(0, 7);
 const today = new Date().toISOString().slice(0, 10);

@@ -3,12 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { type Env, environmentProblems } from '../worker/env';
-import { api, apiJson } from './helpers';
-
-async function problem(response: Response) {
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  return (await response.json()) as Record<string, any>;
-}
+import { api, apiJson, expectProblem } from './helpers';
 
 describe('happy', () => {
   it('reports health, naming no versions', async () => {
@@ -109,8 +104,7 @@ describe('happy', () => {
 describe('errors', () => {
   it('answers an unknown route with a problem+json 404 carrying the request id', async () => {
     const response = await api('GET', '/api/nope', { headers: { 'x-request-id': 'trace-404' } });
-    expect(response.status).toBe(404);
-    const body = await problem(response);
+    const body = await expectProblem(response, 404);
     expect(body).toMatchObject({ status: 404, title: 'Not found', request_id: 'trace-404' });
     expect(body.type).toMatch(/^https:\/\//);
   });
@@ -120,16 +114,14 @@ describe('errors', () => {
       rawBody: '{"email": ',
       headers: { 'content-type': 'application/json' },
     });
-    expect(response.status).toBe(400);
-    expect((await problem(response)).detail).toMatch(/JSON/i);
+    expect((await expectProblem(response, 400)).detail).toMatch(/JSON/i);
   });
 
   it('lists every offending field of a failed validation', async () => {
     const response = await api('POST', '/api/auth/register', {
       body: { org_name: '', email: 'not-an-email', password: 'short' },
     });
-    expect(response.status).toBe(400);
-    const body = await problem(response);
+    const body = await expectProblem(response, 400);
     const paths = body.errors.map((error: { path: string }) => error.path).sort();
     expect(paths).toEqual(['email', 'full_name', 'org_name', 'password']);
   });
@@ -138,14 +130,12 @@ describe('errors', () => {
     const response = await api('POST', '/api/auth/login', {
       body: { email: 'a@b.co', password: 'x'.repeat(2 * 1024 * 1024) },
     });
-    expect(response.status).toBe(413);
-    expect((await problem(response)).status).toBe(413);
+    await expectProblem(response, 413);
   });
 
   it('never leaks internals: a missing bearer token is a plain 401 problem', async () => {
     const response = await api('GET', '/api/auth/me');
-    expect(response.status).toBe(401);
-    const body = await problem(response);
+    const body = await expectProblem(response, 401);
     expect(JSON.stringify(body)).not.toMatch(/at .*\.ts|stack/i);
   });
 
@@ -155,9 +145,8 @@ describe('errors', () => {
       HYPERDRIVE: { ...env.HYPERDRIVE, connectionString: 'postgres://nobody:secret@127.0.0.1:9/none' },
     };
     const response = await app.fetch(new Request('http://nitilens.test/health'), unreachable, createExecutionContext());
-    expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
-    const body = await problem(response);
+    const body = await expectProblem(response, 503);
     expect(body.detail).toMatch(/database is unreachable/);
     expect(body.database).toBe('unreachable');
   });
@@ -169,8 +158,7 @@ describe('errors', () => {
       misconfigured,
       createExecutionContext(),
     );
-    expect(response.status).toBe(500);
-    const detail = (await problem(response)).detail as string;
+    const { detail } = await expectProblem(response, 500);
     expect(detail).toContain('JWT_SECRET is not set');
     expect(detail).toContain('SOURCE_SECRET_KEY must be 32 bytes');
   });

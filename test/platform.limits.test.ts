@@ -4,7 +4,15 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { API_LIMITS, BACKTEST_LIMITS } from '../db/client';
 import { withTenant } from '../db/tenant';
 import { orgHub } from '../durable-objects/org-hub';
-import { api, apiJson, registerOrganization, type Session, withDatabase, withOwnerDatabase } from './helpers';
+import {
+  api,
+  apiJson,
+  expectProblem,
+  registerOrganization,
+  type Session,
+  withDatabase,
+  withOwnerDatabase,
+} from './helpers';
 import { insertTransactions } from './rules-fixtures';
 
 /** Eight distinct counts over a year of one currency: every row's window is the whole history. */
@@ -72,9 +80,7 @@ describe('errors', () => {
     if (!enforcesTimeouts) return expectLimitsSet(heavy.organization.id);
     const started = Date.now();
     const response = await api('POST', `/api/rules/${heavyRuleId}/test`, { token: heavy.access_token, body: {} });
-    const problem = await response.json<{ detail: string }>();
-    expect(response.status).toBe(422);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const problem = await expectProblem(response, 422);
     expect(problem.detail).toContain('too expensive to test over the whole history');
     expect(problem.detail).toContain('narrow the range');
     expect(Date.now() - started).toBeLessThan(40_000);

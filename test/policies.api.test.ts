@@ -5,7 +5,16 @@ import { policies } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import aml from '../docs/corpus/aml-cash-policy.md?raw';
 import { uploadPolicy } from '../worker/policies/upload';
-import { addMember, api, apiJson, registerOrganization, type Session, setPlan, withDatabase } from './helpers';
+import {
+  addMember,
+  api,
+  apiJson,
+  expectProblem,
+  registerOrganization,
+  type Session,
+  setPlan,
+  withDatabase,
+} from './helpers';
 import {
   docxOf,
   encryptedPdf,
@@ -15,7 +24,7 @@ import {
   postPolicy,
   uploadPolicyJson,
 } from './policies.api.fixtures';
-import { allViolations, countRows, expectProblem, insertTransactions, waitForScan } from './rules-fixtures';
+import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const MB = 1024 * 1024;
 const SHORT_POLICY =
@@ -289,9 +298,7 @@ describe('errors', () => {
   });
 
   async function expectRefused(response: Response, status: number, detail: RegExp, reason?: string) {
-    const body = await response.json<any>();
-    expect(response.status).toBe(status);
-    expectProblem(body, status);
+    const body = await expectProblem(response, status);
     expect(body.detail).toMatch(detail);
     if (reason) expect(body.reason).toBe(reason);
   }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import policy from '../docs/corpus/aml-branch-policy.md?raw';
-import { addMember, apiJson, registerOrganization, type Session, setPlan } from './helpers';
+import { addMember, apiJson, createSource, registerOrganization, type Session, setPlan } from './helpers';
 import { uploadPolicyJson } from './policies.api.fixtures';
 import { branchTransactions } from './policies.fidelity.fixtures';
 
@@ -179,12 +179,9 @@ describe('happy: no data yet', () => {
   it("grounds on the values a source's value map produces before any transaction arrives", async () => {
     const org = await registerOrganization('Fidelity Mapped Org');
     await setPlan(org.organization.id, 'enterprise');
-    await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: {
-        name: 'Core banking',
-        mapping: { values: { type: { 'CASH IN': 'cash_deposit', 'CASH OUT': 'cash_withdrawal' } } },
-      },
+    await createSource(org.access_token, {
+      name: 'Core banking',
+      mapping: { values: { type: { 'CASH IN': 'cash_deposit', 'CASH OUT': 'cash_withdrawal' } } },
     });
     const rule = ruleOf(await rulesOf(org.access_token, await uploadBranchPolicy(org.access_token)), '2.1');
     expect(rule.grounding).toBe('grounded');

@@ -12,6 +12,8 @@ import {
   addUser,
   api,
   apiJson,
+  approvedRule,
+  createSource,
   parseCsv,
   pushSigned,
   registerOrganization,
@@ -19,7 +21,6 @@ import {
   setPlan,
   withDatabase,
 } from './helpers';
-import { approvedRule } from './rules-fixtures';
 
 type Report = {
   id: string;
@@ -85,7 +86,7 @@ beforeAll(async () => {
   org = await registerOrganization('Reports Org Ünïcødé Ωμέγα');
   await setPlan(org.organization.id, 'enterprise');
   analyst = await addUser(org, 'compliance_analyst');
-  source = await apiJson('POST', '/api/sources', 201, { token: org.access_token, body: { name: 'ERP' } });
+  source = await createSource(org.access_token);
   await approvedRule(org.access_token, {
     name: 'Very large payment',
     severity: 'critical',

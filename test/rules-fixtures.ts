@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { expect } from 'vitest';
 import { transactions } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { Condition } from '../worker/rules/language';
@@ -38,18 +37,6 @@ export async function insertTransactions(orgId: string, rows: TransactionFixture
       );
     }),
   );
-}
-
-type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };
-
-/** Creates a rule and has it approved; returns the rule as the API shows it. */
-export async function approvedRule(token: string, rule: RuleFixture): Promise<{ id: string; version: number }> {
-  const created = await apiJson('POST', '/api/rules', 201, {
-    token,
-    body: { name: 'A rule', severity: 'high', ...rule },
-  });
-  await apiJson('POST', `/api/rules/${created.id}/approve`, 200, { token, body: {} });
-  return created;
 }
 
 /** Polls the scan until it finishes (the local queue delivers within seconds). */
@@ -92,15 +79,6 @@ export async function countRows(
     ),
   );
   return row!.n;
-}
-
-export function expectProblem(body: any, status: number): void {
-  expect(body).toMatchObject({
-    status,
-    type: expect.any(String),
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
 }
 
 /** The contract's structuring example (section 6): three or more cash deposits of 9,000 to 9,999.99 from one account in seven days. */

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
-import { countRows, expectProblem } from './rules-fixtures';
+import { addMember, api, apiJson, expectProblem, registerOrganization, type Session } from './helpers';
+import { countRows } from './rules-fixtures';
 
 const largeCash = {
   name: 'Large cash deposit',
@@ -151,9 +151,7 @@ describe('happy', () => {
 
     const rule = await apiJson('POST', '/api/rules', 201, { token: org.access_token, body: largeCash });
     const refused = await api('POST', `/api/rules/${rule.id}/approve`, { token: org.access_token, body: {} });
-    expect(refused.status).toBe(403);
-    const problem = (await refused.json()) as any;
-    expectProblem(problem, 403);
+    const problem = await expectProblem(refused, 403);
     expect(problem.detail).toMatch(/four-eyes/i);
 
     const reviewer = await addMember(org, 'reviewer');
@@ -189,9 +187,7 @@ describe('errors', () => {
         },
       },
     });
-    expect(response.status).toBe(400);
-    const problem = (await response.json()) as any;
-    expectProblem(problem, 400);
+    const problem = await expectProblem(response, 400);
     const paths = problem.errors.map((e: any) => e.path);
     expect(paths).toEqual(
       expect.arrayContaining([

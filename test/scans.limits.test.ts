@@ -2,8 +2,7 @@ import { inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scans } from '../db/schema';
 import { withTenant } from '../db/tenant';
-import { api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
-import { approvedRule } from './rules-fixtures';
+import { api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
 
 type Problem = { status: number; detail: string; errors?: { path: string; message: string }[]; running?: string[] };
 

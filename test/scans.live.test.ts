@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, type Session } from './helpers';
-import { approvedRule, insertTransactions } from './rules-fixtures';
+import { api, apiJson, approvedRule, registerOrganization, type Session } from './helpers';
+import { insertTransactions } from './rules-fixtures';
 
 type LiveEvent = { type: string; [key: string]: any };
 

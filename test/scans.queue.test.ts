@@ -8,8 +8,8 @@ import type { ScanChunkMessage } from '../queues/messages';
 import { processDeadLetter, processScanMessage } from '../queues/scans';
 import worker from '../worker/index';
 import { startScan } from '../worker/scans/service';
-import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
-import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const cashBand = {
   all: [
@@ -94,7 +94,7 @@ describe('happy', () => {
 
   it('a window spanning two chunks sees the earlier chunk, and a rerun never duplicates a violation', async () => {
     const scan = await withDatabase((db) =>
-      startScan(env, db, origin, org.organization.id, { trigger: 'manual', actorId: org.user.id }, 2),
+      startScan(env, db, { orgId: org.organization.id, userId: org.user.id, origin }, { trigger: 'manual' }, 2),
     );
     expect(await countRows(org.organization.id, 'scan_chunks', sql`scan_id = ${scan.id}`)).toBe(3);
     const finished = await waitForScan(org.access_token, scan.id);

@@ -6,8 +6,8 @@ import { scanSchedules } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
 import { nextCronRun, parseCron } from '../worker/scans/cron';
-import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
-import { approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import { countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
 

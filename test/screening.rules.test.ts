@@ -14,8 +14,18 @@ import {
 } from '../worker/rules/language';
 import { bestMatchIn } from '../worker/screening/search';
 import { prepareScreening } from '../worker/screening/subjects';
-import { api, apiJson, pushSigned, registerOrganization, type Session, setPlan, withDatabase } from './helpers';
-import { allViolations, approvedRule, insertTransactions, waitForScan } from './rules-fixtures';
+import {
+  api,
+  apiJson,
+  approvedRule,
+  createSource,
+  pushSigned,
+  registerOrganization,
+  type Session,
+  setPlan,
+  withDatabase,
+} from './helpers';
+import { allViolations, insertTransactions, waitForScan } from './rules-fixtures';
 import { SANCTIONS_CSV, type UploadedList, uploadList } from './screening-fixtures';
 
 let admin: Session;
@@ -26,10 +36,6 @@ beforeAll(async () => {
   await setPlan(admin.organization.id, 'pro');
   list = await uploadList(admin, SANCTIONS_CSV, { name: 'Sanctions for rules' });
 });
-
-async function newSource(token: string) {
-  return apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, { token, body: { name: 'ERP' } });
-}
 
 function pushed(id: string, counterparty: string | null, extra: Record<string, unknown> = {}) {
   return {
@@ -50,7 +56,7 @@ describe('happy', () => {
       severity: 'critical',
       condition: { field: 'counterparty', op: 'screen', value: { list_id: list.id, threshold: 0.9 } },
     });
-    const source = await newSource(admin.access_token);
+    const source = await createSource(admin.access_token);
     const response = await pushSigned(source.id, source.signing_secret, [
       pushed('SCR-1', 'Acme Trading, L.L.C.'),
       pushed('SCR-2', 'Globex Corporation'),

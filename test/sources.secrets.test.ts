@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { app } from '../worker/app';
 import { decryptSecret, encryptSecret, keyId } from '../worker/sources/secrets';
-import { apiJson, registerOrganization, webhookSignature } from './helpers';
+import { createSource, registerOrganization, webhookSignature } from './helpers';
 
 const keyA = env.SOURCE_SECRET_KEY;
 const keyB = btoa(String.fromCharCode(...Array.from({ length: 32 }, (_, i) => 255 - i)));
@@ -42,10 +42,7 @@ describe('happy', () => {
 
   it('a source made before SOURCE_SECRET_KEY was rotated still verifies pushes with SOURCE_SECRET_KEY_PREVIOUS', async () => {
     const org = await registerOrganization('Key Rotation');
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'ERP' },
-    });
+    const source = await createSource(org.access_token);
     const rotated = await pushWith(
       { SOURCE_SECRET_KEY: keyB, SOURCE_SECRET_KEY_PREVIOUS: keyA },
       source.id,

@@ -17,6 +17,7 @@ import {
   addUser,
   api,
   apiJson,
+  expectProblem,
   registerOrganization,
   type Session,
   signInPlatformOperator,
@@ -147,9 +148,7 @@ describe('happy', () => {
     await addUser(admin, 'viewer');
     await addUser(admin, 'reviewer');
     const refused = await newUser(admin);
-    expect(refused.status).toBe(402);
-    expect(refused.headers.get('content-type')).toContain('application/problem+json');
-    const problem = await refused.json<Record<string, unknown>>();
+    const problem = await expectProblem(refused, 402);
     expect(problem).toMatchObject({ status: 402, limit: 3, used: 3, plan: 'basic', limit_name: 'users' });
     expect(problem.detail).toBe(
       'The Basic plan allows 3 active users and 3 are in use; deactivate a user or upgrade the plan on the Subscription page.',

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, apiJson, registerOrganization, type Session } from './helpers';
+import { api, apiJson, expectProblem, registerOrganization, type Session } from './helpers';
 
 type Report = {
   accepted: number;
@@ -301,9 +301,7 @@ describe('errors', () => {
         else controller.close();
       },
     });
-    const streamed = await upload('application/x-ndjson', stream);
-    expect(streamed.status).toBe(413);
-    expect(streamed.headers.get('content-type')).toBe('application/problem+json');
+    await expectProblem(await upload('application/x-ndjson', stream), 413);
   });
 });
 

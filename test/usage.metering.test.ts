@@ -8,8 +8,10 @@ import { env } from 'cloudflare:workers';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
+import { AlarmSchedule } from '../durable-objects/alarms';
+import { UsageCounter } from '../durable-objects/usage-counter';
 import worker from '../worker/index';
-import { api, apiJson, pushSigned, registerOrganization, withDatabase } from './helpers';
+import { api, apiJson, createSource, expectProblem, pushSigned, registerOrganization, withDatabase } from './helpers';
 
 const period = () => new Date().toISOString().slice(0, 7);
 
@@ -107,13 +109,11 @@ describe('happy: a month that ended', () => {
     await alreadyUsed(orgId, 4);
     const hub = env.ORG_HUB.get(env.ORG_HUB.idFromName(orgId));
     // The hub last counted in January, and 9 of that month's transactions never reached Postgres.
-    await runInDurableObject(hub, (_, state) =>
-      state.storage.put('usage', { orgId, period: '2026-01', used: 9, flushed: 0 }),
-    );
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'ERP' },
+    await runInDurableObject(hub, async (_, state) => {
+      const counter = new UsageCounter(state, env, new AlarmSchedule(state.storage));
+      await counter.reserve(orgId, 9, null, { period: '2026-01', used: 0 }, new Date('2026-01-20T12:00:00Z'));
     });
+    const source = await createSource(org.access_token);
 
     const response = await pushSigned(source.id, source.signing_secret, rows('ME', 2));
     expect(response.status).toBe(200);
@@ -146,18 +146,13 @@ describe('errors', () => {
     expect(resend).toEqual({ accepted: 0, duplicates: 10, rejected: 0, errors: [] });
 
     const refused = await api('POST', '/api/transactions', { token: org.access_token, body: rows('M', 3) });
-    expect(refused.status).toBe(402);
-    expect(refused.headers.get('content-type')).toBe('application/problem+json');
-    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 
   it('applies the same limit to webhook pushes; a replay past the limit is still a duplicate', async () => {
     const org = await registerOrganization('Webhook Limit');
     await alreadyUsed(org.organization.id, 9_998);
-    const source = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'ERP' },
-    });
+    const source = await createSource(org.access_token);
     const [first, second, third] = rows('W', 3);
     const statuses = async (response: Response) => {
       expect(response.status).toBe(200);
@@ -175,8 +170,6 @@ describe('errors', () => {
     // At the limit a replay is still answered as a duplicate; nothing new can be stored, so a push with a new one is 402.
     expect(await statuses(await pushSigned(source.id, source.signing_secret, first))).toEqual([['W-0', 'duplicate']]);
     const refused = await pushSigned(source.id, source.signing_secret, [first, third]);
-    expect(refused.status).toBe(402);
-    expect(refused.headers.get('content-type')).toBe('application/problem+json');
-    expect(await refused.json()).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ limit: 10_000, used: 10_000, plan: 'basic' });
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addUser, api, apiJson, registerOrganization, setPlan, signInPlatformOperator, uniqueEmail } from './helpers';
+import {
+  addUser,
+  api,
+  apiJson,
+  expectProblem,
+  registerOrganization,
+  setPlan,
+  signInPlatformOperator,
+  uniqueEmail,
+} from './helpers';
 
 type User = {
   id: string;
@@ -141,8 +150,7 @@ describe('errors', () => {
     await apiJson('POST', '/api/users', 201, { token: admin.access_token, body });
     for (const email of [body.email, body.email.toUpperCase(), other.user.email]) {
       const response = await api('POST', '/api/users', { token: admin.access_token, body: { ...newUser(), email } });
-      expect(response.status).toBe(409);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      await expectProblem(response, 409);
     }
   });
 

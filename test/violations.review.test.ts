@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, registerOrganization, type Session } from './helpers';
-import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, registerOrganization, type Session } from './helpers';
+import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
 let highRule: { id: string };

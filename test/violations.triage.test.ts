@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, parseCsv, registerOrganization, type Session } from './helpers';
-import { allViolations, approvedRule, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, parseCsv, registerOrganization, type Session } from './helpers';
+import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 

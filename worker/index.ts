@@ -1,4 +1,4 @@
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../db/client';
+import { BACKGROUND_LIMITS, type Database, withDatabase } from '../db/client';
 import { consumeAlertQueue } from '../queues/alerts';
 import { consumeConnectorQueue } from '../queues/connectors';
 import type {
@@ -27,7 +27,7 @@ export { MetricsAggregator } from '../durable-objects/metrics-aggregator';
 export { OrgHub } from '../durable-objects/org-hub';
 export { RateLimiter } from '../durable-objects/rate-limiter';
 
-type CronJob = (env: Env, db: ReturnType<typeof createDatabaseClient>['db'], at: Date) => Promise<number>;
+type CronJob = (env: Env, db: Database, at: Date) => Promise<number>;
 
 /** The Cron Triggers of wrangler.toml, each with what it runs. */
 const CRON_JOBS: Record<string, CronJob[]> = {
@@ -74,13 +74,12 @@ async function runCron(controller: ScheduledController, env: Env): Promise<void>
     log('warn', 'cron without a job', { cron: controller.cron });
     return;
   }
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
-  try {
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, async (db) => {
     // Each job on its own: one that fails does not keep the others from running, and still fails the run.
     const failures: unknown[] = [];
     for (const job of jobs) {
       try {
-        const handled = await job(env, client.db, new Date(controller.scheduledTime));
+        const handled = await job(env, db, new Date(controller.scheduledTime));
         // A minute with nothing to do is not news: 5,760 such lines a day said nothing.
         if (handled > 0) log('info', 'cron', { cron: controller.cron, job: job.name, handled });
       } catch (error) {
@@ -88,7 +87,5 @@ async function runCron(controller: ScheduledController, env: Env): Promise<void>
       }
     }
     if (failures.length > 0) throw failures.length === 1 ? failures[0] : new AggregateError(failures);
-  } finally {
-    await client.close();
-  }
+  });
 }

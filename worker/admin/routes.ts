@@ -1,12 +1,11 @@
-import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import { type Actor, auditOrigin } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf } from '../platform/pagination';
+import { pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { overrideBody, subscriptionView } from '../subscription/schemas';
-import { overrideSubscription, subscriptionView as subscriptionViewOf } from '../subscription/service';
+import { overrideSubscription, toSubscriptionView } from '../subscription/service';
 import { organizationSummaryView, organizationsQuery, organizationUsageView } from './schemas';
 import { assertOrganizationExists, listOrganizations, organizationUsage } from './service';
 
@@ -29,8 +28,7 @@ const list = defineRoute(
 );
 adminRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, z.tuple([z.string(), z.uuid()]));
-  return c.json(await listOrganizations(c.var.database(), limit, after), 200);
+  return c.json(await listOrganizations(c.var.database(), limit, cursor), 200);
 });
 
 const usage = defineRoute(
@@ -69,7 +67,7 @@ adminRoutes.openapi(override, async (c) => {
   const operator: Actor = { orgId: id, userId: c.var.caller.userId, origin: auditOrigin(c) };
   const view = await withTenant(c.var.database(), id, async (tx) => {
     await overrideSubscription(tx, operator, c.req.valid('json'));
-    return subscriptionViewOf(c.env, tx, id, metered);
+    return toSubscriptionView(c.env, tx, id, metered);
   });
   return c.json(view, 200);
 });

@@ -1,10 +1,12 @@
+import { z } from '@hono/zod-openapi';
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, policies, subscriptions, usage, users } from '../../db/schema';
 import { withSystem } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
 import { notFound } from '../platform/errors';
-import { type Page, toPage } from '../platform/pagination';
+import { pastKey } from '../platform/keyset';
+import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 
@@ -12,8 +14,9 @@ import type { OrganizationSummaryView, OrganizationUsageView } from './schemas';
 export async function listOrganizations(
   db: Database,
   limit: number,
-  after: readonly [string, string] | undefined,
+  cursor: string | undefined,
 ): Promise<Page<OrganizationSummaryView>> {
+  const after = decodeCursor(cursor, z.tuple([z.string(), z.uuid()]));
   const period = usagePeriod(new Date());
   const rows = await withSystem(db, (tx) =>
     tx
@@ -29,9 +32,7 @@ export async function listOrganizations(
       .from(organizations)
       .leftJoin(subscriptions, eq(subscriptions.orgId, organizations.id))
       .where(
-        after === undefined
-          ? undefined
-          : sql`(${organizations.name}, ${organizations.id}) > (${after[0]}, ${after[1]}::uuid)`,
+        after && pastKey('asc', [organizations.name, organizations.id], [sql`${after[0]}`, sql`${after[1]}::uuid`]),
       )
       .orderBy(asc(organizations.name), asc(organizations.id))
       .limit(limit + 1),

@@ -1,10 +1,11 @@
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { alertChannels, alertDeliveries } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { AddressRefused, checkUrl, privateAddressesAllowed } from '../platform/address-guard';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { CONFIG_SCHEMAS, type CreateChannelInput } from './schemas';
 import type { ChannelTarget } from './senders';
@@ -87,13 +88,11 @@ export async function findChannel(tx: Tx, id: string): Promise<ChannelRow> {
 }
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
-export async function listChannels(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${alertChannels.createdAt}, ${alertChannels.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+export async function listChannels(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(alertChannels), createdAtKey: sql<string>`${alertChannels.createdAt}::text` })
     .from(alertChannels)
-    .where(and(after))
+    .where(olderThan(alertChannels.createdAt, alertChannels.id, cursor))
     .orderBy(desc(alertChannels.createdAt), desc(alertChannels.id))
     .limit(limit + 1);
 }
@@ -198,7 +197,7 @@ export async function channelTarget(
   return { type: 'webhook', url: channel.config.url as string, secrets };
 }
 
-export function channelView(row: ChannelRow) {
+export function toChannelView(row: ChannelRow) {
   const config = row.type === 'slack' ? { webhook_url: row.config.url_hint } : row.config;
   return {
     id: row.id,

@@ -6,6 +6,7 @@ import type { AlertQueueMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { deliverAlerts } from './dispatch';
 import { type AlertPayload, summarize } from './render';
@@ -15,11 +16,9 @@ type DeliveryRow = typeof alertDeliveries.$inferSelect;
 /** Newest first, by channel and status when asked. */
 export async function listDeliveries(
   tx: Tx,
-  query: { limit: number; after?: [string, string] | undefined; channelId?: string | undefined; status?: string },
+  query: { limit: number; cursor?: string | undefined; channelId?: string | undefined; status?: string },
 ) {
-  const after =
-    query.after &&
-    sql`(${alertDeliveries.createdAt}, ${alertDeliveries.id}) < (${query.after[0]}::timestamptz, ${query.after[1]}::uuid)`;
+  const after = olderThan(alertDeliveries.createdAt, alertDeliveries.id, query.cursor);
   return tx
     .select({ delivery: alertDeliveries, createdAtKey: sql<string>`${alertDeliveries.createdAt}::text` })
     .from(alertDeliveries)
@@ -93,7 +92,7 @@ export async function deliverNow(env: Env, db: Database, orgId: string, id: stri
   return withTenant(db, orgId, (tx) => findDelivery(tx, id));
 }
 
-export function deliveryView(row: DeliveryRow) {
+export function toDeliveryView(row: DeliveryRow) {
   return {
     id: row.id,
     channel_id: row.channelId,

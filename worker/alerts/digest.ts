@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { BACKGROUND_LIMITS, createDatabaseClient } from '../../db/client';
+import { BACKGROUND_LIMITS, withDatabase } from '../../db/client';
 import { uuidLiteral, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
 import { enqueueDelivery } from './deliveries';
@@ -14,11 +14,10 @@ const DIGEST_EXAMPLES = 10;
  * that sent a digest. Called by the organization's hub (durable-objects/alert-digests.ts).
  */
 export async function sendDigests(env: Env, orgId: string, routeIds: string[]): Promise<string[]> {
-  const client = createDatabaseClient(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS);
   const sent: string[] = [];
-  try {
+  await withDatabase(env.HYPERDRIVE.connectionString, BACKGROUND_LIMITS, async (db) => {
     for (const routeId of routeIds) {
-      const delivery = await withTenant(client.db, orgId, async (tx) => {
+      const delivery = await withTenant(db, orgId, async (tx) => {
         const [row] = await tx.execute<{ id: string; round: number } | Record<string, null>>(sql`
           with folded as (delete from alert_digest_items where route_id = ${uuidLiteral(routeId)} returning *),
           summary as (
@@ -50,8 +49,6 @@ export async function sendDigests(env: Env, orgId: string, routeIds: string[]): 
       await enqueueDelivery(env, { orgId, ...delivery });
       sent.push(routeId);
     }
-  } finally {
-    await client.close();
-  }
+  });
   return sent;
 }

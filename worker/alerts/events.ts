@@ -45,7 +45,7 @@ export async function raiseEvents(env: Env, tx: Tx, orgId: string, events: Produ
   const types = [...new Set(events.map((event) => event.type))];
   if (!types.every((type) => (EVENT_TYPES as readonly string[]).includes(type)))
     throw new Error(`raiseEvents: unknown event type in ${types.join(', ')}`);
-  // Known event types written into the statement: no parameters, one round trip.
+  // Known event types written into the statement (docs/architecture.md, Round trips).
   const routes = await tx.execute<RouteRow>(sql`
     select id, channel_id, events, min_severity, rule_ids, mode from alert_routes
     where events && ${sql.raw(`'{${types.join(',')}}'`)}::text[]`);

@@ -2,11 +2,10 @@ import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { secretKeysOf } from '../sources/secrets';
 import {
-  channelView,
   checkedConfig,
   createChannel,
   createTestDelivery,
@@ -14,18 +13,19 @@ import {
   findChannel,
   listChannels,
   rotateChannelSecret,
+  toChannelView,
   updateChannel,
 } from './channels';
-import { deliverNow, deliveryView, enqueueDelivery, listDeliveries, redeliver } from './deliveries';
-import { createRoute, deleteRoute, listRoutes, routeView } from './routing';
+import { deliverNow, enqueueDelivery, listDeliveries, redeliver, toDeliveryView } from './deliveries';
+import { createRoute, deleteRoute, listRoutes, toRouteView } from './routing';
 import {
-  channelView as channelSchema,
+  channelView,
   channelWithSecret,
   createChannelBody,
   createRouteBody,
   deliveriesQuery,
-  deliveryView as deliverySchema,
-  routeView as routeSchema,
+  deliveryView,
+  routeView,
   updateChannelBody,
 } from './schemas';
 
@@ -34,7 +34,6 @@ export const alertChannelsRoutes = createRouter();
 export const alertRoutesRoutes = createRouter();
 export const alertDeliveriesRoutes = createRouter();
 
-const pageCursor = z.tuple([z.string().max(64), z.uuid()]);
 const tags = ['alerts'];
 
 const createChannelRoute = defineRoute(
@@ -48,7 +47,7 @@ const createChannelRoute = defineRoute(
       'URLs must be https and must not point (by literal or by DNS) to loopback, private, link-local, CGNAT or metadata addresses.',
     request: { body: jsonBody(createChannelBody) },
     responses: {
-      201: jsonResponse(channelSchema.extend({ signing_secret: z.string().optional() }), 'The channel'),
+      201: jsonResponse(channelView.extend({ signing_secret: z.string().optional() }), 'The channel'),
       ...problemResponses,
     },
   },
@@ -59,7 +58,7 @@ alertChannelsRoutes.openapi(createChannelRoute, async (c) => {
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
     createChannel(tx, actorOf(c), { ...body, config, secretKey: secretKeysOf(c.env) }),
   );
-  return c.json({ ...channelView(row), ...(signingSecret ? { signing_secret: signingSecret } : {}) }, 201);
+  return c.json({ ...toChannelView(row), ...(signingSecret ? { signing_secret: signingSecret } : {}) }, 201);
 });
 
 const listChannelsRoute = defineRoute(
@@ -70,15 +69,14 @@ const listChannelsRoute = defineRoute(
     tags,
     summary: 'List alert channels',
     request: { query: pageQuery },
-    responses: { 200: jsonResponse(pageOf(channelSchema), 'A page of channels'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(channelView), 'A page of channels'), ...problemResponses },
   },
 );
 alertChannelsRoutes.openapi(listChannelsRoute, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listChannels(tx, after, limit));
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listChannels(tx, cursor, limit));
   return c.json(
-    toPage(rows, limit, channelView, (row) => [row.createdAtKey, row.id]),
+    toPage(rows, limit, toChannelView, (row) => [row.createdAtKey, row.id]),
     200,
   );
 });
@@ -91,12 +89,12 @@ const getChannelRoute = defineRoute(
     tags,
     summary: 'One alert channel (never its secrets)',
     request: { params: idParams },
-    responses: { 200: jsonResponse(channelSchema, 'The channel'), ...problemResponses },
+    responses: { 200: jsonResponse(channelView, 'The channel'), ...problemResponses },
   },
 );
 alertChannelsRoutes.openapi(getChannelRoute, async (c) => {
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => findChannel(tx, c.req.valid('param').id));
-  return c.json(channelView(row), 200);
+  return c.json(toChannelView(row), 200);
 });
 
 const updateChannelRoute = defineRoute(
@@ -107,7 +105,7 @@ const updateChannelRoute = defineRoute(
     tags,
     summary: "Rename a channel or replace its config (a webhook's secret stays)",
     request: { params: idParams, body: jsonBody(updateChannelBody) },
-    responses: { 200: jsonResponse(channelSchema, 'The channel'), ...problemResponses },
+    responses: { 200: jsonResponse(channelView, 'The channel'), ...problemResponses },
   },
 );
 alertChannelsRoutes.openapi(updateChannelRoute, async (c) => {
@@ -126,7 +124,7 @@ alertChannelsRoutes.openapi(updateChannelRoute, async (c) => {
   const row = await withTenant(db, orgId, (tx) =>
     updateChannel(tx, actorOf(c), { id, name, config: checked, secretKey: secretKeysOf(c.env) }),
   );
-  return c.json(channelView(row), 200);
+  return c.json(toChannelView(row), 200);
 });
 
 const deleteChannelRoute = defineRoute(
@@ -166,7 +164,7 @@ alertChannelsRoutes.openapi(rotateRoute, async (c) => {
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
     rotateChannelSecret(tx, actorOf(c), { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) }),
   );
-  return c.json({ ...channelView(row), signing_secret: signingSecret }, 200);
+  return c.json({ ...toChannelView(row), signing_secret: signingSecret }, 200);
 });
 
 const testRoute = defineRoute(
@@ -177,14 +175,14 @@ const testRoute = defineRoute(
     tags,
     summary: 'Send a test message now; answers with its delivery',
     request: { params: idParams },
-    responses: { 200: jsonResponse(deliverySchema, 'The test delivery after its first attempt'), ...problemResponses },
+    responses: { 200: jsonResponse(deliveryView, 'The test delivery after its first attempt'), ...problemResponses },
   },
 );
 alertChannelsRoutes.openapi(testRoute, async (c) => {
   const db = c.var.database();
   const { orgId } = c.var.caller;
   const id = await withTenant(db, orgId, (tx) => createTestDelivery(tx, actorOf(c), c.req.valid('param').id));
-  return c.json(deliveryView(await deliverNow(c.env, db, orgId, id)), 200);
+  return c.json(toDeliveryView(await deliverNow(c.env, db, orgId, id)), 200);
 });
 
 const createRouteRoute = defineRoute(
@@ -196,14 +194,14 @@ const createRouteRoute = defineRoute(
     summary: 'Route events to a channel, at once or in 5-minute digests',
     description: '`min_severity` and `rule_ids` filter the events that carry a severity or a rule; the others pass.',
     request: { body: jsonBody(createRouteBody) },
-    responses: { 201: jsonResponse(routeSchema, 'The route'), ...problemResponses },
+    responses: { 201: jsonResponse(routeView, 'The route'), ...problemResponses },
   },
 );
 alertRoutesRoutes.openapi(createRouteRoute, async (c) => {
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
     createRoute(tx, actorOf(c), c.req.valid('json')),
   );
-  return c.json(routeView(row), 201);
+  return c.json(toRouteView(row), 201);
 });
 
 const listRoutesRoute = defineRoute(
@@ -214,15 +212,14 @@ const listRoutesRoute = defineRoute(
     tags,
     summary: 'List alert routes',
     request: { query: pageQuery },
-    responses: { 200: jsonResponse(pageOf(routeSchema), 'A page of routes'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(routeView), 'A page of routes'), ...problemResponses },
   },
 );
 alertRoutesRoutes.openapi(listRoutesRoute, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
-  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listRoutes(tx, { limit, after }));
+  const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listRoutes(tx, { limit, cursor }));
   return c.json(
-    toPage(rows, limit, routeView, (row) => [row.createdAtKey, row.id]),
+    toPage(rows, limit, toRouteView, (row) => [row.createdAtKey, row.id]),
     200,
   );
 });
@@ -251,20 +248,19 @@ const listDeliveriesRoute = defineRoute(
     tags,
     summary: 'The delivery log, newest first',
     request: { query: deliveriesQuery },
-    responses: { 200: jsonResponse(pageOf(deliverySchema), 'A page of deliveries'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(deliveryView), 'A page of deliveries'), ...problemResponses },
   },
 );
 alertDeliveriesRoutes.openapi(listDeliveriesRoute, async (c) => {
   const { limit, cursor, channel_id, status } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    listDeliveries(tx, { limit, after, channelId: channel_id, status }),
+    listDeliveries(tx, { limit, cursor, channelId: channel_id, status }),
   );
   return c.json(
     toPage(
       rows,
       limit,
-      (row) => deliveryView(row.delivery),
+      (row) => toDeliveryView(row.delivery),
       (row) => [row.createdAtKey, row.delivery.id],
     ),
     200,
@@ -279,7 +275,7 @@ const redeliverRoute = defineRoute(
     tags,
     summary: 'Send a delivery again from its first attempt, with the same webhook-id',
     request: { params: idParams },
-    responses: { 202: jsonResponse(deliverySchema, 'The delivery, queued again'), ...problemResponses },
+    responses: { 202: jsonResponse(deliveryView, 'The delivery, queued again'), ...problemResponses },
   },
 );
 alertDeliveriesRoutes.openapi(redeliverRoute, async (c) => {
@@ -287,5 +283,5 @@ alertDeliveriesRoutes.openapi(redeliverRoute, async (c) => {
     redeliver(tx, actorOf(c), c.req.valid('param').id),
   );
   await enqueueDelivery(c.env, row);
-  return c.json(deliveryView(row), 202);
+  return c.json(toDeliveryView(row), 202);
 });

@@ -3,6 +3,7 @@ import { alertChannels, alertRoutes, rules } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import type { Severity } from '../rules/language';
 import { type EventType, pgArray } from './events';
 import type { CreateRouteInput } from './schemas';
@@ -52,11 +53,9 @@ export async function createRoute(tx: Tx, actor: Actor, input: CreateRouteInput)
 /** Newest first, each with its channel's name and type. */
 export async function listRoutes(
   tx: Tx,
-  query: { limit: number; after?: [string, string] | undefined; id?: string },
+  query: { limit: number; cursor?: string | undefined; id?: string },
 ): Promise<(RouteWithChannel & { createdAtKey: string })[]> {
-  const after =
-    query.after &&
-    sql`(${alertRoutes.createdAt}, ${alertRoutes.id}) < (${query.after[0]}::timestamptz, ${query.after[1]}::uuid)`;
+  const after = olderThan(alertRoutes.createdAt, alertRoutes.id, query.cursor);
   const rows = await tx
     .select({
       route: alertRoutes,
@@ -90,7 +89,7 @@ export async function deleteRoute(tx: Tx, actor: Actor, id: string): Promise<voi
   });
 }
 
-export function routeView(row: RouteWithChannel) {
+export function toRouteView(row: RouteWithChannel) {
   return {
     id: row.id,
     channel_id: row.channelId,

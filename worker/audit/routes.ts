@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { csvDocument } from '../platform/csv';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf } from '../platform/pagination';
+import { pageOf } from '../platform/pagination';
 import { idParams, jsonResponse, problemResponses } from '../platform/responses';
 import { auditEntryView, auditFilters, auditQuery, chainVerdictView } from './schemas';
 import {
@@ -31,8 +31,7 @@ const list = defineRoute(
 );
 auditRoutes.openapi(list, async (c) => {
   const query = c.req.valid('query');
-  const beforeSeq = decodeCursor(query.cursor, z.tuple([z.number().int()]))?.[0];
-  return c.json(await listAudit(c.var.database(), c.var.caller.orgId, query, beforeSeq), 200);
+  return c.json(await listAudit(c.var.database(), c.var.caller.orgId, query), 200);
 });
 
 // Declared before /{id} so "export" and "verify" are never taken for an entry id.

@@ -1,9 +1,10 @@
+import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, gt, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { auditLog } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { notFound } from '../platform/errors';
-import { type Page, toPage } from '../platform/pagination';
+import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import type { AuditEntryView, AuditQuery, ChainBreak, ChainVerdict } from './schemas';
 
 type AuditRow = typeof auditLog.$inferSelect;
@@ -61,12 +62,8 @@ function auditConditions(orgId: string, query: Omit<AuditQuery, 'limit' | 'curso
 }
 
 /** Newest first; the cursor is the last sequence number seen. */
-export async function listAudit(
-  db: Database,
-  orgId: string,
-  query: AuditQuery,
-  beforeSeq: number | undefined,
-): Promise<Page<AuditEntryView>> {
+export async function listAudit(db: Database, orgId: string, query: AuditQuery): Promise<Page<AuditEntryView>> {
+  const beforeSeq = decodeCursor(query.cursor, z.tuple([z.number().int()]))?.[0];
   const rows = await withTenant(db, orgId, (tx) =>
     tx
       .select(selection)

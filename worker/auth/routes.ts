@@ -1,5 +1,5 @@
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
+import { actorOf, auditOrigin } from '../platform/audit';
 import type { Caller } from '../platform/context';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { jsonBody, jsonResponse, problemResponses } from '../platform/responses';
@@ -117,7 +117,7 @@ authRoutes.openapi(updateMe, async (c) => {
   const caller = c.var.caller;
   const changes = c.req.valid('json');
   const orgName = await withTenant(c.var.database(), caller.orgId, async (tx) => {
-    await updateOwnPreferences(tx, auditOrigin(c), caller, changes);
+    await updateOwnPreferences(tx, actorOf(c), changes);
     return organizationName(tx, caller.orgId);
   });
   return c.json(meOf(caller, orgName, changes.time_zone), 200);

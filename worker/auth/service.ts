@@ -5,20 +5,20 @@ import { organizations, refreshTokens, subscriptions, users } from '../../db/sch
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import type { Role } from '../platform/permissions';
-import { newSubscription } from '../subscription/service';
-import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
-import type { SessionView } from './schemas';
-import { reserveLoginAttempt, reserveRegistration } from './throttle';
 import {
   ACCESS_TOKEN_SECONDS,
   hashRefreshToken,
   issueAccessToken,
   newRefreshToken,
   REFRESH_TOKEN_SECONDS,
-} from './tokens';
+} from '../platform/tokens';
+import { newSubscription } from '../subscription/service';
+import { hashPassword, passwordCost, verifyAgainstNothing, verifyPassword } from './passwords';
+import type { SessionView } from './schemas';
+import { reserveLoginAttempt, reserveRegistration } from './throttle';
 
 type SessionUser = {
   id: string;
@@ -99,7 +99,7 @@ export async function login(
     const rehashed = check.needsRehash ? { passwordHash: await hashPassword(password, cost) } : {};
     await tx
       .update(users)
-      .set({ lastLoginAt: new Date(), ...rehashed })
+      .set({ lastLoginAt: sql`now()`, ...rehashed })
       .where(eq(users.id, found.id));
     await recordAudit(tx, origin, {
       orgId: found.orgId,
@@ -150,7 +150,7 @@ export async function refreshSession(env: Env, db: Database, origin: AuditOrigin
     // Conditional update: of two concurrent uses of one token, exactly one wins.
     const claimed = await tx
       .update(refreshTokens)
-      .set({ usedAt: new Date() })
+      .set({ usedAt: sql`now()` })
       .where(and(eq(refreshTokens.id, stored.id), isNull(refreshTokens.usedAt), isNull(refreshTokens.revokedAt)))
       .returning({ id: refreshTokens.id });
     if (claimed.length === 0) {
@@ -209,7 +209,7 @@ async function findRefreshToken(db: Database, token: string) {
 async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
   await tx
     .update(refreshTokens)
-    .set({ revokedAt: new Date() })
+    .set({ revokedAt: sql`now()` })
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 }
 
@@ -243,24 +243,23 @@ async function startSession(
 export async function revokeUserSessions(tx: Tx, userId: string): Promise<void> {
   await tx
     .update(refreshTokens)
-    .set({ revokedAt: new Date() })
+    .set({ revokedAt: sql`now()` })
     .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }
 
 /** The caller's own preferences (the time zone the dashboard shows times in). */
 export async function updateOwnPreferences(
   tx: Tx,
-  origin: AuditOrigin,
-  caller: { userId: string; orgId: string },
+  actor: Actor & { userId: string },
   changes: { time_zone: string | null },
 ): Promise<void> {
-  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: new Date() }).where(eq(users.id, caller.userId));
-  await recordAudit(tx, origin, {
-    orgId: caller.orgId,
-    actorId: caller.userId,
+  await tx.update(users).set({ timeZone: changes.time_zone, updatedAt: sql`now()` }).where(eq(users.id, actor.userId));
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'user.preferences_changed',
     targetType: 'user',
-    targetId: caller.userId,
+    targetId: actor.userId,
     details: { time_zone: changes.time_zone },
   });
 }

@@ -77,7 +77,7 @@ function round(value: number, digits: number): number {
 
 type SnoozeRow = typeof ruleSnoozes.$inferSelect;
 
-function snoozeView(row: SnoozeRow, now = Date.now()) {
+function toSnoozeView(row: SnoozeRow, now = Date.now()) {
   return {
     id: row.id,
     rule_id: row.ruleId,
@@ -122,7 +122,7 @@ export async function createSnooze(
     targetId: ruleId,
     details: { snooze_id: row!.id, account: input.account, until: until.toISOString(), reason: input.reason },
   });
-  return snoozeView(row!);
+  return toSnoozeView(row!);
 }
 
 export async function listSnoozes(tx: Tx, ruleId: string) {
@@ -133,14 +133,14 @@ export async function listSnoozes(tx: Tx, ruleId: string) {
     .where(eq(ruleSnoozes.ruleId, ruleId))
     .orderBy(desc(ruleSnoozes.createdAt));
   const now = Date.now();
-  return rows.map((row) => snoozeView(row, now));
+  return rows.map((row) => toSnoozeView(row, now));
 }
 
 /** Ends a snooze now; the rule's new violations for that account open cases again. */
 export async function endSnooze(tx: Tx, actor: Actor, ruleId: string, snoozeId: string): Promise<void> {
   const [row] = await tx
     .update(ruleSnoozes)
-    .set({ endedAt: new Date() })
+    .set({ endedAt: sql`now()` })
     .where(and(eq(ruleSnoozes.id, snoozeId), eq(ruleSnoozes.ruleId, ruleId), isNull(ruleSnoozes.endedAt)))
     .returning();
   if (!row) throw notFound('Snooze');

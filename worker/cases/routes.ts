@@ -23,7 +23,7 @@ import {
   createSnoozeBody,
   rulePerformanceView,
   snoozeParams,
-  snoozeView as snoozeSchema,
+  snoozeView,
   updateCaseBody,
   updateCaseSettingsBody,
 } from './schemas';
@@ -306,7 +306,7 @@ const listSnoozesRoute = defineRoute(
     tags: ['rules', ...tags],
     summary: "The rule's snoozes, newest first",
     request: { params: idParams },
-    responses: { 200: jsonResponse(z.array(snoozeSchema), 'The snoozes'), ...problemResponses },
+    responses: { 200: jsonResponse(z.array(snoozeView), 'The snoozes'), ...problemResponses },
   },
 );
 ruleFeedbackRoutes.openapi(listSnoozesRoute, async (c) => {
@@ -322,7 +322,7 @@ const createSnoozeRoute = defineRoute(
     tags: ['rules', ...tags],
     summary: 'Snooze a rule for one account: until then its new violations there are suppressed (no case, no alert)',
     request: { params: idParams, body: jsonBody(createSnoozeBody) },
-    responses: { 201: jsonResponse(snoozeSchema, 'The snooze'), ...problemResponses },
+    responses: { 201: jsonResponse(snoozeView, 'The snooze'), ...problemResponses },
   },
 );
 ruleFeedbackRoutes.openapi(createSnoozeRoute, async (c) => {

@@ -11,10 +11,12 @@ import {
   violations,
 } from '../../db/schema';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
+import { utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
 import { type Actor, recordAudit, recordAudits } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import type { Severity } from '../rules/language';
@@ -99,7 +101,7 @@ export async function updateCaseSettings(tx: Tx, actor: Actor, change: SettingsC
     slaHighMinutes: next.sla_minutes.high,
     slaMediumMinutes: next.sla_minutes.medium,
     slaLowMinutes: next.sla_minutes.low,
-    updatedAt: new Date(),
+    updatedAt: sql`now()`,
   };
   await tx
     .insert(caseSettings)
@@ -329,7 +331,7 @@ type CaseViolationRow = {
 
 // The cursor keeps detected_at to the microsecond: a JavaScript Date keeps milliseconds, and the
 // violations of one push or scan chunk differ below that.
-const detectedKey = sql<string>`to_char(${violations.detectedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const detectedKey = utcText(violations.detectedAt);
 
 const violationCursor = z.tuple([z.string(), z.uuid()]);
 
@@ -344,9 +346,12 @@ async function caseViolationRows(tx: Tx, caseId: string, limit: number, cursor?:
     .where(
       and(
         eq(violations.caseId, caseId),
-        after
-          ? sql`(${violations.detectedAt}, ${violations.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`
-          : undefined,
+        after &&
+          pastKey(
+            'asc',
+            [violations.detectedAt, violations.id],
+            [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`],
+          ),
       ),
     )
     .orderBy(asc(violations.detectedAt), asc(violations.id))
@@ -1045,7 +1050,7 @@ export async function bulkChange(tx: Tx, actor: Actor, _role: Role, input: BulkI
 export async function unassignCasesOf(tx: Tx, actor: Actor, userId: string): Promise<number> {
   const released = await tx
     .update(cases)
-    .set({ assigneeId: null, assignedAt: null, updatedAt: new Date() })
+    .set({ assigneeId: null, assignedAt: null, updatedAt: sql`now()` })
     .where(and(eq(cases.assigneeId, userId), ne(cases.status, 'closed')))
     .returning({ id: cases.id });
   await recordEvents(
@@ -1078,7 +1083,7 @@ export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise
   if (due.length === 0) return [];
   const rows = await tx
     .update(cases)
-    .set({ escalated: true, escalatedAt: new Date() })
+    .set({ escalated: true, escalatedAt: sql`now()` })
     .where(
       and(
         inArray(

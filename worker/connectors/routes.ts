@@ -1,8 +1,8 @@
-import { z } from '@hono/zod-openapi';
+import type { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
-import { actorOf, auditOrigin, recordAudit } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
@@ -12,10 +12,10 @@ import { SourceError } from './readers/reader';
 import { listRuns, startRun } from './runs';
 import {
   type ConnectorType,
-  connectorView as connectorSchema,
+  connectorView,
   createConnectorBody,
-  runView as runSchema,
   runStarted,
+  runView,
   testBody,
   testView,
   updateConnectorBody,
@@ -24,13 +24,13 @@ import {
   checkConnectorConfig,
   connectorPolicy,
   connectorSecret,
-  connectorView,
   createConnector,
   deleteConnector,
   findConnector,
   lastRuns,
   listConnectors,
-  runView,
+  toConnectorView,
+  toRunView,
   updateConnector,
 } from './service';
 
@@ -38,7 +38,6 @@ export const connectorsRoutes = createRouter();
 
 const ACCESS = { permission: 'connectors:manage', feature: 'connectors' } as const;
 const PREVIEW_ROWS = 5;
-const pageCursor = z.tuple([z.string().max(64), z.uuid()]);
 
 const create = defineRoute(ACCESS, {
   method: 'post',
@@ -46,32 +45,22 @@ const create = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: "Create a connector to a customer's Postgres, MySQL or REST system (its secrets are never shown again)",
   request: { body: jsonBody(createConnectorBody) },
-  responses: { 201: jsonResponse(connectorSchema, 'The connector, without secrets'), ...problemResponses },
+  responses: { 201: jsonResponse(connectorView, 'The connector, without secrets'), ...problemResponses },
 });
 connectorsRoutes.openapi(create, async (c) => {
-  const { orgId, userId } = c.var.caller;
   const body = c.req.valid('json');
   const checked = await checkConnectorConfig(c.env, body.type, body.config);
-  return withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await createConnector(tx, secretKeysOf(c.env), {
-      orgId,
-      createdBy: userId,
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createConnector(tx, actorOf(c), {
       name: body.name,
       type: body.type,
       checked,
       mapping: body.mapping ?? {},
       schedule: body.schedule ?? null,
-    });
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.created',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { name: row.name, type: row.type, schedule: row.schedule },
-    });
-    return c.json(connectorView(row, undefined), 201);
-  });
+      secretKey: secretKeysOf(c.env),
+    }),
+  );
+  return c.json(toConnectorView(row, undefined), 201);
 });
 
 const list = defineRoute(ACCESS, {
@@ -80,13 +69,12 @@ const list = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'List connectors, each with its last run',
   request: { query: pageQuery },
-  responses: { 200: jsonResponse(pageOf(connectorSchema), 'A page of connectors'), ...problemResponses },
+  responses: { 200: jsonResponse(pageOf(connectorView), 'A page of connectors'), ...problemResponses },
 });
 connectorsRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const { rows, runs } = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
-    const rows = await listConnectors(tx, after, limit);
+    const rows = await listConnectors(tx, cursor, limit);
     return {
       rows,
       runs: await lastRuns(
@@ -99,7 +87,7 @@ connectorsRoutes.openapi(list, async (c) => {
     toPage(
       rows,
       limit,
-      (row) => connectorView(row, runs.get(row.id)),
+      (row) => toConnectorView(row, runs.get(row.id)),
       (row) => [row.createdAtKey, row.id],
     ),
     200,
@@ -112,7 +100,7 @@ const getOne = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'One connector (never its secrets)',
   request: { params: idParams },
-  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+  responses: { 200: jsonResponse(connectorView, 'The connector'), ...problemResponses },
 });
 connectorsRoutes.openapi(getOne, async (c) => {
   const id = c.req.valid('param').id;
@@ -120,7 +108,7 @@ connectorsRoutes.openapi(getOne, async (c) => {
     row: await findConnector(tx, id),
     runs: await lastRuns(tx, [id]),
   }));
-  return c.json(connectorView(row, runs.get(id)), 200);
+  return c.json(toConnectorView(row, runs.get(id)), 200);
 });
 
 const update = defineRoute(ACCESS, {
@@ -129,26 +117,18 @@ const update = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: 'Rename, remap, reschedule, pause or reconfigure a connector',
   request: { params: idParams, body: jsonBody(updateConnectorBody) },
-  responses: { 200: jsonResponse(connectorSchema, 'The connector'), ...problemResponses },
+  responses: { 200: jsonResponse(connectorView, 'The connector'), ...problemResponses },
 });
 connectorsRoutes.openapi(update, async (c) => {
-  const { orgId, userId } = c.var.caller;
+  const { orgId } = c.var.caller;
   const id = c.req.valid('param').id;
   const { config, ...changes } = c.req.valid('json');
   const db = c.var.database();
   const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
-    const row = await updateConnector(tx, secretKeysOf(c.env), id, { ...changes, checked });
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.updated',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { changed: [...Object.keys(changes), ...(config === undefined ? [] : ['config'])] },
-    });
-    return c.json(connectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
+    const row = await updateConnector(tx, actorOf(c), { id, changes, checked, secretKey: secretKeysOf(c.env) });
+    return c.json(toConnectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
   });
 });
 
@@ -161,18 +141,9 @@ const remove = defineRoute(ACCESS, {
   responses: { 204: { description: 'Deleted' }, ...problemResponses },
 });
 connectorsRoutes.openapi(remove, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  await withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await deleteConnector(tx, c.req.valid('param').id);
-    await recordAudit(tx, auditOrigin(c), {
-      orgId,
-      actorId: userId,
-      action: 'connector.deleted',
-      targetType: 'connector',
-      targetId: row.id,
-      details: { name: row.name },
-    });
-  });
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    deleteConnector(tx, actorOf(c), c.req.valid('param').id),
+  );
   return c.body(null, 204);
 });
 
@@ -243,21 +214,20 @@ const runs = defineRoute(ACCESS, {
   tags: ['connectors'],
   summary: "A connector's runs, newest first, with counts and errors",
   request: { params: idParams, query: pageQuery },
-  responses: { 200: jsonResponse(pageOf(runSchema), 'A page of runs'), ...problemResponses },
+  responses: { 200: jsonResponse(pageOf(runView), 'A page of runs'), ...problemResponses },
 });
 connectorsRoutes.openapi(runs, async (c) => {
   const id = c.req.valid('param').id;
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, pageCursor);
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, async (tx) => {
     await findConnector(tx, id);
-    return listRuns(tx, id, after, limit);
+    return listRuns(tx, id, cursor, limit);
   });
   return c.json(
     toPage(
       rows,
       limit,
-      (row) => runView(row.run),
+      (row) => toRunView(row.run),
       (row) => [row.createdAtKey, row.run.id],
     ),
     200,

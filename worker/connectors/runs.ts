@@ -6,6 +6,7 @@ import type { Env } from '../env';
 import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
@@ -137,7 +138,7 @@ export async function processConnectorRun(env: Env, db: Database, orgId: string,
   const claimed = await withTenant(db, orgId, async (tx) => {
     const [run] = await tx
       .update(connectorRuns)
-      .set({ status: 'running', startedAt: new Date() })
+      .set({ status: 'running', startedAt: sql`now()` })
       .where(and(eq(connectorRuns.id, runId), eq(connectorRuns.status, 'queued')))
       .returning();
     if (!run) return undefined;
@@ -220,7 +221,7 @@ async function finishRun(
   await withTenant(db, orgId, async (tx) => {
     const [run] = await tx
       .update(connectorRuns)
-      .set({ ...runCounts(totals, cursor), status: error ? 'failed' : 'succeeded', error, finishedAt: new Date() })
+      .set({ ...runCounts(totals, cursor), status: error ? 'failed' : 'succeeded', error, finishedAt: sql`now()` })
       .where(eq(connectorRuns.id, runId))
       .returning({ connectorId: connectorRuns.connectorId });
     if (run && error)
@@ -243,13 +244,13 @@ function runCounts(totals: Totals, cursor: string | null) {
 }
 
 /** A connector's runs, newest first. */
-export async function listRuns(tx: Tx, connectorId: string, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${connectorRuns.createdAt}, ${connectorRuns.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+export async function listRuns(tx: Tx, connectorId: string, cursor: string | undefined, limit: number) {
   return tx
     .select({ run: connectorRuns, createdAtKey: sql<string>`${connectorRuns.createdAt}::text` })
     .from(connectorRuns)
-    .where(and(eq(connectorRuns.connectorId, connectorId), after))
+    .where(
+      and(eq(connectorRuns.connectorId, connectorId), olderThan(connectorRuns.createdAt, connectorRuns.id, cursor)),
+    )
     .orderBy(desc(connectorRuns.createdAt), desc(connectorRuns.id))
     .limit(limit + 1);
 }

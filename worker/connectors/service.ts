@@ -1,5 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { connectorRuns, connectors } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
@@ -10,12 +10,14 @@ import {
   checkUrl,
   privateAddressesAllowed,
 } from '../platform/address-guard';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound, validationError } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import type { SourceMapping } from '../sources/mapping';
 import { decryptSecret, encryptSecret, type SecretKeys } from '../sources/secrets';
 import { databaseAddress } from './readers/database-url';
 import { type ConnectorSecret, SourceError } from './readers/reader';
-import { type ConnectorType, restConfig, type runView as runSchema, scheduleMinutes, sqlConfig } from './schemas';
+import { type ConnectorType, restConfig, type runView, scheduleMinutes, sqlConfig } from './schemas';
 
 export type ConnectorRow = typeof connectors.$inferSelect;
 export type RunRow = typeof connectorRuns.$inferSelect;
@@ -88,15 +90,14 @@ export function nextRunAt(schedule: string | null | undefined, from = new Date()
 
 export async function createConnector(
   tx: Tx,
-  key: SecretKeys,
+  actor: Actor,
   input: {
-    orgId: string;
-    createdBy: string;
     name: string;
     type: ConnectorType;
     checked: CheckedConfig;
     mapping: SourceMapping;
     schedule: string | null;
+    secretKey: SecretKeys;
   },
 ): Promise<ConnectorRow> {
   const id = crypto.randomUUID();
@@ -104,17 +105,18 @@ export async function createConnector(
     .insert(connectors)
     .values({
       id,
-      orgId: input.orgId,
+      orgId: actor.orgId,
       name: input.name,
       type: input.type,
       config: input.checked.shown,
-      secretCiphertext: await encryptSecret(key, id, JSON.stringify(input.checked.secret)),
+      secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(input.checked.secret)),
       mapping: input.mapping,
       schedule: input.schedule,
       nextRunAt: nextRunAt(input.schedule),
-      createdBy: input.createdBy,
+      createdBy: actor.userId,
     })
     .returning();
+  await audit(tx, actor, 'connector.created', row!.id, { name: row!.name, type: row!.type, schedule: row!.schedule });
   return row!;
 }
 
@@ -129,13 +131,11 @@ export async function connectorSecret(key: SecretKeys, row: ConnectorRow): Promi
 }
 
 /** Newest first; `createdAtKey` is created_at at full precision, for the cursor. */
-export async function listConnectors(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${connectors.createdAt}, ${connectors.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+export async function listConnectors(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(connectors), createdAtKey: sql<string>`${connectors.createdAt}::text` })
     .from(connectors)
-    .where(and(after))
+    .where(olderThan(connectors.createdAt, connectors.id, cursor))
     .orderBy(desc(connectors.createdAt), desc(connectors.id))
     .limit(limit + 1);
 }
@@ -151,18 +151,23 @@ export async function lastRuns(tx: Tx, connectorIds: string[]): Promise<Map<stri
   return new Map(rows.map((row) => [row.connectorId, row]));
 }
 
+/** Changes a connector; `checked` is its new config (checked by checkConnectorConfig first). */
 export async function updateConnector(
   tx: Tx,
-  key: SecretKeys,
-  id: string,
-  changes: {
-    name?: string | undefined;
-    mapping?: SourceMapping | undefined;
-    schedule?: string | null | undefined;
-    is_active?: boolean | undefined;
-    checked?: CheckedConfig | undefined;
+  actor: Actor,
+  input: {
+    id: string;
+    changes: {
+      name?: string | undefined;
+      mapping?: SourceMapping | undefined;
+      schedule?: string | null | undefined;
+      is_active?: boolean | undefined;
+    };
+    checked: CheckedConfig | undefined;
+    secretKey: SecretKeys;
   },
 ): Promise<ConnectorRow> {
+  const { id, changes, checked } = input;
   await findConnector(tx, id);
   const [row] = await tx
     .update(connectors)
@@ -171,26 +176,40 @@ export async function updateConnector(
       ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
       ...(changes.schedule === undefined ? {} : { schedule: changes.schedule, nextRunAt: nextRunAt(changes.schedule) }),
       ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
-      ...(changes.checked === undefined
+      ...(checked === undefined
         ? {}
         : {
-            config: changes.checked.shown,
-            secretCiphertext: await encryptSecret(key, id, JSON.stringify(changes.checked.secret)),
+            config: checked.shown,
+            secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(checked.secret)),
           }),
-      updatedAt: new Date(),
+      updatedAt: sql`now()`,
     })
     .where(eq(connectors.id, id))
     .returning();
+  await audit(tx, actor, 'connector.updated', id, {
+    changed: [...Object.keys(changes), ...(checked === undefined ? [] : ['config'])],
+  });
   return row!;
 }
 
-export async function deleteConnector(tx: Tx, id: string): Promise<ConnectorRow> {
+export async function deleteConnector(tx: Tx, actor: Actor, id: string): Promise<void> {
   const row = await findConnector(tx, id);
   await tx.delete(connectors).where(eq(connectors.id, id));
-  return row;
+  await audit(tx, actor, 'connector.deleted', row.id, { name: row.name });
 }
 
-export function connectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
+async function audit(tx: Tx, actor: Actor, action: string, connectorId: string, details: Record<string, unknown>) {
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action,
+    targetType: 'connector',
+    targetId: connectorId,
+    details,
+  });
+}
+
+export function toConnectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
   return {
     id: row.id,
     name: row.name,
@@ -214,12 +233,12 @@ export function connectorView(row: ConnectorRow, lastRun: RunRow | undefined) {
   };
 }
 
-export function runView(row: RunRow): z.infer<typeof runSchema> {
+export function toRunView(row: RunRow): z.infer<typeof runView> {
   return {
     id: row.id,
     connector_id: row.connectorId,
     trigger: row.trigger as 'manual' | 'schedule',
-    status: row.status as z.infer<typeof runSchema>['status'],
+    status: row.status as z.infer<typeof runView>['status'],
     started_at: row.startedAt?.toISOString() ?? null,
     finished_at: row.finishedAt?.toISOString() ?? null,
     read: row.read,

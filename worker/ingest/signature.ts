@@ -5,7 +5,7 @@ export const SIGNATURE_HEADER = 'X-NitiLens-Signature';
 /** How far a signature's timestamp may be from now, either way. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-type SignatureHeader = { timestamp: number; signatures: Uint8Array<ArrayBuffer>[] };
+export type SignatureHeader = { timestamp: number; signatures: Uint8Array<ArrayBuffer>[] };
 
 const unauthorized = (detail: string) => new ApiError('unauthorized', detail);
 

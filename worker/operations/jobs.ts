@@ -4,6 +4,7 @@ import { jobRuns } from '../../db/schema';
 import { afterCommit, type Tx, uuidLiteral, withSystem, withTenant } from '../../db/tenant';
 import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import type { JobKind, JobStatus } from './kinds';
@@ -90,7 +91,7 @@ type JobRow = {
 
 export type JobFilters = {
   limit: number;
-  after?: [string, string] | undefined;
+  cursor?: string | undefined;
   kind?: JobKind | undefined;
   status?: JobStatus | undefined;
   orgId?: string | undefined;
@@ -111,7 +112,7 @@ function jobsQuery(filters: JobFilters): SQL {
     filters.kind ? sql`kind = ${filters.kind}` : undefined,
     filters.status ? sql`status = ${filters.status}` : undefined,
     filters.orgId ? sql`org_id = ${filters.orgId}::uuid` : undefined,
-    filters.after ? sql`(created_at, id) < (${filters.after[0]}::timestamptz, ${filters.after[1]}::uuid)` : undefined,
+    olderThan(sql`created_at`, sql`id`, filters.cursor),
   ].filter((condition) => condition !== undefined);
   return sql`
     select id, org_id, kind, status, error, created_at, created_at::text as created_key, started_at, finished_at

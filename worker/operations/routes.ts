@@ -3,7 +3,7 @@ import { withTenant } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { readMetrics, renderPrometheus } from '../platform/metrics';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../platform/pagination';
+import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { adminJobView, jobFailureRates, jobView, listAllJobs, listJobs } from './jobs';
 import { JOB_KINDS, JOB_STATUSES } from './kinds';
@@ -17,7 +17,6 @@ export const jobsRoutes = createRouter();
 export const adminOperationsRoutes = createRouter();
 
 const tags = ['operations'];
-const jobCursor = z.tuple([z.string().max(64), z.uuid()]);
 
 const jobSchema = z
   .object({
@@ -96,9 +95,8 @@ const list = defineRoute(
 );
 jobsRoutes.openapi(list, async (c) => {
   const { limit, cursor, kind, status } = c.req.valid('query');
-  const after = decodeCursor(cursor, jobCursor);
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    listJobs(tx, { limit, after, kind, status }),
+    listJobs(tx, { limit, cursor, kind, status }),
   );
   return c.json(
     toPage(rows, limit, jobView, (row) => [row.created_key, row.id]),
@@ -122,8 +120,7 @@ const adminList = defineRoute(
 );
 adminOperationsRoutes.openapi(adminList, async (c) => {
   const { limit, cursor, kind, status, org_id } = c.req.valid('query');
-  const after = decodeCursor(cursor, jobCursor);
-  const rows = await listAllJobs(c.var.database(), { limit, after, kind, status, orgId: org_id });
+  const rows = await listAllJobs(c.var.database(), { limit, cursor, kind, status, orgId: org_id });
   return c.json(
     toPage(rows, limit, adminJobView, (row) => [row.created_key, row.id]),
     200,

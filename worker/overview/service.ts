@@ -1,7 +1,7 @@
 import { desc, sql } from 'drizzle-orm';
 import { scans } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { scanView } from '../scans/service';
+import { toScanView } from '../scans/service';
 import { subscriptionPlan } from '../subscription/plan';
 import type { OverviewView } from './schemas';
 
@@ -28,7 +28,7 @@ export async function buildOverview(
     },
     open_violations: await openViolations(tx),
     compliance_rate: await complianceRate(tx, metered.period),
-    last_scan: lastScan ? scanView(lastScan) : null,
+    last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
     violations_by_day: await violationsByDay(tx, timeZone, 'detected'),
     violations_by_transaction_day: await violationsByDay(tx, timeZone, 'occurred'),

@@ -25,7 +25,8 @@ export function systemActor(orgId: string): Actor {
   return { orgId, userId: null, origin: { ip: null, userAgent: null } };
 }
 
-export function actorOf(c: Context<AppEnv>): Actor {
+/** The signed-in user acting through this request. */
+export function actorOf(c: Context<AppEnv>): Actor & { userId: string } {
   return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
 }
 

@@ -2,10 +2,10 @@ import { eq } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { users } from '../../db/schema';
 import { withTenant } from '../../db/tenant';
-import { verifyAccessToken } from '../auth/tokens';
 import type { AppEnv, Caller } from './context';
 import { ApiError } from './errors';
 import { type Permission, type Role, roleHas } from './permissions';
+import { verifyAccessToken } from './tokens';
 
 /** Authenticates the bearer token, reloads the user, and checks the role holds `permission`. */
 export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {

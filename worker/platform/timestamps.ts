@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { MAX_OFFSET_HOURS } from '../rules/language/instant';
+
+// Postgres refuses offsets beyond 15:59, so a value it cannot cast is never accepted.
+export const MAX_OFFSET_HOURS = 15;
 
 /** Fixed positions: `YYYY-MM-DDThh:mm:ss`, then optional fraction, then `Z` or `+hh:mm` at the end. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;

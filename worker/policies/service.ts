@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { policies, policyClauses, policyRuleOrigins, policyVersions, rules, ruleVersions } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
+import { olderThan, pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { backtestRule } from '../rules/backtest';
 import type { VERSION_STATUSES } from '../rules/schemas';
@@ -60,21 +61,11 @@ const countColumns = {
   approvedRules: sql<number>`(select count(*)::int from rules r where r.policy_id = policies.id and r.active_version is not null)`,
 };
 
-const policyCursor = z.tuple([z.string(), z.uuid()]);
-
 export async function listPolicies(tx: Tx, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor(query.cursor, policyCursor);
   const rows = await tx
     .select({ policy: policies, ...countColumns, sortAt: sql<string>`${policies.createdAt}::text` })
     .from(policies)
-    .where(
-      after
-        ? or(
-            lt(policies.createdAt, sql`${after[0]}::timestamptz`),
-            and(eq(policies.createdAt, sql`${after[0]}::timestamptz`), lt(policies.id, after[1])),
-          )
-        : undefined,
-    )
+    .where(olderThan(policies.createdAt, policies.id, query.cursor))
     .orderBy(desc(policies.createdAt), desc(policies.id))
     .limit(query.limit + 1);
   return toPage(
@@ -151,9 +142,12 @@ export async function listPolicyRules(
       and(
         eq(rules.policyId, policyId),
         query.status ? eq(ruleVersions.status, query.status) : undefined,
-        after
-          ? sql`(${rules.createdAt}, ${ordinal}, ${rules.id}) > (${after[0]}::timestamptz, ${after[1]}::int, ${after[2]}::uuid)`
-          : undefined,
+        after &&
+          pastKey(
+            'asc',
+            [rules.createdAt, ordinal, rules.id],
+            [sql`${after[0]}::timestamptz`, sql`${after[1]}::int`, sql`${after[2]}::uuid`],
+          ),
       ),
     )
     .orderBy(asc(rules.createdAt), asc(ordinal), asc(rules.id))

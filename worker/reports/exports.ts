@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/tenant';
 import { AUDIT_EXPORT_HEADER, auditExportPage, auditExportRow } from '../audit/service';
 import type { CsvCell } from '../platform/csv';
+import { pastKey } from '../platform/keyset';
 import type { Severity } from '../rules/language';
 import type { ViolationStatus } from '../violations/schemas';
 import { EXPORT_HEADER as VIOLATION_HEADER, exportRow as violationRow } from '../violations/service';
@@ -70,7 +71,7 @@ const violationsExport: CsvExport = {
         select * from violations v
         where v.org_id = app_current_org()
           and v.detected_at >= ${from.toISOString()}::timestamptz and v.detected_at <= ${to.toISOString()}::timestamptz
-          ${after ? sql`and (v.detected_at, v.id) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+          ${after ? sql`and ${pastKey('asc', [sql`v.detected_at`, sql`v.id`], [sql`${after[0]}::timestamptz`, sql`${after[1]}::uuid`])}` : sql``}
         order by v.detected_at, v.id
         limit ${limit})
       select v.id, ${iso('v.detected_at')} as detected_at, v.detected_at::text as key_at, v.severity,
@@ -217,7 +218,7 @@ const transactionsExport: CsvExport = {
         t.channel, t.attributes::text as attributes, ${iso('t.ingested_at')} as ingested_at
       from transactions t
       where t.org_id = app_current_org() and t.occurred_at >= ${from.toISOString()}::timestamptz and t.occurred_at <= ${to.toISOString()}::timestamptz
-        ${after ? sql`and (t.occurred_at, t.id) > (${after[0]}::timestamptz, ${after[1]}::bigint)` : sql``}
+        ${after ? sql`and ${pastKey('asc', [sql`t.occurred_at`, sql`t.id`], [sql`${after[0]}::timestamptz`, sql`${after[1]}::bigint`])}` : sql``}
       order by t.occurred_at, t.id
       limit ${limit}`);
     const last = rows.at(-1);

@@ -5,13 +5,8 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
 import { evidencePack } from './evidence';
-import { createReportSchedule, deleteReportSchedule, listReportSchedules, scheduleView } from './schedules';
-import {
-  createReportBody,
-  createScheduleBody,
-  reportView as reportSchema,
-  scheduleView as scheduleSchema,
-} from './schemas';
+import { createReportSchedule, deleteReportSchedule, listReportSchedules, toScheduleView } from './schedules';
+import { createReportBody, createScheduleBody, reportView, scheduleView } from './schemas';
 import {
   assertMayRequest,
   checkRequest,
@@ -20,7 +15,7 @@ import {
   getReport,
   listReports,
   reportFile,
-  reportView,
+  toReportView,
 } from './service';
 import { reportFileName } from './storage';
 
@@ -46,7 +41,7 @@ const create = defineRoute(
       "a cell beginning with `=`, `+`, `-`, `@`, tab or carriage return prefixed with `'`). `from` and `to` are " +
       'days (UTC, both included) or instants. The audit log is for roles that may read it.',
     request: { body: jsonBody(createReportBody) },
-    responses: { 202: jsonResponse(reportSchema, 'The queued report'), ...problemResponses },
+    responses: { 202: jsonResponse(reportView, 'The queued report'), ...problemResponses },
   },
 );
 reportsRoutes.openapi(create, async (c) => {
@@ -59,7 +54,7 @@ reportsRoutes.openapi(create, async (c) => {
     createReport(tx, actor, { type: body.type, format, period }),
   );
   await enqueueReport(c.env, actor.orgId, row.id);
-  return c.json(reportView(row), 202);
+  return c.json(toReportView(row), 202);
 });
 
 const list = defineRoute(
@@ -70,7 +65,7 @@ const list = defineRoute(
     tags,
     summary: 'Reports, newest first',
     request: { query: pageQuery },
-    responses: { 200: jsonResponse(pageOf(reportSchema), 'A page of reports'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(reportView), 'A page of reports'), ...problemResponses },
   },
 );
 reportsRoutes.openapi(list, async (c) => {
@@ -88,14 +83,14 @@ const read = defineRoute(
     tags,
     summary: 'One report: its status, progress and size',
     request: { params: idParams },
-    responses: { 200: jsonResponse(reportSchema, 'The report'), ...problemResponses },
+    responses: { 200: jsonResponse(reportView, 'The report'), ...problemResponses },
   },
 );
 reportsRoutes.openapi(read, async (c) => {
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
     getReport(tx, c.var.caller.role, c.req.valid('param').id),
   );
-  return c.json(reportView(row), 200);
+  return c.json(toReportView(row), 200);
 });
 
 const file = defineRoute(
@@ -139,7 +134,7 @@ const createSchedule = defineRoute(
       'Daily runs cover the previous UTC day and start after midnight UTC; weekly runs cover the previous seven days ' +
       'and start on Monday after midnight UTC. Email carries the file (under 10 MB); Slack and webhooks a link.',
     request: { body: jsonBody(createScheduleBody) },
-    responses: { 201: jsonResponse(scheduleSchema, 'The schedule'), ...problemResponses },
+    responses: { 201: jsonResponse(scheduleView, 'The schedule'), ...problemResponses },
   },
 );
 reportSchedulesRoutes.openapi(createSchedule, async (c) => {
@@ -147,7 +142,7 @@ reportSchedulesRoutes.openapi(createSchedule, async (c) => {
   assertMayRequest(c.var.caller.role, body.type);
   const actor = actorOf(c);
   const row = await withTenant(c.var.database(), actor.orgId, (tx) => createReportSchedule(tx, actor, body));
-  return c.json(scheduleView(row), 201);
+  return c.json(toScheduleView(row), 201);
 });
 
 const listSchedules = defineRoute(
@@ -157,12 +152,12 @@ const listSchedules = defineRoute(
     path: '/',
     tags,
     summary: 'Report schedules',
-    responses: { 200: jsonResponse(z.array(scheduleSchema), 'Every schedule'), ...problemResponses },
+    responses: { 200: jsonResponse(z.array(scheduleView), 'Every schedule'), ...problemResponses },
   },
 );
 reportSchedulesRoutes.openapi(listSchedules, async (c) => {
   const rows = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => listReportSchedules(tx));
-  return c.json(rows.map(scheduleView), 200);
+  return c.json(rows.map(toScheduleView), 200);
 });
 
 const deleteSchedule = defineRoute(

@@ -33,7 +33,7 @@ export function periodOfRun(cadence: Cadence, at: Date): Period {
   return { from: new Date(end - (cadence === 'daily' ? 1 : 7) * DAY_MS), to: new Date(end - 1) };
 }
 
-export function scheduleView(row: ScheduleRow) {
+export function toScheduleView(row: ScheduleRow) {
   return {
     id: row.id,
     type: row.type as ReportType,

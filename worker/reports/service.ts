@@ -1,4 +1,3 @@
-import { z } from '@hono/zod-openapi';
 import { and, desc, eq, ne, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { organizations, reportSchedules, reports } from '../../db/schema';
@@ -10,8 +9,9 @@ import { raiseJobFailures } from '../operations/jobs';
 import { type Actor, recordAudit } from '../platform/audit';
 import { csvRow } from '../platform/csv';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import { insertReportDelivery, reportReadyData } from './delivery';
 import { CSV_EXPORTS, type Period } from './exports';
@@ -28,7 +28,7 @@ const PROGRESS_EVERY_ROWS = 50_000;
 /** The longest period a compliance summary covers (its charts have a column per day). */
 export const MAX_SUMMARY_DAYS = 366;
 
-export function reportView(row: ReportRow) {
+export function toReportView(row: ReportRow) {
   return {
     id: row.id,
     type: row.type as ReportType,
@@ -113,28 +113,19 @@ export async function enqueueReport(env: Env, orgId: string, reportId: string): 
 }
 
 export async function listReports(tx: Tx, role: Role, query: { limit: number; cursor?: string }) {
-  const key = decodeCursor(query.cursor, listCursor);
   const rows = await tx
     .select({ report: reports, key: sql<string>`${reports.createdAt}::text` })
     .from(reports)
-    .where(
-      and(
-        visibleTo(role),
-        // Postgres's own text of created_at: a JavaScript Date would drop its microseconds.
-        key ? sql`(${reports.createdAt}, ${reports.id}) < (${key[0]}::timestamptz, ${key[1]}::uuid)` : undefined,
-      ),
-    )
+    .where(and(visibleTo(role), olderThan(reports.createdAt, reports.id, query.cursor)))
     .orderBy(desc(reports.createdAt), desc(reports.id))
     .limit(query.limit + 1);
   return toPage(
     rows,
     query.limit,
-    (r) => reportView(r.report),
+    (r) => toReportView(r.report),
     (r) => [r.key, r.report.id],
   );
 }
-
-const listCursor = z.tuple([z.string().max(64), z.uuid()]);
 
 export async function getReport(tx: Tx, role: Role, id: string): Promise<ReportRow> {
   const [row] = await tx
@@ -174,7 +165,7 @@ export async function generateReport(
   const claimed = await withTenant(db, orgId, async (tx) => {
     const [row] = await tx
       .update(reports)
-      .set({ status: 'running', startedAt: new Date(), rowsDone: 0, error: null })
+      .set({ status: 'running', startedAt: sql`now()`, rowsDone: 0, error: null })
       // A report left `running` by a consumer that died is taken up again on redelivery.
       .where(and(eq(reports.id, reportId), or(eq(reports.status, 'queued'), eq(reports.status, 'running'))))
       .returning();
@@ -202,7 +193,7 @@ export async function generateReport(
     const { done, delivery } = await withTenant(db, orgId, async (tx) => {
       const [done] = await tx
         .update(reports)
-        .set({ status: 'completed', finishedAt: new Date(), objectKey: key, size: stored.size, sha256: stored.sha256 })
+        .set({ status: 'completed', finishedAt: sql`now()`, objectKey: key, size: stored.size, sha256: stored.sha256 })
         .where(eq(reports.id, row.id))
         .returning();
       return { done: done!, delivery: await announceReady(env, tx, done!) };

@@ -3,6 +3,7 @@ import { afterCommit, type Tx, uuidArray } from '../../db/tenant';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import { prepareScreening } from '../screening/subjects';
+import { canonicalColumns } from '../transactions/store';
 import { compiledForTransactions } from './compiled-versions';
 import {
   type AggregateMeasure,
@@ -126,7 +127,7 @@ async function detectPlainInOnePass(
   const detected: DetectedViolation[] = [];
   for (let after = 0; ; ) {
     const rows = await tx.execute<HitRow & Record<`hit_${number}`, boolean>>(sql`
-      select ${transactionColumns}, '[]'::jsonb as measures, ${sql.join(decisions, sql`, `)}
+      select ${canonicalColumns}, '[]'::jsonb as measures, ${sql.join(decisions, sql`, `)}
       from transactions t
       where ${scopeFilter(orgId, scope)} and t.id > ${after} and (${sql.join(holds, sql` or `)})
       order by t.id
@@ -144,9 +145,9 @@ async function detectPlainInOnePass(
  * Given transactions (a webhook's few): every rule version decided in one statement, one
  * `hit_<n>` column per version holding its aggregates' statistics when it holds (null otherwise).
  * One statement instead of one per version is what keeps a push's latency low (docs/architecture.md,
- * Round trips). The
- * evidence ids of windowed hits come from a second statement, run only when a windowed rule hit:
- * planning an ids subquery per window on every push cost more than that statement does on a few.
+ * Round trips). The evidence ids of windowed hits come from a second statement, run only when a
+ * windowed rule hit: planning an ids subquery per window on every push cost more than that
+ * statement does on a few.
  */
 async function detectForTransactions(
   tx: Tx,
@@ -163,7 +164,7 @@ async function detectForTransactions(
       sql`case when ${condition.holds} then ${jsonbArray(condition.statistics)} end as ${sql.raw(`hit_${n}`)}`,
   );
   const rows = await tx.execute<HitRow & Record<`hit_${number}`, unknown>>(sql`
-    select ${transactionColumns}, ${sql.join(decisions, sql`, `)}
+    select ${canonicalColumns}, ${sql.join(decisions, sql`, `)}
     from transactions t
     where ${scopeFilter(orgId, scope)}
     order by t.id`);
@@ -310,12 +311,6 @@ type HitRow = Record<string, unknown> &
   CanonicalTransaction & { internal_id: string; measures: AggregateMeasure[] | string };
 type Hit = { id: number; transaction: CanonicalTransaction; measures: AggregateMeasure[] };
 
-/** A hit's transaction as the JavaScript evaluator reads it. */
-const transactionColumns = sql`t.id as internal_id, t.external_id as id,
-  to_char(t.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
-  trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
-  t.counterparty_country, t.channel, t.attributes, trim_scale(t.anomaly_score)::text as anomaly_score`;
-
 /** Each aggregate's measure for a hit, in the order of the condition's aggregates. */
 const measuresOf = (compiled: CompiledCondition) => jsonbArray(compiled.measures);
 
@@ -334,7 +329,7 @@ async function selectHits(
   limit: number,
 ): Promise<Hit[]> {
   const rows = await tx.execute<HitRow>(sql`
-    select ${transactionColumns}, ${measuresOf(compiled)} as measures
+    select ${canonicalColumns}, ${measuresOf(compiled)} as measures
     from ${compiled.from}
     where ${scopeFilter(orgId, scope)} and t.id > ${afterId} and ${compiled.holds}
     order by t.id

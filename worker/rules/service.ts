@@ -1,10 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { and, count, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { organizations, policies, rules, ruleVersions, screeningLists } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
@@ -161,13 +162,10 @@ export async function findVersion(tx: Tx, ruleId: string, number: number): Promi
   return version;
 }
 
-const ruleCursor = z.tuple([z.string(), z.uuid()]);
-
 export async function listRules(
   tx: Tx,
   query: { limit: number; cursor?: string; status?: VersionStatus; policy_id?: string },
 ) {
-  const after = decodeCursor(query.cursor, ruleCursor);
   const rows = await tx
     .select({ rule: rules, version: ruleVersions, sortAt: sql<string>`${rules.createdAt}::text` })
     .from(rules)
@@ -176,12 +174,7 @@ export async function listRules(
       and(
         query.status ? eq(ruleVersions.status, query.status) : undefined,
         query.policy_id ? eq(rules.policyId, query.policy_id) : undefined,
-        after
-          ? or(
-              lt(rules.createdAt, sql`${after[0]}::timestamptz`),
-              and(eq(rules.createdAt, sql`${after[0]}::timestamptz`), lt(rules.id, after[1])),
-            )
-          : undefined,
+        olderThan(rules.createdAt, rules.id, query.cursor),
       ),
     )
     .orderBy(desc(rules.createdAt), desc(rules.id))

@@ -32,7 +32,7 @@ export async function loadActiveRuleVersions(tx: Tx, ruleIds?: string[]): Promis
     .select(versionColumns)
     .from(rules)
     .innerJoin(ruleVersions, and(eq(ruleVersions.ruleId, rules.id), eq(ruleVersions.version, rules.activeVersion)))
-    // The status as a literal: no parameters, one round trip (docs/architecture.md, Round trips).
+    // The status as a literal (docs/architecture.md, Round trips).
     .where(
       and(
         isNotNull(rules.activeVersion),

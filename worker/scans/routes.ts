@@ -1,20 +1,27 @@
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
-import { createSchedule, deleteSchedule, getSchedule, listSchedules, scheduleView, updateSchedule } from './schedules';
+import {
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  listSchedules,
+  toScheduleView,
+  updateSchedule,
+} from './schedules';
 import {
   createScheduleBody,
   queuedScanView,
   scanListQuery,
-  scanView as scanSchema,
+  scanView,
   scheduleListItemView,
-  scheduleView as scheduleSchema,
+  scheduleView,
   startScanBody,
   updateScheduleBody,
 } from './schemas';
-import { getScan, listScans, scanView, startScan } from './service';
+import { getScan, listScans, startScan, toScanView } from './service';
 
 export const scansRoutes = createRouter();
 
@@ -27,15 +34,14 @@ const createScheduleRoute = defineRoute(
     tags: ['scans'],
     summary: 'Schedule recurring incremental scans',
     request: { body: jsonBody(createScheduleBody) },
-    responses: { 201: jsonResponse(scheduleSchema, 'The schedule'), ...problemResponses },
+    responses: { 201: jsonResponse(scheduleView, 'The schedule'), ...problemResponses },
   },
 );
 scansRoutes.openapi(createScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const row = await withTenant(c.var.database(), orgId, (tx) =>
-    createSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('json')),
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    createSchedule(tx, actorOf(c), c.req.valid('json')),
   );
-  return c.json(scheduleView(row), 201);
+  return c.json(toScheduleView(row), 201);
 });
 
 const listSchedulesRoute = defineRoute(
@@ -65,12 +71,12 @@ const getScheduleRoute = defineRoute(
     tags: ['scans'],
     summary: 'A scan schedule',
     request: { params: idParams },
-    responses: { 200: jsonResponse(scheduleSchema, 'The schedule'), ...problemResponses },
+    responses: { 200: jsonResponse(scheduleView, 'The schedule'), ...problemResponses },
   },
 );
 scansRoutes.openapi(getScheduleRoute, async (c) => {
   const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => getSchedule(tx, c.req.valid('param').id));
-  return c.json(scheduleView(row), 200);
+  return c.json(toScheduleView(row), 200);
 });
 
 const updateScheduleRoute = defineRoute(
@@ -81,15 +87,14 @@ const updateScheduleRoute = defineRoute(
     tags: ['scans'],
     summary: 'Change a scan schedule',
     request: { params: idParams, body: jsonBody(updateScheduleBody) },
-    responses: { 200: jsonResponse(scheduleSchema, 'The schedule'), ...problemResponses },
+    responses: { 200: jsonResponse(scheduleView, 'The schedule'), ...problemResponses },
   },
 );
 scansRoutes.openapi(updateScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const row = await withTenant(c.var.database(), orgId, (tx) =>
-    updateSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('param').id, c.req.valid('json')),
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    updateSchedule(tx, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
   );
-  return c.json(scheduleView(row), 200);
+  return c.json(toScheduleView(row), 200);
 });
 
 const deleteScheduleRoute = defineRoute(
@@ -104,9 +109,8 @@ const deleteScheduleRoute = defineRoute(
   },
 );
 scansRoutes.openapi(deleteScheduleRoute, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  await withTenant(c.var.database(), orgId, (tx) =>
-    deleteSchedule(tx, auditOrigin(c), orgId, userId, c.req.valid('param').id),
+  await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    deleteSchedule(tx, actorOf(c), c.req.valid('param').id),
   );
   return c.body(null, 204);
 });
@@ -123,11 +127,9 @@ const start = defineRoute(
   },
 );
 scansRoutes.openapi(start, async (c) => {
-  const { orgId, userId } = c.var.caller;
   const body = c.req.valid('json') ?? {};
-  const scan = await startScan(c.env, c.var.database(), auditOrigin(c), orgId, {
+  const scan = await startScan(c.env, c.var.database(), actorOf(c), {
     trigger: 'manual',
-    actorId: userId,
     ruleIds: body.rule_ids,
     from: body.from ? new Date(body.from) : undefined,
     to: body.to ? new Date(body.to) : undefined,
@@ -143,7 +145,7 @@ const list = defineRoute(
     tags: ['scans'],
     summary: 'List scans, newest first',
     request: { query: scanListQuery },
-    responses: { 200: jsonResponse(pageOf(scanSchema), 'A page of scans'), ...problemResponses },
+    responses: { 200: jsonResponse(pageOf(scanView), 'A page of scans'), ...problemResponses },
   },
 );
 scansRoutes.openapi(list, async (c) =>
@@ -158,12 +160,12 @@ const get = defineRoute(
     tags: ['scans'],
     summary: 'A scan and its progress',
     request: { params: idParams },
-    responses: { 200: jsonResponse(scanSchema, 'The scan'), ...problemResponses },
+    responses: { 200: jsonResponse(scanView, 'The scan'), ...problemResponses },
   },
 );
 scansRoutes.openapi(get, async (c) =>
   c.json(
-    scanView(await withTenant(c.var.database(), c.var.caller.orgId, (tx) => getScan(tx, c.req.valid('param').id))),
+    toScanView(await withTenant(c.var.database(), c.var.caller.orgId, (tx) => getScan(tx, c.req.valid('param').id))),
     200,
   ),
 );

@@ -1,14 +1,14 @@
-import { z } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rules, scanSchedules, scans } from '../../db/schema';
 import { type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
 import { runAsJob } from '../operations/jobs';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { toPage } from '../platform/pagination';
 import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
 import type { FREQUENCIES } from './schemas';
 import { startScan } from './service';
@@ -69,13 +69,8 @@ async function assertRulesExist(tx: Tx, ruleIds: string[] | null | undefined): P
   if (missing >= 0) throw invalidSchedule(`rule_ids.${missing}`, `Rule ${ruleIds[missing]} does not exist.`);
 }
 
-export async function createSchedule(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  input: ScheduleInput,
-): Promise<ScheduleRow> {
+export async function createSchedule(tx: Tx, actor: Actor, input: ScheduleInput): Promise<ScheduleRow> {
+  const { orgId } = actor;
   // Serializes creations per organization so concurrent requests cannot all pass the count.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schedules:${orgId}`}, 0))`);
   const [{ count } = { count: 0 }] = await tx.select({ count: sql<number>`count(*)::int` }).from(scanSchedules);
@@ -96,12 +91,12 @@ export async function createSchedule(
       ruleIds: input.rule_ids ?? null,
       enabled: input.enabled ?? true,
       nextRunAt: nextRunAfter(input, new Date()),
-      createdBy: actorId,
+      createdBy: actor.userId,
     })
     .returning();
-  await recordAudit(tx, origin, {
+  await recordAudit(tx, actor.origin, {
     orgId,
-    actorId,
+    actorId: actor.userId,
     action: 'schedule.created',
     targetType: 'scan_schedule',
     targetId: row!.id,
@@ -112,9 +107,7 @@ export async function createSchedule(
 
 export async function updateSchedule(
   tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
+  actor: Actor,
   id: string,
   patch: Partial<ScheduleInput>,
 ): Promise<ScheduleRow> {
@@ -135,9 +128,9 @@ export async function updateSchedule(
     })
     .where(eq(scanSchedules.id, id))
     .returning();
-  await recordAudit(tx, origin, {
-    orgId,
-    actorId,
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'schedule.updated',
     targetType: 'scan_schedule',
     targetId: id,
@@ -146,18 +139,12 @@ export async function updateSchedule(
   return row!;
 }
 
-export async function deleteSchedule(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  id: string,
-): Promise<void> {
+export async function deleteSchedule(tx: Tx, actor: Actor, id: string): Promise<void> {
   await getSchedule(tx, id);
   await tx.delete(scanSchedules).where(eq(scanSchedules.id, id));
-  await recordAudit(tx, origin, {
-    orgId,
-    actorId,
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
     action: 'schedule.deleted',
     targetType: 'scan_schedule',
     targetId: id,
@@ -169,8 +156,6 @@ export async function getSchedule(tx: Tx, id: string): Promise<ScheduleRow> {
   if (!row) throw notFound('Scan schedule');
   return row;
 }
-
-const scheduleCursor = z.tuple([z.string(), z.uuid()]);
 
 type LastScan = {
   id: string;
@@ -190,29 +175,21 @@ const lastScanOf = sql<LastScan | null>`(
   order by s.created_at desc limit 1)`;
 
 export async function listSchedules(tx: Tx, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor(query.cursor, scheduleCursor);
   const rows = await tx
     .select({ schedule: scanSchedules, sortAt: sql<string>`${scanSchedules.createdAt}::text`, lastScan: lastScanOf })
     .from(scanSchedules)
-    .where(
-      after
-        ? or(
-            lt(scanSchedules.createdAt, sql`${after[0]}::timestamptz`),
-            and(eq(scanSchedules.createdAt, sql`${after[0]}::timestamptz`), lt(scanSchedules.id, after[1])),
-          )
-        : undefined,
-    )
+    .where(olderThan(scanSchedules.createdAt, scanSchedules.id, query.cursor))
     .orderBy(desc(scanSchedules.createdAt), desc(scanSchedules.id))
     .limit(query.limit + 1);
   return toPage(
     rows,
     query.limit,
-    (r) => ({ ...scheduleView(r.schedule), last_scan: r.lastScan }),
+    (r) => ({ ...toScheduleView(r.schedule), last_scan: r.lastScan }),
     (r) => [r.sortAt, r.schedule.id],
   );
 }
 
-export function scheduleView(row: ScheduleRow) {
+export function toScheduleView(row: ScheduleRow) {
   return {
     id: row.id,
     frequency: row.frequency as Frequency,
@@ -275,13 +252,17 @@ async function runSchedule(env: Env, db: Database, orgId: string, scheduleId: st
   if (!claimed) return false;
   // A schedule run is a job of its own: starting its scan can fail before there is a scan to show.
   await runAsJob(env, db, orgId, 'schedule_run', scheduleId, () =>
-    startScan(env, db, CRON_ORIGIN, orgId, {
-      trigger: 'schedule',
-      scheduleId,
-      actorId: null,
-      ruleIds: claimed.ruleIds ?? undefined,
-      ingestedAfter: claimed.watermark ?? undefined,
-    }),
+    startScan(
+      env,
+      db,
+      { orgId, userId: null, origin: CRON_ORIGIN },
+      {
+        trigger: 'schedule',
+        scheduleId,
+        ruleIds: claimed.ruleIds ?? undefined,
+        ingestedAfter: claimed.watermark ?? undefined,
+      },
+    ),
   );
   return true;
 }

@@ -1,5 +1,4 @@
-import { z } from '@hono/zod-openapi';
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scanSchedules, scans } from '../../db/schema';
 import { afterCommit, type Tx, withTenant } from '../../db/tenant';
@@ -9,11 +8,12 @@ import { type ProductEvent, raiseEvents } from '../alerts/events';
 import type { Env } from '../env';
 import { announce } from '../live/announce';
 import { raiseJobFailures } from '../operations/jobs';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
-import { decodeCursor, toPage } from '../platform/pagination';
+import { toPage } from '../platform/pagination';
 import { type EvaluationScope, loadActiveRuleVersions, scopeFilter } from '../rules/engine';
 
 /** At most this many transactions per queue message. */
@@ -23,23 +23,15 @@ const SEND_BATCH = 100;
 
 export type ScanRow = typeof scans.$inferSelect;
 
-const scanCursor = z.tuple([z.string(), z.uuid()]);
-
 /** Newest first; the cursor holds created_at at full (microsecond) precision. */
 export async function listScans(tx: Tx, query: { limit: number; cursor?: string; status?: string }) {
-  const after = decodeCursor(query.cursor, scanCursor);
   const rows = await tx
     .select({ scan: scans, sortAt: sql<string>`${scans.createdAt}::text` })
     .from(scans)
     .where(
       and(
         query.status ? eq(scans.status, query.status) : undefined,
-        after
-          ? or(
-              lt(scans.createdAt, sql`${after[0]}::timestamptz`),
-              and(eq(scans.createdAt, sql`${after[0]}::timestamptz`), lt(scans.id, after[1])),
-            )
-          : undefined,
+        olderThan(scans.createdAt, scans.id, query.cursor),
       ),
     )
     .orderBy(desc(scans.createdAt), desc(scans.id))
@@ -47,7 +39,7 @@ export async function listScans(tx: Tx, query: { limit: number; cursor?: string;
   return toPage(
     rows,
     query.limit,
-    (r) => scanView(r.scan),
+    (r) => toScanView(r.scan),
     (r) => [r.sortAt, r.scan.id],
   );
 }
@@ -66,7 +58,6 @@ type ScanRequest = {
   ingestedAfter?: Date;
   trigger: 'manual' | 'schedule';
   scheduleId?: string;
-  actorId: string | null;
 };
 
 type ChunkPlan = { chunk: number; firstId: number; lastId: number; size: number };
@@ -78,11 +69,11 @@ type ChunkPlan = { chunk: number; firstId: number; lastId: number; size: number 
 export async function startScan(
   env: Env,
   db: Database,
-  origin: AuditOrigin,
-  orgId: string,
+  actor: Actor,
   request: ScanRequest,
   chunkSize = SCAN_CHUNK_SIZE,
 ): Promise<ScanRow> {
+  const { orgId } = actor;
   const { scan, chunks } = await withTenant(db, orgId, async (tx) => {
     if (request.trigger === 'manual') await assertScanCapacity(tx, orgId);
     const versions = await loadActiveRuleVersions(tx, request.ruleIds);
@@ -97,7 +88,7 @@ export async function startScan(
         orgId,
         trigger: request.trigger,
         scheduleId: request.scheduleId ?? null,
-        requestedBy: request.actorId,
+        requestedBy: actor.userId,
         ruleVersionIds: versions.map((v) => v.id),
         rangeFrom: request.from ?? null,
         rangeTo: request.to ?? null,
@@ -121,9 +112,9 @@ export async function startScan(
       count('nitilens_scans_total', { status: 'queued' });
       if (chunks.length === 0) count('nitilens_scans_total', { status: 'completed' });
     });
-    await recordAudit(tx, origin, {
+    await recordAudit(tx, actor.origin, {
       orgId,
-      actorId: request.actorId,
+      actorId: actor.userId,
       action: 'scan.started',
       targetType: 'scan',
       targetId: scan!.id,
@@ -307,7 +298,7 @@ export function scanFinishedEvent(scan: ScanRow): ProductEvent {
   };
 }
 
-export function scanView(scan: ScanRow) {
+export function toScanView(scan: ScanRow) {
   return {
     id: scan.id,
     status: scan.status as 'queued' | 'running' | 'completed' | 'failed',

@@ -1,13 +1,14 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { screeningLists, screeningListVersions } from '../../db/schema';
 import { type Tx, withTenant } from '../../db/tenant';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { blockingKeys, normalizedText, normalizeName, phoneticText } from './names';
 import { type EntryType, type ListEntry, parseList } from './parse';
-import { entriesCursor, listsCursor } from './schemas';
+import { entriesCursor } from './schemas';
 
 // Rows per insert statement: bounded parameters and memory per statement.
 const INSERT_BATCH = 2_000;
@@ -159,18 +160,10 @@ const entryCount = sql<number>`(select count(*)::int from screening_entries e
 
 /** Lists, newest first. */
 export async function listLists(tx: Tx, query: { limit: number; cursor?: string | undefined }) {
-  const after = decodeCursor(query.cursor, listsCursor);
   const rows = await tx
     .select({ list: screeningLists, entries: entryCount })
     .from(screeningLists)
-    .where(
-      after
-        ? or(
-            lt(screeningLists.createdAt, new Date(after[0])),
-            and(eq(screeningLists.createdAt, new Date(after[0])), lt(screeningLists.id, after[1])),
-          )
-        : undefined,
-    )
+    .where(olderThan(screeningLists.createdAt, screeningLists.id, query.cursor))
     .orderBy(desc(screeningLists.createdAt), desc(screeningLists.id))
     .limit(query.limit + 1);
   return toPage(

@@ -1,5 +1,5 @@
 import { withTenant } from '../../db/tenant';
-import { actorOf, recordAudit } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
@@ -16,7 +16,7 @@ import {
   searchBody,
   searchView,
 } from './schemas';
-import { searchLists } from './search';
+import { screenName } from './search';
 
 /** Mounted at /api/screening (worker/app.ts). Part of the plan feature `screening`. */
 export const screeningRoutes = createRouter();
@@ -113,21 +113,13 @@ const searchRoute = defineRoute(
 screeningRoutes.openapi(searchRoute, async (c) => {
   const body = c.req.valid('json');
   const actor = actorOf(c);
-  const matches = await withTenant(c.var.database(), actor.orgId, async (tx) => {
-    const found = await searchLists(tx, {
+  const matches = await withTenant(c.var.database(), actor.orgId, (tx) =>
+    screenName(tx, actor, {
       name: body.name,
       country: body.country,
       listIds: body.list_ids,
       threshold: body.threshold,
-    });
-    // Who screened whom is part of the compliance record.
-    await recordAudit(tx, actor.origin, {
-      orgId: actor.orgId,
-      actorId: actor.userId,
-      action: 'screening.searched',
-      details: { name: body.name, country: body.country ?? null, matches: found.length },
-    });
-    return found;
-  });
+    }),
+  );
   return c.json({ matches }, 200);
 });

@@ -6,7 +6,6 @@ import { ENTRY_TYPES } from './parse';
 /** The largest list file accepted (the platform body limit leaves room for the multipart envelope). */
 export const MAX_LIST_BYTES = 50 * 1024 * 1024;
 
-export const listsCursor = z.tuple([z.string().max(64), z.uuid()]);
 export const entriesCursor = z.tuple([z.string().max(200)]);
 
 const uploadedFile = z

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Tx, uuidArray } from '../../db/tenant';
+import { type Actor, recordAudit } from '../platform/audit';
 import { blockingKeys, type NormalizedName, normalizedText, normalizeName } from './names';
 import { compareNames, describeComparison, roundScore } from './score';
 
@@ -139,6 +140,18 @@ export async function searchLists(tx: Tx, search: SearchQuery): Promise<Screenin
   return scoreCandidates(query, candidates, search.country ?? null)
     .filter((match) => match.score >= threshold)
     .slice(0, search.limit ?? 50);
+}
+
+/** A user's screening of a name: the matches, and the search in the audit trail (who screened whom is part of the compliance record). */
+export async function screenName(tx: Tx, actor: Actor, search: SearchQuery): Promise<ScreeningMatch[]> {
+  const found = await searchLists(tx, search);
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: 'screening.searched',
+    details: { name: search.name, country: search.country ?? null, matches: found.length },
+  });
+  return found;
 }
 
 /** The best match of a name in one list (its current version), whatever its score; null when nothing came close. */

@@ -1,9 +1,11 @@
-import { and, desc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import { ingestSources } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { enterTenant, uuidLiteral } from '../../db/tenant';
 import { usagePeriod } from '../../durable-objects/usage-counter';
+import { type Actor, recordAudit } from '../platform/audit';
 import { notFound } from '../platform/errors';
+import { olderThan } from '../platform/keyset';
 import { planAllowance } from '../transactions/metering';
 import type { SourceMapping } from './mapping';
 import { decryptSecret, encryptSecret, generateSigningSecret, type SecretKeys } from './secrets';
@@ -13,10 +15,11 @@ type SourceRow = typeof ingestSources.$inferSelect;
 /** How long a replaced signing secret keeps verifying after a rotation. */
 const PREVIOUS_SECRET_HOURS = 24;
 
+/** Creates a source; its signing secret is returned this once. */
 export async function createSource(
   tx: Tx,
-  key: SecretKeys,
-  input: { orgId: string; createdBy: string; name: string; mapping: SourceMapping },
+  actor: Actor,
+  input: { name: string; mapping: SourceMapping; secretKey: SecretKeys },
 ) {
   const id = crypto.randomUUID();
   const secret = generateSigningSecret();
@@ -24,13 +27,14 @@ export async function createSource(
     .insert(ingestSources)
     .values({
       id,
-      orgId: input.orgId,
+      orgId: actor.orgId,
       name: input.name,
       mapping: input.mapping,
-      createdBy: input.createdBy,
-      secretCiphertext: await encryptSecret(key, id, secret),
+      createdBy: actor.userId,
+      secretCiphertext: await encryptSecret(input.secretKey, id, secret),
     })
     .returning();
+  await audit(tx, actor, 'source.created', row!.id, { name: input.name });
   return { row: row!, secret };
 }
 
@@ -41,22 +45,24 @@ export async function findSource(tx: Tx, id: string): Promise<SourceRow> {
 }
 
 /** Newest first; `createdAtKey` is created_at at full (microsecond) precision, for the cursor. */
-export async function listSources(tx: Tx, cursor: [string, string] | undefined, limit: number) {
-  const after =
-    cursor && sql`(${ingestSources.createdAt}, ${ingestSources.id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+export async function listSources(tx: Tx, cursor: string | undefined, limit: number) {
   return tx
     .select({ ...getTableColumns(ingestSources), createdAtKey: sql<string>`${ingestSources.createdAt}::text` })
     .from(ingestSources)
-    .where(and(after))
+    .where(olderThan(ingestSources.createdAt, ingestSources.id, cursor))
     .orderBy(desc(ingestSources.createdAt), desc(ingestSources.id))
     .limit(limit + 1);
 }
 
 export async function updateSource(
   tx: Tx,
-  id: string,
-  changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined },
+  actor: Actor,
+  input: {
+    id: string;
+    changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined };
+  },
 ): Promise<SourceRow> {
+  const { id, changes } = input;
   await findSource(tx, id);
   const [row] = await tx
     .update(ingestSources)
@@ -64,22 +70,28 @@ export async function updateSource(
       ...(changes.name === undefined ? {} : { name: changes.name }),
       ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
       ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
-      updatedAt: new Date(),
+      updatedAt: sql`now()`,
     })
     .where(eq(ingestSources.id, id))
     .returning();
+  await audit(tx, actor, 'source.updated', row!.id, { changed: Object.keys(changes) });
   return row!;
 }
 
 /** Deleting a source destroys its secrets; its transactions stay, with no source. */
-export async function deleteSource(tx: Tx, id: string): Promise<SourceRow> {
+export async function deleteSource(tx: Tx, actor: Actor, id: string): Promise<void> {
   const row = await findSource(tx, id);
   await tx.delete(ingestSources).where(eq(ingestSources.id, id));
-  return row;
+  await audit(tx, actor, 'source.deleted', row.id, { name: row.name });
 }
 
 /** A new current secret; the one it replaces keeps verifying for 24 hours. */
-export async function rotateSecret(tx: Tx, key: SecretKeys, id: string): Promise<{ row: SourceRow; secret: string }> {
+export async function rotateSecret(
+  tx: Tx,
+  actor: Actor,
+  input: { id: string; secretKey: SecretKeys },
+): Promise<{ row: SourceRow; secret: string }> {
+  const { id, secretKey: key } = input;
   const current = await findSource(tx, id);
   const secret = generateSigningSecret();
   const [row] = await tx
@@ -87,12 +99,26 @@ export async function rotateSecret(tx: Tx, key: SecretKeys, id: string): Promise
     .set({
       secretCiphertext: await encryptSecret(key, id, secret),
       previousSecretCiphertext: current.secretCiphertext,
-      previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_HOURS * 3600_000),
-      updatedAt: new Date(),
+      previousSecretExpiresAt: sql`now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS})`,
+      updatedAt: sql`now()`,
     })
     .where(eq(ingestSources.id, id))
     .returning();
+  await audit(tx, actor, 'source.secret_rotated', row!.id, {
+    previous_secret_expires_at: row!.previousSecretExpiresAt?.toISOString(),
+  });
   return { row: row!, secret };
+}
+
+async function audit(tx: Tx, actor: Actor, action: string, sourceId: string, details: Record<string, unknown>) {
+  await recordAudit(tx, actor.origin, {
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action,
+    targetType: 'source',
+    targetId: sourceId,
+    details,
+  });
 }
 
 /**
@@ -130,7 +156,7 @@ export async function sourceForPush(tx: Tx, key: SecretKeys, id: string, now = n
   return { row, secrets, allowance, recorded: { period, used: Number(row.recordedUsage ?? 0) } };
 }
 
-export function sourceView(row: SourceRow) {
+export function toSourceView(row: SourceRow) {
   return {
     id: row.id,
     name: row.name,

@@ -45,7 +45,7 @@ export type SubscriptionPlan = {
 
 /**
  * The organization's plan and its limits (null: unlimited).
- * One statement without bind parameters (one round trip) on every request that checks a limit.
+ * One statement without bind parameters on every request that checks a limit (docs/architecture.md, Round trips).
  * `org` is the organization's id, or a subquery that yields it.
  */
 export async function subscriptionPlan(tx: Tx, org: string | SQL): Promise<SubscriptionPlan> {

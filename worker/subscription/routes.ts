@@ -12,10 +12,10 @@ import {
   checkoutBody,
   checkoutView,
   planView,
-  subscriptionView as subscriptionSchema,
   subscriptionStatusView,
+  subscriptionView,
 } from './schemas';
-import { changePlan, subscriptionView } from './service';
+import { changePlan, toSubscriptionView } from './service';
 
 export const plansRoutes = createRouter();
 export const subscriptionRoutes = createRouter();
@@ -39,14 +39,14 @@ const current = defineRoute(
     path: '/',
     tags: ['subscription'],
     summary: "The organization's plan, status, usage against its limits, and features",
-    responses: { 200: jsonResponse(subscriptionSchema, 'The subscription'), ...problemResponses },
+    responses: { 200: jsonResponse(subscriptionView, 'The subscription'), ...problemResponses },
   },
 );
 subscriptionRoutes.openapi(current, async (c) => {
   const { orgId } = c.var.caller;
   // Read before the tenant transaction: the hub may itself need the database on a new month.
   const metered = await orgHub(c.env, orgId).currentUsage(orgId);
-  return c.json(await withTenant(c.var.database(), orgId, (tx) => subscriptionView(c.env, tx, orgId, metered)), 200);
+  return c.json(await withTenant(c.var.database(), orgId, (tx) => toSubscriptionView(c.env, tx, orgId, metered)), 200);
 });
 
 const status = defineRoute(
@@ -81,7 +81,7 @@ const change = defineRoute(
     summary: 'Change the plan: an upgrade applies at once, a downgrade only when the usage fits the new limits',
     request: { body: jsonBody(changePlanBody) },
     responses: {
-      200: jsonResponse(subscriptionSchema, 'The subscription on its new plan'),
+      200: jsonResponse(subscriptionView, 'The subscription on its new plan'),
       ...problemResponses,
       402: problemOf('With Stripe billing on, a paid plan is bought through Checkout'),
       409: problemOf('A downgrade the current usage exceeds: `exceeded` names each limit'),
@@ -93,7 +93,7 @@ subscriptionRoutes.openapi(change, async (c) => {
   const metered = await orgHub(c.env, orgId).currentUsage(orgId);
   const view = await withTenant(c.var.database(), orgId, async (tx) => {
     await changePlan(c.env, tx, actorOf(c), { plan: c.req.valid('json').plan, metered });
-    return subscriptionView(c.env, tx, orgId, metered);
+    return toSubscriptionView(c.env, tx, orgId, metered);
   });
   return c.json(view, 200);
 });

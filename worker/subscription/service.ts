@@ -23,7 +23,7 @@ import type { SubscriptionView } from './schemas';
 export type Metered = { period: string; used: number };
 
 /** The organization's subscription as GET /api/subscription shows it. */
-export async function subscriptionView(env: Env, tx: Tx, orgId: string, metered: Metered): Promise<SubscriptionView> {
+export async function toSubscriptionView(env: Env, tx: Tx, orgId: string, metered: Metered): Promise<SubscriptionView> {
   const plan = await subscriptionPlan(tx, orgId);
   const counted = await countedUsage(tx);
   const history = await tx

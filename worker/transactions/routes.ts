@@ -1,16 +1,13 @@
-import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
 import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, toPage } from '../platform/pagination';
+import { pageOf, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
-import { amountPath } from '../sources/mapping';
 import { findSource } from '../sources/service';
-import { parseExactJson, parseExactJsonLine } from './exact-json';
-import { csvUploadRecords, recordValidator } from './intake';
+import { readingErrorsAsProblems, uploadFormat, uploadRecords } from './body';
+import { recordValidator } from './intake';
 import { planAllowance, usageMeter } from './metering';
-import { ndjsonRecords, textChunks, type UploadRecord } from './readers';
 import {
   listQuery,
   transactionDetailView,
@@ -21,22 +18,12 @@ import {
   uploadQuery,
   uploadReportView,
 } from './schemas';
-import { findTransaction, listTransactions, transactionView as toView, violationsOf } from './store';
+import { findTransaction, listTransactions, toTransactionView, violationsOf } from './store';
 import { ingestRecords } from './upload';
 
 export const transactionsRoutes = createRouter();
 // Referenced by the upload's and the push's documented bodies (schemas.ts).
 transactionsRoutes.openAPIRegistry.register('TransactionInput', transactionInput);
-
-const MAX_JSON_ARRAY_ROWS = 10_000;
-/** A JSON array is parsed whole, so it gets a tighter byte budget than streamed formats. */
-const MAX_JSON_ARRAY_BYTES = 32 * 1024 * 1024;
-const FORMATS: Record<string, 'json' | 'ndjson' | 'csv'> = {
-  'application/json': 'json',
-  'application/x-ndjson': 'ndjson',
-  'application/ndjson': 'ndjson',
-  'text/csv': 'csv',
-};
 
 const upload = defineRoute(
   { permission: 'transactions:ingest' },
@@ -83,85 +70,6 @@ transactionsRoutes.openapi(upload, async (c) => {
 /** Nothing to store is a mistake worth saying, not a report of zeros. */
 const emptyFile = () => new ApiError('bad_request', 'The file has no rows.');
 
-function uploadFormat(contentType: string | undefined): 'json' | 'ndjson' | 'csv' {
-  const [mediaType = '', ...params] = (contentType ?? '')
-    .toLowerCase()
-    .split(';')
-    .map((part) => part.trim());
-  const charset = params
-    .find((param) => param.startsWith('charset='))
-    ?.slice('charset='.length)
-    .replaceAll('"', '');
-  const format = FORMATS[mediaType];
-  if (!format || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new ApiError(
-      'unsupported_media_type',
-      'Send application/json (an array), application/x-ndjson or text/csv, encoded as UTF-8.',
-    );
-  }
-  return format;
-}
-
-async function uploadRecords(
-  format: 'json' | 'ndjson' | 'csv',
-  body: ReadableStream<Uint8Array>,
-  mapping: SourceMapping | undefined,
-): Promise<AsyncIterable<UploadRecord>> {
-  const path = mapping ? amountPath(mapping) : 'amount';
-  if (format === 'ndjson') return ndjsonRecords(textChunks(body), (line) => parseExactJsonLine(line, path));
-  if (format === 'csv') return csvUploadRecords(textChunks(body), mapping !== undefined);
-  const items = parseJsonArray(await readLimited(body, MAX_JSON_ARRAY_BYTES), path);
-  return (async function* () {
-    for (const [index, value] of items.entries()) yield { row: index + 1, value };
-  })();
-}
-
-function parseJsonArray(text: string, amountPath: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = parseExactJson(text, amountPath);
-  } catch (error) {
-    throw new ApiError('bad_request', `The body is not valid JSON: ${(error as Error).message}`);
-  }
-  if (!Array.isArray(parsed))
-    throw new ApiError('bad_request', 'An application/json upload is an array of transactions.');
-  if (parsed.length > MAX_JSON_ARRAY_ROWS) {
-    throw new ApiError(
-      'payload_too_large',
-      `A JSON array holds at most ${MAX_JSON_ARRAY_ROWS} transactions; send NDJSON or CSV for more.`,
-    );
-  }
-  return parsed;
-}
-
-async function readLimited(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<string> {
-  const parts: string[] = [];
-  let size = 0;
-  for await (const chunk of readingErrorsAsProblems(textChunks(body))) {
-    size += chunk.length;
-    if (size > maxBytes)
-      throw new ApiError(
-        'payload_too_large',
-        `A JSON array body may be at most ${maxBytes / 1024 / 1024} MB; send NDJSON or CSV for more.`,
-      );
-    parts.push(chunk);
-  }
-  return parts.join('');
-}
-
-/** Errors while reading the body (too large, not UTF-8) end the upload with a problem. */
-async function* readingErrorsAsProblems<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* source;
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    if (error instanceof TypeError && /decode|utf-?8|encoded/i.test(error.message)) {
-      throw new ApiError('bad_request', 'The body is not valid UTF-8.');
-    }
-    throw error;
-  }
-}
-
 const list = defineRoute(
   { permission: 'data:read' },
   {
@@ -176,7 +84,6 @@ const list = defineRoute(
 transactionsRoutes.openapi(list, async (c) => {
   const { orgId } = c.var.caller;
   const query = c.req.valid('query');
-  const cursor = decodeCursor(query.cursor, z.tuple([z.string().max(64), z.string().max(128)]));
   const rows = await withTenant(c.var.database(), orgId, (tx) =>
     listTransactions(
       tx,
@@ -188,12 +95,12 @@ transactionsRoutes.openapi(list, async (c) => {
         minAmount: query.min_amount,
         maxAmount: query.max_amount,
       },
-      cursor,
+      query.cursor,
       query.limit,
     ),
   );
   return c.json(
-    toPage(rows, query.limit, toView, (row) => [row.occurredAt, row.id]),
+    toPage(rows, query.limit, toTransactionView, (row) => [row.occurredAt, row.id]),
     200,
   );
 });
@@ -215,7 +122,7 @@ transactionsRoutes.openapi(getOne, async (c) => {
     const row = await findTransaction(tx, c.req.valid('param').id);
     if (!row) throw new ApiError('not_found', 'Transaction was not found.');
     return {
-      ...toView(row),
+      ...toTransactionView(row),
       violations: (await violationsOf(tx, row.internalId)).map((v) => ({
         id: v.id,
         rule_id: v.ruleId,

@@ -1,7 +1,11 @@
+import { z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
+import { utcText } from '../../db/text';
+import { pastKey } from '../platform/keyset';
 import { count } from '../platform/metrics';
+import { decodeCursor } from '../platform/pagination';
 import { formatInstant } from '../platform/timestamps';
 import type { CanonicalTransaction } from './canonical';
 
@@ -72,14 +76,22 @@ type TransactionFilters = {
 };
 
 /** The sort key of the listing: newest first, then by id as pushed. */
-type TransactionCursor = [occurredAt: string, externalId: string];
+const transactionCursor = z.tuple([z.string().max(64), z.string().max(128)]);
 
-const occurredAtText = sql<string>`to_char(${transactions.occurredAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/**
+ * A stored transaction as the rule evaluator reads it (a CanonicalTransaction and its internal id),
+ * over the alias `t`: the same values as the API's columns below, in snake case.
+ */
+export const canonicalColumns = sql`t.id as internal_id, t.external_id as id,
+  ${utcText(sql`t.occurred_at`)} as occurred_at,
+  trim_scale(t.amount)::text as amount, t.currency, t.account, t.counterparty, t.type, t.country,
+  t.counterparty_country, t.channel, t.attributes, trim_scale(t.anomaly_score)::text as anomaly_score`;
 
+/** A stored transaction as the API shows it (toTransactionView). */
 const transactionColumns = {
   internalId: transactions.id,
   id: transactions.externalId,
-  occurredAt: occurredAtText,
+  occurredAt: utcText(transactions.occurredAt),
   amount: sql<string>`trim_scale(${transactions.amount})::text`,
   currency: transactions.currency,
   account: transactions.account,
@@ -97,12 +109,8 @@ const transactionColumns = {
 
 type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};
 
-export async function listTransactions(
-  tx: Tx,
-  filters: TransactionFilters,
-  cursor: TransactionCursor | undefined,
-  limit: number,
-) {
+export async function listTransactions(tx: Tx, filters: TransactionFilters, cursor: string | undefined, limit: number) {
+  const after = decodeCursor(cursor, transactionCursor);
   const conditions: (SQL | undefined)[] = [
     filters.account === undefined ? undefined : eq(transactions.account, filters.account),
     filters.type === undefined ? undefined : eq(transactions.type, filters.type),
@@ -110,9 +118,12 @@ export async function listTransactions(
     filters.to === undefined ? undefined : lt(transactions.occurredAt, sql`${filters.to}::timestamptz`),
     filters.minAmount === undefined ? undefined : gte(transactions.amount, sql`${filters.minAmount}::numeric`),
     filters.maxAmount === undefined ? undefined : lte(transactions.amount, sql`${filters.maxAmount}::numeric`),
-    cursor === undefined
-      ? undefined
-      : sql`(${transactions.occurredAt}, ${transactions.externalId}) < (${cursor[0]}::timestamptz, ${cursor[1]})`,
+    after &&
+      pastKey(
+        'desc',
+        [transactions.occurredAt, transactions.externalId],
+        [sql`${after[0]}::timestamptz`, sql`${after[1]}`],
+      ),
   ];
   return tx
     .select(transactionColumns)
@@ -150,7 +161,7 @@ export async function violationsOf(tx: Tx, transactionId: number) {
 }
 
 /** The canonical shape (contract section 4), as stored: amount as an exact decimal string, instants in UTC. */
-export function transactionView(row: NonNullable<TransactionRow>) {
+export function toTransactionView(row: NonNullable<TransactionRow>) {
   return {
     id: row.id,
     occurred_at: formatInstant(row.occurredAt),

@@ -1,7 +1,6 @@
-import { z } from '@hono/zod-openapi';
-import { auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
-import { decodeCursor, pageOf, pageQuery } from '../platform/pagination';
+import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { createUserBody, managedUserView, updateUserBody } from './schemas';
 import { createUser, getUser, listUsers, updateUser } from './service';
@@ -25,7 +24,7 @@ const create = defineRoute(
   },
 );
 usersRoutes.openapi(create, async (c) => {
-  const user = await createUser(c.env, c.var.database(), c.var.caller, auditOrigin(c), c.req.valid('json'));
+  const user = await createUser(c.env, c.var.database(), actorOf(c), c.req.valid('json'));
   return c.json(user, 201);
 });
 
@@ -45,8 +44,7 @@ const list = defineRoute(
 );
 usersRoutes.openapi(list, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const after = decodeCursor(cursor, z.tuple([z.string()]))?.[0];
-  return c.json(await listUsers(c.var.database(), c.var.caller.orgId, limit, after), 200);
+  return c.json(await listUsers(c.var.database(), c.var.caller.orgId, limit, cursor), 200);
 });
 
 const read = defineRoute(
@@ -81,13 +79,6 @@ const update = defineRoute(
   },
 );
 usersRoutes.openapi(update, async (c) => {
-  const user = await updateUser(
-    c.env,
-    c.var.database(),
-    c.var.caller,
-    auditOrigin(c),
-    c.req.valid('param').id,
-    c.req.valid('json'),
-  );
+  const user = await updateUser(c.env, c.var.database(), actorOf(c), c.req.valid('param').id, c.req.valid('json'));
   return c.json(user, 200);
 });

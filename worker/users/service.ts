@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { and, asc, count, eq, gt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
@@ -8,10 +9,9 @@ import { hashPassword, passwordCost } from '../auth/passwords';
 import { revokeUserSessions } from '../auth/service';
 import { unassignCasesOf } from '../cases/service';
 import type { Env } from '../env';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
-import type { Caller } from '../platform/context';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
-import { type Page, toPage } from '../platform/pagination';
+import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import { type Role, roleHas } from '../platform/permissions';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
@@ -34,11 +34,10 @@ function toUserView(row: UserRow): ManagedUserView {
 export async function createUser(
   env: Env,
   db: Database,
-  caller: Caller,
-  origin: AuditOrigin,
+  actor: Actor,
   input: CreateUserInput,
 ): Promise<ManagedUserView> {
-  const { orgId } = caller;
+  const { orgId } = actor;
   const passwordHash = await hashPassword(input.password, passwordCost(env.PASSWORD_COST));
   try {
     return await withTenant(db, orgId, async (tx) => {
@@ -48,9 +47,9 @@ export async function createUser(
         .insert(users)
         .values({ orgId, email: input.email, fullName: input.full_name, role: input.role, passwordHash })
         .returning();
-      await recordAudit(tx, origin, {
+      await recordAudit(tx, actor.origin, {
         orgId,
-        actorId: caller.userId,
+        actorId: actor.userId,
         action: 'user.created',
         targetType: 'user',
         targetId: row!.id,
@@ -70,8 +69,9 @@ export async function listUsers(
   db: Database,
   orgId: string,
   limit: number,
-  after: string | undefined,
+  cursor: string | undefined,
 ): Promise<Page<ManagedUserView>> {
+  const after = decodeCursor(cursor, z.tuple([z.string()]))?.[0];
   const rows = await withTenant(db, orgId, (tx) =>
     tx
       .select()
@@ -96,12 +96,11 @@ export async function getUser(db: Database, orgId: string, id: string): Promise<
 export async function updateUser(
   env: Env,
   db: Database,
-  caller: Caller,
-  origin: AuditOrigin,
+  actor: Actor,
   id: string,
   input: UpdateUserInput,
 ): Promise<ManagedUserView> {
-  const { orgId } = caller;
+  const { orgId } = actor;
   const { view, accessChanged } = await withTenant(db, orgId, async (tx) => {
     await lockOrganizationUsers(tx, orgId);
     const current = await findUser(tx, id);
@@ -116,16 +115,22 @@ export async function updateUser(
     if (isActive && !current.isActive) await assertSeatAvailable(env, tx, orgId);
     const [row] = await tx
       .update(users)
-      .set({ role, isActive, updatedAt: new Date() })
+      .set({ role, isActive, updatedAt: sql`now()` })
       .where(eq(users.id, id))
       .returning();
     if (!isActive && current.isActive) await revokeUserSessions(tx, id);
     // Deactivated, or no longer allowed to work cases: their open cases return to the unassigned queue.
     const couldWorkCases = current.isActive && roleHas(current.role as Role, 'cases:update');
-    if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update')))
-      await unassignCasesOf(tx, { orgId, userId: caller.userId, origin }, id);
+    if (couldWorkCases && (!isActive || !roleHas(role as Role, 'cases:update'))) await unassignCasesOf(tx, actor, id);
     const audit = (action: string, details: Record<string, unknown> = {}) =>
-      recordAudit(tx, origin, { orgId, actorId: caller.userId, action, targetType: 'user', targetId: id, details });
+      recordAudit(tx, actor.origin, {
+        orgId,
+        actorId: actor.userId,
+        action,
+        targetType: 'user',
+        targetId: id,
+        details,
+      });
     if (role !== current.role) await audit('user.role_changed', { from: current.role, to: role });
     if (isActive !== current.isActive) await audit(isActive ? 'user.reactivated' : 'user.deactivated');
     return { view: toUserView(row!), accessChanged: role !== current.role || (!isActive && current.isActive) };

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { withTenant } from '../../db/tenant';
-import { auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { csvDocument } from '../platform/csv';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf } from '../platform/pagination';
@@ -85,9 +85,8 @@ const bulkStatus = defineRoute(
   },
 );
 violationsRoutes.openapi(bulkStatus, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const result = await withTenant(c.var.database(), orgId, (tx) =>
-    changeViolationStatuses(tx, auditOrigin(c), orgId, userId, c.req.valid('json')),
+  const result = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    changeViolationStatuses(tx, actorOf(c), c.req.valid('json')),
   );
   return c.json(result, 200);
 });
@@ -122,9 +121,8 @@ const update = defineRoute(
   },
 );
 violationsRoutes.openapi(update, async (c) => {
-  const { orgId, userId } = c.var.caller;
-  const violation = await withTenant(c.var.database(), orgId, (tx) =>
-    changeViolationStatus(tx, auditOrigin(c), orgId, userId, c.req.valid('param').id, c.req.valid('json')),
+  const violation = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
+    changeViolationStatus(tx, actorOf(c), c.req.valid('param').id, c.req.valid('json')),
   );
   return c.json(violation, 200);
 });

@@ -2,8 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, ilike, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
-import { type AuditOrigin, recordAudit } from '../platform/audit';
+import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
+import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { SEVERITIES, type Severity } from '../rules/language';
 import type { ViolationFilters, ViolationStatus } from './schemas';
@@ -100,12 +101,11 @@ function afterCursor(filters: ViolationFilters, cursor: string | undefined): SQL
       errors: [{ path: 'cursor', message: 'The cursor belongs to another sort order.' }],
     });
   }
-  const left = sql.join([...columns.map((column) => column.expr), sql`${violations.id}`], sql`, `);
-  const right = sql.join(
+  return pastKey(
+    filters.order,
+    [...columns.map((column) => column.expr), violations.id],
     [...columns.map((column, i) => sql`${values[i]}::${sql.raw(column.type)}`), sql`${id}::uuid`],
-    sql`, `,
   );
-  return filters.order === 'asc' ? sql`(${left}) > (${right})` : sql`(${left}) < (${right})`;
 }
 
 export async function listViolations(tx: Tx, filters: ViolationFilters & { limit: number; cursor?: string }) {
@@ -199,13 +199,12 @@ type StatusChange = { status: ViolationStatus; comment?: string };
  */
 async function applyStatusChange(
   tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
+  actor: Actor,
   ids: string[],
   change: StatusChange,
   skipUnchanged: boolean,
 ): Promise<number> {
+  const { orgId, userId: actorId } = actor;
   const current = await tx
     .select({ id: violations.id, status: violations.status })
     .from(violations)
@@ -235,7 +234,7 @@ async function applyStatusChange(
     })),
   );
   for (const v of changing) {
-    await recordAudit(tx, origin, {
+    await recordAudit(tx, actor.origin, {
       orgId,
       actorId,
       action: 'violation.status_changed',
@@ -253,28 +252,15 @@ async function applyStatusChange(
 }
 
 /** Moves a violation to `status`, keeping the change and its comment in the violation's history. */
-export async function changeViolationStatus(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  id: string,
-  change: StatusChange,
-) {
-  await applyStatusChange(tx, origin, orgId, actorId, [id], change, false);
+export async function changeViolationStatus(tx: Tx, actor: Actor, id: string, change: StatusChange) {
+  await applyStatusChange(tx, actor, [id], change, false);
   return getViolation(tx, id);
 }
 
 /** One status for many violations at once (the review queue's multi-select), each change audited. */
-export async function changeViolationStatuses(
-  tx: Tx,
-  origin: AuditOrigin,
-  orgId: string,
-  actorId: string,
-  change: StatusChange & { ids: string[] },
-) {
+export async function changeViolationStatuses(tx: Tx, actor: Actor, change: StatusChange & { ids: string[] }) {
   const ids = [...new Set(change.ids)];
-  const updated = await applyStatusChange(tx, origin, orgId, actorId, ids, change, true);
+  const updated = await applyStatusChange(tx, actor, ids, change, true);
   return { updated, unchanged: ids.length - updated };
 }
 

@@ -2,12 +2,11 @@
  * Instants as microseconds since the Unix epoch (BigInt): the resolution of Postgres' timestamptz,
  * so JavaScript and SQL order the same instants the same way.
  */
+import { MAX_OFFSET_HOURS } from '../../platform/timestamps';
 
 // RFC 3339 with an offset, plus the `+hh` / `+hhmm` offsets Postgres prints; at most microseconds.
 const INSTANT =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)$/;
-// Postgres refuses offsets beyond 15:59, so a value it cannot cast is never accepted here.
-export const MAX_OFFSET_HOURS = 15;
 
 export function parseInstant(text: string): bigint | null {
   const match = INSTANT.exec(text);

@@ -2,8 +2,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Env } from '../env';
-import { ApiError } from '../platform/errors';
-import { ROLES, type Role } from '../platform/permissions';
+import { ApiError } from './errors';
+import { ROLES, type Role } from './permissions';
 
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
 export const REFRESH_TOKEN_SECONDS = 7 * 24 * 60 * 60;
