@@ -24,7 +24,15 @@ function transaction(id: string) {
   return { id, occurred_at: '2026-03-01T09:30:00Z', amount: '125.50', currency: 'USD', account: 'ACC-1' };
 }
 
-type Answer = { id: string; status: number; ms: number; at: number; retryAfter: number | null; body: any };
+type Problem = { status: number; type: string; detail: string; retry_after?: number };
+type Answer = {
+  id: string;
+  status: number;
+  ms: number;
+  at: number;
+  retryAfter: number | null;
+  body: Problem & { results?: unknown[] };
+};
 
 /** A signed push of one transaction, timed from when it is sent. */
 async function timedPush(id: string): Promise<Answer> {

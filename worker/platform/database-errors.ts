@@ -56,9 +56,19 @@ function durableObjectUnavailable(error: unknown): ApiError | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
     const flags = current as Error & { overloaded?: unknown; retryable?: unknown };
     if (flags.overloaded === true)
-      return new ApiError('service_unavailable', 'The server is overloaded. Try again shortly.', {}, { 'Retry-After': '5' });
+      return new ApiError(
+        'service_unavailable',
+        'The server is overloaded. Try again shortly.',
+        {},
+        { 'Retry-After': '5' },
+      );
     if (flags.retryable === true)
-      return new ApiError('service_unavailable', 'The server was briefly unavailable. Try again.', {}, { 'Retry-After': '1' });
+      return new ApiError(
+        'service_unavailable',
+        'The server was briefly unavailable. Try again.',
+        {},
+        { 'Retry-After': '1' },
+      );
     current = current.cause;
   }
   return undefined;
