@@ -44,6 +44,33 @@ async function signature(secret: string, body: string): Promise<string> {
   return `t=${t},v1=${Buffer.from(mac).toString('hex')}`;
 }
 
+/**
+ * `fetch` given TIMEOUT_MS to answer, body included. The timer is held here and also races the
+ * request: in the first run a push whose `AbortSignal.timeout` never fired (no socket left open,
+ * the promise never settled) stalled the whole step, so a lost answer now counts as timed out.
+ */
+async function timedFetch(url: string, init: RequestInit): Promise<{ response: Response; body: ArrayBuffer }> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error('timed out'));
+    }, TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([
+      (async () => {
+        const response = await fetch(url, { ...init, signal: controller.signal });
+        return { response, body: await response.arrayBuffer() };
+      })(),
+      expired,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function push(
   server: BenchServer,
   source: { id: string; signing_secret: string },
@@ -51,16 +78,14 @@ async function push(
 ): Promise<Outcome> {
   const started = performance.now();
   try {
-    const response = await fetch(`${server.base}/api/ingest/${source.id}`, {
+    const { response } = await timedFetch(`${server.base}/api/ingest/${source.id}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'x-nitilens-signature': await signature(source.signing_secret, body),
       },
       body,
-      signal: AbortSignal.timeout(TIMEOUT_MS),
     });
-    await response.arrayBuffer();
     return {
       status: response.status,
       ms: performance.now() - started,
@@ -84,12 +109,8 @@ async function readLoad(server: BenchServer, until: number, statuses: Map<number
   while (Date.now() < until) {
     const path = paths[n++ % paths.length]!;
     reads.push(
-      fetch(`${server.base}${path}`, {
-        headers: { authorization: `Bearer ${server.token}` },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      })
-        .then(async (response) => {
-          await response.arrayBuffer();
+      timedFetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${server.token}` } })
+        .then(({ response }) => {
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         })
         .catch(() => {
