@@ -95,7 +95,7 @@ describe('happy', () => {
     const held = await Promise.all(Array.from({ length: PUSH_LANE.slots }, () => pushGate.enter()));
     pushGate.takePeak();
     const answers = Promise.all(ids.map(timedPush));
-    // The slots come free 600 ms later: of the 32 that queued, those served within their 1 s get in;
+    // The slots come free 600 ms later: of those that queued, the ones served within their 1 s get in;
     // the rest of the burst was refused without waiting.
     await sleep(600);
     const freedAt = Date.now();

@@ -28,10 +28,12 @@ import { count } from './metrics';
  *   sharing the isolate in local runs (the OrgHub reads Postgres on a cold start), queue consumers
  *   and cron always find a connection. A push admitted therefore rarely waits for one, and when
  *   it does, it waits at most `connectionWaitMs` (not the 5 s others get) before a 503.
- * - A push waits at most 1 s for a slot; a queue of 32 drains in ~0.4 s at ~80 pushes a second,
- *   so a push past the 32nd waiter would not be served within that second anyway: it is refused
- *   at once. The worst refusal therefore answers in ~1 s, the worst accepted push in ~1 s plus
- *   its own time.
+ * - A push waits at most 1 s for a slot, and at most 16 wait: `npm run load` on the shared 2-core
+ *   machine accepted 25-52 pushes a second past capacity, so 16 waiters drain in 0.3-0.6 s, within
+ *   the second; a push past the 16th would not be served within it anyway and is refused at once.
+ *   With 32 waiters 1,802 of 8,592 refusals came only after a full second of waiting and the
+ *   slowest took 2.4 s; with 16, 113 of 6,083 and 1.15 s (BENCHMARKS.md, "Load"). The worst
+ *   refusal answers in ~1 s, the worst accepted push in ~1 s plus its own time.
  * - Retry-After: 1 to 3 s for a push (picked at random, so a burst's retries arrive spread over
  *   three seconds instead of together); 5 s for an upload, which holds its slot for seconds.
  *
@@ -55,7 +57,7 @@ export type Lane = {
 export const PUSH_LANE: Lane = {
   name: 'push',
   slots: 8,
-  queue: 32,
+  queue: 16,
   waitMs: 1_000,
   connectionWaitMs: 1_000,
   retryAfter: [1, 3],
