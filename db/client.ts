@@ -36,13 +36,16 @@ export type DatabaseClient = {
 
 /**
  * One client per request or queue message, through Hyperdrive's pooled connection string; its
- * transactions get `limits` unless one asks for others.
+ * transactions get `limits` unless one asks for others. `connectionWaitMs`: how long a new
+ * connection waits for one of the isolate's slots before a 503 (default CONNECTION_WAIT_MS;
+ * admitted pushes and uploads wait less, worker/platform/admission.ts).
  */
 export function createDatabaseClient(
   connectionString: string,
   limits = API_LIMITS,
-  context: { requestId?: string } = {},
+  context: { requestId?: string; connectionWaitMs?: number } = {},
 ): DatabaseClient {
+  const { connectionWaitMs } = context;
   const options = {
     max: 5,
     // Unnamed statements: Hyperdrive pools per transaction and PGlite multiplexes one session.
@@ -50,7 +53,10 @@ export function createDatabaseClient(
     fetch_types: false,
     onnotice: () => {},
     // Supported by postgres.js but missing from its type definitions.
-    socket: openWorkerdSocket,
+    socket:
+      connectionWaitMs === undefined
+        ? openWorkerdSocket
+        : (target: { host: string[]; port: number[] }) => openWorkerdSocket(target, connectionWaitMs),
   };
   const client = postgres(connectionString, options as postgres.Options<Record<string, postgres.PostgresType>>);
   // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.

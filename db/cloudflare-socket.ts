@@ -84,7 +84,10 @@ class WorkerdSocket extends EventEmitter {
  * Hyperdrive's own limit) from being flooded by one isolate.
  */
 export const CONNECTION_SLOTS = 20;
-/** How long a new connection waits for a slot before the request is answered 503 with Retry-After. */
+/**
+ * How long a new connection waits for a slot before the request is answered 503 with Retry-After
+ * (pushes and uploads wait less: worker/platform/admission.ts).
+ */
 export const CONNECTION_WAIT_MS = 5_000;
 
 const connectionGate = new Semaphore(CONNECTION_SLOTS);
@@ -95,8 +98,11 @@ export function takeConnectionPeak(): number {
 }
 
 /** postgres.js `socket` option: opens the connection to Hyperdrive (or a local Postgres in dev), within the isolate's bound. */
-export async function openWorkerdSocket(options: { host: string[]; port: number[] }): Promise<WorkerdSocket> {
-  const release = await connectionGate.acquire(CONNECTION_WAIT_MS);
+export async function openWorkerdSocket(
+  options: { host: string[]; port: number[] },
+  waitMs = CONNECTION_WAIT_MS,
+): Promise<WorkerdSocket> {
+  const release = await connectionGate.acquire(waitMs);
   try {
     // Imported when a connection opens: Node scripts (create-super-admin) load this module through
     // db/tenant.ts and never open a workerd socket, and Node cannot resolve `cloudflare:` modules.

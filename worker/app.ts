@@ -12,6 +12,7 @@ import { ingestRoutes } from './ingest/routes';
 import { liveRoutes } from './live/routes';
 import { adminOperationsRoutes, jobsRoutes, metricsRoutes } from './operations/routes';
 import { overviewRoutes } from './overview/routes';
+import { admissionControl } from './platform/admission';
 import { docsAsset, docsInitScript, docsPage } from './platform/docs-page';
 import { bodyLimits, corsForConfiguredOrigins, environmentGuard } from './platform/edge';
 import { ApiError, handleError, problemResponse } from './platform/errors';
@@ -44,6 +45,8 @@ function createApp() {
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-site' }));
   app.use('/api/*', corsForConfiguredOrigins());
   app.use('*', environmentGuard());
+  // Before the body is read and before the database: pushes and uploads past capacity are refused at once.
+  app.use('*', admissionControl());
   app.use('*', bodyLimits());
   app.use('*', requestDatabase());
 

@@ -21,5 +21,7 @@ declare module 'hono' {
     /** The request's database handle, connected on first use and closed before the response leaves. */
     database: () => Database;
     caller: Caller;
+    /** How long this request's new database connections wait for a slot (admission.ts); unset: the default 5 s. */
+    connectionWaitMs: number | undefined;
   }
 }

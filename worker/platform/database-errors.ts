@@ -38,12 +38,38 @@ const BUSY: Record<string, { detail: string; retryAfter: number }> = {
 
 /**
  * A database that is saturated, slow or out of reach is the server's temporary state, not a bug:
- * 503 with Retry-After, never 500. Undefined for any other failure.
+ * 503 with Retry-After, never 500. So is a Durable Object that refuses a call: the runtime marks
+ * its errors `overloaded` (too many calls queued for one object: back off) or `retryable` (a
+ * transient failure, e.g. the object was reset). Undefined for any other failure.
  */
 export function databaseUnavailable(error: unknown): ApiError | undefined {
+  const durableObject = durableObjectUnavailable(error);
+  if (durableObject) return durableObject;
   const code = databaseCode(error);
   const busy =
     code === undefined ? undefined : (BUSY[code] ?? (code.startsWith('08') ? BUSY.CONNECTION_CLOSED : undefined));
   if (!busy) return undefined;
   return new ApiError('service_unavailable', busy.detail, {}, { 'Retry-After': String(busy.retryAfter) });
+}
+
+function durableObjectUnavailable(error: unknown): ApiError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    const flags = current as Error & { overloaded?: unknown; retryable?: unknown };
+    if (flags.overloaded === true)
+      return new ApiError(
+        'service_unavailable',
+        'The server is overloaded. Try again shortly.',
+        {},
+        { 'Retry-After': '5' },
+      );
+    if (flags.retryable === true)
+      return new ApiError(
+        'service_unavailable',
+        'The server was briefly unavailable. Try again.',
+        {},
+        { 'Retry-After': '1' },
+      );
+    current = current.cause;
+  }
+  return undefined;
 }

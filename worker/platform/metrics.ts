@@ -37,6 +37,10 @@ export const METRICS = {
   },
   nitilens_db_slow_queries_total: { type: 'counter', help: 'Database statements slower than 200 ms.' },
   nitilens_jobs_failed_total: { type: 'counter', help: 'Background jobs that failed, by kind.' },
+  nitilens_admission_refused_total: {
+    type: 'counter',
+    help: 'Pushes and uploads refused with 503 at the isolate bound, by lane and reason (queue_full, wait_expired).',
+  },
 } as const;
 export type MetricName = keyof typeof METRICS;
 

@@ -40,7 +40,10 @@ export function requestDatabase(): MiddlewareHandler<AppEnv> {
   return async function requestDatabase(c, next) {
     let client: DatabaseClient | undefined;
     c.set('database', () => {
-      client ??= createDatabaseClient(c.env.HYPERDRIVE.connectionString, undefined, { requestId: c.get('requestId') });
+      client ??= createDatabaseClient(c.env.HYPERDRIVE.connectionString, undefined, {
+        requestId: c.get('requestId'),
+        connectionWaitMs: c.get('connectionWaitMs'),
+      });
       return client.db;
     });
     try {
