@@ -4,8 +4,7 @@ import { CONNECTION_SLOTS } from '../db/cloudflare-socket';
 import { withTenant } from '../db/tenant';
 import { PUSH_LANE, pushGate, UPLOAD_LANE, uploadGate } from '../worker/platform/admission';
 import { databaseUnavailable } from '../worker/platform/database-errors';
-import { api, pushSigned, registerOrganization, type Session, withDatabase } from './helpers';
-import { approvedRule } from './rules-fixtures';
+import { api, approvedRule, pushSigned, registerOrganization, type Session, withDatabase } from './helpers';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
