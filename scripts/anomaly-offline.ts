@@ -30,7 +30,7 @@ const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 300);
 const DAYS = Number(process.env.BENCH_DAYS ?? 60);
 const SEED = Number(process.env.BENCH_SEED ?? 20261206);
 // TRAINING_SAMPLE of worker/risk/training.ts (not imported: that module needs the Worker's bindings).
-const TRAINING_SAMPLE = 4096;
+const TRAINING_SAMPLE = Number(process.env.TRAINING_SAMPLE ?? 8192);
 
 const rows = generateDataset({ accounts: ACCOUNTS, days: DAYS, seed: SEED, anomalyRate: 0.01 });
 const clock = zoneClock('UTC');
@@ -59,7 +59,9 @@ const extras: Record<string, (probe: Observation, history: Observation[]) => num
   gap1: (p, h) => Math.log1p(Math.min(h.length >= 1 ? (p.at - h[h.length - 1]!.at) / MINUTE : 10080, 10080)),
   gap2: (p, h) => Math.log1p(Math.min(h.length >= 2 ? (p.at - h[h.length - 2]!.at) / MINUTE : 10080, 10080)),
   gap3: (p, h) => Math.log1p(Math.min(h.length >= 3 ? (p.at - h[h.length - 3]!.at) / MINUTE : 10080, 10080)),
+  last10m: (p, h) => h.filter((x) => x.at > p.at - 10 * MINUTE).length,
   last15m: (p, h) => h.filter((x) => x.at > p.at - 15 * MINUTE).length,
+  last20m: (p, h) => h.filter((x) => x.at > p.at - 20 * MINUTE).length,
   last30m: (p, h) => h.filter((x) => x.at > p.at - 30 * MINUTE).length,
 };
 const vectors = rows.map((row, i) => {
@@ -112,3 +114,31 @@ console.log(
     us_per_explanation: Math.round(explainUs * 100) / 100,
   }),
 );
+
+// SEEDS=n: the same over n other training samples and forest seeds, for a mean that is not one draw's luck.
+const SEEDS = Number(process.env.SEEDS ?? 0);
+if (SEEDS > 0) {
+  const precisions: number[] = [];
+  const aucs: number[] = [];
+  for (let s = 1; s <= SEEDS; s++) {
+    const draw = seededRandom(1000 + s);
+    const drawn = vectors.filter(() => draw() < TRAINING_SAMPLE / vectors.length);
+    const fitted = compileForest(fitForest(drawn, { trees: TREES, sampleSize: SAMPLES, seed: 7919 * s }));
+    const again = vectors.map((vector, i) => ({
+      score: forestScore(fitted, vector),
+      anomalous: rows[i]!.anomaly !== undefined,
+    }));
+    precisions.push(precisionAtK(again));
+    aucs.push(rocAuc(again));
+  }
+  const mean = (values: number[]) => Math.round((1000 * values.reduce((a, b) => a + b, 0)) / values.length) / 1000;
+  console.log(
+    JSON.stringify({
+      seeds: SEEDS,
+      precision_at_k_mean: mean(precisions),
+      precision_at_k_min: Math.min(...precisions),
+      precision_at_k_max: Math.max(...precisions),
+      roc_auc_mean: mean(aucs),
+    }),
+  );
+}

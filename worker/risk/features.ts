@@ -26,6 +26,7 @@ export const SPAN_LIMIT = 2000;
 
 const HOUR_US = 3_600_000_000;
 const DAY_US = 24 * HOUR_US;
+const QUARTER_HOUR_US = HOUR_US / 4;
 
 export const FEATURES = [
   'log_amount',
@@ -34,11 +35,11 @@ export const FEATURES = [
   'hour_of_day',
   'day_of_week',
   'hour_unusual_for_account',
-  'activity_24h',
   'activity_1h',
   'activity_vs_account',
   'new_counterparty',
   'new_counterparty_country',
+  'activity_15m',
 ] as const;
 export type FeatureName = (typeof FEATURES)[number];
 
@@ -68,6 +69,7 @@ export function featureVector({ probe, history }: WithHistory): number[] {
   let nearHour = 0;
   let last24h = 0;
   let last1h = 0;
+  let last15m = 0;
   let first = Number.POSITIVE_INFINITY;
   let counterpartySeen = false;
   let countrySeen = false;
@@ -78,6 +80,7 @@ export function featureVector({ probe, history }: WithHistory): number[] {
     if (Math.min(apart, 24 - apart) <= 2) nearHour++;
     if (h.at > probe.at - DAY_US) last24h++;
     if (h.at > probe.at - HOUR_US) last1h++;
+    if (h.at > probe.at - QUARTER_HOUR_US) last15m++;
     if (h.at < first) first = h.at;
     if (probe.counterparty !== null && h.counterparty === probe.counterparty) counterpartySeen = true;
     if (probe.country !== null && h.country === probe.country) countrySeen = true;
@@ -104,11 +107,11 @@ export function featureVector({ probe, history }: WithHistory): number[] {
     probe.hour,
     probe.weekday,
     hourUnusual,
-    last24h,
     last1h,
     activityVsAccount,
     newCounterparty,
     newCountry,
+    last15m,
   ];
 }
 

@@ -15,9 +15,9 @@ import { type CompiledForest, compileForest, type Forest, featureContributions, 
 /** A ready model as scoring uses it. */
 export type ScoringModel = { id: string; version: number; timeZone: string; forest: CompiledForest };
 
-// Deserialized forests by model id, most recently used last: a few megabytes each, so the isolate
-// keeps a bounded number (one per organization it serves, at most this many; 128 MB is the limit).
-const MODEL_CACHE_SIZE = 8;
+// Compiled forests by model id, most recently used last: several megabytes each (trees of 1,024
+// samples), so the isolate keeps a bounded number (one per organization it serves, at most this many; 128 MB is the limit).
+const MODEL_CACHE_SIZE = 4;
 const cache = new Map<string, ScoringModel>();
 
 /** How many factors a transaction lists: the features that raised its score most. */
@@ -26,14 +26,16 @@ const LISTED_FACTORS = 3;
 const FACTORS_FROM = 0.5;
 
 /**
- * The organization's newest ready model, or null before the first one. One small statement
+ * The organization's newest ready model, or null before the first one (a model of another feature
+ * list, trained before an upgrade, is not used: train again). One small statement
  * without parameters (it shares a round trip with others sent beside it); the forest itself is
  * read once per isolate and model.
  */
 export async function loadScoringModel(tx: Tx): Promise<ScoringModel | null> {
   const [current] = await tx.execute<{ id: string; version: number; time_zone: string | null }>(sql`
     select id, version, statistics->>'time_zone' as time_zone from risk_models
-    where status = 'ready' order by version desc limit 1`);
+    where status = 'ready' and features = ${sql.raw(`'${JSON.stringify(FEATURES)}'`)}::jsonb
+    order by version desc limit 1`);
   if (!current) return null;
   const cached = cache.get(current.id);
   if (cached) {

@@ -16,7 +16,7 @@ import { idsFilter, loadScoringModel, scoreTransactions } from './scoring';
 export type RiskModelRow = typeof riskModels.$inferSelect;
 
 /** Transactions a model is fitted on at most: a seeded sample of the stored ones, however many there are. */
-export const TRAINING_SAMPLE = 4096;
+export const TRAINING_SAMPLE = 8192;
 /** Stored transactions per scoring message of a training run. */
 export const SCORING_CHUNK_SIZE = 5000;
 /** The weekly retraining covers organizations with at least this many transactions. */
