@@ -12,7 +12,7 @@ import {
   readStoredHistories,
   type WithHistory,
 } from '../worker/risk/features';
-import { compileForest, fitForest, forestScore } from '../worker/risk/forest';
+import { compileForest, featureContributions, fitForest, forestScore, seededRandom } from '../worker/risk/forest';
 import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
@@ -406,6 +406,26 @@ describe('the forest and the risk arithmetic', () => {
     const outlier = [100, 6, 0];
     const compiled = compileForest(a);
     expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
+  });
+
+  it("explains a score by each feature's contribution: the score minus the score with that feature at its median", () => {
+    const random = seededRandom(11);
+    const vectors = Array.from({ length: 800 }, () =>
+      Array.from({ length: 6 }, (_, f) =>
+        f % 3 === 0 ? Math.floor(random() * 4) : random() * 10 + (random() < 0.02 ? 40 : 0),
+      ),
+    );
+    const forest = compileForest(fitForest(vectors, { trees: 50, sampleSize: 256, seed: 5 }));
+    for (const vector of vectors.slice(0, 200)) {
+      const score = forestScore(forest, vector);
+      const naive = vector.map((value, f) => {
+        if (value === forest.medians[f]) return 0;
+        const ordinary = [...vector];
+        ordinary[f] = forest.medians[f]!;
+        return score - forestScore(forest, ordinary);
+      });
+      expect(featureContributions(forest, vector, score)).toEqual(naive);
+    }
   });
 
   it('splits an account score into whole contributions that add up to it', () => {

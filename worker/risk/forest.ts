@@ -193,10 +193,18 @@ export function compileForest(forest: Forest): CompiledForest {
  * algorithm would file them with the most extreme training samples.
  */
 function pathLength(f: CompiledForest, root: number, vector: number[]): number {
-  let node = root;
-  let depth = 0;
-  let stillTogether = 1;
-  let expected = 0;
+  return pathFrom(f, root, 0, 1, 0, vector);
+}
+
+/** The same, resumed at `node` (at `depth`) with the walk's state there. */
+function pathFrom(
+  f: CompiledForest,
+  node: number,
+  depth: number,
+  stillTogether: number,
+  expected: number,
+  vector: number[],
+): number {
   for (let split = f.feature[node]!; split >= 0; split = f.feature[node]!) {
     const value = vector[split]!;
     const low = f.low[node]!;
@@ -222,34 +230,63 @@ export function forestScore(forest: CompiledForest, vector: number[]): number {
 
 /**
  * What each feature adds to the score: the score minus the score with that feature set to its
- * median (what an ordinary transaction has). Positive contributions raised the score. A tree whose
- * path never splits on a feature gives that feature's variant the same path length, so only the
- * trees that split on it are walked again (the sum runs in the same order: the same numbers).
+ * median (what an ordinary transaction has). Positive contributions raised the score. A tree's
+ * path is the same up to its first node that splits on the feature, so the variant's walk resumes
+ * there, with the state the vector's own walk had (trees that never split on it keep their path
+ * length); the sums run in the same order, so the numbers are those of whole walks.
  */
 export function featureContributions(
   forest: CompiledForest,
   vector: number[],
   score = forestScore(forest, vector),
 ): number[] {
+  const width = vector.length;
   const base = new Float64Array(forest.trees);
-  // Per tree, the features its path splits on, as a bit mask (features < 32).
-  const splits = new Int32Array(forest.trees);
+  // Per tree and feature: the first node of the path that splits on it (-1: none), the depth
+  // there and the walk's state before it.
+  const at = new Int32Array(forest.trees * width).fill(-1);
+  const depthAt = new Int32Array(forest.trees * width);
+  const togetherAt = new Float64Array(forest.trees * width);
+  const expectedAt = new Float64Array(forest.trees * width);
   for (let t = 0; t < forest.trees; t++) {
-    let mask = 0;
-    for (let node = forest.roots[t]!, f = forest.feature[node]!; f >= 0; f = forest.feature[node]!) {
-      mask |= 1 << f;
-      node = vector[f]! < forest.threshold[node]! ? forest.left[node]! : forest.right[node]!;
+    let node = forest.roots[t]!;
+    let depth = 0;
+    let stillTogether = 1;
+    let expected = 0;
+    for (let split = forest.feature[node]!; split >= 0; split = forest.feature[node]!) {
+      const slot = t * width + split;
+      if (at[slot] === -1) {
+        at[slot] = node;
+        depthAt[slot] = depth;
+        togetherAt[slot] = stillTogether;
+        expectedAt[slot] = expected;
+      }
+      const value = vector[split]!;
+      const low = forest.low[node]!;
+      const high = forest.high[node]!;
+      const beyond = value < low ? low - value : value > high ? value - high : 0;
+      if (beyond > 0) {
+        const isolated = beyond / (high - low + beyond);
+        expected += stillTogether * isolated * (depth + 1);
+        stillTogether *= 1 - isolated;
+      }
+      node = value < forest.threshold[node]! ? forest.left[node]! : forest.right[node]!;
+      depth++;
     }
-    splits[t] = mask;
-    base[t] = pathLength(forest, forest.roots[t]!, vector);
+    base[t] = expected + stillTogether * (depth + forest.leafPath[node]!);
   }
   return vector.map((value, f) => {
     if (value === forest.medians[f]) return 0;
     const ordinary = [...vector];
     ordinary[f] = forest.medians[f]!;
     let total = 0;
-    for (let t = 0; t < forest.trees; t++)
-      total += splits[t]! & (1 << f) ? pathLength(forest, forest.roots[t]!, ordinary) : base[t]!;
+    for (let t = 0; t < forest.trees; t++) {
+      const slot = t * width + f;
+      total +=
+        at[slot] === -1
+          ? base[t]!
+          : pathFrom(forest, at[slot]!, depthAt[slot]!, togetherAt[slot]!, expectedAt[slot]!, ordinary);
+    }
     return score - 2 ** -(total / forest.trees / forest.normalizer);
   });
 }
