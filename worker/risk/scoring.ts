@@ -15,9 +15,10 @@ import { type CompiledForest, compileForest, type Forest, featureContributions, 
 /** A ready model as scoring uses it. */
 export type ScoringModel = { id: string; version: number; timeZone: string; forest: CompiledForest };
 
-// Compiled forests by model id, most recently used last: several megabytes each (trees of 1,024
-// samples), so the isolate keeps a bounded number (one per organization it serves, at most this many; 128 MB is the limit).
-const MODEL_CACHE_SIZE = 4;
+// Compiled forests by model id, most recently used last: a megabyte or two each (840 KB of JSON
+// on bench:anomaly), so the isolate keeps a bounded number (one per organization it serves, at
+// most this many; 128 MB is the limit).
+const MODEL_CACHE_SIZE = 8;
 const cache = new Map<string, ScoringModel>();
 
 /** How many factors a transaction lists: the features that raised its score most. */
