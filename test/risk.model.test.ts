@@ -3,11 +3,20 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import { generateDataset } from '../scripts/anomaly-dataset';
-import { FEATURES, featureVector, readHistories } from '../worker/risk/features';
-import { compileForest, fitForest, forestScore } from '../worker/risk/forest';
+import {
+  AccountTails,
+  type BatchTransaction,
+  FEATURES,
+  featureVector,
+  readBatchHistories,
+  readStoredHistories,
+  type WithHistory,
+} from '../worker/risk/features';
+import { compileForest, featureContributions, fitForest, forestScore, seededRandom } from '../worker/risk/forest';
 import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
+import { storeTransactions } from '../worker/transactions/store';
 import { addMember, api, apiJson, pushSigned, registerOrganization, setPlan, withDatabase } from './helpers';
 
 type Session = Awaited<ReturnType<typeof registerOrganization>>;
@@ -101,11 +110,14 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
         const model = (await loadScoringModel(tx))!;
-        const byRange = await readHistories(tx, orgId, sql.raw(`t.id between ${ids[0]} and ${ids.at(-1)}`), 'UTC');
-        const byIds = await readHistories(tx, orgId, idsFilter(ids), 'UTC');
-        expect(byIds.map(featureVector)).toEqual(
-          byRange.filter((row) => ids.includes(Number(row.id))).map(featureVector),
+        const byRange = await readStoredHistories(
+          tx,
+          orgId,
+          sql.raw(`t.id between ${ids[0]} and ${ids.at(-1)}`),
+          'UTC',
         );
+        const byIds = await readStoredHistories(tx, orgId, idsFilter(ids), 'UTC');
+        expect(byIds.map(featureVector)).toEqual(byRange.filter((row) => ids.includes(row.id)).map(featureVector));
         const stored = await tx.execute<{ id: string; anomaly_score: string }>(
           sql`select id, anomaly_score::text from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
         );
@@ -114,6 +126,146 @@ describe('anomaly model', { timeout: 120_000 }, () => {
         );
       }),
     );
+  });
+
+  it('scores an upload batch before storing it, with the features its stored rows give afterwards', async () => {
+    await waitForScoredModel(org.access_token);
+    const orgId = org.organization.id;
+    // Later rows of three accounts (two at one instant, one far off the account's habits), a row
+    // backdated among an account's stored ones, and an id already stored (a duplicate, not stored again).
+    const accounts = [...new Set(upload.map((row) => row.account))].filter((a) => a !== upload[0]!.account).slice(0, 3);
+    const batch: (BatchTransaction & Record<string, unknown>)[] = [];
+    for (const account of accounts) {
+      const own = upload.filter((row) => row.account === account);
+      const last = own.at(-1)!;
+      const later = (minutes: number) => new Date(Date.parse(last.occurred_at) + minutes * 60_000).toISOString();
+      batch.push(
+        { ...last, id: `BATCH-${account}-1`, occurred_at: later(60) },
+        {
+          ...last,
+          id: `BATCH-${account}-2`,
+          occurred_at: later(60),
+          amount: (Number(last.amount) * 40).toFixed(2),
+          counterparty: 'V-BATCH-NEW',
+        },
+        { ...last, id: `BATCH-${account}-3`, occurred_at: later(95.5) },
+        {
+          ...own[Math.floor(own.length / 2)]!,
+          id: `BATCH-${account}-0`,
+          // Microseconds past what a Date holds, rounded by Postgres as the features round them.
+          occurred_at: `${new Date(Date.parse(own[Math.floor(own.length / 2)]!.occurred_at) + 1_000).toISOString().slice(0, 19)}.1234567+00:00`,
+        },
+      );
+    }
+    batch.push(upload[5]!);
+    const vectorsOf = (rows: WithHistory[], keep: (key: string) => boolean) =>
+      Object.fromEntries(rows.filter((row) => keep(row.probe.key)).map((row) => [row.probe.key, featureVector(row)]));
+    const isNew = (key: string) => key.startsWith('BATCH-');
+
+    // Before the insert: the batch's stored part read once per account, and (a span past the limit) per row.
+    const before = await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => ({
+        perAccount: vectorsOf(await readBatchHistories(tx, orgId, batch, 'UTC'), isNew),
+        perRow: vectorsOf(await readBatchHistories(tx, orgId, batch, 'UTC', { spanLimit: 0 }), isNew),
+      })),
+    );
+    expect(Object.keys(before.perAccount)).toHaveLength(batch.length - 1);
+    expect(before.perRow).toEqual(before.perAccount);
+
+    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: batch });
+    expect(report).toMatchObject({ accepted: batch.length - 1, duplicates: 1, rejected: 0 });
+
+    // After it: the stored rows' histories give the same vectors, and each row was stored with the score they give.
+    const ids = await internalIds(
+      orgId,
+      batch.filter((row) => isNew(row.id)).map((row) => row.id),
+    );
+    await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        const model = (await loadScoringModel(tx))!;
+        const after = await readStoredHistories(tx, orgId, idsFilter(ids), 'UTC');
+        expect(vectorsOf(after, isNew)).toEqual(before.perAccount);
+        const stored = await tx.execute<{ id: string; anomaly_score: string; anomaly_factors: unknown }>(
+          sql`select id, anomaly_score::text, anomaly_factors from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
+        );
+        const factorsOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+        expect(stored.map((row) => [Number(row.anomaly_score).toFixed(4), factorsOf(row.anomaly_factors)])).toEqual(
+          after.map((row) => {
+            const { score, factors } = scoreHistory(model.forest, row);
+            return [score, factors];
+          }),
+        );
+      }),
+    );
+    // The row far off its account's habits stands out, with its reasons.
+    const odd = await apiJson('GET', `/api/transactions/BATCH-${accounts[0]}-2`, 200, { token: org.access_token });
+    expect(odd.anomaly_score).toBeGreaterThan(0.55);
+    expect(odd.anomaly_factors.length).toBeGreaterThan(0);
+  });
+
+  it('scores a many-batch upload as its stored rows score afterwards, each batch using what the one before learnt', async () => {
+    await waitForScoredModel(org.access_token);
+    const orgId = org.organization.id;
+    // The same accounts' habits, later: more than one upload batch (5,000 rows), two in flight.
+    const later = generateDataset({
+      accounts: 16,
+      days: 200,
+      seed: 7,
+      anomalyRate: 0.01,
+      start: '2026-08-01T00:00:00Z',
+    }).map(({ anomaly: _anomaly, ...row }) => ({ ...row, id: `LATER-${row.id}` }));
+    expect(later.length).toBeGreaterThan(5000);
+    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: later });
+    expect(report).toMatchObject({ accepted: later.length, rejected: 0 });
+    const ids = await internalIds(
+      orgId,
+      later.map((row) => row.id),
+    );
+    await withDatabase((db) =>
+      withTenant(db, orgId, async (tx) => {
+        const model = (await loadScoringModel(tx))!;
+        const after = await readStoredHistories(tx, orgId, idsFilter(ids), 'UTC');
+        const stored = await tx.execute<{ id: string; anomaly_score: string | null }>(
+          sql`select id, anomaly_score::text from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
+        );
+        expect(stored.map((row) => row.anomaly_score && Number(row.anomaly_score).toFixed(4))).toEqual(
+          after.map((row) => scoreHistory(model.forest, row).score),
+        );
+      }),
+    );
+  });
+
+  it("reads an account's tail once per upload: a later batch reads only what was stored since", async () => {
+    await waitForScoredModel(org.access_token);
+    const orgId = org.organization.id;
+    const account = [...new Set(upload.map((row) => row.account))].at(-1)!;
+    const last = upload.filter((row) => row.account === account).at(-1)!;
+    const row = (id: string, hours: number) => ({
+      ...last,
+      id,
+      occurred_at: new Date(Date.parse('2027-03-01T00:00:00Z') + hours * 3_600_000).toISOString(),
+      attributes: {},
+    });
+    const first = [row('TAIL-1', 1), row('TAIL-2', 2), row('TAIL-3', 2)];
+    const second = [row('TAIL-5', 5), row('TAIL-6', 6)];
+    const pushed = row('TAIL-4', 4);
+    class Rollback extends Error {}
+    await expect(
+      withDatabase((db) =>
+        withTenant(db, orgId, async (tx) => {
+          const tails = new AccountTails();
+          await readBatchHistories(tx, orgId, first, 'UTC', { tails });
+          await storeTransactions(tx, orgId, null, first);
+          // Another writer's row between the two batches: read from the database, not known to the tails.
+          await storeTransactions(tx, orgId, null, [pushed]);
+          const known = await readBatchHistories(tx, orgId, second, 'UTC', { tails });
+          const read = await readBatchHistories(tx, orgId, second, 'UTC');
+          expect(known.map(featureVector)).toEqual(read.map(featureVector));
+          expect(known[0]!.history.slice(-4).map((h) => h.key)).toEqual(['TAIL-1', 'TAIL-2', 'TAIL-3', 'TAIL-4']);
+          throw new Rollback();
+        }),
+      ),
+    ).rejects.toBeInstanceOf(Rollback);
   });
 
   it('scores each webhook push before its rules run: anomaly_score rules hold, and the risk score blends it in', async () => {
@@ -254,6 +406,26 @@ describe('the forest and the risk arithmetic', () => {
     const outlier = [100, 6, 0];
     const compiled = compileForest(a);
     expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
+  });
+
+  it("explains a score by each feature's contribution: the score minus the score with that feature at its median", () => {
+    const random = seededRandom(11);
+    const vectors = Array.from({ length: 800 }, () =>
+      Array.from({ length: 6 }, (_, f) =>
+        f % 3 === 0 ? Math.floor(random() * 4) : random() * 10 + (random() < 0.02 ? 40 : 0),
+      ),
+    );
+    const forest = compileForest(fitForest(vectors, { trees: 50, sampleSize: 256, seed: 5 }));
+    for (const vector of vectors.slice(0, 200)) {
+      const score = forestScore(forest, vector);
+      const naive = vector.map((value, f) => {
+        if (value === forest.medians[f]) return 0;
+        const ordinary = [...vector];
+        ordinary[f] = forest.medians[f]!;
+        return score - forestScore(forest, ordinary);
+      });
+      expect(featureContributions(forest, vector, score)).toEqual(naive);
+    }
   });
 
   it('splits an account score into whole contributions that add up to it', () => {

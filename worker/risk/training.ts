@@ -9,14 +9,14 @@ import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { subscriptionPlan } from '../subscription/plan';
-import { FEATURES, featureVector, HISTORY_SIZE, readHistories } from './features';
+import { FEATURES, featureVector, HISTORY_SIZE, readStoredHistories } from './features';
 import { compileForest, FOREST_OPTIONS, fitForest, forestScore } from './forest';
 import { idsFilter, loadScoringModel, scoreTransactions } from './scoring';
 
 export type RiskModelRow = typeof riskModels.$inferSelect;
 
 /** Transactions a model is fitted on at most: a seeded sample of the stored ones, however many there are. */
-export const TRAINING_SAMPLE = 4096;
+export const TRAINING_SAMPLE = 8192;
 /** Stored transactions per scoring message of a training run. */
 export const SCORING_CHUNK_SIZE = 5000;
 /** The weekly retraining covers organizations with at least this many transactions. */
@@ -24,6 +24,8 @@ export const RETRAIN_MIN_TRANSACTIONS = 1000;
 // Histories are read this many sampled transactions per statement.
 const HISTORY_BATCH = 1024;
 const SEND_BATCH = 100;
+// A scoring chunk's id range is read in this many slices.
+const SCORING_SLICES = 5;
 
 /**
  * Records a training run and queues it (202). While one is training, asking again answers that one:
@@ -143,7 +145,7 @@ export async function trainModel(env: Env, db: Database, message: RiskTrainMessa
     const zone = String(model.statistics.time_zone ?? 'UTC');
     const vectors: number[][] = [];
     for (let i = 0; i < ids.length; i += HISTORY_BATCH) {
-      const rows = await readHistories(tx, message.orgId, idsFilter(ids.slice(i, i + HISTORY_BATCH)), zone);
+      const rows = await readStoredHistories(tx, message.orgId, idsFilter(ids.slice(i, i + HISTORY_BATCH)), zone);
       vectors.push(...rows.map(featureVector));
     }
     const forest = fitForest(vectors);
@@ -206,12 +208,17 @@ export async function scoreChunk(db: Database, message: RiskScoreMessage): Promi
   await withTenant(db, message.orgId, async (tx) => {
     const model = await loadScoringModel(tx);
     if (model && model.id === message.modelId) {
-      await scoreTransactions(
-        tx,
-        message.orgId,
-        model,
-        sql.raw(`t.id between ${Math.trunc(message.firstId)} and ${Math.trunc(message.lastId)}`),
-      );
+      // In a few id ranges: each statement returns its rows' histories (50 rows each), not aggregates.
+      const first = Math.trunc(message.firstId);
+      const last = Math.trunc(message.lastId);
+      const step = Math.max(1, Math.ceil((last - first + 1) / SCORING_SLICES));
+      for (let from = first; from <= last; from += step)
+        await scoreTransactions(
+          tx,
+          message.orgId,
+          model,
+          sql.raw(`t.id between ${from} and ${Math.min(last, from + step - 1)}`),
+        );
     }
     await tx
       .update(riskModels)

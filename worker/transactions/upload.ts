@@ -2,11 +2,12 @@ import type { Database } from '../../db/client';
 import { type Tx, withTenant } from '../../db/tenant';
 import { ApiError, type FieldError } from '../platform/errors';
 import { log } from '../platform/log';
-import { idsFilter, loadScoringModel, type ScoringModel, scoreTransactions } from '../risk/scoring';
+import { AccountTails } from '../risk/features';
+import { loadScoringModel, type ScoringModel, scoreBatch } from '../risk/scoring';
 import type { CanonicalTransaction, Validated } from './canonical';
 import { planLimitReached, planLimitRowError, type UsageMeter } from './metering';
 import type { UploadRecord } from './readers';
-import { existingExternalIds, insertTransactions, storeTransactions } from './store';
+import { existingExternalIds, storeTransactions } from './store';
 
 /** Rows per INSERT: large enough to amortize the round trip, small enough to keep a transaction short. */
 const UPLOAD_BATCH_SIZE = 5000;
@@ -74,6 +75,7 @@ export async function ingestRecords(
   toTransaction: (value: unknown) => Validated,
 ): Promise<UploadReport> {
   const tally = new UploadTally();
+  const scoring: Scoring = { tails: new AccountTails(), previous: Promise.resolve() };
   let batch: Candidate[] = [];
   const writing: Promise<void>[] = [];
   let failure: BatchFailure | undefined;
@@ -85,7 +87,7 @@ export async function ingestRecords(
     if (failure || candidates.length === 0) return;
     const index = tally.batchStarted(candidates);
     writing.push(
-      storeBatch(target, tally, candidates).then(
+      storeBatch(target, tally, candidates, takeTurn(scoring)).then(
         () => tally.batchCommitted(index),
         (error: unknown) => {
           log('error', 'upload batch failed', { error: String(error), first_row: candidates[0]!.row });
@@ -118,33 +120,64 @@ export async function ingestRecords(
   return tally.report();
 }
 
-async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: Candidate[]): Promise<void> {
-  if (candidates.length === 0) return;
-  const granted = await target.meter.reserve(candidates.length);
-  const allowed = candidates.slice(0, granted);
-  const refused = candidates.slice(granted);
+/**
+ * An upload's scoring: batches score in order, each after the one before, so the accounts' tails
+ * the one before learnt (its rows included, committed or not) serve the next (risk/features.ts).
+ */
+type Scoring = { tails: AccountTails; previous: Promise<void> };
+/** A batch's turn to score: `after` the previous batch's scoring; `done` lets the next one go. */
+type Turn = { tails: AccountTails; after: Promise<void>; done: () => void };
+
+function takeTurn(scoring: Scoring): Turn {
+  const after = scoring.previous;
+  let done!: () => void;
+  scoring.previous = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  return { tails: scoring.tails, after, done };
+}
+
+async function storeBatch(
+  target: UploadTarget,
+  tally: UploadTally,
+  candidates: Candidate[],
+  turn: Turn,
+): Promise<void> {
   let outcome: { stored: number; alreadyStored: Set<string> };
+  let granted: number;
+  let allowed: Candidate[];
+  let refused: Candidate[];
   try {
-    outcome = await withTenant(target.db, target.orgId, async (tx) => {
-      const [, model] = await Promise.all([target.meter.noteNearLimit(tx), loadScoringModel(tx)]);
-      return {
-        stored: await storeAndScore(
-          tx,
-          target.orgId,
-          target.sourceId,
-          allowed.map((c) => c.transaction),
-          model,
-        ),
-        // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
-        alreadyStored: await existingExternalIds(
-          tx,
-          refused.map((c) => c.transaction.id),
-        ),
-      };
-    });
-  } catch (error) {
-    await target.meter.release(granted).catch(() => undefined);
-    throw error;
+    granted = await target.meter.reserve(candidates.length);
+    allowed = candidates.slice(0, granted);
+    refused = candidates.slice(granted);
+    // Waited for outside the transaction: a batch holds no lock while it waits for the one before.
+    await turn.after;
+    try {
+      outcome = await withTenant(target.db, target.orgId, async (tx) => {
+        const [, model] = await Promise.all([target.meter.noteNearLimit(tx), loadScoringModel(tx)]);
+        return {
+          stored: await storeAndScore(
+            tx,
+            target.orgId,
+            target.sourceId,
+            allowed.map((c) => c.transaction),
+            model,
+            turn,
+          ),
+          // Over the limit, a row that is already stored is still a duplicate, not a plan-limit rejection.
+          alreadyStored: await existingExternalIds(
+            tx,
+            refused.map((c) => c.transaction.id),
+          ),
+        };
+      });
+    } catch (error) {
+      await target.meter.release(granted).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    turn.done();
   }
 
   tally.accepted += outcome.stored;
@@ -160,8 +193,10 @@ async function storeBatch(target: UploadTarget, tally: UploadTally, candidates: 
 }
 
 /**
- * Stores the batch; once the organization has an anomaly model, scores its new rows in the same
- * transaction (so every stored transaction carries a score). Returns how many rows were new.
+ * Stores the batch; once the organization has an anomaly model, each row is stored with its score,
+ * computed before the insert from the batch and its accounts' stored tails (one statement for the
+ * batch), so every stored transaction carries a score and none is written twice. Returns how many
+ * rows were new.
  */
 async function storeAndScore(
   tx: Tx,
@@ -169,11 +204,19 @@ async function storeAndScore(
   sourceId: string | null,
   rows: CanonicalTransaction[],
   model: ScoringModel | null,
+  turn: Turn,
 ): Promise<number> {
-  if (!model) return storeTransactions(tx, orgId, sourceId, rows);
-  const stored = await insertTransactions(tx, orgId, sourceId, rows);
-  if (stored.size > 0) await scoreTransactions(tx, orgId, model, idsFilter([...stored.values()]));
-  return stored.size;
+  if (!model || rows.length === 0) {
+    turn.done();
+    return storeTransactions(tx, orgId, sourceId, rows);
+  }
+  let scores: Awaited<ReturnType<typeof scoreBatch>>;
+  try {
+    scores = await scoreBatch(tx, orgId, model, rows, turn.tails);
+  } finally {
+    turn.done();
+  }
+  return storeTransactions(tx, orgId, sourceId, rows, scores);
 }
 
 function databaseFailure(tally: UploadTally, failure: BatchFailure): ApiError {
