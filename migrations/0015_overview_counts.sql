@@ -32,6 +32,8 @@ CREATE INDEX "violation_search_keys_key_idx" ON "violation_search_keys" USING bt
 -- `violations` appends its changes to overview_count_changes (no lock taken); one deferred
 -- trigger applies the transaction's changes at commit, in one statement in (org, kind, at, key)
 -- order, so writers lock counter rows only while they commit, always in the same order.
+-- Each trigger is one statement (planned once per connection): its changes, and the one `apply`
+-- row per transaction that queues the deferred trigger (the first statement with changes adds it).
 -- Buckets: hours and quarter hours counted from 2000-01-01 UTC (date_bin ignores the session's zone).
 CREATE OR REPLACE FUNCTION overview_hour(instant timestamptz) RETURNS timestamptz
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -61,20 +63,9 @@ CREATE OR REPLACE FUNCTION overview_violation_counts(
     WHERE d.n <> 0
   $$;
 --> statement-breakpoint
--- After a statement appended changes: one `apply` row per transaction queues the deferred trigger.
-CREATE OR REPLACE FUNCTION overview_count_changes_queued(org uuid) RETURNS void
-  LANGUAGE sql
-  AS $$
-    INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
-    SELECT txid_current(), org, 'apply', '-infinity', '', 0
-    WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply')
-  $$;
---> statement-breakpoint
 CREATE OR REPLACE FUNCTION overview_transactions_changed() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
-  DECLARE
-    org uuid;
   BEGIN
     WITH appended AS (
       INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
@@ -82,7 +73,9 @@ CREATE OR REPLACE FUNCTION overview_transactions_changed() RETURNS trigger
         count(*)::int * CASE TG_OP WHEN 'DELETE' THEN -1 ELSE 1 END
       FROM changed_transactions GROUP BY org_id, overview_hour(occurred_at)
       RETURNING org_id)
-    SELECT org_id INTO org FROM appended LIMIT 1;
+    INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
+    SELECT txid_current(), a.org_id, 'apply', '-infinity', '', 0 FROM (SELECT org_id FROM appended LIMIT 1) a
+    WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply');
     IF TG_OP = 'DELETE' THEN
       -- When each deleted transaction occurred (`gone`), for the violations the cascade deleted with
       -- it (resolved at commit: their trigger may run after this one). Not for an organization
@@ -91,15 +84,12 @@ CREATE OR REPLACE FUNCTION overview_transactions_changed() RETURNS trigger
       SELECT txid_current(), t.org_id, 'gone', t.occurred_at, t.id::text, 0 FROM changed_transactions t
       WHERE EXISTS (SELECT 1 FROM organizations o WHERE o.id = t.org_id);
     END IF;
-    IF org IS NOT NULL THEN PERFORM overview_count_changes_queued(org); END IF;
     RETURN NULL;
   END $$;
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
-  DECLARE
-    org uuid;
   BEGIN
     IF TG_OP = 'INSERT' THEN
       WITH appended AS (
@@ -109,7 +99,9 @@ CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
           overview_violation_counts(1, v.status, v.severity, v.detected_at, v.rule_id, v.transaction_id, t.occurred_at) d
         GROUP BY v.org_id, d.kind, d.at, d.key HAVING sum(d.n) <> 0
         RETURNING org_id)
-      SELECT org_id INTO org FROM appended LIMIT 1;
+      INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
+      SELECT txid_current(), a.org_id, 'apply', '-infinity', '', 0 FROM (SELECT org_id FROM appended LIMIT 1) a
+      WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply');
     ELSIF TG_OP = 'UPDATE' THEN
       -- Only rows whose counted columns changed (linking a case changes none).
       WITH changed AS (
@@ -129,7 +121,9 @@ CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
           overview_violation_counts(v.sign, v.status, v.severity, v.detected_at, v.rule_id, v.transaction_id, t.occurred_at) d
         GROUP BY v.org_id, d.kind, d.at, d.key HAVING sum(d.n) <> 0
         RETURNING org_id)
-      SELECT org_id INTO org FROM appended LIMIT 1;
+      INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
+      SELECT txid_current(), a.org_id, 'apply', '-infinity', '', 0 FROM (SELECT org_id FROM appended LIMIT 1) a
+      WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply');
     ELSE
       -- Violations deleted with their transaction (the foreign key's cascade) no longer see it: what
       -- needs its date waits as `occurred?` (key: severity and transaction id) and `nonfp?`, dated
@@ -145,9 +139,10 @@ CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
           overview_violation_counts(-1, v.status, v.severity, v.detected_at, v.rule_id, v.transaction_id, t.occurred_at) d
         GROUP BY 2, 3, 4, 5 HAVING sum(d.n) <> 0
         RETURNING org_id)
-      SELECT org_id INTO org FROM appended LIMIT 1;
+      INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
+      SELECT txid_current(), a.org_id, 'apply', '-infinity', '', 0 FROM (SELECT org_id FROM appended LIMIT 1) a
+      WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply');
     END IF;
-    IF org IS NOT NULL THEN PERFORM overview_count_changes_queued(org); END IF;
     RETURN NULL;
   END $$;
 --> statement-breakpoint
