@@ -43,6 +43,10 @@ CREATE OR REPLACE FUNCTION overview_quarter(instant timestamptz) RETURNS timesta
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   AS $$ SELECT date_bin('15 minutes', instant, timestamptz '2000-01-01 00:00:00+00') $$;
 --> statement-breakpoint
+CREATE OR REPLACE FUNCTION overview_day(instant timestamptz) RETURNS timestamptz
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT date_bin('1 day', instant, timestamptz '2000-01-01 00:00:00+00') $$;
+--> statement-breakpoint
 -- What one violation counts for, signed (-1: as it was, 1: as it is): by detection and by its
 -- transaction's date per severity, by rule, open ones, and its transaction's violations other than
 -- false positives (`nonfp`, resolved into `flagged` at commit).
@@ -55,8 +59,12 @@ CREATE OR REPLACE FUNCTION overview_violation_counts(
     SELECT d.kind, d.at, d.key, d.n FROM (VALUES
       ('detected', overview_quarter(detected_at), severity, sign),
       ('occurred', overview_quarter(occurred_at), severity, sign),
+      ('detected_hour', overview_hour(detected_at), severity, sign),
+      ('occurred_hour', overview_hour(occurred_at), severity, sign),
       ('rule', overview_hour(detected_at), rule_id::text, sign),
       ('rule_open', overview_hour(detected_at), rule_id::text, CASE WHEN status IN ('open', 'escalated') THEN sign ELSE 0 END),
+      ('rule_day', overview_day(detected_at), rule_id::text, sign),
+      ('rule_open_day', overview_day(detected_at), rule_id::text, CASE WHEN status IN ('open', 'escalated') THEN sign ELSE 0 END),
       ('open', timestamptz '-infinity', severity, CASE WHEN status IN ('open', 'escalated') THEN sign ELSE 0 END),
       ('nonfp', overview_hour(occurred_at), transaction_id::text, CASE WHEN status <> 'false_positive' THEN sign ELSE 0 END)
     ) AS d(kind, at, key, n)
@@ -137,6 +145,8 @@ CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
           sum(d.n)::int
         FROM old_violations v LEFT JOIN transactions t ON t.id = v.transaction_id AND t.org_id = v.org_id,
           overview_violation_counts(-1, v.status, v.severity, v.detected_at, v.rule_id, v.transaction_id, t.occurred_at) d
+        -- `occurred?` stands for both of its buckets.
+        WHERE d.at IS NOT NULL OR d.kind <> 'occurred_hour'
         GROUP BY 2, 3, 4, 5 HAVING sum(d.n) <> 0
         RETURNING org_id)
       INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
@@ -159,17 +169,18 @@ CREATE OR REPLACE FUNCTION overview_counts_apply() RETURNS trigger
   BEGIN
     -- Violations deleted with their transaction, dated by it.
     INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
-    SELECT me, w.org_id, rtrim(w.kind, '?'),
-      CASE w.kind WHEN 'occurred?' THEN overview_quarter(g.at) ELSE overview_hour(g.at) END,
+    SELECT me, w.org_id, r.kind, r.at,
       CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 1) ELSE w.key END, w.n
     FROM overview_count_changes w JOIN overview_count_changes g ON g.xid = me AND g.kind = 'gone'
-      AND g.key = CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 2) ELSE w.key END
-    WHERE w.xid = me AND w.kind IN ('occurred?', 'nonfp?');
+      AND g.key = CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 2) ELSE w.key END,
+      LATERAL (VALUES ('occurred', overview_quarter(g.at)), ('occurred_hour', overview_hour(g.at)), ('nonfp', overview_hour(g.at))) r(kind, at)
+    WHERE w.xid = me AND w.kind IN ('occurred?', 'nonfp?') AND r.kind LIKE rtrim(w.kind, '?') || '%'
+      AND (w.kind = 'occurred?') = (r.kind <> 'nonfp');
 
     INSERT INTO overview_counts AS c (org_id, kind, at, key, n)
     SELECT d.org_id, d.kind, d.at, d.key, sum(d.n)::int FROM (
       SELECT org_id, kind, at, key, n FROM overview_count_changes
-      WHERE xid = me AND kind IN ('transactions', 'detected', 'occurred', 'rule', 'rule_open', 'open')
+      WHERE xid = me AND kind NOT IN ('apply', 'nonfp', 'gone', 'occurred?', 'nonfp?')
       UNION ALL
       SELECT DISTINCT org_id, 'flagged', at, '', 0 FROM overview_count_changes WHERE xid = me AND kind = 'nonfp') d
     -- An organization deleted in this transaction takes its counters with it.

@@ -9,8 +9,10 @@ import { organizations } from './tenancy';
  *   hour (UTC) they occurred in;
  * - `detected`, `occurred`: violations by severity (`key`) per quarter hour of their detection or
  *   of their transaction: every current time zone's midnight is a quarter hour, so any zone's days
- *   are sums of whole buckets (Asia/Kolkata is +05:30, Asia/Kathmandu +05:45);
- * - `rule`, `rule_open`: violations (open or escalated ones) by rule (`key`) per hour of detection;
+ *   are sums of whole buckets (Asia/Kolkata is +05:30, Asia/Kathmandu +05:45); `detected_hour`,
+ *   `occurred_hour` the same per hour, for the zones whose midnights are on the hour (fewer rows);
+ * - `rule`, `rule_open` (per hour), `rule_day`, `rule_open_day` (per UTC day): violations (open or
+ *   escalated ones) by rule (`key`) by detection;
  * - `open`: open or escalated violations by severity (`key`), at `-infinity`.
  */
 export const overviewCounts = pgTable(

@@ -80,9 +80,15 @@ async function violationsByDay(
     with days as (
       select d::date as day
       from generate_series((now() at time zone ${timeZone})::date - 29, (now() at time zone ${timeZone})::date, interval '1 day') d),
+    -- Hourly buckets where every midnight of the 30 days is on the hour (most zones), else quarter hours.
+    grain as (
+      select case when exists (
+        select 1 from days where extract(minute from (days.day::timestamp at time zone ${timeZone}) at time zone 'UTC') <> 0)
+      then ${by} else ${`${by}_hour`} end as kind),
     counted as (
       select (c.at at time zone ${timeZone})::date as day, c.key as severity, sum(c.n)::int as n
-      from overview_counts c where c.kind = ${by} and c.at >= ${since} group by 1, 2 having sum(c.n) <> 0)
+      from overview_counts c where c.kind = (select kind from grain) and c.at >= ${since}
+      group by 1, 2 having sum(c.n) <> 0)
     select to_char(days.day, 'YYYY-MM-DD') as date, counted.severity, coalesce(counted.n, 0)::int as n
     from days left join counted on counted.day = days.day
     order by days.day`);
@@ -97,24 +103,28 @@ async function violationsByDay(
 
 /**
  * The rules with most violations detected in the last 30 days (an instant, not days in a zone):
- * the whole hours from the hourly counters, the part of the first hour after the boundary read
- * from the violations themselves (an index range of at most an hour).
+ * whole days (UTC) from the daily counters, the rest of the first day from the hourly ones, and
+ * the part of the first hour after the boundary from the violations themselves (an index range of
+ * at most an hour).
  */
 async function topRules(tx: Tx): Promise<OverviewView['top_rules']> {
   return tx.execute<{ rule_id: string; name: string; violations: number; open: number }>(sql`
     with bounds as (
-      select now() - interval '30 days' as since, overview_hour(now() - interval '30 days') + interval '1 hour' as whole),
+      select now() - interval '30 days' as since,
+        overview_hour(now() - interval '30 days') + interval '1 hour' as hours_from,
+        overview_day(now() - interval '30 days') + interval '1 day' as days_from),
     counted as (
       select c.key::uuid as rule_id,
-             coalesce(sum(c.n) filter (where c.kind = 'rule'), 0) as violations,
-             coalesce(sum(c.n) filter (where c.kind = 'rule_open'), 0) as open
+             coalesce(sum(c.n) filter (where c.kind in ('rule', 'rule_day')), 0) as violations,
+             coalesce(sum(c.n) filter (where c.kind in ('rule_open', 'rule_open_day')), 0) as open
       from overview_counts c, bounds b
-      where c.kind in ('rule', 'rule_open') and c.at >= b.whole
+      where (c.kind in ('rule_day', 'rule_open_day') and c.at >= b.days_from)
+         or (c.kind in ('rule', 'rule_open') and c.at >= b.hours_from and c.at < b.days_from)
       group by 1
       union all
       select v.rule_id, count(*), count(*) filter (where v.status in ('open', 'escalated'))
       from violations v, bounds b
-      where v.detected_at >= b.since and v.detected_at < b.whole
+      where v.detected_at >= b.since and v.detected_at < b.hours_from
       group by 1)
     select c.rule_id, rv.name, sum(c.violations)::int as violations, sum(c.open)::int as open
     from counted c
