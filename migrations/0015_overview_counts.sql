@@ -111,7 +111,13 @@ CREATE OR REPLACE FUNCTION overview_violations_changed() RETURNS trigger
       SELECT txid_current(), a.org_id, 'apply', '-infinity', '', 0 FROM (SELECT org_id FROM appended LIMIT 1) a
       WHERE NOT EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = txid_current() AND kind = 'apply');
     ELSIF TG_OP = 'UPDATE' THEN
-      -- Only rows whose counted columns changed (linking a case changes none).
+      -- Only rows whose counted columns changed: linking a case, or a snooze that suppressed
+      -- nothing, changes none (and a short statement is all a new connection then plans).
+      IF NOT EXISTS (SELECT 1 FROM old_violations o JOIN new_violations n ON n.id = o.id
+        WHERE (o.status, o.severity, o.detected_at, o.rule_id, o.transaction_id)
+          IS DISTINCT FROM (n.status, n.severity, n.detected_at, n.rule_id, n.transaction_id)) THEN
+        RETURN NULL;
+      END IF;
       WITH changed AS (
         SELECT -1 AS sign, o.org_id, o.status, o.severity, o.detected_at, o.rule_id, o.transaction_id
         FROM old_violations o JOIN new_violations n ON n.id = o.id
