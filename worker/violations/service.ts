@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, ilike, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
-import { ruleVersions, transactions, users, violationEvents, violationSearchKeys, violations } from '../../db/schema';
+import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { type AuditOrigin, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
@@ -45,34 +45,6 @@ const violationCursor = z.array(z.string()).min(4).max(6);
 
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
-/**
- * Text found in the transaction's id, account or counterparty (any case). Its longest run of
- * ASCII letters and digits, when of three characters or more, starts one of the transaction's
- * search keys (`violation_search_keys`: every suffix of each word of those fields), read as a
- * `~>=~ ... ~<~` range, which row-level security lets an index serve (it does not `ilike`); the
- * `ilike` then decides, as before. Shorter runs and punctuation alone scan the organization's
- * violations, as before.
- */
-function matchesText(q: string): SQL | undefined {
-  const text = or(
-    ilike(transactions.externalId, likePattern(q)),
-    ilike(transactions.account, likePattern(q)),
-    ilike(transactions.counterparty, likePattern(q)),
-  );
-  // ASCII runs: a letter or digit in every database locale, so each lies within one word as
-  // Postgres splits the field, whatever it makes of other characters.
-  const [word] = q
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .sort((a, b) => b.length - a.length);
-  if (!word || word.length < 3) return text;
-  return and(
-    text,
-    sql`exists (select 1 from ${violationSearchKeys} k where k.transaction_id = ${violations.transactionId}
-      and k.key ~>=~ ${word} and k.key ~<~ ${`${word}\u{10FFFF}`})`,
-  );
-}
-
 function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
   return [
     filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
@@ -81,7 +53,13 @@ function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
     filters.severity ? eq(violations.severityRank, SEVERITIES.indexOf(filters.severity) + 1) : undefined,
     filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
     filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
-    filters.q ? matchesText(filters.q) : undefined,
+    filters.q
+      ? or(
+          ilike(transactions.externalId, likePattern(filters.q)),
+          ilike(transactions.account, likePattern(filters.q)),
+          ilike(transactions.counterparty, likePattern(filters.q)),
+        )
+      : undefined,
     filters.from ? gte(violations.detectedAt, new Date(filters.from)) : undefined,
     filters.to ? lte(violations.detectedAt, new Date(filters.to)) : undefined,
   ];
