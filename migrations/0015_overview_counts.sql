@@ -16,18 +16,8 @@ CREATE TABLE "overview_counts" (
 	CONSTRAINT "overview_counts_org_id_kind_at_key_pk" PRIMARY KEY("org_id","kind","at","key")
 );
 --> statement-breakpoint
-CREATE TABLE "violation_search_keys" (
-	"org_id" uuid NOT NULL,
-	"transaction_id" bigint NOT NULL,
-	"key" text NOT NULL,
-	CONSTRAINT "violation_search_keys_transaction_id_key_pk" PRIMARY KEY("transaction_id","key")
-);
---> statement-breakpoint
 ALTER TABLE "overview_counts" ADD CONSTRAINT "overview_counts_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "violation_search_keys" ADD CONSTRAINT "violation_search_keys_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "violation_search_keys" ADD CONSTRAINT "violation_search_keys_transaction_id_transactions_id_fk" FOREIGN KEY ("transaction_id") REFERENCES "public"."transactions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "overview_count_changes_xid_idx" ON "overview_count_changes" USING btree ("xid");--> statement-breakpoint
-CREATE INDEX "violation_search_keys_key_idx" ON "violation_search_keys" USING btree ("org_id","key" text_pattern_ops,"transaction_id");--> statement-breakpoint
 -- The overview's counters (db/schema/overview.ts): each writing statement of `transactions` and
 -- `violations` appends its changes to overview_count_changes (no lock taken); one deferred
 -- trigger applies the transaction's changes at commit, in one statement in (org, kind, at, key)
@@ -244,37 +234,3 @@ INSERT INTO overview_counts (org_id, kind, at, key, n)
   SELECT v.org_id, d.kind, d.at, d.key, sum(d.n) FROM violations v JOIN transactions t ON t.id = v.transaction_id,
     overview_violation_counts(1, v.status, v.severity, v.detected_at, v.rule_id, v.transaction_id, t.occurred_at) d
   WHERE d.kind <> 'nonfp' GROUP BY 1, 2, 3, 4;
---> statement-breakpoint
--- The violations queue's search keys (db/schema/scans.ts, violation_search_keys): every suffix of at
--- least three characters of each word of the transaction's id, account and counterparty, lowercased,
--- words split on anything but letters and digits.
-CREATE OR REPLACE FUNCTION violation_search_words(external_id text, account text, counterparty text) RETURNS SETOF text
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE
-  AS $$
-    SELECT DISTINCT substr(w, i)
-    FROM regexp_split_to_table(lower(concat_ws(' ', external_id, account, counterparty)), '[^[:alnum:]]+') w,
-      generate_series(1, length(w) - 2) i
-    WHERE length(w) >= 3
-  $$;
---> statement-breakpoint
--- A transaction's keys are written with its first violation (its fields never change).
-CREATE OR REPLACE FUNCTION violation_search_keys_insert() RETURNS trigger
-  LANGUAGE plpgsql
-  AS $$
-  BEGIN
-    INSERT INTO violation_search_keys (org_id, transaction_id, key)
-      SELECT t.org_id, t.id, w
-      FROM (SELECT DISTINCT org_id, transaction_id FROM new_violations) n
-        JOIN transactions t ON t.id = n.transaction_id AND t.org_id = n.org_id,
-        violation_search_words(t.external_id, t.account, t.counterparty) w
-      ON CONFLICT DO NOTHING;
-    RETURN NULL;
-  END $$;
---> statement-breakpoint
-CREATE TRIGGER violation_search_keys_insert AFTER INSERT ON violations
-  REFERENCING NEW TABLE AS new_violations FOR EACH STATEMENT EXECUTE FUNCTION violation_search_keys_insert();
---> statement-breakpoint
-INSERT INTO violation_search_keys (org_id, transaction_id, key)
-  SELECT t.org_id, t.id, w
-  FROM (SELECT DISTINCT transaction_id FROM violations) v JOIN transactions t ON t.id = v.transaction_id,
-    violation_search_words(t.external_id, t.account, t.counterparty) w;

@@ -150,31 +150,6 @@ export const violations = pgTable(
   ],
 );
 
-/**
- * What the violations queue's search (`q`) finds a transaction by: every suffix of at least three
- * characters of each word of its id as pushed, account and counterparty (lowercased, split on
- * anything but letters and digits), for the transactions that have violations. Any text found in
- * those fields has its longest word starting one of these keys, which a `~>=~ ... ~<~` range reads
- * from the `text_pattern_ops` index under row-level security (`ilike` cannot be an index
- * condition there). Written by a trigger on `violations` (the migration that made this table).
- */
-export const violationSearchKeys = pgTable(
-  'violation_search_keys',
-  {
-    orgId: uuid('org_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
-    transactionId: bigint('transaction_id', { mode: 'number' })
-      .notNull()
-      .references(() => transactions.id, { onDelete: 'cascade' }),
-    key: text('key').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.transactionId, t.key] }),
-    index('violation_search_keys_key_idx').on(t.orgId, t.key.op('text_pattern_ops'), t.transactionId),
-  ],
-);
-
 /** Status changes and comments on a violation: its review history. */
 export const violationEvents = pgTable(
   'violation_events',
