@@ -163,15 +163,18 @@ CREATE OR REPLACE FUNCTION overview_counts_apply() RETURNS trigger
   DECLARE
     me bigint := txid_current();
   BEGIN
-    -- Violations deleted with their transaction, dated by it.
-    INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
-    SELECT me, w.org_id, r.kind, r.at,
-      CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 1) ELSE w.key END, w.n
-    FROM overview_count_changes w JOIN overview_count_changes g ON g.xid = me AND g.kind = 'gone'
-      AND g.key = CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 2) ELSE w.key END,
-      LATERAL (VALUES ('occurred', overview_quarter(g.at)), ('occurred_hour', overview_hour(g.at)), ('nonfp', overview_hour(g.at))) r(kind, at)
-    WHERE w.xid = me AND w.kind IN ('occurred?', 'nonfp?') AND r.kind LIKE rtrim(w.kind, '?') || '%'
-      AND (w.kind = 'occurred?') = (r.kind <> 'nonfp');
+    -- Violations deleted with their transaction, dated by it. Each step runs (and a new connection
+    -- plans it) only when there is something for it: a push without violations plans neither.
+    IF EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = me AND kind = 'gone') THEN
+      INSERT INTO overview_count_changes (xid, org_id, kind, at, key, n)
+      SELECT me, w.org_id, r.kind, r.at,
+        CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 1) ELSE w.key END, w.n
+      FROM overview_count_changes w JOIN overview_count_changes g ON g.xid = me AND g.kind = 'gone'
+        AND g.key = CASE w.kind WHEN 'occurred?' THEN split_part(w.key, ' ', 2) ELSE w.key END,
+        LATERAL (VALUES ('occurred', overview_quarter(g.at)), ('occurred_hour', overview_hour(g.at)), ('nonfp', overview_hour(g.at))) r(kind, at)
+      WHERE w.xid = me AND w.kind IN ('occurred?', 'nonfp?') AND r.kind LIKE rtrim(w.kind, '?') || '%'
+        AND (w.kind = 'occurred?') = (r.kind <> 'nonfp');
+    END IF;
 
     INSERT INTO overview_counts AS c (org_id, kind, at, key, n)
     SELECT d.org_id, d.kind, d.at, d.key, sum(d.n)::int FROM (
@@ -186,18 +189,20 @@ CREATE OR REPLACE FUNCTION overview_counts_apply() RETURNS trigger
     ORDER BY d.org_id, d.kind, d.at, d.key
     ON CONFLICT (org_id, kind, at, key) DO UPDATE SET n = c.n + excluded.n;
 
-    UPDATE overview_counts c SET n = c.n + f.n
-    FROM (
-      SELECT org_id, at, sum((now_count > 0)::int - (now_count - delta > 0)::int)::int AS n
+    IF EXISTS (SELECT 1 FROM overview_count_changes WHERE xid = me AND kind = 'nonfp') THEN
+      UPDATE overview_counts c SET n = c.n + f.n
       FROM (
-        SELECT p.org_id, p.at, p.delta,
-          (SELECT count(*) FROM violations v
-           WHERE v.org_id = p.org_id AND v.transaction_id = p.transaction_id AND v.status <> 'false_positive') AS now_count
+        SELECT org_id, at, sum((now_count > 0)::int - (now_count - delta > 0)::int)::int AS n
         FROM (
-          SELECT org_id, at, key::bigint AS transaction_id, sum(n) AS delta FROM overview_count_changes
-          WHERE xid = me AND kind = 'nonfp' GROUP BY 1, 2, 3 HAVING sum(n) <> 0) p) counted
-      GROUP BY 1, 2) f
-    WHERE c.org_id = f.org_id AND c.kind = 'flagged' AND c.at = f.at AND c.key = '' AND f.n <> 0;
+          SELECT p.org_id, p.at, p.delta,
+            (SELECT count(*) FROM violations v
+             WHERE v.org_id = p.org_id AND v.transaction_id = p.transaction_id AND v.status <> 'false_positive') AS now_count
+          FROM (
+            SELECT org_id, at, key::bigint AS transaction_id, sum(n) AS delta FROM overview_count_changes
+            WHERE xid = me AND kind = 'nonfp' GROUP BY 1, 2, 3 HAVING sum(n) <> 0) p) counted
+        GROUP BY 1, 2) f
+      WHERE c.org_id = f.org_id AND c.kind = 'flagged' AND c.at = f.at AND c.key = '' AND f.n <> 0;
+    END IF;
 
     DELETE FROM overview_count_changes WHERE xid = me;
     RETURN NULL;
