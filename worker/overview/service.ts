@@ -16,16 +16,8 @@ export async function buildOverview(
   metered: { period: string; used: number },
   timeZone: string,
 ): Promise<OverviewView> {
-  // Independent reads, sent together: postgres.js pipelines them on the transaction's connection.
-  const [plan, [lastScan], openCounts, rate, byDetection, byTransaction, rules] = await Promise.all([
-    subscriptionPlan(tx, orgId),
-    tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1),
-    openViolations(tx),
-    complianceRate(tx, metered.period),
-    violationsByDay(tx, timeZone, 'detected'),
-    violationsByDay(tx, timeZone, 'occurred'),
-    topRules(tx),
-  ]);
+  const plan = await subscriptionPlan(tx, orgId);
+  const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
   return {
     period: metered.period,
     transactions: {
@@ -34,31 +26,30 @@ export async function buildOverview(
       limit: plan.maxTransactionsPerMonth,
       plan: plan.id,
     },
-    open_violations: openCounts,
-    compliance_rate: rate,
+    open_violations: await openViolations(tx),
+    compliance_rate: await complianceRate(tx, metered.period),
     last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
-    violations_by_day: byDetection,
-    violations_by_transaction_day: byTransaction,
-    top_rules: rules,
+    violations_by_day: await violationsByDay(tx, timeZone, 'detected'),
+    violations_by_transaction_day: await violationsByDay(tx, timeZone, 'occurred'),
+    top_rules: await topRules(tx),
   };
 }
 
 async function openViolations(tx: Tx): Promise<SeverityCounts> {
   const rows = await tx.execute<{ severity: string; n: number }>(sql`
-    select key as severity, n from overview_counts where kind = 'open' and n <> 0`);
+    select severity, count(*)::int as n from violations where status in ('open', 'escalated') group by severity`);
   return Object.assign(zeroCounts(), Object.fromEntries(rows.map((row) => [row.severity, row.n])));
 }
 
-/** Transactions that occurred in the UTC month, and those with a violation other than a false positive, by the hour. */
 async function complianceRate(tx: Tx, period: string): Promise<number | null> {
   const monthStart = `${period}-01T00:00:00Z`;
   const [row] = await tx.execute<{ total: number; flagged: number }>(sql`
-    select coalesce(sum(n) filter (where kind = 'transactions'), 0)::int as total,
-           coalesce(sum(n) filter (where kind = 'flagged'), 0)::int as flagged
-    from overview_counts
-    where kind in ('transactions', 'flagged')
-      and at >= ${monthStart}::timestamptz and at < ${monthStart}::timestamptz + interval '1 month'`);
+    select count(*)::int as total,
+           count(*) filter (where exists (
+             select 1 from violations v where v.transaction_id = t.id and v.status <> 'false_positive'))::int as flagged
+    from transactions t
+    where t.occurred_at >= ${monthStart}::timestamptz and t.occurred_at < ${monthStart}::timestamptz + interval '1 month'`);
   if (!row || row.total === 0) return null;
   return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
 }
@@ -66,8 +57,6 @@ async function complianceRate(tx: Tx, period: string): Promise<number | null> {
 /**
  * Violations per day of the last 30 in `timeZone`, by when they were detected or by when their
  * transaction occurred: a back-loaded month is one spike by detection, spread out by occurrence.
- * The counters are by quarter hour (UTC): every current zone's midnight starts one, so a day in
- * the zone is a sum of whole buckets.
  */
 async function violationsByDay(
   tx: Tx,
@@ -76,19 +65,18 @@ async function violationsByDay(
 ): Promise<OverviewView['violations_by_day']> {
   // The first of the 30 days, midnight in the zone, as an instant: both counts read only from there on.
   const since = sql`(((now() at time zone ${timeZone})::date - 29)::timestamp at time zone ${timeZone})`;
+  const counted =
+    by === 'detected'
+      ? sql`select (v.detected_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
+            from violations v where v.detected_at >= ${since} group by 1, 2`
+      : sql`select (t.occurred_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
+            from transactions t join violations v on v.transaction_id = t.id
+            where t.occurred_at >= ${since} group by 1, 2`;
   const rows = await tx.execute<{ date: string; severity: string | null; n: number }>(sql`
     with days as (
       select d::date as day
       from generate_series((now() at time zone ${timeZone})::date - 29, (now() at time zone ${timeZone})::date, interval '1 day') d),
-    -- Hourly buckets where every midnight of the 30 days is on the hour (most zones), else quarter hours.
-    grain as (
-      select case when exists (
-        select 1 from days where extract(minute from (days.day::timestamp at time zone ${timeZone}) at time zone 'UTC') <> 0)
-      then ${by} else ${`${by}_hour`} end as kind),
-    counted as (
-      select (c.at at time zone ${timeZone})::date as day, c.key as severity, sum(c.n)::int as n
-      from overview_counts c where c.kind = (select kind from grain) and c.at >= ${since}
-      group by 1, 2 having sum(c.n) <> 0)
+    counted as (${counted})
     select to_char(days.day, 'YYYY-MM-DD') as date, counted.severity, coalesce(counted.n, 0)::int as n
     from days left join counted on counted.day = days.day
     order by days.day`);
@@ -101,37 +89,15 @@ async function violationsByDay(
   return [...byDate.values()];
 }
 
-/**
- * The rules with most violations detected in the last 30 days (an instant, not days in a zone):
- * whole days (UTC) from the daily counters, the rest of the first day from the hourly ones, and
- * the part of the first hour after the boundary from the violations themselves (an index range of
- * at most an hour).
- */
 async function topRules(tx: Tx): Promise<OverviewView['top_rules']> {
   return tx.execute<{ rule_id: string; name: string; violations: number; open: number }>(sql`
-    with bounds as (
-      select now() - interval '30 days' as since,
-        overview_hour(now() - interval '30 days') + interval '1 hour' as hours_from,
-        overview_day(now() - interval '30 days') + interval '1 day' as days_from),
-    counted as (
-      select c.key::uuid as rule_id,
-             coalesce(sum(c.n) filter (where c.kind in ('rule', 'rule_day')), 0) as violations,
-             coalesce(sum(c.n) filter (where c.kind in ('rule_open', 'rule_open_day')), 0) as open
-      from overview_counts c, bounds b
-      where (c.kind in ('rule_day', 'rule_open_day') and c.at >= b.days_from)
-         or (c.kind in ('rule', 'rule_open') and c.at >= b.hours_from and c.at < b.days_from)
-      group by 1
-      union all
-      select v.rule_id, count(*), count(*) filter (where v.status in ('open', 'escalated'))
-      from violations v, bounds b
-      where v.detected_at >= b.since and v.detected_at < b.hours_from
-      group by 1)
-    select c.rule_id, rv.name, sum(c.violations)::int as violations, sum(c.open)::int as open
-    from counted c
-    join rules r on r.id = c.rule_id
+    select v.rule_id, rv.name, count(*)::int as violations,
+           count(*) filter (where v.status in ('open', 'escalated'))::int as open
+    from violations v
+    join rules r on r.id = v.rule_id
     join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
-    group by c.rule_id, rv.name
-    having sum(c.violations) > 0
+    where v.detected_at >= now() - interval '30 days'
+    group by v.rule_id, rv.name
     order by violations desc, rv.name
     limit 5`);
 }
