@@ -21,7 +21,7 @@ export type ProductEvent = {
   data: Record<string, unknown>;
 };
 
-type RouteRow = {
+export type RouteRow = {
   id: string;
   channel_id: string;
   events: string[] | string;
@@ -40,15 +40,20 @@ const SEND_BATCH = 100;
  * carry the transaction's id: the consumer waits for it to end and sends nothing if it rolled
  * back. A message or hub call that fails here is made up for by the sweeper (worker/alerts/sweeper.ts).
  */
-export async function raiseEvents(env: Env, tx: Tx, orgId: string, events: ProductEvent[]): Promise<void> {
+export async function raiseEvents(
+  env: Env,
+  tx: Tx,
+  orgId: string,
+  events: ProductEvent[],
+  /** The routes for these events' types, when the caller read them with another statement (`routesFor`). */
+  readRoutes?: RouteRow[],
+): Promise<void> {
   if (events.length === 0) return;
   const types = [...new Set(events.map((event) => event.type))];
   if (!types.every((type) => (EVENT_TYPES as readonly string[]).includes(type)))
     throw new Error(`raiseEvents: unknown event type in ${types.join(', ')}`);
-  // Known event types written into the statement (docs/architecture.md, Round trips).
-  const routes = await tx.execute<RouteRow>(sql`
-    select id, channel_id, events, min_severity, rule_ids, mode from alert_routes
-    where events && ${sql.raw(`'{${types.join(',')}}'`)}::text[]`);
+  const routes =
+    readRoutes ?? (await tx.execute<{ routes: RouteRow[] }>(sql`select ${routesFor(types)} as routes`))[0]!.routes;
   if (routes.length === 0) return;
   const matched = routes.flatMap((route) =>
     events.filter((event) => routeTakes(route, event)).map((event) => ({ route, event })),
@@ -78,6 +83,16 @@ export async function raiseEvents(env: Env, tx: Tx, orgId: string, events: Produ
     returning id, pg_current_xact_id()::text as xid`);
   const digestRoutes = [...new Set(matched.filter((m) => m.route.mode === 'digest').map((m) => m.route.id))];
   await Promise.all([enqueueDeliveries(env, orgId, created), gatherDigests(env, orgId, digestRoutes)]);
+}
+
+/**
+ * The routes taking any of `types`, as one JSON array (a select-list item, so that a caller can
+ * read them beside something else). Known event types are written into the statement: no parameters.
+ */
+export function routesFor(types: readonly EventType[]) {
+  return sql<RouteRow[]>`(select coalesce(json_agg(r), '[]') from (
+    select id, channel_id, events, min_severity, rule_ids, mode from alert_routes
+    where events && ${sql.raw(`'{${types.join(',')}}'`)}::text[]) r)`;
 }
 
 /** A route takes an event of its types; severity and rule filters apply to events that carry them. */

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
-import { raiseEvents, violationCreatedEvents } from '../alerts/events';
+import { type RouteRow, raiseEvents, routesFor, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
 import type { DetectedViolation } from '../rules/engine';
-import type { Severity } from '../rules/language';
+import { SEVERITIES, type Severity } from '../rules/language';
 import {
   type CaseFollowUp,
   type CaseSettings,
@@ -36,17 +36,37 @@ export async function takeNewViolations(
 ): Promise<CaseFollowUp> {
   const fresh = detected.filter((v) => v.isNew && v.id !== null);
   if (fresh.length === 0) return NO_FOLLOW_UP;
-  const input = fresh.map((v) => ({ id: v.id, rule_id: v.ruleId, account: v.account }));
-  // Snoozes applied and the settings read in one round trip.
-  const [row] = await tx.execute<{ suppressed: string[] | null; settings: SettingsJson | null }>(sql`
+  const input = fresh.map((v) => ({ id: v.id, rule_id: v.ruleId, account: v.account, severity: v.severity }));
+  const org = uuidLiteral(orgId);
+  // One round trip: snoozes applied, the settings and the alert routes read, and the organization's
+  // cases lock taken when a violation that is not suppressed reaches the settings' severity (the
+  // accounts' open cases are read after it, in openAutomaticCases).
+  const [row] = await tx.execute<{
+    suppressed: string[] | null;
+    settings: SettingsJson | null;
+    routes: RouteRow[];
+  }>(sql`
     with suppressed as (
       update violations v set status = 'suppressed'
-      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text)
+      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text, severity text)
       where v.id = i.id and v.id = any(${uuidArray(fresh.map((v) => v.id!))}) and exists (select 1 from rule_snoozes s
         where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
-      returning v.id)
+      returning v.id),
+    settings as (select * from case_settings s where s.org_id = ${org}),
+    minimum as (
+      select case when exists (select 1 from settings) then (select auto_create_min_severity from settings)
+        else ${DEFAULT_CASE_SETTINGS.auto_create_min_severity} end as severity),
+    locked as (
+      select pg_advisory_xact_lock(hashtextextended('cases:' || ${org}, 0))
+      from minimum m
+      where m.severity is not null and exists (
+        select 1 from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, severity text)
+        where i.id not in (select id from suppressed)
+          and array_position(${SEVERITY_ORDER}, i.severity) >= array_position(${SEVERITY_ORDER}, m.severity)))
     select (select json_agg(id) from suppressed) as suppressed,
-      (select row_to_json(s) from case_settings s where s.org_id = ${uuidLiteral(orgId)}) as settings`);
+      (select row_to_json(s) from settings s) as settings,
+      ${routesFor(RAISED)} as routes,
+      (select count(*) from locked) as locked`);
   const suppressed = new Set(row?.suppressed ?? []);
   for (const v of fresh) if (suppressed.has(v.id!)) v.suppressed = true;
   const announced = fresh.filter((v) => !v.suppressed);
@@ -62,9 +82,14 @@ export async function takeNewViolations(
       ruleId: v.ruleId,
     })),
   );
-  await raiseEvents(env, tx, orgId, [...violationCreatedEvents(announced), ...events]);
+  await raiseEvents(env, tx, orgId, [...violationCreatedEvents(announced), ...events], row?.routes);
   return followUp;
 }
+
+/** The events raised here: new violations, and the cases they open (and their assignment). */
+const RAISED = ['violation.created', 'case.created', 'case.assigned'] as const;
+
+const SEVERITY_ORDER = sql.raw(`'{${SEVERITIES.join(',')}}'::text[]`);
 
 function settingsFrom(row: SettingsJson | null): CaseSettings {
   if (!row) return DEFAULT_CASE_SETTINGS;

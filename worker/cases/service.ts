@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, desc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
 import {
   caseEvents,
   caseSearchKeys,
@@ -480,11 +480,20 @@ type Analyst = { id: string; load: number; last: number };
 
 /** Active compliance analysts by load (open or investigating cases), then longest since their last assignment. */
 async function analystsByLoad(tx: Tx): Promise<Analyst[]> {
-  const rows = await tx.execute<{ id: string; load: number; last: number | null }>(sql`
-    select u.id,
-      (select count(*)::int from cases c where c.assignee_id = u.id and c.status in ('open', 'investigating')) as load,
-      (select extract(epoch from max(c.assigned_at))::float8 from cases c where c.assignee_id = u.id) as last
-    from users u where u.role = 'compliance_analyst' and u.is_active`);
+  const [row] = await tx.execute<{ analysts: AnalystRow[] }>(sql`select ${analystsByLoadJson} as analysts`);
+  return analystsOf(row!.analysts);
+}
+
+type AnalystRow = { id: string; load: number; last: number | null };
+
+/** The active analysts, each with their open or investigating cases and last assignment, as one JSON array. */
+const analystsByLoadJson = sql`(select coalesce(json_agg(a), '[]') from (
+  select u.id,
+    (select count(*)::int from cases c where c.assignee_id = u.id and c.status in ('open', 'investigating')) as load,
+    (select extract(epoch from max(c.assigned_at))::float8 from cases c where c.assignee_id = u.id) as last
+  from users u where u.role = 'compliance_analyst' and u.is_active) a)`;
+
+function analystsOf(rows: AnalystRow[]): Analyst[] {
   return rows.map((r) => ({ id: r.id, load: Number(r.load), last: r.last === null ? 0 : Number(r.last) }));
 }
 
@@ -658,7 +667,13 @@ export type StoredViolation = { id: string; severity: Severity; account: string;
 /**
  * Automatic cases for violations stored now: each at or above the organization's severity joins
  * the open case of its account (group_by account) or opens one. A per-organization lock makes
- * concurrent detections (a scan's parallel rule versions, simultaneous pushes) join one case.
+ * concurrent detections (a scan's parallel rule versions, simultaneous pushes) join one case: the
+ * caller has taken it (`takeNewViolations`, in the statement that read the settings).
+ *
+ * Two statements (docs/cases.md, Round trips): the first locks the next case number and the
+ * accounts' open cases (and reads the analysts' loads when cases are assigned); the second stores
+ * everything at once: new cases, joined cases' priorities and deadlines, the violations' links,
+ * the cases' events and the audit entry.
  */
 export async function openAutomaticCases(
   tx: Tx,
@@ -666,29 +681,27 @@ export async function openAutomaticCases(
   settings: CaseSettings,
   stored: StoredViolation[],
 ): Promise<{ events: ProductEvent[]; followUp: CaseFollowUp }> {
-  const minimum = settings.auto_create_min_severity;
-  if (minimum === null) return { events: [], followUp: NO_FOLLOW_UP };
-  const qualifying = stored.filter((v) => severityRank(v.severity) >= severityRank(minimum));
+  const qualifying = qualifyingViolations(settings, stored);
   if (qualifying.length === 0) return { events: [], followUp: NO_FOLLOW_UP };
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('cases:' || ${uuidLiteral(orgId)}, 0))`);
-  const actor: Actor = { orgId, userId: null, origin: { ip: null, userAgent: null } };
+  const org = uuidLiteral(orgId);
   const byAccount = new Map<string, CaseViolation[]>();
   if (settings.group_by === 'account')
     for (const v of qualifying) byAccount.set(v.account, [...(byAccount.get(v.account) ?? []), v]);
-  const openCases =
-    byAccount.size === 0
-      ? []
-      : await tx
-          .select()
-          .from(cases)
-          .where(
-            and(eq(cases.grouped, true), ne(cases.status, 'closed'), inArray(cases.account, [...byAccount.keys()])),
-          )
-          // In id order, as bulk actions and escalation lock them: concurrent lockers never deadlock.
-          .orderBy(asc(cases.id))
-          .for('update');
-  const joined = await joinCases(tx, actor, settings, openCases, byAccount);
-  const analysts = settings.auto_assign ? await analystsByLoad(tx) : [];
+  // The settings row is made (with the defaults) if missing and locked, as reserving numbers did.
+  const [locked] = await tx.execute<{ next_number: number; open_cases: unknown[]; analysts: AnalystRow[] | null }>(sql`
+    with numbering as (
+      insert into case_settings as s (org_id) values (${org})
+      on conflict (org_id) do update set next_number = s.next_number
+      returning next_number)
+    select (select next_number from numbering) as next_number,
+      (select coalesce(json_agg(c), '[]') from (
+        select * from cases
+        where grouped and status <> 'closed' and account in (select json_array_elements_text(${JSON.stringify([...byAccount.keys()])}::json))
+        -- In id order, as bulk actions and escalation lock them: concurrent lockers never deadlock.
+        order by id for update) c) as open_cases,
+      ${settings.auto_assign ? analystsByLoadJson : sql`null`} as analysts`);
+  const openCases = locked!.open_cases.map((row) => caseRowOf(row as Record<string, unknown>));
+  const analysts = analystsOf(locked!.analysts ?? []);
   const drafts: NewCase[] = [];
   const draft = (group: CaseViolation[], account: string, grouped: boolean) =>
     drafts.push({
@@ -703,63 +716,132 @@ export async function openAutomaticCases(
     const joinedAccounts = new Set(openCases.map((c) => c.account));
     for (const [account, group] of byAccount) if (!joinedAccounts.has(account)) draft(group, account, true);
   } else for (const v of qualifying) draft([v], v.account, false);
-  const created = await insertCases(tx, actor, settings, drafts);
-  const all = [...created.rows, ...joined.rows];
-  const dues = all.filter((r) => r.status !== 'closed').map((r) => r.dueAt.getTime());
+
+  const now = Date.now();
+  // As insertCases stores a draft, with the id chosen here so that links and events go in the same statement.
+  const created = drafts.map((d, i) => {
+    const sla = settings.sla_minutes[d.priority];
+    return {
+      id: crypto.randomUUID(),
+      number: Number(locked!.next_number) + i,
+      title: d.title,
+      priority: d.priority,
+      account: d.account,
+      grouped: d.grouped,
+      violation_count: d.violations.length,
+      sla_minutes: sla,
+      created_at: new Date(now).toISOString(),
+      due_at: new Date(now + minutes(sla)).toISOString(),
+      due_soon_at: new Date(now + minutes(sla) * (1 - DUE_SOON_SHARE)).toISOString(),
+      assignee_id: d.assigneeId,
+      assigned_at: d.assigneeId ? new Date(now).toISOString() : null,
+      draft: d,
+    };
+  });
+  // New violations join their account's open case; its priority (and so its SLA) may rise.
+  const changes = openCases.map((c) => {
+    const group = byAccount.get(c.account!)!;
+    const priority = highest([c.priority as Severity, ...group.map((v) => v.severity)]);
+    return { id: c.id, n: group.length, priority, sla: settings.sla_minutes[priority], ids: group.map((v) => v.id) };
+  });
+  const links = [
+    ...created.flatMap((c) => c.draft.violations.map((v) => ({ case_id: c.id, id: v.id }))),
+    ...changes.flatMap((c) => c.ids.map((id) => ({ case_id: c.id, id }))),
+  ];
+  const events: NewEvent[] = [
+    ...changes.flatMap((c) =>
+      c.ids.map((id) => ({ caseId: c.id, type: 'violation_added' as const, data: { violation_id: id } })),
+    ),
+    ...created.flatMap((c) => [
+      { caseId: c.id, type: 'created' as const, data: { violation_ids: c.draft.violations.map((v) => v.id) } },
+      ...(c.assignee_id
+        ? [{ caseId: c.id, type: 'assigned' as const, data: { from: null, to: c.assignee_id, automatic: true } }]
+        : []),
+    ]),
+  ];
+  const audit =
+    created.length === 0
+      ? null
+      : {
+          target_id: created.length === 1 ? created[0]!.id : null,
+          details: { numbers: created.map((c) => c.number), automatic: true },
+        };
+  const [stored_] = await tx.execute<{ created: unknown[]; joined: unknown[] }>(sql`
+    with numbered as (
+      update case_settings set next_number = next_number + ${created.length}
+      where org_id = ${org} and ${created.length} > 0),
+    inserted as (
+      insert into cases (id, org_id, number, title, priority, account, grouped, violation_count, sla_minutes,
+        created_at, due_at, due_soon_at, assignee_id, assigned_at, created_by)
+      select n.id, ${org}, n.number, n.title, n.priority, n.account, n.grouped, n.violation_count, n.sla_minutes,
+        n.created_at, n.due_at, n.due_soon_at, n.assignee_id, n.assigned_at, null
+      from jsonb_to_recordset(${JSON.stringify(created.map(({ draft: _, ...values }) => values))}::jsonb)
+        as n(id uuid, number int, title text, priority text, account text, grouped boolean, violation_count int,
+          sla_minutes int, created_at timestamptz, due_at timestamptz, due_soon_at timestamptz, assignee_id uuid,
+          assigned_at timestamptz)
+      returning *),
+    joined as (
+      -- Priority up: the deadline is creation plus the new SLA (plus time paused so far), so it moves by the SLAs' difference.
+      update cases c set violation_count = c.violation_count + j.n,
+        priority = j.priority,
+        due_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes),
+        due_soon_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes) - make_interval(secs => j.sla * 60 * ${sql.raw(String(DUE_SOON_SHARE))}),
+        sla_minutes = j.sla, updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) as j(id uuid, n int, priority text, sla int)
+      where c.id = j.id and c.id = any(${uuidArray(changes.map((c) => c.id))})
+      returning c.*),
+    linked as (
+      update violations v set case_id = l.case_id, updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as l(case_id uuid, id uuid)
+      where v.id = l.id and v.id = any(${uuidArray(links.map((link) => link.id))})),
+    recorded as (
+      insert into case_events (org_id, case_id, type, actor_id, data)
+      select ${org}, e.case_id, e.type, null, e.data
+      from jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ case_id: e.caseId, type: e.type, data: e.data ?? {} })))}::jsonb)
+        as e(case_id uuid, type text, data jsonb)),
+    audited as (
+      insert into audit_log (org_id, actor_id, action, target_type, target_id, details)
+      select ${org}, null, 'case.created', 'case', a.target_id, a.details
+      from jsonb_to_recordset(${JSON.stringify(audit ? [audit] : [])}::jsonb) as a(target_id text, details jsonb))
+    select (select coalesce(json_agg(i order by i.number), '[]') from inserted i) as created,
+      (select coalesce(json_agg(j), '[]') from joined j) as joined`);
+  const createdRows = stored_!.created.map((row) => caseRowOf(row as Record<string, unknown>));
+  const joinedRows = stored_!.joined.map((row) => caseRowOf(row as Record<string, unknown>));
+  const productEvents = createdRows.flatMap((row): ProductEvent[] => [
+    { type: 'case.created', severity: row.priority as Severity, data: caseEventData(row) },
+    ...(row.assigneeId
+      ? [{ type: 'case.assigned' as const, severity: row.priority as Severity, data: caseEventData(row) }]
+      : []),
+  ]);
+  const dues = [...createdRows, ...joinedRows].filter((r) => r.status !== 'closed').map((r) => r.dueAt.getTime());
   return {
-    events: [...created.events, ...joined.events],
+    events: productEvents,
     followUp: {
       live: [
-        ...created.rows.map((r) => liveCase('case.created', r)),
-        ...joined.rows.map((r) => liveCase('case.updated', r)),
+        ...createdRows.map((r) => liveCase('case.created', r)),
+        ...joinedRows.map((r) => liveCase('case.updated', r)),
       ],
       earliestDue: dues.length > 0 ? Math.min(...dues) : null,
     },
   };
 }
 
-/** New violations join their account's open case; its priority (and so its SLA) may rise. */
-async function joinCases(
-  tx: Tx,
-  actor: Actor,
-  settings: CaseSettings,
-  openCases: CaseRow[],
-  byAccount: Map<string, CaseViolation[]>,
-): Promise<{ rows: CaseRow[]; events: ProductEvent[] }> {
-  if (openCases.length === 0) return { rows: [], events: [] };
-  const changes = openCases.map((c) => {
-    const group = byAccount.get(c.account!)!;
-    const priority = highest([c.priority as Severity, ...group.map((v) => v.severity)]);
-    return { id: c.id, n: group.length, priority, sla: settings.sla_minutes[priority], ids: group.map((v) => v.id) };
-  });
-  // Priority up: the deadline is creation plus the new SLA (plus time paused so far), so it moves by the SLAs' difference.
-  const rows = await tx.execute<{ id: string }>(sql`
-    update cases c set violation_count = c.violation_count + j.n,
-      priority = j.priority,
-      due_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes),
-      due_soon_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes) - make_interval(secs => j.sla * 60 * ${sql.raw(String(DUE_SOON_SHARE))}),
-      sla_minutes = j.sla, updated_at = now()
-    from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) as j(id uuid, n int, priority text, sla int)
-    where c.id = j.id and c.id = any(${uuidArray(changes.map((c) => c.id))}) returning c.id`);
-  const links = changes.flatMap((c) => c.ids.map((id) => ({ case_id: c.id, id })));
-  await linkViolations(tx, links);
-  await recordEvents(
-    tx,
-    actor,
-    changes.flatMap((c) =>
-      c.ids.map((id) => ({ caseId: c.id, type: 'violation_added' as const, data: { violation_id: id } })),
-    ),
-  );
-  const updated = await tx
-    .select()
-    .from(cases)
-    .where(
-      inArray(
-        cases.id,
-        rows.map((r) => r.id),
-      ),
-    );
-  return { rows: updated, events: [] };
+/** The violations that open or join automatic cases under `settings`: at or above its severity. */
+function qualifyingViolations(settings: CaseSettings, stored: StoredViolation[]): StoredViolation[] {
+  const minimum = settings.auto_create_min_severity;
+  if (minimum === null) return [];
+  return stored.filter((v) => severityRank(v.severity) >= severityRank(minimum));
+}
+
+/** A case row as `row_to_json` gives it, read as drizzle reads the table (timestamps as dates). */
+const CASE_COLUMNS = Object.entries(getTableColumns(cases));
+function caseRowOf(json: Record<string, unknown>): CaseRow {
+  return Object.fromEntries(
+    CASE_COLUMNS.map(([key, column]) => {
+      const value = json[column.name];
+      return [key, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
+    }),
+  ) as CaseRow;
 }
 
 // ---------------------------------------------------------------------------------------------
