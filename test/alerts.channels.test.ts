@@ -27,7 +27,7 @@ describe('happy', () => {
       signing_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
     const shown = await apiJson('GET', `/api/alert-channels/${channel.id}`, 200, { token: org.access_token });
-    expect(shown.signing_secret).toBeUndefined();
+    expect((shown as { signing_secret?: string }).signing_secret).toBeUndefined();
     expect(JSON.stringify(shown)).not.toContain(channel.signing_secret.slice(6));
 
     const delivery = await post(`/api/alert-channels/${channel.id}/test`, 200);

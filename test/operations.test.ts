@@ -237,7 +237,7 @@ describe('jobs', () => {
     const next = await apiJson('GET', `/api/jobs?status=succeeded&limit=1&cursor=${succeeded.next_cursor}`, 200, {
       token: fresh.access_token,
     });
-    expect(next.items[0].id).not.toBe(succeeded.items[0].id);
+    expect(next.items[0]!.id).not.toBe(succeeded.items[0]!.id);
 
     const others = await apiJson('GET', '/api/jobs', 200, { token: org.access_token });
     expect(others.items.map((job: any) => job.id)).not.toContain(queued.id);

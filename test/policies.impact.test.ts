@@ -149,9 +149,9 @@ describe('happy', () => {
         }),
       },
     ]);
-    expect(report.rules[0].after).toMatchObject({ status: 'draft', version: 1 });
-    expect(report.rules[0].after.rule_id).not.toBe(rulesV1['3.1']);
-    expect(report.rules[0].after.condition).toEqual({
+    expect(report.rules[0]!.after).toMatchObject({ status: 'draft', version: 1 });
+    expect(report.rules[0]!.after!.rule_id).not.toBe(rulesV1['3.1']);
+    expect(report.rules[0]!.after!.condition).toEqual({
       all: [
         { field: 'type', op: 'eq', value: 'cash' },
         { field: 'currency', op: 'eq', value: 'USD' },
@@ -168,7 +168,7 @@ describe('happy', () => {
     const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token }))
       .items;
     const crypto64 = rules.find((rule: any) => rule.clause_ref === '6.4');
-    await apiJson('POST', `/api/rules/${crypto64.id}/reject`, 200, {
+    await apiJson('POST', `/api/rules/${crypto64!.id}/reject`, 200, {
       token: org.access_token,
       body: { comment: 'crypto is out of scope' },
     });

@@ -112,7 +112,7 @@ describe('reports', () => {
   it('generates the compliance summary PDF of a period, with its figures, citations and a footer on each page', async () => {
     // A case closed in the period, for the cases section.
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
-    await apiJson('PATCH', `/api/cases/${cases.items[0].id}`, 200, {
+    await apiJson('PATCH', `/api/cases/${cases.items[0]!.id}`, 200, {
       token: org.access_token,
       body: { status: 'closed', outcome: 'confirmed', reason: 'Confirmed with the customer' },
     });
@@ -260,8 +260,8 @@ describe('reports', () => {
     const other = await registerOrganization('Other Reports Org');
     await setPlan(other.organization.id, 'enterprise');
     const [mine] = (await apiJson('GET', '/api/reports?limit=1', 200, { token: org.access_token })).items;
-    await apiJson('GET', `/api/reports/${mine.id}`, 404, { token: other.access_token });
-    await apiJson('GET', `/api/reports/${mine.id}/file`, 404, { token: other.access_token });
+    await apiJson('GET', `/api/reports/${mine!.id}`, 404, { token: other.access_token });
+    await apiJson('GET', `/api/reports/${mine!.id}/file`, 404, { token: other.access_token });
     const basic = await registerOrganization('Basic Reports Org');
     const refused = await apiJson('POST', '/api/reports', 402, {
       token: basic.access_token,
@@ -361,10 +361,8 @@ describe('schedules', () => {
     // The schedule moved on: running the trigger again does not deliver twice.
     await runCron(new Date());
     const after = await apiJson('GET', '/api/report-schedules', 200, { token: org.access_token });
-    expect(after.find((s: { id: string }) => s.id === daily.id).next_run_at).not.toBe(daily.next_run_at === null);
-    expect(new Date(after.find((s: { id: string }) => s.id === daily.id).next_run_at).getTime()).toBeGreaterThan(
-      Date.now(),
-    );
+    expect(after.find((s) => s.id === daily.id)!.next_run_at).not.toBe(daily.next_run_at === null);
+    expect(new Date(after.find((s) => s.id === daily.id)!.next_run_at!).getTime()).toBeGreaterThan(Date.now());
 
     await api('DELETE', `/api/report-schedules/${daily.id}`, { token: org.access_token });
     const left = await apiJson('GET', '/api/report-schedules', 200, { token: org.access_token });
@@ -393,7 +391,7 @@ describe('schedules', () => {
 describe('evidence pack', () => {
   async function pack(): Promise<{ bytes: Uint8Array; caseId: string }> {
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
-    const caseId = cases.items[0].id as string;
+    const caseId = cases.items[0]!.id;
     const response = await api('GET', `/api/cases/${caseId}/evidence-pack`, { token: analyst.access_token });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/zip');
@@ -470,7 +468,7 @@ describe('evidence pack', () => {
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
     const other = await registerOrganization('Evidence Other');
     await setPlan(other.organization.id, 'enterprise');
-    const response = await api('GET', `/api/cases/${cases.items[0].id}/evidence-pack`, { token: other.access_token });
+    const response = await api('GET', `/api/cases/${cases.items[0]!.id}/evidence-pack`, { token: other.access_token });
     expect(response.status).toBe(404);
   });
 });

@@ -158,15 +158,15 @@ describe('happy', () => {
     const approved = await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: reviewer.token, body: {} });
     expect(approved).toMatchObject({ status: 'approved', active_version: 1 });
     const detail = await apiJson('GET', `/api/rules/${rule.id}`, 200, { token: org.access_token });
-    expect(detail.versions[0].decided_by).toBe(reviewer.userId);
+    expect(detail.versions[0]!.decided_by).toBe(reviewer.userId);
   });
 
   it('the OpenAPI document publishes the rule, scan and violation routes with their permissions', async () => {
     const document = await apiJson('GET', '/api/openapi.json', 200);
-    expect(document.paths['/api/rules/{id}/approve'].post['x-permission']).toBe('rules:approve');
-    expect(document.paths['/api/rules/settings'].patch['x-permission']).toBe('users:manage');
-    expect(document.paths['/api/scans'].post['x-permission']).toBe('scans:run');
-    expect(document.paths['/api/violations/{id}'].patch['x-permission']).toBe('violations:update');
+    expect(document.paths['/api/rules/{id}/approve']!.post!['x-permission']).toBe('rules:approve');
+    expect(document.paths['/api/rules/settings']!.patch!['x-permission']).toBe('users:manage');
+    expect(document.paths['/api/scans']!.post!['x-permission']).toBe('scans:run');
+    expect(document.paths['/api/violations/{id}']!.patch!['x-permission']).toBe('violations:update');
   });
 });
 

@@ -82,7 +82,7 @@ describe('happy', () => {
 
     const listed = await apiJson('GET', '/api/scans/schedules?limit=1', 200, { token: org.access_token });
     expect(listed.items.map((s: any) => s.id)).toEqual([created.id]);
-    expect(listed.items[0].last_scan).toBeNull();
+    expect(listed.items[0]!.last_scan).toBeNull();
 
     expect((await api('DELETE', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(204);
     expect((await api('GET', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(404);
@@ -138,7 +138,7 @@ describe('happy', () => {
     );
     // The list shows each schedule's last result: its latest scan.
     const listed = await apiJson('GET', '/api/scans/schedules?limit=200', 200, { token: org.access_token });
-    expect(listed.items.find((s: { id: string }) => s.id === schedule.id).last_scan).toEqual({
+    expect(listed.items.find((s) => s.id === schedule.id)!.last_scan).toEqual({
       id: second.id,
       status: 'completed',
       violations_found: 1,
