@@ -67,7 +67,20 @@ export async function route(token: string, body: Record<string, unknown>) {
   return apiJson<{ id: string }>('POST', '/api/alert-routes', 201, { token, body });
 }
 
-export async function deliveries(token: string, query = ''): Promise<any[]> {
+/** A Standard Webhooks event as a webhook channel receives it (the members these tests read). */
+export type WebhookEvent = {
+  type: string;
+  timestamp: string;
+  data: { account?: string; examples?: unknown[]; [member: string]: unknown };
+};
+
+/** A Slack message as a Slack channel receives it (Block Kit). */
+export type SlackMessage = {
+  text: string;
+  blocks: { type: string; fields?: { text: string }[]; elements?: { url?: string }[] }[];
+};
+
+export async function deliveries(token: string, query = '') {
   return (await apiJson('GET', `/api/alert-deliveries?limit=200${query}`, 200, { token })).items;
 }
 

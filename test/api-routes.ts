@@ -212,7 +212,9 @@ type Match<Call extends string, List> = List extends [[infer Pattern, infer Body
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** What `apiJson(method, path, status)` returns: the route's view on a 2xx answer, a problem otherwise. */
-export type ResponseOf<M extends Method, P extends string, S extends number> = S extends 200 | 201 | 202 | 204
-  ? Match<`${M} ${P}`, Routes>
-  : Problem;
+/** What `apiJson(method, path, status)` returns: the route's view on a 2xx answer, a problem otherwise (unknown if the status is not a literal). */
+export type ResponseOf<M extends Method, P extends string, S extends number> = number extends S
+  ? unknown
+  : S extends 200 | 201 | 202 | 204
+    ? Match<`${M} ${P}`, Routes>
+    : Problem;

@@ -208,7 +208,15 @@ export type OpenApiDocument = {
 };
 
 /** An RFC 9457 problem as the API writes it; routes add members (`errors`, `limit`, `used`...). */
-export type Problem = { type: string; title: string; status: number; detail: string; [member: string]: any };
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** A validation problem's fields (422). */
+  errors?: { path: string; message: string }[];
+  [member: string]: unknown;
+};
 
 /** Asserts a problem+json answer with `status` (status, content type, the RFC 9457 members) and returns it. */
 export async function expectProblem(response: Response, status: number): Promise<Problem> {

@@ -122,7 +122,7 @@ describe('errors', () => {
       body: { org_name: '', email: 'not-an-email', password: 'short' },
     });
     const body = await expectProblem(response, 400);
-    const paths = body.errors.map((error: { path: string }) => error.path).sort();
+    const paths = body.errors!.map((error: { path: string }) => error.path).sort();
     expect(paths).toEqual(['email', 'full_name', 'org_name', 'password']);
   });
 

@@ -24,7 +24,7 @@ import {
   postPolicy,
   uploadPolicyJson,
 } from './policies.api.fixtures';
-import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
 const MB = 1024 * 1024;
 const SHORT_POLICY =
@@ -105,7 +105,7 @@ describe('happy', () => {
     expect(version.clauses).toEqual(policy.clauses);
     for (const clause of policy.clauses)
       expect(version.text.slice(clause.span_start, clause.span_end)).toBe(clause.text);
-    const clause31 = policy.clauses.find((clause: any) => clause.key === '3.1');
+    const clause31 = policy.clauses.find((clause) => clause.key === '3.1');
     expect(clause31).toEqual({
       id: expect.any(String),
       key: '3.1',
@@ -116,7 +116,7 @@ describe('happy', () => {
       text: 'Any cash transaction exceeding USD 10,000 must be reported to the Financial Intelligence Unit through a Currency Transaction Report within 15 days.',
       not_enforced: ['The deadline "within 15 days": the action it sets happens outside the transaction data.'],
     });
-    expect(policy.clauses.find((clause: any) => clause.key === '3')).toMatchObject({
+    expect(policy.clauses.find((clause) => clause.key === '3')).toMatchObject({
       number: '3',
       heading: 'Currency transaction reporting',
     });
@@ -157,7 +157,7 @@ describe('happy', () => {
       200,
       { token: org.access_token },
     );
-    expect([...firstPage.items, ...secondPage.items].map((rule: any) => rule.id)).toEqual(rules.map((rule) => rule.id));
+    expect([...firstPage.items, ...secondPage.items].map((rule) => rule.id)).toEqual(rules.map((rule) => rule.id));
     expect(secondPage.next_cursor).toBeNull();
   });
 
@@ -173,7 +173,7 @@ describe('happy', () => {
       body: { rule_ids: [cashRule.id] },
     });
     expect(await waitForScan(org.access_token, queued.id)).toMatchObject({ status: 'completed', violations_found: 1 });
-    const [violation] = await allViolations(org.access_token, `&scan_id=${queued.id}`);
+    const [violation] = await listAllViolations(org.access_token, `&scan_id=${queued.id}`);
     expect(violation).toMatchObject({
       rule_id: cashRule.id,
       transaction_id: 'CASH-BIG',
@@ -234,7 +234,7 @@ describe('happy', () => {
 
   it('lists policies newest first with counts, a page at a time', async () => {
     const first = await apiJson('GET', '/api/policies?limit=2', 200, { token: org.access_token });
-    expect(first.items.map((p: any) => p.name)).toEqual(['Cash (DOCX)', 'Cash (PDF)']);
+    expect(first.items.map((p) => p.name)).toEqual(['Cash (DOCX)', 'Cash (PDF)']);
     const rest = await apiJson('GET', `/api/policies?limit=2&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });

@@ -246,17 +246,17 @@ describe('reports', () => {
       token: org.access_token,
       body: { type: 'violations', format: 'pdf', from: today, to: today },
     });
-    expect(wrong.errors[0].path).toBe('format');
+    expect(wrong.errors![0]!.path).toBe('format');
     const backwards = await apiJson('POST', '/api/reports', 400, {
       token: org.access_token,
       body: { type: 'violations', from: '2026-02-01', to: '2026-01-01' },
     });
-    expect(backwards.errors[0].path).toBe('to');
+    expect(backwards.errors![0]!.path).toBe('to');
     const malformed = await apiJson('POST', '/api/reports', 400, {
       token: org.access_token,
       body: { type: 'everything', from: 'yesterday', to: today },
     });
-    expect(malformed.errors.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'type']);
+    expect(malformed.errors!.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'type']);
     const other = await registerOrganization('Other Reports Org');
     await setPlan(other.organization.id, 'enterprise');
     const [mine] = (await apiJson('GET', '/api/reports?limit=1', 200, { token: org.access_token })).items;
@@ -380,7 +380,7 @@ describe('schedules', () => {
       token: org.access_token,
       body: { type: 'violations', cadence: 'daily', channel_id: channel.id },
     });
-    expect(problem.errors[0].path).toBe('channel_id');
+    expect(problem.errors![0]!.path).toBe('channel_id');
     await apiJson('POST', '/api/report-schedules', 403, {
       token: analyst.access_token,
       body: { type: 'violations', cadence: 'daily', channel_id: channel.id },

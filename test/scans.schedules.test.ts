@@ -6,7 +6,16 @@ import { scanSchedules } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
 import { nextCronRun, parseCron } from '../worker/scans/cron';
-import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import {
+  addMember,
+  api,
+  apiJson,
+  approvedRule,
+  type Problem,
+  registerOrganization,
+  type Session,
+  withDatabase,
+} from './helpers';
 import { countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
@@ -39,7 +48,7 @@ async function fireCron(): Promise<void> {
 
 async function scansOf(scheduleId: string): Promise<any[]> {
   const page = await apiJson('GET', '/api/scans?limit=200', 200, { token: org.access_token });
-  return page.items.filter((s: any) => s.schedule_id === scheduleId);
+  return page.items.filter((s) => s.schedule_id === scheduleId);
 }
 
 describe('happy', () => {
@@ -81,7 +90,7 @@ describe('happy', () => {
     );
 
     const listed = await apiJson('GET', '/api/scans/schedules?limit=1', 200, { token: org.access_token });
-    expect(listed.items.map((s: any) => s.id)).toEqual([created.id]);
+    expect(listed.items.map((s) => s.id)).toEqual([created.id]);
     expect(listed.items[0]!.last_scan).toBeNull();
 
     expect((await api('DELETE', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(204);
@@ -159,14 +168,14 @@ describe('errors', () => {
     ]) {
       const response = await api('POST', '/api/scans/schedules', { token: org.access_token, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(((await response.json()) as any).errors[0].path).toBe('cron_expression');
+      expect(((await response.json()) as Problem).errors![0]!.path).toBe('cron_expression');
     }
     const unknownRule = await api('POST', '/api/scans/schedules', {
       token: org.access_token,
       body: { frequency: 'daily', rule_ids: [crypto.randomUUID()] },
     });
     expect(unknownRule.status).toBe(400);
-    expect(((await unknownRule.json()) as any).errors[0].path).toBe('rule_ids.0');
+    expect(((await unknownRule.json()) as Problem).errors![0]!.path).toBe('rule_ids.0');
     expect(
       (await api('POST', '/api/scans/schedules', { token: org.access_token, body: { frequency: 'monthly' } })).status,
     ).toBe(400);
