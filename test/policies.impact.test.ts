@@ -45,7 +45,7 @@ beforeAll(async () => {
 });
 
 describe('happy', () => {
-  let upload: any;
+  let upload: Awaited<ReturnType<typeof uploadPolicyJson>>;
   beforeAll(async () => {
     upload = await uploadPolicyJson(org.access_token, {
       file: amlV2,

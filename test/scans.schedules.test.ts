@@ -46,7 +46,7 @@ async function fireCron(): Promise<void> {
   await waitOnExecutionContext(ctx);
 }
 
-async function scansOf(scheduleId: string): Promise<any[]> {
+async function scansOf(scheduleId: string) {
   const page = await apiJson('GET', '/api/scans?limit=200', 200, { token: org.access_token });
   return page.items.filter((s) => s.schedule_id === scheduleId);
 }
@@ -119,13 +119,13 @@ describe('happy', () => {
     await fireCron();
     const [first] = await scansOf(schedule.id);
     expect(first).toMatchObject({ trigger: 'schedule', ingested_after: null });
-    expect(await waitForScan(org.access_token, first.id)).toMatchObject({
+    expect(await waitForScan(org.access_token, first!.id)).toMatchObject({
       status: 'completed',
       total: 2,
       violations_found: 1,
     });
     const afterFirst = await apiJson('GET', `/api/scans/schedules/${schedule.id}`, 200, { token: org.access_token });
-    expect(afterFirst.watermark).toBe(first.created_at);
+    expect(afterFirst.watermark).toBe(first!.created_at);
     expect(Date.parse(afterFirst.next_run_at)).toBeGreaterThan(Date.now());
     expect(afterFirst.last_run_at).not.toBeNull();
 
@@ -135,8 +135,8 @@ describe('happy', () => {
     await makeDue(schedule.id);
     await fireCron();
     const [second] = await scansOf(schedule.id);
-    expect(second.id).not.toBe(first.id);
-    expect(await waitForScan(org.access_token, second.id)).toMatchObject({
+    expect(second!.id).not.toBe(first!.id);
+    expect(await waitForScan(org.access_token, second!.id)).toMatchObject({
       status: 'completed',
       total: 1,
       processed: 1,
@@ -148,10 +148,10 @@ describe('happy', () => {
     // The list shows each schedule's last result: its latest scan.
     const listed = await apiJson('GET', '/api/scans/schedules?limit=200', 200, { token: org.access_token });
     expect(listed.items.find((s) => s.id === schedule.id)!.last_scan).toEqual({
-      id: second.id,
+      id: second!.id,
       status: 'completed',
       violations_found: 1,
-      created_at: second.created_at,
+      created_at: second!.created_at,
       finished_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
   });
