@@ -118,7 +118,7 @@ describe('security', () => {
   });
 
   it('registration never makes a super_admin, whatever the body says', async () => {
-    const response = await apiJson<Session>('POST', '/api/auth/register', 201, {
+    const response = await apiJson('POST', '/api/auth/register', 201, {
       body: {
         org_name: 'Admin Sneaky',
         email: uniqueEmail(),

@@ -1,5 +1,7 @@
+import type { z } from '@hono/zod-openapi';
 import { inject } from 'vitest';
 import type { ReceivedMail, ReceivedRequest } from '../scripts/alert-receivers';
+import type { channelView } from '../worker/alerts/schemas';
 import { apiJson, createSource, pushSigned } from './helpers';
 
 /** One named endpoint of the local HTTP receiver (scripts/alert-receivers.ts), and what it received. */
@@ -57,14 +59,14 @@ export async function waitUntil<T>(
 export const settle = (ms = 2500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function webhookChannel(token: string, url: string, name = 'Ops webhook') {
-  return apiJson<{ id: string; signing_secret: string }>('POST', '/api/alert-channels', 201, {
+  return apiJson<z.infer<typeof channelView> & { signing_secret: string }>('POST', '/api/alert-channels', 201, {
     token,
     body: { name, type: 'webhook', config: { url } },
   });
 }
 
 export async function route(token: string, body: Record<string, unknown>) {
-  return apiJson<{ id: string }>('POST', '/api/alert-routes', 201, { token, body });
+  return apiJson('POST', '/api/alert-routes', 201, { token, body });
 }
 
 /** A Standard Webhooks event as a webhook channel receives it (the members these tests read). */

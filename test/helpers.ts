@@ -192,7 +192,7 @@ export async function approvedRule(token: string, rule: RuleFixture): Promise<{ 
 
 /** The parts of the OpenAPI document (GET /api/openapi.json) the tests read. */
 export type OpenApiOperation = {
-  'x-permission': string;
+  'x-permission'?: string;
   parameters?: { in: string; name: string; required?: boolean }[];
   requestBody?: {
     content: Record<

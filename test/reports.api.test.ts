@@ -60,10 +60,10 @@ async function push(...items: ReturnType<typeof transaction>[]) {
 }
 
 async function generate(body: Record<string, unknown>, session: Session = org): Promise<Report> {
-  const queued = await apiJson<Report>('POST', '/api/reports', 202, { token: session.access_token, body });
+  const queued = await apiJson('POST', '/api/reports', 202, { token: session.access_token, body });
   expect(queued).toMatchObject({ id: expect.any(String), status: 'queued' });
   return waitUntil(
-    () => apiJson<Report>('GET', `/api/reports/${queued.id}`, 200, { token: session.access_token }),
+    () => apiJson('GET', `/api/reports/${queued.id}`, 200, { token: session.access_token }),
     (r) => r.status === 'completed' || r.status === 'failed',
     20_000,
     `report ${queued.id}`,
@@ -189,12 +189,7 @@ describe('reports', () => {
 
   it("lists each report run among the organization's jobs, with its duration", async () => {
     const report = await generate({ type: 'transactions', format: 'csv', from: today, to: today });
-    const jobs = await apiJson<{ items: { id: string; kind: string; status: string; duration_ms: number | null }[] }>(
-      'GET',
-      '/api/jobs?kind=report_run',
-      200,
-      { token: org.access_token },
-    );
+    const jobs = await apiJson('GET', '/api/jobs?kind=report_run', 200, { token: org.access_token });
     expect(jobs.items.find((job) => job.id === report.id)).toMatchObject({
       kind: 'report_run',
       status: 'succeeded',
