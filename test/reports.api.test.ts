@@ -1,11 +1,13 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
+import type { reportView } from '../worker/reports/schemas';
 import { verifyEvidencePack } from '../worker/reports/verify-pack';
 import { receiver, waitForMail, waitUntil } from './alerts-fixtures';
 import {
@@ -22,19 +24,7 @@ import {
   withDatabase,
 } from './helpers';
 
-type Report = {
-  id: string;
-  type: string;
-  format: string;
-  status: string;
-  created_at: string;
-  finished_at: string | null;
-  size: number | null;
-  sha256: string | null;
-  file_name: string;
-  progress: { done: number; total: number };
-  error: string | null;
-};
+type Report = z.infer<typeof reportView>;
 
 let org: Session;
 let analyst: Session;
@@ -220,7 +210,7 @@ describe('reports', () => {
     expect(problem.detail).toContain('audit');
     const mine = await apiJson('GET', '/api/reports?limit=200', 200, { token: analyst.access_token });
     expect(mine.items.length).toBeGreaterThan(0);
-    expect(mine.items.every((r: Report) => r.type !== 'audit')).toBe(true);
+    expect(mine.items.every((r) => r.type !== 'audit')).toBe(true);
   });
 
   it('lists reports newest first, page by page', async () => {
@@ -229,10 +219,10 @@ describe('reports', () => {
     const second = await apiJson('GET', `/api/reports?limit=200&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });
-    const ids = [...first.items, ...second.items].map((r: Report) => r.id);
+    const ids = [...first.items, ...second.items].map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBeGreaterThanOrEqual(5);
-    const times = [...first.items, ...second.items].map((r: Report) => r.created_at);
+    const times = [...first.items, ...second.items].map((r) => r.created_at);
     expect([...times].sort().reverse()).toEqual(times);
   });
 
@@ -331,18 +321,11 @@ describe('schedules', () => {
     expect(message!.attachments).toHaveLength(1);
     expect(message!.attachments[0]).toMatchObject({ content_type: 'application/pdf' });
     expect(message!.attachments[0]!.filename).toMatch(/^compliance-summary-.*\.pdf$/);
-    const reports = (await apiJson('GET', '/api/reports?limit=200', 200, { token: org.access_token }))
-      .items as (Report & {
-      schedule_id: string | null;
-    })[];
+    const reports = (await apiJson('GET', '/api/reports?limit=200', 200, { token: org.access_token })).items;
     const weekly = reports.find((r) => r.schedule_id === schedule.id)!;
     expect(message!.attachments[0]!.sha256).toBe(weekly.sha256);
     // The seven days before the last midnight.
-    const days =
-      (Date.parse((weekly as unknown as { to: string }).to) +
-        1 -
-        Date.parse((weekly as unknown as { from: string }).from)) /
-      86_400_000;
+    const days = (Date.parse(weekly.to) + 1 - Date.parse(weekly.from)) / 86_400_000;
     expect(days).toBe(7);
 
     const [request] = await hook.waitFor(1, 20_000);
