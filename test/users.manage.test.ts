@@ -1,4 +1,6 @@
+import type { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
+import type { managedUserView } from '../worker/users/schemas';
 import {
   addUser,
   api,
@@ -10,15 +12,7 @@ import {
   uniqueEmail,
 } from './helpers';
 
-type User = {
-  id: string;
-  email: string;
-  full_name: string;
-  role: string;
-  is_active: boolean;
-  last_login_at: string | null;
-  created_at: string;
-};
+type User = z.infer<typeof managedUserView>;
 
 const newUser = (role = 'viewer') => ({
   email: uniqueEmail(role),
