@@ -3,8 +3,6 @@ import { app } from '../worker/app';
 import { PERMISSIONS } from '../worker/platform/permissions';
 import { apiJson } from './helpers';
 
-type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
-
 /** The documentation itself: served as plain routes, not operations of the API. */
 const UNDOCUMENTED = new Set([
   'GET /api/openapi.json',
@@ -33,7 +31,7 @@ const PUBLIC = new Set([
 const anyParams = (path: string) => path.replace(/\{[^}]+\}/g, '{}');
 const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/(.)\/$/, '$1');
 
-const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
+const doc = await apiJson('GET', '/api/openapi.json', 200);
 const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
   Object.entries(operations).map(([method, operation]) => ({
     route: `${method.toUpperCase()} ${path}`,

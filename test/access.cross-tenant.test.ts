@@ -11,8 +11,6 @@ import {
 } from './helpers';
 import { waitForScan } from './rules-fixtures';
 
-type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
-
 const created = async (path: string, owner: Session, body: unknown, status = 201) =>
   (await apiJson<{ id: string }>('POST', path, status, { token: owner.access_token, body })).id;
 
@@ -31,8 +29,7 @@ async function policyWithTwoVersions(owner: Session): Promise<Record<string, str
     form.set('name', 'Cash policy');
     form.set('file', new File([text], 'cash.md', { type: 'text/markdown' }));
     if (policyId) form.set('policy_id', policyId);
-    return (await apiJson<{ id: string }>('POST', '/api/policies', 201, { token: owner.access_token, rawBody: form }))
-      .id;
+    return (await apiJson('POST', '/api/policies', 201, { token: owner.access_token, rawBody: form })).id;
   };
   const id = await upload('# Cash\n\n1. Cash deposits above 10,000 USD must be reported.\n');
   await upload('# Cash\n\n1. Cash deposits above 5,000 USD must be reported.\n', id);
@@ -44,7 +41,7 @@ async function caseOf(owner: Session): Promise<Record<string, string>> {
   const ruleId = await approvedRuleId(owner);
   await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
   await waitForScan(owner.access_token, await created('/api/scans', owner, { rule_ids: [ruleId] }, 202));
-  const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, {
+  const page = await apiJson('GET', `/api/violations?rule_id=${ruleId}`, 200, {
     token: owner.access_token,
   });
   return { id: await created('/api/cases', owner, { violation_ids: [page.items[0]!.id] }) };
@@ -73,9 +70,7 @@ async function screeningList(owner: Session): Promise<Record<string, string>> {
   form.set('name', 'Watch list');
   form.set('file', new File(['id,name,aliases,type,country,program\nP-1,Ivan Petrov,,person,RU,\n'], 'list.csv'));
   return {
-    id: (
-      await apiJson<{ id: string }>('POST', '/api/screening/lists', 201, { token: owner.access_token, rawBody: form })
-    ).id,
+    id: (await apiJson('POST', '/api/screening/lists', 201, { token: owner.access_token, rawBody: form })).id,
   };
 }
 
@@ -84,7 +79,7 @@ async function report(owner: Session): Promise<Record<string, string>> {
   const day = new Date().toISOString().slice(0, 10);
   const id = await created('/api/reports', owner, { type: 'cases', from: day, to: day }, 202);
   for (let i = 0; i < 100; i++) {
-    const { status } = await apiJson<{ status: string }>('GET', `/api/reports/${id}`, 200, {
+    const { status } = await apiJson('GET', `/api/reports/${id}`, 200, {
       token: owner.access_token,
     });
     if (status === 'completed') break;
@@ -105,7 +100,7 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
     }),
   }),
   '/api/audit/{id}': async (owner) => {
-    const page = await apiJson<{ items: { id: string }[] }>('GET', '/api/audit?limit=1', 200, {
+    const page = await apiJson('GET', '/api/audit?limit=1', 200, {
       token: owner.access_token,
     });
     return { id: page.items[0]!.id };
@@ -138,7 +133,7 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
     await apiJson('POST', '/api/transactions', 200, { token: owner.access_token, body: [transaction()] });
     const scanId = await created('/api/scans', owner, { rule_ids: [ruleId] }, 202);
     await waitForScan(owner.access_token, scanId);
-    const page = await apiJson<{ items: { id: string }[] }>('GET', `/api/violations?rule_id=${ruleId}`, 200, {
+    const page = await apiJson('GET', `/api/violations?rule_id=${ruleId}`, 200, {
       token: owner.access_token,
     });
     return { id: page.items[0]!.id };
@@ -161,7 +156,7 @@ const FIXTURES: Record<string, (owner: Session) => Promise<Record<string, string
 /** Routes that read across organizations by design (platform operators). */
 const CROSS_ORGANIZATION_PERMISSIONS = new Set(['platform:admin', 'public']);
 
-const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
+const doc = await apiJson('GET', '/api/openapi.json', 200);
 const resourceRoutes = Object.entries(doc.paths)
   .filter(
     ([path, methods]) =>

@@ -11,11 +11,10 @@ import {
   signInPlatformOperator,
 } from './helpers';
 
-type OpenApiDocument = { paths: Record<string, Record<string, { 'x-permission'?: string }>> };
 type Operation = { method: string; path: string; permission: Permission };
 
 // The table comes from the live OpenAPI document and the permission table: routes added later are covered.
-const doc = await apiJson<OpenApiDocument>('GET', '/api/openapi.json', 200);
+const doc = await apiJson('GET', '/api/openapi.json', 200);
 const operations: Operation[] = Object.entries(doc.paths).flatMap(([path, methods]) =>
   Object.entries(methods)
     .filter(([, operation]) => operation['x-permission'] !== 'public')

@@ -1,7 +1,10 @@
+import type { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
 import { usage } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import { usagePeriod } from '../durable-objects/usage-counter';
+import type { organizationSummaryView } from '../worker/admin/schemas';
+import type { Page } from '../worker/platform/pagination';
 import {
   addUser,
   api,
@@ -13,22 +16,14 @@ import {
   withDatabase,
 } from './helpers';
 
-type Summary = {
-  id: string;
-  name: string;
-  plan: string | null;
-  subscription_status: string | null;
-  active_users: number;
-  transactions_this_month: number;
-};
-type Page = { items: Summary[]; next_cursor: string | null };
+type Summary = z.infer<typeof organizationSummaryView>;
 
 /** Every organization, following the cursor to the end. */
 async function allOrganizations(operator: Session, limit: number): Promise<Summary[]> {
   const all: Summary[] = [];
   let cursor: string | null = null;
   do {
-    const page: Page = await apiJson(
+    const page: Page<Summary> = await apiJson(
       'GET',
       `/api/admin/organizations?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
       200,
@@ -118,7 +113,7 @@ describe('security', () => {
   });
 
   it('registration never makes a super_admin, whatever the body says', async () => {
-    const response = await apiJson<Session>('POST', '/api/auth/register', 201, {
+    const response = await apiJson('POST', '/api/auth/register', 201, {
       body: {
         org_name: 'Admin Sneaky',
         email: uniqueEmail(),

@@ -1,5 +1,7 @@
+import type { z } from '@hono/zod-openapi';
 import { inject } from 'vitest';
 import type { ReceivedMail, ReceivedRequest } from '../scripts/alert-receivers';
+import type { channelView } from '../worker/alerts/schemas';
 import { apiJson, createSource, pushSigned } from './helpers';
 
 /** One named endpoint of the local HTTP receiver (scripts/alert-receivers.ts), and what it received. */
@@ -57,17 +59,30 @@ export async function waitUntil<T>(
 export const settle = (ms = 2500) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function webhookChannel(token: string, url: string, name = 'Ops webhook') {
-  return apiJson<{ id: string; signing_secret: string }>('POST', '/api/alert-channels', 201, {
+  return apiJson<z.infer<typeof channelView> & { signing_secret: string }>('POST', '/api/alert-channels', 201, {
     token,
     body: { name, type: 'webhook', config: { url } },
   });
 }
 
 export async function route(token: string, body: Record<string, unknown>) {
-  return apiJson<{ id: string }>('POST', '/api/alert-routes', 201, { token, body });
+  return apiJson('POST', '/api/alert-routes', 201, { token, body });
 }
 
-export async function deliveries(token: string, query = ''): Promise<any[]> {
+/** A Standard Webhooks event as a webhook channel receives it (the members these tests read). */
+export type WebhookEvent = {
+  type: string;
+  timestamp: string;
+  data: { account?: string; examples?: unknown[]; [member: string]: unknown };
+};
+
+/** A Slack message as a Slack channel receives it (Block Kit). */
+export type SlackMessage = {
+  text: string;
+  blocks: { type: string; fields?: { text: string }[]; elements?: { url?: string }[] }[];
+};
+
+export async function deliveries(token: string, query = '') {
   return (await apiJson('GET', `/api/alert-deliveries?limit=200${query}`, 200, { token })).items;
 }
 

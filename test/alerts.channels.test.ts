@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertChannels } from '../db/schema';
 import { withTenant } from '../db/tenant';
-import { mailTo, receiver, waitForMail, webhookChannel } from './alerts-fixtures';
+import { mailTo, receiver, type SlackMessage, type WebhookEvent, waitForMail, webhookChannel } from './alerts-fixtures';
 import { addMember, api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
 
 let org: Session;
@@ -12,7 +12,7 @@ beforeAll(async () => {
   org = await registerOrganization('Alert Channels Org');
 });
 
-const post = (path: string, status: number, body?: unknown, token = org.access_token) =>
+const post = <P extends string, S extends number>(path: P, status: S, body?: unknown, token = org.access_token) =>
   apiJson('POST', path, status, { token, ...(body === undefined ? {} : { body }) });
 
 describe('happy', () => {
@@ -27,7 +27,7 @@ describe('happy', () => {
       signing_secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
     const shown = await apiJson('GET', `/api/alert-channels/${channel.id}`, 200, { token: org.access_token });
-    expect(shown.signing_secret).toBeUndefined();
+    expect((shown as { signing_secret?: string }).signing_secret).toBeUndefined();
     expect(JSON.stringify(shown)).not.toContain(channel.signing_secret.slice(6));
 
     const delivery = await post(`/api/alert-channels/${channel.id}/test`, 200);
@@ -42,7 +42,7 @@ describe('happy', () => {
     });
     const [request] = await hook.requests();
     expect(request!.headers['webhook-id']).toBe(delivery.id);
-    const body = new Webhook(channel.signing_secret).verify(request!.body, request!.headers) as any;
+    const body = new Webhook(channel.signing_secret).verify(request!.body, request!.headers) as WebhookEvent;
     expect(body).toMatchObject({ type: 'alert.test', timestamp: expect.any(String), data: { channel_id: channel.id } });
   });
 
@@ -51,7 +51,7 @@ describe('happy', () => {
     const channel = await webhookChannel(org.access_token, hook.url);
     const rotated = await post(`/api/alert-channels/${channel.id}/rotate-secret`, 200);
     expect(rotated.signing_secret).not.toBe(channel.signing_secret);
-    const expires = Date.parse(rotated.previous_secret_expires_at) - Date.now();
+    const expires = Date.parse(rotated.previous_secret_expires_at!) - Date.now();
     expect(expires).toBeGreaterThan(23.9 * 3600_000);
     expect(expires).toBeLessThanOrEqual(24 * 3600_000);
 
@@ -78,13 +78,13 @@ describe('happy', () => {
     expect(channel.config.webhook_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/…/);
     const delivery = await post(`/api/alert-channels/${channel.id}/test`, 200);
     expect(delivery.status).toBe('delivered');
-    const body = JSON.parse((await hook.requests())[0]!.body);
+    const body = JSON.parse((await hook.requests())[0]!.body) as SlackMessage;
     expect(body.text).toContain('Test alert from NitiLens');
     expect(body.blocks[0]).toEqual({
       type: 'header',
       text: { type: 'plain_text', text: 'Test alert from NitiLens', emoji: false },
     });
-    expect(body.blocks.find((block: any) => block.type === 'actions').elements[0]).toMatchObject({
+    expect(body.blocks.find((block) => block.type === 'actions')!.elements![0]).toMatchObject({
       type: 'button',
       url: 'https://app.nitilens.test/',
     });
@@ -112,7 +112,7 @@ describe('happy', () => {
     const first = await webhookChannel(token, receiver().url, 'First');
     await webhookChannel(token, receiver().url, 'Second');
     const page = await apiJson('GET', '/api/alert-channels?limit=1', 200, { token });
-    expect(page.items.map((c: any) => c.name)).toEqual(['Second']);
+    expect(page.items.map((c) => c.name)).toEqual(['Second']);
     const next = await apiJson('GET', `/api/alert-channels?limit=1&cursor=${page.next_cursor}`, 200, { token });
     expect(next).toEqual({ items: [expect.objectContaining({ name: 'First' })], next_cursor: null });
     const renamed = await apiJson('PATCH', `/api/alert-channels/${first.id}`, 200, {
@@ -138,7 +138,7 @@ describe('errors', () => {
       type: 'slack',
       config: { webhook_url: 'http://[fe80::1]/services/x' },
     });
-    expect(slack.errors[0]).toMatchObject({
+    expect(slack.errors![0]).toMatchObject({
       path: 'config.webhook_url',
       message: expect.stringContaining('link-local'),
     });
@@ -170,7 +170,7 @@ describe('errors', () => {
       type: 'email',
       config: { to: ['not-an-address'] },
     });
-    expect(problem.errors.map((e: any) => e.path).sort()).toEqual(['config.to.0', 'name']);
+    expect(problem.errors!.map((e) => e.path).sort()).toEqual(['config.to.0', 'name']);
     const patch = await apiJson(
       'PATCH',
       `/api/alert-channels/${(await webhookChannel(org.access_token, receiver().url)).id}`,
@@ -180,7 +180,7 @@ describe('errors', () => {
         body: { config: { to: ['a@b.test'] } },
       },
     );
-    expect(patch.errors.map((e: any) => e.path).sort()).toEqual(['config.to', 'config.url']);
+    expect(patch.errors!.map((e) => e.path).sort()).toEqual(['config.to', 'config.url']);
   });
 
   it('fails an email to a mailbox the server refuses, without retrying', async () => {

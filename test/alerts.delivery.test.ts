@@ -18,8 +18,10 @@ import {
   pushTransactions,
   receiver,
   route,
+  type SlackMessage,
   settle,
   transaction,
+  type WebhookEvent,
   waitUntil,
   webhookChannel,
 } from './alerts-fixtures';
@@ -100,10 +102,10 @@ describe('happy', () => {
     expect(await slack.requests()).toHaveLength(1);
 
     const bodies = received.map(
-      (request) => new Webhook(channel.signing_secret).verify(request.body, request.headers) as any,
+      (request) => new Webhook(channel.signing_secret).verify(request.body, request.headers) as WebhookEvent,
     );
     expect(bodies.map((body) => body.type)).toEqual(['violation.created', 'violation.created']);
-    expect(bodies.find((body) => body.data.account === 'ACC-7').data).toMatchObject({
+    expect(bodies.find((body) => body.data.account === 'ACC-7')!.data).toMatchObject({
       rule_id: high.id,
       rule_name: 'Large amount',
       severity: 'high',
@@ -113,9 +115,9 @@ describe('happy', () => {
     });
     expect(new Set(received.map((request) => request.headers['webhook-id'])).size).toBe(2);
 
-    const slackBody = JSON.parse(cards[0]!.body);
+    const slackBody = JSON.parse(cards[0]!.body) as SlackMessage;
     expect(slackBody.text).toContain('Low violation: Card payment');
-    const fields = slackBody.blocks.find((block: any) => block.fields).fields.map((field: any) => field.text);
+    const fields = slackBody.blocks.find((block) => block.fields)!.fields!.map((field) => field.text);
     expect(fields).toEqual([
       '*Severity*\nlow',
       '*Rule*\nCard payment',
@@ -123,7 +125,7 @@ describe('happy', () => {
       '*Amount*\n50 USD',
       expect.any(String),
     ]);
-    const button = slackBody.blocks.find((block: any) => block.type === 'actions').elements[0];
+    const button = slackBody.blocks.find((block) => block.type === 'actions')!.elements![0]!;
     expect(button.url).toMatch(/^https:\/\/app\.nitilens\.test\/violations\/[0-9a-f-]{36}$/);
 
     const log = await waitUntil(
@@ -164,7 +166,7 @@ describe('happy', () => {
       attempts: 1,
       last_error: expect.stringContaining('HTTP 500'),
     });
-    const wait = Date.parse(pending[0].next_attempt_at) - Date.parse(pending[0].created_at);
+    const wait = Date.parse(pending[0]!.next_attempt_at!) - Date.parse(pending[0]!.created_at);
     expect(wait).toBeGreaterThan(15_000);
     expect(wait).toBeLessThan(60_000);
 
@@ -199,7 +201,7 @@ describe('happy', () => {
 
     await runHubAlarms(org.organization.id);
     const [digest] = await hook.waitFor(1);
-    const body = new Webhook(channel.signing_secret).verify(digest!.body, digest!.headers) as any;
+    const body = new Webhook(channel.signing_secret).verify(digest!.body, digest!.headers) as WebhookEvent;
     expect(body.type).toBe('alert.digest');
     expect(body.data).toMatchObject({
       total: 20,
@@ -208,7 +210,7 @@ describe('happy', () => {
       by_rule: [{ rule_id: highRule.id, rule_name: 'Large amount', count: 20 }],
     });
     expect(body.data.examples).toHaveLength(10);
-    expect(body.data.examples[0]).toMatchObject({ type: 'violation.created', data: { account: 'ACC-D0' } });
+    expect(body.data.examples![0]).toMatchObject({ type: 'violation.created', data: { account: 'ACC-D0' } });
 
     // The next window closes with nothing in it: nothing is sent.
     await runHubAlarms(org.organization.id);
@@ -371,12 +373,12 @@ describe('errors', () => {
         mode: 'immediate',
       },
     });
-    expect(problem.errors.map((e: any) => e.path)).toEqual(['channel_id', 'rule_ids.0']);
+    expect(problem.errors!.map((e) => e.path)).toEqual(['channel_id', 'rule_ids.0']);
     const invalid = await apiJson('POST', '/api/alert-routes', 400, {
       token: org.access_token,
       body: { channel_id: foreign.id, events: ['violation.deleted'], min_severity: 'urgent', mode: 'later' },
     });
-    expect(invalid.errors.map((e: any) => e.path).sort()).toEqual(['events.0', 'min_severity', 'mode']);
+    expect(invalid.errors!.map((e) => e.path).sort()).toEqual(['events.0', 'min_severity', 'mode']);
   });
 });
 

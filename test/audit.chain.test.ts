@@ -16,7 +16,7 @@ async function organizationWithTrail(name: string) {
   const admin = await registerOrganization(name);
   for (let i = 0; i < 4; i++)
     await apiJson('POST', '/api/auth/login', 200, { body: { email: admin.user.email, password: admin.password } });
-  const page = await apiJson<{ items: Row[] }>('GET', '/api/audit', 200, { token: admin.access_token });
+  const page = await apiJson('GET', '/api/audit', 200, { token: admin.access_token });
   const bySeq = new Map(page.items.map((row) => [row.seq, row]));
   return { admin, row: (seq: number) => bySeq.get(seq)! };
 }

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addUser, api, apiJson, approvedRule, registerOrganization } from './helpers';
 
-type Named = {
-  action: string;
-  actor_id: string | null;
-  actor_name: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  target_name: string | null;
-};
-
 /** Splits CRLF-ended rows of a CSV whose fields hold no line breaks (enough for these entries). */
 function csvRows(text: string): string[][] {
   return text
@@ -33,7 +24,7 @@ describe('happy', () => {
       name: 'Cash over 10k',
       condition: { field: 'amount', op: 'gt', value: 10000 },
     });
-    const { items } = await apiJson<{ items: Named[] }>('GET', '/api/audit?limit=200', 200, {
+    const { items } = await apiJson('GET', '/api/audit?limit=200', 200, {
       token: admin.access_token,
     });
     expect(items.find((e) => e.action === 'user.created')).toMatchObject({

@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addUser, api, apiJson, registerOrganization, type Session } from './helpers';
 
-type Entry = {
-  id: string;
-  seq: number;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  created_at: string;
-  prev_hash: string;
-  hash: string;
-};
-type Page = { items: Entry[]; next_cursor: string | null };
-
 async function signInTimes(session: Session & { password: string }, times: number) {
   for (let i = 0; i < times; i++) {
     await apiJson('POST', '/api/auth/login', 200, {
@@ -29,9 +14,9 @@ describe('happy', () => {
   it('lists the trail newest first, a page at a time, each entry with who, what, where and its hashes', async () => {
     const admin = await registerOrganization('Audit Trail');
     await signInTimes(admin, 4);
-    const first = await apiJson<Page>('GET', '/api/audit?limit=3', 200, { token: admin.access_token });
+    const first = await apiJson('GET', '/api/audit?limit=3', 200, { token: admin.access_token });
     expect(first.items.map((e) => e.seq)).toEqual([5, 4, 3]);
-    const second = await apiJson<Page>('GET', `/api/audit?limit=3&cursor=${first.next_cursor}`, 200, {
+    const second = await apiJson('GET', `/api/audit?limit=3&cursor=${first.next_cursor}`, 200, {
       token: admin.access_token,
     });
     expect(second.items.map((e) => e.seq)).toEqual([2, 1]);
@@ -46,7 +31,7 @@ describe('happy', () => {
     });
     expect(first.items[0]!.prev_hash).toBe(first.items[1]!.hash);
     expect(second.items[1]).toMatchObject({ seq: 1, action: 'organization.registered', prev_hash: '' });
-    expect(await apiJson<Entry>('GET', `/api/audit/${first.items[0]!.id}`, 200, { token: admin.access_token })).toEqual(
+    expect(await apiJson('GET', `/api/audit/${first.items[0]!.id}`, 200, { token: admin.access_token })).toEqual(
       first.items[0],
     );
   });
@@ -56,7 +41,7 @@ describe('happy', () => {
     const viewer = await addUser(admin, 'viewer');
     const token = admin.access_token;
     const actions = async (query: string) =>
-      (await apiJson<Page>('GET', `/api/audit?${query}`, 200, { token })).items.map((e) => e.action);
+      (await apiJson('GET', `/api/audit?${query}`, 200, { token })).items.map((e) => e.action);
     expect(await actions('action=user.created')).toEqual(['user.created']);
     expect(await actions(`actor_id=${viewer.user.id}`)).toEqual(['auth.login_succeeded']);
     expect(await actions(`target_type=user&target_id=${viewer.user.id}`)).toEqual([
@@ -92,8 +77,8 @@ describe('security', () => {
   it("each organization sees only its own trail, and another organization's entry is 404", async () => {
     const a = await registerOrganization('Audit Own A');
     const b = await registerOrganization('Audit Own B');
-    const aEntries = await apiJson<Page>('GET', '/api/audit', 200, { token: a.access_token });
-    const bEntries = await apiJson<Page>('GET', '/api/audit', 200, { token: b.access_token });
+    const aEntries = await apiJson('GET', '/api/audit', 200, { token: a.access_token });
+    const bEntries = await apiJson('GET', '/api/audit', 200, { token: b.access_token });
     expect(bEntries.items.map((e) => e.actor_id)).toEqual([b.user.id]);
     expect((await api('GET', `/api/audit/${aEntries.items[0]!.id}`, { token: b.access_token })).status).toBe(404);
   });

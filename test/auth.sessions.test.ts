@@ -6,7 +6,7 @@ type Problem = { type: string; title: string; status: number; detail: string; re
 const login = (email: string, password: string) => api('POST', '/api/auth/login', { body: { email, password } });
 
 async function auditActions(admin: Session): Promise<string[]> {
-  const page = await apiJson<{ items: { action: string }[] }>('GET', '/api/audit?limit=200', 200, {
+  const page = await apiJson('GET', '/api/audit?limit=200', 200, {
     token: admin.access_token,
   });
   return page.items.map((entry) => entry.action);
@@ -25,10 +25,10 @@ describe('happy', () => {
       user: admin.user,
       organization: admin.organization,
     });
-    const signedIn = await apiJson<Session>('POST', '/api/auth/login', 200, {
+    const signedIn = await apiJson('POST', '/api/auth/login', 200, {
       body: { email: admin.user.email.toUpperCase(), password: admin.password },
     });
-    const rotated = await apiJson<Session>('POST', '/api/auth/refresh', 200, {
+    const rotated = await apiJson('POST', '/api/auth/refresh', 200, {
       body: { refresh_token: signedIn.refresh_token },
     });
     expect(rotated.refresh_token).not.toBe(signedIn.refresh_token);
@@ -82,10 +82,10 @@ describe('security', () => {
 
   it('presenting a rotated refresh token again revokes its whole family', async () => {
     const admin = await registerOrganization('Sessions Reuse');
-    const first = await apiJson<Session>('POST', '/api/auth/refresh', 200, {
+    const first = await apiJson('POST', '/api/auth/refresh', 200, {
       body: { refresh_token: admin.refresh_token },
     });
-    const second = await apiJson<Session>('POST', '/api/auth/refresh', 200, {
+    const second = await apiJson('POST', '/api/auth/refresh', 200, {
       body: { refresh_token: first.refresh_token },
     });
     // The stolen first-generation token comes back: the family dies, the legitimate latest token too.
@@ -94,7 +94,7 @@ describe('security', () => {
       401,
     );
     // Another session of the same user (another family) is untouched.
-    const other = await apiJson<Session>('POST', '/api/auth/login', 200, {
+    const other = await apiJson('POST', '/api/auth/login', 200, {
       body: { email: admin.user.email, password: admin.password },
     });
     await apiJson('POST', '/api/auth/refresh', 200, { body: { refresh_token: other.refresh_token } });

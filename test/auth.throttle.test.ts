@@ -37,12 +37,7 @@ describe('security', () => {
     for (let i = 0; i < 10; i++) await expectThrottled(await login(admin.user.email, 'still guessing', attacker));
     // The owner, from their own address, is not locked out by someone else's guesses.
     expect((await login(admin.user.email, admin.password)).status).toBe(200);
-    const audit = await apiJson<{ items: { action: string; details: { retry_after?: number } }[] }>(
-      'GET',
-      '/api/audit?action=auth.login_throttled',
-      200,
-      { token: admin.access_token },
-    );
+    const audit = await apiJson('GET', '/api/audit?action=auth.login_throttled', 200, { token: admin.access_token });
     // Twelve refusals, one audit row for the window: hammering a locked account cannot fill the log.
     expect(audit.items).toHaveLength(1);
     expect(audit.items[0]!.details.retry_after).toBeGreaterThanOrEqual(1);

@@ -1,9 +1,11 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import { sweepCaseDeadlines } from '../worker/cases/deadlines';
+import type { caseView } from '../worker/cases/schemas';
 import { receiver } from './alerts-fixtures';
 import {
   addUser,
@@ -18,30 +20,8 @@ import {
   withDatabase,
 } from './helpers';
 
-type Case = {
-  id: string;
-  number: number;
-  title: string;
-  status: string;
-  priority: string;
-  assignee: { id: string; full_name: string } | null;
-  account: string | null;
-  violation_count: number;
-  due_at: string;
-  sla: { state: string; remaining_seconds: number };
-  escalated: boolean;
-  outcome: string | null;
-  closed_at: string | null;
-  violations?: { id: string; status: string; rule_name: string; transaction: { id: string } }[];
-};
+type Case = z.infer<typeof caseView>;
 
-type Performance = {
-  precision: number | null;
-  false_positive: number;
-  confirmed: number;
-  median_hours_to_close: number | null;
-  by_version: unknown[];
-};
 type Problem = { errors: { path: string; message: string }[] };
 
 let org: Session;
@@ -69,12 +49,16 @@ async function push(...items: ReturnType<typeof transaction>[]) {
   return response.json() as Promise<{ results: { violations: unknown[] }[] }>;
 }
 
-const get = <T = Case>(path: string, session: { access_token: string } = org) =>
-  apiJson<T>('GET', path, 200, { token: session.access_token });
+const get = <P extends string>(path: P, session: { access_token: string } = org) =>
+  apiJson('GET', path, 200, { token: session.access_token });
 const list = async (query = '', session: { access_token: string } = org) =>
-  (await get<{ items: Case[]; next_cursor: string | null }>(`/api/cases?limit=200${query}`, session)).items;
-const patch = (id: string, body: unknown, status = 200, session: { access_token: string } = org) =>
-  apiJson<Case>('PATCH', `/api/cases/${id}`, status, { token: session.access_token, body });
+  (await get(`/api/cases?limit=200${query}`, session)).items;
+const patch = <S extends number = 200>(
+  id: string,
+  body: unknown,
+  status: S = 200 as S,
+  session: { access_token: string } = org,
+) => apiJson('PATCH', `/api/cases/${id}`, status, { token: session.access_token, body });
 
 async function caseOfAccount(account: string): Promise<Case> {
   const [found] = await list(`&account=${account}`);
@@ -85,7 +69,7 @@ async function caseOfAccount(account: string): Promise<Case> {
 /** The inbox counters (kept by triggers) agree with the cases as listed. */
 async function expectCountsOfList(session: Session = org) {
   const open = (await list('', session)).filter((c) => c.status !== 'closed');
-  const counts = await get<Record<string, number>>('/api/cases/counts', session);
+  const counts = await get('/api/cases/counts', session);
   expect(counts).toEqual({
     open: open.length,
     unassigned: open.filter((c) => c.assignee === null).length,
@@ -156,7 +140,7 @@ describe('happy', () => {
     const joined = await get(`/api/cases/${opened.id}`);
     expect(joined.violation_count).toBe(2);
     expect(await list('&account=ACC-B')).toEqual([]);
-    const events = await get<{ type: string; actor: unknown }[]>(`/api/cases/${opened.id}/events`);
+    const events = await get(`/api/cases/${opened.id}/events`);
     expect(events.map((e) => e.type)).toEqual(['created', 'violation_added']);
     expect(events[0]!.actor).toBeNull();
   });
@@ -186,10 +170,10 @@ describe('happy', () => {
     );
     expect(closed).toMatchObject({ status: 'closed', outcome: 'false_positive', closed_at: expect.any(String) });
     expect(closed.violations!.every((v) => v.status === 'false_positive')).toBe(true);
-    const types = (await get<{ type: string }[]>(`/api/cases/${opened.id}/events`)).map((e) => e.type);
+    const types = (await get(`/api/cases/${opened.id}/events`)).map((e) => e.type);
     expect(types).toEqual(['created', 'assigned', 'status_changed', 'status_changed', 'closed']);
 
-    const performance = await get<Performance>(`/api/rules/${critical.id}/performance`);
+    const performance = await get(`/api/rules/${critical.id}/performance`);
     expect(performance).toMatchObject({ false_positive: 1, confirmed: 0, precision: 0 });
     expect(performance.by_version).toEqual([expect.objectContaining({ version: 1, false_positive: 1 })]);
     expect(performance.median_hours_to_close).toEqual(expect.any(Number));
@@ -201,13 +185,13 @@ describe('happy', () => {
       reason: 'Reported',
     });
     expect(confirmed.violations!.every((v) => v.status === 'resolved')).toBe(true);
-    expect((await get<Performance>(`/api/rules/${critical.id}/performance`)).precision).toBe(0.5);
+    expect((await get(`/api/rules/${critical.id}/performance`)).precision).toBe(0.5);
 
     // A new violation of a closed case's account opens a new case.
     await push(transaction('ACC-W', '15000'));
     expect((await list('&account=ACC-W')).map((c) => c.status)).toEqual(['open', 'closed']);
 
-    const audit = await get<{ items: { action: string }[] }>('/api/audit?limit=50');
+    const audit = await get('/api/audit?limit=50');
     expect(audit.items.map((a) => a.action)).toEqual(expect.arrayContaining(['case.updated', 'case.closed']));
   });
 
@@ -218,7 +202,7 @@ describe('happy', () => {
     await patch(opened.id, { status: 'investigating' }, 403, analyst);
     const reopened = await patch(opened.id, { status: 'investigating' });
     expect(reopened).toMatchObject({ status: 'investigating', outcome: null, closed_at: null });
-    expect((await get<{ type: string }[]>(`/api/cases/${opened.id}/events`)).at(-1)!.type).toBe('reopened');
+    expect((await get(`/api/cases/${opened.id}/events`)).at(-1)!.type).toBe('reopened');
   });
 
   it('comments join the history with their author', async () => {
@@ -236,9 +220,9 @@ describe('happy', () => {
 
   it('opens a case by hand from selected violations', async () => {
     const pushed = await push(transaction('ACC-M', '500'));
-    const violations = await get<{ items: { id: string }[] }>(`/api/violations?rule_id=${low.id}&limit=200`);
+    const violations = await get(`/api/violations?rule_id=${low.id}&limit=200`);
     expect(pushed.results[0]!.violations).toHaveLength(1);
-    const manual = await apiJson<Case>('POST', '/api/cases', 201, {
+    const manual = await apiJson('POST', '/api/cases', 201, {
       token: analyst.access_token,
       body: { violation_ids: [violations.items[0]!.id], title: 'Look at this', assignee_id: analyst.user.id },
     });
@@ -323,7 +307,7 @@ describe('happy', () => {
     for (const id of ids) {
       const c = await get(`/api/cases/${id}`);
       expect(c).toMatchObject({ status: 'pending_info', assignee: { id: analyst.user.id }, sla: { state: 'paused' } });
-      const types = (await get<{ type: string }[]>(`/api/cases/${id}/events`)).map((e) => e.type);
+      const types = (await get(`/api/cases/${id}/events`)).map((e) => e.type);
       expect(types).toEqual(['created', 'assigned', 'status_changed']);
     }
     await apiJson('POST', '/api/cases/bulk', 400, {
@@ -353,7 +337,7 @@ describe('happy', () => {
       condition: { field: 'amount', op: 'gt', value: 10000 },
     });
     await pushSigned(fastSource.id, fastSource.signing_secret, [transaction('ACC-E', '50000')]);
-    const [opened] = (await get<{ items: Case[] }>('/api/cases', fast)).items;
+    const [opened] = (await get('/api/cases', fast)).items;
     expect(opened!.sla.state).toBe('on_track');
 
     // The hub's alarm is kept at the case's deadline; run early, a run stands for its armed time
@@ -372,7 +356,7 @@ describe('happy', () => {
     });
     // The sweep finds nothing left to escalate: an escalation happens once.
     await withDatabase((db) => sweepCaseDeadlines(env, db, new Date(Date.now() + 3_600_000)));
-    const events = await get<{ type: string }[]>(`/api/cases/${opened!.id}/events`, fast);
+    const events = await get(`/api/cases/${opened!.id}/events`, fast);
     expect(events.filter((e) => e.type === 'escalated')).toHaveLength(1);
   });
 
@@ -392,11 +376,9 @@ describe('happy', () => {
     expect(snooze).toMatchObject({ account: 'ACC-Z', active: true });
     await push(transaction('ACC-Z', '15000'));
     expect(await list('&account=ACC-Z')).toEqual([]);
-    const suppressed = await get<{ items: { status: string }[] }>(
-      `/api/violations?rule_id=${critical.id}&status=suppressed`,
-    );
+    const suppressed = await get(`/api/violations?rule_id=${critical.id}&status=suppressed`);
     expect(suppressed.items).toHaveLength(1);
-    expect(await get<unknown[]>(`/api/rules/${critical.id}/snoozes`)).toHaveLength(1);
+    expect(await get(`/api/rules/${critical.id}/snoozes`)).toHaveLength(1);
 
     await apiJson('DELETE', `/api/rules/${critical.id}/snoozes/${snooze.id}`, 204, { token: analyst.access_token });
     await push(transaction('ACC-Z', '15000'));
@@ -416,7 +398,7 @@ describe('happy', () => {
       transaction('T-3', '50'),
       transaction('T-4', '50'),
     ]);
-    const cases = (await get<{ items: Case[] }>('/api/cases', team)).items;
+    const cases = (await get('/api/cases', team)).items;
     const load = new Map<string, number>();
     for (const c of cases) load.set(c.assignee!.id, (load.get(c.assignee!.id) ?? 0) + 1);
     expect([...load.values()]).toEqual([2, 2]);
@@ -425,7 +407,7 @@ describe('happy', () => {
       token: team.access_token,
       body: { is_active: false },
     });
-    const after = (await get<{ items: Case[] }>('/api/cases?assignee_id=none', team)).items;
+    const after = (await get('/api/cases?assignee_id=none', team)).items;
     expect(after).toHaveLength(2);
     await apiJson('PATCH', `/api/cases/${after[0]!.id}`, 400, {
       token: team.access_token,
@@ -460,9 +442,7 @@ describe('errors', () => {
   it("pages through a case's violations beyond the case page's first ones, by keyset", async () => {
     await push(...Array.from({ length: 5 }, (_, i) => transaction('ACC-PAGE', String(20000 + i))));
     const paged = await caseOfAccount('ACC-PAGE');
-    const detail = await get<Case & { violations: { id: string }[]; violations_next_cursor: string | null }>(
-      `/api/cases/${paged.id}`,
-    );
+    const detail = await get(`/api/cases/${paged.id}`);
     expect(detail.violations).toHaveLength(5);
     expect(detail.violations_next_cursor).toBeNull();
     const seen: string[] = [];
@@ -481,7 +461,7 @@ describe('errors', () => {
 
   it('lists the members a case may be assigned to, for anyone who reads cases', async () => {
     const viewer = await addUser(org, 'viewer');
-    const assignees = await get<{ id: string; full_name: string; role: string }[]>('/api/cases/assignees', viewer);
+    const assignees = await get('/api/cases/assignees', viewer);
     const ids = assignees.map((a) => a.id);
     expect(ids).toContain(org.user.id);
     expect(ids).toContain(analyst.user.id);

@@ -37,7 +37,7 @@ export async function enableConnectors(orgId: string): Promise<void> {
 /** Polls the runs until `runId` has finished. */
 export async function waitForRun(token: string, connectorId: string, runId: string): Promise<Run> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const page = await apiJson<{ items: Run[] }>('GET', `/api/connectors/${connectorId}/runs`, 200, { token });
+    const page = await apiJson('GET', `/api/connectors/${connectorId}/runs`, 200, { token });
     const run = page.items.find((item) => item.id === runId);
     if (run && (run.status === 'succeeded' || run.status === 'failed')) return run;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -47,7 +47,7 @@ export async function waitForRun(token: string, connectorId: string, runId: stri
 
 /** Run now, then wait for it. */
 export async function runNow(token: string, connectorId: string): Promise<Run> {
-  const { run_id } = await apiJson<{ run_id: string }>('POST', `/api/connectors/${connectorId}/run`, 202, { token });
+  const { run_id } = await apiJson('POST', `/api/connectors/${connectorId}/run`, 202, { token });
   return waitForRun(token, connectorId, run_id);
 }
 

@@ -124,8 +124,8 @@ describe('happy', () => {
       token,
       body: { mapping: {} },
     });
-    expect(unmapped.rows[0].transaction).toBeNull();
-    expect(unmapped.rows[0].errors.map((e: { path: string }) => e.path)).toContain('occurred_at');
+    expect(unmapped.rows[0]!.transaction).toBeNull();
+    expect(unmapped.rows[0]!.errors.map((e: { path: string }) => e.path)).toContain('occurred_at');
     expect(await transactionCount(org.organization.id)).toBe(before);
   });
 
@@ -136,18 +136,18 @@ describe('happy', () => {
       body: connectorBody({ name: 'Scheduled', schedule: 'every 15m' }),
     });
     expect(connector.schedule).toBe('every 15m');
-    const due = new Date(connector.next_run_at);
+    const due = new Date(connector.next_run_at!);
     expect(due.getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
     await withDatabase((db) => runDueConnectors(env, db, new Date()));
     expect((await apiJson('GET', `/api/connectors/${connector.id}/runs`, 200, { token })).items).toHaveLength(0);
 
     await withDatabase((db) => runDueConnectors(env, db, new Date(due.getTime() + 1000)));
     const [queued] = (await apiJson('GET', `/api/connectors/${connector.id}/runs`, 200, { token })).items;
-    expect(queued.trigger).toBe('schedule');
-    const run = await waitForRun(token, connector.id, queued.id);
+    expect(queued!.trigger).toBe('schedule');
+    const run = await waitForRun(token, connector.id, queued!.id);
     expect(run).toMatchObject({ status: 'succeeded', read: 2540, accepted: 0, duplicates: 2540 });
     const after = await apiJson('GET', `/api/connectors/${connector.id}`, 200, { token });
-    expect(new Date(after.next_run_at).getTime()).toBe(due.getTime() + 1000 + 15 * 60_000);
+    expect(new Date(after.next_run_at!).getTime()).toBe(due.getTime() + 1000 + 15 * 60_000);
   });
 });
 

@@ -75,7 +75,7 @@ describe('happy', () => {
       body: {},
     });
     expect(preview.rows).toHaveLength(5);
-    expect(preview.rows[1].transaction).toMatchObject({ id: 'INV-2', amount: '6', currency: 'USD', account: 'A-2' });
+    expect(preview.rows[1]!.transaction).toMatchObject({ id: 'INV-2', amount: '6', currency: 'USD', account: 'A-2' });
   });
 });
 

@@ -10,6 +10,7 @@ import { passwordCost } from '../worker/auth/passwords';
 import type { Role } from '../worker/platform/permissions';
 import { issueAccessToken } from '../worker/platform/tokens';
 import type { sourceWithSecret } from '../worker/sources/schemas';
+import type { Method, ResponseOf } from './api-routes';
 
 export type Session = {
   access_token: string;
@@ -34,19 +35,35 @@ export async function api(method: string, path: string, options: RequestOptions 
   );
 }
 
-/** Sends the request and parses the JSON answer, failing loudly on an unexpected status. */
-export async function apiJson<T = any>(
-  method: string,
+/**
+ * Sends the request and parses the JSON answer, failing loudly on an unexpected status. The answer is typed
+ * from the route's view schema (test/api-routes.ts) when the path is one the table knows; otherwise name
+ * the shape: `apiJson<Shape>(...)`.
+ */
+export async function apiJson<M extends Method, P extends string, S extends number>(
+  method: M,
+  path: P,
+  expectedStatus: S,
+  options?: RequestOptions,
+): Promise<ResponseOf<M, P, S>>;
+export async function apiJson<T>(
+  method: Method,
+  path: string,
+  expectedStatus: number,
+  options?: RequestOptions,
+): Promise<T>;
+export async function apiJson(
+  method: Method,
   path: string,
   expectedStatus: number,
   options: RequestOptions = {},
-): Promise<T> {
+): Promise<unknown> {
   const response = await api(method, path, options);
   const text = await response.text();
   if (response.status !== expectedStatus) {
     throw new Error(`${method} ${path}: expected ${expectedStatus}, got ${response.status}: ${text}`);
   }
-  return (text ? JSON.parse(text) : undefined) as T;
+  return text ? JSON.parse(text) : undefined;
 }
 
 let counter = 0;
@@ -173,8 +190,33 @@ export async function approvedRule(token: string, rule: RuleFixture): Promise<{ 
   return created;
 }
 
+/** The parts of the OpenAPI document (GET /api/openapi.json) the tests read. */
+export type OpenApiOperation = {
+  'x-permission'?: string;
+  parameters?: { in: string; name: string; required?: boolean }[];
+  requestBody?: {
+    content: Record<
+      string,
+      { schema: { items?: unknown }; example?: unknown; examples?: Record<string, { value: unknown }> }
+    >;
+  };
+};
+export type OpenApiDocument = {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, { required?: string[] }> };
+};
+
 /** An RFC 9457 problem as the API writes it; routes add members (`errors`, `limit`, `used`...). */
-export type Problem = { type: string; title: string; status: number; detail: string; [member: string]: any };
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** A validation problem's fields (422). */
+  errors?: { path: string; message: string }[];
+  [member: string]: unknown;
+};
 
 /** Asserts a problem+json answer with `status` (status, content type, the RFC 9457 members) and returns it. */
 export async function expectProblem(response: Response, status: number): Promise<Problem> {

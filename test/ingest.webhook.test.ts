@@ -87,12 +87,7 @@ describe('happy', () => {
       },
     ]);
     expect(results[1]!.violations).toEqual([]);
-    const stored = await apiJson<{ amount: string; violations: { rule_id: string }[] }>(
-      'GET',
-      '/api/transactions/RT-1',
-      200,
-      { token: org.access_token },
-    );
+    const stored = await apiJson('GET', '/api/transactions/RT-1', 200, { token: org.access_token });
     expect(stored.amount).toBe('12500.1');
     expect(stored.violations.map((v) => v.rule_id)).toEqual([rule.id]);
   });
@@ -127,12 +122,7 @@ describe('happy', () => {
       'SR-2': [],
       'SR-3': ['Busy account/low', 'Sanctioned country/critical'],
     });
-    const stored = await apiJson<{ violations: { rule_id: string; severity: string; status: string }[] }>(
-      'GET',
-      '/api/transactions/SR-1',
-      200,
-      { token: org.access_token },
-    );
+    const stored = await apiJson('GET', '/api/transactions/SR-1', 200, { token: org.access_token });
     expect(stored.violations.map((v) => `${ruleOf(v.rule_id)}/${v.severity}/${v.status}`).sort()).toEqual([
       'Busy account/low/open',
       'Large amount/high/open',
@@ -212,7 +202,7 @@ describe('security', () => {
   it('keeps the previous secret valid for 24 hours after a rotation, and not after', async () => {
     const org = await registerOrganization('Webhook Rotation');
     const source = await createSource(org.access_token);
-    const rotated = await apiJson<{ signing_secret: string }>('POST', `/api/sources/${source.id}/rotate-secret`, 200, {
+    const rotated = await apiJson('POST', `/api/sources/${source.id}/rotate-secret`, 200, {
       token: org.access_token,
     });
     expect(rotated.signing_secret).not.toBe(source.signing_secret);

@@ -215,7 +215,7 @@ describe('jobs', () => {
     await withDatabase((db) => runDueSchedules(env, db, new Date()));
 
     const page = await apiJson('GET', '/api/jobs', 200, { token: fresh.access_token });
-    const scan = page.items.find((job: any) => job.id === queued.id);
+    const scan = page.items.find((job) => job.id === queued.id);
     expect(scan).toEqual({
       id: queued.id,
       kind: 'scan',
@@ -225,22 +225,22 @@ describe('jobs', () => {
       duration_ms: expect.any(Number),
       error: null,
     });
-    expect(page.items.find((job: any) => job.kind === 'schedule_run')).toMatchObject({
+    expect(page.items.find((job) => job.kind === 'schedule_run')).toMatchObject({
       status: 'succeeded',
       duration_ms: expect.any(Number),
     });
     const onlyRuns = await apiJson('GET', '/api/jobs?kind=schedule_run', 200, { token: fresh.access_token });
-    expect(onlyRuns.items.map((job: any) => job.kind)).toEqual(['schedule_run']);
+    expect(onlyRuns.items.map((job) => job.kind)).toEqual(['schedule_run']);
     const succeeded = await apiJson('GET', '/api/jobs?status=succeeded&limit=1', 200, { token: fresh.access_token });
     expect(succeeded.items).toHaveLength(1);
     expect(succeeded.next_cursor).toEqual(expect.any(String));
     const next = await apiJson('GET', `/api/jobs?status=succeeded&limit=1&cursor=${succeeded.next_cursor}`, 200, {
       token: fresh.access_token,
     });
-    expect(next.items[0].id).not.toBe(succeeded.items[0].id);
+    expect(next.items[0]!.id).not.toBe(succeeded.items[0]!.id);
 
     const others = await apiJson('GET', '/api/jobs', 200, { token: org.access_token });
-    expect(others.items.map((job: any) => job.id)).not.toContain(queued.id);
+    expect(others.items.map((job) => job.id)).not.toContain(queued.id);
     await apiJson('GET', '/api/jobs?kind=unknown', 400, { token: fresh.access_token });
   });
 

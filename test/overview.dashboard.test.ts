@@ -52,7 +52,7 @@ describe('happy', () => {
     const scan = await apiJson('POST', '/api/scans', 202, { token, body: {} });
     expect((await waitForScan(token, scan.id)).status).toBe('completed');
     const [violation] = (await apiJson('GET', '/api/violations?transaction_id=OV-2', 200, { token })).items;
-    await apiJson('PATCH', `/api/violations/${violation.id}`, 200, {
+    await apiJson('PATCH', `/api/violations/${violation!.id}`, 200, {
       token,
       body: { status: 'false_positive', comment: 'known customer' },
     });
@@ -147,7 +147,7 @@ describe('happy', () => {
       token: admin.access_token,
     });
     expect(trail.items).toHaveLength(1);
-    expect(trail.items[0].details).toEqual({ from: 'basic', to: 'enterprise', via: 'operator' });
+    expect(trail.items[0]!.details).toEqual({ from: 'basic', to: 'enterprise', via: 'operator' });
   });
 });
 

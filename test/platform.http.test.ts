@@ -42,8 +42,8 @@ describe('happy', () => {
   it('serves the OpenAPI 3.1 document and an interactive reference that loads nothing from elsewhere', async () => {
     const doc = await apiJson('GET', '/api/openapi.json', 200);
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.paths['/api/auth/register'].post['x-permission']).toBe('public');
-    expect(doc.paths['/api/auth/me'].get['x-permission']).toBe('data:read');
+    expect(doc.paths['/api/auth/register']!.post!['x-permission']).toBe('public');
+    expect(doc.paths['/api/auth/me']!.get!['x-permission']).toBe('data:read');
     const page = await api('GET', '/api/docs');
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -63,17 +63,17 @@ describe('happy', () => {
 
   it('documents the bodies of the write endpoints that read them themselves, with examples', async () => {
     const doc = await apiJson('GET', '/api/openapi.json', 200);
-    const upload = doc.paths['/api/transactions'].post.requestBody.content;
+    const upload = doc.paths['/api/transactions']!.post!.requestBody!.content;
     expect(Object.keys(upload)).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
-    expect(upload['application/json'].schema.items).toEqual({ $ref: '#/components/schemas/TransactionInput' });
-    expect(upload['application/json'].example[0]).toMatchObject({ id: 'TX-1001', currency: 'USD' });
-    expect(upload['text/csv'].example).toMatch(/^id,occurred_at,amount,currency,account/);
-    const push = doc.paths['/api/ingest/{source_id}'].post;
-    expect(push.requestBody.content['application/json'].examples.one.value).toMatchObject({ id: 'SAP-4711' });
+    expect(upload['application/json']!.schema.items).toEqual({ $ref: '#/components/schemas/TransactionInput' });
+    expect((upload['application/json']!.example as unknown[])[0]).toMatchObject({ id: 'TX-1001', currency: 'USD' });
+    expect(upload['text/csv']!.example).toMatch(/^id,occurred_at,amount,currency,account/);
+    const push = doc.paths['/api/ingest/{source_id}']!.post!;
+    expect(push.requestBody!.content['application/json']!.examples!.one!.value).toMatchObject({ id: 'SAP-4711' });
     expect(push.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'X-NitiLens-Signature', required: true })]),
     );
-    expect(doc.components.schemas.TransactionInput.required).toEqual([
+    expect(doc.components.schemas.TransactionInput!.required).toEqual([
       'id',
       'occurred_at',
       'amount',
@@ -122,7 +122,7 @@ describe('errors', () => {
       body: { org_name: '', email: 'not-an-email', password: 'short' },
     });
     const body = await expectProblem(response, 400);
-    const paths = body.errors.map((error: { path: string }) => error.path).sort();
+    const paths = body.errors!.map((error: { path: string }) => error.path).sort();
     expect(paths).toEqual(['email', 'full_name', 'org_name', 'password']);
   });
 

@@ -26,7 +26,7 @@ export function postPolicy(token: string, form: PolicyForm): Promise<Response> {
   return api('POST', '/api/policies', { token, rawBody: policyForm(form) });
 }
 
-export function uploadPolicyJson(token: string, form: PolicyForm): Promise<any> {
+export function uploadPolicyJson(token: string, form: PolicyForm) {
   return apiJson('POST', '/api/policies', 201, { token, rawBody: policyForm(form) });
 }
 

@@ -10,6 +10,7 @@ import {
   api,
   apiJson,
   expectProblem,
+  type Problem,
   registerOrganization,
   type Session,
   setPlan,
@@ -24,14 +25,14 @@ import {
   postPolicy,
   uploadPolicyJson,
 } from './policies.api.fixtures';
-import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
 const MB = 1024 * 1024;
 const SHORT_POLICY =
   '1. Cash\n\n1.1 Any cash transaction exceeding USD 10,000 must be reported.\n\n1.2 Staff must complete training every year.';
 
 let org: Session;
-let uploaded: any;
+let uploaded: Awaited<ReturnType<typeof uploadPolicyJson>>;
 
 beforeAll(async () => {
   org = await registerOrganization('Policies API Org');
@@ -61,7 +62,7 @@ async function policyCount(orgId: string): Promise<number> {
   return row!.n;
 }
 
-async function allPolicyRules(token: string, policyId: string): Promise<any[]> {
+async function allPolicyRules(token: string, policyId: string) {
   const page = await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token });
   return page.items;
 }
@@ -105,7 +106,7 @@ describe('happy', () => {
     expect(version.clauses).toEqual(policy.clauses);
     for (const clause of policy.clauses)
       expect(version.text.slice(clause.span_start, clause.span_end)).toBe(clause.text);
-    const clause31 = policy.clauses.find((clause: any) => clause.key === '3.1');
+    const clause31 = policy.clauses.find((clause) => clause.key === '3.1');
     expect(clause31).toEqual({
       id: expect.any(String),
       key: '3.1',
@@ -116,7 +117,7 @@ describe('happy', () => {
       text: 'Any cash transaction exceeding USD 10,000 must be reported to the Financial Intelligence Unit through a Currency Transaction Report within 15 days.',
       not_enforced: ['The deadline "within 15 days": the action it sets happens outside the transaction data.'],
     });
-    expect(policy.clauses.find((clause: any) => clause.key === '3')).toMatchObject({
+    expect(policy.clauses.find((clause) => clause.key === '3')).toMatchObject({
       number: '3',
       heading: 'Currency transaction reporting',
     });
@@ -157,25 +158,25 @@ describe('happy', () => {
       200,
       { token: org.access_token },
     );
-    expect([...firstPage.items, ...secondPage.items].map((rule: any) => rule.id)).toEqual(rules.map((rule) => rule.id));
+    expect([...firstPage.items, ...secondPage.items].map((rule) => rule.id)).toEqual(rules.map((rule) => rule.id));
     expect(secondPage.next_cursor).toBeNull();
   });
 
   it('an approved draft enters scans, and its violations cite the policy and clause', async () => {
     const [cashRule] = await allPolicyRules(org.access_token, uploaded.id);
-    await apiJson('POST', `/api/rules/${cashRule.id}/approve`, 200, { token: org.access_token, body: {} });
+    await apiJson('POST', `/api/rules/${cashRule!.id}/approve`, 200, { token: org.access_token, body: {} });
     await insertTransactions(org.organization.id, [
       { id: 'CASH-BIG', occurred_at: '2026-03-01T10:00:00Z', amount: '12000.00', type: 'cash', account: 'ACC-1' },
       { id: 'CASH-SMALL', occurred_at: '2026-03-02T10:00:00Z', amount: '800.00', type: 'cash', account: 'ACC-2' },
     ]);
     const queued = await apiJson('POST', '/api/scans', 202, {
       token: org.access_token,
-      body: { rule_ids: [cashRule.id] },
+      body: { rule_ids: [cashRule!.id] },
     });
     expect(await waitForScan(org.access_token, queued.id)).toMatchObject({ status: 'completed', violations_found: 1 });
-    const [violation] = await allViolations(org.access_token, `&scan_id=${queued.id}`);
+    const [violation] = await listAllViolations(org.access_token, `&scan_id=${queued.id}`);
     expect(violation).toMatchObject({
-      rule_id: cashRule.id,
+      rule_id: cashRule!.id,
       transaction_id: 'CASH-BIG',
       policy_id: uploaded.id,
       clause_ref: '3.1',
@@ -234,7 +235,7 @@ describe('happy', () => {
 
   it('lists policies newest first with counts, a page at a time', async () => {
     const first = await apiJson('GET', '/api/policies?limit=2', 200, { token: org.access_token });
-    expect(first.items.map((p: any) => p.name)).toEqual(['Cash (DOCX)', 'Cash (PDF)']);
+    expect(first.items.map((p) => p.name)).toEqual(['Cash (DOCX)', 'Cash (PDF)']);
     const rest = await apiJson('GET', `/api/policies?limit=2&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });
@@ -399,7 +400,7 @@ describe('errors', () => {
     form.append('name', 'No file');
     form.append('file', 'just a string');
     const response = await api('POST', '/api/policies', { token: errorsOrg.access_token, rawBody: form });
-    const body = await response.json<any>();
+    const body = await response.json<Problem>();
     expect(response.status).toBe(400);
     expect(body.errors).toEqual([expect.objectContaining({ path: 'form.file' })]);
     const unnamed = await postPolicy(errorsOrg.access_token, { file: SHORT_POLICY, fileName: 'p.md', name: '  ' });
@@ -410,7 +411,7 @@ describe('errors', () => {
     const basic = await registerOrganization('Policies Basic Org');
     const first = await uploadPolicyJson(basic.access_token, { file: SHORT_POLICY, fileName: 'p.md', name: 'First' });
     const response = await postPolicy(basic.access_token, { file: SHORT_POLICY, fileName: 'q.md', name: 'Second' });
-    const body = await response.json<any>();
+    const body = await response.json<Problem>();
     expect(response.status).toBe(402);
     expect(body).toMatchObject({ status: 402, limit: 1, used: 1, plan: 'basic' });
     expect(await storedObjects(basic.organization.id)).toHaveLength(1);
@@ -429,7 +430,7 @@ describe('errors', () => {
     expect((await api('GET', '/api/policies/not-a-uuid', { token: org.access_token })).status).toBe(400);
     const impact = await api('GET', `/api/policies/${uploaded.id}/impact`, { token: org.access_token });
     expect(impact.status).toBe(409);
-    expect((await impact.json<any>()).detail).toMatch(/single version/);
+    expect((await impact.json<Problem>()).detail).toMatch(/single version/);
   });
 });
 

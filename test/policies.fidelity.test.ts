@@ -1,21 +1,12 @@
+import type { z } from '@hono/zod-openapi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import policy from '../docs/corpus/aml-branch-policy.md?raw';
+import type { policyRuleView } from '../worker/policies/schemas';
 import { addMember, apiJson, createSource, registerOrganization, type Session, setPlan } from './helpers';
 import { uploadPolicyJson } from './policies.api.fixtures';
 import { branchTransactions } from './policies.fidelity.fixtures';
 
-type PolicyRule = {
-  id: string;
-  version: number;
-  status: string;
-  clause_ref: string;
-  condition: unknown;
-  assumptions: string[];
-  not_enforced: string[];
-  grounding: string | null;
-  preview: { transactions_checked: number; hits: number; examples: { transaction_id: string; explanation: string }[] };
-  flags: string[];
-};
+type PolicyRule = z.infer<typeof policyRuleView>;
 
 const cashDeposit = { field: 'type', op: 'eq', value: 'cash_deposit' };
 const usd = { field: 'currency', op: 'eq', value: 'USD' };
@@ -127,11 +118,11 @@ describe('happy', () => {
   it('lists on each clause the obligations no draft enforces', async () => {
     const detail = await apiJson('GET', `/api/policies/${policyId}`, 200, { token: org.access_token });
     const clause = (key: string) => detail.clauses.find((candidate: { key: string }) => candidate.key === key);
-    expect(clause('6.1').not_enforced).toEqual([
+    expect(clause('6.1')!.not_enforced).toEqual([
       'No rule checks "Records of cash transactions must be retained for at least five years": nothing a transaction records shows it.',
     ]);
-    expect(clause('2.1').not_enforced).toEqual(ruleOf(rules, '2.1').not_enforced);
-    expect(clause('2.2').not_enforced).toEqual([]);
+    expect(clause('2.1')!.not_enforced).toEqual(ruleOf(rules, '2.1').not_enforced);
+    expect(clause('2.2')!.not_enforced).toEqual([]);
   });
 
   it("shows the rule vocabulary beside the organization's stored values", async () => {

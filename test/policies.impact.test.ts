@@ -24,7 +24,7 @@ beforeAll(async () => {
   org = await registerOrganization('Policies Impact Org');
   policyId = (await uploadPolicyJson(org.access_token, { file: aml, fileName: 'aml.md', name: 'AML' })).id;
   const page = await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token });
-  rulesV1 = Object.fromEntries(page.items.map((rule: any) => [rule.clause_ref, rule.id]));
+  rulesV1 = Object.fromEntries(page.items.map((rule) => [rule.clause_ref, rule.id]));
   await apiJson('POST', `/api/rules/${rulesV1['3.1']}/approve`, 200, { token: org.access_token, body: {} });
   await insertTransactions(org.organization.id, [
     { id: 'CASH-12000', occurred_at: '2026-03-01T10:00:00Z', amount: '12000.00', type: 'cash', account: 'ACC-1' },
@@ -45,7 +45,7 @@ beforeAll(async () => {
 });
 
 describe('happy', () => {
-  let upload: any;
+  let upload: Awaited<ReturnType<typeof uploadPolicyJson>>;
   beforeAll(async () => {
     upload = await uploadPolicyJson(org.access_token, {
       file: amlV2,
@@ -59,19 +59,17 @@ describe('happy', () => {
     expect(upload).toEqual({ id: policyId, name: 'AML', version: 2, status: 'active', clauses: 29, rules: 2 });
     const policy = await apiJson('GET', `/api/policies/${policyId}`, 200, { token: org.access_token });
     expect(policy).toMatchObject({ version: 2, clause_count: 29, rules: { draft: 9, approved: 1 } });
-    expect(policy.clauses.map((clause: any) => clause.key)).toContain('6.4');
-    expect(policy.clauses.map((clause: any) => clause.key)).not.toContain('6.3');
-    expect(policy.versions.map((version: any) => [version.version, version.changes])).toEqual([
+    expect(policy.clauses.map((clause) => clause.key)).toContain('6.4');
+    expect(policy.clauses.map((clause) => clause.key)).not.toContain('6.3');
+    expect(policy.versions.map((version) => [version.version, version.changes])).toEqual([
       [2, { previous_version: 1, added: ['6.4'], removed: ['6.3'], changed: ['3.1'] }],
       [1, null],
     ]);
     const v1 = await apiJson('GET', `/api/policies/${policyId}/versions/1`, 200, { token: org.access_token });
-    expect(v1.clauses.map((clause: any) => clause.key)).toContain('6.3');
+    expect(v1.clauses.map((clause) => clause.key)).toContain('6.3');
     const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token }))
       .items;
-    expect(
-      rules.filter((rule: any) => rule.policy_version === 2).map((rule: any) => [rule.clause_ref, rule.name]),
-    ).toEqual([
+    expect(rules.filter((rule) => rule.policy_version === 2).map((rule) => [rule.clause_ref, rule.name])).toEqual([
       ['3.1', 'Cash transactions over USD 5,000'],
       ['6.4', 'Crypto transactions over USD 1,000'],
     ]);
@@ -149,9 +147,9 @@ describe('happy', () => {
         }),
       },
     ]);
-    expect(report.rules[0].after).toMatchObject({ status: 'draft', version: 1 });
-    expect(report.rules[0].after.rule_id).not.toBe(rulesV1['3.1']);
-    expect(report.rules[0].after.condition).toEqual({
+    expect(report.rules[0]!.after).toMatchObject({ status: 'draft', version: 1 });
+    expect(report.rules[0]!.after!.rule_id).not.toBe(rulesV1['3.1']);
+    expect(report.rules[0]!.after!.condition).toEqual({
       all: [
         { field: 'type', op: 'eq', value: 'cash' },
         { field: 'currency', op: 'eq', value: 'USD' },
@@ -167,13 +165,13 @@ describe('happy', () => {
   it('a rejected draft enforces nothing, so it drops out of the report', async () => {
     const rules = (await apiJson('GET', `/api/policies/${policyId}/rules?limit=200`, 200, { token: org.access_token }))
       .items;
-    const crypto64 = rules.find((rule: any) => rule.clause_ref === '6.4');
-    await apiJson('POST', `/api/rules/${crypto64.id}/reject`, 200, {
+    const crypto64 = rules.find((rule) => rule.clause_ref === '6.4');
+    await apiJson('POST', `/api/rules/${crypto64!.id}/reject`, 200, {
       token: org.access_token,
       body: { comment: 'crypto is out of scope' },
     });
     const report = await apiJson('GET', `/api/policies/${policyId}/impact`, 200, { token: org.access_token });
-    expect(report.rules.map((entry: any) => entry.clause_key)).toEqual(['3.1', '6.3']);
+    expect(report.rules.map((entry) => entry.clause_key)).toEqual(['3.1', '6.3']);
     expect(report.clauses.added).toHaveLength(1);
   });
 });

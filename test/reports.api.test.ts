@@ -1,11 +1,13 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
+import type { reportView } from '../worker/reports/schemas';
 import { verifyEvidencePack } from '../worker/reports/verify-pack';
 import { receiver, waitForMail, waitUntil } from './alerts-fixtures';
 import {
@@ -22,19 +24,7 @@ import {
   withDatabase,
 } from './helpers';
 
-type Report = {
-  id: string;
-  type: string;
-  format: string;
-  status: string;
-  created_at: string;
-  finished_at: string | null;
-  size: number | null;
-  sha256: string | null;
-  file_name: string;
-  progress: { done: number; total: number };
-  error: string | null;
-};
+type Report = z.infer<typeof reportView>;
 
 let org: Session;
 let analyst: Session;
@@ -60,10 +50,10 @@ async function push(...items: ReturnType<typeof transaction>[]) {
 }
 
 async function generate(body: Record<string, unknown>, session: Session = org): Promise<Report> {
-  const queued = await apiJson<Report>('POST', '/api/reports', 202, { token: session.access_token, body });
+  const queued = await apiJson('POST', '/api/reports', 202, { token: session.access_token, body });
   expect(queued).toMatchObject({ id: expect.any(String), status: 'queued' });
   return waitUntil(
-    () => apiJson<Report>('GET', `/api/reports/${queued.id}`, 200, { token: session.access_token }),
+    () => apiJson('GET', `/api/reports/${queued.id}`, 200, { token: session.access_token }),
     (r) => r.status === 'completed' || r.status === 'failed',
     20_000,
     `report ${queued.id}`,
@@ -112,7 +102,7 @@ describe('reports', () => {
   it('generates the compliance summary PDF of a period, with its figures, citations and a footer on each page', async () => {
     // A case closed in the period, for the cases section.
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
-    await apiJson('PATCH', `/api/cases/${cases.items[0].id}`, 200, {
+    await apiJson('PATCH', `/api/cases/${cases.items[0]!.id}`, 200, {
       token: org.access_token,
       body: { status: 'closed', outcome: 'confirmed', reason: 'Confirmed with the customer' },
     });
@@ -189,12 +179,7 @@ describe('reports', () => {
 
   it("lists each report run among the organization's jobs, with its duration", async () => {
     const report = await generate({ type: 'transactions', format: 'csv', from: today, to: today });
-    const jobs = await apiJson<{ items: { id: string; kind: string; status: string; duration_ms: number | null }[] }>(
-      'GET',
-      '/api/jobs?kind=report_run',
-      200,
-      { token: org.access_token },
-    );
+    const jobs = await apiJson('GET', '/api/jobs?kind=report_run', 200, { token: org.access_token });
     expect(jobs.items.find((job) => job.id === report.id)).toMatchObject({
       kind: 'report_run',
       status: 'succeeded',
@@ -225,7 +210,7 @@ describe('reports', () => {
     expect(problem.detail).toContain('audit');
     const mine = await apiJson('GET', '/api/reports?limit=200', 200, { token: analyst.access_token });
     expect(mine.items.length).toBeGreaterThan(0);
-    expect(mine.items.every((r: Report) => r.type !== 'audit')).toBe(true);
+    expect(mine.items.every((r) => r.type !== 'audit')).toBe(true);
   });
 
   it('lists reports newest first, page by page', async () => {
@@ -234,10 +219,10 @@ describe('reports', () => {
     const second = await apiJson('GET', `/api/reports?limit=200&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });
-    const ids = [...first.items, ...second.items].map((r: Report) => r.id);
+    const ids = [...first.items, ...second.items].map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBeGreaterThanOrEqual(5);
-    const times = [...first.items, ...second.items].map((r: Report) => r.created_at);
+    const times = [...first.items, ...second.items].map((r) => r.created_at);
     expect([...times].sort().reverse()).toEqual(times);
   });
 
@@ -246,22 +231,22 @@ describe('reports', () => {
       token: org.access_token,
       body: { type: 'violations', format: 'pdf', from: today, to: today },
     });
-    expect(wrong.errors[0].path).toBe('format');
+    expect(wrong.errors![0]!.path).toBe('format');
     const backwards = await apiJson('POST', '/api/reports', 400, {
       token: org.access_token,
       body: { type: 'violations', from: '2026-02-01', to: '2026-01-01' },
     });
-    expect(backwards.errors[0].path).toBe('to');
+    expect(backwards.errors![0]!.path).toBe('to');
     const malformed = await apiJson('POST', '/api/reports', 400, {
       token: org.access_token,
       body: { type: 'everything', from: 'yesterday', to: today },
     });
-    expect(malformed.errors.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'type']);
+    expect(malformed.errors!.map((e: { path: string }) => e.path).sort()).toEqual(['from', 'type']);
     const other = await registerOrganization('Other Reports Org');
     await setPlan(other.organization.id, 'enterprise');
     const [mine] = (await apiJson('GET', '/api/reports?limit=1', 200, { token: org.access_token })).items;
-    await apiJson('GET', `/api/reports/${mine.id}`, 404, { token: other.access_token });
-    await apiJson('GET', `/api/reports/${mine.id}/file`, 404, { token: other.access_token });
+    await apiJson('GET', `/api/reports/${mine!.id}`, 404, { token: other.access_token });
+    await apiJson('GET', `/api/reports/${mine!.id}/file`, 404, { token: other.access_token });
     const basic = await registerOrganization('Basic Reports Org');
     const refused = await apiJson('POST', '/api/reports', 402, {
       token: basic.access_token,
@@ -336,18 +321,11 @@ describe('schedules', () => {
     expect(message!.attachments).toHaveLength(1);
     expect(message!.attachments[0]).toMatchObject({ content_type: 'application/pdf' });
     expect(message!.attachments[0]!.filename).toMatch(/^compliance-summary-.*\.pdf$/);
-    const reports = (await apiJson('GET', '/api/reports?limit=200', 200, { token: org.access_token }))
-      .items as (Report & {
-      schedule_id: string | null;
-    })[];
+    const reports = (await apiJson('GET', '/api/reports?limit=200', 200, { token: org.access_token })).items;
     const weekly = reports.find((r) => r.schedule_id === schedule.id)!;
     expect(message!.attachments[0]!.sha256).toBe(weekly.sha256);
     // The seven days before the last midnight.
-    const days =
-      (Date.parse((weekly as unknown as { to: string }).to) +
-        1 -
-        Date.parse((weekly as unknown as { from: string }).from)) /
-      86_400_000;
+    const days = (Date.parse(weekly.to) + 1 - Date.parse(weekly.from)) / 86_400_000;
     expect(days).toBe(7);
 
     const [request] = await hook.waitFor(1, 20_000);
@@ -361,10 +339,8 @@ describe('schedules', () => {
     // The schedule moved on: running the trigger again does not deliver twice.
     await runCron(new Date());
     const after = await apiJson('GET', '/api/report-schedules', 200, { token: org.access_token });
-    expect(after.find((s: { id: string }) => s.id === daily.id).next_run_at).not.toBe(daily.next_run_at === null);
-    expect(new Date(after.find((s: { id: string }) => s.id === daily.id).next_run_at).getTime()).toBeGreaterThan(
-      Date.now(),
-    );
+    expect(after.find((s) => s.id === daily.id)!.next_run_at).not.toBeNull();
+    expect(new Date(after.find((s) => s.id === daily.id)!.next_run_at!).getTime()).toBeGreaterThan(Date.now());
 
     await api('DELETE', `/api/report-schedules/${daily.id}`, { token: org.access_token });
     const left = await apiJson('GET', '/api/report-schedules', 200, { token: org.access_token });
@@ -382,7 +358,7 @@ describe('schedules', () => {
       token: org.access_token,
       body: { type: 'violations', cadence: 'daily', channel_id: channel.id },
     });
-    expect(problem.errors[0].path).toBe('channel_id');
+    expect(problem.errors![0]!.path).toBe('channel_id');
     await apiJson('POST', '/api/report-schedules', 403, {
       token: analyst.access_token,
       body: { type: 'violations', cadence: 'daily', channel_id: channel.id },
@@ -393,7 +369,7 @@ describe('schedules', () => {
 describe('evidence pack', () => {
   async function pack(): Promise<{ bytes: Uint8Array; caseId: string }> {
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
-    const caseId = cases.items[0].id as string;
+    const caseId = cases.items[0]!.id;
     const response = await api('GET', `/api/cases/${caseId}/evidence-pack`, { token: analyst.access_token });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/zip');
@@ -470,7 +446,7 @@ describe('evidence pack', () => {
     const cases = await apiJson('GET', '/api/cases?account=ACC-ALPHA', 200, { token: org.access_token });
     const other = await registerOrganization('Evidence Other');
     await setPlan(other.organization.id, 'enterprise');
-    const response = await api('GET', `/api/cases/${cases.items[0].id}/evidence-pack`, { token: other.access_token });
+    const response = await api('GET', `/api/cases/${cases.items[0]!.id}/evidence-pack`, { token: other.access_token });
     expect(response.status).toBe(404);
   });
 });

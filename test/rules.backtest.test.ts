@@ -33,11 +33,15 @@ describe('happy', () => {
     const auditBefore = await countRows(org.organization.id, 'audit_log');
     const result = await apiJson('POST', `/api/rules/${ruleId}/test`, 200, { token: org.access_token, body: {} });
     expect(result).toMatchObject({ hits: 2, scanned: 4, duration_ms: expect.any(Number) });
-    expect(result.sample.map((s: any) => s.transaction_id)).toEqual(['W2', 'W3']);
-    const w2 = result.sample[0];
+    expect(result.sample.map((s) => s.transaction_id)).toEqual(['W2', 'W3']);
+    const w2 = result.sample[0]!;
     expect(w2.explanation).toContain('type is wire');
     expect(w2.explanation).toContain('21,000.00');
-    expect(w2.evidence.aggregates[0]).toMatchObject({ fn: 'sum', value: '21000', transaction_ids: ['W2', 'W1'] });
+    expect((w2.evidence.aggregates as unknown[])[0]).toMatchObject({
+      fn: 'sum',
+      value: '21000',
+      transaction_ids: ['W2', 'W1'],
+    });
     expect(await countRows(org.organization.id, 'violations')).toBe(0);
     expect(await countRows(org.organization.id, 'audit_log')).toBe(auditBefore);
   });
@@ -60,7 +64,7 @@ describe('happy', () => {
       body: { name: 'Any large amount', severity: 'low', condition: { field: 'amount', op: 'gte', value: 25000 } },
     });
     const latest = await apiJson('POST', `/api/rules/${ruleId}/test`, 200, { token: org.access_token, body: {} });
-    expect(latest.sample.map((s: any) => s.transaction_id)).toEqual(['W3', 'C1']);
+    expect(latest.sample.map((s) => s.transaction_id)).toEqual(['W3', 'C1']);
     const first = await apiJson('POST', `/api/rules/${ruleId}/test`, 200, {
       token: org.access_token,
       body: { version: 1 },

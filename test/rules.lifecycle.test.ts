@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, expectProblem, registerOrganization, type Session } from './helpers';
+import { addMember, api, apiJson, expectProblem, type Problem, registerOrganization, type Session } from './helpers';
 import { countRows } from './rules-fixtures';
 
 const largeCash = {
@@ -63,7 +63,7 @@ describe('happy', () => {
     expect(edited).toMatchObject({ version: 2, status: 'draft', active_version: 1, name: 'Large cash deposit (15k)' });
 
     const versions = await apiJson('GET', `/api/rules/${rule.id}/versions`, 200, { token: admin.access_token });
-    expect(versions.items.map((v: any) => [v.version, v.status])).toEqual([
+    expect(versions.items.map((v) => [v.version, v.status])).toEqual([
       [2, 'draft'],
       [1, 'approved'],
     ]);
@@ -76,7 +76,7 @@ describe('happy', () => {
     const second = await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: admin.access_token, body: {} });
     expect(second).toMatchObject({ version: 2, status: 'approved', active_version: 2 });
     const after = await apiJson('GET', `/api/rules/${rule.id}`, 200, { token: admin.access_token });
-    expect(after.versions.map((v: any) => [v.version, v.status])).toEqual([
+    expect(after.versions.map((v) => [v.version, v.status])).toEqual([
       [2, 'approved'],
       [1, 'superseded'],
     ]);
@@ -95,7 +95,7 @@ describe('happy', () => {
       body: { ...largeCash, severity: 'critical' },
     });
     const versions = await apiJson('GET', `/api/rules/${rule.id}/versions`, 200, { token: admin.access_token });
-    expect(versions.items.map((v: any) => [v.version, v.status])).toEqual([
+    expect(versions.items.map((v) => [v.version, v.status])).toEqual([
       [2, 'draft'],
       [1, 'superseded'],
     ]);
@@ -128,18 +128,18 @@ describe('happy', () => {
     await apiJson('POST', `/api/rules/${ids[0]}/approve`, 200, { token: org.access_token });
 
     const first = await apiJson('GET', '/api/rules?limit=2', 200, { token: org.access_token });
-    expect(first.items.map((r: any) => r.name)).toEqual(['Rule 4', 'Rule 3']);
+    expect(first.items.map((r) => r.name)).toEqual(['Rule 4', 'Rule 3']);
     const second = await apiJson('GET', `/api/rules?limit=2&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });
     const third = await apiJson('GET', `/api/rules?limit=2&cursor=${second.next_cursor}`, 200, {
       token: org.access_token,
     });
-    expect([...second.items, ...third.items].map((r: any) => r.name)).toEqual(['Rule 2', 'Rule 1', 'Rule 0']);
+    expect([...second.items, ...third.items].map((r) => r.name)).toEqual(['Rule 2', 'Rule 1', 'Rule 0']);
     expect(third.next_cursor).toBeNull();
 
     const approved = await apiJson('GET', '/api/rules?status=approved', 200, { token: org.access_token });
-    expect(approved.items.map((r: any) => r.id)).toEqual([ids[0]]);
+    expect(approved.items.map((r) => r.id)).toEqual([ids[0]]);
   });
 
   it('four-eyes: the author cannot approve, another reviewer can', async () => {
@@ -158,15 +158,15 @@ describe('happy', () => {
     const approved = await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: reviewer.token, body: {} });
     expect(approved).toMatchObject({ status: 'approved', active_version: 1 });
     const detail = await apiJson('GET', `/api/rules/${rule.id}`, 200, { token: org.access_token });
-    expect(detail.versions[0].decided_by).toBe(reviewer.userId);
+    expect(detail.versions[0]!.decided_by).toBe(reviewer.userId);
   });
 
   it('the OpenAPI document publishes the rule, scan and violation routes with their permissions', async () => {
     const document = await apiJson('GET', '/api/openapi.json', 200);
-    expect(document.paths['/api/rules/{id}/approve'].post['x-permission']).toBe('rules:approve');
-    expect(document.paths['/api/rules/settings'].patch['x-permission']).toBe('users:manage');
-    expect(document.paths['/api/scans'].post['x-permission']).toBe('scans:run');
-    expect(document.paths['/api/violations/{id}'].patch['x-permission']).toBe('violations:update');
+    expect(document.paths['/api/rules/{id}/approve']!.post!['x-permission']).toBe('rules:approve');
+    expect(document.paths['/api/rules/settings']!.patch!['x-permission']).toBe('users:manage');
+    expect(document.paths['/api/scans']!.post!['x-permission']).toBe('scans:run');
+    expect(document.paths['/api/violations/{id}']!.patch!['x-permission']).toBe('violations:update');
   });
 });
 
@@ -188,7 +188,7 @@ describe('errors', () => {
       },
     });
     const problem = await expectProblem(response, 400);
-    const paths = problem.errors.map((e: any) => e.path);
+    const paths = problem.errors!.map((e) => e.path);
     expect(paths).toEqual(
       expect.arrayContaining([
         'name',
@@ -216,7 +216,7 @@ describe('errors', () => {
       body: { ...largeCash, condition: { all: Array(9).fill(aggregate) } },
     });
     expect(tooMany.status).toBe(400);
-    expect(((await tooMany.json()) as any).errors.map((e: any) => e.path)).toContain('condition.all.8');
+    expect(((await tooMany.json()) as Problem).errors!.map((e) => e.path)).toContain('condition.all.8');
   });
 
   it('an unknown policy is a 400 on policy_id', async () => {
@@ -225,7 +225,7 @@ describe('errors', () => {
       body: { ...largeCash, policy_id: crypto.randomUUID() },
     });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).errors).toEqual([expect.objectContaining({ path: 'policy_id' })]);
+    expect(((await response.json()) as Problem).errors).toEqual([expect.objectContaining({ path: 'policy_id' })]);
   });
 
   it('approving a version that is not a draft is a 409', async () => {

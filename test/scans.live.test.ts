@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { api, apiJson, approvedRule, registerOrganization, type Session } from './helpers';
 import { insertTransactions } from './rules-fixtures';
 
-type LiveEvent = { type: string; [key: string]: any };
+type LiveEvent = { type: string; [key: string]: unknown };
 
 /** Opens the organization's live socket the way the dashboard does: a ticket, then the upgrade. */
 async function openSocket(session: Session): Promise<{ events: LiveEvent[]; socket: WebSocket }> {

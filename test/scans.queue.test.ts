@@ -8,8 +8,17 @@ import type { ScanChunkMessage } from '../queues/messages';
 import { processDeadLetter, processScanMessage } from '../queues/scans';
 import worker from '../worker/index';
 import { startScan } from '../worker/scans/service';
-import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
-import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import {
+  addMember,
+  api,
+  apiJson,
+  approvedRule,
+  type Problem,
+  registerOrganization,
+  type Session,
+  withDatabase,
+} from './helpers';
+import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
 const cashBand = {
   all: [
@@ -67,7 +76,7 @@ describe('happy', () => {
     });
     expect(scan.error).toBeUndefined();
 
-    const found = await allViolations(org.access_token, `&scan_id=${queued.id}`);
+    const found = await listAllViolations(org.access_token, `&scan_id=${queued.id}`);
     expect(found.map((v) => [v.transaction_id, v.rule_id]).sort()).toEqual([
       ['S3', structuringRule.id],
       ['T1', largeRule.id],
@@ -80,11 +89,11 @@ describe('happy', () => {
       status: 'open',
       scan_id: queued.id,
     });
-    expect(large.explanation).toContain('amount 12,500.00 USD > 10,000');
-    expect(large.evidence).toMatchObject({ fields: { amount: '12500' } });
+    expect(large!.explanation).toContain('amount 12,500.00 USD > 10,000');
+    expect(large!.evidence).toMatchObject({ fields: { amount: '12500' } });
     const structured = found.find((v) => v.transaction_id === 'S3');
     expect(structured).toMatchObject({ severity: 'critical', risk_score: 70 });
-    expect(structured.evidence.aggregates).toEqual([
+    expect(structured!.evidence.aggregates).toEqual([
       expect.objectContaining({ fn: 'count', value: '3', transaction_ids: ['S3', 'S2', 'S1'] }),
     ]);
     expect(
@@ -99,7 +108,7 @@ describe('happy', () => {
     expect(await countRows(org.organization.id, 'scan_chunks', sql`scan_id = ${scan.id}`)).toBe(3);
     const finished = await waitForScan(org.access_token, scan.id);
     expect(finished).toMatchObject({ status: 'completed', total: 6, processed: 6, violations_found: 0 });
-    const all = await allViolations(org.access_token);
+    const all = await listAllViolations(org.access_token);
     expect(all.map((v) => v.transaction_id).sort()).toEqual(['S3', 'T1']);
   });
 
@@ -143,7 +152,7 @@ describe('happy', () => {
     const rest = await apiJson('GET', `/api/scans?limit=200&cursor=${first.next_cursor}`, 200, {
       token: org.access_token,
     });
-    const ids = [...first.items, ...rest.items].map((s: any) => s.id);
+    const ids = [...first.items, ...rest.items].map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBeGreaterThanOrEqual(4);
     expect(rest.next_cursor).toBeNull();
@@ -245,7 +254,7 @@ describe('errors', () => {
       body: { rule_ids: [largeRule.id, draft.id, crypto.randomUUID()] },
     });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['rule_ids.1', 'rule_ids.2']);
+    expect(((await response.json()) as Problem).errors!.map((e) => e.path)).toEqual(['rule_ids.1', 'rule_ids.2']);
     const reversed = await api('POST', '/api/scans', {
       token: org.access_token,
       body: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' },
@@ -259,7 +268,7 @@ describe('errors', () => {
       body: { from: '2026-03-01T00:00:00+20:00' },
     });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).errors.map((e: any) => e.path)).toEqual(['from']);
+    expect(((await response.json()) as Problem).errors!.map((e) => e.path)).toEqual(['from']);
   });
 
   it('an organization without approved rules cannot start a scan', async () => {

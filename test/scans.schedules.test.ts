@@ -6,7 +6,16 @@ import { scanSchedules } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
 import { nextCronRun, parseCron } from '../worker/scans/cron';
-import { addMember, api, apiJson, approvedRule, registerOrganization, type Session, withDatabase } from './helpers';
+import {
+  addMember,
+  api,
+  apiJson,
+  approvedRule,
+  type Problem,
+  registerOrganization,
+  type Session,
+  withDatabase,
+} from './helpers';
 import { countRows, insertTransactions, waitForScan } from './rules-fixtures';
 
 let org: Session;
@@ -37,9 +46,9 @@ async function fireCron(): Promise<void> {
   await waitOnExecutionContext(ctx);
 }
 
-async function scansOf(scheduleId: string): Promise<any[]> {
+async function scansOf(scheduleId: string) {
   const page = await apiJson('GET', '/api/scans?limit=200', 200, { token: org.access_token });
-  return page.items.filter((s: any) => s.schedule_id === scheduleId);
+  return page.items.filter((s) => s.schedule_id === scheduleId);
 }
 
 describe('happy', () => {
@@ -81,8 +90,8 @@ describe('happy', () => {
     );
 
     const listed = await apiJson('GET', '/api/scans/schedules?limit=1', 200, { token: org.access_token });
-    expect(listed.items.map((s: any) => s.id)).toEqual([created.id]);
-    expect(listed.items[0].last_scan).toBeNull();
+    expect(listed.items.map((s) => s.id)).toEqual([created.id]);
+    expect(listed.items[0]!.last_scan).toBeNull();
 
     expect((await api('DELETE', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(204);
     expect((await api('GET', `/api/scans/schedules/${created.id}`, { token: org.access_token })).status).toBe(404);
@@ -110,13 +119,13 @@ describe('happy', () => {
     await fireCron();
     const [first] = await scansOf(schedule.id);
     expect(first).toMatchObject({ trigger: 'schedule', ingested_after: null });
-    expect(await waitForScan(org.access_token, first.id)).toMatchObject({
+    expect(await waitForScan(org.access_token, first!.id)).toMatchObject({
       status: 'completed',
       total: 2,
       violations_found: 1,
     });
     const afterFirst = await apiJson('GET', `/api/scans/schedules/${schedule.id}`, 200, { token: org.access_token });
-    expect(afterFirst.watermark).toBe(first.created_at);
+    expect(afterFirst.watermark).toBe(first!.created_at);
     expect(Date.parse(afterFirst.next_run_at)).toBeGreaterThan(Date.now());
     expect(afterFirst.last_run_at).not.toBeNull();
 
@@ -126,8 +135,8 @@ describe('happy', () => {
     await makeDue(schedule.id);
     await fireCron();
     const [second] = await scansOf(schedule.id);
-    expect(second.id).not.toBe(first.id);
-    expect(await waitForScan(org.access_token, second.id)).toMatchObject({
+    expect(second!.id).not.toBe(first!.id);
+    expect(await waitForScan(org.access_token, second!.id)).toMatchObject({
       status: 'completed',
       total: 1,
       processed: 1,
@@ -138,11 +147,11 @@ describe('happy', () => {
     );
     // The list shows each schedule's last result: its latest scan.
     const listed = await apiJson('GET', '/api/scans/schedules?limit=200', 200, { token: org.access_token });
-    expect(listed.items.find((s: { id: string }) => s.id === schedule.id).last_scan).toEqual({
-      id: second.id,
+    expect(listed.items.find((s) => s.id === schedule.id)!.last_scan).toEqual({
+      id: second!.id,
       status: 'completed',
       violations_found: 1,
-      created_at: second.created_at,
+      created_at: second!.created_at,
       finished_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
   });
@@ -159,14 +168,14 @@ describe('errors', () => {
     ]) {
       const response = await api('POST', '/api/scans/schedules', { token: org.access_token, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(((await response.json()) as any).errors[0].path).toBe('cron_expression');
+      expect(((await response.json()) as Problem).errors![0]!.path).toBe('cron_expression');
     }
     const unknownRule = await api('POST', '/api/scans/schedules', {
       token: org.access_token,
       body: { frequency: 'daily', rule_ids: [crypto.randomUUID()] },
     });
     expect(unknownRule.status).toBe(400);
-    expect(((await unknownRule.json()) as any).errors[0].path).toBe('rule_ids.0');
+    expect(((await unknownRule.json()) as Problem).errors![0]!.path).toBe('rule_ids.0');
     expect(
       (await api('POST', '/api/scans/schedules', { token: org.access_token, body: { frequency: 'monthly' } })).status,
     ).toBe(400);

@@ -28,7 +28,7 @@ export async function uploadList(
   content: string,
   fields: { name?: string; list_id?: string; fileName?: string } = { name: 'OFAC SDN (test)' },
 ): Promise<UploadedList> {
-  return apiJson<UploadedList>('POST', '/api/screening/lists', 201, {
+  return apiJson('POST', '/api/screening/lists', 201, {
     token: session.access_token,
     rawBody: listForm(content, fields),
   });
@@ -44,7 +44,7 @@ export type Match = {
 };
 
 export async function search(session: Session, body: Record<string, unknown>): Promise<Match[]> {
-  const { matches } = await apiJson<{ matches: Match[] }>('POST', '/api/screening/search', 200, {
+  const { matches } = await apiJson('POST', '/api/screening/search', 200, {
     token: session.access_token,
     body,
   });

@@ -25,7 +25,7 @@ import {
   setPlan,
   withDatabase,
 } from './helpers';
-import { allViolations, insertTransactions, waitForScan } from './rules-fixtures';
+import { insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 import { SANCTIONS_CSV, type UploadedList, uploadList } from './screening-fixtures';
 
 let admin: Session;
@@ -75,8 +75,8 @@ describe('happy', () => {
     expect(results[0]!.violations[0]!.explanation).toBe(
       `counterparty Acme Trading, L.L.C. matches entry O-1 "ACME Trading LLC" of list Sanctions for rules v1, score 1.0000 >= 0.9`,
     );
-    const [violation] = await allViolations(admin.access_token, `&rule_id=${rule.id}`);
-    expect(violation.evidence.screening).toEqual([
+    const [violation] = await listAllViolations(admin.access_token, `&rule_id=${rule.id}`);
+    expect(violation!.evidence.screening).toEqual([
       {
         field: 'counterparty',
         value: 'Acme Trading, L.L.C.',
@@ -127,16 +127,19 @@ describe('happy', () => {
     });
     const scan = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: {} });
     expect(await waitForScan(org.access_token, scan.id)).toMatchObject({ status: 'completed', violations_found: 2 });
-    const found = await allViolations(org.access_token, `&rule_id=${rule.id}`);
+    const found = await listAllViolations(org.access_token, `&rule_id=${rule.id}`);
     expect(found.map((v) => v.transaction_id).sort()).toEqual(['S-1', 'S-3']);
 
     await uploadList(org, 'id,name,aliases,type,country,program\nN-1,Jane Doe,,person,,\n', { list_id: own.id });
     const again = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: {} });
     expect(await waitForScan(org.access_token, again.id)).toMatchObject({ status: 'completed' });
-    const after = await allViolations(org.access_token, `&rule_id=${rule.id}`);
+    const after = await listAllViolations(org.access_token, `&rule_id=${rule.id}`);
     expect(after.map((v) => v.transaction_id).sort()).toEqual(['S-1', 'S-2', 'S-3']);
     const janeDoe = after.find((v) => v.transaction_id === 'S-2');
-    expect(janeDoe.evidence.screening[0]).toMatchObject({ list_version: 2, entry: { entry_id: 'N-1' } });
+    expect((janeDoe!.evidence.screening as unknown[])[0]).toMatchObject({
+      list_version: 2,
+      entry: { entry_id: 'N-1' },
+    });
   });
 });
 

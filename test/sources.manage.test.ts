@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 describe('happy', () => {
   it('creates a source whose secret is shown once, then lists, reads, updates and deletes it (audited)', async () => {
-    const created = await apiJson<{ id: string; name: string; signing_secret: string }>('POST', '/api/sources', 201, {
+    const created = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'NetSuite' },
     });
@@ -29,7 +29,7 @@ describe('happy', () => {
       webhook_path: `/api/ingest/${created.id}`,
     });
     expect(JSON.stringify(one)).not.toContain(created.signing_secret);
-    const listing = await apiJson<{ items: { id: string }[] }>('GET', '/api/sources', 200, { token: org.access_token });
+    const listing = await apiJson('GET', '/api/sources', 200, { token: org.access_token });
     expect(listing.items.map((s) => s.id)).toContain(created.id);
     expect(JSON.stringify(listing)).not.toContain('whsec_');
 
@@ -60,7 +60,7 @@ describe('happy', () => {
   });
 
   it('stores the signing secret encrypted, never in clear', async () => {
-    const created = await apiJson<{ id: string; signing_secret: string }>('POST', '/api/sources', 201, {
+    const created = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'Vault check' },
     });
@@ -76,7 +76,7 @@ describe('happy', () => {
   });
 
   it('uploads the IBM AML sample through its mapping, idempotently', async () => {
-    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+    const source = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'IBM AML export', mapping: IBM_MAPPING },
     });
@@ -89,12 +89,9 @@ describe('happy', () => {
     expect(await send()).toEqual({ accepted: 50, duplicates: 0, rejected: 0, errors: [] });
     expect(await send()).toEqual({ accepted: 0, duplicates: 50, rejected: 0, errors: [] });
 
-    const page = await apiJson<{ items: Record<string, unknown>[] }>(
-      'GET',
-      '/api/transactions?account=8000ECA98&limit=200',
-      200,
-      { token: org.access_token },
-    );
+    const page = await apiJson('GET', '/api/transactions?account=8000ECA98&limit=200', 200, {
+      token: org.access_token,
+    });
     expect(page.items.at(-1)).toMatchObject({
       occurred_at: '2023-01-02T00:43:00Z',
       amount: '527.76',
@@ -116,18 +113,15 @@ describe('happy', () => {
   });
 
   it('previews a mapping on sample records without storing them', async () => {
-    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+    const source = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'Preview' },
     });
     const storedCount = async () =>
-      (await apiJson<{ items: unknown[] }>('GET', '/api/transactions?limit=200', 200, { token: org.access_token }))
-        .items.length;
+      (await apiJson('GET', '/api/transactions?limit=200', 200, { token: org.access_token })).items.length;
     const before = await storedCount();
     const sample = ibmSample.split('\n').slice(0, 3).join('\n');
-    const preview = await apiJson<{
-      rows: { row: number; transaction: Record<string, unknown> | null; errors: unknown[] }[];
-    }>('POST', `/api/sources/${source.id}/preview`, 200, {
+    const preview = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
       token: org.access_token,
       body: { sample, mapping: IBM_MAPPING },
     });
@@ -139,12 +133,10 @@ describe('happy', () => {
     });
 
     // The saved (empty) mapping cannot read the IBM layout: the preview says why, per row.
-    const unmapped = await apiJson<{ rows: { errors: { path: string }[] }[] }>(
-      'POST',
-      `/api/sources/${source.id}/preview`,
-      200,
-      { token: org.access_token, body: { sample } },
-    );
+    const unmapped = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
+      token: org.access_token,
+      body: { sample },
+    });
     expect(unmapped.rows[0]!.errors.map((e) => e.path)).toEqual(
       expect.arrayContaining(['id', 'occurred_at', 'amount', 'currency', 'account']),
     );
@@ -181,36 +173,26 @@ describe('errors', () => {
     expect(errors).toEqual([
       { path: 'mapping.timestamp.format', message: expect.stringContaining('YYYY/MM/DD HH:mm') },
     ]);
-    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+    const source = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'Right tokens', mapping: { timestamp: { format: 'YYYY/MM/DD HH:mm', time_zone: 'UTC' } } },
     });
-    const preview = await apiJson<{ rows: { transaction: { occurred_at: string } | null }[] }>(
-      'POST',
-      `/api/sources/${source.id}/preview`,
-      200,
-      {
-        token: org.access_token,
-        body: { sample: { id: 'T-1', occurred_at: '2026/11/30 16:20', amount: '1', currency: 'USD', account: 'A' } },
-      },
-    );
+    const preview = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
+      token: org.access_token,
+      body: { sample: { id: 'T-1', occurred_at: '2026/11/30 16:20', amount: '1', currency: 'USD', account: 'A' } },
+    });
     expect(preview.rows[0]!.transaction?.occurred_at).toBe('2026-11-30T16:20:00+00:00');
   });
 
   it('reads naive timestamps only when the mapping gives a time zone', async () => {
-    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+    const source = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'No zone', mapping: { timestamp: { format: 'YYYY-MM-DD HH:mm:ss' } } },
     });
-    const preview = await apiJson<{ rows: { errors: { path: string; message: string }[] }[] }>(
-      'POST',
-      `/api/sources/${source.id}/preview`,
-      200,
-      {
-        token: org.access_token,
-        body: { sample: { id: 'T-1', occurred_at: '2023-01-02 00:43:00', amount: '1', currency: 'USD', account: 'A' } },
-      },
-    );
+    const preview = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
+      token: org.access_token,
+      body: { sample: { id: 'T-1', occurred_at: '2023-01-02 00:43:00', amount: '1', currency: 'USD', account: 'A' } },
+    });
     expect(preview.rows[0]!.errors).toEqual([
       { path: 'occurred_at', message: expect.stringContaining('no time_zone') },
     ]);
@@ -219,7 +201,7 @@ describe('errors', () => {
 
 describe('security', () => {
   it("another organization's source is a 404 everywhere", async () => {
-    const source = await apiJson<{ id: string }>('POST', '/api/sources', 201, {
+    const source = await apiJson('POST', '/api/sources', 201, {
       token: org.access_token,
       body: { name: 'Mine' },
     });
@@ -249,7 +231,7 @@ describe('security', () => {
       token: org.access_token,
       body: { email, full_name: 'An Alyst', role: 'compliance_analyst', password: 'correct horse battery staple' },
     });
-    const analyst = await apiJson<Session>('POST', '/api/auth/login', 200, {
+    const analyst = await apiJson('POST', '/api/auth/login', 200, {
       body: { email, password: 'correct horse battery staple' },
     });
     expect((await api('POST', '/api/sources', { token: analyst.access_token, body: { name: 'x' } })).status).toBe(403);

@@ -120,8 +120,8 @@ describe('happy', () => {
       limits: { users: 3, policies: 1, rules: 25, transactions_per_month: 10_000 },
       features: ['alerts', 'cases'],
     });
-    expect(plans[2].limits).toEqual({ users: null, policies: null, rules: null, transactions_per_month: null });
-    expect(plans[2].features).toEqual(['alerts', 'cases', 'screening', 'risk', 'reports', 'connectors']);
+    expect(plans[2]!.limits).toEqual({ users: null, policies: null, rules: null, transactions_per_month: null });
+    expect(plans[2]!.features).toEqual(['alerts', 'cases', 'screening', 'risk', 'reports', 'connectors']);
   });
 
   it("shows a new organization's plan, status, usage, limits and features", async () => {
@@ -311,7 +311,7 @@ describe('features', () => {
       status: 'past_due',
       features: ['alerts', 'cases', 'screening', 'risk', 'reports'],
     });
-    expect(Math.abs(Date.parse(overdue.grace_period_ends_at) - Date.now() - 14 * DAY_MS)).toBeLessThan(60_000);
+    expect(Math.abs(Date.parse(overdue.grace_period_ends_at!) - Date.now() - 14 * DAY_MS)).toBeLessThan(60_000);
     expect((await probe(admin, 'screening')).status).toBe(200);
 
     await inTenant(orgId, (tx) =>
@@ -418,12 +418,8 @@ describe('operators', () => {
     expect(await subscription(admin)).toMatchObject({ plan: 'enterprise', plan_in_force: 'basic', status: 'canceled' });
     const trail = await apiJson('GET', '/api/audit?target_type=organization', 200, { token: admin.access_token });
     const changes = trail.items
-      .filter((item: { action: string }) => item.action.startsWith('subscription.'))
-      .map((item: { action: string; actor_id: string; details: unknown }) => [
-        item.action,
-        item.actor_id,
-        item.details,
-      ]);
+      .filter((item) => item.action.startsWith('subscription.'))
+      .map((item) => [item.action, item.actor_id, item.details]);
     expect(changes).toEqual(
       expect.arrayContaining([
         ['subscription.plan_changed', operator.user.id, { from: 'basic', to: 'enterprise', via: 'operator' }],

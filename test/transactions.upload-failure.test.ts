@@ -62,7 +62,7 @@ async function storedCount(org: Session): Promise<number> {
 }
 
 async function usedThisMonth(org: Session): Promise<number> {
-  const subscription = await apiJson<{ usage: { transactions_per_month: number } }>('GET', '/api/subscription', 200, {
+  const subscription = await apiJson('GET', '/api/subscription', 200, {
     token: org.access_token,
   });
   return subscription.usage.transactions_per_month;

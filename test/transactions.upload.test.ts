@@ -130,21 +130,13 @@ describe('happy', () => {
       }),
     );
     await apiJson('POST', '/api/transactions', 200, { token: browser.access_token, body: rows });
-    const first = await apiJson<{ items: { id: string }[]; next_cursor: string }>(
-      'GET',
-      '/api/transactions?limit=2',
-      200,
-      { token: browser.access_token },
-    );
+    const first = await apiJson('GET', '/api/transactions?limit=2', 200, { token: browser.access_token });
     expect(first.items.map((t) => t.id)).toEqual(['B-4', 'B-3']);
-    const second = await apiJson<{ items: { id: string }[] }>(
-      'GET',
-      `/api/transactions?limit=2&cursor=${first.next_cursor}`,
-      200,
-      { token: browser.access_token },
-    );
+    const second = await apiJson('GET', `/api/transactions?limit=2&cursor=${first.next_cursor}`, 200, {
+      token: browser.access_token,
+    });
     expect(second.items.map((t) => t.id)).toEqual(['B-2', 'B-1']);
-    const filtered = await apiJson<{ items: { id: string; amount: string }[] }>(
+    const filtered = await apiJson(
       'GET',
       '/api/transactions?type=wire&min_amount=150&max_amount=500&from=2026-04-01T00:00:00Z&to=2026-04-05T00:00:00Z',
       200,
@@ -310,7 +302,7 @@ describe('security', () => {
     await uploadReport('application/json', JSON.stringify([good('PRIVATE-1')]));
     const other = await registerOrganization('Nosy');
     expect((await api('GET', '/api/transactions/PRIVATE-1', { token: other.access_token })).status).toBe(404);
-    const listing = await apiJson<{ items: unknown[] }>('GET', '/api/transactions', 200, { token: other.access_token });
+    const listing = await apiJson('GET', '/api/transactions', 200, { token: other.access_token });
     expect(listing.items).toEqual([]);
   });
 
@@ -324,7 +316,7 @@ describe('security', () => {
         password: 'correct horse battery staple',
       },
     });
-    const login = await apiJson<Session>('POST', '/api/auth/login', 200, {
+    const login = await apiJson('POST', '/api/auth/login', 200, {
       body: { email: viewer.email, password: 'correct horse battery staple' },
     });
     const response = await api('POST', '/api/transactions', { token: login.access_token, body: [good('V-1')] });

@@ -132,11 +132,7 @@ describe('errors', () => {
   it('accepts a batch up to the limit and rejects the rest per row; then answers 402', async () => {
     const org = await registerOrganization('Near The Limit');
     await alreadyUsed(org.organization.id, 9_990);
-    const report = await apiJson<{
-      accepted: number;
-      rejected: number;
-      errors: { row: number; errors: { message: string }[] }[];
-    }>('POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 15) });
+    const report = await apiJson('POST', '/api/transactions', 200, { token: org.access_token, body: rows('L', 15) });
     expect([report.accepted, report.rejected]).toEqual([10, 5]);
     expect(report.errors.map((e) => e.row)).toEqual([11, 12, 13, 14, 15]);
     expect(report.errors[0]!.errors[0]!.message).toContain('plan limit reached');

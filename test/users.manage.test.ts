@@ -1,4 +1,6 @@
+import type { z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
+import type { managedUserView } from '../worker/users/schemas';
 import {
   addUser,
   api,
@@ -10,16 +12,7 @@ import {
   uniqueEmail,
 } from './helpers';
 
-type User = {
-  id: string;
-  email: string;
-  full_name: string;
-  role: string;
-  is_active: boolean;
-  last_login_at: string | null;
-  created_at: string;
-};
-type AuditPage = { items: { action: string; target_id: string; details: Record<string, unknown> }[] };
+type User = z.infer<typeof managedUserView>;
 
 const newUser = (role = 'viewer') => ({
   email: uniqueEmail(role),
@@ -29,7 +22,7 @@ const newUser = (role = 'viewer') => ({
 });
 
 async function auditActions(admin: { access_token: string }, targetId: string) {
-  const page = await apiJson<AuditPage>('GET', `/api/audit?target_type=user&target_id=${targetId}`, 200, {
+  const page = await apiJson('GET', `/api/audit?target_type=user&target_id=${targetId}`, 200, {
     token: admin.access_token,
   });
   return page.items.map((entry) => ({ action: entry.action, details: entry.details }));
@@ -39,7 +32,7 @@ describe('happy', () => {
   it('an admin adds a user, who can then sign in; the creation is audited', async () => {
     const admin = await registerOrganization('Users Happy');
     const body = newUser('compliance_analyst');
-    const created = await apiJson<User>('POST', '/api/users', 201, { token: admin.access_token, body });
+    const created = await apiJson('POST', '/api/users', 201, { token: admin.access_token, body });
     expect(created).toMatchObject({
       email: body.email,
       full_name: body.full_name,
@@ -47,7 +40,7 @@ describe('happy', () => {
       is_active: true,
       last_login_at: null,
     });
-    expect(await apiJson<User>('GET', `/api/users/${created.id}`, 200, { token: admin.access_token })).toEqual(created);
+    expect(await apiJson('GET', `/api/users/${created.id}`, 200, { token: admin.access_token })).toEqual(created);
     await apiJson('POST', '/api/auth/login', 200, { body: { email: body.email, password: body.password } });
     expect(await auditActions(admin, created.id)).toContainEqual({
       action: 'user.created',
@@ -75,27 +68,27 @@ describe('happy', () => {
     } while (cursor);
     expect(new Set(seen).size).toBe(5);
     // Email order is the database collation's: pages of 2 walk exactly the one-page sequence.
-    const whole = await apiJson<{ items: User[] }>('GET', '/api/users?limit=200', 200, { token: admin.access_token });
+    const whole = await apiJson('GET', '/api/users?limit=200', 200, { token: admin.access_token });
     expect(seen).toEqual(whole.items.map((user) => user.email));
   });
 
   it('changes a role, deactivates and reactivates, each audited', async () => {
     const admin = await registerOrganization('Users Changes');
-    const user = await apiJson<User>('POST', '/api/users', 201, { token: admin.access_token, body: newUser('viewer') });
+    const user = await apiJson('POST', '/api/users', 201, { token: admin.access_token, body: newUser('viewer') });
     expect(
-      await apiJson<User>('PATCH', `/api/users/${user.id}`, 200, {
+      await apiJson('PATCH', `/api/users/${user.id}`, 200, {
         token: admin.access_token,
         body: { role: 'reviewer' },
       }),
     ).toMatchObject({ role: 'reviewer', is_active: true });
     expect(
-      await apiJson<User>('PATCH', `/api/users/${user.id}`, 200, {
+      await apiJson('PATCH', `/api/users/${user.id}`, 200, {
         token: admin.access_token,
         body: { is_active: false },
       }),
     ).toMatchObject({ is_active: false });
     expect(
-      await apiJson<User>('PATCH', `/api/users/${user.id}`, 200, {
+      await apiJson('PATCH', `/api/users/${user.id}`, 200, {
         token: admin.access_token,
         body: { is_active: true },
       }),
@@ -112,7 +105,7 @@ describe('happy', () => {
 
   it('the last admin can step down once another user is compliance_admin', async () => {
     const admin = await registerOrganization('Users Handover');
-    const other = await apiJson<User>('POST', '/api/users', 201, {
+    const other = await apiJson('POST', '/api/users', 201, {
       token: admin.access_token,
       body: newUser('compliance_analyst'),
     });
@@ -121,7 +114,7 @@ describe('happy', () => {
       body: { role: 'compliance_admin' },
     });
     expect(
-      await apiJson<User>('PATCH', `/api/users/${admin.user.id}`, 200, {
+      await apiJson('PATCH', `/api/users/${admin.user.id}`, 200, {
         token: admin.access_token,
         body: { role: 'viewer' },
       }),
@@ -135,7 +128,7 @@ describe('errors', () => {
     const created = await api('POST', '/api/users', { token: admin.access_token, body: newUser('super_admin') });
     expect(created.status).toBe(400);
     expect(((await created.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['role']);
-    const user = await apiJson<User>('POST', '/api/users', 201, { token: admin.access_token, body: newUser() });
+    const user = await apiJson('POST', '/api/users', 201, { token: admin.access_token, body: newUser() });
     const promoted = await api('PATCH', `/api/users/${user.id}`, {
       token: admin.access_token,
       body: { role: 'super_admin' },
@@ -156,7 +149,7 @@ describe('errors', () => {
 
   it('the basic plan stops at 3 active users with 402 {limit, used, plan}; a deactivated user frees a seat', async () => {
     const admin = await registerOrganization('Users Plan');
-    const first = await apiJson<User>('POST', '/api/users', 201, { token: admin.access_token, body: newUser() });
+    const first = await apiJson('POST', '/api/users', 201, { token: admin.access_token, body: newUser() });
     await apiJson('POST', '/api/users', 201, { token: admin.access_token, body: newUser() });
     const full = await api('POST', '/api/users', { token: admin.access_token, body: newUser() });
     expect(full.status).toBe(402);
@@ -179,9 +172,10 @@ describe('errors', () => {
       expect(response.status).toBe(409);
       expect(((await response.json()) as { detail: string }).detail).toMatch(/last active compliance_admin/);
     }
-    expect(await apiJson<User>('GET', `/api/users/${admin.user.id}`, 200, { token: admin.access_token })).toMatchObject(
-      { role: 'compliance_admin', is_active: true },
-    );
+    expect(await apiJson('GET', `/api/users/${admin.user.id}`, 200, { token: admin.access_token })).toMatchObject({
+      role: 'compliance_admin',
+      is_active: true,
+    });
   });
 
   it('rejects an empty change, a malformed id, an unknown id and a short password', async () => {
@@ -209,7 +203,7 @@ describe('security', () => {
       path: 'org_id',
       message: 'Unknown field.',
     });
-    const user = await apiJson<User>('POST', '/api/users', 201, { token: a.access_token, body: newUser() });
+    const user = await apiJson('POST', '/api/users', 201, { token: a.access_token, body: newUser() });
     for (const field of [
       { org_id: b.organization.id },
       { id: crypto.randomUUID() },
@@ -223,8 +217,8 @@ describe('security', () => {
       });
       expect(response.status).toBe(400);
     }
-    expect(await apiJson<User>('GET', `/api/users/${user.id}`, 200, { token: a.access_token })).toEqual(user);
-    const bUsers = await apiJson<{ items: User[] }>('GET', '/api/users', 200, { token: b.access_token });
+    expect(await apiJson('GET', `/api/users/${user.id}`, 200, { token: a.access_token })).toEqual(user);
+    const bUsers = await apiJson('GET', '/api/users', 200, { token: b.access_token });
     expect(bUsers.items.map((u) => u.email)).toEqual([b.user.email]);
   });
 
@@ -235,7 +229,7 @@ describe('security', () => {
     expect(
       (await api('PATCH', `/api/users/${a.user.id}`, { token: b.access_token, body: { is_active: false } })).status,
     ).toBe(404);
-    expect(await apiJson<User>('GET', `/api/users/${a.user.id}`, 200, { token: a.access_token })).toMatchObject({
+    expect(await apiJson('GET', `/api/users/${a.user.id}`, 200, { token: a.access_token })).toMatchObject({
       is_active: true,
       role: 'compliance_admin',
     });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, apiJson, approvedRule, registerOrganization, type Session } from './helpers';
-import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { addMember, api, apiJson, approvedRule, type Problem, registerOrganization, type Session } from './helpers';
+import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
 let org: Session;
 let highRule: { id: string };
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 describe('happy', () => {
   it('lists violations per contract, filtered by rule, severity, scan and transaction', async () => {
-    const all = await allViolations(org.access_token);
+    const all = await listAllViolations(org.access_token);
     expect(all).toHaveLength(4);
     expect(all[0]).toEqual({
       id: expect.any(String),
@@ -52,40 +52,45 @@ describe('happy', () => {
       clause_ref: expect.toBeOneOf([null, '7.1']),
       scan_id: scanId,
     });
-    const high = await allViolations(org.access_token, `&rule_id=${highRule.id}`);
+    const high = await listAllViolations(org.access_token, `&rule_id=${highRule.id}`);
     expect(high.map((v) => v.transaction_id).sort()).toEqual(['V1', 'V3']);
     expect(high.every((v) => v.clause_ref === '7.1' && v.severity === 'high')).toBe(true);
-    expect((await allViolations(org.access_token, '&severity=low')).map((v) => v.rule_id)).toEqual([
+    expect((await listAllViolations(org.access_token, '&severity=low')).map((v) => v.rule_id)).toEqual([
       lowRule.id,
       lowRule.id,
     ]);
-    expect((await allViolations(org.access_token, '&transaction_id=V3')).map((v) => v.rule_id).sort()).toEqual(
+    expect((await listAllViolations(org.access_token, '&transaction_id=V3')).map((v) => v.rule_id).sort()).toEqual(
       [highRule.id, lowRule.id].sort(),
     );
-    expect(await allViolations(org.access_token, `&scan_id=${crypto.randomUUID()}`)).toEqual([]);
+    expect(await listAllViolations(org.access_token, `&scan_id=${crypto.randomUUID()}`)).toEqual([]);
   });
 
   it('pages with an opaque cursor without repeating or skipping', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: any = await apiJson('GET', `/api/violations?limit=1${cursor ? `&cursor=${cursor}` : ''}`, 200, {
-        token: org.access_token,
-      });
+      const page: { items: { id: string }[]; next_cursor: string | null } = await apiJson(
+        'GET',
+        `/api/violations?limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+        200,
+        {
+          token: org.access_token,
+        },
+      );
       expect(page.items.length).toBeLessThanOrEqual(1);
-      seen.push(...page.items.map((v: any) => v.id));
+      seen.push(...page.items.map((v) => v.id));
       cursor = page.next_cursor;
     } while (cursor);
     expect(new Set(seen).size).toBe(4);
   });
 
   it('a status change is kept in the history and audited', async () => {
-    const [violation] = await allViolations(org.access_token, '&transaction_id=V1');
-    const detail = await apiJson('GET', `/api/violations/${violation.id}`, 200, { token: org.access_token });
-    expect(detail).toMatchObject({ id: violation.id, status: 'open', history: [] });
+    const [violation] = await listAllViolations(org.access_token, '&transaction_id=V1');
+    const detail = await apiJson('GET', `/api/violations/${violation!.id}`, 200, { token: org.access_token });
+    expect(detail).toMatchObject({ id: violation!.id, status: 'open', history: [] });
 
     const reviewer = await addMember(org, 'reviewer');
-    const reviewed = await apiJson('PATCH', `/api/violations/${violation.id}`, 200, {
+    const reviewed = await apiJson('PATCH', `/api/violations/${violation!.id}`, 200, {
       token: reviewer.token,
       body: { status: 'reviewed', comment: 'Checked the invoice' },
     });
@@ -102,20 +107,22 @@ describe('happy', () => {
         },
       ],
     });
-    const resolved = await apiJson('PATCH', `/api/violations/${violation.id}`, 200, {
+    const resolved = await apiJson('PATCH', `/api/violations/${violation!.id}`, 200, {
       token: org.access_token,
       body: { status: 'false_positive' },
     });
-    expect(resolved.history.map((e: any) => [e.from_status, e.to_status])).toEqual([
+    expect(resolved.history.map((e) => [e.from_status, e.to_status])).toEqual([
       ['open', 'reviewed'],
       ['reviewed', 'false_positive'],
     ]);
-    expect((await allViolations(org.access_token, '&status=false_positive')).map((v) => v.id)).toEqual([violation.id]);
+    expect((await listAllViolations(org.access_token, '&status=false_positive')).map((v) => v.id)).toEqual([
+      violation!.id,
+    ]);
     expect(
       await countRows(
         org.organization.id,
         'audit_log',
-        sql`action = 'violation.status_changed' and target_id = ${violation.id}`,
+        sql`action = 'violation.status_changed' and target_id = ${violation!.id}`,
       ),
     ).toBe(2);
   });
@@ -123,13 +130,13 @@ describe('happy', () => {
 
 describe('errors', () => {
   it('an unknown status, id or cursor is refused', async () => {
-    const [violation] = await allViolations(org.access_token);
-    const bad = await api('PATCH', `/api/violations/${violation.id}`, {
+    const [violation] = await listAllViolations(org.access_token);
+    const bad = await api('PATCH', `/api/violations/${violation!.id}`, {
       token: org.access_token,
       body: { status: 'closed' },
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).errors[0].path).toBe('status');
+    expect(((await bad.json()) as Problem).errors![0]!.path).toBe('status');
     expect(
       (
         await api('PATCH', `/api/violations/${crypto.randomUUID()}`, {
@@ -147,26 +154,26 @@ describe('errors', () => {
 describe('security', () => {
   it('a viewer reads but cannot change a status', async () => {
     const viewer = await addMember(org, 'viewer');
-    const [violation] = await allViolations(viewer.token);
+    const [violation] = await listAllViolations(viewer.token);
     expect(
-      (await api('PATCH', `/api/violations/${violation.id}`, { token: viewer.token, body: { status: 'resolved' } }))
+      (await api('PATCH', `/api/violations/${violation!.id}`, { token: viewer.token, body: { status: 'resolved' } }))
         .status,
     ).toBe(403);
   });
 
   it("another organization's violation is a 404 and is never listed", async () => {
-    const [violation] = await allViolations(org.access_token);
+    const [violation] = await listAllViolations(org.access_token);
     const other = await registerOrganization('Violation Intruder Org');
-    expect((await api('GET', `/api/violations/${violation.id}`, { token: other.access_token })).status).toBe(404);
+    expect((await api('GET', `/api/violations/${violation!.id}`, { token: other.access_token })).status).toBe(404);
     expect(
       (
-        await api('PATCH', `/api/violations/${violation.id}`, {
+        await api('PATCH', `/api/violations/${violation!.id}`, {
           token: other.access_token,
           body: { status: 'resolved' },
         })
       ).status,
     ).toBe(404);
-    expect(await allViolations(other.access_token)).toEqual([]);
-    expect(await allViolations(other.access_token, `&scan_id=${scanId}`)).toEqual([]);
+    expect(await listAllViolations(other.access_token)).toEqual([]);
+    expect(await listAllViolations(other.access_token, `&scan_id=${scanId}`)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { applyStripeEvent } from './webhook';
 
 export const billingRoutes = createRouter();
 
-const outcome = z
+export const outcome = z
   .object({
     received: z.literal(true),
     applied: z.boolean().describe('Whether the event changed a subscription'),

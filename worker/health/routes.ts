@@ -8,7 +8,7 @@ import { jsonResponse, problemOf } from '../platform/responses';
 export const healthRoutes = createRouter();
 
 // Contract section 17: the answer names no versions (they tell an attacker what to try).
-const healthView = z.object({ status: z.literal('ok'), database: z.literal('ok') }).openapi('Health');
+export const healthView = z.object({ status: z.literal('ok'), database: z.literal('ok') }).openapi('Health');
 
 const DATABASE_TIMEOUT_MS = 3000;
 

@@ -6,7 +6,7 @@ import { jsonResponse, problemResponses } from '../platform/responses';
 
 export const liveRoutes = createRouter();
 
-const ticketView = z.object({ ticket: z.string(), expires_in: z.number().int() }).openapi('SocketTicket');
+export const ticketView = z.object({ ticket: z.string(), expires_in: z.number().int() }).openapi('SocketTicket');
 
 const issueTicket = defineRoute(
   { permission: 'data:read' },

@@ -18,7 +18,7 @@ export const adminOperationsRoutes = createRouter();
 
 const tags = ['operations'];
 
-const jobSchema = z
+export const jobSchema = z
   .object({
     id: z.uuid(),
     kind: z.enum(JOB_KINDS),
@@ -29,7 +29,7 @@ const jobSchema = z
     error: z.string().nullable(),
   })
   .openapi('Job');
-const adminJobSchema = jobSchema.extend({ org_id: z.uuid() }).openapi('AdminJob');
+export const adminJobSchema = jobSchema.extend({ org_id: z.uuid() }).openapi('AdminJob');
 const jobsQuery = pageQuery.extend({
   kind: z.enum(JOB_KINDS).optional(),
   status: z.enum(JOB_STATUSES).optional(),
@@ -127,7 +127,7 @@ adminOperationsRoutes.openapi(adminList, async (c) => {
   );
 });
 
-const operationsSchema = z
+export const operationsSchema = z
   .object({
     requests: z.array(
       z.object({
