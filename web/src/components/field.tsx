@@ -1,6 +1,8 @@
 import { cloneElement, type ReactElement, useId } from 'react';
 import { ApiProblem, problemMessage } from '../lib/api';
+import { humanize } from '../lib/format';
 import { Label } from './ui/label';
+import { Select } from './ui/select';
 
 /** A labelled control with its hint and error wired to aria-describedby / aria-invalid. */
 export function Field({
@@ -33,6 +35,36 @@ export function Field({
         </p>
       )}
     </div>
+  );
+}
+
+/** A list filter over a fixed set of values: `anyLabel` (the empty value) first, then each value humanized. */
+export function ChoiceFilter({
+  label,
+  value,
+  anyLabel,
+  choices,
+  onChange,
+  className,
+}: {
+  label: string;
+  value: string;
+  anyLabel: string;
+  choices: readonly string[];
+  onChange: (value: string) => void;
+  className?: string;
+}) {
+  return (
+    <Field label={label}>
+      <Select value={value} onChange={(event) => onChange(event.target.value)} className={className}>
+        <option value="">{anyLabel}</option>
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {humanize(choice)}
+          </option>
+        ))}
+      </Select>
+    </Field>
   );
 }
 

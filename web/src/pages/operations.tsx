@@ -2,12 +2,11 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { JOB_KINDS, JOB_STATUSES } from '../../../worker/operations/kinds';
 import { StatusBadge } from '../components/badges';
-import { Field } from '../components/field';
+import { ChoiceFilter } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, LoadingState, QueryState } from '../components/states';
 import { Card, CardContent, CardHeader, CardTitle } from '../components/ui/card';
-import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { api, query } from '../lib/api';
 import { useCan } from '../lib/auth';
@@ -47,40 +46,28 @@ function JobsCard({ everyOrganization }: { everyOrganization: boolean }) {
       </CardHeader>
       <CardContent>
         <form className="mb-4 flex flex-wrap items-end gap-3" aria-label="Filter jobs">
-          <Field label="Kind">
-            <Select
-              value={kind}
-              onChange={(event) => {
-                setKind(event.target.value);
-                pages.reset();
-              }}
-              className="w-48"
-            >
-              <option value="">Every kind</option>
-              {JOB_KINDS.map((value) => (
-                <option key={value} value={value}>
-                  {humanize(value)}
-                </option>
-              ))}
-            </Select>
-          </Field>
-          <Field label="Status">
-            <Select
-              value={status}
-              onChange={(event) => {
-                setStatus(event.target.value);
-                pages.reset();
-              }}
-              className="w-40"
-            >
-              <option value="">Any status</option>
-              {JOB_STATUSES.map((value) => (
-                <option key={value} value={value}>
-                  {humanize(value)}
-                </option>
-              ))}
-            </Select>
-          </Field>
+          <ChoiceFilter
+            label="Kind"
+            value={kind}
+            anyLabel="Every kind"
+            choices={JOB_KINDS}
+            onChange={(value) => {
+              setKind(value);
+              pages.reset();
+            }}
+            className="w-48"
+          />
+          <ChoiceFilter
+            label="Status"
+            value={status}
+            anyLabel="Any status"
+            choices={JOB_STATUSES}
+            onChange={(value) => {
+              setStatus(value);
+              pages.reset();
+            }}
+            className="w-40"
+          />
         </form>
         <QueryState
           query={jobs}

@@ -3,17 +3,16 @@ import { Plus } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { SeverityBadge, StatusBadge } from '../components/badges';
-import { Field } from '../components/field';
+import { ChoiceFilter } from '../components/field';
 import { PageHeader } from '../components/page-header';
 import { Pager, useCursorPages } from '../components/pager';
 import { EmptyState, QueryState } from '../components/states';
 import { Button } from '../components/ui/button';
 import { Card, CardContent } from '../components/ui/card';
-import { Select } from '../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../components/ui/table';
 import { api, query } from '../lib/api';
 import { useCan } from '../lib/auth';
-import { formatDateTime, humanize } from '../lib/format';
+import { formatDateTime } from '../lib/format';
 import type { Page, Rule } from '../lib/types';
 
 const STATUSES = ['draft', 'approved', 'rejected', 'superseded'] as const satisfies readonly Rule['status'][];
@@ -46,23 +45,17 @@ export function RulesPage() {
       <Card>
         <CardContent className="pt-5">
           <div className="mb-4 flex items-end gap-3">
-            <Field label="Latest version status">
-              <Select
-                value={status}
-                onChange={(event) => {
-                  setStatus(event.target.value);
-                  pages.reset();
-                }}
-                className="w-48"
-              >
-                <option value="">Any status</option>
-                {STATUSES.map((choice) => (
-                  <option key={choice} value={choice}>
-                    {humanize(choice)}
-                  </option>
-                ))}
-              </Select>
-            </Field>
+            <ChoiceFilter
+              label="Latest version status"
+              value={status}
+              anyLabel="Any status"
+              choices={STATUSES}
+              onChange={(value) => {
+                setStatus(value);
+                pages.reset();
+              }}
+              className="w-48"
+            />
           </div>
           <QueryState
             query={rules}

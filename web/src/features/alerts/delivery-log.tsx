@@ -3,6 +3,7 @@ import { RotateCcw } from 'lucide-react';
 import { useState } from 'react';
 import { DELIVERY_STATUSES } from '../../../../worker/alerts/kinds';
 import { StatusBadge } from '../../components/badges';
+import { ChoiceFilter } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
 import { EmptyState, QueryState } from '../../components/states';
 import { Button } from '../../components/ui/button';
@@ -11,7 +12,7 @@ import { Select } from '../../components/ui/select';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '../../components/ui/table';
 import { toast } from '../../components/ui/toaster';
 import { api, problemMessage, query } from '../../lib/api';
-import { formatDateTime, humanize } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import type { AlertChannel, AlertDelivery, Page } from '../../lib/types';
 
 // Retries come every 20 s at first: the log refreshes while something is still pending.
@@ -83,24 +84,16 @@ export function DeliveryLogPanel() {
   return (
     <div className="grid gap-3">
       <search className="flex flex-wrap items-end gap-3">
-        <div className="grid gap-1.5">
-          <Label htmlFor="delivery-status">Status</Label>
-          <Select
-            id="delivery-status"
-            value={status}
-            onChange={(event) => {
-              setStatus(event.target.value);
-              pages.reset();
-            }}
-          >
-            <option value="">Any status</option>
-            {DELIVERY_STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {humanize(value)}
-              </option>
-            ))}
-          </Select>
-        </div>
+        <ChoiceFilter
+          label="Status"
+          value={status}
+          anyLabel="Any status"
+          choices={DELIVERY_STATUSES}
+          onChange={(value) => {
+            setStatus(value);
+            pages.reset();
+          }}
+        />
         <div className="grid gap-1.5">
           <Label htmlFor="delivery-channel">Channel</Label>
           <Select
