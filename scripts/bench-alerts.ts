@@ -5,29 +5,17 @@
  * of the event, the database's `now()` in the transaction that stored the violation) to its
  * arrival; every violation must arrive exactly once.
  */
+
 import { createHmac } from 'node:crypto';
 import { startAlertReceivers } from './alert-receivers';
-import { type BenchServer, cpuPerUnit, cpuSecondsByProcess, startBenchServer } from './bench-server';
+import { call, cpuPerUnit, cpuSecondsByProcess, startBenchServer } from './bench-server';
+import { percentile } from './bench-stats';
 
 const VIOLATIONS = Number(process.env.BENCH_VIOLATIONS ?? 1000);
 const PER_PUSH = 10;
 const WAIT_MS = 120_000;
 // After the last arrival: long enough for a duplicate to show up if one were coming.
 const SETTLE_MS = 3000;
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function main(): Promise<void> {
   const receivers = await startAlertReceivers();

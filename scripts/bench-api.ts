@@ -6,10 +6,12 @@
  * its filters: p50 / p95 over 40 sequential requests each, after 5 warm-up requests. Target: p95
  * <= 50 ms everywhere. BENCH_TRANSACTIONS scales it down (violations and cases follow).
  */
+
 import postgres from 'postgres';
 import { generateTransactions } from './bench-data';
 import { BENCH_RULES } from './bench-rules';
-import { type BenchServer, startBenchServer } from './bench-server';
+import { type BenchServer, call, startBenchServer } from './bench-server';
+import { percentile } from './bench-stats';
 
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 10_000_000);
 const VIOLATIONS = Math.floor(TRANSACTIONS / 10);
@@ -22,20 +24,6 @@ const WARMUP = 5;
 const TARGET_P95_MS = 50;
 
 type Timing = { p50: number; p95: number; items: number };
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function timeRequests(server: BenchServer, path: string): Promise<Timing> {
   let items = 0;

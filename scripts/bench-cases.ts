@@ -6,8 +6,10 @@
  * their events, violation statuses and audit entries). Targets: p95 <= 50 ms,
  * bulk close of 500 <= 2 s. BENCH_CASES / BENCH_VIOLATIONS_PER_CASE scale it down.
  */
+
 import postgres from 'postgres';
-import { type BenchServer, startBenchServer } from './bench-server';
+import { type BenchServer, call, startBenchServer } from './bench-server';
+import { percentile } from './bench-stats';
 
 const CASES = Number(process.env.BENCH_CASES ?? 100_000);
 const PER_CASE = Number(process.env.BENCH_VIOLATIONS_PER_CASE ?? 10);
@@ -15,20 +17,6 @@ const REQUESTS = 40;
 const WARMUP = 5;
 const BULK_ROUNDS = 3;
 const BULK_SIZE = 500;
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Cases in every status, priority and SLA state; a tenth assigned to the benchmark's own user. */
 async function seed(server: BenchServer, ruleId: string): Promise<void> {

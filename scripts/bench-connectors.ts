@@ -8,23 +8,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import postgres from 'postgres';
-import { type BenchServer, cpuPerUnit, cpuSecondsByProcess, startBenchServer } from './bench-server';
+import { type BenchServer, call, cpuPerUnit, cpuSecondsByProcess, startBenchServer } from './bench-server';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PG_SERVER = process.env.BENCH_CUSTOMER_PG ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const MARIADB = new URL(process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/');
 const DATABASE = 'nitilens_bench_erp';
 const QUERY_TAIL = 'order by id limit :limit';
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 /** Peak resident memory (VmHWM) of each live workerd process, in MiB. */
 function workerdPeakMiB(): number[] {

@@ -9,9 +9,11 @@
  * not on a request's path; its shard is a stand-in that answers at once. In Node, not workerd:
  * V8 runs the same JavaScript, and nothing here does I/O.
  */
+
 import { Hono } from 'hono';
 import type { Env } from '../worker/env';
 import { countRequest } from '../worker/platform/request-metrics';
+import { percentile } from './bench-stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const PER_ROUND = 2000;
@@ -41,10 +43,6 @@ function buildApp(withMetrics: boolean) {
   for (let i = 0; i < 150; i++) app.get(`/api/area-${i}/:id`, (c) => c.json({ id: c.req.param('id') }));
   app.get('/api/rules/:id', (c) => c.json({ id: c.req.param('id') }));
   return app;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function timeRound(app: ReturnType<typeof buildApp>, into: number[]): Promise<void> {

@@ -13,20 +13,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { type BenchServer, startBenchServer } from './bench-server';
+import { type BenchServer, call, startBenchServer } from './bench-server';
 
 const EXPORT_VIOLATIONS = Number(process.env.BENCH_REPORT_VIOLATIONS ?? 1_000_000);
 const SUMMARY_VIOLATIONS = Number(process.env.BENCH_SUMMARY_VIOLATIONS ?? 100_000);
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 /** The resident memory (bytes) of this benchmark's workerd (Miniflare's child; other engineers' are not counted). */
 function workerdRss(): number {

@@ -258,3 +258,14 @@ export async function trainAnomalyModel(server: BenchServer): Promise<{ version:
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+/** A JSON request to the benchmarks' server as its organization's admin; anything but 2xx throws with the answer. */
+export async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${server.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}

@@ -2,35 +2,23 @@
  * `npm run bench:webhook`: p50/p95/p99 latency of single-transaction signed pushes, evaluated
  * against the 10-rule benchmark set over 1,000,000 stored transactions.
  */
+
 import { createHmac } from 'node:crypto';
 import { BENCH_RULES } from './bench-rules';
 import {
-  type BenchServer,
+  call,
   cpuPerUnit,
   cpuSecondsByProcess,
   startBenchServer,
   trainAnomalyModel,
   uploadNdjson,
 } from './bench-server';
+import { percentile } from './bench-stats';
 
 const STORED = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PUSHES = Number(process.env.BENCH_PUSHES ?? 500);
 // `--with-model`: a trained anomaly model scores every push before its rules run.
 const WITH_MODEL = process.argv.includes('--with-model');
-
-async function call<T>(server: BenchServer, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 async function main(): Promise<void> {
   const server = await startBenchServer();
