@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Tx, uuidLiteral } from '../../db/tenant';
+import { isTimeZone, zoneOffsetMs } from '../sources/zoned-time';
 
 /**
  * The one definition of the anomaly model's features, used by training and by every scoring path:
@@ -142,23 +143,9 @@ const ZONE_CACHE_SIZE = 100_000;
  */
 export class ZoneClock {
   private readonly offsets = new Map<number, number>();
-  private readonly format: Intl.DateTimeFormat | null;
 
   constructor(readonly zone: string) {
-    if (!TIME_ZONE.test(zone)) throw new Error(`not a time zone name: ${zone.slice(0, 80)}`);
-    this.format =
-      zone === 'UTC'
-        ? null
-        : new Intl.DateTimeFormat('en-US', {
-            timeZone: zone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: 'numeric',
-            day: 'numeric',
-            hour: 'numeric',
-            minute: 'numeric',
-            second: 'numeric',
-          });
+    if (!TIME_ZONE.test(zone) || !isTimeZone(zone)) throw new Error(`not a time zone name: ${zone.slice(0, 80)}`);
   }
 
   /** The local hour and weekday (0 Monday) of an instant in microseconds. */
@@ -174,18 +161,11 @@ export class ZoneClock {
   }
 
   private offset(ms: number): number {
-    if (!this.format) return 0;
+    if (this.zone === 'UTC') return 0;
     const quarter = Math.floor(ms / QUARTER_HOUR_MS);
     let offset = this.offsets.get(quarter);
     if (offset === undefined) {
-      const start = quarter * QUARTER_HOUR_MS;
-      const parts: Record<string, number> = {};
-      for (const part of this.format.formatToParts(new Date(start)))
-        if (part.type !== 'literal') parts[part.type] = Number(part.value);
-      const asUtc = new Date(0);
-      asUtc.setUTCFullYear(parts.year!, parts.month! - 1, parts.day!);
-      asUtc.setUTCHours(parts.hour!, parts.minute!, parts.second!, 0);
-      offset = asUtc.getTime() - start;
+      offset = zoneOffsetMs(this.zone, quarter * QUARTER_HOUR_MS);
       if (this.offsets.size >= ZONE_CACHE_SIZE) this.offsets.clear();
       this.offsets.set(quarter, offset);
     }

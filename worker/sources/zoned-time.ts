@@ -40,15 +40,22 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** The zone's offset from UTC, in milliseconds, at the instant `utcMs` (read to the second). */
+export function zoneOffsetMs(zone: string, utcMs: number): number {
+  const second = Math.floor(utcMs / 1000) * 1000;
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(zone).formatToParts(new Date(second)))
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  // setUTCFullYear rather than Date.UTC, which reads the years 0-99 as 1900-1999.
+  const asUtc = new Date(0);
+  asUtc.setUTCFullYear(parts.year!, parts.month! - 1, parts.day!);
+  asUtc.setUTCHours(parts.hour!, parts.minute!, parts.second!, 0);
+  return asUtc.getTime() - second;
+}
+
 /** The zone's offset from UTC, in minutes, at the instant `utcMs`. */
 function offsetMinutes(zone: string, utcMs: number): number {
-  const parts = Object.fromEntries(
-    formatterFor(zone)
-      .formatToParts(new Date(utcMs))
-      .map((p) => [p.type, Number(p.value)]),
-  );
-  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60000);
+  return Math.round(zoneOffsetMs(zone, utcMs) / 60000);
 }
 
 /**
