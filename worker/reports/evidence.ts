@@ -14,7 +14,7 @@ import { durationText } from './summary';
  * ''. `created_at` is kept to the microsecond and `details_text` is the stored JSON's own text, so
  * that `hash = sha256(prev_hash || canonical)` can be recomputed outside the database.
  */
-type AuditEvidence = {
+export type AuditEvidence = {
   id: string;
   seq: number;
   actor_id: string | null;

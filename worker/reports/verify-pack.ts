@@ -1,4 +1,5 @@
 import { strFromU8, unzipSync } from 'fflate';
+import type { AuditEvidence } from './evidence';
 
 /**
  * Checks a case's evidence pack (contract section 14) without the database: every file against
@@ -8,21 +9,6 @@ import { strFromU8, unzipSync } from 'fflate';
 export type PackVerdict = { ok: boolean; checked: string[]; problems: string[] };
 
 type ManifestFile = { path: string; sha256: string };
-type AuditEntry = {
-  id: string;
-  seq: number;
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  created_at: string;
-  details: unknown;
-  details_text: string;
-  prev_hash: string;
-  hash: string;
-};
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
@@ -80,14 +66,14 @@ export async function verifyEvidencePack(zip: Uint8Array): Promise<PackVerdict> 
  */
 async function verifyAuditEntries(bytes: Uint8Array, orgId: string | undefined): Promise<string[]> {
   const problems: string[] = [];
-  let audit: { org_id: string; entries: AuditEntry[] };
+  let audit: { org_id: string; entries: AuditEvidence[] };
   try {
     audit = JSON.parse(strFromU8(bytes));
   } catch {
     return ['audit.json: not valid JSON'];
   }
   if (orgId && audit.org_id !== orgId) problems.push('audit.json: organization differs from the manifest');
-  let previous: AuditEntry | undefined;
+  let previous: AuditEvidence | undefined;
   for (const e of audit.entries ?? []) {
     const canonical = [
       audit.org_id,
