@@ -6,9 +6,8 @@
  * arrival; every violation must arrive exactly once.
  */
 
-import { createHmac } from 'node:crypto';
 import { startAlertReceivers } from './alert-receivers';
-import { call, cpuPerUnit, cpuSecondsByProcess, startBenchServer } from './bench-server';
+import { call, cpuPerUnit, cpuSecondsByProcess, signatureHeader, startBenchServer } from './bench-server';
 import { percentile } from './bench-stats';
 
 const VIOLATIONS = Number(process.env.BENCH_VIOLATIONS ?? 1000);
@@ -60,11 +59,12 @@ async function main(): Promise<void> {
         account: `ACC-${(first + k) % 100}`,
       }));
       const body = JSON.stringify(batch);
-      const t = Math.floor(Date.now() / 1000);
-      const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
       const response = await fetch(`${server.base}/api/ingest/${source.id}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-nitilens-signature': signatureHeader(source.signing_secret, body),
+        },
         body,
       });
       if (!response.ok) throw new Error(`push ${first}: ${response.status} ${await response.text()}`);

@@ -5,8 +5,7 @@
  * acceptance bound (issue 12): B's p95 stays under 2 s. Prints B's latencies with and without the
  * load, and what A's heavy tests were answered (200, 422 too expensive, 429 over the limit).
  */
-import { createHmac } from 'node:crypto';
-import { type BenchServer, startBenchServer, uploadNdjson } from './bench-server';
+import { type BenchServer, signatureHeader, startBenchServer, uploadNdjson } from './bench-server';
 
 const HEAVY_ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
 const IN_FLIGHT = 8;
@@ -91,12 +90,10 @@ async function measureOther(server: BenchServer, other: Other, seconds: number, 
       currency: 'USD',
       account: `ACC-${i % 20}`,
     });
-    const t = Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', other.secret).update(`${t}.${body}`).digest('hex');
     started = performance.now();
     const pushed = await fetch(`${server.base}/api/ingest/${other.sourceId}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+      headers: { 'content-type': 'application/json', 'x-nitilens-signature': signatureHeader(other.secret, body) },
       body,
     });
     await pushed.arrayBuffer();

@@ -6,7 +6,7 @@
  * on two cores that production does not spend (measured in BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { convertV4MiniflareOptions, Miniflare, type WorkerdStructuredLog } from 'miniflare';
@@ -268,4 +268,10 @@ export async function call<T>(server: BenchServer, method: string, path: string,
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** The `X-NitiLens-Signature` value an ERP sends with `body`: `t=<unix seconds>,v1=<HMAC-SHA256 hex of "t.body">`. */
+export function signatureHeader(secret: string, body: string): string {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }

@@ -3,12 +3,12 @@
  * against the 10-rule benchmark set over 1,000,000 stored transactions.
  */
 
-import { createHmac } from 'node:crypto';
 import { BENCH_RULES } from './bench-rules';
 import {
   call,
   cpuPerUnit,
   cpuSecondsByProcess,
+  signatureHeader,
   startBenchServer,
   trainAnomalyModel,
   uploadNdjson,
@@ -53,12 +53,13 @@ async function main(): Promise<void> {
         country: 'US',
         counterparty_country: i % 40 === 0 ? 'IR' : 'US',
       });
-      const t = Math.floor(Date.now() / 1000);
-      const signature = createHmac('sha256', source.signing_secret).update(`${t}.${body}`).digest('hex');
       const started = performance.now();
       const response = await fetch(`${server.base}/api/ingest/${source.id}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-nitilens-signature': `t=${t},v1=${signature}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-nitilens-signature': signatureHeader(source.signing_secret, body),
+        },
         body,
       });
       const answer = (await response.json()) as { results: { status: string; violations: unknown[] }[] };

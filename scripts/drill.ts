@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import postgres from 'postgres';
-import { type BenchServer, startBenchServer, uploadNdjson } from './bench-server';
+import { type BenchServer, signatureHeader, startBenchServer, uploadNdjson } from './bench-server';
 
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const TRANSACTIONS = Number(process.env.DRILL_TRANSACTIONS ?? 100_000);
@@ -139,16 +139,6 @@ async function probe(server: BenchServer, path: string): Promise<{ path: string;
   }
 }
 
-async function webhookSignature(secret: string, body: string): Promise<string> {
-  const t = Math.floor(Date.now() / 1000);
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
-  return `t=${t},v1=${Buffer.from(mac).toString('hex')}`;
-}
-
 async function push(server: BenchServer, source: { id: string; signing_secret: string }, transaction: unknown) {
   const body = JSON.stringify(transaction);
   const started = performance.now();
@@ -156,7 +146,7 @@ async function push(server: BenchServer, source: { id: string; signing_secret: s
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'x-nitilens-signature': await webhookSignature(source.signing_secret, body),
+      'x-nitilens-signature': signatureHeader(source.signing_secret, body),
     },
     body,
     signal: AbortSignal.timeout(15_000),

@@ -20,7 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
-import { type BenchServer, startBenchServer } from './bench-server';
+import { type BenchServer, signatureHeader, startBenchServer } from './bench-server';
 
 const RATES = (process.env.LOAD_RATES ?? '25,50,100,200').split(',').map(Number);
 const STEP_SECONDS = Number(process.env.LOAD_STEP_SECONDS ?? 30);
@@ -33,16 +33,6 @@ const MAX_ATTEMPTS = 60;
 
 type Outcome = { status: number; ms: number; retryAfter: boolean; retryAfterSeconds: number | null };
 type Pending = { id: string; body: string };
-
-async function signature(secret: string, body: string): Promise<string> {
-  const t = Math.floor(Date.now() / 1000);
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
-  const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(`${t}.${body}`)));
-  return `t=${t},v1=${Buffer.from(mac).toString('hex')}`;
-}
 
 /**
  * `fetch` given TIMEOUT_MS to answer, body included. The timer is held here and also races the
@@ -82,7 +72,7 @@ async function push(
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        'x-nitilens-signature': await signature(source.signing_secret, body),
+        'x-nitilens-signature': signatureHeader(source.signing_secret, body),
       },
       body,
     });
