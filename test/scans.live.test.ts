@@ -12,7 +12,9 @@ async function openSocket(session: Session): Promise<{ events: LiveEvent[]; sock
   const socket = response.webSocket!;
   socket.accept();
   const events: LiveEvent[] = [];
-  socket.addEventListener('message', (event: MessageEvent) => events.push(JSON.parse(event.data as string)));
+  socket.addEventListener('message', (event: MessageEvent) =>
+    events.push(JSON.parse(event.data as string) as LiveEvent),
+  );
   return { events, socket };
 }
 

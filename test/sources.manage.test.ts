@@ -6,7 +6,7 @@ import ibmMapping from '../examples/ibm-aml/mapping.json?raw';
 import { api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
 
 /** The mapping documented in examples/ibm-aml/README.md: it takes the export as it is. */
-const IBM_MAPPING = JSON.parse(ibmMapping);
+const IBM_MAPPING = JSON.parse(ibmMapping) as unknown;
 
 let org: Session;
 beforeAll(async () => {
