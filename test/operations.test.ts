@@ -285,7 +285,7 @@ describe('jobs', () => {
     );
     await processDeadLetter(env, message);
     const [request] = await hook.waitFor(1);
-    expect(JSON.parse(request!.body)).toMatchObject({
+    expect(JSON.parse(request!.body) as unknown).toMatchObject({
       type: 'job.failed',
       data: { job_id: message.scanId, kind: 'scan', error: expect.stringContaining('Chunk 1 failed') },
     });

@@ -20,7 +20,16 @@ import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scorin
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
 import { storeTransactions } from '../worker/transactions/store';
-import { addMember, api, apiJson, pushSigned, registerOrganization, setPlan, withDatabase } from './helpers';
+import {
+  addMember,
+  api,
+  apiJson,
+  createSource,
+  pushSigned,
+  registerOrganization,
+  setPlan,
+  withDatabase,
+} from './helpers';
 
 type Session = Awaited<ReturnType<typeof registerOrganization>>;
 type Model = z.infer<typeof modelView>;
@@ -284,7 +293,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
       },
     });
     await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: (await addMember(org, 'reviewer')).token });
-    const source = await apiJson('POST', '/api/sources', 201, { token, body: { name: 'ERP' } });
+    const source = await createSource(token);
     const habitual = upload.filter((row) => row.account === upload[0]!.account);
     const last = habitual.at(-1)!;
     const later = (hours: number) => new Date(Date.parse(last.occurred_at) + hours * 3_600_000).toISOString();
