@@ -25,6 +25,7 @@ import {
   api,
   apiJson,
   createSource,
+  expectProblem,
   pushSigned,
   registerOrganization,
   setPlan,
@@ -71,9 +72,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
   });
 
   it('has no model before the first training (404), and trains on demand (202), scoring what was stored', async () => {
-    const none = await api('GET', '/api/risk/models/current', { token: org.access_token });
-    expect(none.status).toBe(404);
-    expect(none.headers.get('content-type')).toContain('application/problem+json');
+    await expectProblem(await api('GET', '/api/risk/models/current', { token: org.access_token }), 404);
 
     const queued = await apiJson('POST', '/api/risk/models/train', 202, { token: org.access_token });
     expect(queued).toMatchObject({ status: 'training', version: 1, trained_at: null, features: [...FEATURES] });
@@ -375,15 +374,13 @@ describe('plans and validation', () => {
   it('answers 402 on a plan without risk, and 400 for an unknown time zone', async () => {
     const org = await registerOrganization('Risk Basic');
     const refused = await api('POST', '/api/risk/models/train', { token: org.access_token });
-    expect(refused.status).toBe(402);
-    expect(await refused.json()).toMatchObject({ feature: 'risk', plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ feature: 'risk', plan: 'basic' });
     await setPlan(org.organization.id, 'pro');
     const invalid = await api('POST', '/api/risk/models/train', {
       token: org.access_token,
       body: { time_zone: 'Mars/Olympus' },
     });
-    expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ errors: [{ path: 'time_zone' }] });
+    expect(await expectProblem(invalid, 400)).toMatchObject({ errors: [{ path: 'time_zone' }] });
   });
 
   it('fails a training run with nothing to learn from, saying why', async () => {
