@@ -238,13 +238,13 @@ describe('happy', () => {
     await waitForScan(token, scan.id);
     await hook.waitFor(3);
     await settle();
-    const bodies = (await hook.requests()).map((request) => JSON.parse(request.body));
+    const bodies = (await hook.requests()).map((request) => JSON.parse(request.body) as WebhookEvent);
     expect(bodies.map((body) => body.type).sort()).toEqual([
       'scan.completed',
       'violation.created',
       'violation.created',
     ]);
-    expect(bodies.find((body) => body.type === 'scan.completed').data).toMatchObject({
+    expect(bodies.find((body) => body.type === 'scan.completed')?.data).toMatchObject({
       scan_id: scan.id,
       status: 'completed',
       total: 3,
@@ -306,11 +306,16 @@ describe('errors', () => {
 
     const [request] = await immediate.waitFor(1);
     await settle();
-    expect((await immediate.requests()).map((r) => JSON.parse(r.body).data.job)).toEqual(['committed']);
+    expect((await immediate.requests()).map((r) => (JSON.parse(r.body) as WebhookEvent).data.job)).toEqual([
+      'committed',
+    ]);
     expect(request).toBeDefined();
     await runHubAlarms(orgId);
     const [digest] = await digested.waitFor(1);
-    expect(JSON.parse(digest!.body).data).toMatchObject({ total: 1, examples: [{ data: { job: 'committed' } }] });
+    expect((JSON.parse(digest!.body) as WebhookEvent).data).toMatchObject({
+      total: 1,
+      examples: [{ data: { job: 'committed' } }],
+    });
   });
 
   it('marks dead-lettered deliveries failed, and the sweeper queues a delivery whose message was lost', async () => {

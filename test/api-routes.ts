@@ -53,10 +53,6 @@ import type { OpenApiDocument, Problem } from './helpers';
 
 /** Every route the unit tests call, most specific first, with the body of its success answer (from the worker's view schemas). */
 export type Routes = [
-  // Escape for test/risk.model.test.ts (another branch is changing it): it reads the first violation of a scored
-  // transaction and the last week of the summary without checks. Drop these two rows once that file does.
-  [`GET /api/transactions/PUSH-ODD`, RiskModelEscape.ScoredTransaction],
-  [`GET /api/risk/summary${Query}`, RiskModelEscape.Summary],
   [`GET /api/openapi.json${Query}`, OpenApiDocument],
   [`GET /api/policies/${string}/versions/${string}/file${Query}`, unknown],
   [`GET /api/admin/organizations/${string}/usage${Query}`, z.infer<typeof organizationUsageView>],
@@ -186,19 +182,6 @@ export type Routes = [
   [`GET /health${Query}`, z.infer<typeof healthView>],
   [`GET /metrics${Query}`, unknown],
 ];
-
-namespace RiskModelEscape {
-  type Detail = z.infer<typeof transactionDetailView>;
-  type Violation = Detail['violations'][number];
-  export type ScoredTransaction = Omit<Detail, 'anomaly_score' | 'violations'> & {
-    anomaly_score: number;
-    violations: [Violation, ...Violation[]];
-  };
-  type Point = z.infer<typeof summaryView>['trend'][number];
-  export type Summary = Omit<z.infer<typeof summaryView>, 'trend'> & {
-    trend: Omit<Point[], 'at'> & { at(index: number): Point };
-  };
-}
 
 /** A path may carry a query string. */
 type Query = '' | `?${string}`;

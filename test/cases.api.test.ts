@@ -350,7 +350,7 @@ describe('happy', () => {
     }
     expect(escalated.escalated).toBe(true);
     const [delivered] = await hook.waitFor(1);
-    expect(JSON.parse(delivered!.body)).toMatchObject({
+    expect(JSON.parse(delivered!.body) as unknown).toMatchObject({
       type: 'case.sla_breached',
       data: { case_id: opened!.id, priority: 'critical', account: 'ACC-E' },
     });

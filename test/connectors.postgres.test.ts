@@ -225,7 +225,7 @@ describe('security', () => {
     const texts: string[] = [];
     const created = await api('POST', '/api/connectors', { token, body: connectorBody({ name: 'Secret' }) });
     texts.push(await created.text());
-    const { id } = JSON.parse(texts[0]!);
+    const { id } = JSON.parse(texts[0]!) as { id: string };
     for (const [method, path, body] of [
       ['GET', `/api/connectors/${id}`],
       ['GET', '/api/connectors'],

@@ -112,7 +112,7 @@ describe('security', () => {
   it('never shows the header values', async () => {
     const created = await api('POST', '/api/connectors', { token: org.access_token, body: restConnector() });
     const text = await created.text();
-    const { id } = JSON.parse(text);
+    const { id } = JSON.parse(text) as { id: string };
     const shown = await (await api('GET', `/api/connectors/${id}`, { token: org.access_token })).text();
     const listed = await (await api('GET', '/api/connectors', { token: org.access_token })).text();
     for (const body of [text, shown, listed]) expect(body).not.toContain(ERP_API_KEY);

@@ -5,6 +5,7 @@ import { expect, inject } from 'vitest';
 import { BACKGROUND_LIMITS, createDatabaseClient, type Database } from '../db/client';
 import { subscriptions, users } from '../db/schema';
 import { withTenant } from '../db/tenant';
+import type { LiveEvent } from '../durable-objects/org-hub';
 import { createSuperAdmin } from '../worker/admin/super-admin';
 import { passwordCost } from '../worker/auth/passwords';
 import type { Role } from '../worker/platform/permissions';
@@ -176,6 +177,28 @@ export async function createSource(
   body: { name: string; mapping?: unknown } = { name: 'ERP' },
 ): Promise<z.infer<typeof sourceWithSecret>> {
   return apiJson('POST', '/api/sources', 201, { token, body });
+}
+
+/** A ticket for the live socket (POST /api/ws/ticket), good for one upgrade. */
+export async function liveTicket(token: string): Promise<string> {
+  return (await apiJson('POST', '/api/ws/ticket', 200, { token })).ticket;
+}
+
+/** The live socket: `messages` as received, `events()` parsed, `closed` the close code the server sent. */
+export type LiveSocket = { socket: WebSocket; messages: string[]; events: () => LiveEvent[]; closed: Promise<number> };
+
+/** Opens the organization's live socket as the dashboard does: a ticket (a fresh one unless given), then the upgrade. */
+export async function openLiveSocket(token: string, ticket?: string): Promise<LiveSocket> {
+  const response = await api('GET', `/api/ws?ticket=${ticket ?? (await liveTicket(token))}`, {
+    headers: { upgrade: 'websocket' },
+  });
+  expect(response.status).toBe(101);
+  const socket = response.webSocket!;
+  const messages: string[] = [];
+  const closed = new Promise<number>((resolve) => socket.addEventListener('close', (event) => resolve(event.code)));
+  socket.addEventListener('message', (event: MessageEvent) => messages.push(event.data as string));
+  socket.accept();
+  return { socket, messages, events: () => messages.map((message) => JSON.parse(message) as LiveEvent), closed };
 }
 
 export type RuleFixture = { name?: string; severity?: string; condition: unknown; clause_ref?: string };

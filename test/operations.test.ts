@@ -24,6 +24,9 @@ import {
 } from './helpers';
 import { insertTransactions, waitForScan } from './rules-fixtures';
 
+/** A line of the one logger (worker/platform/log.ts): a JSON object of fields. */
+type LogLine = Record<string, unknown>;
+
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
 async function scrape(): Promise<string> {
@@ -147,7 +150,7 @@ describe('logs', () => {
     });
     expect(response.status).toBe(200);
     const entry = lines
-      .map((line) => JSON.parse(line))
+      .map((line) => JSON.parse(line) as LogLine)
       .find((one) => one.request_id === 'trace-17' && one.message === 'request');
     expect(entry).toEqual({
       timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
@@ -174,20 +177,22 @@ describe('logs', () => {
     } finally {
       await client.close();
     }
-    const slow = warnings.map((line) => JSON.parse(line)).filter((entry) => entry.message === 'slow statement');
+    const slow = warnings
+      .map((line) => JSON.parse(line) as LogLine)
+      .filter((entry) => entry.message === 'slow statement');
     expect(slow).toHaveLength(2);
     expect(slow[0]).toMatchObject({
       level: 'warn',
       request_id: 'slow-1',
       digest: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
-    expect(slow[0].duration_ms).toBeGreaterThanOrEqual(200);
-    expect(slow[0].statement).toBe('select pg_sleep(?), ? as value');
+    expect(slow[0]?.duration_ms).toBeGreaterThanOrEqual(200);
+    expect(slow[0]?.statement).toBe('select pg_sleep(?), ? as value');
     expect(seriesValue(await scrape(), 'nitilens_db_slow_queries_total') - before).toBe(2);
     const operator = await signInPlatformOperator();
     const overview = await apiJson('GET', '/api/admin/operations', 200, { token: operator.access_token });
     expect(overview.slow_statements).toEqual(
-      expect.arrayContaining([expect.objectContaining({ digest: slow[0].digest, statement: slow[0].statement })]),
+      expect.arrayContaining([expect.objectContaining({ digest: slow[0]?.digest, statement: slow[0]?.statement })]),
     );
   });
 });
@@ -280,7 +285,7 @@ describe('jobs', () => {
     );
     await processDeadLetter(env, message);
     const [request] = await hook.waitFor(1);
-    expect(JSON.parse(request!.body)).toMatchObject({
+    expect(JSON.parse(request!.body) as unknown).toMatchObject({
       type: 'job.failed',
       data: { job_id: message.scanId, kind: 'scan', error: expect.stringContaining('Chunk 1 failed') },
     });

@@ -47,7 +47,7 @@ async function timedPush(id: string): Promise<Answer> {
     ms: at - started,
     at,
     retryAfter: retryAfter === null ? null : Number(retryAfter),
-    body: JSON.parse(text),
+    body: JSON.parse(text) as Answer['body'],
   };
 }
 

@@ -10,7 +10,7 @@ describe('happy', () => {
     const response = await api('GET', '/health');
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(JSON.parse(text)).toEqual({ status: 'ok', database: 'ok' });
+    expect(JSON.parse(text) as unknown).toEqual({ status: 'ok', database: 'ok' });
     expect(text).not.toMatch(/version|PostgreSQL|\d+\.\d+/i);
   });
 

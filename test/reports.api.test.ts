@@ -7,9 +7,10 @@ import { extractText, getDocumentProxy } from 'unpdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import worker from '../worker/index';
+import type { AuditEvidence } from '../worker/reports/evidence';
 import type { reportView } from '../worker/reports/schemas';
 import { verifyEvidencePack } from '../worker/reports/verify-pack';
-import { receiver, waitForMail, waitUntil } from './alerts-fixtures';
+import { receiver, type WebhookEvent, waitForMail, waitUntil } from './alerts-fixtures';
 import {
   addUser,
   api,
@@ -256,6 +257,15 @@ describe('reports', () => {
   });
 });
 
+/** The members of an evidence pack's JSON files (worker/reports/evidence.ts) that these tests read. */
+type PackManifest = { files: { path: string; sha256: string }[] };
+type PackCase = { case: { id: string; violation_count: number } };
+type PackAudit = { org_id: string; entries: AuditEvidence[] };
+
+function packJson<T>(files: Record<string, Uint8Array>, path: string): T {
+  return JSON.parse(strFromU8(files[path]!)) as T;
+}
+
 async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -329,7 +339,7 @@ describe('schedules', () => {
     expect(days).toBe(7);
 
     const [request] = await hook.waitFor(1, 20_000);
-    const body = JSON.parse(request!.body);
+    const body = JSON.parse(request!.body) as WebhookEvent;
     expect(body.type).toBe('report.ready');
     expect(body.data).toMatchObject({
       report_type: 'violations',
@@ -391,25 +401,24 @@ describe('evidence pack', () => {
         'violations.json',
       ].sort(),
     );
-    const manifest = JSON.parse(strFromU8(files['manifest.json']!));
-    expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
+    const manifest = packJson<PackManifest>(files, 'manifest.json');
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(
       ['audit.json', 'case.json', 'rules.json', 'summary.pdf', 'transactions.json', 'violations.json'].sort(),
     );
     for (const file of manifest.files) expect(file.sha256).toBe(await sha256(files[file.path]!));
-    const caseFile = JSON.parse(strFromU8(files['case.json']!));
+    const caseFile = packJson<PackCase>(files, 'case.json');
     expect(caseFile.case.id).toBe(caseId);
-    const violations = JSON.parse(strFromU8(files['violations.json']!));
+    const violations = packJson<{ rule_version_id: string }[]>(files, 'violations.json');
     expect(violations.length).toBe(caseFile.case.violation_count);
-    const rules = JSON.parse(strFromU8(files['rules.json']!));
+    const rules = packJson<{ rule_version_id: string }[]>(files, 'rules.json');
     expect(rules).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'Very large payment', clause_ref: '4.2', version: 1 })]),
     );
-    for (const v of violations)
-      expect(rules.some((r: { rule_version_id: string }) => r.rule_version_id === v.rule_version_id)).toBe(true);
-    const transactions = JSON.parse(strFromU8(files['transactions.json']!));
-    expect(transactions.every((t: { account: string }) => t.account === 'ACC-ALPHA')).toBe(true);
-    const audit = JSON.parse(strFromU8(files['audit.json']!));
-    const actions = audit.entries.map((e: { action: string }) => e.action);
+    for (const v of violations) expect(rules.some((r) => r.rule_version_id === v.rule_version_id)).toBe(true);
+    const transactions = packJson<{ account: string }[]>(files, 'transactions.json');
+    expect(transactions.every((t) => t.account === 'ACC-ALPHA')).toBe(true);
+    const audit = packJson<PackAudit>(files, 'audit.json');
+    const actions = audit.entries.map((e) => e.action);
     expect(actions).toContain('case.evidence_exported');
     for (const entry of audit.entries) expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
     const { text } = await pdfText(files['summary.pdf']!.slice().buffer);
@@ -430,11 +439,11 @@ describe('evidence pack', () => {
     expect(verdict.problems[0]).toMatch(/^violations\.json: SHA-256/);
 
     // An audit entry altered, and the manifest rewritten to match: the chain hash still gives it away.
-    const audit = JSON.parse(strFromU8(files['audit.json']!));
-    audit.entries[0].action = 'case.nothing_happened';
+    const audit = packJson<PackAudit>(files, 'audit.json');
+    audit.entries[0]!.action = 'case.nothing_happened';
     const auditBytes = strToU8(JSON.stringify(audit));
-    const manifest = JSON.parse(strFromU8(files['manifest.json']!));
-    manifest.files.find((f: { path: string }) => f.path === 'audit.json').sha256 = await sha256(auditBytes);
+    const manifest = packJson<PackManifest>(files, 'manifest.json');
+    manifest.files.find((f) => f.path === 'audit.json')!.sha256 = await sha256(auditBytes);
     const forged = await verifyEvidencePack(
       zipSync({ ...files, 'audit.json': auditBytes, 'manifest.json': strToU8(JSON.stringify(manifest)) }),
     );

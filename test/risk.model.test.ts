@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers';
+import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import { generateDataset } from '../scripts/anomaly-dataset';
+import type { pushView } from '../worker/ingest/schemas';
 import {
   AccountTails,
   type BatchTransaction,
@@ -13,19 +15,31 @@ import {
   type WithHistory,
 } from '../worker/risk/features';
 import { compileForest, featureContributions, fitForest, forestScore, seededRandom } from '../worker/risk/forest';
+import type { modelView } from '../worker/risk/schemas';
 import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
 import { storeTransactions } from '../worker/transactions/store';
-import { addMember, api, apiJson, pushSigned, registerOrganization, setPlan, withDatabase } from './helpers';
+import {
+  addMember,
+  api,
+  apiJson,
+  createSource,
+  expectProblem,
+  pushSigned,
+  registerOrganization,
+  setPlan,
+  withDatabase,
+} from './helpers';
 
 type Session = Awaited<ReturnType<typeof registerOrganization>>;
+type Model = z.infer<typeof modelView>;
 
-async function waitForScoredModel(token: string, timeoutMs = 60_000): Promise<any> {
+async function waitForScoredModel(token: string, timeoutMs = 60_000): Promise<Model> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await api('GET', '/api/risk/models/current', { token });
-    const model = response.status === 200 ? await response.json<any>() : null;
+    const model = response.status === 200 ? await response.json<Model>() : null;
     if (model?.status === 'failed') throw new Error(`training failed: ${model.error}`);
     if (model?.status === 'ready' && model.scoring.finished_at) return model;
     if (Date.now() > deadline) throw new Error(`no scored model in time: ${JSON.stringify(model)}`);
@@ -58,9 +72,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
   });
 
   it('has no model before the first training (404), and trains on demand (202), scoring what was stored', async () => {
-    const none = await api('GET', '/api/risk/models/current', { token: org.access_token });
-    expect(none.status).toBe(404);
-    expect(none.headers.get('content-type')).toContain('application/problem+json');
+    await expectProblem(await api('GET', '/api/risk/models/current', { token: org.access_token }), 404);
 
     const queued = await apiJson('POST', '/api/risk/models/train', 202, { token: org.access_token });
     expect(queued).toMatchObject({ status: 'training', version: 1, trained_at: null, features: [...FEATURES] });
@@ -68,7 +80,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     const model = await waitForScoredModel(org.access_token);
     expect(model).toMatchObject({ id: queued.id, status: 'ready', features: [...FEATURES] });
     expect(model.transactions).toBe(upload.length);
-    expect(Date.parse(model.trained_at)).not.toBeNaN();
+    expect(Date.parse(model.trained_at ?? '')).not.toBeNaN();
     expect(model.statistics).toMatchObject({ stored_transactions: upload.length, time_zone: 'UTC', trees: 100 });
     expect(model.scoring).toMatchObject({ total: upload.length, chunks_done: model.scoring.chunks });
     const jobs = await apiJson('GET', '/api/jobs?kind=model_training', 200, { token: org.access_token });
@@ -88,7 +100,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     const planted = dataset.filter((row) => row.anomaly);
     const top = await apiJson('GET', `/api/risk/anomalies?limit=${planted.length}`, 200, { token: org.access_token });
     const plantedIds = new Set(planted.map((row) => row.id));
-    const hits = top.items.filter((item: any) => plantedIds.has(item.id)).length;
+    const hits = top.items.filter((item) => plantedIds.has(item.id)).length;
     expect(hits / planted.length).toBeGreaterThanOrEqual(0.5);
     const amountAnomaly = planted.find((row) => row.anomaly === 'amount')!;
     const detail = await apiJson('GET', `/api/transactions/${amountAnomaly.id}`, 200, { token: org.access_token });
@@ -188,7 +200,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
         const stored = await tx.execute<{ id: string; anomaly_score: string; anomaly_factors: unknown }>(
           sql`select id, anomaly_score::text, anomaly_factors from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
         );
-        const factorsOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
+        const factorsOf = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
         expect(stored.map((row) => [Number(row.anomaly_score).toFixed(4), factorsOf(row.anomaly_factors)])).toEqual(
           after.map((row) => {
             const { score, factors } = scoreHistory(model.forest, row);
@@ -280,7 +292,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
       },
     });
     await apiJson('POST', `/api/rules/${rule.id}/approve`, 200, { token: (await addMember(org, 'reviewer')).token });
-    const source = await apiJson('POST', '/api/sources', 201, { token, body: { name: 'ERP' } });
+    const source = await createSource(token);
     const habitual = upload.filter((row) => row.account === upload[0]!.account);
     const last = habitual.at(-1)!;
     const later = (hours: number) => new Date(Date.parse(last.occurred_at) + hours * 3_600_000).toISOString();
@@ -295,15 +307,15 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     };
     const response = await pushSigned(source.id, source.signing_secret, [ordinary, odd]);
     expect(response.status).toBe(200);
-    const { results } = await response.json<any>();
+    const { results } = await response.json<z.infer<typeof pushView>>();
     const oddDetail = await apiJson('GET', '/api/transactions/PUSH-ODD', 200, { token });
     const ordinaryDetail = await apiJson('GET', '/api/transactions/PUSH-ORDINARY', 200, { token });
     expect(oddDetail.anomaly_score).toBeGreaterThanOrEqual(0.6);
     expect(ordinaryDetail.anomaly_score).toBeLessThan(0.6);
-    expect(results[0].violations).toEqual([]);
-    expect(results[1].violations).toEqual([expect.objectContaining({ rule_id: rule.id, severity: 'high' })]);
+    expect(results[0]?.violations).toEqual([]);
+    expect(results[1]?.violations).toEqual([expect.objectContaining({ rule_id: rule.id, severity: 'high' })]);
     expect(oddDetail.violations).toHaveLength(1);
-    expect(oddDetail.violations[0].risk_score).toBe(Math.round(100 * (0.7 * 0.75 + 0.3 * oddDetail.anomaly_score)));
+    expect(oddDetail.violations[0]?.risk_score).toBe(Math.round(100 * (0.7 * 0.75 + 0.3 * oddDetail.anomaly_score!)));
   });
 
   it('lists accounts by descending risk, each with contributions that add up to its score exactly', async () => {
@@ -312,11 +324,11 @@ describe('anomaly model', { timeout: 120_000 }, () => {
     expect(page.items.length).toBeGreaterThan(0);
     for (const item of page.items) {
       expect(Object.keys(item).sort()).toEqual(['account', 'factors', 'open_cases', 'open_violations', 'score']);
-      expect(item.factors.reduce((sum: number, f: any) => sum + f.contribution, 0)).toBe(item.score);
+      expect(item.factors.reduce((sum, f) => sum + f.contribution, 0)).toBe(item.score);
       expect(item.score).toBeGreaterThanOrEqual(0);
       expect(item.score).toBeLessThanOrEqual(100);
     }
-    const scores = page.items.map((item: any) => item.score);
+    const scores = page.items.map((item) => item.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     // Paging with the cursor yields the same order.
     const first = await apiJson('GET', '/api/risk/accounts?limit=1', 200, { token: org.access_token });
@@ -332,7 +344,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
   it("summarizes the organization's risk: score, 12 weekly points, open violations by rule and severity", async () => {
     const summary = await apiJson('GET', '/api/risk/summary', 200, { token: org.access_token });
     expect(summary.trend).toHaveLength(12);
-    expect(summary.trend.at(-1).violations).toBeGreaterThanOrEqual(1);
+    expect(summary.trend.at(-1)?.violations).toBeGreaterThanOrEqual(1);
     expect(summary.score).toBeGreaterThan(0);
     expect(summary.counts).toEqual([
       expect.objectContaining({ rule_name: 'Anomalous transaction', severity: 'high', count: summary.open_violations }),
@@ -362,15 +374,13 @@ describe('plans and validation', () => {
   it('answers 402 on a plan without risk, and 400 for an unknown time zone', async () => {
     const org = await registerOrganization('Risk Basic');
     const refused = await api('POST', '/api/risk/models/train', { token: org.access_token });
-    expect(refused.status).toBe(402);
-    expect(await refused.json()).toMatchObject({ feature: 'risk', plan: 'basic' });
+    expect(await expectProblem(refused, 402)).toMatchObject({ feature: 'risk', plan: 'basic' });
     await setPlan(org.organization.id, 'pro');
     const invalid = await api('POST', '/api/risk/models/train', {
       token: org.access_token,
       body: { time_zone: 'Mars/Olympus' },
     });
-    expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ errors: [{ path: 'time_zone' }] });
+    expect(await expectProblem(invalid, 400)).toMatchObject({ errors: [{ path: 'time_zone' }] });
   });
 
   it('fails a training run with nothing to learn from, saying why', async () => {
@@ -381,7 +391,7 @@ describe('plans and validation', () => {
       body: { time_zone: 'Asia/Kolkata' },
     });
     const deadline = Date.now() + 20_000;
-    let model: any;
+    let model: Model;
     do {
       model = await apiJson('GET', '/api/risk/models/current', 200, { token: org.access_token });
       if (model.status !== 'training') break;

@@ -55,14 +55,14 @@ export async function waitForScan(token: string, scanId: string, timeoutMs = 25_
 
 type ViolationView = z.infer<typeof violationView>;
 
-/** Every violation of the organization, as the API lists them (following cursors). */
-export async function listAllViolations(token: string, query = ''): Promise<ViolationView[]> {
+/** Every violation of the organization, as the API lists them (following cursors, `limit` a page). */
+export async function listAllViolations(token: string, query = '', limit = 200): Promise<ViolationView[]> {
   const items: ViolationView[] = [];
   let cursor: string | null = null;
   do {
     const page: Page<ViolationView> = await apiJson(
       'GET',
-      `/api/violations?limit=200${query}${cursor ? `&cursor=${cursor}` : ''}`,
+      `/api/violations?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
       200,
       { token },
     );
@@ -71,13 +71,6 @@ export async function listAllViolations(token: string, query = ''): Promise<Viol
   } while (cursor);
   return items;
 }
-
-/**
- * @deprecated `listAllViolations` untyped: an escape for test/violations.triage.test.ts (another branch is changing
- * it), which indexes the list unchecked. Remove once that file calls `listAllViolations`.
- */
-// biome-ignore lint/suspicious/noExplicitAny: the escape described above
-export const allViolations: (token: string, query?: string) => Promise<any[]> = listAllViolations;
 
 /** Rows of a tenant table, for assertions the API does not expose. */
 export async function countRows(

@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { api, apiJson, approvedRule, registerOrganization, type Session } from './helpers';
+import { apiJson, approvedRule, openLiveSocket, registerOrganization } from './helpers';
 import { insertTransactions } from './rules-fixtures';
-
-type LiveEvent = { type: string; [key: string]: unknown };
-
-/** Opens the organization's live socket the way the dashboard does: a ticket, then the upgrade. */
-async function openSocket(session: Session): Promise<{ events: LiveEvent[]; socket: WebSocket }> {
-  const { ticket } = await apiJson('POST', '/api/ws/ticket', 200, { token: session.access_token });
-  const response = await api('GET', `/api/ws?ticket=${ticket}`, { headers: { upgrade: 'websocket' } });
-  expect(response.status).toBe(101);
-  const socket = response.webSocket!;
-  socket.accept();
-  const events: LiveEvent[] = [];
-  socket.addEventListener('message', (event: MessageEvent) => events.push(JSON.parse(event.data as string)));
-  return { events, socket };
-}
 
 async function until(condition: () => boolean, timeoutMs = 25_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -42,19 +28,23 @@ describe('happy', () => {
       { id: 'L2', occurred_at: '2026-07-01T10:00:00Z', amount: '50.00' },
       { id: 'L3', occurred_at: '2026-07-01T11:00:00Z', amount: '500.00' },
     ]);
-    const { events, socket } = await openSocket(org);
+    const { events, socket } = await openLiveSocket(org.access_token);
     const { id } = await apiJson('POST', '/api/scans', 202, { token: org.access_token, body: {} });
-    await until(() => events.some((event) => event.type === 'scan.completed'));
+    await until(() => events().some((event) => event.type === 'scan.completed'));
     socket.close();
 
-    expect(events.filter((e) => e.type === 'scan.progress').at(-1)).toEqual({
+    expect(
+      events()
+        .filter((e) => e.type === 'scan.progress')
+        .at(-1),
+    ).toEqual({
       type: 'scan.progress',
       scan_id: id,
       processed: 3,
       total: 3,
       violations_found: 2,
     });
-    expect(events.find((e) => e.type === 'scan.completed')).toEqual({
+    expect(events().find((e) => e.type === 'scan.completed')).toEqual({
       type: 'scan.completed',
       scan_id: id,
       status: 'completed',
@@ -62,7 +52,7 @@ describe('happy', () => {
       total: 3,
       violations_found: 2,
     });
-    const announced = events.filter((e) => e.type === 'violation.created');
+    const announced = events().filter((e) => e.type === 'violation.created');
     expect(announced).toEqual([
       {
         type: 'violation.created',
@@ -88,12 +78,12 @@ describe('security', () => {
     await insertTransactions(watched.organization.id, [
       { id: 'B1', occurred_at: '2026-07-02T09:00:00Z', amount: '5000.00' },
     ]);
-    const theirs = await openSocket(watched);
-    const mine = await openSocket(bystander);
+    const theirs = await openLiveSocket(watched.access_token);
+    const mine = await openLiveSocket(bystander.access_token);
     await apiJson('POST', '/api/scans', 202, { token: watched.access_token, body: {} });
-    await until(() => theirs.events.some((event) => event.type === 'scan.completed'));
+    await until(() => theirs.events().some((event) => event.type === 'scan.completed'));
     theirs.socket.close();
     mine.socket.close();
-    expect(mine.events).toEqual([]);
+    expect(mine.events()).toEqual([]);
   });
 });

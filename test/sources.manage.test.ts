@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import ibmSample from '../examples/ibm-aml/ibm_aml_sample.csv?raw';
 import ibmMapping from '../examples/ibm-aml/mapping.json?raw';
-import { api, apiJson, registerOrganization, type Session, withDatabase } from './helpers';
+import { api, apiJson, createSource, registerOrganization, type Session, withDatabase } from './helpers';
 
 /** The mapping documented in examples/ibm-aml/README.md: it takes the export as it is. */
-const IBM_MAPPING = JSON.parse(ibmMapping);
+const IBM_MAPPING = JSON.parse(ibmMapping) as unknown;
 
 let org: Session;
 beforeAll(async () => {
@@ -76,10 +76,7 @@ describe('happy', () => {
   });
 
   it('uploads the IBM AML sample through its mapping, idempotently', async () => {
-    const source = await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'IBM AML export', mapping: IBM_MAPPING },
-    });
+    const source = await createSource(org.access_token, { name: 'IBM AML export', mapping: IBM_MAPPING });
     const send = () =>
       apiJson('POST', `/api/transactions?source_id=${source.id}`, 200, {
         token: org.access_token,
@@ -113,10 +110,7 @@ describe('happy', () => {
   });
 
   it('previews a mapping on sample records without storing them', async () => {
-    const source = await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'Preview' },
-    });
+    const source = await createSource(org.access_token, { name: 'Preview' });
     const storedCount = async () =>
       (await apiJson('GET', '/api/transactions?limit=200', 200, { token: org.access_token })).items.length;
     const before = await storedCount();
@@ -173,9 +167,9 @@ describe('errors', () => {
     expect(errors).toEqual([
       { path: 'mapping.timestamp.format', message: expect.stringContaining('YYYY/MM/DD HH:mm') },
     ]);
-    const source = await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'Right tokens', mapping: { timestamp: { format: 'YYYY/MM/DD HH:mm', time_zone: 'UTC' } } },
+    const source = await createSource(org.access_token, {
+      name: 'Right tokens',
+      mapping: { timestamp: { format: 'YYYY/MM/DD HH:mm', time_zone: 'UTC' } },
     });
     const preview = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
       token: org.access_token,
@@ -185,9 +179,9 @@ describe('errors', () => {
   });
 
   it('reads naive timestamps only when the mapping gives a time zone', async () => {
-    const source = await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'No zone', mapping: { timestamp: { format: 'YYYY-MM-DD HH:mm:ss' } } },
+    const source = await createSource(org.access_token, {
+      name: 'No zone',
+      mapping: { timestamp: { format: 'YYYY-MM-DD HH:mm:ss' } },
     });
     const preview = await apiJson('POST', `/api/sources/${source.id}/preview`, 200, {
       token: org.access_token,
@@ -201,10 +195,7 @@ describe('errors', () => {
 
 describe('security', () => {
   it("another organization's source is a 404 everywhere", async () => {
-    const source = await apiJson('POST', '/api/sources', 201, {
-      token: org.access_token,
-      body: { name: 'Mine' },
-    });
+    const source = await createSource(org.access_token, { name: 'Mine' });
     const other = await registerOrganization('Other Sources');
     for (const [method, path, body] of [
       ['GET', `/api/sources/${source.id}`],

@@ -1,7 +1,9 @@
+import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { violationView } from '../worker/violations/schemas';
 import { addMember, api, apiJson, approvedRule, parseCsv, registerOrganization, type Session } from './helpers';
-import { allViolations, countRows, insertTransactions, waitForScan } from './rules-fixtures';
+import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
 const SEVERITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 
@@ -9,25 +11,11 @@ let org: Session;
 let sanctions: { id: string };
 let started: string;
 
-type Listed = { id: string; transaction_id: string; rule_name: string; risk_score: number; severity: string };
-type ListedPage = { items: Listed[]; next_cursor: string | null };
-
-async function pagesOf(token: string, query: string, limit: number): Promise<Listed[]> {
-  const items: Listed[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: ListedPage = await apiJson<ListedPage>(
-      'GET',
-      `/api/violations?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`,
-      200,
-      {
-        token,
-      },
-    );
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
+/** The first open violation, which the tests below change or read. */
+async function firstOpen(token: string): Promise<z.infer<typeof violationView>> {
+  const [open] = await listAllViolations(token, '&status=open');
+  expect(open).toBeDefined();
+  return open!;
 }
 
 beforeAll(async () => {
@@ -63,11 +51,11 @@ beforeAll(async () => {
 
 describe('happy', () => {
   it('opens on the most severe, then the riskiest, then the newest', async () => {
-    const all = await allViolations(org.access_token);
+    const all = await listAllViolations(org.access_token);
     expect(all.length).toBeGreaterThan(15);
     expect(all[0]).toMatchObject({ severity: 'critical', rule_name: 'Sanctioned counterparty' });
     for (let i = 1; i < all.length; i++) {
-      const [a, b] = [all[i - 1], all[i]];
+      const [a, b] = [all[i - 1]!, all[i]!];
       const bySeverity = SEVERITY_RANK[a.severity]! - SEVERITY_RANK[b.severity]!;
       expect(bySeverity).toBeGreaterThanOrEqual(0);
       if (bySeverity === 0) {
@@ -76,53 +64,56 @@ describe('happy', () => {
       }
     }
     // Paging one at a time gives the same order, without repeating or skipping.
-    expect((await pagesOf(org.access_token, '', 1)).map((v) => v.id)).toEqual(all.map((v) => v.id));
+    expect((await listAllViolations(org.access_token, '', 1)).map((v) => v.id)).toEqual(all.map((v) => v.id));
   });
 
   it('sorts by any column, both ways, and pages in that order', async () => {
-    const byTransaction = await pagesOf(org.access_token, '&sort=transaction_id&order=asc', 4);
+    const byTransaction = await listAllViolations(org.access_token, '&sort=transaction_id&order=asc', 4);
     const ids = byTransaction.map((v) => v.transaction_id);
     expect(ids).toEqual([...ids].sort());
-    const byRule = await pagesOf(org.access_token, '&sort=rule&order=desc', 3);
+    const byRule = await listAllViolations(org.access_token, '&sort=rule&order=desc', 3);
     expect(byRule.map((v) => v.rule_name)).toEqual([...byRule.map((v) => v.rule_name)].sort().reverse());
-    const byRisk = await pagesOf(org.access_token, '&sort=risk_score&order=asc', 5);
+    const byRisk = await listAllViolations(org.access_token, '&sort=risk_score&order=asc', 5);
     const risks = byRisk.map((v) => v.risk_score);
     expect(risks).toEqual([...risks].sort((a, b) => a - b));
     expect(new Set(byRisk.map((v) => v.id)).size).toBe(byRisk.length);
-    const bySeverityAsc = await pagesOf(org.access_token, '&sort=severity&order=asc', 200);
+    const bySeverityAsc = await listAllViolations(org.access_token, '&sort=severity&order=asc', 200);
     expect(bySeverityAsc[0]?.severity).toBe('low');
     expect(bySeverityAsc.at(-1)?.severity).toBe('critical');
   });
 
   it('searches the transaction id, the account and the counterparty, in any case', async () => {
-    expect((await allViolations(org.access_token, '&q=tri-007')).every((v) => v.transaction_id === 'TRI-007')).toBe(
+    expect((await listAllViolations(org.access_token, '&q=tri-007')).every((v) => v.transaction_id === 'TRI-007')).toBe(
       true,
     );
-    expect((await allViolations(org.access_token, '&q=tri-007')).length).toBeGreaterThan(0);
-    const odd = await allViolations(org.access_token, '&q=ACC-ODD');
+    expect((await listAllViolations(org.access_token, '&q=tri-007')).length).toBeGreaterThan(0);
+    const odd = await listAllViolations(org.access_token, '&q=ACC-ODD');
     expect(odd.length).toBeGreaterThan(0);
     expect(odd.every((v) => v.account === 'acc-odd')).toBe(true);
-    const blocked = await allViolations(org.access_token, '&q=blocked');
+    const blocked = await listAllViolations(org.access_token, '&q=blocked');
     expect(blocked.length).toBeGreaterThan(0);
     expect(blocked.every((v) => v.counterparty === 'Blocked, Ltd')).toBe(true);
     // Wildcards are searched for literally.
-    expect(await allViolations(org.access_token, '&q=%25')).toEqual([]);
-    expect(await allViolations(org.access_token, '&q=_')).toEqual([]);
+    expect(await listAllViolations(org.access_token, '&q=%25')).toEqual([]);
+    expect(await listAllViolations(org.access_token, '&q=_')).toEqual([]);
   });
 
   it('filters by rule, status, severity and detection date together', async () => {
-    const critical = await allViolations(org.access_token, `&rule_id=${sanctions.id}&severity=critical&status=open`);
+    const critical = await listAllViolations(
+      org.access_token,
+      `&rule_id=${sanctions.id}&severity=critical&status=open`,
+    );
     expect(critical.length).toBe(9);
     const now = new Date(Date.now() + 60_000).toISOString();
     expect(
-      await allViolations(org.access_token, `&from=${encodeURIComponent(started)}&to=${encodeURIComponent(now)}`),
-    ).toHaveLength((await allViolations(org.access_token)).length);
-    expect(await allViolations(org.access_token, `&from=${encodeURIComponent(now)}`)).toEqual([]);
-    expect(await allViolations(org.access_token, `&to=${encodeURIComponent(started)}`)).toEqual([]);
+      await listAllViolations(org.access_token, `&from=${encodeURIComponent(started)}&to=${encodeURIComponent(now)}`),
+    ).toHaveLength((await listAllViolations(org.access_token)).length);
+    expect(await listAllViolations(org.access_token, `&from=${encodeURIComponent(now)}`)).toEqual([]);
+    expect(await listAllViolations(org.access_token, `&to=${encodeURIComponent(started)}`)).toEqual([]);
   });
 
   it('changes many statuses at once, each kept in its history and audited', async () => {
-    const chosen = (await allViolations(org.access_token, '&severity=low')).slice(0, 3);
+    const chosen = (await listAllViolations(org.access_token, '&severity=low')).slice(0, 3);
     const reviewer = await addMember(org, 'reviewer');
     const body = { ids: chosen.map((v) => v.id), status: 'reviewed', comment: 'Known payroll wires' };
     expect(await apiJson('POST', '/api/violations/bulk-status', 200, { token: reviewer.token, body })).toEqual({
@@ -133,7 +124,7 @@ describe('happy', () => {
       updated: 0,
       unchanged: 3,
     });
-    const detail = await apiJson('GET', `/api/violations/${chosen[0].id}`, 200, { token: org.access_token });
+    const detail = await apiJson('GET', `/api/violations/${chosen[0]!.id}`, 200, { token: org.access_token });
     expect(detail.history).toEqual([
       {
         from_status: 'open',
@@ -155,12 +146,12 @@ describe('happy', () => {
         sql`action = 'violation.status_changed' and target_id in (${ids}) and details->>'bulk' = 'true'`,
       ),
     ).toBe(3);
-    const reviewed = await allViolations(org.access_token, '&status=reviewed');
+    const reviewed = await listAllViolations(org.access_token, '&status=reviewed');
     expect(reviewed.map((v) => v.id).sort()).toEqual(chosen.map((v) => v.id).sort());
   });
 
   it('exports the filtered list as CSV in the same order, guarded against formulas', async () => {
-    const listed = await allViolations(org.access_token, `&rule_id=${sanctions.id}`);
+    const listed = await listAllViolations(org.access_token, `&rule_id=${sanctions.id}`);
     const response = await api('GET', `/api/violations/export?rule_id=${sanctions.id}`, { token: org.access_token });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/csv');
@@ -214,7 +205,7 @@ describe('errors', () => {
   });
 
   it('a bulk change with an unknown id changes nothing', async () => {
-    const [open] = await allViolations(org.access_token, '&status=open');
+    const open = await firstOpen(org.access_token);
     const response = await api('POST', '/api/violations/bulk-status', {
       token: org.access_token,
       body: { ids: [open.id, crypto.randomUUID()], status: 'resolved' },
@@ -244,7 +235,7 @@ describe('errors', () => {
 describe('security', () => {
   it('a viewer exports but cannot change statuses in bulk', async () => {
     const viewer = await addMember(org, 'viewer');
-    const [open] = await allViolations(viewer.token, '&status=open');
+    const open = await firstOpen(viewer.token);
     expect(
       (
         await api('POST', '/api/violations/bulk-status', {
@@ -257,7 +248,7 @@ describe('security', () => {
   });
 
   it("another organization's violations are neither exported nor changed", async () => {
-    const [open] = await allViolations(org.access_token, '&status=open');
+    const open = await firstOpen(org.access_token);
     const other = await registerOrganization('Triage Intruder Org');
     const csv = await (await api('GET', '/api/violations/export', { token: other.access_token })).text();
     expect(parseCsv(csv)).toHaveLength(1);

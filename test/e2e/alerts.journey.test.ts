@@ -1,21 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertReceivers, startAlertReceivers } from '../../scripts/alert-receivers';
+import type { SlackMessage } from '../alerts-fixtures';
 import {
-  collectConsoleErrors,
-  type DevServer,
   eventually,
   goTo,
   heading,
-  launchBrowser,
+  type Journey,
+  openJourney,
   pushSigned,
   type SigningSource,
   screenshot,
   signUp,
-  startDevServer,
 } from './harness';
 
 // Issue 16's "done when": a new organization sends its high and critical violations to a
@@ -32,11 +30,9 @@ const ADMIN = {
 const RECIPIENT = `compliance-${Date.now()}@e2e.test`;
 
 let receivers: AlertReceivers;
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
-let files: string;
 let source: SigningSource;
 
 const slackHook = () => `${receivers.httpUrl}/hooks/slack-e2e`;
@@ -55,29 +51,22 @@ async function mail(): Promise<{ subject: string; text: string; html: string }[]
 beforeAll(async () => {
   receivers = await startAlertReceivers();
   // What an operator sets for `npm run dev`: the SMTP relay, and local receivers allowed.
-  process.env.SMTP_URL = receivers.smtpUrl;
-  process.env.SMTP_FROM = 'alerts@e2e.test';
-  process.env.ALERT_ALLOW_PRIVATE_URLS = 'true';
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
-  files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-alerts-'));
+  journey = await openJourney({
+    env: { SMTP_URL: receivers.smtpUrl, SMTP_FROM: 'alerts@e2e.test', ALERT_ALLOW_PRIVATE_URLS: 'true' },
+  });
+  ({ page, consoleErrors } = journey);
 });
 
 afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
+  await journey?.close();
   await receivers?.stop();
-  if (files) rmSync(files, { recursive: true, force: true });
 });
 
 describe('happy', () => {
   it('signs up, approves the AML policy rules and creates an ERP source', async () => {
     await signUp(page, ADMIN);
 
-    const policyPath = join(files, 'aml-cash-policy.md');
+    const policyPath = join(journey.files, 'aml-cash-policy.md');
     writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);
     await goTo(page, 'Policies');
     await page.getByLabel('Document').setInputFiles(policyPath);
@@ -130,7 +119,7 @@ describe('happy', () => {
         .click();
       await page.getByText(`Test message delivered to ${name}`, { exact: true }).waitFor();
     }
-    expect(JSON.parse((await slackMessages())[0]!.body).text).toContain('Test alert from NitiLens');
+    expect((JSON.parse((await slackMessages())[0]!.body) as SlackMessage).text).toContain('Test alert from NitiLens');
     expect((await eventually(mail, (messages) => messages.length === 1))[0]!.subject).toBe(
       '[NitiLens] Test alert from NitiLens',
     );
@@ -148,7 +137,7 @@ describe('happy', () => {
     await page.getByRole('table', { name: 'Alert routes' }).getByRole('row').nth(2).waitFor();
     await screenshot(page, 'alerts-04-routes');
 
-    await pushSigned(server.baseUrl, source, {
+    await pushSigned(journey.baseUrl, source, {
       id: 'E2E-ALERT-1',
       occurred_at: '2026-03-02T09:00:00Z',
       amount: '12500.00',
@@ -160,14 +149,14 @@ describe('happy', () => {
     const slack = await eventually(slackMessages, (messages) =>
       messages.some((message) => message.body.includes('Cash transactions over USD 10,000')),
     );
-    const alert = JSON.parse(slack.find((message) => message.body.includes('Cash transactions over USD 10,000'))!.body);
+    const alert = JSON.parse(
+      slack.find((message) => message.body.includes('Cash transactions over USD 10,000'))!.body,
+    ) as SlackMessage;
     expect(alert.text).toContain('High violation: Cash transactions over USD 10,000');
-    const fields = alert.blocks
-      .find((block: { fields?: unknown }) => block.fields)
-      .fields.map((f: { text: string }) => f.text);
+    const fields = alert.blocks.find((block) => block.fields)!.fields!.map((f) => f.text);
     expect(fields).toEqual(expect.arrayContaining(['*Severity*\nhigh', '*Account*\nACC-900', '*Amount*\n12500 USD']));
-    const button = alert.blocks.find((block: { type: string }) => block.type === 'actions').elements[0];
-    expect(button.url).toMatch(new RegExp(`^${server.baseUrl}/violations/[0-9a-f-]{36}$`));
+    const button = alert.blocks.find((block) => block.type === 'actions')!.elements![0]!;
+    expect(button.url).toMatch(new RegExp(`^${journey.baseUrl}/violations/[0-9a-f-]{36}$`));
     const messages = await eventually(mail, (list) =>
       list.some((message) => message.subject === '[NitiLens] High violation: Cash transactions over USD 10,000'),
     );
@@ -176,7 +165,7 @@ describe('happy', () => {
     expect(email.html).toContain('Open violation');
 
     // The button opens the violation in the dashboard.
-    await page.goto(new URL(button.url).pathname);
+    await page.goto(new URL(button.url!).pathname);
     await page.getByRole('heading', { name: 'Why this was flagged' }).waitFor();
     await screenshot(page, 'alerts-05-violation-from-slack-button');
   });
@@ -186,7 +175,7 @@ describe('happy', () => {
       method: 'PUT',
       body: JSON.stringify({ statuses: [500] }),
     });
-    await pushSigned(server.baseUrl, source, {
+    await pushSigned(journey.baseUrl, source, {
       id: 'E2E-ALERT-2',
       occurred_at: '2026-03-02T10:00:00Z',
       amount: '15000.00',

@@ -1,17 +1,7 @@
 import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  callApi,
-  collectConsoleErrors,
-  type DevServer,
-  goTo,
-  heading,
-  launchBrowser,
-  screenshot,
-  signUp,
-  startDevServer,
-} from './harness';
+import { callApi, goTo, heading, type Journey, openJourney, screenshot, signUp } from './harness';
 
 // The Worker verifies Stripe's webhooks with this secret; no Stripe API key: plans change without Checkout.
 const WEBHOOK_SECRET = 'whsec_e2e_billing_journey_0123456789';
@@ -23,8 +13,7 @@ const ADMIN = {
   password: 'correct horse battery staple',
 };
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
 
@@ -38,18 +27,11 @@ async function addUser(name: string) {
 }
 
 beforeAll(async () => {
-  process.env.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET;
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
+  journey = await openJourney({ env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('signs up on the basic plan', async () => {
@@ -97,7 +79,7 @@ describe('happy', () => {
   });
 
   it('shows a banner across the app once Stripe reports a failed payment', async () => {
-    const session = await callApi<{ organization: { id: string } }>(server.baseUrl, 'POST', '/api/auth/login', {
+    const session = await callApi(journey.baseUrl, 'POST', '/api/auth/login', {
       body: { email: ADMIN.email, password: ADMIN.password },
     });
     const payload = JSON.stringify({
@@ -124,7 +106,7 @@ describe('happy', () => {
       },
     });
     const signature = await Stripe.webhooks.generateTestHeaderStringAsync({ payload, secret: WEBHOOK_SECRET });
-    const delivered = await fetch(`${server.baseUrl}/api/billing/stripe/webhook`, {
+    const delivered = await fetch(`${journey.baseUrl}/api/billing/stripe/webhook`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
       body: payload,

@@ -4,19 +4,18 @@ import {
   type Api,
   apiAs,
   approvedRule,
-  collectConsoleErrors,
-  type DevServer,
+  createSource,
   goTo,
   heading,
-  launchBrowser,
+  type Journey,
   login,
+  openJourney,
   pushSigned,
   type SigningSource,
   screenshot,
   signIn,
   signOut,
   signUp,
-  startDevServer,
 } from './harness';
 
 // Issue 15's "done when": set a 1-minute SLA for critical cases, push a critical violation, watch
@@ -32,33 +31,25 @@ const ADMIN = {
 };
 const ANALYST = { name: 'Ana Analyst', email: `ana-cases-${stamp}@e2e.test`, password: 'another horse battery staple' };
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
 let call: Api;
 let source: SigningSource;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
   // A shared two-core machine: the dev server's first answers can take a while.
-  page.setDefaultTimeout(60_000);
-  consoleErrors = collectConsoleErrors(page);
+  journey = await openJourney({ timeoutMs: 60_000 });
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('signs up, and sets a 1-minute SLA for critical cases', async () => {
     await signUp(page, ADMIN);
 
-    call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    call = apiAs(journey.baseUrl, await login(journey.baseUrl, ADMIN.email, ADMIN.password));
     await approvedRule(call, {
       name: 'Wire above 50,000',
       severity: 'critical',
@@ -69,8 +60,7 @@ describe('happy', () => {
         ],
       },
     });
-    const created = await call('POST', '/api/sources', { name: 'Core banking' });
-    source = { id: created.id, secret: created.signing_secret };
+    source = await createSource(call, 'Core banking');
     await call('POST', '/api/users', {
       email: ANALYST.email,
       full_name: ANALYST.name,
@@ -86,15 +76,13 @@ describe('happy', () => {
     await page.getByLabel('Critical SLA (minutes)').fill('1');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Case settings saved', { exact: true }).waitFor();
-    expect((await call<{ sla_minutes: { critical: number } }>('GET', '/api/cases/settings')).sla_minutes.critical).toBe(
-      1,
-    );
+    expect((await call('GET', '/api/cases/settings')).sla_minutes.critical).toBe(1);
   });
 
   it('a critical violation opens a case that appears in the open inbox without a reload', async () => {
     await goTo(page, 'Cases');
     await page.getByText('No cases here').waitFor();
-    await pushSigned(server.baseUrl, source, {
+    await pushSigned(journey.baseUrl, source, {
       id: `WIRE-${stamp}`,
       occurred_at: new Date().toISOString(),
       amount: '75000.00',
@@ -169,11 +157,11 @@ describe('happy', () => {
     await page.getByRole('button', { name: /All open/ }).click();
     // 205 violations on one account: they join one case, whose page shows the first 200.
     await pushSigned(
-      server.baseUrl,
+      journey.baseUrl,
       source,
       Array.from({ length: 205 }, (_, i) => wire(`BULK-${stamp}-${i}`, 'ACC-5000')),
     );
-    await pushSigned(server.baseUrl, source, wire(`SOLO-${stamp}`, 'ACC-6000'));
+    await pushSigned(journey.baseUrl, source, wire(`SOLO-${stamp}`, 'ACC-6000'));
     const many = page.getByRole('link', { name: /Wire above 50,000 on ACC-5000/ });
     const solo = page.getByRole('link', { name: /Wire above 50,000 on ACC-6000/ });
     await many.waitFor({ timeout: 15_000 });

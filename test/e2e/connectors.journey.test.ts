@@ -1,22 +1,11 @@
 import type { Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectConsoleErrors,
-  type DevServer,
-  goTo,
-  heading,
-  launchBrowser,
-  screenshot,
-  signUp,
-  startDevServer,
-} from './harness';
+import { goTo, heading, type Journey, openJourney, screenshot, signUp } from './harness';
 
 // Issue 22's "done when": a new user points a connector at a Postgres table of ERP payments,
 // previews it, runs it, adds rows, and sees only the new ones arrive on the next scheduled run.
 
-const SERVER = process.env.E2E_CUSTOMER_PG ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
-const DATABASE = `nitilens_e2e_erp_${Date.now()}`;
 const ADMIN = {
   org: 'E2E Pull Bank',
   name: 'Ada Admin',
@@ -25,17 +14,10 @@ const ADMIN = {
 };
 const MAPPING = JSON.stringify({ fields: { id: 'payment_no', occurred_at: 'paid_at', account: 'customer_account' } });
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey & { databaseUrl: string };
 let page: Page;
 let consoleErrors: string[];
 let customer: postgres.Sql;
-
-const customerUrl = () => {
-  const url = new URL(SERVER);
-  url.pathname = `/${DATABASE}`;
-  return url.toString();
-};
 
 async function addPayments(from: number, count: number): Promise<void> {
   await customer.unsafe(`insert into erp_payments
@@ -44,30 +26,21 @@ async function addPayments(from: number, count: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${DATABASE}`);
-  await admin.end();
-  customer = postgres(customerUrl(), { max: 1, onnotice: () => {} });
+  // What an operator sets for `npm run dev` to try connectors locally: a plan that has them, local hosts allowed.
+  journey = await openJourney({
+    database: 'erp',
+    env: { DEFAULT_PLAN: 'enterprise', CONNECTOR_ALLOW_PRIVATE_HOSTS: 'true' },
+  });
+  customer = postgres(journey.databaseUrl, { max: 1, onnotice: () => {} });
   await customer.unsafe(`create table erp_payments (id bigint primary key, payment_no text not null,
     paid_at timestamptz not null, amount numeric(14,2) not null, currency text not null, customer_account text not null)`);
   await addPayments(0, 30);
-  // What an operator sets for `npm run dev` to try connectors locally: a plan that has them, local hosts allowed.
-  process.env.DEFAULT_PLAN = 'enterprise';
-  process.env.CONNECTOR_ALLOW_PRIVATE_HOSTS = 'true';
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
+  ({ page, consoleErrors } = journey);
 });
 
 afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
   await customer?.end();
-  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${DATABASE} with (force)`).catch(() => undefined);
-  await admin.end();
+  await journey?.close();
 });
 
 describe('happy', () => {
@@ -81,7 +54,7 @@ describe('happy', () => {
   it('points a connector at the ERP payments table and previews five mapped rows', async () => {
     await page.getByRole('button', { name: 'New connector' }).click();
     await page.getByLabel('Name').fill('ERP payments');
-    await page.getByLabel('Connection URL').fill(customerUrl());
+    await page.getByLabel('Connection URL').fill(journey.databaseUrl);
     await page
       .getByLabel('Query')
       .fill('select * from erp_payments where id > coalesce(:cursor::bigint, 0) order by id limit :limit');
@@ -105,6 +78,7 @@ describe('happy', () => {
     await page.getByRole('button', { name: 'Run now' }).click();
     const runs = page.getByRole('table', { name: 'Runs of ERP payments' });
     await runs.getByText('Succeeded').waitFor({ timeout: 30_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: a Locator's rendered text keeps the cells apart, as the pattern reads them
     await expect(runs.getByRole('row').nth(1).innerText()).resolves.toMatch(
       /manual\s+Succeeded\s+30\s+30\s+0\s+0\s+∅ → 30/,
     );
@@ -118,7 +92,7 @@ describe('happy', () => {
     // Local wrangler fires no cron by itself: fire the minute cron as if 16 minutes had passed.
     const at = Date.now() + 16 * 60_000;
     const fired = await fetch(
-      `${server.baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at}`,
+      `${journey.baseUrl}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}&time=${at}`,
     );
     expect(fired.status).toBe(200);
     await page.reload();
@@ -126,6 +100,7 @@ describe('happy', () => {
     const runs = page.getByRole('table', { name: 'Runs of ERP payments' });
     const scheduled = runs.getByRole('row').filter({ hasText: 'schedule' });
     await scheduled.getByText('Succeeded').waitFor({ timeout: 30_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: a Locator's rendered text keeps the cells apart, as the pattern reads them
     await expect(scheduled.innerText()).resolves.toMatch(/schedule\s+Succeeded\s+5\s+5\s+0\s+0\s+30 → 35/);
     await screenshot(page, 'connectors-05-scheduled-run');
 

@@ -1,21 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  collectConsoleErrors,
-  type DevServer,
-  goTo,
-  goToViaMenu,
-  heading,
-  launchBrowser,
-  mainNav,
-  screenshot,
-  signIn,
-  signOut,
-  startDevServer,
-} from './harness';
+import { goTo, goToViaMenu, heading, type Journey, mainNav, openJourney, screenshot, signIn, signOut } from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-cash-policy.md';
 const INLINE_POLICY = `# Cash policy\n\n## 1. Reporting\n\n1.1 Any cash transaction exceeding USD 10,000 must be reported within 15 days.\n`;
@@ -40,26 +27,16 @@ const ADMIN = {
 };
 const VIEWER = { name: 'Vic Viewer', email: `vic-${Date.now()}@e2e.test`, password: 'viewer password 123' };
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
-let files: string;
 
 beforeAll(async () => {
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
-  files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-files-'));
+  journey = await openJourney();
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-  if (files) rmSync(files, { recursive: true, force: true });
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('signs up a new organization and lands on the overview', async () => {
@@ -81,7 +58,7 @@ describe('happy', () => {
   });
 
   it('uploads the AML policy and approves its draft rules', async () => {
-    const policyPath = join(files, 'aml-cash-policy.md');
+    const policyPath = join(journey.files, 'aml-cash-policy.md');
     writeFileSync(policyPath, existsSync(POLICY_FILE) ? readFileSync(POLICY_FILE) : INLINE_POLICY);
     await goTo(page, 'Policies');
     await screenshot(page, '04-policies-empty');
@@ -114,7 +91,7 @@ describe('happy', () => {
   });
 
   it('uploads transactions and reports the invalid row', async () => {
-    const csvPath = join(files, 'transactions.csv');
+    const csvPath = join(journey.files, 'transactions.csv');
     writeFileSync(csvPath, TRANSACTIONS_CSV);
     await goTo(page, 'Transactions');
     await page.getByLabel('File').setInputFiles(csvPath);

@@ -1,19 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { branchTransactions } from '../policies.fidelity.fixtures';
-import {
-  collectConsoleErrors,
-  type DevServer,
-  goTo,
-  heading,
-  launchBrowser,
-  screenshot,
-  signUp,
-  startDevServer,
-} from './harness';
+import { goTo, heading, type Journey, openJourney, screenshot, signUp } from './harness';
 
 const POLICY_FILE = 'docs/corpus/aml-branch-policy.md';
 const ADMIN = {
@@ -44,30 +34,20 @@ function transactionsCsv(): string {
   return [[...COLUMNS, 'attributes.approver', 'attributes.originator_name'].join(','), ...rows].join('\n');
 }
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
-let files: string;
 
 function draft(name: string) {
   return page.getByRole('article', { name: `Draft rule ${name}` });
 }
 
 beforeAll(async () => {
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
-  files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-fidelity-'));
+  journey = await openJourney();
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-  if (files) rmSync(files, { recursive: true, force: true });
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('signs up a new organization', async () => {
@@ -75,7 +55,7 @@ describe('happy', () => {
   });
 
   it('uploads the policy before any transaction: drafts say they are ungrounded', async () => {
-    const policyPath = join(files, 'aml-branch-policy.md');
+    const policyPath = join(journey.files, 'aml-branch-policy.md');
     writeFileSync(policyPath, readFileSync(POLICY_FILE));
     await goTo(page, 'Policies');
     await page.getByLabel('Document').setInputFiles(policyPath);
@@ -92,7 +72,7 @@ describe('happy', () => {
   });
 
   it("uploads the bank's transactions, then grounds the drafts on them", async () => {
-    const csvPath = join(files, 'branch-transactions.csv');
+    const csvPath = join(journey.files, 'branch-transactions.csv');
     writeFileSync(csvPath, transactionsCsv());
     await goTo(page, 'Transactions');
     await page.getByLabel('File').setInputFiles(csvPath);

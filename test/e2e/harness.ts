@@ -5,10 +5,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import postgres from 'postgres';
+import type { Method, ResponseOf } from '../api-routes';
 
 export const SCREENSHOTS = 'test-results/screenshots';
 
-export type DevServer = { baseUrl: string; stop: () => Promise<void> };
+type DevServer = { baseUrl: string; stop: () => Promise<void> };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -36,19 +38,28 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
 }
 
 /**
- * `npm run dev` on a free port with a fresh embedded database, in its own process group so every
- * child (vite, wrangler, workerd) stops with it; `databaseUrl` instead of the embedded database, for
- * a journey that must reach the database itself (making a super_admin). E2E_BASE_URL reuses a running server.
+ * `npm run dev` on a free port (E2E_PORT if set) with a fresh embedded database, in its own process
+ * group so every child (vite, wrangler, workerd) stops with it; `databaseUrl` instead of the embedded
+ * database, for a journey that must reach the database itself (making a super_admin); `env`, settings
+ * handed to `npm run dev` and on to the Worker. E2E_BASE_URL reuses a running server.
  */
-export async function startDevServer(options: { databaseUrl?: string } = {}): Promise<DevServer> {
+async function startDevServer(
+  options: { databaseUrl?: string; env?: Record<string, string> } = {},
+): Promise<DevServer> {
   if (process.env.E2E_BASE_URL) return { baseUrl: process.env.E2E_BASE_URL, stop: async () => {} };
-  const port = await freePort();
+  const port = Number(process.env.E2E_PORT) || (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), 'nitilens-e2e-'));
   let log = '';
   const child = spawn('npm', ['run', 'dev'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: String(port), NITILENS_DATA_DIR: dataDir, DATABASE_URL: options.databaseUrl ?? '' },
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(port),
+      NITILENS_DATA_DIR: dataDir,
+      DATABASE_URL: options.databaseUrl ?? '',
+    },
   });
   const keep = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
@@ -75,7 +86,7 @@ export async function startDevServer(options: { databaseUrl?: string } = {}): Pr
 }
 
 /** Debian's Chromium with a fresh profile (a persistent context is how playwright takes a user data dir). */
-export async function launchBrowser(baseURL: string): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+async function launchBrowser(baseURL: string): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'nitilens-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -111,6 +122,88 @@ export function collectConsoleErrors(page: Page): string[] {
   });
   page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
   return errors;
+}
+
+/**
+ * A fresh Postgres database of a journey's own: beside TEST_DATABASE_URL when set, as in CI
+ * (`<that database>_e2e_<name>`), else on E2E_PG or the machine's Postgres (`nitilens_e2e_<name>_<time>`).
+ */
+async function createJourneyDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const beside = process.env.TEST_DATABASE_URL;
+  const server = beside ?? process.env.E2E_PG ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+  const url = new URL(server);
+  url.pathname = beside ? `${url.pathname}_e2e_${name}` : `/nitilens_e2e_${name}_${Date.now()}`;
+  const database = url.pathname.slice(1);
+  const onServer = async (statement: string) => {
+    const admin = postgres(server, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  // A run that died before dropping it leaves it behind.
+  await onServer(`drop database if exists "${database}" with (force)`);
+  await onServer(`create database "${database}"`);
+  return {
+    url: url.toString(),
+    drop: () => onServer(`drop database if exists "${database}" with (force)`).catch(() => undefined),
+  };
+}
+
+export type JourneyOptions = {
+  /** Settings handed to `npm run dev` and on to the Worker (DEFAULT_PLAN, SMTP_URL ...). */
+  env?: Record<string, string>;
+  /** A fresh Postgres database of the journey's own (`journey.databaseUrl`), dropped when the journey closes. */
+  database?: string;
+  /** `npm run dev` runs on `database` instead of an embedded one: the journey reaches the server's data itself. */
+  serveFromDatabase?: boolean;
+  /** How long the page waits for an element or a navigation (playwright's default: 30 s). */
+  timeoutMs?: number;
+};
+
+/**
+ * What every journey starts from: a dev server, Debian's Chromium on its first page, the page's
+ * console errors (a journey fails on any), and a folder for the files it writes; `close` ends them all.
+ */
+export type Journey = {
+  baseUrl: string;
+  page: Page;
+  consoleErrors: string[];
+  files: string;
+  close: () => Promise<void>;
+};
+
+/** Starts a journey (`JourneyOptions`); everything started is stopped again when a step fails. */
+export async function openJourney(
+  options: JourneyOptions & { database: string },
+): Promise<Journey & { databaseUrl: string }>;
+export async function openJourney(options?: JourneyOptions): Promise<Journey>;
+export async function openJourney(options: JourneyOptions = {}): Promise<Journey & { databaseUrl?: string }> {
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
+  try {
+    const files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-files-'));
+    stops.push(async () => rmSync(files, { recursive: true, force: true }));
+    const database = options.database === undefined ? undefined : await createJourneyDatabase(options.database);
+    if (database) stops.push(database.drop);
+    const server = await startDevServer({
+      env: options.env,
+      databaseUrl: options.serveFromDatabase ? database?.url : undefined,
+    });
+    stops.push(server.stop);
+    const browser = await launchBrowser(server.baseUrl);
+    stops.push(browser.close);
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    if (options.timeoutMs) page.setDefaultTimeout(options.timeoutMs);
+    const consoleErrors = collectConsoleErrors(page);
+    return { baseUrl: server.baseUrl, page, consoleErrors, files, databaseUrl: database?.url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -154,14 +247,26 @@ export async function settled(page: Page, timeoutMs = 15_000): Promise<void> {
  */
 export type ApiOptions = { token?: string | null; body?: unknown; contentType?: string; status?: number };
 
-/** One call to the API; an answer of another status throws with the status and the body. */
-// biome-ignore lint/suspicious/noExplicitAny: a journey reads the answers it needs, as the user would
-export async function callApi<T = any>(
+/** The body of a 2xx answer to `method path`: the route's view (test/api-routes.ts); unknown for a route it lacks. */
+type Answer<M extends Method, P extends string> = ResponseOf<M, P, 200>;
+
+/**
+ * One call to the API; an answer of another status throws with the status and the body. The answer
+ * is typed from the route's view schema; a route the table lacks names its shape: `callApi<Shape>(...)`.
+ */
+export async function callApi<M extends Method, P extends string>(
   baseUrl: string,
-  method: string,
+  method: M,
+  path: P,
+  options?: ApiOptions,
+): Promise<Answer<M, P>>;
+export async function callApi<T>(baseUrl: string, method: Method, path: string, options?: ApiOptions): Promise<T>;
+export async function callApi(
+  baseUrl: string,
+  method: Method,
   path: string,
   options: ApiOptions = {},
-): Promise<T> {
+): Promise<unknown> {
   const { token, body, contentType = 'application/json', status } = options;
   const response = await fetch(`${baseUrl}${path}`, {
     method,
@@ -171,32 +276,37 @@ export async function callApi<T = any>(
   const text = await response.text();
   if (status === undefined ? !response.ok : response.status !== status)
     throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+  return text ? JSON.parse(text) : undefined;
 }
 
-/** `callApi` bound to a server and a token: `call(method, path, body?, { contentType?, status? })`. */
-// biome-ignore lint/suspicious/noExplicitAny: as callApi
-export type Api = <T = any>(
-  method: string,
-  path: string,
-  body?: unknown,
-  options?: Pick<ApiOptions, 'contentType' | 'status'>,
-) => Promise<T>;
+type CallOptions = Pick<ApiOptions, 'contentType' | 'status'>;
+
+/** `callApi` bound to a server and a token: `call(method, path, body?, { contentType?, status? })`, typed as callApi. */
+export type Api = {
+  <M extends Method, P extends string>(
+    method: M,
+    path: P,
+    body?: unknown,
+    options?: CallOptions,
+  ): Promise<Answer<M, P>>;
+  <T>(method: Method, path: string, body?: unknown, options?: CallOptions): Promise<T>;
+};
 
 export function apiAs(baseUrl: string, token: string | null): Api {
-  return (method, path, body, options) => callApi(baseUrl, method, path, { token, body, ...options });
+  return (method: Method, path: string, body?: unknown, options?: CallOptions) =>
+    callApi<never>(baseUrl, method, path, { token, body, ...options });
 }
 
 /** Creates a rule and approves it (an admin's token): the rule in force. */
 export async function approvedRule(call: Api, rule: Record<string, unknown>): Promise<{ id: string }> {
-  const created = await call<{ id: string }>('POST', '/api/rules', rule, { status: 201 });
+  const created = await call('POST', '/api/rules', rule, { status: 201 });
   await call('POST', `/api/rules/${created.id}/approve`, {}, { status: 200 });
   return created;
 }
 
 /** Signs in through the API: the access token for `callApi`. */
 export async function login(baseUrl: string, email: string, password: string): Promise<string> {
-  const session = await callApi<{ access_token: string }>(baseUrl, 'POST', '/api/auth/login', {
+  const session = await callApi(baseUrl, 'POST', '/api/auth/login', {
     body: { email, password },
     status: 200,
   });
@@ -206,12 +316,21 @@ export async function login(baseUrl: string, email: string, password: string): P
 /** A source's id and signing secret, as shown once when it is created. */
 export type SigningSource = { id: string; secret: string };
 
+/** Creates an ingest source (an admin's `call`): its id and its signing secret, shown this once. */
+export async function createSource(call: Api, name: string): Promise<SigningSource> {
+  const created = await call('POST', '/api/sources', { name }, { status: 201 });
+  return { id: created.id, secret: created.signing_secret };
+}
+
 /**
  * Pushes one transaction (or an array) to a source as an ERP would, signed with its secret
  * (`X-NitiLens-Signature: t=<unix>,v1=<hmac>`); the webhook's answer, which must be 200.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the push result is read field by field
-export async function pushSigned<T = any>(baseUrl: string, source: SigningSource, transaction: unknown): Promise<T> {
+export async function pushSigned(
+  baseUrl: string,
+  source: SigningSource,
+  transaction: unknown,
+): Promise<Answer<'POST', `/api/ingest/${string}`>> {
   const body = JSON.stringify(transaction);
   const t = Math.floor(Date.now() / 1000);
   const signature = createHmac('sha256', source.secret).update(`${t}.${body}`).digest('hex');
@@ -222,7 +341,7 @@ export async function pushSigned<T = any>(baseUrl: string, source: SigningSource
   });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`push to ${source.id}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
+  return JSON.parse(text);
 }
 
 /** Reads until `done` holds (every 300 ms), or throws with the last value read. */

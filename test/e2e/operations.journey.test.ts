@@ -1,30 +1,25 @@
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Api,
   apiAs,
   approvedRule,
-  collectConsoleErrors,
-  type DevServer,
   goTo,
   heading,
-  launchBrowser,
+  type Journey,
   login,
+  openJourney,
   screenshot,
   signIn,
   signOut,
   signUp,
-  startDevServer,
 } from './harness';
 
 // Issue 19's "done when", in the dashboard: an admin watches the organization's jobs (empty,
 // loading, a long list, a new scan arriving live, the API unavailable); an operator sees every
 // organization's jobs with error rates and slow statements.
 
-const SERVER = process.env.E2E_PG ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
-const DATABASE = `nitilens_e2e_ops_${Date.now()}`;
 const ADMIN = {
   org: 'E2E Ops Bank',
   name: 'Oona Admin',
@@ -36,41 +31,22 @@ const OPERATOR = { email: `olga-ops-${Date.now()}@e2e.test`, password: 'operator
 const JOBS_REQUEST = /\/api\/jobs\?/;
 const HEALTH_REQUEST = /\/health$/;
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey & { databaseUrl: string };
 let page: Page;
 let consoleErrors: string[];
-
-const databaseUrl = () => {
-  const url = new URL(SERVER);
-  url.pathname = `/${DATABASE}`;
-  return url.toString();
-};
 
 const LARGE_AMOUNT = { name: 'Large amount', severity: 'high', condition: { field: 'amount', op: 'gt', value: 10000 } };
 
 async function startScan(call: Api): Promise<string> {
-  return (await call<{ id: string }>('POST', '/api/scans', {}, { status: 202 })).id;
+  return (await call('POST', '/api/scans', {}, { status: 202 })).id;
 }
 
 beforeAll(async () => {
-  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${DATABASE}`);
-  await admin.end();
-  server = await startDevServer({ databaseUrl: databaseUrl() });
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
+  journey = await openJourney({ database: 'ops', serveFromDatabase: true });
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-  const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists ${DATABASE} with (force)`).catch(() => undefined);
-  await admin.end();
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('an admin finds no jobs yet, then sees a scan arrive live, succeeded with its duration', async () => {
@@ -78,7 +54,7 @@ describe('happy', () => {
     await goTo(page, 'Operations');
     await page.getByText('No jobs yet').waitFor();
     await screenshot(page, 'operations-01-empty');
-    const call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    const call = apiAs(journey.baseUrl, await login(journey.baseUrl, ADMIN.email, ADMIN.password));
     await approvedRule(call, LARGE_AMOUNT);
     const scanId = await startScan(call);
     const row = page.getByRole('row').filter({ has: page.getByTitle(scanId) });
@@ -89,7 +65,7 @@ describe('happy', () => {
   });
 
   it('a long list pages, and filters by kind and status', async () => {
-    const call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    const call = apiAs(journey.baseUrl, await login(journey.baseUrl, ADMIN.email, ADMIN.password));
     for (let i = 0; i < 55; i++) await startScan(call);
     await page.reload();
     await heading(page, 'Operations');
@@ -155,7 +131,7 @@ describe('operators', () => {
       ['run', 'create-super-admin', '--', '--email', OPERATOR.email, '--name', 'Olga Operator'],
       // The password from the environment: the tool refuses it on the command line.
       {
-        env: { ...process.env, DATABASE_URL: databaseUrl(), SUPER_ADMIN_PASSWORD: OPERATOR.password },
+        env: { ...process.env, DATABASE_URL: journey.databaseUrl, SUPER_ADMIN_PASSWORD: OPERATOR.password },
         stdio: 'ignore',
       },
     );

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { extractText, getDocumentProxy } from 'unpdf';
@@ -10,17 +9,16 @@ import {
   type Api,
   apiAs,
   approvedRule,
-  collectConsoleErrors,
-  type DevServer,
+  createSource,
   goTo,
   heading,
-  launchBrowser,
+  type Journey,
   login,
+  openJourney,
   pushSigned,
   type SigningSource,
   screenshot,
   signUp,
-  startDevServer,
 } from './harness';
 
 // Issue 20's "done when", as a new user would: generate this period's compliance summary and open
@@ -35,19 +33,17 @@ const ADMIN = {
   password: 'correct horse battery staple',
 };
 
-let server: DevServer;
+let journey: Journey;
 let receivers: AlertReceivers;
-let closeBrowser: (() => Promise<void>) | undefined;
 let page: Page;
 let consoleErrors: string[];
 let call: Api;
 let source: SigningSource;
-const downloads = mkdtempSync(join(tmpdir(), 'nitilens-reports-e2e-'));
 
 /** Clicks `button` and keeps the file the browser downloads. */
 async function download(click: () => Promise<void>): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), click()]);
-  const path = join(downloads, file.suggestedFilename());
+  const path = join(journey.files, file.suggestedFilename());
   await file.saveAs(path);
   return path;
 }
@@ -67,38 +63,35 @@ function verify(path: string): { status: number; output: string } {
 beforeAll(async () => {
   receivers = await startAlertReceivers();
   // Reports are a Pro feature; the SMTP relay for the weekly email.
-  process.env.DEFAULT_PLAN = 'enterprise';
-  process.env.SMTP_URL = receivers.smtpUrl;
-  process.env.SMTP_FROM = 'reports@e2e.test';
-  process.env.ALERT_ALLOW_PRIVATE_URLS = 'true';
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(60_000);
-  consoleErrors = collectConsoleErrors(page);
+  journey = await openJourney({
+    env: {
+      DEFAULT_PLAN: 'enterprise',
+      SMTP_URL: receivers.smtpUrl,
+      SMTP_FROM: 'reports@e2e.test',
+      ALERT_ALLOW_PRIVATE_URLS: 'true',
+    },
+    timeoutMs: 60_000,
+  });
+  ({ page, consoleErrors } = journey);
 });
 
 afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
+  await journey?.close();
   await receivers?.stop();
-  rmSync(downloads, { recursive: true, force: true });
 });
 
 describe('happy', () => {
   it('signs up and finds no reports yet', async () => {
     await signUp(page, ADMIN);
-    call = apiAs(server.baseUrl, await login(server.baseUrl, ADMIN.email, ADMIN.password));
+    call = apiAs(journey.baseUrl, await login(journey.baseUrl, ADMIN.email, ADMIN.password));
     await approvedRule(call, {
       name: 'Wire above 50,000',
       severity: 'critical',
       clause_ref: 'AML 4.2',
       condition: { field: 'amount', op: 'gt', value: 50000 },
     });
-    const created = await call('POST', '/api/sources', { name: 'Core banking' });
-    source = { id: created.id, secret: created.signing_secret };
-    await pushSigned(server.baseUrl, source, [
+    source = await createSource(call, 'Core banking');
+    await pushSigned(journey.baseUrl, source, [
       {
         id: `W1-${stamp}`,
         occurred_at: new Date().toISOString(),
@@ -201,7 +194,7 @@ describe('happy', () => {
     const at = bytes.indexOf(Buffer.from('"severity": "critical"'));
     expect(at).toBeGreaterThan(0);
     bytes[at + 14] = 'C'.charCodeAt(0);
-    const tampered = join(downloads, 'tampered.zip');
+    const tampered = join(journey.files, 'tampered.zip');
     writeFileSync(tampered, bytes);
     const failed = verify(tampered);
     expect(failed.status).toBe(1);

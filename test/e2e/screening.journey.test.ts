@@ -1,19 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  collectConsoleErrors,
-  type DevServer,
   goTo,
   heading,
-  launchBrowser,
+  type Journey,
+  openJourney,
   pushSigned,
   type SigningSource,
   screenshot,
   signUp,
-  startDevServer,
 } from './harness';
 
 // Issue 24's "done when": upload a list, search a misspelled listed name and find it, write a rule
@@ -34,30 +31,19 @@ const ADMIN = {
   password: 'correct horse battery staple',
 };
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
-let files: string;
 let listId = '';
 let source: SigningSource;
 
 beforeAll(async () => {
   // Screening is a Pro feature: this installation starts organizations on Enterprise.
-  process.env.DEFAULT_PLAN = 'enterprise';
-  server = await startDevServer();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
-  files = mkdtempSync(join(tmpdir(), 'nitilens-e2e-screening-'));
+  journey = await openJourney({ env: { DEFAULT_PLAN: 'enterprise' } });
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-  if (files) rmSync(files, { recursive: true, force: true });
-});
+afterAll(() => journey?.close());
 
 describe('happy', () => {
   it('signs up and finds no watch list yet', async () => {
@@ -68,7 +54,7 @@ describe('happy', () => {
   });
 
   it('uploads a sanctions list and reads its entries', async () => {
-    const csvPath = join(files, 'sanctions.csv');
+    const csvPath = join(journey.files, 'sanctions.csv');
     writeFileSync(csvPath, LIST_CSV);
     await page.getByLabel('List file').setInputFiles(csvPath);
     await page.getByLabel('Name', { exact: true }).fill('OFAC SDN extract');
@@ -133,7 +119,7 @@ describe('happy', () => {
   });
 
   it('a payment to the listed company written differently is a violation naming the entry and the score', async () => {
-    const clean = await pushSigned<{ results: { violations: unknown[] }[] }>(server.baseUrl, source, {
+    const clean = await pushSigned(journey.baseUrl, source, {
       id: 'PAY-1',
       occurred_at: '2026-03-01T09:30:00Z',
       amount: '5000.00',
@@ -142,7 +128,7 @@ describe('happy', () => {
       counterparty: 'Globex Corporation',
     });
     expect(clean.results[0]!.violations).toEqual([]);
-    const flagged = await pushSigned<{ results: { violations: unknown[] }[] }>(server.baseUrl, source, {
+    const flagged = await pushSigned(journey.baseUrl, source, {
       id: 'PAY-2',
       occurred_at: '2026-03-01T10:00:00Z',
       amount: '48000.00',

@@ -7,23 +7,21 @@ import {
   approvedRule,
   callApi,
   collectConsoleErrors,
-  type DevServer,
   goTo,
   goToViaMenu,
   heading,
-  launchBrowser,
+  type Journey,
   mainNav,
+  openJourney,
   screenshot,
   settled,
   signIn,
-  startDevServer,
 } from './harness';
 
 const ADMIN = { email: `lead-${Date.now()}@e2e.test`, password: 'correct horse battery staple' };
 const SANCTIONED = ['=SUM(1+1)', 'Blocked, Ltd'];
 
-let server: DevServer;
-let closeBrowser: (() => Promise<void>) | undefined;
+let journey: Journey;
 let page: Page;
 let consoleErrors: string[];
 let token: string;
@@ -33,14 +31,14 @@ const POLICY_TEXT = '# Wire policy\n\n1. Wires above 1,000 USD are reviewed.\n';
 
 /** 500 violations: 20 critical (sanctioned counterparties), 280 high (large amounts), 200 low (wires). */
 async function seedQueue(): Promise<void> {
-  ({ access_token: token } = await callApi<{ access_token: string }>(server.baseUrl, 'POST', '/api/auth/register', {
+  ({ access_token: token } = await callApi(journey.baseUrl, 'POST', '/api/auth/register', {
     body: { org_name: 'E2E Triage Bank', full_name: 'Lena Lead', ...ADMIN },
   }));
-  call = apiAs(server.baseUrl, token);
+  call = apiAs(journey.baseUrl, token);
   const form = new FormData();
   form.set('name', 'Wire policy');
   form.set('file', new Blob([POLICY_TEXT], { type: 'text/markdown' }), 'wire-policy.md');
-  const uploaded = await fetch(`${server.baseUrl}/api/policies`, {
+  const uploaded = await fetch(`${journey.baseUrl}/api/policies`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}` },
     body: form,
@@ -67,9 +65,9 @@ async function seedQueue(): Promise<void> {
     type: i >= 300 ? 'wire' : 'card',
   }));
   await call('POST', '/api/transactions', transactions);
-  const scan = await call<{ id: string }>('POST', '/api/scans', {});
+  const scan = await call('POST', '/api/scans', {});
   for (let tries = 0; tries < 240; tries++) {
-    const state = await call<{ status: string; violations_found: number }>('GET', `/api/scans/${scan.id}`);
+    const state = await call('GET', `/api/scans/${scan.id}`);
     if (state.status === 'completed') {
       expect(state.violations_found).toBe(500);
       return;
@@ -101,18 +99,12 @@ async function queueShows(count: number, text?: string) {
 }
 
 beforeAll(async () => {
-  server = await startDevServer();
+  journey = await openJourney();
   await seedQueue();
-  const { context, close } = await launchBrowser(server.baseUrl);
-  closeBrowser = close;
-  page = context.pages()[0] ?? (await context.newPage());
-  consoleErrors = collectConsoleErrors(page);
+  ({ page, consoleErrors } = journey);
 });
 
-afterAll(async () => {
-  await closeBrowser?.();
-  await server?.stop();
-});
+afterAll(() => journey?.close());
 
 describe('triage at volume', () => {
   it('opens the queue on the critical findings, then the riskiest', async () => {
@@ -388,7 +380,7 @@ describe('API reference', () => {
     const elsewhere: string[] = [];
     const onRequest = (request: { url: () => string }) => {
       const url = request.url();
-      if (!url.startsWith(server.baseUrl) && !url.startsWith('data:')) elsewhere.push(url);
+      if (!url.startsWith(journey.baseUrl) && !url.startsWith('data:')) elsewhere.push(url);
     };
     page.on('request', onRequest);
     await page.goto('/api/docs');
@@ -475,13 +467,11 @@ describe('phone and tablet widths', () => {
   }
 
   it('no signed-in page scrolls sideways at 375, 390 or 768 px; tables scroll in their card', async () => {
-    const violation = (
-      await call<{ items: { id: string; transaction_id: string }[] }>('GET', '/api/violations?limit=1')
-    ).items[0]!;
-    const rule = (await call<{ items: { id: string }[] }>('GET', '/api/rules?limit=1')).items[0]!;
+    const violation = (await call('GET', '/api/violations?limit=1')).items[0]!;
+    const rule = (await call('GET', '/api/rules?limit=1')).items[0]!;
     // Cases open by themselves for high and critical violations; one by hand if none has yet.
-    const opened = (await call<{ items: { id: string }[] }>('GET', '/api/cases?limit=1')).items[0];
-    const kase = opened ?? (await call<{ id: string }>('POST', '/api/cases', { violation_ids: [violation.id] }));
+    const opened = (await call('GET', '/api/cases?limit=1')).items[0];
+    const kase = opened ?? (await call('POST', '/api/cases', { violation_ids: [violation.id] }));
     const wide = await sidewaysScroll(page, [
       titled('overview', '/', 'Overview'),
       titled('cases', '/cases', 'Cases'),
