@@ -6,6 +6,7 @@ import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
+import { planFeature } from '../subscription/features';
 import { recordValidator } from '../transactions/intake';
 import { openReader } from './readers';
 import { SourceError } from './readers/reader';
@@ -36,7 +37,7 @@ import {
 
 export const connectorsRoutes = createRouter();
 
-const ACCESS = { permission: 'connectors:manage', feature: 'connectors' } as const;
+const ACCESS = { permission: 'connectors:manage' as const, gate: planFeature('connectors') };
 const PREVIEW_ROWS = 5;
 
 const create = defineRoute(ACCESS, {
