@@ -123,7 +123,7 @@ alertChannelsRoutes.openapi(updateChannelRoute, async (c) => {
           config,
         );
   const row = await withTenant(db, orgId, (tx) =>
-    updateChannel(tx, actorOf(c), { id, name, config: checked, secretKey: secretKeysOf(c.env) }),
+    updateChannel(tx, actorOf(c), id, { name, config: checked, secretKey: secretKeysOf(c.env) }),
   );
   return c.json(toChannelView(row), 200);
 });
@@ -163,7 +163,7 @@ const rotateRoute = defineRoute(
 );
 alertChannelsRoutes.openapi(rotateRoute, async (c) => {
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    rotateChannelSecret(tx, actorOf(c), { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) }),
+    rotateChannelSecret(tx, actorOf(c), c.req.valid('param').id, secretKeysOf(c.env)),
   );
   return c.json({ ...toChannelView(row), signing_secret: signingSecret }, 200);
 });

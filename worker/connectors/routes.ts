@@ -128,7 +128,11 @@ connectorsRoutes.openapi(update, async (c) => {
   const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
-    const row = await updateConnector(tx, actorOf(c), { id, changes, checked, secretKey: secretKeysOf(c.env) });
+    const row = await updateConnector(tx, actorOf(c), id, {
+      ...changes,
+      config: checked,
+      secretKey: secretKeysOf(c.env),
+    });
     return c.json(toConnectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
   });
 });
