@@ -15,7 +15,7 @@ import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
-import { type Actor, recordAudit, recordAudits } from '../platform/audit';
+import { type Actor, recordAudit, recordAudits, systemActor } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
@@ -1238,7 +1238,7 @@ export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise
     )
     .returning();
   if (rows.length === 0) return [];
-  const actor: Actor = { orgId, userId: null, origin: { ip: null, userAgent: null } };
+  const actor = systemActor(orgId);
   await recordEvents(
     tx,
     actor,
