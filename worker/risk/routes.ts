@@ -5,7 +5,7 @@ import { pageOf, pageQuery } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { planFeature } from '../subscription/features';
 import { accountRiskView, anomalyView, modelView, summaryView, trainBody } from './schemas';
-import { currentModel, listAccountRisk, listAnomalies, riskSummary, modelView as toModelView } from './service';
+import { currentModel, listAccountRisk, listAnomalies, riskSummary, toModelView } from './service';
 import { requestTraining } from './training';
 
 /** Mounted at /api/risk (worker/app.ts). Part of the plan feature `risk`. */
