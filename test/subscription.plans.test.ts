@@ -12,6 +12,7 @@ import { createRouter, defineRoute } from '../worker/platform/openapi';
 import { requestContext, requestDatabase } from '../worker/platform/request';
 import { jsonResponse, problemResponses } from '../worker/platform/responses';
 import { PLANS } from '../worker/subscription/catalogue';
+import { planFeature } from '../worker/subscription/features';
 import {
   addMember,
   addUser,
@@ -77,7 +78,7 @@ function featureProbe() {
   for (const feature of ['screening', 'connectors'] as const) {
     probe.openapi(
       defineRoute(
-        { permission: 'data:read', feature },
+        { permission: 'data:read', gate: planFeature(feature) },
         {
           method: 'get',
           path: `/${feature}`,
@@ -281,7 +282,7 @@ describe('features', () => {
 
   it('publishes the feature and its 402 in the OpenAPI document', () => {
     const route = defineRoute(
-      { permission: 'data:read', feature: 'reports' },
+      { permission: 'data:read', gate: planFeature('reports') },
       { method: 'get', path: '/', responses: { 200: jsonResponse(z.object({}), 'ok') } },
     ) as unknown as Record<string, unknown> & { responses: Record<number, { description: string }>; middleware: [] };
     expect(route['x-feature']).toBe('reports');

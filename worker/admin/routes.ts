@@ -1,6 +1,6 @@
 import { withTenant } from '../../db/tenant';
 import { orgHub } from '../../durable-objects/org-hub';
-import { type Actor, auditOrigin } from '../platform/audit';
+import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
@@ -64,7 +64,7 @@ adminRoutes.openapi(override, async (c) => {
   const { id } = c.req.valid('param');
   await assertOrganizationExists(c.var.database(), id);
   const metered = await orgHub(c.env, id).currentUsage(id);
-  const operator: Actor = { orgId: id, userId: c.var.caller.userId, origin: auditOrigin(c) };
+  const operator = actorOf(c, id);
   const view = await withTenant(c.var.database(), id, async (tx) => {
     await overrideSubscription(tx, operator, c.req.valid('json'));
     return toSubscriptionView(c.env, tx, id, metered);

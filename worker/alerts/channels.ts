@@ -101,9 +101,10 @@ export async function listChannels(tx: Tx, cursor: string | undefined, limit: nu
 export async function updateChannel(
   tx: Tx,
   actor: Actor,
-  input: { id: string; name?: string | undefined; config?: ChannelConfig | undefined; secretKey: SecretKeys },
+  id: string,
+  input: { name?: string | undefined; config?: ChannelConfig | undefined; secretKey: SecretKeys },
 ): Promise<ChannelRow> {
-  const current = await findChannel(tx, input.id);
+  const current = await findChannel(tx, id);
   const type = current.type as ChannelType;
   const config =
     input.config === undefined
@@ -117,7 +118,7 @@ export async function updateChannel(
   const [row] = await tx
     .update(alertChannels)
     .set({ updatedAt: sql`now()`, ...(input.name === undefined ? {} : { name: input.name }), ...config })
-    .where(eq(alertChannels.id, input.id))
+    .where(eq(alertChannels.id, id))
     .returning();
   await audit(tx, actor, 'alert_channel.updated', row!, {
     changed: [...(input.name === undefined ? [] : ['name']), ...(input.config === undefined ? [] : ['config'])],
@@ -136,21 +137,22 @@ export async function deleteChannel(tx: Tx, actor: Actor, id: string): Promise<v
 export async function rotateChannelSecret(
   tx: Tx,
   actor: Actor,
-  input: { id: string; secretKey: SecretKeys },
+  id: string,
+  secretKey: SecretKeys,
 ): Promise<{ row: ChannelRow; signingSecret: string }> {
-  const current = await findChannel(tx, input.id);
+  const current = await findChannel(tx, id);
   if (current.type !== 'webhook')
     throw new ApiError('conflict', 'Only webhook channels have a signing secret to rotate.');
   const secret = generateWebhookSecret();
   const [row] = await tx
     .update(alertChannels)
     .set({
-      secretCiphertext: await encryptSecret(input.secretKey, current.id, secret),
+      secretCiphertext: await encryptSecret(secretKey, current.id, secret),
       previousSecretCiphertext: current.secretCiphertext,
       previousSecretExpiresAt: sql`now() + make_interval(hours => ${PREVIOUS_SECRET_HOURS})`,
       updatedAt: sql`now()`,
     })
-    .where(eq(alertChannels.id, input.id))
+    .where(eq(alertChannels.id, id))
     .returning();
   await audit(tx, actor, 'alert_channel.secret_rotated', row!, {
     previous_secret_expires_at: row!.previousSecretExpiresAt?.toISOString(),

@@ -5,6 +5,7 @@ import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import { secretKeysOf } from '../sources/secrets';
+import { planFeature } from '../subscription/features';
 import {
   checkedConfig,
   createChannel,
@@ -37,7 +38,7 @@ export const alertDeliveriesRoutes = createRouter();
 const tags = ['alerts'];
 
 const createChannelRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'post',
     path: '/',
@@ -62,7 +63,7 @@ alertChannelsRoutes.openapi(createChannelRoute, async (c) => {
 });
 
 const listChannelsRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'get',
     path: '/',
@@ -82,7 +83,7 @@ alertChannelsRoutes.openapi(listChannelsRoute, async (c) => {
 });
 
 const getChannelRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'get',
     path: '/{id}',
@@ -98,7 +99,7 @@ alertChannelsRoutes.openapi(getChannelRoute, async (c) => {
 });
 
 const updateChannelRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'patch',
     path: '/{id}',
@@ -122,13 +123,13 @@ alertChannelsRoutes.openapi(updateChannelRoute, async (c) => {
           config,
         );
   const row = await withTenant(db, orgId, (tx) =>
-    updateChannel(tx, actorOf(c), { id, name, config: checked, secretKey: secretKeysOf(c.env) }),
+    updateChannel(tx, actorOf(c), id, { name, config: checked, secretKey: secretKeysOf(c.env) }),
   );
   return c.json(toChannelView(row), 200);
 });
 
 const deleteChannelRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'delete',
     path: '/{id}',
@@ -146,7 +147,7 @@ alertChannelsRoutes.openapi(deleteChannelRoute, async (c) => {
 });
 
 const rotateRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'post',
     path: '/{id}/rotate-secret',
@@ -162,13 +163,13 @@ const rotateRoute = defineRoute(
 );
 alertChannelsRoutes.openapi(rotateRoute, async (c) => {
   const { row, signingSecret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    rotateChannelSecret(tx, actorOf(c), { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) }),
+    rotateChannelSecret(tx, actorOf(c), c.req.valid('param').id, secretKeysOf(c.env)),
   );
   return c.json({ ...toChannelView(row), signing_secret: signingSecret }, 200);
 });
 
 const testRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'post',
     path: '/{id}/test',
@@ -186,7 +187,7 @@ alertChannelsRoutes.openapi(testRoute, async (c) => {
 });
 
 const createRouteRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'post',
     path: '/',
@@ -205,7 +206,7 @@ alertRoutesRoutes.openapi(createRouteRoute, async (c) => {
 });
 
 const listRoutesRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'get',
     path: '/',
@@ -225,7 +226,7 @@ alertRoutesRoutes.openapi(listRoutesRoute, async (c) => {
 });
 
 const deleteRouteRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'delete',
     path: '/{id}',
@@ -241,7 +242,7 @@ alertRoutesRoutes.openapi(deleteRouteRoute, async (c) => {
 });
 
 const listDeliveriesRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'get',
     path: '/',
@@ -268,7 +269,7 @@ alertDeliveriesRoutes.openapi(listDeliveriesRoute, async (c) => {
 });
 
 const redeliverRoute = defineRoute(
-  { permission: 'alerts:manage', feature: 'alerts' },
+  { permission: 'alerts:manage', gate: planFeature('alerts') },
   {
     method: 'post',
     path: '/{id}/redeliver',

@@ -226,7 +226,7 @@ async function startSession(
     userId: user.id,
     familyId,
     tokenHash: refresh.hash,
-    expiresAt: new Date(Date.now() + REFRESH_TOKEN_SECONDS * 1000),
+    expiresAt: sql`now() + make_interval(secs => ${REFRESH_TOKEN_SECONDS})`,
   });
   const role = user.role as Role;
   return {

@@ -5,6 +5,7 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { planFeature } from '../subscription/features';
 import { settleCases } from './deadlines';
 import { createSnooze, endSnooze, listSnoozes, rulePerformance } from './feedback';
 import {
@@ -46,10 +47,10 @@ import {
 export const casesRoutes = createRouter();
 
 const tags = ['cases'];
-const feature = 'cases' as const;
+const gate = planFeature('cases');
 
 const getSettings = defineRoute(
-  { permission: 'cases:manage', feature },
+  { permission: 'cases:manage', gate },
   {
     method: 'get',
     path: '/settings',
@@ -64,7 +65,7 @@ casesRoutes.openapi(getSettings, async (c) => {
 });
 
 const putSettings = defineRoute(
-  { permission: 'cases:manage', feature },
+  { permission: 'cases:manage', gate },
   {
     method: 'put',
     path: '/settings',
@@ -83,7 +84,7 @@ casesRoutes.openapi(putSettings, async (c) => {
 });
 
 const counts = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/counts',
@@ -98,7 +99,7 @@ casesRoutes.openapi(counts, async (c) => {
 });
 
 const assignees = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/assignees',
@@ -112,7 +113,7 @@ casesRoutes.openapi(assignees, async (c) =>
 );
 
 const list = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/',
@@ -129,7 +130,7 @@ casesRoutes.openapi(list, async (c) => {
 });
 
 const create = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'post',
     path: '/',
@@ -155,7 +156,7 @@ casesRoutes.openapi(create, async (c) => {
 });
 
 const bulk = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'post',
     path: '/bulk',
@@ -177,7 +178,7 @@ casesRoutes.openapi(bulk, async (c) => {
 });
 
 const get = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}',
@@ -193,7 +194,7 @@ casesRoutes.openapi(get, async (c) => {
 });
 
 const update = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'patch',
     path: '/{id}',
@@ -221,7 +222,7 @@ casesRoutes.openapi(update, async (c) => {
 });
 
 const events = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}/events',
@@ -239,7 +240,7 @@ casesRoutes.openapi(events, async (c) => {
 });
 
 const caseViolations = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}/violations',
@@ -258,7 +259,7 @@ casesRoutes.openapi(caseViolations, async (c) => {
 });
 
 const comment = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'post',
     path: '/{id}/comments',
@@ -281,7 +282,7 @@ casesRoutes.openapi(comment, async (c) => {
 export const ruleFeedbackRoutes = createRouter();
 
 const performance = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}/performance',
@@ -299,7 +300,7 @@ ruleFeedbackRoutes.openapi(performance, async (c) => {
 });
 
 const listSnoozesRoute = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}/snoozes',
@@ -315,7 +316,7 @@ ruleFeedbackRoutes.openapi(listSnoozesRoute, async (c) => {
 });
 
 const createSnoozeRoute = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'post',
     path: '/{id}/snoozes',
@@ -334,7 +335,7 @@ ruleFeedbackRoutes.openapi(createSnoozeRoute, async (c) => {
 });
 
 const endSnoozeRoute = defineRoute(
-  { permission: 'cases:update', feature },
+  { permission: 'cases:update', gate },
   {
     method: 'delete',
     path: '/{id}/snoozes/{snooze_id}',

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, getTableColumns, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import {
   caseEvents,
   caseSearchKeys,
@@ -14,7 +15,7 @@ import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
-import { type Actor, recordAudit, recordAudits } from '../platform/audit';
+import { type Actor, recordAudit, recordAudits, systemActor } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
@@ -129,8 +130,6 @@ async function reserveNumbers(tx: Tx, orgId: string, count: number): Promise<num
 
 // ---------------------------------------------------------------------------------------------
 // Views
-
-const minutes = (n: number) => n * 60_000;
 
 export function slaOf(row: CaseRow, now: number): { state: SlaState; remaining_seconds: number } {
   const due = row.dueAt.getTime();
@@ -552,7 +551,6 @@ async function insertCases(
 ): Promise<{ rows: CaseRow[]; events: ProductEvent[] }> {
   if (drafts.length === 0) return { rows: [], events: [] };
   const first = await reserveNumbers(tx, actor.orgId, drafts.length);
-  const now = Date.now();
   const rows = await tx
     .insert(cases)
     .values(
@@ -567,11 +565,10 @@ async function insertCases(
           grouped: d.grouped,
           violationCount: d.violations.length,
           slaMinutes: sla,
-          createdAt: new Date(now),
-          dueAt: new Date(now + minutes(sla)),
-          dueSoonAt: new Date(now + minutes(sla) * (1 - DUE_SOON_SHARE)),
+          createdAt: sql`now()`,
+          ...deadlinesFromNow(sql`${sla}::int`),
           assigneeId: d.assigneeId,
-          assignedAt: d.assigneeId ? new Date(now) : null,
+          assignedAt: d.assigneeId ? sql`now()` : null,
           createdBy: actor.userId,
         };
       }),
@@ -603,13 +600,29 @@ async function insertCases(
     targetId: rows.length === 1 ? rows[0]!.id : undefined,
     details: { numbers: rows.map((r) => r.number), automatic: !actor.userId },
   });
-  const events = rows.flatMap((row): ProductEvent[] => [
+  return { rows, events: openedEvents(rows) };
+}
+
+/** What opening cases tells alert routing: each case created, and assigned when it is. */
+function openedEvents(rows: CaseRow[]): ProductEvent[] {
+  return rows.flatMap((row): ProductEvent[] => [
     { type: 'case.created', severity: row.priority as Severity, data: caseEventData(row) },
     ...(row.assigneeId
       ? [{ type: 'case.assigned' as const, severity: row.priority as Severity, data: caseEventData(row) }]
       : []),
   ]);
-  return { rows, events };
+}
+
+/**
+ * A new case's deadlines, `sla` minutes from now by the database's clock: due soon once
+ * DUE_SOON_SHARE of the SLA remains (as the deadline of a joined case moves, in storeAutomaticCases).
+ */
+function deadlinesFromNow(sla: SQL) {
+  const dueAt = sql`now() + make_interval(mins => ${sla})`;
+  return {
+    dueAt,
+    dueSoonAt: sql`${dueAt} - make_interval(secs => ${sla} * 60 * ${sql.raw(String(DUE_SOON_SHARE))})`,
+  };
 }
 
 export type CreateCaseInput = { violation_ids: string[]; title?: string; assignee_id?: string | null };
@@ -670,10 +683,7 @@ export type StoredViolation = { id: string; severity: Severity; account: string;
  * concurrent detections (a scan's parallel rule versions, simultaneous pushes) join one case: the
  * caller has taken it (`takeNewViolations`, in the statement that read the settings).
  *
- * Two statements (docs/cases.md, Round trips): the first locks the next case number and the
- * accounts' open cases (and reads the analysts' loads when cases are assigned); the second stores
- * everything at once: new cases, joined cases' priorities and deadlines, the violations' links,
- * the cases' events and the audit entry.
+ * Two statements (docs/cases.md, Round trips): `lockOpenCases`, then `storeAutomaticCases`.
  */
 export async function openAutomaticCases(
   tx: Tx,
@@ -683,102 +693,162 @@ export async function openAutomaticCases(
 ): Promise<{ events: ProductEvent[]; followUp: CaseFollowUp }> {
   const qualifying = qualifyingViolations(settings, stored);
   if (qualifying.length === 0) return { events: [], followUp: NO_FOLLOW_UP };
-  const org = uuidLiteral(orgId);
+  const byAccount =
+    settings.group_by === 'account' ? violationsByAccount(qualifying) : new Map<string, CaseViolation[]>();
+  const locked = await lockOpenCases(tx, orgId, [...byAccount.keys()], settings.auto_assign);
+  const drafts = automaticDrafts(settings, qualifying, byAccount, locked);
+  const { opened, joined } = await storeAutomaticCases(tx, orgId, {
+    opened: drafts.map((draft, i) => ({
+      ...draft,
+      id: crypto.randomUUID(),
+      number: locked.nextNumber + i,
+      slaMinutes: settings.sla_minutes[draft.priority],
+    })),
+    joined: joiningViolations(settings, locked.openCases, byAccount),
+  });
+  const dues = [...opened, ...joined].filter((r) => r.status !== 'closed').map((r) => r.dueAt.getTime());
+  return {
+    events: openedEvents(opened),
+    followUp: {
+      live: [...opened.map((r) => liveCase('case.created', r)), ...joined.map((r) => liveCase('case.updated', r))],
+      earliestDue: dues.length > 0 ? Math.min(...dues) : null,
+    },
+  };
+}
+
+function violationsByAccount(qualifying: CaseViolation[]): Map<string, CaseViolation[]> {
   const byAccount = new Map<string, CaseViolation[]>();
-  if (settings.group_by === 'account')
-    for (const v of qualifying) byAccount.set(v.account, [...(byAccount.get(v.account) ?? []), v]);
-  // The settings row is made (with the defaults) if missing and locked, as reserving numbers did.
+  for (const v of qualifying) byAccount.set(v.account, [...(byAccount.get(v.account) ?? []), v]);
+  return byAccount;
+}
+
+type LockedCases = { nextNumber: number; openCases: CaseRow[]; analysts: Analyst[] };
+
+/**
+ * The first statement: the next case number and the accounts' open grouped cases, locked (and the
+ * analysts' loads when cases are assigned). The settings row is made (with the defaults) if
+ * missing and locked, as reserving numbers does.
+ */
+async function lockOpenCases(tx: Tx, orgId: string, accounts: string[], autoAssign: boolean): Promise<LockedCases> {
   const [locked] = await tx.execute<{ next_number: number; open_cases: unknown[]; analysts: AnalystRow[] | null }>(sql`
     with numbering as (
-      insert into case_settings as s (org_id) values (${org})
+      insert into case_settings as s (org_id) values (${uuidLiteral(orgId)})
       on conflict (org_id) do update set next_number = s.next_number
       returning next_number)
     select (select next_number from numbering) as next_number,
       (select coalesce(json_agg(c), '[]') from (
         select * from cases
-        where grouped and status <> 'closed' and account in (select json_array_elements_text(${JSON.stringify([...byAccount.keys()])}::json))
+        where grouped and status <> 'closed' and account in (select json_array_elements_text(${JSON.stringify(accounts)}::json))
         -- In id order, as bulk actions and escalation lock them: concurrent lockers never deadlock.
         order by id for update) c) as open_cases,
-      ${settings.auto_assign ? analystsByLoadJson : sql`null`} as analysts`);
-  const openCases = locked!.open_cases.map((row) => caseRowOf(row as Record<string, unknown>));
-  const analysts = analystsOf(locked!.analysts ?? []);
-  const drafts: NewCase[] = [];
-  const draft = (group: CaseViolation[], account: string, grouped: boolean) =>
-    drafts.push({
-      title: titleFor(group, account),
-      priority: highest(group.map((v) => v.severity)),
-      account,
-      grouped,
-      violations: group,
-      assigneeId: settings.auto_assign ? takeAnalyst(analysts) : null,
-    });
-  if (settings.group_by === 'account') {
-    const joinedAccounts = new Set(openCases.map((c) => c.account));
-    for (const [account, group] of byAccount) if (!joinedAccounts.has(account)) draft(group, account, true);
-  } else for (const v of qualifying) draft([v], v.account, false);
+      ${autoAssign ? analystsByLoadJson : sql`null`} as analysts`);
+  return {
+    nextNumber: Number(locked!.next_number),
+    openCases: locked!.open_cases.map((row) => caseRowOf(row as Record<string, unknown>)),
+    analysts: analystsOf(locked!.analysts ?? []),
+  };
+}
 
-  const now = Date.now();
-  // As insertCases stores a draft, with the id chosen here so that links and events go in the same statement.
-  const created = drafts.map((d, i) => {
-    const sla = settings.sla_minutes[d.priority];
-    return {
-      id: crypto.randomUUID(),
-      number: Number(locked!.next_number) + i,
-      title: d.title,
-      priority: d.priority,
-      account: d.account,
-      grouped: d.grouped,
-      violation_count: d.violations.length,
-      sla_minutes: sla,
-      created_at: new Date(now).toISOString(),
-      due_at: new Date(now + minutes(sla)).toISOString(),
-      due_soon_at: new Date(now + minutes(sla) * (1 - DUE_SOON_SHARE)).toISOString(),
-      assignee_id: d.assigneeId,
-      assigned_at: d.assigneeId ? new Date(now).toISOString() : null,
-      draft: d,
-    };
+/** The cases to open: one per account without an open case (group_by account), else one per violation. */
+function automaticDrafts(
+  settings: CaseSettings,
+  qualifying: CaseViolation[],
+  byAccount: Map<string, CaseViolation[]>,
+  { openCases, analysts }: LockedCases,
+): NewCase[] {
+  const draft = (group: CaseViolation[], account: string, grouped: boolean): NewCase => ({
+    title: titleFor(group, account),
+    priority: highest(group.map((v) => v.severity)),
+    account,
+    grouped,
+    violations: group,
+    assigneeId: settings.auto_assign ? takeAnalyst(analysts) : null,
   });
-  // New violations join their account's open case; its priority (and so its SLA) may rise.
-  const changes = openCases.map((c) => {
+  if (settings.group_by !== 'account') return qualifying.map((v) => draft([v], v.account, false));
+  const joinedAccounts = new Set(openCases.map((c) => c.account));
+  return [...byAccount]
+    .filter(([account]) => !joinedAccounts.has(account))
+    .map(([account, group]) => draft(group, account, true));
+}
+
+type Joining = { id: string; n: number; priority: Severity; sla: number; ids: string[] };
+
+/** New violations join their account's open case; its priority (and so its SLA) may rise. */
+function joiningViolations(
+  settings: CaseSettings,
+  openCases: CaseRow[],
+  byAccount: Map<string, CaseViolation[]>,
+): Joining[] {
+  return openCases.map((c) => {
     const group = byAccount.get(c.account!)!;
     const priority = highest([c.priority as Severity, ...group.map((v) => v.severity)]);
     return { id: c.id, n: group.length, priority, sla: settings.sla_minutes[priority], ids: group.map((v) => v.id) };
   });
+}
+
+type OpenedCase = NewCase & { id: string; number: number; slaMinutes: number };
+
+/**
+ * The second statement: stores everything at once, as insertCases does for one case (the ids are
+ * chosen beforehand so that links and events go in the same statement): new cases with their
+ * deadlines from the database's clock, joined cases' priorities and deadlines, the violations'
+ * links, the cases' events and the audit entry.
+ */
+async function storeAutomaticCases(
+  tx: Tx,
+  orgId: string,
+  { opened, joined }: { opened: OpenedCase[]; joined: Joining[] },
+): Promise<{ opened: CaseRow[]; joined: CaseRow[] }> {
+  const org = uuidLiteral(orgId);
+  const newCases = opened.map((c) => ({
+    id: c.id,
+    number: c.number,
+    title: c.title,
+    priority: c.priority,
+    account: c.account,
+    grouped: c.grouped,
+    violation_count: c.violations.length,
+    sla_minutes: c.slaMinutes,
+    assignee_id: c.assigneeId,
+  }));
   const links = [
-    ...created.flatMap((c) => c.draft.violations.map((v) => ({ case_id: c.id, id: v.id }))),
-    ...changes.flatMap((c) => c.ids.map((id) => ({ case_id: c.id, id }))),
+    ...opened.flatMap((c) => c.violations.map((v) => ({ case_id: c.id, id: v.id }))),
+    ...joined.flatMap((c) => c.ids.map((id) => ({ case_id: c.id, id }))),
   ];
   const events: NewEvent[] = [
-    ...changes.flatMap((c) =>
+    ...joined.flatMap((c) =>
       c.ids.map((id) => ({ caseId: c.id, type: 'violation_added' as const, data: { violation_id: id } })),
     ),
-    ...created.flatMap((c) => [
-      { caseId: c.id, type: 'created' as const, data: { violation_ids: c.draft.violations.map((v) => v.id) } },
-      ...(c.assignee_id
-        ? [{ caseId: c.id, type: 'assigned' as const, data: { from: null, to: c.assignee_id, automatic: true } }]
+    ...opened.flatMap((c) => [
+      { caseId: c.id, type: 'created' as const, data: { violation_ids: c.violations.map((v) => v.id) } },
+      ...(c.assigneeId
+        ? [{ caseId: c.id, type: 'assigned' as const, data: { from: null, to: c.assigneeId, automatic: true } }]
         : []),
     ]),
   ];
   const audit =
-    created.length === 0
-      ? null
-      : {
-          target_id: created.length === 1 ? created[0]!.id : null,
-          details: { numbers: created.map((c) => c.number), automatic: true },
-        };
-  const [stored_] = await tx.execute<{ created: unknown[]; joined: unknown[] }>(sql`
+    opened.length === 0
+      ? []
+      : [
+          {
+            target_id: opened.length === 1 ? opened[0]!.id : null,
+            details: { numbers: opened.map((c) => c.number), automatic: true },
+          },
+        ];
+  const sla = sql`n.sla_minutes`;
+  const deadlines = deadlinesFromNow(sla);
+  const [rows] = await tx.execute<{ opened: unknown[]; joined: unknown[] }>(sql`
     with numbered as (
-      update case_settings set next_number = next_number + ${created.length}
-      where org_id = ${org} and ${created.length} > 0),
+      update case_settings set next_number = next_number + ${opened.length}
+      where org_id = ${org} and ${opened.length} > 0),
     inserted as (
       insert into cases (id, org_id, number, title, priority, account, grouped, violation_count, sla_minutes,
         created_at, due_at, due_soon_at, assignee_id, assigned_at, created_by)
-      select n.id, ${org}, n.number, n.title, n.priority, n.account, n.grouped, n.violation_count, n.sla_minutes,
-        n.created_at, n.due_at, n.due_soon_at, n.assignee_id, n.assigned_at, null
-      from jsonb_to_recordset(${JSON.stringify(created.map(({ draft: _, ...values }) => values))}::jsonb)
+      select n.id, ${org}, n.number, n.title, n.priority, n.account, n.grouped, n.violation_count, ${sla},
+        now(), ${deadlines.dueAt}, ${deadlines.dueSoonAt}, n.assignee_id, case when n.assignee_id is not null then now() end, null
+      from jsonb_to_recordset(${JSON.stringify(newCases)}::jsonb)
         as n(id uuid, number int, title text, priority text, account text, grouped boolean, violation_count int,
-          sla_minutes int, created_at timestamptz, due_at timestamptz, due_soon_at timestamptz, assignee_id uuid,
-          assigned_at timestamptz)
+          sla_minutes int, assignee_id uuid)
       returning *),
     joined as (
       -- Priority up: the deadline is creation plus the new SLA (plus time paused so far), so it moves by the SLAs' difference.
@@ -787,8 +857,8 @@ export async function openAutomaticCases(
         due_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes),
         due_soon_at = c.due_at + make_interval(mins => j.sla - c.sla_minutes) - make_interval(secs => j.sla * 60 * ${sql.raw(String(DUE_SOON_SHARE))}),
         sla_minutes = j.sla, updated_at = now()
-      from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) as j(id uuid, n int, priority text, sla int)
-      where c.id = j.id and c.id = any(${uuidArray(changes.map((c) => c.id))})
+      from jsonb_to_recordset(${JSON.stringify(joined)}::jsonb) as j(id uuid, n int, priority text, sla int)
+      where c.id = j.id and c.id = any(${uuidArray(joined.map((c) => c.id))})
       returning c.*),
     linked as (
       update violations v set case_id = l.case_id, updated_at = now()
@@ -802,27 +872,12 @@ export async function openAutomaticCases(
     audited as (
       insert into audit_log (org_id, actor_id, action, target_type, target_id, details)
       select ${org}, null, 'case.created', 'case', a.target_id, a.details
-      from jsonb_to_recordset(${JSON.stringify(audit ? [audit] : [])}::jsonb) as a(target_id text, details jsonb))
-    select (select coalesce(json_agg(i order by i.number), '[]') from inserted i) as created,
+      from jsonb_to_recordset(${JSON.stringify(audit)}::jsonb) as a(target_id text, details jsonb))
+    select (select coalesce(json_agg(i order by i.number), '[]') from inserted i) as opened,
       (select coalesce(json_agg(j), '[]') from joined j) as joined`);
-  const createdRows = stored_!.created.map((row) => caseRowOf(row as Record<string, unknown>));
-  const joinedRows = stored_!.joined.map((row) => caseRowOf(row as Record<string, unknown>));
-  const productEvents = createdRows.flatMap((row): ProductEvent[] => [
-    { type: 'case.created', severity: row.priority as Severity, data: caseEventData(row) },
-    ...(row.assigneeId
-      ? [{ type: 'case.assigned' as const, severity: row.priority as Severity, data: caseEventData(row) }]
-      : []),
-  ]);
-  const dues = [...createdRows, ...joinedRows].filter((r) => r.status !== 'closed').map((r) => r.dueAt.getTime());
   return {
-    events: productEvents,
-    followUp: {
-      live: [
-        ...createdRows.map((r) => liveCase('case.created', r)),
-        ...joinedRows.map((r) => liveCase('case.updated', r)),
-      ],
-      earliestDue: dues.length > 0 ? Math.min(...dues) : null,
-    },
+    opened: rows!.opened.map((row) => caseRowOf(row as Record<string, unknown>)),
+    joined: rows!.joined.map((row) => caseRowOf(row as Record<string, unknown>)),
   };
 }
 
@@ -881,14 +936,13 @@ export async function changeCase(tx: Tx, actor: Actor, role: Role, id: string, c
   }
   const events: NewEvent[] = [];
   const product: ProductEvent[] = [];
-  const set: Partial<typeof cases.$inferInsert> & Record<string, unknown> = { updatedAt: new Date() };
-  const now = Date.now();
+  const set: PgUpdateSetSource<typeof cases> = { updatedAt: sql`now()` };
   let assigneeName: string | null = null;
 
   if (change.assignee_id !== undefined && change.assignee_id !== current.assigneeId) {
     if (change.assignee_id) assigneeName = await assertAssignable(tx, change.assignee_id);
     set.assigneeId = change.assignee_id;
-    set.assignedAt = change.assignee_id ? new Date(now) : null;
+    set.assignedAt = change.assignee_id ? sql`now()` : null;
     events.push({ caseId: id, type: 'assigned', data: { from: current.assigneeId, to: change.assignee_id } });
   }
   if (change.title !== undefined && change.title !== current.title) set.title = change.title;
@@ -896,17 +950,16 @@ export async function changeCase(tx: Tx, actor: Actor, role: Role, id: string, c
   if (target !== current.status) {
     // Leaving pending_info restarts the clock: the deadline moves by the time spent paused.
     if (current.pausedAt && target !== 'pending_info') {
-      const paused = now - current.pausedAt.getTime();
-      set.dueAt = new Date(current.dueAt.getTime() + paused);
-      set.dueSoonAt = new Date(current.dueSoonAt.getTime() + paused);
+      set.dueAt = sql`${cases.dueAt} + (now() - ${cases.pausedAt})`;
+      set.dueSoonAt = sql`${cases.dueSoonAt} + (now() - ${cases.pausedAt})`;
       set.pausedAt = null;
     }
-    if (target === 'pending_info') set.pausedAt = new Date(now);
+    if (target === 'pending_info') set.pausedAt = sql`now()`;
     set.status = target;
     if (target === 'closed') {
       set.outcome = change.outcome!;
       set.closeReason = change.reason!;
-      set.closedAt = new Date(now);
+      set.closedAt = sql`now()`;
       events.push({ caseId: id, type: 'closed', data: { outcome: change.outcome, reason: change.reason } });
     } else if (reopening) {
       set.outcome = null;
@@ -1159,7 +1212,14 @@ export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise
   const due = await tx
     .select({ id: cases.id })
     .from(cases)
-    .where(and(RUNNING, eq(cases.escalated, false), sql`${cases.dueAt} <= ${at.toISOString()}::timestamptz`))
+    // `at` is a millisecond (an alarm's time, a deadline read as a Date): a deadline counts at its millisecond.
+    .where(
+      and(
+        RUNNING,
+        eq(cases.escalated, false),
+        sql`${cases.dueAt} < ${at.toISOString()}::timestamptz + interval '1 millisecond'`,
+      ),
+    )
     .orderBy(asc(cases.id))
     .for('update');
   if (due.length === 0) return [];
@@ -1178,7 +1238,7 @@ export async function escalateDueCases(tx: Tx, orgId: string, at: Date): Promise
     )
     .returning();
   if (rows.length === 0) return [];
-  const actor: Actor = { orgId, userId: null, origin: { ip: null, userAgent: null } };
+  const actor = systemActor(orgId);
   await recordEvents(
     tx,
     actor,

@@ -6,6 +6,7 @@ import { pageOf, pageQuery, toPage } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
 import type { SourceMapping } from '../sources/mapping';
 import { secretKeysOf } from '../sources/secrets';
+import { planFeature } from '../subscription/features';
 import { recordValidator } from '../transactions/intake';
 import { openReader } from './readers';
 import { SourceError } from './readers/reader';
@@ -36,7 +37,7 @@ import {
 
 export const connectorsRoutes = createRouter();
 
-const ACCESS = { permission: 'connectors:manage', feature: 'connectors' } as const;
+const ACCESS = { permission: 'connectors:manage' as const, gate: planFeature('connectors') };
 const PREVIEW_ROWS = 5;
 
 const create = defineRoute(ACCESS, {
@@ -127,7 +128,11 @@ connectorsRoutes.openapi(update, async (c) => {
   const type = config === undefined ? undefined : (await withTenant(db, orgId, (tx) => findConnector(tx, id))).type;
   const checked = config === undefined ? undefined : await checkConnectorConfig(c.env, type as ConnectorType, config);
   return withTenant(db, orgId, async (tx) => {
-    const row = await updateConnector(tx, actorOf(c), { id, changes, checked, secretKey: secretKeysOf(c.env) });
+    const row = await updateConnector(tx, actorOf(c), id, {
+      ...changes,
+      config: checked,
+      secretKey: secretKeysOf(c.env),
+    });
     return c.json(toConnectorView(row, (await lastRuns(tx, [id])).get(id)), 200);
   });
 });

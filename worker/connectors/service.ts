@@ -151,23 +151,21 @@ export async function lastRuns(tx: Tx, connectorIds: string[]): Promise<Map<stri
   return new Map(rows.map((row) => [row.connectorId, row]));
 }
 
-/** Changes a connector; `checked` is its new config (checked by checkConnectorConfig first). */
+/** Changes a connector; `config` is its new config, checked by checkConnectorConfig first. */
 export async function updateConnector(
   tx: Tx,
   actor: Actor,
-  input: {
-    id: string;
-    changes: {
-      name?: string | undefined;
-      mapping?: SourceMapping | undefined;
-      schedule?: string | null | undefined;
-      is_active?: boolean | undefined;
-    };
-    checked: CheckedConfig | undefined;
+  id: string,
+  change: {
+    name?: string | undefined;
+    mapping?: SourceMapping | undefined;
+    schedule?: string | null | undefined;
+    is_active?: boolean | undefined;
+    config?: CheckedConfig | undefined;
     secretKey: SecretKeys;
   },
 ): Promise<ConnectorRow> {
-  const { id, changes, checked } = input;
+  const { config: checked, secretKey, ...changes } = change;
   await findConnector(tx, id);
   const [row] = await tx
     .update(connectors)
@@ -180,7 +178,7 @@ export async function updateConnector(
         ? {}
         : {
             config: checked.shown,
-            secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(checked.secret)),
+            secretCiphertext: await encryptSecret(secretKey, id, JSON.stringify(checked.secret)),
           }),
       updatedAt: sql`now()`,
     })

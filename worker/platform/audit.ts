@@ -25,9 +25,9 @@ export function systemActor(orgId: string): Actor {
   return { orgId, userId: null, origin: { ip: null, userAgent: null } };
 }
 
-/** The signed-in user acting through this request. */
-export function actorOf(c: Context<AppEnv>): Actor & { userId: string } {
-  return { orgId: c.var.caller.orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
+/** The signed-in user acting through this request: in their organization, or an operator in `orgId` (audited in its trail). */
+export function actorOf(c: Context<AppEnv>, orgId = c.var.caller.orgId): Actor & { userId: string } {
+  return { orgId, userId: c.var.caller.userId, origin: auditOrigin(c) };
 }
 
 export function auditOrigin(c: Context): AuditOrigin {

@@ -1,7 +1,5 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
-import type { Feature } from '../subscription/catalogue';
-import { requireFeature } from '../subscription/features';
 import { requirePermission } from './auth';
 import type { AppEnv } from './context';
 import { validationError } from './errors';
@@ -17,26 +15,36 @@ export function createRouter() {
   });
 }
 
-/** `feature`: the route is part of that feature, offered only on the plans that include it (402 elsewhere). */
-type Access = { permission: Permission; feature?: Feature } | { public: true; reason: string };
+/**
+ * A further condition a route is offered under, declared by the module that owns it (a plan
+ * feature: `planFeature` in subscription/features): its middleware runs after the permission
+ * check, and the OpenAPI document gets its extension (`x-feature`...) and its refusal.
+ */
+export interface RouteGate {
+  middleware: MiddlewareHandler<AppEnv>;
+  extension: Record<`x-${string}`, string>;
+  refusal: { status: 402 | 403 | 409; description: string };
+}
+
+type Access = { permission: Permission; gate?: RouteGate } | { public: true; reason: string };
 
 /**
  * Declares a route with its access rule. Every route states one: a permission (checked by
  * `requirePermission`) or `public` with the reason (login, webhooks authenticated by signature...).
  * The rule is also published in the OpenAPI document as `x-permission`, which a test checks; a
- * route of a plan feature also as `x-feature`, with its 402 answer.
+ * gated route also with its gate's extension and refusal.
  */
 export function defineRoute<R extends Omit<RouteConfig, 'middleware'>>(access: Access, config: R) {
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if ('permission' in access) middleware.push(requirePermission(access.permission));
-  const feature = 'permission' in access ? access.feature : undefined;
-  if (feature) middleware.push(requireFeature(feature));
+  const gate = 'permission' in access ? access.gate : undefined;
+  if (gate) middleware.push(gate.middleware);
   return createRoute({
     ...config,
-    ...(feature
+    ...(gate
       ? {
-          'x-feature': feature,
-          responses: { ...config.responses, 402: problemOf(`The ${feature} feature is not part of the plan in force`) },
+          ...gate.extension,
+          responses: { ...config.responses, [gate.refusal.status]: problemOf(gate.refusal.description) },
         }
       : {}),
     middleware,

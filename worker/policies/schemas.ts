@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { idParams } from '../platform/responses';
-import { ruleView, VERSION_STATUSES } from '../rules/schemas';
+import { VERSION_STATUSES } from '../rules/kinds';
+import { ruleView } from '../rules/schemas';
 
 /** The largest policy file accepted (the platform body limit leaves room for the multipart envelope). */
 export const MAX_POLICY_BYTES = 20 * 1024 * 1024;

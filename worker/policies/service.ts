@@ -6,7 +6,7 @@ import { notFound } from '../platform/errors';
 import { olderThan, pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { backtestRule } from '../rules/backtest';
-import type { VERSION_STATUSES } from '../rules/schemas';
+import type { VERSION_STATUSES } from '../rules/kinds';
 import { ruleView } from '../rules/service';
 import type { Clause } from './extraction/clauses';
 import type { PolicyFormat } from './extraction/text';

@@ -4,6 +4,7 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemResponses } from '../platform/responses';
+import { planFeature } from '../subscription/features';
 import { evidencePack } from './evidence';
 import { createReportSchedule, deleteReportSchedule, listReportSchedules, toScheduleView } from './schedules';
 import { createReportBody, createScheduleBody, reportView, scheduleView } from './schemas';
@@ -27,10 +28,10 @@ export const reportSchedulesRoutes = createRouter();
 export const evidencePackRoutes = createRouter();
 
 const tags = ['reports'];
-const feature = 'reports' as const;
+const gate = planFeature('reports');
 
 const create = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'post',
     path: '/',
@@ -58,7 +59,7 @@ reportsRoutes.openapi(create, async (c) => {
 });
 
 const list = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/',
@@ -76,7 +77,7 @@ reportsRoutes.openapi(list, async (c) => {
 });
 
 const read = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}',
@@ -94,7 +95,7 @@ reportsRoutes.openapi(read, async (c) => {
 });
 
 const file = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/{id}/file',
@@ -124,7 +125,7 @@ reportsRoutes.openapi(file, async (c) => {
 });
 
 const createSchedule = defineRoute(
-  { permission: 'alerts:manage', feature },
+  { permission: 'alerts:manage', gate },
   {
     method: 'post',
     path: '/',
@@ -146,7 +147,7 @@ reportSchedulesRoutes.openapi(createSchedule, async (c) => {
 });
 
 const listSchedules = defineRoute(
-  { permission: 'data:read', feature },
+  { permission: 'data:read', gate },
   {
     method: 'get',
     path: '/',
@@ -161,7 +162,7 @@ reportSchedulesRoutes.openapi(listSchedules, async (c) => {
 });
 
 const deleteSchedule = defineRoute(
-  { permission: 'alerts:manage', feature },
+  { permission: 'alerts:manage', gate },
   {
     method: 'delete',
     path: '/{id}',
@@ -178,7 +179,7 @@ reportSchedulesRoutes.openapi(deleteSchedule, async (c) => {
 });
 
 const pack = defineRoute(
-  { permission: 'data:read', feature: 'cases' },
+  { permission: 'data:read', gate: planFeature('cases') },
   {
     method: 'get',
     path: '/{id}/evidence-pack',

@@ -3,8 +3,9 @@ import { actorOf } from '../platform/audit';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { planFeature } from '../subscription/features';
 import { accountRiskView, anomalyView, modelView, summaryView, trainBody } from './schemas';
-import { currentModel, listAccountRisk, listAnomalies, riskSummary, modelView as toModelView } from './service';
+import { currentModel, listAccountRisk, listAnomalies, riskSummary, toModelView } from './service';
 import { requestTraining } from './training';
 
 /** Mounted at /api/risk (worker/app.ts). Part of the plan feature `risk`. */
@@ -12,7 +13,7 @@ export const riskRoutes = createRouter();
 const tags = ['risk'];
 
 const trainRoute = defineRoute(
-  { permission: 'risk:train', feature: 'risk' },
+  { permission: 'risk:train', gate: planFeature('risk') },
   {
     method: 'post',
     path: '/models/train',
@@ -31,7 +32,7 @@ riskRoutes.openapi(trainRoute, async (c) => {
 });
 
 const currentRoute = defineRoute(
-  { permission: 'data:read', feature: 'risk' },
+  { permission: 'data:read', gate: planFeature('risk') },
   {
     method: 'get',
     path: '/models/current',
@@ -50,7 +51,7 @@ riskRoutes.openapi(currentRoute, async (c) => {
 });
 
 const accountsRoute = defineRoute(
-  { permission: 'data:read', feature: 'risk' },
+  { permission: 'data:read', gate: planFeature('risk') },
   {
     method: 'get',
     path: '/accounts',
@@ -68,7 +69,7 @@ riskRoutes.openapi(accountsRoute, async (c) => {
 });
 
 const summaryRoute = defineRoute(
-  { permission: 'data:read', feature: 'risk' },
+  { permission: 'data:read', gate: planFeature('risk') },
   {
     method: 'get',
     path: '/summary',
@@ -83,7 +84,7 @@ riskRoutes.openapi(summaryRoute, async (c) => {
 });
 
 const anomaliesRoute = defineRoute(
-  { permission: 'data:read', feature: 'risk' },
+  { permission: 'data:read', gate: planFeature('risk') },
   {
     method: 'get',
     path: '/anomalies',

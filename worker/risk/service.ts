@@ -3,6 +3,7 @@ import { desc, sql } from 'drizzle-orm';
 import { riskModels } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
+import { pastKey } from '../platform/keyset';
 import { decodeCursor, type Page, toPage } from '../platform/pagination';
 import type { RiskModelRow } from './training';
 
@@ -119,7 +120,7 @@ export type RiskSummary = {
   open_violations: number;
   trend: { week_start: string; score: number; violations: number }[];
   counts: { rule_id: string; rule_name: string; severity: string; count: number }[];
-  model: ReturnType<typeof modelView> | null;
+  model: ReturnType<typeof toModelView> | null;
 };
 
 const TREND_WEEKS = 12;
@@ -157,7 +158,7 @@ export async function riskSummary(tx: Tx): Promise<RiskSummary> {
       violations: week.violations,
     })),
     counts: counts.map((row) => ({ ...row })),
-    model: model ? modelView(model) : null,
+    model: model ? toModelView(model) : null,
   };
 }
 
@@ -168,7 +169,7 @@ export async function currentModel(tx: Tx): Promise<RiskModelRow> {
 }
 
 /** Contract section 12's shape, plus what the dashboard shows of the run. */
-export function modelView(model: RiskModelRow) {
+export function toModelView(model: RiskModelRow) {
   return {
     id: model.id,
     version: model.version,
@@ -208,7 +209,7 @@ export async function listAnomalies(tx: Tx, query: { limit: number; cursor?: str
       trim_scale(t.amount)::text as amount, t.currency, t.counterparty, t.anomaly_score::text as anomaly_score, t.anomaly_factors
     from transactions t
     where t.anomaly_score is not null
-      ${after ? sql`and (t.anomaly_score, t.external_id) < (${after[0]}::numeric, ${after[1]})` : sql``}
+      ${after ? sql`and ${pastKey('desc', [sql`t.anomaly_score`, sql`t.external_id`], [sql`${after[0]}::numeric`, after[1]])}` : sql``}
     order by t.anomaly_score desc, t.external_id desc
     limit ${query.limit + 1}`);
   return toPage(

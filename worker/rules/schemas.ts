@@ -1,9 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { instant } from '../platform/timestamps';
+import { VERSION_STATUSES } from './kinds';
 import { SEVERITIES } from './language';
-
-export const VERSION_STATUSES = ['draft', 'approved', 'rejected', 'superseded'] as const;
 
 /** Checked as a whole by the language module's validateRule, so every offending node is reported at once. */
 export const ruleBody = z.record(z.string(), z.unknown()).openapi('RuleRequest', {

@@ -9,9 +9,9 @@ import { olderThan } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { assertWithinLimit } from '../subscription/limits';
 import { subscriptionPlan } from '../subscription/plan';
+import type { VERSION_STATUSES } from './kinds';
 import { type Condition, isScreenOperand, type RuleInput, type Severity, validateRule } from './language';
 import { isPredicate, walkConditions } from './language/condition-tree';
-import type { VERSION_STATUSES } from './schemas';
 
 type VersionStatus = (typeof VERSION_STATUSES)[number];
 type RuleRow = typeof rules.$inferSelect;

@@ -10,7 +10,7 @@ import { olderThan } from '../platform/keyset';
 import { log } from '../platform/log';
 import { toPage } from '../platform/pagination';
 import { CronError, nextCronRun, parseCron, shortestIntervalMinutes } from './cron';
-import type { FREQUENCIES } from './schemas';
+import type { FREQUENCIES } from './kinds';
 import { startScan } from './service';
 
 type Frequency = (typeof FREQUENCIES)[number];

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { pageQuery } from '../platform/pagination';
 import { instant } from '../platform/timestamps';
+import { FREQUENCIES } from './kinds';
 
 export const startScanBody = z
   .object({
@@ -47,8 +48,6 @@ export const scanView = z
   .openapi('Scan');
 
 export const scanListQuery = pageQuery.extend({ status: z.enum(SCAN_STATUSES).optional() });
-
-export const FREQUENCIES = ['hourly', 'daily', 'weekly', 'cron'] as const;
 
 const scheduleFields = {
   frequency: z.enum(FREQUENCIES),

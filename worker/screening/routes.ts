@@ -4,6 +4,7 @@ import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, pageQuery } from '../platform/pagination';
 import { idParams, jsonBody, jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { planFeature } from '../subscription/features';
 import { getList, listEntries, listLists, uploadList } from './lists';
 import {
   entriesQuery,
@@ -23,7 +24,7 @@ export const screeningRoutes = createRouter();
 const tags = ['screening'];
 
 const uploadRoute = defineRoute(
-  { permission: 'screening:write', feature: 'screening' },
+  { permission: 'screening:write', gate: planFeature('screening') },
   {
     method: 'post',
     path: '/lists',
@@ -48,7 +49,7 @@ screeningRoutes.openapi(uploadRoute, async (c) => {
 });
 
 const listRoute = defineRoute(
-  { permission: 'data:read', feature: 'screening' },
+  { permission: 'data:read', gate: planFeature('screening') },
   {
     method: 'get',
     path: '/lists',
@@ -64,7 +65,7 @@ screeningRoutes.openapi(listRoute, async (c) => {
 });
 
 const getRoute = defineRoute(
-  { permission: 'data:read', feature: 'screening' },
+  { permission: 'data:read', gate: planFeature('screening') },
   {
     method: 'get',
     path: '/lists/{id}',
@@ -80,7 +81,7 @@ screeningRoutes.openapi(getRoute, async (c) => {
 });
 
 const entriesRoute = defineRoute(
-  { permission: 'data:read', feature: 'screening' },
+  { permission: 'data:read', gate: planFeature('screening') },
   {
     method: 'get',
     path: '/lists/{id}/entries',
@@ -98,7 +99,7 @@ screeningRoutes.openapi(entriesRoute, async (c) => {
 });
 
 const searchRoute = defineRoute(
-  { permission: 'data:read', feature: 'screening' },
+  { permission: 'data:read', gate: planFeature('screening') },
   {
     method: 'post',
     path: '/search',

@@ -86,8 +86,9 @@ const update = defineRoute(
   },
 );
 sourcesRoutes.openapi(update, async (c) => {
-  const input = { id: c.req.valid('param').id, changes: c.req.valid('json') };
-  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => updateSource(tx, actorOf(c), input));
+  const { id } = c.req.valid('param');
+  const changes = c.req.valid('json');
+  const row = await withTenant(c.var.database(), c.var.caller.orgId, (tx) => updateSource(tx, actorOf(c), id, changes));
   return c.json(toSourceView(row), 200);
 });
 
@@ -119,9 +120,9 @@ const rotate = defineRoute(
   },
 );
 sourcesRoutes.openapi(rotate, async (c) => {
-  const input = { id: c.req.valid('param').id, secretKey: secretKeysOf(c.env) };
+  const { id } = c.req.valid('param');
   const { row, secret } = await withTenant(c.var.database(), c.var.caller.orgId, (tx) =>
-    rotateSecret(tx, actorOf(c), input),
+    rotateSecret(tx, actorOf(c), id, secretKeysOf(c.env)),
   );
   return c.json({ id: row.id, name: row.name, signing_secret: secret }, 200);
 });

@@ -57,12 +57,9 @@ export async function listSources(tx: Tx, cursor: string | undefined, limit: num
 export async function updateSource(
   tx: Tx,
   actor: Actor,
-  input: {
-    id: string;
-    changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined };
-  },
+  id: string,
+  changes: { name?: string | undefined; mapping?: SourceMapping | undefined; is_active?: boolean | undefined },
 ): Promise<SourceRow> {
-  const { id, changes } = input;
   await findSource(tx, id);
   const [row] = await tx
     .update(ingestSources)
@@ -89,9 +86,9 @@ export async function deleteSource(tx: Tx, actor: Actor, id: string): Promise<vo
 export async function rotateSecret(
   tx: Tx,
   actor: Actor,
-  input: { id: string; secretKey: SecretKeys },
+  id: string,
+  key: SecretKeys,
 ): Promise<{ row: SourceRow; secret: string }> {
-  const { id, secretKey: key } = input;
   const current = await findSource(tx, id);
   const secret = generateSigningSecret();
   const [row] = await tx

@@ -7,8 +7,8 @@ export const PLAN_IDS = ['basic', 'pro', 'enterprise'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
 
 /**
- * What a route may offer only on some plans. A route opts in with `feature` in `defineRoute`
- * (or `requireFeature`), and answers 402 `{feature, plan}` outside the plans that include it.
+ * What a route may offer only on some plans. A route opts in with `gate: planFeature(...)` in
+ * `defineRoute` (or `requireFeature`), and answers 402 `{feature, plan}` outside the plans that include it.
  */
 export const FEATURES = ['alerts', 'cases', 'screening', 'risk', 'reports', 'connectors'] as const;
 export type Feature = (typeof FEATURES)[number];

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { type Tx, withTenant } from '../../db/tenant';
 import type { AppEnv } from '../platform/context';
 import { ApiError } from '../platform/errors';
+import type { RouteGate } from '../platform/openapi';
 import { FEATURE_NAMES, type Feature, PLANS } from './catalogue';
 import { type SubscriptionPlan, subscriptionPlan } from './plan';
 
@@ -23,13 +24,22 @@ export async function assertFeature(tx: Tx, orgId: string, feature: Feature): Pr
 }
 
 /**
- * The gate of every route that offers a feature: `defineRoute({ permission, feature })` puts it
- * after `requirePermission` (which sets the caller). Usable on its own in a plain Hono route.
+ * The gate of every route that offers a feature: after `requirePermission` (which sets the
+ * caller), refuses (402) when the plan in force lacks `feature`. Usable on its own in a plain Hono route.
  */
 export function requireFeature(feature: Feature): MiddlewareHandler<AppEnv> {
   return async function requireFeatureMiddleware(c, next) {
     const { orgId } = c.var.caller;
     await withTenant(c.var.database(), orgId, (tx) => assertFeature(tx, orgId, feature));
     await next();
+  };
+}
+
+/** A route's declaration that it is part of `feature`: `defineRoute({ permission, gate: planFeature('risk') }, ...)`. */
+export function planFeature(feature: Feature): RouteGate {
+  return {
+    middleware: requireFeature(feature),
+    extension: { 'x-feature': feature },
+    refusal: { status: 402, description: `The ${feature} feature is not part of the plan in force` },
   };
 }

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Plus } from 'lucide-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
+import { VERSION_STATUSES } from '../../../worker/rules/kinds';
 import { SeverityBadge, StatusBadge } from '../components/badges';
 import { ChoiceFilter } from '../components/field';
 import { PageHeader } from '../components/page-header';
@@ -14,8 +15,6 @@ import { api, query } from '../lib/api';
 import { useCan } from '../lib/auth';
 import { formatDateTime } from '../lib/format';
 import type { Page, Rule } from '../lib/types';
-
-const STATUSES = ['draft', 'approved', 'rejected', 'superseded'] as const satisfies readonly Rule['status'][];
 
 export function RulesPage() {
   const can = useCan();
@@ -49,7 +48,7 @@ export function RulesPage() {
               label="Latest version status"
               value={status}
               anyLabel="Any status"
-              choices={STATUSES}
+              choices={VERSION_STATUSES}
               onChange={(value) => {
                 setStatus(value);
                 pages.reset();

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
+import { FREQUENCIES } from '../../../../worker/scans/kinds';
 import { StatusBadge } from '../../components/badges';
 import { Field, fieldErrors } from '../../components/field';
 import { Pager, useCursorPages } from '../../components/pager';
@@ -15,11 +16,9 @@ import { ApiProblem, api, problemMessage, query } from '../../lib/api';
 import { formatCount, formatDateTime, humanize } from '../../lib/format';
 import type { Page, ScanSchedule, ScanScheduleListItem } from '../../lib/types';
 
-const FREQUENCY_CHOICES = ['hourly', 'daily', 'weekly', 'cron'] as const;
-
 function NewScheduleForm() {
   const queryClient = useQueryClient();
-  const [frequency, setFrequency] = useState<(typeof FREQUENCY_CHOICES)[number]>('daily');
+  const [frequency, setFrequency] = useState<(typeof FREQUENCIES)[number]>('daily');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
     mutationFn: (body: { frequency: string; cron_expression?: string }) =>
@@ -46,10 +45,10 @@ function NewScheduleForm() {
       <Field label="Frequency" error={errors.frequency}>
         <Select
           value={frequency}
-          onChange={(event) => setFrequency(event.target.value as (typeof FREQUENCY_CHOICES)[number])}
+          onChange={(event) => setFrequency(event.target.value as (typeof FREQUENCIES)[number])}
           className="w-40"
         >
-          {FREQUENCY_CHOICES.map((choice) => (
+          {FREQUENCIES.map((choice) => (
             <option key={choice} value={choice}>
               {choice === 'cron' ? 'Cron expression' : humanize(choice)}
             </option>
