@@ -56,7 +56,9 @@ class WorkerdSocket extends EventEmitter {
       for (;;) {
         const { done, value } = await this.reader.read();
         if (done) break;
-        this.emit('data', Buffer.from(value));
+        // A view, not a copy: each read hands over a fresh chunk, and copying it byte by byte
+        // (Buffer.from of a Uint8Array) was a visible share of a push's CPU in the profile.
+        this.emit('data', Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       }
     } catch (error) {
       if (!this.closing) this.fail(error);
