@@ -85,7 +85,7 @@ type CompletedChunk = { updated: ScanRow; cases: CaseFollowUp; announced: LiveEv
 /**
  * Marks the chunk done, after opening the cases of its violations: once, and not in the units'
  * transactions, where two units opening cases at once waited on the organization's cases lock
- * (BENCHMARKS.md, Scans). Null when another delivery already did.
+ * (BENCHMARKS.md, issue 23's third session). Null when another delivery already did.
  */
 async function completeChunk(
   env: Env,
