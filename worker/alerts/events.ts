@@ -4,7 +4,7 @@ import { orgHub } from '../../durable-objects/org-hub';
 import type { AlertQueueMessage } from '../../queues/messages';
 import type { Env } from '../env';
 import { log } from '../platform/log';
-import type { DetectedViolation } from '../rules/engine';
+import type { RaisedViolation } from '../rules/engine';
 import { SEVERITIES, type Severity } from '../rules/language';
 import { EVENT_TYPES, type EventType } from './kinds';
 
@@ -137,7 +137,7 @@ async function gatherDigests(env: Env, orgId: string, routeIds: string[]): Promi
 }
 
 /** `violation.created` for each violation stored now (not those that already existed). */
-export function violationCreatedEvents(detected: DetectedViolation[]): ProductEvent[] {
+export function violationCreatedEvents(detected: RaisedViolation[]): ProductEvent[] {
   return detected
     .filter((violation) => violation.isNew && violation.id !== null)
     .map((violation) => ({

@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
-import { type RouteRow, raiseEvents, routesFor, violationCreatedEvents } from '../alerts/events';
+import { type ProductEvent, type RouteRow, raiseEvents, routesFor, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
-import type { DetectedViolation } from '../rules/engine';
+import type { RaisedViolation } from '../rules/engine';
 import { SEVERITIES, type Severity } from '../rules/language';
 import {
   type CaseFollowUp,
   type CaseSettings,
   DEFAULT_CASE_SETTINGS,
+  mergeFollowUps,
   NO_FOLLOW_UP,
   openAutomaticCases,
 } from './service';
@@ -23,18 +24,22 @@ type SettingsJson = {
 };
 
 /**
- * What follows the storing of violations, in the transaction that stored them (scan chunks and
- * webhook pushes): a snoozed rule's violations for the snoozed account become `suppressed`; the
- * others raise `violation.created` and open or join automatic cases, which raise `case.created`.
- * Marks suppressed violations in `detected`. Returns what to do after the commit.
+ * What follows the storing of violations (scan chunks and webhook pushes), in one transaction: a
+ * snoozed rule's violations for the snoozed account become `suppressed`; the others raise
+ * `violation.created` and open or join automatic cases, which raise `case.created`. Each batch
+ * opens its cases in turn, as if stored by a transaction of its own (a scan chunk passes one per
+ * evaluation unit, so its cases are those of its units run one after the other); the
+ * organization's cases lock is taken once for all of them. Marks suppressed violations. Returns
+ * what to do after the commit.
  */
 export async function takeNewViolations(
   env: Env,
   tx: Tx,
   orgId: string,
-  detected: DetectedViolation[],
+  batches: RaisedViolation[][],
 ): Promise<CaseFollowUp> {
-  const fresh = detected.filter((v) => v.isNew && v.id !== null);
+  const freshBatches = batches.map((batch) => batch.filter((v) => v.isNew && v.id !== null));
+  const fresh = freshBatches.flat();
   if (fresh.length === 0) return NO_FOLLOW_UP;
   const input = fresh.map((v) => ({ id: v.id, rule_id: v.ruleId, account: v.account, severity: v.severity }));
   const org = uuidLiteral(orgId);
@@ -69,22 +74,27 @@ export async function takeNewViolations(
       (select count(*) from locked) as locked`);
   const suppressed = new Set(row?.suppressed ?? []);
   for (const v of fresh) if (suppressed.has(v.id!)) v.suppressed = true;
-  const announced = fresh.filter((v) => !v.suppressed);
-  const { events, followUp } = await openAutomaticCases(
-    tx,
-    orgId,
-    settingsFrom(row?.settings ?? null),
-    announced.map((v) => ({
-      id: v.id!,
-      severity: v.severity,
-      account: v.account,
-      ruleName: v.ruleName,
-      ruleId: v.ruleId,
-    })),
-  );
-  await raiseEvents(env, tx, orgId, [...violationCreatedEvents(announced), ...events], row?.routes);
-  return followUp;
+  const settings = settingsFrom(row?.settings ?? null);
+  const events: ProductEvent[] = [];
+  const followUps: CaseFollowUp[] = [];
+  for (const batch of freshBatches) {
+    const announced = batch.filter((v) => !v.suppressed);
+    // In turn: each batch reads the case numbers and open cases the previous one left.
+    const opened = await openAutomaticCases(tx, orgId, settings, announced.map(caseViolationOf));
+    events.push(...violationCreatedEvents(announced), ...opened.events);
+    followUps.push(opened.followUp);
+  }
+  await raiseEvents(env, tx, orgId, events, row?.routes);
+  return mergeFollowUps(followUps);
 }
+
+const caseViolationOf = (v: RaisedViolation) => ({
+  id: v.id!,
+  severity: v.severity,
+  account: v.account,
+  ruleName: v.ruleName,
+  ruleId: v.ruleId,
+});
 
 /** The events raised here: new violations, and the cases they open (and their assignment). */
 const RAISED = ['violation.created', 'case.created', 'case.assigned'] as const;

@@ -162,7 +162,7 @@ async function storeAndDecide(
     ids.length === 0
       ? []
       : await detectViolations(tx, orgId, { kind: 'transactions', ids }, { ruleVersions: versions, persist: true });
-  const cases = await takeNewViolations(env, tx, orgId, detected);
+  const cases = await takeNewViolations(env, tx, orgId, [detected]);
   return { results, accepted: ids.length, refusedForPlan: settled.refusedForPlan, detected, orgId, cases };
 }
 

@@ -1,7 +1,7 @@
 import { type LiveEvent, orgHub } from '../../durable-objects/org-hub';
 import type { Env } from '../env';
 import { log } from '../platform/log';
-import type { DetectedViolation } from '../rules/engine';
+import type { RaisedViolation } from '../rules/engine';
 
 /**
  * Sends events to the organization's dashboards in one RPC. Stored data is the record: a hub that
@@ -17,7 +17,7 @@ export async function announce(env: Env, orgId: string, events: LiveEvent[]): Pr
 }
 
 /** The dashboard's event for a newly stored violation. */
-export function violationCreated(violation: DetectedViolation & { id: string }): LiveEvent {
+export function violationCreated(violation: RaisedViolation & { id: string }): LiveEvent {
   const { id, ruleId, externalId, severity, explanation } = violation;
   return {
     type: 'violation.created',

@@ -55,6 +55,9 @@ export type DetectedViolation = {
   suppressed?: boolean;
 };
 
+/** A violation as cases, alerts and live events read it: all but its evidence. */
+export type RaisedViolation = Omit<DetectedViolation, 'evidence'>;
+
 export type DetectionOptions = {
   /** The versions to evaluate; every approved version when omitted. */
   ruleVersions?: ActiveRuleVersion[];

@@ -2,16 +2,17 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { scanChunks, scans } from '../../db/schema';
 import { afterCommit, type Tx, uuidArray, withTenant } from '../../db/tenant';
+import type { LiveEvent } from '../../durable-objects/org-hub';
 import type { ScanChunkMessage } from '../../queues/messages';
 import { raiseEvents } from '../alerts/events';
 import { settleCases } from '../cases/deadlines';
 import { takeNewViolations } from '../cases/detection';
-import { mergeFollowUps } from '../cases/service';
+import type { CaseFollowUp } from '../cases/service';
 import type { Env } from '../env';
 import { announce, violationCreated } from '../live/announce';
 import { mapConcurrently } from '../platform/concurrency';
 import { count } from '../platform/metrics';
-import { type ActiveRuleVersion, detectViolations, isPlainRule } from '../rules/engine';
+import { type ActiveRuleVersion, detectViolations, isPlainRule, type RaisedViolation } from '../rules/engine';
 import { loadRuleVersions } from '../rules/versions';
 import {
   advanceWatermark,
@@ -30,10 +31,11 @@ const RULE_CONCURRENCY = 2;
 type ChunkRow = typeof scanChunks.$inferSelect;
 
 /**
- * Evaluates one chunk, then marks it done exactly once. Each rule version inserts its violations
- * in its own transaction (idempotently: one per rule version and transaction), and the final
- * transaction counts the scan's violations in the chunk's id range, so a retried or redelivered
- * chunk never counts twice. Windows see every stored transaction, not only the chunk's.
+ * Evaluates one chunk, then marks it done exactly once. Each unit of rule versions inserts its
+ * violations in its own transaction (idempotently: one per rule version and transaction); the
+ * final transaction takes the chunk's violations of this scan, whichever delivery stored them,
+ * opens their cases and counts them, so a retried or redelivered chunk never opens or counts
+ * twice. Windows see every stored transaction, not only the chunk's.
  */
 export async function processScanChunk(env: Env, db: Database, message: ScanChunkMessage): Promise<void> {
   const pending = await withTenant(db, message.orgId, async (tx) => {
@@ -53,35 +55,19 @@ export async function processScanChunk(env: Env, db: Database, message: ScanChun
   if (!pending) return;
   const { scan, chunk, versions } = pending;
   const scope = scanScope(scan, chunk.firstId, chunk.lastId);
-  const perVersion = await mapConcurrently(evaluationUnits(versions), RULE_CONCURRENCY, async (unit) => {
+  const units = evaluationUnits(versions);
+  await mapConcurrently(units, RULE_CONCURRENCY, async (unit) => {
     // Only one unit's hits of one chunk are in memory per connection.
-    const { detected, followUp } = await withTenant(db, scan.orgId, async (tx) => {
-      const found = await detectViolations(tx, scan.orgId, scope, {
-        ruleVersions: unit,
-        scanId: scan.id,
-        persist: true,
-      });
-      return { detected: found, followUp: await takeNewViolations(env, tx, scan.orgId, found) };
-    });
-    const announced = detected
-      .filter(
-        (v): v is typeof v & { id: string } =>
-          v.isNew && v.id !== null && !v.suppressed && ANNOUNCED_SEVERITIES.has(v.severity),
-      )
-      .map(violationCreated);
-    return { announced, followUp };
+    await withTenant(db, scan.orgId, (tx) =>
+      detectViolations(tx, scan.orgId, scope, { ruleVersions: unit, scanId: scan.id, persist: true }),
+    );
   });
-  const cases = mergeFollowUps(perVersion.map((p) => p.followUp));
-  const updated = await withTenant(db, scan.orgId, (tx) => completeChunk(env, tx, scan, chunk));
+  const completed = await withTenant(db, scan.orgId, (tx) => completeChunk(env, tx, scan, chunk, units));
+  if (!completed) return;
+  const { updated, cases, announced } = completed;
   await settleCases(env, scan.orgId, { ...cases, live: [] });
-  if (!updated) return;
   const finished = updated.status === 'completed' ? [completionEvent(updated)] : [];
-  await announce(env, scan.orgId, [
-    progressEvent(updated),
-    ...perVersion.flatMap((p) => p.announced),
-    ...cases.live,
-    ...finished,
-  ]);
+  await announce(env, scan.orgId, [progressEvent(updated), ...announced, ...cases.live, ...finished]);
 }
 
 /**
@@ -94,20 +80,97 @@ function evaluationUnits(versions: ActiveRuleVersion[]): ActiveRuleVersion[][] {
   return plain.length > 0 ? [plain, ...windowed] : windowed;
 }
 
-/** Marks the chunk done and adds it to the scan's progress; null when another delivery already did. */
-async function completeChunk(env: Env, tx: Tx, scan: ScanRow, chunk: ChunkRow): Promise<ScanRow | null> {
+type CompletedChunk = { updated: ScanRow; cases: CaseFollowUp; announced: LiveEvent[] };
+
+/**
+ * Marks the chunk done, after opening the cases of its violations: once, and not in the units'
+ * transactions, where two units opening cases at once waited on the organization's cases lock
+ * (BENCHMARKS.md, issue 23's third session). Null when another delivery already did.
+ */
+async function completeChunk(
+  env: Env,
+  tx: Tx,
+  scan: ScanRow,
+  chunk: ChunkRow,
+  units: ActiveRuleVersion[][],
+): Promise<CompletedChunk | null> {
   const [locked] = await tx
     .select({ status: scanChunks.status })
     .from(scanChunks)
     .where(and(eq(scanChunks.scanId, scan.id), eq(scanChunks.chunk, chunk.chunk)))
     .for('update');
   if (locked?.status !== 'pending') return null;
-  // Served by the (rule_version_id, transaction_id) unique index: exact however often the chunk ran.
-  const [counted] = await tx.execute<{ found: number }>(sql`
-    select count(*)::int as found from violations
-    where rule_version_id = any(${uuidArray(scan.ruleVersionIds)})
-      and transaction_id between ${chunk.firstId} and ${chunk.lastId} and scan_id = ${scan.id}`);
-  const found = counted!.found;
+  const stored = await storedViolationsByUnit(tx, scan, chunk, units);
+  const cases = await takeNewViolations(env, tx, scan.orgId, stored);
+  const announced = stored
+    .flat()
+    .filter((v) => !v.suppressed && ANNOUNCED_SEVERITIES.has(v.severity))
+    .map((v) => violationCreated({ ...v, id: v.id! }));
+  const updated = await recordChunkDone(env, tx, scan, chunk, stored.flat().length);
+  return { updated, cases, announced };
+}
+
+/**
+ * The chunk's violations stored for this scan, as new, by evaluation unit: in a unit by rule
+ * version, then by transaction, the order in which the unit stored them. Served by the
+ * (rule_version_id, transaction_id) unique index: exact however often the chunk ran.
+ */
+async function storedViolationsByUnit(
+  tx: Tx,
+  scan: ScanRow,
+  chunk: ChunkRow,
+  units: ActiveRuleVersion[][],
+): Promise<RaisedViolation[][]> {
+  const versions = units.flat();
+  const rows = await tx.execute<StoredRow>(sql`
+    select v.id, v.rule_version_id, v.transaction_id, v.risk_score, v.explanation,
+      t.external_id, t.account, trim_scale(t.amount)::text as amount, t.currency
+    from violations v join transactions t on t.id = v.transaction_id
+    where v.rule_version_id = any(${uuidArray(versions.map((version) => version.id))})
+      and v.transaction_id between ${chunk.firstId} and ${chunk.lastId} and v.scan_id = ${scan.id}
+    order by v.transaction_id`);
+  return units.map((unit) =>
+    unit.flatMap((version) =>
+      rows.filter((row) => row.rule_version_id === version.id).map((row) => raisedViolation(version, row)),
+    ),
+  );
+}
+
+type StoredRow = {
+  id: string;
+  rule_version_id: string;
+  transaction_id: string;
+  risk_score: string;
+  explanation: string;
+  external_id: string;
+  account: string;
+  amount: string;
+  currency: string;
+};
+
+function raisedViolation(version: ActiveRuleVersion, row: StoredRow): RaisedViolation {
+  return {
+    id: row.id,
+    ruleId: version.ruleId,
+    ruleName: version.name,
+    ruleVersionId: version.id,
+    ruleVersion: version.version,
+    account: row.account,
+    amount: row.amount,
+    currency: row.currency,
+    transactionId: Number(row.transaction_id),
+    externalId: row.external_id,
+    severity: version.severity,
+    riskScore: Number(row.risk_score),
+    explanation: row.explanation,
+    policyId: version.policyId,
+    clauseRef: version.clauseRef,
+    isNew: true,
+  };
+}
+
+/** Marks the chunk done and adds its size and `found` violations to the scan's progress. */
+async function recordChunkDone(env: Env, tx: Tx, scan: ScanRow, chunk: ChunkRow, found: number): Promise<ScanRow> {
   await tx
     .update(scanChunks)
     .set({
