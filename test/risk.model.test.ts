@@ -60,9 +60,14 @@ async function expectFactorsAsScored(token: string, model: ScoringModel, scored:
   }
   const seen = new Map<string, unknown>();
   for (let cursor: string | null = ''; cursor !== null; ) {
-    const page: any = await apiJson('GET', `/api/risk/anomalies?limit=200${cursor ? `&cursor=${cursor}` : ''}`, 200, {
-      token,
-    });
+    const page: { items: { id: string; anomaly_factors: unknown }[]; next_cursor: string | null } = await apiJson(
+      'GET',
+      `/api/risk/anomalies?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      200,
+      {
+        token,
+      },
+    );
     for (const item of page.items) if (expected.has(item.id)) seen.set(`anomalies ${item.id}`, item.anomaly_factors);
     cursor = page.next_cursor;
   }
