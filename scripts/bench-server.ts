@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { convertV4MiniflareOptions, Miniflare, type WorkerdStructuredLog } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { applyMigrations } from '../db/migrate';
+import { habitualFields } from './bench-habits';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
 export type BenchServer = {
@@ -126,9 +127,10 @@ const ROWS_PER_UPLOAD = 250_000;
 /**
  * What a generated row holds: `full` is a realistic ERP row (~190 bytes: id, occurred_at, amount,
  * currency, account, counterparty, type, country, channel); `compact` only the required fields
- * (~100 bytes), so that 1,000,000 rows fit one 100 MB file.
+ * (~100 bytes), so that 1,000,000 rows fit one 100 MB file; `habits` the fields of a `full` row
+ * (and the counterparty's country) with accounts that keep habits (scripts/bench-habits.ts).
  */
-export type RowShape = 'full' | 'compact';
+export type RowShape = 'full' | 'compact' | 'habits';
 
 function generatedRow(n: number, prefix: string, start: number, shape: RowShape): string {
   return JSON.stringify(generatedFields(n, prefix, start, shape));
@@ -136,6 +138,7 @@ function generatedRow(n: number, prefix: string, start: number, shape: RowShape)
 
 /** Row `n`'s fields, as the NDJSON upload sends them (and the COPY ceiling loads them). */
 export function generatedFields(n: number, prefix: string, start: number, shape: RowShape): Record<string, string> {
+  if (shape === 'habits') return habitualFields(n, prefix, start);
   const occurredAt = new Date(start + n * 30_000).toISOString().replace('.000Z', 'Z');
   const amount = `${(n * 7919) % 20000}.${String(n % 100).padStart(2, '0')}`;
   // Short ids and accounts: the organization is new, so ids need only be unique within this file.
@@ -181,23 +184,24 @@ export function ndjsonBody(
 type UploadReport = { accepted: number; duplicates: number; rejected: number };
 
 /**
- * `count` rows in consecutive uploads (`full` rows 250,000 to a body, `compact` rows all in one
- * body); the summed report and the wall time.
+ * `count` rows from row `first` in consecutive uploads (`compact` rows all in one body, others
+ * 250,000 to a body); the summed report and the wall time.
  */
 export async function uploadNdjson(
   server: BenchServer,
   count: number,
   prefix: string,
   shape: RowShape = 'full',
+  first = 0,
 ): Promise<{ seconds: number; report: UploadReport }> {
   const perUpload = shape === 'compact' ? count : ROWS_PER_UPLOAD;
   const started = performance.now();
   const total: UploadReport = { accepted: 0, duplicates: 0, rejected: 0 };
-  for (let first = 0; first < count; first += perUpload) {
+  for (let sent = 0; sent < count; sent += perUpload) {
     const response = await fetch(`${server.base}/api/transactions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/x-ndjson' },
-      body: ndjsonBody(first, Math.min(perUpload, count - first), prefix, shape),
+      body: ndjsonBody(first + sent, Math.min(perUpload, count - sent), prefix, shape),
       duplex: 'half',
     } as RequestInit);
     const text = await response.text();
@@ -246,7 +250,9 @@ export function cpuPerUnit(before: Map<string, number>, after: Map<string, numbe
  * Trains the organization's anomaly model and waits until its run has scored every stored
  * transaction: the `--with-model` runs of bench:ingest and bench:webhook measure scoring's cost.
  */
-export async function trainAnomalyModel(server: BenchServer): Promise<{ version: number; transactions: number }> {
+export async function trainAnomalyModel(
+  server: BenchServer,
+): Promise<{ version: number; transactions: number; statistics: { score_quantiles?: Record<string, number> } }> {
   const headers = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
   const queued = await fetch(`${server.base}/api/risk/models/train`, { method: 'POST', headers, body: '{}' });
   if (queued.status !== 202) throw new Error(`train: ${queued.status} ${await queued.text()}`);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { withTenant } from '../db/tenant';
 import { generateDataset } from '../scripts/anomaly-dataset';
 import type { pushView } from '../worker/ingest/schemas';
+import { storedVector } from '../worker/risk/explanations';
 import {
   AccountTails,
   type BatchTransaction,
@@ -16,7 +17,7 @@ import {
 } from '../worker/risk/features';
 import { compileForest, featureContributions, fitForest, forestScore, seededRandom } from '../worker/risk/forest';
 import type { modelView } from '../worker/risk/schemas';
-import { idsFilter, loadScoringModel, scoreHistory } from '../worker/risk/scoring';
+import { explainScore, idsFilter, loadScoringModel, type ScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
 import { retrainModels } from '../worker/risk/training';
 import { storeTransactions } from '../worker/transactions/store';
@@ -56,6 +57,46 @@ async function internalIds(orgId: string, externalIds: string[]): Promise<number
     ),
   );
   return rows.map((row) => Number(row.id));
+}
+
+/**
+ * The factors the API shows for these stored transactions (detail, list, anomalies) are those their
+ * scoring's vector gives, as explained when scored before migration 0015.
+ */
+async function expectFactorsAsScored(token: string, model: ScoringModel, scored: WithHistory[]): Promise<void> {
+  const expected = new Map(scored.map((row) => [row.probe.key, explainScore(model, featureVector(row))]));
+  expect([...expected.values()].some((factors) => factors.length > 0)).toBe(true);
+  const accounts = new Set<string>();
+  for (const [id, factors] of expected) {
+    const detail = await apiJson('GET', `/api/transactions/${encodeURIComponent(id)}`, 200, { token });
+    expect(detail.anomaly_factors).toEqual(factors);
+    accounts.add(detail.account);
+  }
+  const seen = new Map<string, unknown>();
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const page: { items: { id: string; anomaly_factors: unknown }[]; next_cursor: string | null } = await apiJson(
+      'GET',
+      `/api/risk/anomalies?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      200,
+      {
+        token,
+      },
+    );
+    for (const item of page.items) if (expected.has(item.id)) seen.set(`anomalies ${item.id}`, item.anomaly_factors);
+    cursor = page.next_cursor;
+  }
+  for (const account of accounts) {
+    const page = await apiJson('GET', `/api/transactions?account=${account}&limit=200`, 200, { token });
+    for (const item of page.items) if (expected.has(item.id)) seen.set(`list ${item.id}`, item.anomaly_factors);
+  }
+  expect(Object.fromEntries(seen)).toEqual(
+    Object.fromEntries(
+      [...expected].flatMap(([id, factors]) => [
+        [`anomalies ${id}`, factors],
+        [`list ${id}`, factors],
+      ]),
+    ),
+  );
 }
 
 const dataset = generateDataset({ accounts: 16, days: 40, seed: 7, anomalyRate: 0.01, start: '2026-06-01T00:00:00Z' });
@@ -119,7 +160,7 @@ describe('anomaly model', { timeout: 120_000 }, () => {
       orgId,
       upload.slice(200, 260).map((row) => row.id),
     );
-    await withDatabase((db) =>
+    const { model, byIds } = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
         const model = (await loadScoringModel(tx))!;
         const byRange = await readStoredHistories(
@@ -136,8 +177,11 @@ describe('anomaly model', { timeout: 120_000 }, () => {
         expect(byIds.map((row) => scoreHistory(model.forest, row).score)).toEqual(
           stored.map((row) => Number(row.anomaly_score).toFixed(4)),
         );
+        return { model, byIds };
       }),
     );
+    // The factors read through the API are those the scoring's own vector gives (explained on read).
+    await expectFactorsAsScored(org.access_token, model, byIds);
   });
 
   it('scores an upload batch before storing it, with the features its stored rows give afterwards', async () => {
@@ -192,23 +236,31 @@ describe('anomaly model', { timeout: 120_000 }, () => {
       orgId,
       batch.filter((row) => isNew(row.id)).map((row) => row.id),
     );
-    await withDatabase((db) =>
+    const { model, after } = await withDatabase((db) =>
       withTenant(db, orgId, async (tx) => {
         const model = (await loadScoringModel(tx))!;
         const after = await readStoredHistories(tx, orgId, idsFilter(ids), 'UTC');
         expect(vectorsOf(after, isNew)).toEqual(before.perAccount);
-        const stored = await tx.execute<{ id: string; anomaly_score: string; anomaly_factors: unknown }>(
-          sql`select id, anomaly_score::text, anomaly_factors from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
+        const stored = await tx.execute<{
+          anomaly_score: string;
+          anomaly_features: string | null;
+          anomaly_model_id: string;
+          anomaly_factors: unknown;
+        }>(
+          sql`select anomaly_score::text, anomaly_features, anomaly_model_id, anomaly_factors from transactions where id = any(${`{${ids.join(',')}}`}::bigint[]) order by id`,
         );
-        const factorsOf = (value: unknown): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
-        expect(stored.map((row) => [Number(row.anomaly_score).toFixed(4), factorsOf(row.anomaly_factors)])).toEqual(
+        // Each row carries its score, the vector of a score of 0.5 or more, and the model; no factors.
+        expect(stored.map((row) => [Number(row.anomaly_score).toFixed(4), storedVector(row.anomaly_features)])).toEqual(
           after.map((row) => {
-            const { score, factors } = scoreHistory(model.forest, row);
-            return [score, factors];
+            const { score, features } = scoreHistory(model.forest, row);
+            return [score, features];
           }),
         );
+        expect(stored.every((row) => row.anomaly_model_id === model.id && row.anomaly_factors === null)).toBe(true);
+        return { model, after };
       }),
     );
+    await expectFactorsAsScored(org.access_token, model, after);
     // The row far off its account's habits stands out, with its reasons.
     const odd = await apiJson('GET', `/api/transactions/BATCH-${accounts[0]}-2`, 200, { token: org.access_token });
     expect(odd.anomaly_score).toBeGreaterThan(0.55);

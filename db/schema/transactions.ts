@@ -1,6 +1,7 @@
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   jsonb,
   numeric,
@@ -60,8 +61,18 @@ export const transactions = pgTable(
     ingestedAt: timestamp('ingested_at', { withTimezone: true }).notNull().defaultNow(),
     /** The organization's anomaly model's score in [0, 1] (worker/risk/), null before the first model. */
     anomalyScore: numeric('anomaly_score', { precision: 5, scale: 4 }),
-    /** The features that raised the score most: `[{feature, value, contribution}]`. */
+    /**
+     * The features that raised the score most, `[{feature, value, contribution}]`, as stored by
+     * scorings before migration 0015; since then they are computed on read from the two below.
+     */
     anomalyFactors: jsonb('anomaly_factors').$type<AnomalyFactor[]>(),
+    /**
+     * The feature vector the score was computed from (worker/risk/features.ts), kept only where the
+     * score is explained (0.5 or more): what explaining it on read needs, with the model below.
+     */
+    anomalyFeatures: doublePrecision('anomaly_features').array(),
+    /** The anomaly model that scored the transaction (no foreign key: a check per row on ingestion). */
+    anomalyModelId: uuid('anomaly_model_id'),
   },
   (t) => [
     uniqueIndex('transactions_org_external_unique').on(t.orgId, t.externalId),

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { AnomalyFactor } from '../../db/schema';
-import { type Tx, uuidLiteral } from '../../db/tenant';
+import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import {
   type AccountTails,
   type BatchTransaction,
@@ -12,8 +12,14 @@ import {
 } from './features';
 import { type CompiledForest, compileForest, type Forest, featureContributions, forestScore } from './forest';
 
-/** A ready model as scoring uses it. */
-export type ScoringModel = { id: string; version: number; timeZone: string; forest: CompiledForest };
+/** A ready model as scoring and explaining use it; `features` names its vectors' entries. */
+export type ScoringModel = {
+  id: string;
+  version: number;
+  timeZone: string;
+  features: string[];
+  forest: CompiledForest;
+};
 
 // Compiled forests by model id, most recently used last: a megabyte or two each (840 KB of JSON
 // on bench:anomaly), so the isolate keeps a bounded number (one per organization it serves, at
@@ -33,63 +39,106 @@ const FACTORS_FROM = 0.5;
  * read once per isolate and model.
  */
 export async function loadScoringModel(tx: Tx): Promise<ScoringModel | null> {
-  const [current] = await tx.execute<{ id: string; version: number; time_zone: string | null }>(sql`
-    select id, version, statistics->>'time_zone' as time_zone from risk_models
+  const [current] = await tx.execute<{ id: string }>(sql`
+    select id from risk_models
     where status = 'ready' and features = ${sql.raw(`'${JSON.stringify(FEATURES)}'`)}::jsonb
     order by version desc limit 1`);
   if (!current) return null;
-  const cached = cache.get(current.id);
-  if (cached) {
-    cache.delete(current.id);
-    cache.set(current.id, cached);
-    return cached;
-  }
-  const [stored] = await tx.execute<{ model: Forest | string }>(
-    sql`select model from risk_models where id = ${uuidLiteral(current.id)}`,
-  );
-  const forest = compileForest(
-    (typeof stored!.model === 'string' ? JSON.parse(stored!.model) : stored!.model) as Forest,
-  );
-  const model = { id: current.id, version: Number(current.version), timeZone: current.time_zone ?? 'UTC', forest };
-  cache.set(model.id, model);
-  if (cache.size > MODEL_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  return model;
+  return (await loadModels(tx, [current.id])).get(current.id) ?? null;
 }
 
-export type Score = { score: string; factors: AnomalyFactor[] };
+/**
+ * Models by id, from the isolate's cache or (those not in it) read in one statement: scoring
+ * reads the newest, explaining on read the one that scored each transaction.
+ */
+export async function loadModels(tx: Tx, ids: string[]): Promise<Map<string, ScoringModel>> {
+  const models = new Map<string, ScoringModel>();
+  for (const id of ids) {
+    const cached = cache.get(id);
+    if (!cached) continue;
+    cache.delete(id);
+    cache.set(id, cached);
+    models.set(id, cached);
+  }
+  const missing = ids.filter((id) => !models.has(id));
+  if (missing.length === 0) return models;
+  const stored = await tx.execute<{
+    id: string;
+    version: number;
+    time_zone: string | null;
+    features: string[] | string;
+    model: Forest | string;
+  }>(sql`
+    select id, version, statistics->>'time_zone' as time_zone, features, model from risk_models
+    where status = 'ready' and id = any(${uuidArray(missing)})`);
+  for (const row of stored) {
+    const forest = compileForest((typeof row.model === 'string' ? JSON.parse(row.model) : row.model) as Forest);
+    const model = {
+      id: row.id,
+      version: Number(row.version),
+      timeZone: row.time_zone ?? 'UTC',
+      features: (typeof row.features === 'string' ? JSON.parse(row.features) : row.features) as string[],
+      forest,
+    };
+    cache.set(model.id, model);
+    if (cache.size > MODEL_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    models.set(model.id, model);
+  }
+  return models;
+}
+
+/**
+ * A transaction's score as stored (4 decimals) and what explaining it needs: the feature vector
+ * where the score is 0.5 or more, else null (nothing to explain). Explaining is left to reading
+ * (explainScore): it costs a scoring per feature, 50-60 us a transaction, which ingestion need not pay.
+ */
+export type Score = { score: string; features: number[] | null };
 export type Scored = Score & { id: number };
 
-/** A transaction's score (4 decimals, as stored) and its factors, from its history. */
+/** A transaction's score from its history. */
 export function scoreHistory(forest: CompiledForest, transaction: WithHistory): Score {
   const vector = featureVector(transaction);
   const raw = forestScore(forest, vector);
-  // Explaining costs a scoring per feature: an ordinary transaction (below 0.5) has nothing to explain.
-  const contributions = raw < FACTORS_FROM ? [] : featureContributions(forest, vector, raw);
-  const factors = contributions
+  return { score: Math.min(Math.max(raw, 0), 1).toFixed(4), features: raw < FACTORS_FROM ? null : vector };
+}
+
+/**
+ * The factors of a score (the features that raised it most), from the vector it was computed from
+ * and the model that computed it: the same numbers whenever they are read.
+ */
+export function explainScore(model: ScoringModel, vector: number[] | null): AnomalyFactor[] {
+  if (vector === null) return [];
+  const { forest } = model;
+  const raw = forestScore(forest, vector);
+  // An ordinary transaction (below 0.5) has nothing to explain.
+  if (raw < FACTORS_FROM) return [];
+  return featureContributions(forest, vector, raw)
     .map((contribution, f) => ({
-      feature: FEATURES[f]!,
+      feature: model.features[f]!,
       value: round(vector[f]!, 4),
       contribution: round(contribution, 4),
     }))
     .filter((factor) => factor.contribution > 0)
     .sort((a, b) => b.contribution - a.contribution || a.feature.localeCompare(b.feature))
     .slice(0, LISTED_FACTORS);
-  return { score: Math.min(Math.max(raw, 0), 1).toFixed(4), factors };
 }
 
 /**
  * Scores stored transactions, those `probes` selects (a filter on `t`), with the model and stores
- * each score and its factors: one statement reads their histories, one writes the scores. The
- * webhook's path (its rows are stored first, then scored, then evaluated) and the training run's.
+ * each score with what explaining it needs: one statement reads their histories, one writes the
+ * scores. The webhook's path (its rows are stored first, then scored, then evaluated) and the
+ * training run's.
  */
 export async function scoreTransactions(tx: Tx, orgId: string, model: ScoringModel, probes: SQL): Promise<number> {
   const rows = await readStoredHistories(tx, orgId, probes, model.timeZone);
   if (rows.length === 0) return 0;
   const scored: Scored[] = rows.map((row) => ({ id: row.id, ...scoreHistory(model.forest, row) }));
+  // Factors stored by scorings before migration 0015 would be stale once the row is scored again.
   await tx.execute(sql`
-    update transactions t set anomaly_score = s.score, anomaly_factors = s.factors
+    update transactions t set anomaly_score = s.score, anomaly_features = s.features,
+      anomaly_model_id = ${uuidLiteral(model.id)}, anomaly_factors = null
     from json_to_recordset(${sql.raw(`'${JSON.stringify(scored).replaceAll("'", "''")}'`)}::json)
-      as s(id bigint, score numeric, factors jsonb)
+      as s(id bigint, score numeric, features float8[])
     where t.org_id = ${uuidLiteral(orgId)} and t.id = s.id`);
   return scored.length;
 }

@@ -1,10 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { desc, sql } from 'drizzle-orm';
-import { riskModels } from '../../db/schema';
+import { type AnomalyFactor, riskModels } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
 import { decodeCursor, type Page, toPage } from '../platform/pagination';
+import { storedVector, withAnomalyFactors } from './explanations';
 import type { RiskModelRow } from './training';
 
 /** Violations still to deal with: not resolved, not a false positive, not suppressed. */
@@ -203,17 +204,29 @@ export async function listAnomalies(tx: Tx, query: { limit: number; cursor?: str
     currency: string;
     counterparty: string | null;
     anomaly_score: string;
-    anomaly_factors: unknown;
+    anomaly_factors: AnomalyFactor[] | string | null;
+    anomaly_features: string | null;
+    anomaly_model_id: string | null;
   }>(sql`
     select t.external_id as id, t.account, to_char(t.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
-      trim_scale(t.amount)::text as amount, t.currency, t.counterparty, t.anomaly_score::text as anomaly_score, t.anomaly_factors
+      trim_scale(t.amount)::text as amount, t.currency, t.counterparty, t.anomaly_score::text as anomaly_score, t.anomaly_factors,
+      t.anomaly_features, t.anomaly_model_id
     from transactions t
     where t.anomaly_score is not null
       ${after ? sql`and ${pastKey('desc', [sql`t.anomaly_score`, sql`t.external_id`], [sql`${after[0]}::numeric`, after[1]])}` : sql``}
     order by t.anomaly_score desc, t.external_id desc
     limit ${query.limit + 1}`);
+  const explained = await withAnomalyFactors(
+    tx,
+    rows.map((row) => ({
+      ...row,
+      anomalyFactors: typeof row.anomaly_factors === 'string' ? JSON.parse(row.anomaly_factors) : row.anomaly_factors,
+      anomalyFeatures: storedVector(row.anomaly_features),
+      anomalyModelId: row.anomaly_model_id,
+    })),
+  );
   return toPage(
-    rows,
+    explained,
     query.limit,
     (row) => ({
       id: row.id,
@@ -223,9 +236,7 @@ export async function listAnomalies(tx: Tx, query: { limit: number; cursor?: str
       currency: row.currency,
       counterparty: row.counterparty,
       anomaly_score: Number(row.anomaly_score),
-      anomaly_factors: (typeof row.anomaly_factors === 'string'
-        ? JSON.parse(row.anomaly_factors)
-        : row.anomaly_factors) as unknown[],
+      anomaly_factors: row.anomalyFactors,
     }),
     (row) => [row.anomaly_score, row.id],
   );

@@ -3,6 +3,7 @@ import { ApiError } from '../platform/errors';
 import { createRouter, defineRoute } from '../platform/openapi';
 import { pageOf, toPage } from '../platform/pagination';
 import { jsonResponse, problemOf, problemResponses } from '../platform/responses';
+import { withAnomalyFactors } from '../risk/explanations';
 import type { SourceMapping } from '../sources/mapping';
 import { findSource } from '../sources/service';
 import { readingErrorsAsProblems, uploadFormat, uploadRecords } from './body';
@@ -84,19 +85,22 @@ const list = defineRoute(
 transactionsRoutes.openapi(list, async (c) => {
   const { orgId } = c.var.caller;
   const query = c.req.valid('query');
-  const rows = await withTenant(c.var.database(), orgId, (tx) =>
-    listTransactions(
+  const rows = await withTenant(c.var.database(), orgId, async (tx) =>
+    withAnomalyFactors(
       tx,
-      {
-        account: query.account,
-        type: query.type,
-        from: query.from,
-        to: query.to,
-        minAmount: query.min_amount,
-        maxAmount: query.max_amount,
-      },
-      query.cursor,
-      query.limit,
+      await listTransactions(
+        tx,
+        {
+          account: query.account,
+          type: query.type,
+          from: query.from,
+          to: query.to,
+          minAmount: query.min_amount,
+          maxAmount: query.max_amount,
+        },
+        query.cursor,
+        query.limit,
+      ),
     ),
   );
   return c.json(
@@ -119,11 +123,12 @@ const getOne = defineRoute(
 transactionsRoutes.openapi(getOne, async (c) => {
   const { orgId } = c.var.caller;
   const detail = await withTenant(c.var.database(), orgId, async (tx) => {
-    const row = await findTransaction(tx, c.req.valid('param').id);
-    if (!row) throw new ApiError('not_found', 'Transaction was not found.');
+    const found = await findTransaction(tx, c.req.valid('param').id);
+    if (!found) throw new ApiError('not_found', 'Transaction was not found.');
+    const [row] = await withAnomalyFactors(tx, [found]);
     return {
-      ...toTransactionView(row),
-      violations: (await violationsOf(tx, row.internalId)).map((v) => ({
+      ...toTransactionView(row!),
+      violations: (await violationsOf(tx, row!.internalId)).map((v) => ({
         id: v.id,
         rule_id: v.ruleId,
         rule_version: v.ruleVersion,

@@ -1,12 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
-import { type AnomalyFactor, transactions, violations } from '../../db/schema';
+import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { utcText } from '../../db/text';
 import { pastKey } from '../platform/keyset';
 import { count } from '../platform/metrics';
 import { decodeCursor } from '../platform/pagination';
 import { formatInstant } from '../platform/timestamps';
+import type { Score } from '../risk/scoring';
 import type { CanonicalTransaction } from './canonical';
 
 /**
@@ -28,21 +29,24 @@ export async function insertTransactions(
   return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
 }
 
+/** An upload batch's anomaly scores, by position, and the model that computed them (worker/risk/scoring.ts). */
+export type BatchScores = { modelId: string; scores: Score[] };
+
 /**
  * The same insert for an upload batch, which needs only how many rows were new: ids repeated
  * within the batch or already stored are skipped by ON CONFLICT, so the command's row count is the
  * number of new transactions. Not returning 5,000 rows a batch saves Postgres and the isolate work.
- * With `scores` (by position, worker/risk/scoring.ts), each row is stored with its anomaly score.
+ * With `scored`, each row is stored with its anomaly score and what explaining it needs.
  */
 export async function storeTransactions(
   tx: Tx,
   orgId: string,
   sourceId: string | null,
   rows: CanonicalTransaction[],
-  scores?: { score: string; factors: AnomalyFactor[] }[],
+  scored?: BatchScores,
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await tx.execute(insertStatement(orgId, sourceId, rows, scores));
+  const result = await tx.execute(insertStatement(orgId, sourceId, rows, scored));
   afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, result.count));
   return result.count;
 }
@@ -51,22 +55,24 @@ function insertStatement(
   orgId: string,
   sourceId: string | null,
   rows: CanonicalTransaction[],
-  scores?: { score: string; factors: AnomalyFactor[] }[],
+  scored?: BatchScores,
 ): SQL {
-  if (scores) {
-    const scored = rows.map((row, i) => ({
+  if (scored) {
+    const withScores = rows.map((row, i) => ({
       ...row,
-      anomaly_score: scores[i]!.score,
-      anomaly_factors: scores[i]!.factors,
+      anomaly_score: scored.scores[i]!.score,
+      anomaly_features: scored.scores[i]!.features,
     }));
+    // One model scored the whole batch: its id is one parameter, not a field of every row.
     return sql`
     insert into transactions (org_id, external_id, occurred_at, amount, currency, account, counterparty, type,
-      country, counterparty_country, channel, attributes, source_id, anomaly_score, anomaly_factors)
+      country, counterparty_country, channel, attributes, source_id, anomaly_score, anomaly_features, anomaly_model_id)
     select ${orgId}::uuid, r.id, r.occurred_at, r.amount, r.currency, r.account, r.counterparty, r.type,
-      r.country, r.counterparty_country, r.channel, r.attributes, ${sourceId}::uuid, r.anomaly_score, r.anomaly_factors
-    from json_to_recordset(${JSON.stringify(scored)}::json) as r(id text, occurred_at timestamptz, amount numeric,
+      r.country, r.counterparty_country, r.channel, r.attributes, ${sourceId}::uuid, r.anomaly_score,
+      r.anomaly_features, ${scored.modelId}::uuid
+    from json_to_recordset(${JSON.stringify(withScores)}::json) as r(id text, occurred_at timestamptz, amount numeric,
       currency text, account text, counterparty text, type text, country text, counterparty_country text,
-      channel text, attributes jsonb, anomaly_score numeric, anomaly_factors jsonb)
+      channel text, attributes jsonb, anomaly_score numeric, anomaly_features float8[])
     on conflict (org_id, external_id) do nothing`;
   }
   return sql`
@@ -128,6 +134,8 @@ const transactionColumns = {
   ingestedAt: transactions.ingestedAt,
   anomalyScore: transactions.anomalyScore,
   anomalyFactors: transactions.anomalyFactors,
+  anomalyFeatures: transactions.anomalyFeatures,
+  anomalyModelId: transactions.anomalyModelId,
 };
 
 type TransactionRow = Awaited<ReturnType<typeof findTransaction>> & {};

@@ -216,7 +216,7 @@ async function storeAndScore(
   } finally {
     turn.done();
   }
-  return storeTransactions(tx, orgId, sourceId, rows, scores);
+  return storeTransactions(tx, orgId, sourceId, rows, { modelId: model.id, scores });
 }
 
 function databaseFailure(tally: UploadTally, failure: BatchFailure): ApiError {
