@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { scanChunks, scans } from '../db/schema';
 import { withTenant } from '../db/tenant';
 import type { ScanChunkMessage } from '../queues/messages';
-import { processScanMessage } from '../queues/scans';
+import { processDeadLetter, processScanMessage } from '../queues/scans';
 import { detectViolations } from '../worker/rules/engine';
 import { loadRuleVersions } from '../worker/rules/versions';
 import { apiJson, approvedRule, registerOrganization, type Session, setPlan, withDatabase } from './helpers';
@@ -111,5 +111,38 @@ describe('happy', () => {
     expect((await get('/api/cases?limit=200')).items).toHaveLength(2);
     expect(await get(`/api/cases/${cases[1]!.id}/events`)).toHaveLength(2);
     expect(await get(`/api/scans/${message.scanId}`)).toMatchObject({ processed: 5, violations_found: 3 });
+  });
+});
+
+describe('errors', () => {
+  it('a chunk dead-lettered after a unit stored violations still opens their cases, once, and fails the scan', async () => {
+    await insertTransactions(org.organization.id, [
+      { id: 'W3', occurred_at: '2026-03-04T09:00:00Z', amount: '20000.00', type: 'wire', account: 'ACC-3' },
+    ]);
+    const message = await plannedScan();
+    // The plain unit stored W3's violation; the other unit failed on every delivery.
+    await withDatabase((db) =>
+      withTenant(db, message.orgId, async (tx) => {
+        const [large] = await loadRuleVersions(tx, [versionIds[0]!]);
+        const scope = { kind: 'range' as const, firstId: message.firstId, lastId: message.lastId };
+        await detectViolations(tx, message.orgId, scope, {
+          ruleVersions: [large!],
+          scanId: message.scanId,
+          persist: true,
+        });
+      }),
+    );
+
+    await processDeadLetter(env, message);
+    const scan = await get(`/api/scans/${message.scanId}`);
+    expect(scan).toMatchObject({ status: 'failed' });
+    expect(scan.error).toMatch(/^Chunk 1 failed/);
+    const opened = (await get('/api/cases?account=ACC-3&limit=200')).items;
+    expect(opened.map((c) => [c.title, c.priority, c.violation_count])).toEqual([['Large amount on ACC-3', 'high', 1]]);
+
+    // A second dead letter of the same chunk takes nothing again.
+    await processDeadLetter(env, message);
+    expect((await get('/api/cases?account=ACC-3&limit=200')).items).toHaveLength(1);
+    expect(await get(`/api/cases/${opened[0]!.id}/events`)).toHaveLength(1);
   });
 });

@@ -100,14 +100,26 @@ async function completeChunk(
     .where(and(eq(scanChunks.scanId, scan.id), eq(scanChunks.chunk, chunk.chunk)))
     .for('update');
   if (locked?.status !== 'pending') return null;
+  const { found, cases, announced } = await takeChunkViolations(env, tx, scan, chunk, units);
+  const updated = await recordChunkDone(env, tx, scan, chunk, found);
+  return { updated, cases, announced };
+}
+
+/** The chunk's stored violations taken: snoozes applied, alerts raised, cases opened; their count and live events. */
+async function takeChunkViolations(
+  env: Env,
+  tx: Tx,
+  scan: ScanRow,
+  chunk: ChunkRow,
+  units: ActiveRuleVersion[][],
+): Promise<{ found: number; cases: CaseFollowUp; announced: LiveEvent[] }> {
   const stored = await storedViolationsByUnit(tx, scan, chunk, units);
   const cases = await takeNewViolations(env, tx, scan.orgId, stored);
   const announced = stored
     .flat()
     .filter((v) => !v.suppressed && ANNOUNCED_SEVERITIES.has(v.severity))
     .map((v) => violationCreated({ ...v, id: v.id! }));
-  const updated = await recordChunkDone(env, tx, scan, chunk, stored.flat().length);
-  return { updated, cases, announced };
+  return { found: stored.flat().length, cases, announced };
 }
 
 /**
@@ -218,10 +230,14 @@ export async function recordChunkFailure(db: Database, message: ScanChunkMessage
   );
 }
 
-/** A chunk that exhausted its retries ends its scan `failed` with the last error seen. */
+/**
+ * A chunk that exhausted its retries ends its scan `failed` with the last error seen. What its
+ * units did store (the failing unit is often one heavy rule) still gets its alerts and cases,
+ * taken once with the chunk's move to `failed`, as a completed chunk's would.
+ */
 export async function failDeadLetteredChunk(env: Env, db: Database, message: ScanChunkMessage): Promise<void> {
-  const chunk = await withTenant(db, message.orgId, async (tx) => {
-    const [row] = await tx
+  const failed = await withTenant(db, message.orgId, async (tx) => {
+    const [chunk] = await tx
       .update(scanChunks)
       .set({ status: 'failed', updatedAt: sql`now()` })
       .where(
@@ -232,10 +248,18 @@ export async function failDeadLetteredChunk(env: Env, db: Database, message: Sca
         ),
       )
       .returning();
-    return row;
+    if (!chunk) return undefined;
+    const [scan] = await tx.select().from(scans).where(eq(scans.id, message.scanId));
+    const units = evaluationUnits(await loadRuleVersions(tx, scan!.ruleVersionIds));
+    return { chunk, taken: await takeChunkViolations(env, tx, scan!, chunk, units) };
   });
-  const cause = chunk?.error ?? 'the chunk could not be processed';
-  const attempts = chunk ? ` after ${chunk.attempts} attempts` : '';
+  if (failed) {
+    const { cases, announced } = failed.taken;
+    await settleCases(env, message.orgId, { ...cases, live: [] });
+    await announce(env, message.orgId, [...announced, ...cases.live]);
+  }
+  const cause = failed?.chunk.error ?? 'the chunk could not be processed';
+  const attempts = failed ? ` after ${failed.chunk.attempts} attempts` : '';
   await failScan(env, db, message.orgId, message.scanId, `Chunk ${message.chunk + 1} failed${attempts}: ${cause}`);
 }
 
