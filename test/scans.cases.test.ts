@@ -8,20 +8,7 @@ import { processDeadLetter, processScanMessage } from '../queues/scans';
 import { detectViolations } from '../worker/rules/engine';
 import { loadRuleVersions } from '../worker/rules/versions';
 import { apiJson, approvedRule, registerOrganization, type Session, setPlan, withDatabase } from './helpers';
-import { countRows, insertTransactions } from './rules-fixtures';
-
-const cashBand = {
-  all: [
-    { field: 'type', op: 'eq', value: 'cash' },
-    { field: 'amount', op: 'between', value: [9000, 9999.99] },
-  ],
-};
-const structuring = {
-  all: [
-    ...cashBand.all,
-    { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cashBand }, op: 'gte', value: 3 },
-  ],
-};
+import { CONTRACT_STRUCTURING, countRows, insertTransactions } from './rules-fixtures';
 
 let org: Session;
 let versionIds: string[];
@@ -37,7 +24,7 @@ beforeAll(async () => {
   const structured = await approvedRule(org.access_token, {
     name: 'Structuring',
     severity: 'critical',
-    condition: structuring,
+    condition: CONTRACT_STRUCTURING,
   });
   versionIds = await withDatabase((db) =>
     withTenant(db, org.organization.id, async (tx) => {
@@ -72,23 +59,28 @@ async function plannedScan(): Promise<ScanChunkMessage> {
   );
 }
 
+/** What a delivery's unit of the rule without aggregates stores for the scan, as processScanChunk's units do. */
+async function storeLargeAmountUnit(message: ScanChunkMessage): Promise<void> {
+  await withDatabase((db) =>
+    withTenant(db, message.orgId, async (tx) => {
+      const [large] = await loadRuleVersions(tx, [versionIds[0]!]);
+      const scope = { kind: 'range' as const, firstId: message.firstId, lastId: message.lastId };
+      await detectViolations(tx, message.orgId, scope, {
+        ruleVersions: [large!],
+        scanId: message.scanId,
+        persist: true,
+      });
+    }),
+  );
+}
+
 const get = <P extends string>(path: P) => apiJson('GET', path, 200, { token: org.access_token });
 
 describe('happy', () => {
   it("a scan opens its violations' cases once, whichever delivery stored them, its rule units in turn", async () => {
     const message = await plannedScan();
     // An earlier delivery stored the rule without aggregates' violations, then failed before the chunk was done.
-    await withDatabase((db) =>
-      withTenant(db, message.orgId, async (tx) => {
-        const [large] = await loadRuleVersions(tx, [versionIds[0]!]);
-        const scope = { kind: 'range' as const, firstId: message.firstId, lastId: message.lastId };
-        await detectViolations(tx, message.orgId, scope, {
-          ruleVersions: [large!],
-          scanId: message.scanId,
-          persist: true,
-        });
-      }),
-    );
+    await storeLargeAmountUnit(message);
     expect((await get('/api/cases?limit=200')).items).toEqual([]);
 
     await processScanMessage(env, message);
@@ -121,17 +113,7 @@ describe('errors', () => {
     ]);
     const message = await plannedScan();
     // The plain unit stored W3's violation; the other unit failed on every delivery.
-    await withDatabase((db) =>
-      withTenant(db, message.orgId, async (tx) => {
-        const [large] = await loadRuleVersions(tx, [versionIds[0]!]);
-        const scope = { kind: 'range' as const, firstId: message.firstId, lastId: message.lastId };
-        await detectViolations(tx, message.orgId, scope, {
-          ruleVersions: [large!],
-          scanId: message.scanId,
-          persist: true,
-        });
-      }),
-    );
+    await storeLargeAmountUnit(message);
 
     await processDeadLetter(env, message);
     const scan = await get(`/api/scans/${message.scanId}`);

@@ -18,20 +18,8 @@ import {
   type Session,
   withDatabase,
 } from './helpers';
-import { countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
+import { CONTRACT_STRUCTURING, countRows, insertTransactions, listAllViolations, waitForScan } from './rules-fixtures';
 
-const cashBand = {
-  all: [
-    { field: 'type', op: 'eq', value: 'cash' },
-    { field: 'amount', op: 'between', value: [9000, 9999.99] },
-  ],
-};
-const structuring = {
-  all: [
-    ...cashBand.all,
-    { aggregate: { fn: 'count', group_by: ['account'], window: '7d', where: cashBand }, op: 'gte', value: 3 },
-  ],
-};
 const largeAmount = { field: 'amount', op: 'gt', value: 10000 };
 
 const origin = { ip: null, userAgent: 'test' };
@@ -46,7 +34,7 @@ beforeAll(async () => {
   structuringRule = await approvedRule(org.access_token, {
     name: 'Structuring',
     severity: 'critical',
-    condition: structuring,
+    condition: CONTRACT_STRUCTURING,
   });
   // Inserted in this order, so with two transactions per chunk S3's window reaches back into the previous chunk.
   await insertTransactions(org.organization.id, [
