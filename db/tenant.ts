@@ -1,5 +1,6 @@
 import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { type Database, type TransactionLimits, transactionLimitsOf } from './client';
+import { utcText } from './text';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -128,4 +129,13 @@ export function uuidLiteral(id: string): SQL {
 export function uuidArray(ids: readonly string[]): SQL {
   for (const id of ids) if (!UUID.test(id)) throw new Error(`not a uuid: ${JSON.stringify(id).slice(0, 80)}`);
   return sql.raw(`'{${ids.join(',')}}'::uuid[]`);
+}
+
+/**
+ * The database's clock, for a stored time computed in the Worker from "now" (a schedule's next
+ * run): one clock for every stored timestamp, whatever the isolate's.
+ */
+export async function databaseNow(tx: Tx): Promise<Date> {
+  const [row] = await tx.execute<{ now: string }>(sql`select ${utcText(sql`now()`)} as now`);
+  return new Date(row!.now);
 }

@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import { desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { connectorRuns, connectors } from '../../db/schema';
-import type { Tx } from '../../db/tenant';
+import { databaseNow, type Tx } from '../../db/tenant';
 import type { Env } from '../env';
 import {
   type AddressPolicy,
@@ -83,7 +83,7 @@ export async function checkConnectorConfig(env: Env, type: ConnectorType, config
   }
 }
 
-export function nextRunAt(schedule: string | null | undefined, from = new Date()): Date | null {
+export function nextRunAt(schedule: string | null | undefined, from: Date): Date | null {
   const minutes = schedule ? scheduleMinutes(schedule) : undefined;
   return minutes === undefined ? null : new Date(from.getTime() + minutes * 60_000);
 }
@@ -112,7 +112,7 @@ export async function createConnector(
       secretCiphertext: await encryptSecret(input.secretKey, id, JSON.stringify(input.checked.secret)),
       mapping: input.mapping,
       schedule: input.schedule,
-      nextRunAt: nextRunAt(input.schedule),
+      nextRunAt: nextRunAt(input.schedule, await databaseNow(tx)),
       createdBy: actor.userId,
     })
     .returning();
@@ -172,7 +172,9 @@ export async function updateConnector(
     .set({
       ...(changes.name === undefined ? {} : { name: changes.name }),
       ...(changes.mapping === undefined ? {} : { mapping: changes.mapping }),
-      ...(changes.schedule === undefined ? {} : { schedule: changes.schedule, nextRunAt: nextRunAt(changes.schedule) }),
+      ...(changes.schedule === undefined
+        ? {}
+        : { schedule: changes.schedule, nextRunAt: nextRunAt(changes.schedule, await databaseNow(tx)) }),
       ...(changes.is_active === undefined ? {} : { isActive: changes.is_active }),
       ...(checked === undefined
         ? {}

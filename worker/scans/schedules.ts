@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { rules, scanSchedules, scans } from '../../db/schema';
-import { type Tx, withSystem, withTenant } from '../../db/tenant';
+import { databaseNow, type Tx, withSystem, withTenant } from '../../db/tenant';
 import type { Env } from '../env';
 import { runAsJob } from '../operations/jobs';
 import { type Actor, type AuditOrigin, recordAudit } from '../platform/audit';
@@ -90,7 +90,7 @@ export async function createSchedule(tx: Tx, actor: Actor, input: ScheduleInput)
       cronExpression: input.frequency === 'cron' ? input.cron_expression! : null,
       ruleIds: input.rule_ids ?? null,
       enabled: input.enabled ?? true,
-      nextRunAt: nextRunAfter(input, new Date()),
+      nextRunAt: nextRunAfter(input, await databaseNow(tx)),
       createdBy: actor.userId,
     })
     .returning();
@@ -122,7 +122,7 @@ export async function updateSchedule(
     .set({
       frequency: merged.frequency,
       cronExpression: merged.frequency === 'cron' ? merged.cron_expression : null,
-      nextRunAt: nextRunAfter(merged, new Date()),
+      nextRunAt: nextRunAfter(merged, await databaseNow(tx)),
       ...(patch.rule_ids !== undefined ? { ruleIds: patch.rule_ids } : {}),
       ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
     })
