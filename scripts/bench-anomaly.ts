@@ -7,7 +7,7 @@
  */
 import postgres from 'postgres';
 import { type AnomalyKind, generateDataset, precisionAtK, rocAuc } from './anomaly-dataset';
-import { type BenchServer, startBenchServer } from './bench-server';
+import { type BenchServer, startBenchServer, trainAnomalyModel } from './bench-server';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 300);
 const DAYS = Number(process.env.BENCH_DAYS ?? 60);
@@ -23,11 +23,10 @@ async function main(): Promise<void> {
     );
     const uploadStarted = performance.now();
     const body = rows.map(({ anomaly: _anomaly, ...row }) => JSON.stringify(row)).join('\n');
-    await call(server, 'POST', '/api/transactions', body, 'application/x-ndjson');
+    await upload(server, body);
     const uploadSeconds = (performance.now() - uploadStarted) / 1000;
     const trainStarted = performance.now();
-    await call(server, 'POST', '/api/risk/models/train', '{}', 'application/json');
-    const model = await waitForScoring(server);
+    const model = await trainAnomalyModel(server);
     const trainSeconds = (performance.now() - trainStarted) / 1000;
     const scores = await storedScores(server);
     const model_ = rows.map((row) => ({ score: scores.get(row.id) ?? 0, anomalous: row.anomaly !== undefined }));
@@ -54,24 +53,14 @@ async function main(): Promise<void> {
   }
 }
 
-async function call(server: BenchServer, method: string, path: string, body?: string, type?: string): Promise<any> {
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.token}`, ...(type ? { 'content-type': type } : {}) },
+/** The data set as one NDJSON upload; anything but 2xx throws with the answer. */
+async function upload(server: BenchServer, body: string): Promise<void> {
+  const response = await fetch(`${server.base}/api/transactions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/x-ndjson' },
     body,
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function waitForScoring(server: BenchServer): Promise<{ version: number; transactions: number }> {
-  for (;;) {
-    const model = await call(server, 'GET', '/api/risk/models/current');
-    if (model.status === 'failed') throw new Error(`training failed: ${model.error}`);
-    if (model.status === 'ready' && model.scoring.finished_at) return model;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  if (!response.ok) throw new Error(`upload: ${response.status} ${await response.text()}`);
 }
 
 /** Every transaction's stored score, read as the database owner. */

@@ -24,9 +24,10 @@ function argument(name: string): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
-type Json = Record<string, any>;
+/** What the benchmark reads of a scan (GET /api/scans/{id}). */
+type ScanState = { status: string; processed: number; violations_found: number; error?: string };
 
-async function call(method: string, path: string, body?: unknown, token?: string): Promise<Json> {
+async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -34,7 +35,7 @@ async function call(method: string, path: string, body?: unknown, token?: string
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : {};
+  return (text ? JSON.parse(text) : {}) as T;
 }
 
 /** The workerd process this script started (other workerd processes may run on the machine). */
@@ -95,18 +96,18 @@ async function main(): Promise<void> {
       `generated ${transactionCount.toLocaleString('en-US')} transactions in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     for (const rule of BENCH_RULES) {
-      const created = await call('POST', '/api/rules', rule, token);
+      const created = await call<{ id: string }>('POST', '/api/rules', rule, token);
       await call('POST', `/api/rules/${created.id}/approve`, {}, token);
     }
 
     const workerd = workerdPid(process.pid);
     const before = memoryOf(workerd);
     started = Date.now();
-    const { id } = await call('POST', '/api/scans', {}, token);
-    let scan: Json;
+    const { id } = await call<{ id: string }>('POST', '/api/scans', {}, token);
+    let scan: ScanState;
     let peakRss = 0;
     for (;;) {
-      scan = await call('GET', `/api/scans/${id}`, undefined, token);
+      scan = await call<ScanState>('GET', `/api/scans/${id}`, undefined, token);
       peakRss = Math.max(peakRss, memoryOf(workerd)?.rssMiB ?? 0);
       if (scan.status === 'completed' || scan.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -246,19 +246,24 @@ export function cpuPerUnit(before: Map<string, number>, after: Map<string, numbe
     .join(', ');
 }
 
+/** What the benchmarks read of a trained model (GET /api/risk/models/current). */
+type TrainedModel = { version: number; transactions: number; statistics: { score_quantiles?: Record<string, number> } };
+
 /**
  * Trains the organization's anomaly model and waits until its run has scored every stored
  * transaction: the `--with-model` runs of bench:ingest and bench:webhook measure scoring's cost.
  */
-export async function trainAnomalyModel(
-  server: BenchServer,
-): Promise<{ version: number; transactions: number; statistics: { score_quantiles?: Record<string, number> } }> {
+export async function trainAnomalyModel(server: BenchServer): Promise<TrainedModel> {
   const headers = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
   const queued = await fetch(`${server.base}/api/risk/models/train`, { method: 'POST', headers, body: '{}' });
   if (queued.status !== 202) throw new Error(`train: ${queued.status} ${await queued.text()}`);
   for (;;) {
     const response = await fetch(`${server.base}/api/risk/models/current`, { headers });
-    const model = (await response.json()) as any;
+    const model = (await response.json()) as TrainedModel & {
+      status: 'training' | 'ready' | 'failed';
+      error?: string;
+      scoring: { finished_at: string | null };
+    };
     if (model.status === 'failed') throw new Error(`training failed: ${model.error}`);
     if (model.status === 'ready' && model.scoring.finished_at) return model;
     await new Promise((resolve) => setTimeout(resolve, 500));
