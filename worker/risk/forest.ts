@@ -340,10 +340,10 @@ function walkTree(f: CompiledForest, root: number, flat: Float64Array, rows: Int
       nc = first[nc]! + +(vc >= threshold[nc]!);
       nd = first[nd]! + +(vd >= threshold[nd]!);
     }
-    totals[r] += ea + sa * leafTerm[na]!;
-    totals[r + 1] += eb + sb * leafTerm[nb]!;
-    totals[r + 2] += ec + sc * leafTerm[nc]!;
-    totals[r + 3] += ed + sd * leafTerm[nd]!;
+    totals[r] = totals[r]! + (ea + sa * leafTerm[na]!);
+    totals[r + 1] = totals[r + 1]! + (eb + sb * leafTerm[nb]!);
+    totals[r + 2] = totals[r + 2]! + (ec + sc * leafTerm[nc]!);
+    totals[r + 3] = totals[r + 3]! + (ed + sd * leafTerm[nd]!);
   }
   for (; r < count; r++) {
     const base = rows[r]!;
@@ -359,7 +359,7 @@ function walkTree(f: CompiledForest, root: number, flat: Float64Array, rows: Int
       }
       node = first[node]! + +(value >= threshold[node]!);
     }
-    totals[r] += expected + stillTogether * leafTerm[node]!;
+    totals[r] = totals[r]! + (expected + stillTogether * leafTerm[node]!);
   }
 }
 
