@@ -11,6 +11,7 @@ import {
   type BatchTransaction,
   FEATURES,
   featureVector,
+  instantMicros,
   readBatchHistories,
   readStoredHistories,
   type WithHistory,
@@ -477,6 +478,13 @@ describe('the forest and the risk arithmetic', () => {
     const outlier = [100, 6, 0];
     const compiled = compileForest(a);
     expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
+  });
+
+  it('reads an instant to the microsecond as Postgres stores it, whatever its offset', () => {
+    for (const text of ['2026-01-01T07:00:00Z', '1999-12-31T23:59:59.999+05:30', '2026-03-29T01:30:00-09:00'])
+      expect(instantMicros(text)).toBe(Date.parse(text) * 1000);
+    expect(instantMicros('2026-01-01T00:00:00.0000025Z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 2);
+    expect(instantMicros('2026-01-01T00:00:00.1234567z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 123457);
   });
 
   it('scores a batch as it scores each vector, bit for bit, and as the stored forest walked node by node', () => {
