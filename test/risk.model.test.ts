@@ -11,11 +11,21 @@ import {
   type BatchTransaction,
   FEATURES,
   featureVector,
+  instantMicros,
   readBatchHistories,
   readStoredHistories,
   type WithHistory,
 } from '../worker/risk/features';
-import { compileForest, featureContributions, fitForest, forestScore, seededRandom } from '../worker/risk/forest';
+import {
+  averagePath,
+  compileForest,
+  type Forest,
+  featureContributions,
+  fitForest,
+  forestScore,
+  forestScores,
+  seededRandom,
+} from '../worker/risk/forest';
 import type { modelView } from '../worker/risk/schemas';
 import { explainScore, idsFilter, loadScoringModel, type ScoringModel, scoreHistory } from '../worker/risk/scoring';
 import { accountRisk, wholeParts } from '../worker/risk/service';
@@ -470,6 +480,45 @@ describe('the forest and the risk arithmetic', () => {
     expect(forestScore(compiled, outlier)).toBeGreaterThan(forestScore(compiled, vectors[10]!));
   });
 
+  it('reads an instant to the microsecond as Postgres stores it, whatever its offset', () => {
+    for (const text of ['2026-01-01T07:00:00Z', '1999-12-31T23:59:59.999+05:30', '2026-03-29T01:30:00-09:00'])
+      expect(instantMicros(text)).toBe(Date.parse(text) * 1000);
+    expect(instantMicros('2026-01-01T00:00:00.0000025Z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 2);
+    expect(instantMicros('2026-01-01T00:00:00.1234567z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 123457);
+  });
+
+  it('scores a batch as it scores each vector, bit for bit, and as the stored forest walked node by node', () => {
+    const random = seededRandom(29);
+    // Values 1e-7 apart round to one 6-digit bound: nodes whose stored range has no width.
+    const vectors = Array.from({ length: 1500 }, (_, i) => [
+      random() * 10,
+      1 + Math.floor(random() * 40) * 1e-7,
+      Math.floor(random() * 4),
+      i % 7 === 0 ? 0 : random() ** 3,
+    ]);
+    const stored = fitForest(vectors, { trees: 30, sampleSize: 256, seed: 3 });
+    const forest = compileForest(JSON.parse(JSON.stringify(stored)) as Forest);
+    // Outside every training range, on each side, and a vector of another batch's rows.
+    const probes = [
+      ...vectors.slice(0, 1000),
+      ...Array.from({ length: 203 }, (_, i) => [
+        (random() - 0.5) * 40,
+        1 + (random() - 0.5) * 1e-5,
+        i % 9,
+        random() * 3 - 1,
+      ]),
+    ];
+    const batch = forestScores(forest, probes);
+    probes.forEach((vector, i) => {
+      const single = forestScore(forest, vector);
+      expect(Object.is(batch[i], single)).toBe(true);
+      expect(Object.is(single, referenceScore(stored, vector))).toBe(true);
+    });
+    // A non-finite entry (features never have one) is scored one vector at a time.
+    const odd = [Number.NaN, 1, 1, 0.5];
+    expect(Object.is(forestScores(forest, [odd, probes[0]!])[0], forestScore(forest, odd))).toBe(true);
+  });
+
   it("explains a score by each feature's contribution: the score minus the score with that feature at its median", () => {
     const random = seededRandom(11);
     const vectors = Array.from({ length: 800 }, () =>
@@ -504,3 +553,29 @@ describe('the forest and the risk arithmetic', () => {
     expect(risk.score).toBe(Math.round(50 * (1 - Math.exp(-140 / 200)) + 30 * ((0.8123 - 0.5) / 0.5) + 10));
   });
 });
+
+/** The score as the stored forest defines it, walked node by node on its arrays (the walk of issue 18's first version). */
+function referenceScore(forest: Forest, vector: number[]): number {
+  let total = 0;
+  for (const tree of forest.trees) {
+    let node = 0;
+    let depth = 0;
+    let stillTogether = 1;
+    let expected = 0;
+    while (tree.feature[node]! >= 0) {
+      const value = vector[tree.feature[node]!]!;
+      const low = tree.low[node]!;
+      const high = tree.high[node]!;
+      const beyond = value < low ? low - value : value > high ? value - high : 0;
+      if (beyond > 0) {
+        const isolated = beyond / (high - low + beyond);
+        expected += stillTogether * isolated * (depth + 1);
+        stillTogether *= 1 - isolated;
+      }
+      node = value < tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+      depth++;
+    }
+    total += expected + stillTogether * (depth + averagePath(tree.size[node]!));
+  }
+  return 2 ** -(total / forest.trees.length / averagePath(forest.sampleSize));
+}

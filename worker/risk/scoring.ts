@@ -10,7 +10,14 @@ import {
   readStoredHistories,
   type WithHistory,
 } from './features';
-import { type CompiledForest, compileForest, type Forest, featureContributions, forestScore } from './forest';
+import {
+  type CompiledForest,
+  compileForest,
+  type Forest,
+  featureContributions,
+  forestScore,
+  forestScores,
+} from './forest';
 
 /** A ready model as scoring and explaining use it; `features` names its vectors' entries. */
 export type ScoringModel = {
@@ -95,10 +102,20 @@ export async function loadModels(tx: Tx, ids: string[]): Promise<Map<string, Sco
 export type Score = { score: string; features: number[] | null };
 export type Scored = Score & { id: number };
 
+/** Transactions' scores from their histories: the forest walks them as a batch (forestScores). */
+export function scoreHistories(forest: CompiledForest, transactions: WithHistory[]): Score[] {
+  const vectors = transactions.map(featureVector);
+  const raw = forestScores(forest, vectors);
+  return vectors.map((vector, i) => scoreOf(raw[i]!, vector));
+}
+
 /** A transaction's score from its history. */
 export function scoreHistory(forest: CompiledForest, transaction: WithHistory): Score {
   const vector = featureVector(transaction);
-  const raw = forestScore(forest, vector);
+  return scoreOf(forestScore(forest, vector), vector);
+}
+
+function scoreOf(raw: number, vector: number[]): Score {
   return { score: Math.min(Math.max(raw, 0), 1).toFixed(4), features: raw < FACTORS_FROM ? null : vector };
 }
 
@@ -132,7 +149,7 @@ export function explainScore(model: ScoringModel, vector: number[] | null): Anom
 export async function scoreTransactions(tx: Tx, orgId: string, model: ScoringModel, probes: SQL): Promise<number> {
   const rows = await readStoredHistories(tx, orgId, probes, model.timeZone);
   if (rows.length === 0) return 0;
-  const scored: Scored[] = rows.map((row) => ({ id: row.id, ...scoreHistory(model.forest, row) }));
+  const scored: Scored[] = scoreHistories(model.forest, rows).map((score, i) => ({ id: rows[i]!.id, ...score }));
   // Factors stored by scorings before migration 0015 would be stale once the row is scored again.
   await tx.execute(sql`
     update transactions t set anomaly_score = s.score, anomaly_features = s.features,
@@ -156,7 +173,7 @@ export async function scoreBatch(
   tails?: AccountTails,
 ): Promise<Score[]> {
   const rows = await readBatchHistories(tx, orgId, batch, model.timeZone, tails ? { tails } : {});
-  return rows.map((row) => scoreHistory(model.forest, row));
+  return scoreHistories(model.forest, rows);
 }
 
 /** Given internal ids (a push, an upload batch) as a filter on `t`. */

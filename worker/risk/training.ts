@@ -10,7 +10,7 @@ import { ApiError } from '../platform/errors';
 import { log } from '../platform/log';
 import { subscriptionPlan } from '../subscription/plan';
 import { FEATURES, featureVector, HISTORY_SIZE, readStoredHistories } from './features';
-import { compileForest, FOREST_OPTIONS, fitForest, forestScore } from './forest';
+import { compileForest, FOREST_OPTIONS, fitForest, forestScores } from './forest';
 import { idsFilter, loadScoringModel, scoreTransactions } from './scoring';
 
 export type RiskModelRow = typeof riskModels.$inferSelect;
@@ -150,7 +150,7 @@ export async function trainModel(env: Env, db: Database, message: RiskTrainMessa
     }
     const forest = fitForest(vectors);
     const compiled = compileForest(forest);
-    const scores = vectors.map((vector) => forestScore(compiled, vector)).sort((a, b) => a - b);
+    const scores = Array.from(forestScores(compiled, vectors)).sort((a, b) => a - b);
     const statistics = {
       time_zone: zone,
       stored_transactions: total,
