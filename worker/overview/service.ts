@@ -26,30 +26,35 @@ export async function buildOverview(
       limit: plan.maxTransactionsPerMonth,
       plan: plan.id,
     },
-    open_violations: await openViolations(tx),
-    compliance_rate: await complianceRate(tx, metered.period),
+    open_violations: await openViolations(tx, orgId),
+    compliance_rate: await complianceRate(tx, orgId, metered.period),
     last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
-    violations_by_day: await violationsByDay(tx, timeZone, 'detected'),
-    violations_by_transaction_day: await violationsByDay(tx, timeZone, 'occurred'),
-    top_rules: await topRules(tx),
+    violations_by_day: await violationsByDay(tx, orgId, timeZone, 'detected'),
+    violations_by_transaction_day: await violationsByDay(tx, orgId, timeZone, 'occurred'),
+    top_rules: await topRules(tx, orgId),
   };
 }
 
-async function openViolations(tx: Tx): Promise<SeverityCounts> {
-  const rows = await tx.execute<{ severity: string; n: number }>(sql`
-    select severity, count(*)::int as n from violations where status in ('open', 'escalated') group by severity`);
-  return Object.assign(zeroCounts(), Object.fromEntries(rows.map((row) => [row.severity, row.n])));
+/*
+ * Every figure below is read from the overview's counters (worker/overview/counters.ts), a few
+ * hundred rows at most whatever the organization's size; each counter row is split by writer
+ * shard, so the reads sum them. The org_id conditions are RLS's own, written out for the indexes.
+ */
+
+async function openViolations(tx: Tx, orgId: string): Promise<SeverityCounts> {
+  const [row] = await tx.execute<SeverityCounts>(sql`
+    select coalesce(sum(low), 0)::int as low, coalesce(sum(medium), 0)::int as medium,
+      coalesce(sum(high), 0)::int as high, coalesce(sum(critical), 0)::int as critical
+    from overview_open where org_id = ${orgId}::uuid`);
+  return row ?? zeroCounts();
 }
 
-async function complianceRate(tx: Tx, period: string): Promise<number | null> {
-  const monthStart = `${period}-01T00:00:00Z`;
+/** The month's (UTC) transactions without a violation other than false positives, as a share. */
+async function complianceRate(tx: Tx, orgId: string, period: string): Promise<number | null> {
   const [row] = await tx.execute<{ total: number; flagged: number }>(sql`
-    select count(*)::int as total,
-           count(*) filter (where exists (
-             select 1 from violations v where v.transaction_id = t.id and v.status <> 'false_positive'))::int as flagged
-    from transactions t
-    where t.occurred_at >= ${monthStart}::timestamptz and t.occurred_at < ${monthStart}::timestamptz + interval '1 month'`);
+    select coalesce(sum(transactions), 0)::int as total, coalesce(sum(flagged), 0)::int as flagged
+    from overview_months where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date`);
   if (!row || row.total === 0) return null;
   return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
 }
@@ -57,47 +62,48 @@ async function complianceRate(tx: Tx, period: string): Promise<number | null> {
 /**
  * Violations per day of the last 30 in `timeZone`, by when they were detected or by when their
  * transaction occurred: a back-loaded month is one spike by detection, spread out by occurrence.
+ * Each day is the sum of its quarter-hour buckets (every zone's offset is whole quarter hours).
  */
 async function violationsByDay(
   tx: Tx,
+  orgId: string,
   timeZone: string,
   by: 'detected' | 'occurred',
 ): Promise<OverviewView['violations_by_day']> {
-  // The first of the 30 days, midnight in the zone, as an instant: both counts read only from there on.
-  const since = sql`(((now() at time zone ${timeZone})::date - 29)::timestamp at time zone ${timeZone})`;
-  const counted =
-    by === 'detected'
-      ? sql`select (v.detected_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
-            from violations v where v.detected_at >= ${since} group by 1, 2`
-      : sql`select (t.occurred_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
-            from transactions t join violations v on v.transaction_id = t.id
-            where t.occurred_at >= ${since} group by 1, 2`;
-  const rows = await tx.execute<{ date: string; severity: string | null; n: number }>(sql`
+  const today = sql`(now() at time zone ${timeZone})::date`;
+  // The first of the 30 days and the day after the last, midnight in the zone, as instants.
+  const since = sql`((${today} - 29)::timestamp at time zone ${timeZone})`;
+  const until = sql`((${today} + 1)::timestamp at time zone ${timeZone})`;
+  return tx.execute<SeverityCounts & { date: string }>(sql`
     with days as (
-      select d::date as day
-      from generate_series((now() at time zone ${timeZone})::date - 29, (now() at time zone ${timeZone})::date, interval '1 day') d),
-    counted as (${counted})
-    select to_char(days.day, 'YYYY-MM-DD') as date, counted.severity, coalesce(counted.n, 0)::int as n
-    from days left join counted on counted.day = days.day
+      select d::date as day from generate_series(${today} - 29, ${today}, interval '1 day') d),
+    counted as (
+      select (bucket at time zone ${timeZone})::date as day, sum(low) as low, sum(medium) as medium,
+        sum(high) as high, sum(critical) as critical
+      from overview_buckets
+      where org_id = ${orgId}::uuid and basis = ${by} and bucket >= ${since} and bucket < ${until}
+      group by 1)
+    select to_char(days.day, 'YYYY-MM-DD') as date, coalesce(c.low, 0)::int as low,
+      coalesce(c.medium, 0)::int as medium, coalesce(c.high, 0)::int as high, coalesce(c.critical, 0)::int as critical
+    from days left join counted c on c.day = days.day
     order by days.day`);
-  const byDate = new Map<string, SeverityCounts & { date: string }>();
-  for (const row of rows) {
-    const day = byDate.get(row.date) ?? { date: row.date, ...zeroCounts() };
-    if (row.severity && row.severity in day) day[row.severity as keyof SeverityCounts] = row.n;
-    byDate.set(row.date, day);
-  }
-  return [...byDate.values()];
 }
 
-async function topRules(tx: Tx): Promise<OverviewView['top_rules']> {
+/**
+ * The rules with the most violations detected over the last 30 UTC days (today's included), with
+ * how many of those are open. Whole UTC days, not the caller's: one daily counter per rule.
+ */
+async function topRules(tx: Tx, orgId: string): Promise<OverviewView['top_rules']> {
   return tx.execute<{ rule_id: string; name: string; violations: number; open: number }>(sql`
-    select v.rule_id, rv.name, count(*)::int as violations,
-           count(*) filter (where v.status in ('open', 'escalated'))::int as open
-    from violations v
-    join rules r on r.id = v.rule_id
+    with counted as (
+      select rule_id, sum(violations)::int as violations, sum(open)::int as open
+      from overview_rule_days
+      where org_id = ${orgId}::uuid and day >= (now() at time zone 'UTC')::date - 29
+      group by rule_id having sum(violations) > 0)
+    select c.rule_id, rv.name, c.violations, c.open
+    from counted c
+    join rules r on r.id = c.rule_id
     join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
-    where v.detected_at >= now() - interval '30 days'
-    group by v.rule_id, rv.name
-    order by violations desc, rv.name
+    order by c.violations desc, rv.name
     limit 5`);
 }
