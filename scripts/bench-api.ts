@@ -103,7 +103,15 @@ async function seed(server: BenchServer, ruleIds: string[]): Promise<void> {
     await seconds('overview recount', () => sql`select overview_recount(${org}::uuid)`);
     await seconds('vacuum analyze', async () => {
       // Every table the lists join, as autovacuum would have analyzed them on a live database.
-      for (const table of ['cases', 'violations', 'rule_versions', 'rules', 'users', 'overview_buckets', 'overview_rule_days'])
+      for (const table of [
+        'cases',
+        'violations',
+        'rule_versions',
+        'rules',
+        'users',
+        'overview_buckets',
+        'overview_rule_days',
+      ])
         await sql.unsafe(`vacuum (analyze) ${table}`);
     });
   } finally {

@@ -32,7 +32,11 @@ function generator(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-  return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
+  };
 }
 
 /** An instant in the last `days` days, often right at or beside a quarter hour (zones' midnights). */
@@ -112,7 +116,12 @@ async function expectCountedAsFromScratch(orgId: string, label: string) {
 async function insertViolations(
   tx: Tx,
   orgId: string,
-  rows: { version: { rule_id: string; id: string; version: number; severity: string }; transactionId: string; detectedAt: Date; status: string }[],
+  rows: {
+    version: { rule_id: string; id: string; version: number; severity: string };
+    transactionId: string;
+    detectedAt: Date;
+    status: string;
+  }[],
 ) {
   const input = rows.map((r) => ({
     rule_id: r.version.rule_id,
@@ -142,10 +151,31 @@ describe('overview counters', () => {
     const admin = await registerOrganization('Counted Bank');
     const token = admin.access_token;
     const orgId = admin.organization.id;
-    await approvedRule(token, { name: 'Big cash', severity: 'critical', condition: { all: [{ field: 'type', op: 'eq', value: 'cash' }, { field: 'amount', op: 'gt', value: 9000 }] } });
-    await approvedRule(token, { name: 'Any wire', severity: 'low', condition: { field: 'type', op: 'eq', value: 'wire' } });
-    await approvedRule(token, { name: 'Large', severity: 'high', condition: { field: 'amount', op: 'gt', value: 50000 } });
-    await approvedRule(token, { name: 'Cards', severity: 'medium', condition: { field: 'type', op: 'eq', value: 'card' } });
+    await approvedRule(token, {
+      name: 'Big cash',
+      severity: 'critical',
+      condition: {
+        all: [
+          { field: 'type', op: 'eq', value: 'cash' },
+          { field: 'amount', op: 'gt', value: 9000 },
+        ],
+      },
+    });
+    await approvedRule(token, {
+      name: 'Any wire',
+      severity: 'low',
+      condition: { field: 'type', op: 'eq', value: 'wire' },
+    });
+    await approvedRule(token, {
+      name: 'Large',
+      severity: 'high',
+      condition: { field: 'amount', op: 'gt', value: 50000 },
+    });
+    await approvedRule(token, {
+      name: 'Cards',
+      severity: 'medium',
+      condition: { field: 'type', op: 'eq', value: 'card' },
+    });
     const versions = await withDatabase((db) =>
       withTenant(db, orgId, (tx) =>
         tx.execute<{ rule_id: string; id: string; version: number; severity: string }>(
@@ -175,7 +205,9 @@ describe('overview counters', () => {
         });
       }
       const repeated = stored.slice(0, random.int(5));
-      await withDatabase((db) => withTenant(db, orgId, (tx) => storeTransactions(tx, orgId, null, [...repeated, ...rows])));
+      await withDatabase((db) =>
+        withTenant(db, orgId, (tx) => storeTransactions(tx, orgId, null, [...repeated, ...rows])),
+      );
       stored.push(...rows);
     }
     await expectCountedAsFromScratch(orgId, 'transactions only');
@@ -201,7 +233,10 @@ describe('overview counters', () => {
     );
     for (let i = 0; i < 25; i++) {
       const status = random.pick(STATUSES);
-      await apiJson('PATCH', `/api/violations/${random.pick(all).id}`, 200, { token, body: { status, comment: 'triage' } });
+      await apiJson('PATCH', `/api/violations/${random.pick(all).id}`, 200, {
+        token,
+        body: { status, comment: 'triage' },
+      });
     }
     for (let i = 0; i < 6; i++) {
       const chosen = [...new Set(Array.from({ length: 15 }, () => random.pick(all).id))];
