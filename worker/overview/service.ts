@@ -18,6 +18,7 @@ export async function buildOverview(
 ): Promise<OverviewView> {
   const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
+  const days = await violationsByDay(tx, orgId, timeZone);
   return {
     period: metered.period,
     transactions: {
@@ -30,8 +31,8 @@ export async function buildOverview(
     compliance_rate: await complianceRate(tx, orgId, metered.period),
     last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
-    violations_by_day: await violationsByDay(tx, orgId, timeZone, 'detected'),
-    violations_by_transaction_day: await violationsByDay(tx, orgId, timeZone, 'occurred'),
+    violations_by_day: days.detected,
+    violations_by_transaction_day: days.occurred,
     top_rules: await topRules(tx, orgId),
   };
 }
@@ -59,34 +60,43 @@ async function complianceRate(tx: Tx, orgId: string, period: string): Promise<nu
   return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
 }
 
+type DayCounts = OverviewView['violations_by_day'];
+
 /**
- * Violations per day of the last 30 in `timeZone`, by when they were detected or by when their
+ * Violations per day of the last 30 in `timeZone`, by when they were detected and by when their
  * transaction occurred: a back-loaded month is one spike by detection, spread out by occurrence.
  * Each day is the sum of its quarter-hour buckets (every zone's offset is whole quarter hours).
+ * One index range of both bases; each bucket's day is found by `width_bucket` among the days'
+ * first instants, computed once: a day's bounds taken from a joined row would be a filter, not an
+ * index condition (row-level security keeps `at time zone`, not leakproof, above the scan), and
+ * converting each bucket to the zone costs more than the search.
  */
 async function violationsByDay(
   tx: Tx,
   orgId: string,
   timeZone: string,
-  by: 'detected' | 'occurred',
-): Promise<OverviewView['violations_by_day']> {
-  const today = sql`(now() at time zone ${timeZone})::date`;
-  // The first of the 30 days and the day after the last, midnight in the zone, as instants.
-  const since = sql`((${today} - 29)::timestamp at time zone ${timeZone})`;
-  const until = sql`((${today} + 1)::timestamp at time zone ${timeZone})`;
-  return tx.execute<SeverityCounts & { date: string }>(sql`
-    with days as (
-      select d::date as day from generate_series(${today} - 29, ${today}, interval '1 day') d),
+): Promise<{ detected: DayCounts; occurred: DayCounts }> {
+  const firstDay = sql`((now() at time zone ${timeZone})::date - 29)`;
+  const rows = await tx.execute<SeverityCounts & { basis: 'detected' | 'occurred'; date: string }>(sql`
+    with starts as (
+      select array_agg(((${firstDay} + i)::timestamp at time zone ${timeZone}) order by i) as instants
+      from generate_series(0, 30) i),
     counted as (
-      select (bucket at time zone ${timeZone})::date as day, sum(low) as low, sum(medium) as medium,
-        sum(high) as high, sum(critical) as critical
+      select basis, width_bucket(bucket, (select instants from starts)) as day, sum(low) as low,
+        sum(medium) as medium, sum(high) as high, sum(critical) as critical
       from overview_buckets
-      where org_id = ${orgId}::uuid and basis = ${by} and bucket >= ${since} and bucket < ${until}
-      group by 1)
-    select to_char(days.day, 'YYYY-MM-DD') as date, coalesce(c.low, 0)::int as low,
+      where org_id = ${orgId}::uuid and basis in ('detected', 'occurred')
+        and bucket >= (${firstDay}::timestamp at time zone ${timeZone})
+        and bucket < ((${firstDay} + 30)::timestamp at time zone ${timeZone})
+      group by 1, 2)
+    select k.basis, to_char(${firstDay} + d, 'YYYY-MM-DD') as date, coalesce(c.low, 0)::int as low,
       coalesce(c.medium, 0)::int as medium, coalesce(c.high, 0)::int as high, coalesce(c.critical, 0)::int as critical
-    from days left join counted c on c.day = days.day
-    order by days.day`);
+    from generate_series(0, 29) d cross join (values ('detected'), ('occurred')) k(basis)
+    left join counted c on c.basis = k.basis and c.day = d + 1
+    order by k.basis, d`);
+  const days = (basis: 'detected' | 'occurred') =>
+    rows.filter((row) => row.basis === basis).map(({ basis: _, ...day }) => day);
+  return { detected: days('detected'), occurred: days('occurred') };
 }
 
 /**
