@@ -5,7 +5,7 @@ import { countingViolations } from '../worker/overview/counters';
 import { buildOverview } from '../worker/overview/service';
 import type { CanonicalTransaction } from '../worker/transactions/canonical';
 import { storeTransactions } from '../worker/transactions/store';
-import { apiJson, approvedRule, registerOrganization, withDatabase } from './helpers';
+import { apiJson, approvedRule, createSource, pushSigned, registerOrganization, withDatabase } from './helpers';
 import { waitForScan } from './rules-fixtures';
 
 /*
@@ -257,12 +257,26 @@ describe('overview counters', () => {
     }
     await expectCountedAsFromScratch(orgId, 'status changes');
 
-    // A scan: the engine's insert, and a snooze's suppression of the new ones for one account.
+    // A snooze: new violations of the wire rule on ACC-S are suppressed (pushes and the scan below).
     const [wire] = versions.filter((v) => v.severity === 'low');
     await apiJson('POST', `/api/rules/${wire!.rule_id}/snoozes`, 201, {
       token,
       body: { account: 'ACC-S', until: new Date(Date.now() + DAY).toISOString(), reason: 'known payroll' },
     });
+    // Pushes: the webhook's own insert of transactions and violations, snoozed ones suppressed.
+    const source = await createSource(token);
+    for (let i = 0; i < 4; i++) {
+      const items = Array.from({ length: 5 }, (_, j) => ({
+        id: `PUSH-${i}-${j}`,
+        occurred_at: randomInstant(random, 35).toISOString(),
+        amount: random.pick(['120.00', '9500.00', '60000.00']),
+        currency: 'USD',
+        account: random.pick(['ACC-1', 'ACC-S']),
+        type: random.pick(['cash', 'wire', 'card']),
+      }));
+      expect((await pushSigned(source.id, source.signing_secret, items)).status).toBe(200);
+    }
+    await expectCountedAsFromScratch(orgId, 'after pushes');
     const scan = await apiJson('POST', '/api/scans', 202, { token, body: {} });
     expect((await waitForScan(token, scan.id)).status).toBe('completed');
     const suppressed = await withDatabase((db) =>

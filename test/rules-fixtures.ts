@@ -40,7 +40,7 @@ export async function insertTransactions(orgId: string, rows: TransactionFixture
           attributes: row.attributes ?? {},
         })),
       );
-      await tx.execute(countingTransactions(insert.getSQL()));
+      await tx.execute(countingTransactions(insert.getSQL(), sql`select 1`));
     }),
   );
 }

@@ -21,17 +21,18 @@ const bySeverity = (weight: SQL) => sql`
   coalesce(sum(${weight}) filter (where severity = 'critical'), 0)::int`;
 
 /**
- * `insert` (a transactions insert) wrapped so that it also counts its rows in their UTC months;
- * the statement returns one row, `stored`: how many rows the insert stored.
+ * `insert` (a transactions insert, without its RETURNING) wrapped so that it also counts its rows
+ * in their UTC months; the statement returns `result`, a select from `stored` (the inserted rows'
+ * id, external_id, org_id, occurred_at).
  */
-export function countingTransactions(insert: SQL): SQL {
+export function countingTransactions(insert: SQL, result: SQL): SQL {
   return sql`
-    with stored as (${insert} returning org_id, occurred_at),
+    with stored as (${insert} returning id, external_id, org_id, occurred_at),
     months_counted as (
       insert into overview_months (org_id, month, shard, transactions)
       select org_id, ${utcMonth(sql`occurred_at`)}, ${SHARD}, count(*) from stored group by 1, 2 order by 2
       on conflict (org_id, month, shard) do update set transactions = overview_months.transactions + excluded.transactions)
-    select count(*)::int as stored from stored`;
+    ${result}`;
 }
 
 /**

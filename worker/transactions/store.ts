@@ -23,8 +23,9 @@ export async function insertTransactions(
   rows: CanonicalTransaction[],
 ): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
+  // The overview's monthly counts are kept by the same statement (worker/overview/counters.ts).
   const stored = await tx.execute<{ id: string; external_id: string }>(
-    sql`${insertStatement(orgId, sourceId, rows)} returning id, external_id`,
+    countingTransactions(insertStatement(orgId, sourceId, rows), sql`select id, external_id from stored`),
   );
   afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, stored.length));
   return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
@@ -49,7 +50,10 @@ export async function storeTransactions(
   if (rows.length === 0) return 0;
   // The overview's monthly counts are kept by the same statement (worker/overview/counters.ts).
   const [result] = await tx.execute<{ stored: number }>(
-    countingTransactions(insertStatement(orgId, sourceId, rows, scored)),
+    countingTransactions(
+      insertStatement(orgId, sourceId, rows, scored),
+      sql`select count(*)::int as stored from stored`,
+    ),
   );
   const stored = result?.stored ?? 0;
   afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, stored));
