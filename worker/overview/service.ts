@@ -1,4 +1,4 @@
-import { desc, sql } from 'drizzle-orm';
+import { desc, type SQL, sql } from 'drizzle-orm';
 import { scans } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { toScanView } from '../scans/service';
@@ -19,6 +19,7 @@ export async function buildOverview(
   const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
   const days = await violationsByDay(tx, orgId, timeZone);
+  const counted = await totals(tx, orgId, metered.period);
   return {
     period: metered.period,
     transactions: {
@@ -27,13 +28,13 @@ export async function buildOverview(
       limit: plan.maxTransactionsPerMonth,
       plan: plan.id,
     },
-    open_violations: await openViolations(tx, orgId),
-    compliance_rate: await complianceRate(tx, orgId, metered.period),
+    open_violations: counted.open_violations,
+    compliance_rate: counted.compliance_rate,
     last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
     violations_by_day: days.detected,
     violations_by_transaction_day: days.occurred,
-    top_rules: await topRules(tx, orgId),
+    top_rules: counted.top_rules,
   };
 }
 
@@ -43,21 +44,34 @@ export async function buildOverview(
  * shard, so the reads sum them. The org_id conditions are RLS's own, written out for the indexes.
  */
 
-async function openViolations(tx: Tx, orgId: string): Promise<SeverityCounts> {
-  const [row] = await tx.execute<SeverityCounts>(sql`
-    select coalesce(sum(low), 0)::int as low, coalesce(sum(medium), 0)::int as medium,
-      coalesce(sum(high), 0)::int as high, coalesce(sum(critical), 0)::int as critical
-    from overview_open where org_id = ${orgId}::uuid`);
-  return row ?? zeroCounts();
-}
-
-/** The month's (UTC) transactions without a violation other than false positives, as a share. */
-async function complianceRate(tx: Tx, orgId: string, period: string): Promise<number | null> {
-  const [row] = await tx.execute<{ total: number; flagged: number }>(sql`
-    select coalesce(sum(transactions), 0)::int as total, coalesce(sum(flagged), 0)::int as flagged
-    from overview_months where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date`);
-  if (!row || row.total === 0) return null;
-  return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
+/**
+ * Open violations by severity, the month's (UTC) compliance rate (its transactions without a
+ * violation other than false positives, as a share) and the top rules, in one round trip.
+ */
+async function totals(
+  tx: Tx,
+  orgId: string,
+  period: string,
+): Promise<Pick<OverviewView, 'open_violations' | 'compliance_rate' | 'top_rules'>> {
+  const [row] = await tx.execute<{
+    open: SeverityCounts;
+    total: number;
+    flagged: number;
+    top_rules: OverviewView['top_rules'] | null;
+  }>(sql`
+    select
+      (select json_build_object('low', coalesce(sum(low), 0), 'medium', coalesce(sum(medium), 0),
+         'high', coalesce(sum(high), 0), 'critical', coalesce(sum(critical), 0))
+       from overview_open where org_id = ${orgId}::uuid) as open,
+      m.total, m.flagged, (${topRules(orgId)}) as top_rules
+    from (select coalesce(sum(transactions), 0)::int as total, coalesce(sum(flagged), 0)::int as flagged
+          from overview_months where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) m`);
+  const total = row?.total ?? 0;
+  return {
+    open_violations: row?.open ?? zeroCounts(),
+    compliance_rate: total === 0 ? null : Math.round(((total - row!.flagged) / total) * 10_000) / 10_000,
+    top_rules: row?.top_rules ?? [],
+  };
 }
 
 type DayCounts = OverviewView['violations_by_day'];
@@ -101,19 +115,21 @@ async function violationsByDay(
 
 /**
  * The rules with the most violations detected over the last 30 UTC days (today's included), with
- * how many of those are open. Whole UTC days, not the caller's: one daily counter per rule.
+ * how many of those are open, as a JSON array. Whole UTC days, not the caller's: one daily counter
+ * per rule.
  */
-async function topRules(tx: Tx, orgId: string): Promise<OverviewView['top_rules']> {
-  return tx.execute<{ rule_id: string; name: string; violations: number; open: number }>(sql`
-    with counted as (
-      select rule_id, sum(violations)::int as violations, sum(open)::int as open
-      from overview_rule_days
-      where org_id = ${orgId}::uuid and day >= (now() at time zone 'UTC')::date - 29
-      group by rule_id having sum(violations) > 0)
-    select c.rule_id, rv.name, c.violations, c.open
-    from counted c
-    join rules r on r.id = c.rule_id
-    join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
-    order by c.violations desc, rv.name
-    limit 5`);
+function topRules(orgId: string): SQL {
+  return sql`
+    select json_agg(json_build_object('rule_id', t.rule_id, 'name', t.name, 'violations', t.violations, 'open', t.open)
+      order by t.violations desc, t.name)
+    from (
+      select c.rule_id, rv.name, c.violations, c.open
+      from (select rule_id, sum(violations)::int as violations, sum(open)::int as open
+            from overview_rule_days
+            where org_id = ${orgId}::uuid and day >= (now() at time zone 'UTC')::date - 29
+            group by rule_id having sum(violations) > 0) c
+      join rules r on r.id = c.rule_id
+      join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
+      order by c.violations desc, rv.name
+      limit 5) t`;
 }
