@@ -45,7 +45,6 @@ CREATE TABLE "overview_rule_days" (
 	CONSTRAINT "overview_rule_days_org_id_day_rule_id_shard_pk" PRIMARY KEY("org_id","day","rule_id","shard")
 );
 --> statement-breakpoint
-ALTER TABLE "flagged_transactions" ADD CONSTRAINT "flagged_transactions_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_buckets" ADD CONSTRAINT "overview_buckets_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_months" ADD CONSTRAINT "overview_months_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_open" ADD CONSTRAINT "overview_open_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -84,12 +84,13 @@ export const overviewRuleDays = pgTable(
 /**
  * Transactions with at least one violation that is not a false positive, with their UTC month:
  * its primary key decides which writer counts a transaction as flagged (the first to insert it),
- * however many write its violations at once.
+ * however many write its violations at once. No foreign key: its check on every flagged
+ * transaction was a quarter of the counters' cost to a bulk insert of violations (BENCHMARKS.md,
+ * issue 23, fourth session); nothing deletes organizations or transactions, and
+ * `overview_recount` rewrites an organization's rows.
  */
 export const flaggedTransactions = pgTable('flagged_transactions', {
   transactionId: bigint('transaction_id', { mode: 'number' }).primaryKey(),
-  orgId: uuid('org_id')
-    .notNull()
-    .references(() => organizations.id, { onDelete: 'cascade' }),
+  orgId: uuid('org_id').notNull(),
   month: date('month').notNull(),
 });
