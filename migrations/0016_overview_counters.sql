@@ -16,11 +16,18 @@ CREATE TABLE "overview_buckets" (
 	CONSTRAINT "overview_buckets_org_id_basis_bucket_shard_pk" PRIMARY KEY("org_id","basis","bucket","shard")
 );
 --> statement-breakpoint
-CREATE TABLE "overview_months" (
+CREATE TABLE "overview_month_transactions" (
 	"org_id" uuid NOT NULL,
 	"month" date NOT NULL,
 	"shard" smallint NOT NULL,
 	"transactions" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "overview_month_transactions_org_id_month_shard_pk" PRIMARY KEY("org_id","month","shard")
+);
+--> statement-breakpoint
+CREATE TABLE "overview_months" (
+	"org_id" uuid NOT NULL,
+	"month" date NOT NULL,
+	"shard" smallint NOT NULL,
 	"flagged" bigint DEFAULT 0 NOT NULL,
 	CONSTRAINT "overview_months_org_id_month_shard_pk" PRIMARY KEY("org_id","month","shard")
 );
@@ -46,6 +53,7 @@ CREATE TABLE "overview_rule_days" (
 );
 --> statement-breakpoint
 ALTER TABLE "overview_buckets" ADD CONSTRAINT "overview_buckets_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "overview_month_transactions" ADD CONSTRAINT "overview_month_transactions_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_months" ADD CONSTRAINT "overview_months_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_open" ADD CONSTRAINT "overview_open_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "overview_rule_days" ADD CONSTRAINT "overview_rule_days_org_id_organizations_id_fk" FOREIGN KEY ("org_id") REFERENCES "public"."organizations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -56,6 +64,7 @@ ALTER TABLE "overview_rule_days" ADD CONSTRAINT "overview_rule_days_rule_id_rule
 -- 2000-01-01 UTC, months and days in UTC, open = open or escalated.
 CREATE OR REPLACE FUNCTION overview_recount(org uuid) RETURNS void LANGUAGE sql AS $$
   DELETE FROM overview_open WHERE org_id = org;
+  DELETE FROM overview_month_transactions WHERE org_id = org;
   DELETE FROM overview_months WHERE org_id = org;
   DELETE FROM overview_buckets WHERE org_id = org;
   DELETE FROM overview_rule_days WHERE org_id = org;
@@ -69,12 +78,11 @@ CREATE OR REPLACE FUNCTION overview_recount(org uuid) RETURNS void LANGUAGE sql 
     FROM transactions t
     WHERE t.org_id = org
       AND t.id IN (SELECT transaction_id FROM violations WHERE org_id = org AND status <> 'false_positive');
-  INSERT INTO overview_months (org_id, month, shard, transactions, flagged)
-    SELECT org, coalesce(t.month, f.month), 0, coalesce(t.n, 0), coalesce(f.n, 0)
-    FROM (SELECT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month, count(*) AS n
-          FROM transactions WHERE org_id = org GROUP BY 1) t
-    FULL JOIN (SELECT month, count(*) AS n FROM flagged_transactions WHERE org_id = org GROUP BY 1) f
-      ON f.month = t.month;
+  INSERT INTO overview_month_transactions (org_id, month, shard, transactions)
+    SELECT org, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date, 0, count(*)
+    FROM transactions WHERE org_id = org GROUP BY 2;
+  INSERT INTO overview_months (org_id, month, shard, flagged)
+    SELECT org, month, 0, count(*) FROM flagged_transactions WHERE org_id = org GROUP BY 2;
   INSERT INTO overview_buckets (org_id, basis, bucket, shard, low, medium, high, critical)
     SELECT org, 'detected', date_bin('15 minutes', detected_at, timestamptz '2000-01-01 00:00:00+00'), 0,
       count(*) FILTER (WHERE severity = 'low'), count(*) FILTER (WHERE severity = 'medium'),

@@ -109,8 +109,11 @@ async function expectCountedAsFromScratch(orgId: string, label: string) {
           ).toEqual(expected);
         }
       // Every month's counts, not only the two the overview shows.
-      const months = sql`select to_char(month, 'YYYY-MM') as month, sum(transactions)::int as transactions, sum(flagged)::int as flagged
-        from overview_months group by month having sum(transactions) <> 0 or sum(flagged) <> 0 order by month`;
+      const months = sql`
+        select to_char(month, 'YYYY-MM') as month, coalesce(t.n, 0)::int as transactions, coalesce(f.n, 0)::int as flagged
+        from (select month, sum(transactions) as n from overview_month_transactions group by 1) t
+        full join (select month, sum(flagged) as n from overview_months group by 1) f using (month)
+        where coalesce(t.n, 0) <> 0 or coalesce(f.n, 0) <> 0 order by month`;
       const monthsFromScratch = sql`
         select to_char(date_trunc('month', t.occurred_at at time zone 'UTC'), 'YYYY-MM') as month, count(*)::int as transactions,
           count(*) filter (where exists (select 1 from violations v where v.transaction_id = t.id and v.status <> 'false_positive'))::int as flagged

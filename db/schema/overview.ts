@@ -26,7 +26,25 @@ export const overviewOpen = pgTable(
   (t) => [primaryKey({ columns: [t.orgId, t.shard] })],
 );
 
-/** Per UTC month: transactions that occurred in it, and those of them with a violation that is not a false positive. */
+/**
+ * Per UTC month: the transactions that occurred in it. Apart from the flagged ones (below) so that
+ * a push, which counts its transaction before its violations, and a scan's unit, which counts
+ * violations only, never lock the same two counter rows in opposite orders (a deadlock).
+ */
+export const overviewMonthTransactions = pgTable(
+  'overview_month_transactions',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    month: date('month').notNull(),
+    shard: smallint('shard').notNull(),
+    transactions: bigint('transactions', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.month, t.shard] })],
+);
+
+/** Per UTC month: its transactions with a violation that is not a false positive. */
 export const overviewMonths = pgTable(
   'overview_months',
   {
@@ -35,7 +53,6 @@ export const overviewMonths = pgTable(
       .references(() => organizations.id, { onDelete: 'cascade' }),
     month: date('month').notNull(),
     shard: smallint('shard').notNull(),
-    transactions: bigint('transactions', { mode: 'number' }).notNull().default(0),
     flagged: bigint('flagged', { mode: 'number' }).notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.month, t.shard] })],

@@ -29,9 +29,10 @@ export function countingTransactions(insert: SQL, result: SQL): SQL {
   return sql`
     with stored as (${insert} returning id, external_id, org_id, occurred_at),
     months_counted as (
-      insert into overview_months (org_id, month, shard, transactions)
+      insert into overview_month_transactions (org_id, month, shard, transactions)
       select org_id, ${utcMonth(sql`occurred_at`)}, ${SHARD}, count(*) from stored group by 1, 2 order by 2
-      on conflict (org_id, month, shard) do update set transactions = overview_months.transactions + excluded.transactions)
+      on conflict (org_id, month, shard) do update
+        set transactions = overview_month_transactions.transactions + excluded.transactions)
     ${result}`;
 }
 

@@ -64,8 +64,11 @@ async function totals(
          'high', coalesce(sum(high), 0), 'critical', coalesce(sum(critical), 0))
        from overview_open where org_id = ${orgId}::uuid) as open,
       m.total, m.flagged, (${topRules(orgId)}) as top_rules
-    from (select coalesce(sum(transactions), 0)::int as total, coalesce(sum(flagged), 0)::int as flagged
-          from overview_months where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) m`);
+    from (select
+            (select coalesce(sum(transactions), 0)::int from overview_month_transactions
+             where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) as total,
+            (select coalesce(sum(flagged), 0)::int from overview_months
+             where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) as flagged) m`);
   const total = row?.total ?? 0;
   return {
     open_violations: row?.open ?? zeroCounts(),
