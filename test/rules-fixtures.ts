@@ -2,6 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { transactions } from '../db/schema';
 import { withTenant } from '../db/tenant';
+import { countingTransactions } from '../worker/overview/counters';
 import type { Page } from '../worker/platform/pagination';
 import type { Condition } from '../worker/rules/language';
 import type { violationView } from '../worker/violations/schemas';
@@ -24,7 +25,8 @@ type TransactionFixture = {
 export async function insertTransactions(orgId: string, rows: TransactionFixture[]): Promise<void> {
   await withDatabase((db) =>
     withTenant(db, orgId, async (tx) => {
-      await tx.insert(transactions).values(
+      // Counted like every insert of transactions, so the overview sees them (worker/overview/counters.ts).
+      const insert = tx.insert(transactions).values(
         rows.map((row) => ({
           orgId,
           externalId: row.id,
@@ -38,6 +40,7 @@ export async function insertTransactions(orgId: string, rows: TransactionFixture
           attributes: row.attributes ?? {},
         })),
       );
+      await tx.execute(countingTransactions(insert.getSQL(), sql`select 1`));
     }),
   );
 }

@@ -3,6 +3,7 @@ export * from './billing';
 export * from './cases';
 export * from './connectors';
 export * from './jobs';
+export * from './overview';
 export * from './policies';
 export * from './reports';
 export * from './risk';

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { type ProductEvent, type RouteRow, raiseEvents, routesFor, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
+import { statusCounters } from '../overview/counters';
 import type { RaisedViolation } from '../rules/engine';
 import { SEVERITIES, type Severity } from '../rules/language';
 import {
@@ -53,10 +54,18 @@ export async function takeNewViolations(
   }>(sql`
     with suppressed as (
       update violations v set status = 'suppressed'
-      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text, severity text)
-      where v.id = i.id and v.id = any(${uuidArray(fresh.map((v) => v.id!))}) and exists (select 1 from rule_snoozes s
-        where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
-      returning v.id),
+      -- the snoozed ones with the status they leave, read under their lock (the overview's counters)
+      from (select o.id, o.status
+            from violations o join jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id uuid, rule_id uuid, account text, severity text)
+              on o.id = i.id
+            where o.id = any(${uuidArray(fresh.map((v) => v.id!))}) and exists (select 1 from rule_snoozes s
+              where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
+            for update of o) old
+      where v.id = old.id
+      returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
+        old.status as from_status, v.status as to_status),
+    changed as (select * from suppressed where from_status <> to_status)
+    ${statusCounters()},
     settings as (select * from case_settings s where s.org_id = ${org}),
     minimum as (
       select case when exists (select 1 from settings) then (select auto_create_min_severity from settings)

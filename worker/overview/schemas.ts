@@ -40,7 +40,9 @@ export const overviewView = z
       .describe("The last 30 days in time_zone, zero-filled, by the date of the violation's transaction (occurred_at)"),
     top_rules: z
       .array(z.object({ rule_id: z.uuid(), name: z.string(), violations: z.number().int(), open: z.number().int() }))
-      .describe('At most 5 rules by violations detected in the last 30 days'),
+      .describe(
+        'At most 5 rules by violations detected in the last 30 UTC days (today included), with how many of those are open',
+      ),
   })
   .openapi('Overview');
 

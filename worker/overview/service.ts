@@ -1,4 +1,4 @@
-import { desc, sql } from 'drizzle-orm';
+import { desc, type SQL, sql } from 'drizzle-orm';
 import { scans } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 import { toScanView } from '../scans/service';
@@ -18,6 +18,8 @@ export async function buildOverview(
 ): Promise<OverviewView> {
   const plan = await subscriptionPlan(tx, orgId);
   const [lastScan] = await tx.select().from(scans).orderBy(desc(scans.createdAt)).limit(1);
+  const days = await violationsByDay(tx, orgId, timeZone);
+  const counted = await totals(tx, orgId, metered.period);
   return {
     period: metered.period,
     transactions: {
@@ -26,78 +28,111 @@ export async function buildOverview(
       limit: plan.maxTransactionsPerMonth,
       plan: plan.id,
     },
-    open_violations: await openViolations(tx),
-    compliance_rate: await complianceRate(tx, metered.period),
+    open_violations: counted.open_violations,
+    compliance_rate: counted.compliance_rate,
     last_scan: lastScan ? toScanView(lastScan) : null,
     time_zone: timeZone,
-    violations_by_day: await violationsByDay(tx, timeZone, 'detected'),
-    violations_by_transaction_day: await violationsByDay(tx, timeZone, 'occurred'),
-    top_rules: await topRules(tx),
+    violations_by_day: days.detected,
+    violations_by_transaction_day: days.occurred,
+    top_rules: counted.top_rules,
   };
 }
 
-async function openViolations(tx: Tx): Promise<SeverityCounts> {
-  const rows = await tx.execute<{ severity: string; n: number }>(sql`
-    select severity, count(*)::int as n from violations where status in ('open', 'escalated') group by severity`);
-  return Object.assign(zeroCounts(), Object.fromEntries(rows.map((row) => [row.severity, row.n])));
-}
-
-async function complianceRate(tx: Tx, period: string): Promise<number | null> {
-  const monthStart = `${period}-01T00:00:00Z`;
-  const [row] = await tx.execute<{ total: number; flagged: number }>(sql`
-    select count(*)::int as total,
-           count(*) filter (where exists (
-             select 1 from violations v where v.transaction_id = t.id and v.status <> 'false_positive'))::int as flagged
-    from transactions t
-    where t.occurred_at >= ${monthStart}::timestamptz and t.occurred_at < ${monthStart}::timestamptz + interval '1 month'`);
-  if (!row || row.total === 0) return null;
-  return Math.round(((row.total - row.flagged) / row.total) * 10_000) / 10_000;
-}
+/*
+ * Every figure below is read from the overview's counters (worker/overview/counters.ts), a few
+ * hundred rows at most whatever the organization's size; each counter row is split by writer
+ * shard, so the reads sum them. The org_id conditions are RLS's own, written out for the indexes.
+ */
 
 /**
- * Violations per day of the last 30 in `timeZone`, by when they were detected or by when their
+ * Open violations by severity, the month's (UTC) compliance rate (its transactions without a
+ * violation other than false positives, as a share) and the top rules, in one round trip.
+ */
+async function totals(
+  tx: Tx,
+  orgId: string,
+  period: string,
+): Promise<Pick<OverviewView, 'open_violations' | 'compliance_rate' | 'top_rules'>> {
+  const [row] = await tx.execute<{
+    open: SeverityCounts;
+    total: number;
+    flagged: number;
+    top_rules: OverviewView['top_rules'] | null;
+  }>(sql`
+    select
+      (select json_build_object('low', coalesce(sum(low), 0), 'medium', coalesce(sum(medium), 0),
+         'high', coalesce(sum(high), 0), 'critical', coalesce(sum(critical), 0))
+       from overview_open where org_id = ${orgId}::uuid) as open,
+      m.total, m.flagged, (${topRules(orgId)}) as top_rules
+    from (select
+            (select coalesce(sum(transactions), 0)::int from overview_month_transactions
+             where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) as total,
+            (select coalesce(sum(flagged), 0)::int from overview_months
+             where org_id = ${orgId}::uuid and month = ${`${period}-01`}::date) as flagged) m`);
+  const total = row?.total ?? 0;
+  return {
+    open_violations: row?.open ?? zeroCounts(),
+    compliance_rate: total === 0 ? null : Math.round(((total - row!.flagged) / total) * 10_000) / 10_000,
+    top_rules: row?.top_rules ?? [],
+  };
+}
+
+type DayCounts = OverviewView['violations_by_day'];
+
+/**
+ * Violations per day of the last 30 in `timeZone`, by when they were detected and by when their
  * transaction occurred: a back-loaded month is one spike by detection, spread out by occurrence.
+ * Each day is the sum of its quarter-hour buckets (every zone's offset is whole quarter hours).
+ * One index range of both bases; each bucket's day is found by `width_bucket` among the days'
+ * first instants, computed once: a day's bounds taken from a joined row would be a filter, not an
+ * index condition (row-level security keeps `at time zone`, not leakproof, above the scan), and
+ * converting each bucket to the zone costs more than the search.
  */
 async function violationsByDay(
   tx: Tx,
+  orgId: string,
   timeZone: string,
-  by: 'detected' | 'occurred',
-): Promise<OverviewView['violations_by_day']> {
-  // The first of the 30 days, midnight in the zone, as an instant: both counts read only from there on.
-  const since = sql`(((now() at time zone ${timeZone})::date - 29)::timestamp at time zone ${timeZone})`;
-  const counted =
-    by === 'detected'
-      ? sql`select (v.detected_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
-            from violations v where v.detected_at >= ${since} group by 1, 2`
-      : sql`select (t.occurred_at at time zone ${timeZone})::date as day, v.severity, count(*)::int as n
-            from transactions t join violations v on v.transaction_id = t.id
-            where t.occurred_at >= ${since} group by 1, 2`;
-  const rows = await tx.execute<{ date: string; severity: string | null; n: number }>(sql`
-    with days as (
-      select d::date as day
-      from generate_series((now() at time zone ${timeZone})::date - 29, (now() at time zone ${timeZone})::date, interval '1 day') d),
-    counted as (${counted})
-    select to_char(days.day, 'YYYY-MM-DD') as date, counted.severity, coalesce(counted.n, 0)::int as n
-    from days left join counted on counted.day = days.day
-    order by days.day`);
-  const byDate = new Map<string, SeverityCounts & { date: string }>();
-  for (const row of rows) {
-    const day = byDate.get(row.date) ?? { date: row.date, ...zeroCounts() };
-    if (row.severity && row.severity in day) day[row.severity as keyof SeverityCounts] = row.n;
-    byDate.set(row.date, day);
-  }
-  return [...byDate.values()];
+): Promise<{ detected: DayCounts; occurred: DayCounts }> {
+  const firstDay = sql`((now() at time zone ${timeZone})::date - 29)`;
+  const rows = await tx.execute<SeverityCounts & { basis: 'detected' | 'occurred'; date: string }>(sql`
+    with starts as (
+      select array_agg(((${firstDay} + i)::timestamp at time zone ${timeZone}) order by i) as instants
+      from generate_series(0, 30) i),
+    counted as (
+      select basis, width_bucket(bucket, (select instants from starts)) as day, sum(low) as low,
+        sum(medium) as medium, sum(high) as high, sum(critical) as critical
+      from overview_buckets
+      where org_id = ${orgId}::uuid and basis in ('detected', 'occurred')
+        and bucket >= (${firstDay}::timestamp at time zone ${timeZone})
+        and bucket < ((${firstDay} + 30)::timestamp at time zone ${timeZone})
+      group by 1, 2)
+    select k.basis, to_char(${firstDay} + d, 'YYYY-MM-DD') as date, coalesce(c.low, 0)::int as low,
+      coalesce(c.medium, 0)::int as medium, coalesce(c.high, 0)::int as high, coalesce(c.critical, 0)::int as critical
+    from generate_series(0, 29) d cross join (values ('detected'), ('occurred')) k(basis)
+    left join counted c on c.basis = k.basis and c.day = d + 1
+    order by k.basis, d`);
+  const days = (basis: 'detected' | 'occurred') =>
+    rows.filter((row) => row.basis === basis).map(({ basis: _, ...day }) => day);
+  return { detected: days('detected'), occurred: days('occurred') };
 }
 
-async function topRules(tx: Tx): Promise<OverviewView['top_rules']> {
-  return tx.execute<{ rule_id: string; name: string; violations: number; open: number }>(sql`
-    select v.rule_id, rv.name, count(*)::int as violations,
-           count(*) filter (where v.status in ('open', 'escalated'))::int as open
-    from violations v
-    join rules r on r.id = v.rule_id
-    join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
-    where v.detected_at >= now() - interval '30 days'
-    group by v.rule_id, rv.name
-    order by violations desc, rv.name
-    limit 5`);
+/**
+ * The rules with the most violations detected over the last 30 UTC days (today's included), with
+ * how many of those are open, as a JSON array. Whole UTC days, not the caller's: one daily counter
+ * per rule.
+ */
+function topRules(orgId: string): SQL {
+  return sql`
+    select json_agg(json_build_object('rule_id', t.rule_id, 'name', t.name, 'violations', t.violations, 'open', t.open)
+      order by t.violations desc, t.name)
+    from (
+      select c.rule_id, rv.name, c.violations, c.open
+      from (select rule_id, sum(violations)::int as violations, sum(open)::int as open
+            from overview_rule_days
+            where org_id = ${orgId}::uuid and day >= (now() at time zone 'UTC')::date - 29
+            group by rule_id having sum(violations) > 0) c
+      join rules r on r.id = c.rule_id
+      join rule_versions rv on rv.rule_id = r.id and rv.version = r.latest_version
+      order by c.violations desc, rv.name
+      limit 5) t`;
 }

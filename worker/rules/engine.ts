@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { afterCommit, type Tx, uuidArray } from '../../db/tenant';
+import { countingViolations } from '../overview/counters';
 import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import { prepareScreening } from '../screening/subjects';
@@ -415,13 +416,18 @@ async function persistViolations(
     explanation: v.explanation,
     evidence: v.evidence,
   }));
-  const inserted = await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(sql`
+  // The overview's counters are kept by the same statement (worker/overview/counters.ts).
+  const inserted = await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(
+    countingViolations(
+      sql`
     insert into violations (org_id, rule_id, rule_version_id, rule_version, policy_id, clause_ref, transaction_id, scan_id, severity, risk_score, explanation, evidence)
     select ${orgId}, r.rule_id, r.rule_version_id, r.rule_version, r.policy_id, r.clause_ref, r.transaction_id, ${scanId ?? null}, r.severity, r.risk_score, r.explanation, r.evidence
     from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(rule_id uuid, rule_version_id uuid, rule_version integer, policy_id uuid,
       clause_ref text, transaction_id bigint, severity text, risk_score numeric, explanation text, evidence jsonb)
-    on conflict (rule_version_id, transaction_id) do nothing
-    returning id, rule_version_id, transaction_id`);
+    on conflict (rule_version_id, transaction_id) do nothing`,
+      sql`id, rule_version_id, transaction_id`,
+    ),
+  );
   const key = (ruleVersionId: string, transactionId: number | string) => `${ruleVersionId}/${transactionId}`;
   countNewViolations(tx, found, inserted);
   const newIds = new Map(inserted.map((row) => [key(row.rule_version_id, row.transaction_id), row.id]));

@@ -3,6 +3,7 @@ import { and, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import { transactions, violations } from '../../db/schema';
 import { afterCommit, type Tx } from '../../db/tenant';
 import { utcText } from '../../db/text';
+import { countingTransactions } from '../overview/counters';
 import { pastKey } from '../platform/keyset';
 import { count } from '../platform/metrics';
 import { decodeCursor } from '../platform/pagination';
@@ -22,8 +23,9 @@ export async function insertTransactions(
   rows: CanonicalTransaction[],
 ): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
+  // The overview's monthly counts are kept by the same statement (worker/overview/counters.ts).
   const stored = await tx.execute<{ id: string; external_id: string }>(
-    sql`${insertStatement(orgId, sourceId, rows)} returning id, external_id`,
+    countingTransactions(insertStatement(orgId, sourceId, rows), sql`select id, external_id from stored`),
   );
   afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, stored.length));
   return new Map(stored.map((row) => [row.external_id, Number(row.id)]));
@@ -46,9 +48,16 @@ export async function storeTransactions(
   scored?: BatchScores,
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await tx.execute(insertStatement(orgId, sourceId, rows, scored));
-  afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, result.count));
-  return result.count;
+  // The overview's monthly counts are kept by the same statement (worker/overview/counters.ts).
+  const [result] = await tx.execute<{ stored: number }>(
+    countingTransactions(
+      insertStatement(orgId, sourceId, rows, scored),
+      sql`select count(*)::int as stored from stored`,
+    ),
+  );
+  const stored = result?.stored ?? 0;
+  afterCommit(tx, () => count('nitilens_transactions_ingested_total', {}, stored));
+  return stored;
 }
 
 function insertStatement(

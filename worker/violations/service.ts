@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, ilike, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
 import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
-import type { Tx } from '../../db/tenant';
+import { type Tx, uuidArray } from '../../db/tenant';
+import { statusCounters } from '../overview/counters';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
@@ -214,15 +215,18 @@ async function applyStatusChange(
   if (current.length !== new Set(ids).size) throw notFound('Violation');
   const changing = skipUnchanged ? current.filter((v) => v.status !== change.status) : current;
   if (changing.length === 0) return 0;
-  await tx
-    .update(violations)
-    .set({ status: change.status, updatedAt: sql`now()` })
-    .where(
-      inArray(
-        violations.id,
-        changing.map((v) => v.id),
-      ),
-    );
+  // The statuses they leave were read under the rows' lock above; the overview's counters move
+  // in the same statement (worker/overview/counters.ts).
+  await tx.execute(sql`
+    with changed as (
+      update violations v set status = ${change.status}, updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(changing.map((v) => ({ id: v.id, status: v.status })))}::jsonb)
+        as old(id uuid, status text)
+      where v.id = old.id and v.id = any(${uuidArray(changing.map((v) => v.id))})
+      returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
+        old.status as from_status, v.status as to_status)
+    ${statusCounters()}
+    select count(*)::int as changed from changed`);
   await tx.insert(violationEvents).values(
     changing.map((v) => ({
       orgId,
