@@ -288,7 +288,7 @@ describe('overview counters', () => {
     expect(suppressed.length).toBeGreaterThan(0);
     await expectCountedAsFromScratch(orgId, 'after a scan');
 
-    // The recount (migration 0016) replaces the kept counters with the same figures.
+    // The recount (migration 0017) replaces the kept counters with the same figures.
     await withDatabase((db) => withTenant(db, orgId, (tx) => tx.execute(sql`select overview_recount(${orgId}::uuid)`)));
     await expectCountedAsFromScratch(orgId, 'recounted');
   });

@@ -4,7 +4,7 @@ import { type SQL, sql } from 'drizzle-orm';
  * The overview's counters (db/schema/overview.ts, docs/dashboard.md), kept by the very statements
  * that write transactions and violations: each writer wraps its insert or update in a CTE and adds
  * the counting CTEs below, so the counts commit (or roll back) with the rows, with no trigger to
- * compile on a new connection and nothing deferred to commit. `overview_recount` (migration 0016)
+ * compile on a new connection and nothing deferred to commit. `overview_recount` (migration 0017)
  * counts the same from scratch, with the same expressions.
  */
 
