@@ -35,7 +35,10 @@ export const violationFilters = z.object({
     .min(1)
     .max(128)
     .optional()
-    .openapi({ description: 'Part of the transaction id, the account or the counterparty (any case).' }),
+    .openapi({
+      description:
+        'Part of the account or the counterparty (any case), or the start of the transaction id (as typed, in capitals or in lower case). `%` and `_` are searched for literally.',
+    }),
   from: instant.optional().openapi({ description: 'Detected at or after this instant.' }),
   to: instant.optional().openapi({ description: 'Detected at or before this instant.' }),
   sort: z.enum(VIOLATION_SORTS).default('priority').openapi({

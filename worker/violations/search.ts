@@ -1,0 +1,100 @@
+import { or, type SQL, sql } from 'drizzle-orm';
+import { transactions, violations, violationSearchValues } from '../../db/schema';
+import type { Tx } from '../../db/tenant';
+
+/**
+ * The violations search (`q`): the violated transaction's account or counterparty containing the
+ * text (any case), or its id starting with it (as typed, in capitals or in lower case).
+ *
+ * Row-level security keeps `ilike` out of index conditions, so the search first finds what the
+ * text can match through indexes that leakproof comparisons serve: the stored accounts and
+ * counterparties of violated transactions by a suffix key (`violation_search_values`), the
+ * transactions by an `(org_id, external_id)` range. Then, when those transactions and their
+ * violations are few, the list is just those violations (`violations.id = any(...)`), filtered
+ * and sorted as any list; else the text matches many, and the list is read in its order with the
+ * text checked on each row, which then finds a page's matches after a few rows each.
+ */
+export type SearchPlan =
+  /** Nothing can match: the list is empty without reading it. */
+  | { kind: 'none' }
+  /** The violations that match (all of them, before the list's other filters), as a Postgres array. */
+  | { kind: 'violations'; ids: string }
+  /** The text matches too much to list it first: each row of the list in its order is checked. */
+  | { kind: 'scan' };
+
+/** How much the plan reads at most; past any of these the text is broad and the list's order serves it. */
+export type SearchLimits = {
+  /** Search keys (`ACC-0` or a single letter starts many). */
+  keys: number;
+  /** Matching transactions, each probed for its violations. */
+  transactions: number;
+  /** Matching violations, then read by id and sorted. */
+  violations: number;
+};
+export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 5_000, violations: 2_000 };
+/** The length of a search key (`violation_search_values`, migration 0016): a longer text is checked on the value. */
+const KEY_LENGTH = 32;
+/** U+10FFFF, the last code point: `prefix || MAX` bounds every text that starts with the prefix. */
+const MAX = '\u{10FFFF}';
+
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+/** An id is matched from its start as typed, in capitals and in lower case (ids are codes, mostly in one case). */
+function idPrefixes(q: string): string[] {
+  return [...new Set([q, q.toUpperCase(), q.toLowerCase()])];
+}
+
+/**
+ * The transactions whose id starts with `prefix`: a range of the `(org_id, external_id)` index
+ * (`>=` and `<` on text are leakproof), exact by `starts_with` (leakproof too). The range holds
+ * every such id where the database's collation orders text by code point (C, C.UTF-8).
+ */
+function idStartsWith(prefix: string): SQL {
+  return sql`${transactions.externalId} >= ${prefix} and ${transactions.externalId} < ${prefix + MAX}
+    and starts_with(${transactions.externalId}, ${prefix})`;
+}
+
+/** Decides how the list answers `q`, in one statement whose every part is bounded by the limits above. */
+export async function planSearch(tx: Tx, q: string, limits = SEARCH_LIMITS): Promise<SearchPlan> {
+  const ids = idPrefixes(q);
+  const [row] = await tx.execute<{ keys: number; candidates: number; violations: number; ids: string }>(sql`
+    with keys as (
+      select k.kind, k.value from ${violationSearchValues} k
+      where k.key ~>=~ left(lower(${q}), ${KEY_LENGTH}) and k.key ~<~ left(lower(${q}), ${KEY_LENGTH}) || ${MAX}
+      limit ${limits.keys + 1}),
+    narrow as (select count(*) <= ${limits.keys} as yes from keys),
+    matching_values as (select distinct kind, value from keys where value ilike ${likePattern(q)}),
+    candidates as (
+      select t.id from ${transactions} t where (select yes from narrow)
+        and t.account = any(array(select value from matching_values where kind = 'account'))
+      union all
+      select t.id from ${transactions} t where (select yes from narrow)
+        and t.counterparty = any(array(select value from matching_values where kind = 'counterparty'))
+      ${sql.join(
+        ids.map((prefix) => sql`union all select ${transactions.id} from ${transactions} where ${idStartsWith(prefix)}`),
+        sql` `,
+      )}
+      limit ${limits.transactions + 1}),
+    matched as (
+      select m.id from candidates c
+      cross join lateral (select v.id from ${violations} v where v.transaction_id = c.id) m
+      where (select count(*) from candidates) <= ${limits.transactions}
+      limit ${limits.violations + 1})
+    select (select count(*) from keys)::int as keys, (select count(*) from candidates)::int as candidates,
+      (select count(*) from matched)::int as violations, (select coalesce(array_agg(id), '{}')::text from matched) as ids`);
+  if (!row) throw new Error('search plan: no row');
+  if (row.keys > limits.keys || row.candidates > limits.transactions || row.violations > limits.violations)
+    return { kind: 'scan' };
+  return row.violations === 0 ? { kind: 'none' } : { kind: 'violations', ids: row.ids };
+}
+
+/** The list's condition for `q` under `plan`: the same violations either way. */
+export function searchCondition(q: string, plan: SearchPlan): SQL | undefined {
+  if (plan.kind === 'none') return sql`false`;
+  if (plan.kind === 'violations') return sql`${violations.id} = any(${plan.ids}::uuid[])`;
+  return or(
+    sql`${transactions.account} ilike ${likePattern(q)}`,
+    sql`${transactions.counterparty} ilike ${likePattern(q)}`,
+    ...idPrefixes(q).map((prefix) => sql`starts_with(${transactions.externalId}, ${prefix})`),
+  );
+}
