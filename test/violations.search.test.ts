@@ -37,7 +37,11 @@ async function scanned(session: Session, rows: Parameters<typeof insertTransacti
 }
 
 /** The plan `q` gets in `session`'s organization, and the violations its condition selects. */
-async function planned(session: Session, q: string, limits = SEARCH_LIMITS): Promise<{ plan: SearchPlan; ids: string[] }> {
+async function planned(
+  session: Session,
+  q: string,
+  limits = SEARCH_LIMITS,
+): Promise<{ plan: SearchPlan; ids: string[] }> {
   return withDatabase((db) =>
     withTenant(db, session.organization.id, async (tx) => {
       const plan = await planSearch(tx, q, limits);
@@ -52,8 +56,15 @@ async function planned(session: Session, q: string, limits = SEARCH_LIMITS): Pro
 }
 
 beforeAll(async () => {
-  [org, other] = await Promise.all([registerOrganization('Violation Search Org'), registerOrganization('Other Search Org')]);
-  await approvedRule(org.access_token, { name: 'Any amount', severity: 'low', condition: { field: 'amount', op: 'gt', value: 0 } });
+  [org, other] = await Promise.all([
+    registerOrganization('Violation Search Org'),
+    registerOrganization('Other Search Org'),
+  ]);
+  await approvedRule(org.access_token, {
+    name: 'Any amount',
+    severity: 'low',
+    condition: { field: 'amount', op: 'gt', value: 0 },
+  });
   large = await approvedRule(org.access_token, {
     name: 'Large',
     severity: 'high',
@@ -69,9 +80,19 @@ beforeAll(async () => {
       counterparty: COUNTERPARTIES[i % COUNTERPARTIES.length]!,
     })),
   );
-  await approvedRule(other.access_token, { name: 'Any amount', severity: 'low', condition: { field: 'amount', op: 'gt', value: 0 } });
+  await approvedRule(other.access_token, {
+    name: 'Any amount',
+    severity: 'low',
+    condition: { field: 'amount', op: 'gt', value: 0 },
+  });
   await scanned(other, [
-    { id: 'SECRET-1', occurred_at: '2026-05-01T09:00:00Z', amount: '10', account: 'ACC-SECRET', counterparty: 'Hidden Vendor' },
+    {
+      id: 'SECRET-1',
+      occurred_at: '2026-05-01T09:00:00Z',
+      amount: '10',
+      account: 'ACC-SECRET',
+      counterparty: 'Hidden Vendor',
+    },
   ]);
   all = await listAllViolations(org.access_token);
 }, 120_000);
@@ -106,7 +127,11 @@ describe('happy', () => {
   });
 
   it('combines with every filter, any sort and the cursor', async () => {
-    const severity = await listAllViolations(org.access_token, `&q=inv-00&rule_id=${large.id}&severity=high&status=open`, 3);
+    const severity = await listAllViolations(
+      org.access_token,
+      `&q=inv-00&rule_id=${large.id}&severity=high&status=open`,
+      3,
+    );
     expect(ids(severity)).toEqual(ids(expected('inv-00').filter((v) => v.rule_id === large.id)));
     expect(severity.length).toBeGreaterThan(0);
     // Pages of 7 in the sort's order: every match once, in order (ties are the ids', which the page boundaries split).
@@ -152,7 +177,9 @@ describe('edge', () => {
 
   it('the export answers q as the list does', async () => {
     const listed = await listAllViolations(org.access_token, '&q=inv-002&sort=rule&order=asc');
-    const response = await api('GET', '/api/violations/export?q=inv-002&sort=rule&order=asc', { token: org.access_token });
+    const response = await api('GET', '/api/violations/export?q=inv-002&sort=rule&order=asc', {
+      token: org.access_token,
+    });
     const [, ...rows] = parseCsv(await response.text());
     expect(rows.map((r) => r[0])).toEqual(listed.map((v) => v.id));
     expect(ids(listed)).toEqual(ids(expected('inv-002')));

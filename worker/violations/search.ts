@@ -1,5 +1,5 @@
 import { or, type SQL, sql } from 'drizzle-orm';
-import { transactions, violations, violationSearchValues } from '../../db/schema';
+import { transactions, violationSearchValues, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 
 /**
@@ -31,7 +31,7 @@ export type SearchLimits = {
   /** Matching violations, then read by id and sorted. */
   violations: number;
 };
-export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 5_000, violations: 2_000 };
+export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 20_000, violations: 5_000 };
 /** The length of a search key (`violation_search_values`, migration 0016): a longer text is checked on the value. */
 const KEY_LENGTH = 32;
 /** U+10FFFF, the last code point: `prefix || MAX` bounds every text that starts with the prefix. */
@@ -60,7 +60,7 @@ export async function planSearch(tx: Tx, q: string, limits = SEARCH_LIMITS): Pro
   const [row] = await tx.execute<{ keys: number; candidates: number; violations: number; ids: string }>(sql`
     with keys as (
       select k.kind, k.value from ${violationSearchValues} k
-      where k.key ~>=~ left(lower(${q}), ${KEY_LENGTH}) and k.key ~<~ left(lower(${q}), ${KEY_LENGTH}) || ${MAX}
+      where k.key ~>=~ left(lower(${q}), ${KEY_LENGTH}) and k.key ~<~ (left(lower(${q}), ${KEY_LENGTH}) || ${MAX})
       limit ${limits.keys + 1}),
     narrow as (select count(*) <= ${limits.keys} as yes from keys),
     matching_values as (select distinct kind, value from keys where value ilike ${likePattern(q)}),
@@ -71,7 +71,9 @@ export async function planSearch(tx: Tx, q: string, limits = SEARCH_LIMITS): Pro
       select t.id from ${transactions} t where (select yes from narrow)
         and t.counterparty = any(array(select value from matching_values where kind = 'counterparty'))
       ${sql.join(
-        ids.map((prefix) => sql`union all select ${transactions.id} from ${transactions} where ${idStartsWith(prefix)}`),
+        ids.map(
+          (prefix) => sql`union all select ${transactions.id} from ${transactions} where ${idStartsWith(prefix)}`,
+        ),
         sql` `,
       )}
       limit ${limits.transactions + 1}),
