@@ -16,18 +16,24 @@ CREATE OR REPLACE FUNCTION violations_after_insert() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
   BEGIN
+    -- Deduplicated under the C collation (a byte comparison: the sort is the statement's largest
+    -- part); the keys are lowercased under the database's own, as the search lowercases its text.
     WITH seen AS MATERIALIZED (
-      SELECT DISTINCT t.org_id, x.kind, x.value, left(lower(x.value), 32) AS head
-      FROM (SELECT DISTINCT transaction_id FROM new_violations) n
+      SELECT DISTINCT t.org_id, x.kind COLLATE "C" AS kind, x.value COLLATE "C" AS value
+      FROM new_violations n
       JOIN transactions t ON t.id = n.transaction_id
       CROSS JOIN LATERAL (VALUES ('account', t.account), ('counterparty', t.counterparty)) AS x(kind, value)
       WHERE x.value <> ''),
-    -- Materialized so that the probe compares plain columns: under row-level security an index
-    -- condition may hold only leakproof operators, and lower() is not one.
+    -- Materialized so that the probe below compares plain columns: under row-level security an
+    -- index condition may hold only leakproof operators, and lower() is not one.
+    heads AS MATERIALIZED (
+      SELECT s.org_id, s.kind COLLATE "default" AS kind, s.value COLLATE "default" AS value,
+        left(lower(s.value COLLATE "default"), 32) AS head
+      FROM seen s),
     fresh AS MATERIALIZED (
-      SELECT s.org_id, s.kind, s.value FROM seen s
+      SELECT h.org_id, h.kind, h.value FROM heads h
       WHERE NOT EXISTS (SELECT 1 FROM violation_search_values v
-        WHERE v.org_id = s.org_id AND v.key = s.head AND v.kind = s.kind AND v.value = s.value))
+        WHERE v.org_id = h.org_id AND v.key = h.head AND v.kind = h.kind AND v.value = h.value))
     INSERT INTO violation_search_values (org_id, key, kind, value)
     SELECT DISTINCT f.org_id, substr(lower(f.value), i, 32), f.kind, f.value
     FROM fresh f, generate_series(1, length(lower(f.value))) AS i;
