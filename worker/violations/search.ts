@@ -31,7 +31,7 @@ export type SearchLimits = {
   /** Matching violations, then read by id and sorted. */
   violations: number;
 };
-export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 10_000, violations: 5_000 };
+export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 20_000, violations: 5_000 };
 /** The length of a search key (`violation_search_values`, migration 0016): a longer text is checked on the value. */
 const KEY_LENGTH = 32;
 /** U+10FFFF, the last code point: `prefix || MAX` bounds every text that starts with the prefix. */
