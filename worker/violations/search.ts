@@ -55,6 +55,23 @@ function idStartsWith(prefix: string): SQL {
 }
 
 /**
+ * The matching transactions, `column` of each: by account, by counterparty (the values found,
+ * when the keys were few) and by id. Counted first as `1` (index-only scans, no row read), then
+ * read for their ids only when few (the accounts' and counterparties' indexes do not hold the id).
+ */
+function matchingTransactions(column: SQL, ids: string[]): SQL {
+  return sql`select ${column} from ${transactions} where (select yes from narrow)
+      and ${transactions.account} = any(array(select value from matching_values where kind = 'account'))
+    union all
+    select ${column} from ${transactions} where (select yes from narrow)
+      and ${transactions.counterparty} = any(array(select value from matching_values where kind = 'counterparty'))
+    ${sql.join(
+      ids.map((prefix) => sql`union all select ${column} from ${transactions} where ${idStartsWith(prefix)}`),
+      sql` `,
+    )}`;
+}
+
+/**
  * Decides how the list answers `q`, in one statement whose every part is bounded by the limits
  * above. The candidates' violations are a probe of the transaction index each: `offset 0` keeps
  * that subquery from being flattened into a join, which Postgres answered by hashing every
@@ -69,25 +86,14 @@ export async function planSearch(tx: Tx, q: string, limits = SEARCH_LIMITS): Pro
       limit ${limits.keys + 1}),
     narrow as (select count(*) <= ${limits.keys} as yes from keys),
     matching_values as (select distinct kind, value from keys where value ilike ${likePattern(q)}),
-    candidates as (
-      select t.id from ${transactions} t where (select yes from narrow)
-        and t.account = any(array(select value from matching_values where kind = 'account'))
-      union all
-      select t.id from ${transactions} t where (select yes from narrow)
-        and t.counterparty = any(array(select value from matching_values where kind = 'counterparty'))
-      ${sql.join(
-        ids.map(
-          (prefix) => sql`union all select ${transactions.id} from ${transactions} where ${idStartsWith(prefix)}`,
-        ),
-        sql` `,
-      )}
-      limit ${limits.transactions + 1}),
+    counted as (${matchingTransactions(sql`1`, ids)} limit ${limits.transactions + 1}),
+    few as (select count(*) <= ${limits.transactions} as yes from counted),
+    candidates as (select * from (${matchingTransactions(transactions.id, ids)}) c where (select yes from few)),
     matched as (
       select m.id from candidates c
       cross join lateral (select v.id from ${violations} v where v.transaction_id = c.id offset 0) m
-      where (select count(*) from candidates) <= ${limits.transactions}
       limit ${limits.violations + 1})
-    select (select count(*) from keys)::int as keys, (select count(*) from candidates)::int as candidates,
+    select (select count(*) from keys)::int as keys, (select count(*) from counted)::int as candidates,
       (select count(*) from matched)::int as violations, (select coalesce(array_agg(id), '{}')::text from matched) as ids`);
   if (!row) throw new Error('search plan: no row');
   if (row.keys > limits.keys || row.candidates > limits.transactions || row.violations > limits.violations)
