@@ -1,4 +1,4 @@
-import { or, type SQL, sql } from 'drizzle-orm';
+import { or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { transactions, violationSearchValues, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
 
@@ -59,7 +59,7 @@ function idStartsWith(prefix: string): SQL {
  * when the keys were few) and by id. Counted first as `1` (index-only scans, no row read), then
  * read for their ids only when few (the accounts' and counterparties' indexes do not hold the id).
  */
-function matchingTransactions(column: SQL, ids: string[]): SQL {
+function matchingTransactions(column: SQLWrapper, ids: string[]): SQL {
   return sql`select ${column} from ${transactions} where (select yes from narrow)
       and ${transactions.account} = any(array(select value from matching_values where kind = 'account'))
     union all
