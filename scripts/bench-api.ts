@@ -109,6 +109,7 @@ async function seed(server: BenchServer, ruleIds: string[]): Promise<void> {
       for (const table of [
         'cases',
         'violations',
+        'violation_search_values',
         'rule_versions',
         'rules',
         'users',

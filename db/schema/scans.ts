@@ -156,6 +156,31 @@ export const violations = pgTable(
   ],
 );
 
+/**
+ * The accounts and counterparties of violated transactions, each stored once per organization and
+ * kind with every suffix of its lowercased text (at most `SEARCH_KEY_LENGTH` characters of it) as
+ * a key: the violations search (`q`) finds the values containing what was typed as a leakproof
+ * `~>=~ ... ~<~` range over these keys, which row-level security lets the index serve (it does not
+ * for `ilike`). Written by a statement trigger on `violations` (migration 0016), only for values
+ * not stored yet, so a scan pays a probe per violated account and counterparty, not a key per
+ * suffix; not unique, so concurrent writers never wait on each other (a value stored twice by two
+ * of them is read once). Transaction ids are not here: they are searched from their start through
+ * the transactions' own `(org_id, external_id)` index.
+ */
+export const violationSearchValues = pgTable(
+  'violation_search_values',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** account | counterparty */
+    kind: text('kind').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [index('violation_search_values_key_idx').on(t.orgId, t.key.op('text_pattern_ops'), t.kind, t.value)],
+);
+
 /** Status changes and comments on a violation: its review history. */
 export const violationEvents = pgTable(
   'violation_events',

@@ -29,13 +29,10 @@ export const violationFilters = z.object({
   severity: z.enum(SEVERITIES).optional(),
   scan_id: z.uuid().optional(),
   transaction_id: z.string().min(1).max(128).optional().openapi({ description: 'The transaction id as pushed.' }),
-  q: z
-    .string()
-    .trim()
-    .min(1)
-    .max(128)
-    .optional()
-    .openapi({ description: 'Part of the transaction id, the account or the counterparty (any case).' }),
+  q: z.string().trim().min(1).max(128).optional().openapi({
+    description:
+      'Part of the account or the counterparty (any case), or the start of the transaction id (as typed, in capitals or in lower case). `%` and `_` are searched for literally.',
+  }),
   from: instant.optional().openapi({ description: 'Detected at or after this instant.' }),
   to: instant.optional().openapi({ description: 'Detected at or before this instant.' }),
   sort: z.enum(VIOLATION_SORTS).default('priority').openapi({

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { and, asc, eq, gte, ilike, inArray, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
 import { type Tx, uuidArray } from '../../db/tenant';
 import { statusCounters } from '../overview/counters';
@@ -9,6 +9,7 @@ import { pastKey } from '../platform/keyset';
 import { decodeCursor, toPage } from '../platform/pagination';
 import { SEVERITIES, type Severity } from '../rules/language';
 import type { ViolationFilters, ViolationStatus } from './schemas';
+import { planSearch, searchCondition } from './search';
 
 type SortColumn = { expr: SQL; type: 'int' | 'numeric' | 'timestamptz' | 'text' };
 
@@ -45,9 +46,8 @@ type SelectedRow = {
 /** The cursor is `[sort, order, ...the last row's sort values, its id]`: a cursor of another sort is refused. */
 const violationCursor = z.array(z.string()).min(4).max(6);
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-
-function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
+/** The filters' conditions; `search` is `q`'s (search.ts), decided before the list is read. */
+function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>, search: SQL | undefined) {
   return [
     filters.rule_id ? eq(violations.ruleId, filters.rule_id) : undefined,
     filters.status ? eq(violations.status, filters.status) : undefined,
@@ -55,19 +55,18 @@ function filterConditions(filters: Omit<ViolationFilters, 'sort' | 'order'>) {
     filters.severity ? eq(violations.severityRank, SEVERITIES.indexOf(filters.severity) + 1) : undefined,
     filters.scan_id ? eq(violations.scanId, filters.scan_id) : undefined,
     filters.transaction_id ? eq(transactions.externalId, filters.transaction_id) : undefined,
-    filters.q
-      ? or(
-          ilike(transactions.externalId, likePattern(filters.q)),
-          ilike(transactions.account, likePattern(filters.q)),
-          ilike(transactions.counterparty, likePattern(filters.q)),
-        )
-      : undefined,
+    search,
     filters.from ? gte(violations.detectedAt, new Date(filters.from)) : undefined,
     filters.to ? lte(violations.detectedAt, new Date(filters.to)) : undefined,
   ];
 }
 
-function violationQuery(tx: Tx, filters: ViolationFilters, after: SQL | undefined) {
+/** `q`'s condition, decided first (search.ts); the list's statement then carries it like any filter. */
+async function searchOf(tx: Tx, filters: ViolationFilters): Promise<SQL | undefined> {
+  return filters.q ? searchCondition(filters.q, await planSearch(tx, filters.q)) : undefined;
+}
+
+function violationQuery(tx: Tx, filters: ViolationFilters, search: SQL | undefined, after: SQL | undefined) {
   const columns = SORT_COLUMNS[filters.sort];
   const direction = filters.order === 'asc' ? sql`asc` : sql`desc`;
   // JSON text, parsed here: the values keep Postgres's own text form (timestamps to the microsecond).
@@ -80,7 +79,7 @@ function violationQuery(tx: Tx, filters: ViolationFilters, after: SQL | undefine
     .from(violations)
     .innerJoin(transactions, eq(transactions.id, violations.transactionId))
     .innerJoin(ruleVersions, eq(ruleVersions.id, violations.ruleVersionId))
-    .where(and(...filterConditions(filters), after))
+    .where(and(...filterConditions(filters, search), after))
     .orderBy(...columns.map((column) => sql`${column.expr} ${direction}`), sql`${violations.id} ${direction}`);
 }
 
@@ -110,7 +109,8 @@ function afterCursor(filters: ViolationFilters, cursor: string | undefined): SQL
 }
 
 export async function listViolations(tx: Tx, filters: ViolationFilters & { limit: number; cursor?: string }) {
-  const rows = await violationQuery(tx, filters, afterCursor(filters, filters.cursor)).limit(filters.limit + 1);
+  const after = afterCursor(filters, filters.cursor);
+  const rows = await violationQuery(tx, filters, await searchOf(tx, filters), after).limit(filters.limit + 1);
   return toPage(rows, filters.limit, violationView, (r) => [
     filters.sort,
     filters.order,
@@ -123,7 +123,7 @@ export const EXPORT_LIMIT = 10_000;
 
 /** Every violation the filters match, in the list's order, up to `EXPORT_LIMIT` (one more says there are more). */
 export async function violationsForExport(tx: Tx, filters: ViolationFilters) {
-  const rows = await violationQuery(tx, filters, undefined).limit(EXPORT_LIMIT + 1);
+  const rows = await violationQuery(tx, filters, await searchOf(tx, filters), undefined).limit(EXPORT_LIMIT + 1);
   return { items: rows.slice(0, EXPORT_LIMIT).map(violationView), truncated: rows.length > EXPORT_LIMIT };
 }
 
