@@ -5,6 +5,7 @@ import { countingViolations } from '../worker/overview/counters';
 import { buildOverview } from '../worker/overview/service';
 import type { CanonicalTransaction } from '../worker/transactions/canonical';
 import { storeTransactions } from '../worker/transactions/store';
+import { keptSearchValues } from '../worker/violations/search';
 import { apiJson, approvedRule, createSource, pushSigned, registerOrganization, withDatabase } from './helpers';
 import { waitForScan } from './rules-fixtures';
 
@@ -152,6 +153,7 @@ async function insertViolations(
         transaction_id bigint, severity text, detected_at timestamptz, status text)
       on conflict (rule_version_id, transaction_id) do nothing`,
       sql`id`,
+      keptSearchValues,
     ),
   );
 }

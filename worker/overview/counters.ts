@@ -38,14 +38,17 @@ export function countingTransactions(insert: SQL, result: SQL): SQL {
 
 /**
  * `insert` (a violations insert, without its RETURNING) wrapped so that it also counts what it
- * stored; the statement returns `returning` (columns of `stored`, the inserted rows).
+ * stored, and keeps what `alsoKeeping` adds (CTEs over the new violations with their transaction's
+ * occurred_at, account and counterparty: the violations search's values); the statement returns
+ * `returning` (columns of `stored`, the inserted rows).
  */
-export function countingViolations(insert: SQL, returning: SQL): SQL {
+export function countingViolations(insert: SQL, returning: SQL, alsoKeeping: (from: string) => SQL): SQL {
   return sql`
     with stored as (${insert} returning id, org_id, rule_id, rule_version_id, transaction_id, severity, status, detected_at),
     counted as (
-      select s.*, t.occurred_at from stored s join transactions t on t.id = s.transaction_id),
-    ${insertedCounters('counted')}
+      select s.*, t.occurred_at, t.account, t.counterparty from stored s join transactions t on t.id = s.transaction_id),
+    ${insertedCounters('counted')},
+    ${alsoKeeping('counted')}
     select ${returning} from stored`;
 }
 

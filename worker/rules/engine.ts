@@ -5,6 +5,7 @@ import { log } from '../platform/log';
 import { count } from '../platform/metrics';
 import { prepareScreening } from '../screening/subjects';
 import { canonicalColumns } from '../transactions/store';
+import { keptSearchValues } from '../violations/search';
 import { compiledForTransactions } from './compiled-versions';
 import {
   type AggregateMeasure,
@@ -416,7 +417,8 @@ async function persistViolations(
     explanation: v.explanation,
     evidence: v.evidence,
   }));
-  // The overview's counters are kept by the same statement (worker/overview/counters.ts).
+  // The overview's counters and the search's values are kept by the same statement
+  // (worker/overview/counters.ts, worker/violations/search.ts).
   const inserted = await tx.execute<{ id: string; rule_version_id: string; transaction_id: string }>(
     countingViolations(
       sql`
@@ -426,6 +428,7 @@ async function persistViolations(
       clause_ref text, transaction_id bigint, severity text, risk_score numeric, explanation text, evidence jsonb)
     on conflict (rule_version_id, transaction_id) do nothing`,
       sql`id, rule_version_id, transaction_id`,
+      keptSearchValues,
     ),
   );
   const key = (ruleVersionId: string, transactionId: number | string) => `${ruleVersionId}/${transactionId}`;

@@ -34,6 +34,40 @@ export type SearchLimits = {
 export const SEARCH_LIMITS: SearchLimits = { keys: 1_000, transactions: 20_000, violations: 5_000 };
 /** The length of a search key (`violation_search_values`, migration 0018): a longer text is checked on the value. */
 const KEY_LENGTH = 32;
+/**
+ * The CTEs that keep `violation_search_values` in the violations' insert (a part of its `with`,
+ * after the CTE `from` holding the new violations with their transaction's `account` and
+ * `counterparty`): each value not stored yet, and every suffix of it (at most KEY_LENGTH
+ * characters) as a key. No unique index, so concurrent inserts never wait on each other: a value
+ * two of them store at once appears twice, and the search reads it once. In the insert itself
+ * rather than a trigger, which a new connection compiles and plans on every push's first
+ * violations (~3 ms) and every scan unit pays.
+ */
+export function keptSearchValues(from: string): SQL {
+  const counted = sql.raw(from);
+  return sql`
+    search_seen as materialized (
+      -- Deduplicated under the C collation: a byte comparison, the cheapest sort.
+      select distinct v.org_id, x.kind collate "C" as kind, x.value collate "C" as value
+      from ${counted} v
+      cross join lateral (values ('account', v.account), ('counterparty', v.counterparty)) as x(kind, value)
+      where x.value <> ''),
+    search_heads as materialized (
+      -- Materialized so that the probe below compares plain columns: under row-level security an
+      -- index condition may hold only leakproof operators, and lower() is not one.
+      select s.org_id, s.kind collate "default" as kind, s.value collate "default" as value,
+        left(lower(s.value collate "default"), ${sql.raw(String(KEY_LENGTH))}) as head
+      from search_seen s),
+    search_fresh as materialized (
+      select h.org_id, h.kind, h.value from search_heads h
+      where not exists (select 1 from ${violationSearchValues} k
+        where k.org_id = h.org_id and k.key = h.head and k.kind = h.kind and k.value = h.value)),
+    search_values_kept as (
+      insert into ${violationSearchValues} (org_id, key, kind, value)
+      select distinct f.org_id, substr(lower(f.value), i, ${sql.raw(String(KEY_LENGTH))}), f.kind, f.value
+      from search_fresh f, generate_series(1, length(lower(f.value))) as i)`;
+}
+
 /** U+10FFFF, the last code point: `prefix || MAX` bounds every text that starts with the prefix. */
 const MAX = '\u{10FFFF}';
 
