@@ -4,7 +4,7 @@
  * training run fits it, then the timed rows in batches of 5,000), each batch through the upload's
  * own functions (readBatchHistories with a stand-in for the database that answers the seed's
  * tails, featureVector, the forest), timed part by part. For iterating on scoring's cost in
- * seconds; bench:ingest's pair is what gets recorded. `tsx scripts/bench-scoring.ts`
+ * seconds; bench:ingest's pair is what gets recorded. `npm run bench:scoring`
  * (BENCH_ROWS timed rows, 200,000 by default).
  */
 import type { Tx } from '../db/tenant';
