@@ -25,6 +25,7 @@ CREATE OR REPLACE FUNCTION violation_search_values_recount(org uuid) RETURNS voi
       generate_series(1, length(lower(f.value))) AS i;
   $$;
 --> statement-breakpoint
--- Violations stored before this migration (row-level security is forced: only a migrating role
--- that bypasses it sees them to fill these in).
+-- Violations stored before this migration: the migrating role reads every organization's rows
+-- through the system role's read policy, and the new table has no row-level security until
+-- db/security.sql runs after the migrations.
 SELECT violation_search_values_recount(id) FROM organizations;
