@@ -11,9 +11,8 @@ import {
   byTime,
   featureVector,
   historyBefore,
-  instantMicros,
   type Observation,
-  observe,
+  observeTransaction,
   zoneClock,
 } from '../worker/risk/features';
 import {
@@ -34,16 +33,7 @@ const TRAINING_SAMPLE = Number(process.env.TRAINING_SAMPLE ?? 8192);
 
 const rows = generateDataset({ accounts: ACCOUNTS, days: DAYS, seed: SEED, anomalyRate: 0.01 });
 const clock = zoneClock('UTC');
-const observations = rows.map((row) =>
-  observe(
-    clock,
-    row.id,
-    instantMicros(row.occurred_at),
-    Number(row.amount),
-    row.counterparty,
-    row.counterparty_country,
-  ),
-);
+const observations = rows.map((row) => observeTransaction(clock, row));
 const byAccount = new Map<string, Observation[]>();
 rows.forEach((row, i) => {
   const list = byAccount.get(row.account) ?? [];

@@ -15,9 +15,8 @@ import {
   featureVector,
   HISTORY_SIZE,
   historyBefore,
-  instantMicros,
   type Observation,
-  observe,
+  observeTransaction,
   readBatchHistories,
   zoneClock,
 } from '../worker/risk/features';
@@ -46,14 +45,7 @@ const clock = zoneClock('UTC');
 const seed = Array.from({ length: SEED_ROWS }, (_, n) => toBatch(habitualFields(n, 'SEED', start)));
 const byAccount = new Map<string, Observation[]>();
 const seedObservations = seed.map((row) => {
-  const observation = observe(
-    clock,
-    row.id,
-    instantMicros(row.occurred_at),
-    Number(row.amount),
-    row.counterparty,
-    row.counterparty_country,
-  );
+  const observation = observeTransaction(clock, row);
   const list = byAccount.get(row.account) ?? [];
   list.push(observation);
   byAccount.set(row.account, list);

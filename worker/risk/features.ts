@@ -336,6 +336,18 @@ export type BatchTransaction = {
   counterparty_country: string | null;
 };
 
+/** A transaction in its canonical shape as the features observe it (a batch's probe, a data set's row). */
+export function observeTransaction(clock: ZoneClock, row: BatchTransaction): Observation {
+  return observe(
+    clock,
+    row.id,
+    instantMicros(row.occurred_at),
+    Number(row.amount),
+    row.counterparty,
+    row.counterparty_country,
+  );
+}
+
 type AccountSpan = { account: string; rows: number[]; lo: number; hi: number };
 
 /** Observations an upload keeps at most, across its accounts (about 12 MB). */
@@ -404,16 +416,7 @@ export async function readBatchHistories(
   const { spanLimit = SPAN_LIMIT, tails } = options;
   const clock = zoneClock(timeZone);
   const org = uuidLiteral(orgId);
-  const probes = batch.map((row) =>
-    observe(
-      clock,
-      row.id,
-      instantMicros(row.occurred_at),
-      Number(row.amount),
-      row.counterparty,
-      row.counterparty_country,
-    ),
-  );
+  const probes = batch.map((row) => observeTransaction(clock, row));
   const spans = new Map<string, AccountSpan>();
   batch.forEach((row, index) => {
     const span = spans.get(row.account);
