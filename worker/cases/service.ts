@@ -12,7 +12,7 @@ import {
   violations,
 } from '../../db/schema';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
-import { utcText } from '../../db/text';
+import { likePattern, utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
 import { statusCounters } from '../overview/counters';
@@ -235,10 +235,6 @@ const SEARCH_WORDS = 8;
 /** The words of a search as `case_search_words` splits a title: lowercased, split on anything but letters and digits. */
 export function searchWords(q: string): string[] {
   return [...new Set(q.toLowerCase().split(/[^\p{L}\p{N}]+/u))].filter(Boolean).slice(0, SEARCH_WORDS);
-}
-
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { transactions, violationSearchValues, violations } from '../../db/schema';
 import type { Tx } from '../../db/tenant';
+import { likePattern } from '../../db/text';
 
 /**
  * The violations search (`q`): the violated transaction's account or counterparty containing the
@@ -73,8 +74,6 @@ export function keptSearchValues(from: string): SQL {
 
 /** U+10FFFF, the last code point: `prefix || MAX` bounds every text that starts with the prefix. */
 const MAX = '\u{10FFFF}';
-
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 /** An id is matched from its start as typed, in capitals and in lower case (ids are codes, mostly in one case). */
 function idPrefixes(q: string): string[] {
