@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { type ProductEvent, type RouteRow, raiseEvents, routesFor, violationCreatedEvents } from '../alerts/events';
 import type { Env } from '../env';
-import { statusCounters } from '../overview/counters';
+import { CHANGED_STATUS, statusCounters } from '../overview/counters';
 import type { RaisedViolation } from '../rules/engine';
 import { SEVERITIES, type Severity } from '../rules/language';
 import {
@@ -62,8 +62,7 @@ export async function takeNewViolations(
               where s.rule_id = i.rule_id and s.account = i.account and s.ended_at is null and s.until > now())
             for update of o) old
       where v.id = old.id
-      returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
-        old.status as from_status, v.status as to_status),
+      returning ${CHANGED_STATUS}),
     changed as (select * from suppressed where from_status <> to_status)
     ${statusCounters()},
     settings as (select * from case_settings s where s.org_id = ${org}),

@@ -15,7 +15,7 @@ import { type Tx, uuidArray, uuidLiteral } from '../../db/tenant';
 import { likePattern, utcText } from '../../db/text';
 import type { LiveEvent } from '../../durable-objects/org-hub';
 import { type ProductEvent, severityRank } from '../alerts/events';
-import { statusCounters } from '../overview/counters';
+import { CHANGED_STATUS, statusCounters } from '../overview/counters';
 import { type Actor, recordAudit, recordAudits, systemActor } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
@@ -1022,8 +1022,7 @@ async function setViolationStatuses(tx: Tx, actor: Actor, caseId: string, status
       update violations v set status = ${status}, updated_at = now()
       from (select id, status from violations where case_id = ${uuidLiteral(caseId)} for update) old
       where v.id = old.id and old.status <> ${status}
-      returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
-        old.status as from_status, v.status as to_status)
+      returning ${CHANGED_STATUS})
       ${statusCounters()}
     insert into violation_events (org_id, violation_id, from_status, to_status, comment, actor_id)
     select ${uuidLiteral(actor.orgId)}, id, from_status, ${status}, ${comment}, ${actor.userId} from changed`);
@@ -1120,8 +1119,7 @@ export async function bulkChange(tx: Tx, actor: Actor, _role: Role, input: BulkI
         update violations v set status = ${violationStatus}, updated_at = now()
         from (select id, status, case_id from violations where case_id = any(${changingIds}) for update) old
         where v.id = old.id and old.status <> ${violationStatus}
-        returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
-          old.status as from_status, v.status as to_status, old.case_id)
+        returning ${CHANGED_STATUS}, old.case_id)
         ${statusCounters()}
       insert into violation_events (org_id, violation_id, from_status, to_status, comment, actor_id)
       select ${uuidLiteral(actor.orgId)}, ch.id, ch.from_status, ${violationStatus},

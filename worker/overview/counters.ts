@@ -92,10 +92,17 @@ function insertedCounters(counted: string): SQL {
 }
 
 /**
+ * What a status change's update returns for `statusCounters` (`v` the updated violation, `old` its
+ * row as read under its lock): the columns the counting CTEs read.
+ */
+export const CHANGED_STATUS = sql.raw(
+  'v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at, old.status as from_status, v.status as to_status',
+);
+
+/**
  * The counting CTEs for a status change, to put after a CTE named `changed` that returns the
- * changed violations' `id, org_id, rule_id, transaction_id, severity, detected_at, from_status,
- * to_status` (from_status read under the row's lock: `select ... for update`, or rows this
- * transaction already locked). Starts with a comma: `with changed as (...) ${statusCounters()}`.
+ * changed violations' `CHANGED_STATUS` (from_status read under the row's lock: `select ... for
+ * update`, or rows this transaction already locked). Starts with a comma: `with changed as (...) ${statusCounters()}`.
  *
  * Open counts move when a violation crosses open|escalated; a transaction stops being flagged when
  * its last violation that is not a false positive becomes one, and is flagged again when one of its

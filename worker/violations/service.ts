@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { and, asc, eq, gte, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import { ruleVersions, transactions, users, violationEvents, violations } from '../../db/schema';
 import { type Tx, uuidArray } from '../../db/tenant';
-import { statusCounters } from '../overview/counters';
+import { CHANGED_STATUS, statusCounters } from '../overview/counters';
 import { type Actor, recordAudit } from '../platform/audit';
 import { ApiError, notFound } from '../platform/errors';
 import { pastKey } from '../platform/keyset';
@@ -223,8 +223,7 @@ async function applyStatusChange(
       from jsonb_to_recordset(${JSON.stringify(changing.map((v) => ({ id: v.id, status: v.status })))}::jsonb)
         as old(id uuid, status text)
       where v.id = old.id and v.id = any(${uuidArray(changing.map((v) => v.id))})
-      returning v.id, v.org_id, v.rule_id, v.transaction_id, v.severity, v.detected_at,
-        old.status as from_status, v.status as to_status)
+      returning ${CHANGED_STATUS})
     ${statusCounters()}
     select count(*)::int as changed from changed`);
   await tx.insert(violationEvents).values(
