@@ -480,6 +480,10 @@ describe('happy', { timeout: 120_000 }, () => {
       { not: { field: 'counterparty', op: 'eq', value: 'V-1' } },
       { not: { field: 'attributes.score', op: 'ne', value: 87 } },
       { field: 'attributes.score', op: 'not_in', value: [87, 'x'] },
+      // Boolean literals: bound as text, a serializer for the described type once turned `true` into false.
+      { field: 'attributes.tier', op: 'eq', value: true },
+      { field: 'attributes.score', op: 'ne', value: true },
+      { field: 'attributes.tier', op: 'in', value: [true, 'gold'] },
       { field: 'occurred_at', op: 'eq', value: instant },
       { field: 'counterparty', op: 'gt', value: '\uFFFD' },
       { field: 'attributes.code', op: 'matches', value: '^INV-\\d{4}-\\d{6}$' },

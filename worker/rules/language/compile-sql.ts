@@ -164,7 +164,9 @@ function literalSql(kind: FieldKind, scalar: Scalar): Literal | null {
     case 'string':
       return { type: 'string', value: sql`${literal.value}::text` };
     case 'boolean':
-      return { type: 'boolean', value: sql`${String(literal.value)}::boolean` };
+      // A keyword, not a parameter: postgres.js serializes a parameter the server describes as
+      // boolean by `x === true`, so the text 'true' went out as false.
+      return { type: 'boolean', value: sql.raw(literal.value ? 'true' : 'false') };
     case 'instant':
       return { type: 'instant', value: sql`${formatInstant(literal.value)}::timestamptz` };
     default:
