@@ -61,8 +61,8 @@ export function createDatabaseClient(
   const client = postgres(connectionString, options as postgres.Options<Record<string, postgres.PostgresType>>);
   // One round trip per statement: drizzle hands postgres.js values already in Postgres's text form,
   // so describing a statement before binding it (postgres.js's way) bought nothing and cost a round
-  // trip per statement with parameters, ~5 ms at p95 of a push that opens a case (patches/
-  // postgres+3.4.9.patch, `npm run bench:driver`, docs/deployment.md).
+  // trip per statement with parameters, 4-5 ms on 27 of them (`npm run bench:driver`; the option is
+  // patches/postgres+3.4.9.patch; docs/architecture.md, "Round trips").
   (client.options as { one_flight?: boolean }).one_flight = true;
   // No schema: the relational query API is not used, and building its config cost ~0.3 ms a request.
   const db = drizzle(timeStatements(client, (slow) => reportSlowStatement(slow, context)));
