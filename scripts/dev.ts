@@ -79,10 +79,10 @@ function runQuietCron(command: string, args: string[], env: NodeJS.ProcessEnv): 
   return child;
 }
 
-function stop(child: ChildProcess): void {
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.exitCode !== null || child.pid === undefined) return;
   try {
-    process.kill(-child.pid, 'SIGTERM');
+    process.kill(-child.pid, signal);
   } catch {
     // already gone
   }
@@ -118,10 +118,21 @@ function passedThrough(): string[] {
   return PASSED_THROUGH.flatMap((name) => (values[name] ? ['--var', `${name}:${values[name]}`] : []));
 }
 
+/**
+ * How long the children get after SIGTERM before their groups are killed. Each child leads a
+ * process group of its own, out of reach of whoever stops `npm run dev` by its group (the browser
+ * journeys kill it after 10 s): a wrangler still shutting down then was left serving, orphaned.
+ */
+const STOP_GRACE_MS = 5_000;
+
 async function shutdown(code: number): Promise<never> {
   const running = children.filter((child) => child.exitCode === null);
-  running.forEach(stop);
+  for (const child of running) signalGroup(child, 'SIGTERM');
+  const killing = setTimeout(() => {
+    for (const child of running) signalGroup(child, 'SIGKILL');
+  }, STOP_GRACE_MS);
   await Promise.all(running.map(finished));
+  clearTimeout(killing);
   await embedded?.stop();
   process.exit(code);
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,7 @@ async function startDevServer(
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
     }
+    killLeftovers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const baseUrl = `http://localhost:${port}`;
@@ -83,6 +84,29 @@ async function startDevServer(
     throw error;
   }
   return { baseUrl, stop };
+}
+
+/**
+ * What `npm run dev` started and left running: its children lead process groups of their own, so a
+ * SIGKILL of its group misses them (a wrangler was once found serving half an hour after its
+ * journey, and the dashboard's watcher with it). Each of them inherited NITILENS_DATA_DIR, the
+ * server's own directory. Linux's /proc shows it; elsewhere there is nothing to look through.
+ */
+function killLeftovers(dataDir: string): void {
+  const marker = `NITILENS_DATA_DIR=${dataDir}\0`;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
 }
 
 /** Debian's Chromium with a fresh profile (a persistent context is how playwright takes a user data dir). */
