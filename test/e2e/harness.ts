@@ -69,9 +69,9 @@ async function startDevServer(
   const stop = async () => {
     if (child.exitCode === null && child.pid) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(-child.pid, 'SIGTERM');
+      signalGroup(child.pid, 'SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      if (child.exitCode === null) signalGroup(child.pid, 'SIGKILL');
     }
     killLeftovers(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
@@ -84,6 +84,15 @@ async function startDevServer(
     throw error;
   }
   return { baseUrl, stop };
+}
+
+/** A signal to a process group that may have ended on its own already (ESRCH is not an error here). */
+function signalGroup(leader: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-leader, signal);
+  } catch {
+    // the group is gone
+  }
 }
 
 /**
