@@ -17,13 +17,9 @@
  * transaction mode stands in for Hyperdrive). Requests of each driver alternate in rounds, so a
  * change in the machine's load falls on all of them. The last line is one JSON object.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import postgres from 'postgres';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import type { Driver } from './bench-driver/worker';
+import { startBundledWorker } from './bench-server';
 import { percentile } from './bench-stats';
 
 const DRIVERS: Driver[] = ['postgres.js described', 'postgres.js one flight', 'postgres.js named', 'node-postgres'];
@@ -50,31 +46,11 @@ async function main(): Promise<void> {
   }
   const pooled = process.env.BENCH_HYPERDRIVE_URL;
   await seed(direct);
-  const bundle = mkdtempSync(`${tmpdir()}/nitilens-bench-driver-`);
-  execFileSync(
-    'node_modules/.bin/wrangler',
-    ['deploy', '--dry-run', '--config', 'scripts/bench-driver/wrangler.toml', '--outdir', bundle],
-    { stdio: 'ignore' },
-  );
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('scripts/bench-driver/wrangler.toml');
-  const { modulesRules: _, ...options } = workerOptions;
-  const worker = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: PORT,
-      workers: [
-        {
-          ...options,
-          name: 'bench-driver',
-          modulesRoot: bundle,
-          modules: [{ type: 'ESModule', path: `${bundle}/worker.js` }],
-          bindings: { DIRECT_URL: direct, ...(pooled ? { POOLED_URL: pooled } : {}) },
-        },
-      ],
-    }),
-  );
+  const worker = await startBundledWorker('scripts/bench-driver/wrangler.toml', PORT, {
+    name: 'bench-driver',
+    bindings: { DIRECT_URL: direct, ...(pooled ? { POOLED_URL: pooled } : {}) },
+  });
   try {
-    await worker.ready;
     const rows: Row[] = [];
     for (const target of pooled ? (['direct', 'pooled'] as const) : (['direct'] as const))
       for (const statements of SHAPES) rows.push(...(await measure(target, statements)));
@@ -86,7 +62,6 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ benchmark: 'driver', requests: REQUESTS, rows }));
   } finally {
     await worker.dispose();
-    rmSync(bundle, { recursive: true, force: true });
   }
 }
 

@@ -64,7 +64,6 @@ export async function startBenchServer(
 /**
  * The bundle `wrangler deploy` would upload, with wrangler.toml's bindings (Durable Objects,
  * queues and their consumers, Hyperdrive, R2, assets), as Miniflare runs it in workerd.
- * `BENCH_INSPECTOR=<port>` opens the V8 inspector for a CPU profile.
  */
 async function startWorker(
   databaseUrl: string,
@@ -73,14 +72,40 @@ async function startWorker(
 ): Promise<{ dispose: () => Promise<void> }> {
   // The benchmarks do not need the dashboard, but the assets binding needs its folder (a fresh clone has none).
   mkdirSync('web/dist', { recursive: true });
-  // A frozen bundle: nothing in the tree can reload the Worker mid-run.
+  return startBundledWorker('wrangler.toml', port, {
+    name: 'nitilens',
+    bindings: {
+      DEFAULT_PLAN: 'enterprise',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
+      ...extraBindings,
+    },
+    // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
+    // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.
+    hyperdrives: { HYPERDRIVE: process.env.BENCH_HYPERDRIVE_URL ?? databaseUrl },
+  });
+}
+
+/**
+ * The Worker of a wrangler config as `wrangler deploy --dry-run` bundles it (frozen: nothing in
+ * the tree can reload it mid-run), run by Miniflare in workerd with the config's bindings and
+ * `worker`'s on top. `BENCH_INSPECTOR=<port>` opens the V8 inspector for a CPU profile.
+ */
+export async function startBundledWorker(
+  config: string,
+  port: number,
+  worker: { name: string; bindings: Record<string, string>; hyperdrives?: Record<string, string> },
+): Promise<{ dispose: () => Promise<void> }> {
   const bundle = mkdtempSync(`${tmpdir()}/nitilens-bench-bundle-`);
-  execFileSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--outdir', bundle], { stdio: 'ignore' });
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  // The bundle is one module and the PDF font beside it (wrangler.toml's Data rule); Miniflare 5 refuses to
-  // convert wrangler's module rules, so the bundle's files are listed as modules instead.
+  execFileSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--config', config, '--outdir', bundle], {
+    stdio: 'ignore',
+  });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  // The bundle is one module and, for the product, the PDF font beside it (its Data rule); Miniflare 5
+  // refuses to convert wrangler's module rules, so the bundle's files are listed as modules instead.
   const { modulesRules: _, ...options } = workerOptions;
-  const worker = new Miniflare(
+  const files = readdirSync(bundle);
+  const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: '127.0.0.1',
       port,
@@ -90,32 +115,26 @@ async function startWorker(
       workers: [
         {
           ...options,
-          name: 'nitilens',
+          name: worker.name,
           modulesRoot: bundle,
           modules: [
-            { type: 'ESModule', path: `${bundle}/index.js` },
-            ...readdirSync(bundle)
+            ...files
+              .filter((name) => name.endsWith('.js'))
+              .map((name) => ({ type: 'ESModule' as const, path: `${bundle}/${name}` })),
+            ...files
               .filter((name) => name.endsWith('.ttf'))
               .map((name) => ({ type: 'Data' as const, path: `${bundle}/${name}` })),
           ],
-          bindings: {
-            ...(options.bindings as Record<string, string>),
-            DEFAULT_PLAN: 'enterprise',
-            JWT_SECRET: randomBytes(32).toString('hex'),
-            SOURCE_SECRET_KEY: randomBytes(32).toString('base64'),
-            ...extraBindings,
-          },
-          // BENCH_HYPERDRIVE_URL: the Worker's database connections through a pooler (PgBouncer in
-          // transaction mode stands in for Hyperdrive's warm pool); setup and migrations use DATABASE_URL.
-          hyperdrives: { HYPERDRIVE: process.env.BENCH_HYPERDRIVE_URL ?? databaseUrl },
+          bindings: { ...(options.bindings as Record<string, string>), ...worker.bindings },
+          ...(worker.hyperdrives ? { hyperdrives: worker.hyperdrives } : {}),
         },
       ],
     }),
   );
-  await worker.ready;
+  await miniflare.ready;
   return {
     dispose: async () => {
-      await worker.dispose();
+      await miniflare.dispose();
       rmSync(bundle, { recursive: true, force: true });
     },
   };
