@@ -12,9 +12,11 @@ import {
   FEATURES,
   featureVector,
   instantMicros,
+  observe,
   readBatchHistories,
   readStoredHistories,
   type WithHistory,
+  zoneClock,
 } from '../worker/risk/features';
 import {
   averagePath,
@@ -485,6 +487,36 @@ describe('the forest and the risk arithmetic', () => {
       expect(instantMicros(text)).toBe(Date.parse(text) * 1000);
     expect(instantMicros('2026-01-01T00:00:00.0000025Z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 2);
     expect(instantMicros('2026-01-01T00:00:00.1234567z')).toBe(Date.parse('2026-01-01T00:00:00Z') * 1000 + 123457);
+  });
+
+  it("weighs an amount's distance by how well the account is known, and an hour by how rarely the account uses it", () => {
+    const clock = zoneClock('UTC');
+    const day = 86_400_000_000;
+    // An account paying about 100 at 10:00 each day; `days` earlier payments, then one of `amount` at `hour`.
+    const vector = (days: number, amount: number, hour: number) => {
+      const history = Array.from({ length: days }, (_, d) =>
+        observe(clock, `H${d}`, d * day + 10 * 3_600_000_000, 100 * (1 + 0.1 * Math.sin(d)), 'V-1', 'US'),
+      );
+      const probe = observe(clock, 'P', days * day + hour * 3_600_000_000, amount, 'V-1', 'US');
+      const named = featureVector({ probe, history });
+      return Object.fromEntries(FEATURES.map((name, f) => [name, named[f]!])) as Record<
+        (typeof FEATURES)[number],
+        number
+      >;
+    };
+    const young = vector(3, 300, 10);
+    const settled = vector(40, 300, 10);
+    // The same amount, three times the usual: a settled account's deviation is trusted, a young one's is not.
+    expect(settled.amount_z_for_account).toBeGreaterThan(2 * young.amount_z_for_account);
+    expect(young.amount_z_for_account).toBeGreaterThan(0);
+    expect(vector(40, 100, 10).amount_z_for_account).toBeLessThan(1);
+    // The usual hour surprises nobody; an hour never used surprises more the longer the history.
+    expect(settled.hour_surprise_for_account).toBeLessThan(0.1);
+    expect(vector(10, 100, 3).hour_surprise_for_account).toBeCloseTo(Math.log(11 / 0.5), 10);
+    expect(vector(40, 100, 3).hour_surprise_for_account).toBeCloseTo(Math.log(41 / 0.5), 10);
+    // Two hours off is still near; under five earlier payments, hours are not judged.
+    expect(vector(40, 100, 12).hour_surprise_for_account).toBeLessThan(0.1);
+    expect(vector(4, 100, 3).hour_surprise_for_account).toBe(0);
   });
 
   it('scores a batch as it scores each vector, bit for bit, and as the stored forest walked node by node', () => {
