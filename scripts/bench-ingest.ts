@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
+import { HABITS_SEED_ROWS } from './bench-habits';
 import {
   type BenchServer,
   cpuPerUnit,
@@ -25,14 +26,14 @@ import {
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 // `--with-model`: a trained anomaly model (on the seed below), so every timed row is scored too.
 const WITH_MODEL = process.argv.includes('--with-model');
-// `--habits` (implied by `--with-model`): rows of accounts with habits, after a seed of 20,000 of
-// the same accounts' earlier rows; the pair with and without the model differs in the model alone.
+// `--habits` (implied by `--with-model`): rows of accounts with habits, after a seed of the same
+// accounts' earlier rows (HABITS_SEED_ROWS); the pair with and without the model differs in the model alone.
 const SHAPE: RowShape = process.argv.includes('--one-file')
   ? 'compact'
   : WITH_MODEL || process.argv.includes('--habits')
     ? 'habits'
     : 'full';
-const SEED_ROWS = WITH_MODEL || SHAPE === 'habits' ? 20_000 : 0;
+const SEED_ROWS = WITH_MODEL || SHAPE === 'habits' ? HABITS_SEED_ROWS : 0;
 const SCRATCH = 'bench_copy_ceiling';
 const COPIED_COLUMNS = [
   'external_id',

@@ -1,6 +1,6 @@
 /**
  * The Worker's CPU for scoring an upload, without a server: bench:ingest's `--with-model` rows
- * (scripts/bench-habits.ts: a seed of 20,000, the model fitted on a sample of their vectors as the
+ * (scripts/bench-habits.ts: a seed of HABITS_SEED_ROWS, the model fitted on a sample of their vectors as the
  * training run fits it, then the timed rows in batches of 5,000), each batch through the upload's
  * own functions (readBatchHistories with a stand-in for the database that answers the seed's
  * tails, featureVector, the forest), timed part by part. For iterating on scoring's cost in
@@ -21,9 +21,9 @@ import {
   zoneClock,
 } from '../worker/risk/features';
 import { compileForest, fitForest, forestScore, forestScores, seededRandom } from '../worker/risk/forest';
-import { habitualFields } from './bench-habits';
+import { HABITS_SEED_ROWS, habitualFields } from './bench-habits';
 
-const SEED_ROWS = 20_000;
+const SEED_ROWS = HABITS_SEED_ROWS;
 const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
 const BATCH = 5000;
 // TRAINING_SAMPLE of worker/risk/training.ts (not imported: that module needs the Worker's bindings).
