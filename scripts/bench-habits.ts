@@ -10,8 +10,8 @@ const ACCOUNTS = 1000;
  * The rows stored before the timed ones (and the anomaly model's training data): 50 per account,
  * so that the model is fitted, as the weekly training fits it in production, on accounts whose
  * histories are as long as those of the rows it scores (a history holds at most 50). A seed of 20
- * per account fitted the model on young accounts only, and 31% of the timed rows then scored 0.5
- * or more (12% with this seed; 6% on bench:anomaly's realistic set).
+ * per account fitted the model on young accounts only, and 30-47% of the timed rows then scored
+ * 0.5 or more (12-15% with this seed; 6-7% on bench:anomaly's realistic set).
  */
 export const HABITS_SEED_ROWS = 50 * ACCOUNTS;
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IN', 'SG'];
