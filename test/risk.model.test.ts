@@ -10,6 +10,7 @@ import {
   AccountTails,
   type BatchTransaction,
   FEATURES,
+  type FeatureName,
   featureVector,
   instantMicros,
   observe,
@@ -499,10 +500,7 @@ describe('the forest and the risk arithmetic', () => {
       );
       const probe = observe(clock, 'P', days * day + hour * 3_600_000_000, amount, 'V-1', 'US');
       const named = featureVector({ probe, history });
-      return Object.fromEntries(FEATURES.map((name, f) => [name, named[f]!])) as Record<
-        (typeof FEATURES)[number],
-        number
-      >;
+      return Object.fromEntries(FEATURES.map((name, f) => [name, named[f]!])) as Record<FeatureName, number>;
     };
     const young = vector(3, 300, 10);
     const settled = vector(40, 300, 10);
